@@ -1,0 +1,55 @@
+"""litemeta: DataHub's metadata service as an embedded Python library over SQLite.
+
+    >>> import litemeta
+    >>> with litemeta.open_store(":memory:") as store:          # doctest: +SKIP
+    ...     report = store.ingest("examples/sample.json")
+    ...     store.get("urn:li:dataset:(urn:li:dataPlatform:hive,db.orders,PROD)")
+
+The public API is declared here once.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from litemeta.errors import (
+    ConfigurationError,
+    ConflictError,
+    ExportError,
+    InputError,
+    InvalidUrnError,
+    LitemetaError,
+    StorageError,
+    UnknownAspectError,
+    ValidationError,
+)
+from litemeta.model.proposal import Proposal
+
+__all__ = [
+    "open_store",
+    "MetadataStore",
+    "Proposal",
+    "EmitMode",
+    "LitemetaEmitter",
+    "LitemetaError",
+    "ValidationError",
+    "UnknownAspectError",
+    "InvalidUrnError",
+    "ConflictError",
+    "StorageError",
+    "ExportError",
+    "InputError",
+    "ConfigurationError",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # The store pulls in SQLAlchemy; import it only when asked for (keeps `litemeta --help` fast).
+    if name in ("open_store", "MetadataStore"):
+        from litemeta import store
+
+        return getattr(store, name)
+    if name in ("EmitMode", "LitemetaEmitter"):
+        from litemeta import emitter
+
+        return getattr(emitter, name)
+    raise AttributeError(name)

@@ -1,0 +1,52 @@
+"""The ``litemeta`` command line: a thin layer over :class:`litemeta.MetadataStore`.
+
+Each command lives in a module of this package and is loaded only when invoked, so that
+``litemeta --help`` stays fast (heavy libraries are imported lazily).
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any, Dict, List, Optional, Tuple
+
+import click
+
+# command name -> (module, attribute, one-line help). Help text is repeated here so that
+# ``litemeta --help`` does not import every command module.
+COMMANDS: Dict[str, Tuple[str, str, str]] = {
+    "check": ("litemeta.cli.check", "check", "Validate metadata files; diff two of them."),
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> List[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> Optional[click.Command]:
+        if name not in COMMANDS:
+            return None
+        module, attr, _ = COMMANDS[name]
+        return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="litemeta")
+def main() -> None:
+    """litemeta: DataHub's metadata service as an embedded library over SQLite.
+
+    \b
+    Example:
+        litemeta ingest examples/sample.json
+        litemeta search "customer orders"
+    """
+
+
+def run(*args: Any) -> Any:  # pragma: no cover - convenience for python -m
+    """Entry point for ``python -m litemeta``."""
+    return main(*args)

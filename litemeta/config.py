@@ -1,0 +1,39 @@
+"""Settings: keyword arguments > environment (read here, once) > defaults.
+
+This module is the only reader of ``os.environ`` in litemeta.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from typing import Any, Mapping, Optional
+
+DEFAULT_DB = "./litemeta.db"
+DEFAULT_ACTOR = "urn:li:corpuser:datahub"
+DEFAULT_MAX_VERSIONS = 20  # DataHub's default retention policy, */*: maxVersions 20 (R8.3)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved configuration of a store or a command."""
+
+    db: str = DEFAULT_DB
+    actor: str = DEFAULT_ACTOR
+    max_versions: int = DEFAULT_MAX_VERSIONS
+    batch_size: int = 1000
+
+    def with_(self, **changes: Any) -> "Settings":
+        """A copy with the given non-None fields replaced."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def from_environment(env: Optional[Mapping[str, str]] = None, **overrides: Any) -> Settings:
+    """Settings from ``LITEMETA_*`` variables, then explicit overrides (which win when not None)."""
+    env = os.environ if env is None else env
+    base = Settings(
+        db=env.get("LITEMETA_DB", DEFAULT_DB),
+        actor=env.get("LITEMETA_ACTOR", DEFAULT_ACTOR),
+        max_versions=int(env.get("LITEMETA_MAX_VERSIONS", DEFAULT_MAX_VERSIONS)),
+        batch_size=int(env.get("LITEMETA_BATCH_SIZE", 1000)),
+    )
+    return base.with_(**overrides)

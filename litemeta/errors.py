@@ -1,0 +1,125 @@
+"""The one exception root of litemeta, and its family.
+
+Every error a user can meet derives from :class:`LitemetaError`. Errors about a record name the
+record (file and index), the urn, the aspect, the field path, what was expected and what was
+found, so a message is useful without a traceback.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, Optional
+
+
+class LitemetaError(Exception):
+    """Root of every error raised on purpose by litemeta."""
+
+
+class ConfigurationError(LitemetaError):
+    """Bad settings, recipe or command-line configuration."""
+
+
+class StorageError(LitemetaError):
+    """The store could not be opened, read or written (driver errors are translated to this)."""
+
+
+class ExportError(LitemetaError):
+    """A topic export or import failed (names topic, partition and offset where known)."""
+
+
+class InputError(LitemetaError):
+    """A file or stream could not be read at all, or a part of it is unreadable."""
+
+    def __init__(self, message: str, *, file: Optional[str] = None, position: Optional[str] = None) -> None:
+        self.file = file
+        self.position = position
+        where = ", ".join(x for x in (file, position) if x)
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class ValidationError(LitemetaError):
+    """A proposal does not fit DataHub's model. Carries where it came from and what is wrong."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: Optional[str] = None,
+        index: Optional[int] = None,
+        urn: Optional[str] = None,
+        aspect: Optional[str] = None,
+        path: Optional[str] = None,
+    ) -> None:
+        self.message = message
+        self.file = file
+        self.index = index
+        self.urn = urn
+        self.aspect = aspect
+        self.path = path
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        """One line: ``file[#index] urn aspect path: message``."""
+        where = []
+        if self.file is not None or self.index is not None:
+            where.append(f"{self.file or '<input>'}#{self.index if self.index is not None else '?'}")
+        if self.urn:
+            where.append(self.urn)
+        if self.aspect:
+            where.append(f"aspect {self.aspect}")
+        if self.path:
+            where.append(f"at {self.path}")
+        return (" ".join(where) + ": " if where else "") + self.message
+
+    def located(self, *, file: Optional[str], index: Optional[int]) -> "ValidationError":
+        """Return this error with the record's location filled in where missing."""
+        if self.file is None:
+            self.file = file
+        if self.index is None:
+            self.index = index
+        self.args = (self.describe(),)
+        return self
+
+    def as_dict(self) -> Dict[str, Any]:
+        """The JSON form used by reports: file, index, urn, aspect, path, message."""
+        return {
+            "file": self.file,
+            "index": self.index,
+            "urn": self.urn,
+            "aspect": self.aspect,
+            "path": self.path,
+            "message": self.message,
+        }
+
+
+class InvalidUrnError(ValidationError):
+    """A urn does not follow DataHub's grammar (R6.1-R6.3) or its entity's key."""
+
+
+class UnknownEntityError(ValidationError):
+    """The entity type is not in the registry."""
+
+
+class UnknownAspectError(ValidationError):
+    """The aspect is not in the registry, or not registered for the entity."""
+
+
+class SchemaError(ValidationError):
+    """An aspect value does not match its Avro schema."""
+
+
+class ChangeTypeError(ValidationError):
+    """The change type is not allowed for the aspect's kind (design.md, litemeta's choices 1)."""
+
+
+class PatchError(ValidationError):
+    """A PATCH could not be applied."""
+
+
+class ConflictError(ValidationError):
+    """A precondition failed: a conditional header (R1.44), CREATE (R1.29) or CREATE_ENTITY (R1.30)."""
+
+    def __init__(self, message: str, *, header: Optional[str] = None, expected: Any = None,
+                 actual: Any = None, **where: Any) -> None:
+        self.header = header
+        self.expected = expected
+        self.actual = actual
+        super().__init__(message, **where)
