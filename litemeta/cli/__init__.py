@@ -14,6 +14,11 @@ import click
 # ``litemeta --help`` does not import every command module.
 COMMANDS: Dict[str, Tuple[str, str, str]] = {
     "check": ("litemeta.cli.check", "check", "Validate metadata files; diff two of them."),
+    "ingest": ("litemeta.cli.ingest", "ingest", "Ingest DataHub metadata files, folders, stdin or a recipe."),
+    "get": ("litemeta.cli.read", "get", "Print an entity's aspects (latest, a version, or as of a time)."),
+    "history": ("litemeta.cli.read", "history", "List every stored version of an aspect."),
+    "exists": ("litemeta.cli.read", "exists", "Tell whether an entity exists."),
+    "list-urns": ("litemeta.cli.read", "list_urns", "List the urns of existing entities."),
 }
 
 

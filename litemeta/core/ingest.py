@@ -1,0 +1,485 @@
+"""The unit of work: the only writer of aspects and topics.
+
+A batch of input records is applied in one transaction: row 0 of every aspect of the batch's
+urns is read with one query, each proposal is decided in memory in order (so the result equals
+writing the proposals one at a time, design.md rule 6), and the planned rows and topic records
+are flushed together (the transactional outbox, design.md rule 1).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
+
+from litemeta.storage.db import Connection
+
+from litemeta.config import Settings
+from litemeta.core import versions as V
+from litemeta.core.validate import validate_proposal
+from litemeta.errors import ConflictError, LitemetaError, ValidationError
+from litemeta.model import proposal as P
+from litemeta.model.avro import validate_aspect
+from litemeta.model.codec import proposal_to_mcp_value
+from litemeta.model.events import (
+    FAILED_MCP_TOPIC,
+    MCL_TIMESERIES_TOPIC,
+    MCL_VERSIONED_TOPIC,
+    MCP_TOPIC,
+    PLATFORM_EVENT_TOPIC,
+)
+from litemeta.model.proposal import Proposal
+from litemeta.model.registry import AspectSpec, Registry
+from litemeta.model.urns import key_aspect_from_urn
+from litemeta.storage import aspects as A
+from litemeta.storage.log import Appender, dumps, next_offsets
+
+JSON = P.JSON
+WRITE_TYPES = (P.UPSERT, P.UPDATE, P.CREATE, P.CREATE_ENTITY, P.PATCH)
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did: counts, failures with reasons, and the topic offsets it appended."""
+
+    records: int = 0
+    proposals: int = 0
+    written: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    warnings: List[Dict[str, Any]] = field(default_factory=list)
+    errors: List[Dict[str, Any]] = field(default_factory=list)
+    mcl: int = 0
+    platform_events: int = 0
+    offsets: Dict[str, Tuple[int, int]] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def failed_by_reason(self) -> Dict[str, int]:
+        """Failure counts by error class."""
+        out: Dict[str, int] = {}
+        for e in self.errors:
+            out[e.get("reason", "error")] = out.get(e.get("reason", "error"), 0) + 1
+        return out
+
+    def note_offset(self, topic: str, offset: int) -> None:
+        lo, _ = self.offsets.get(topic, (offset, offset))
+        self.offsets[topic] = (lo, offset)
+
+    def as_dict(self) -> Dict[str, Any]:
+        """The ``--json`` form."""
+        return {"records": self.records, "proposals": self.proposals, "written": self.written,
+                "unchanged": self.unchanged, "failed": self.failed, "mcl": self.mcl,
+                "platformEvents": self.platform_events, "seconds": round(self.seconds, 3),
+                "failedByReason": self.failed_by_reason(), "warnings": self.warnings, "errors": self.errors,
+                "offsets": {t: {"first": a, "last": b} for t, (a, b) in self.offsets.items()}}
+
+
+# An input record after normalisation: the proposals it expands to (an MCE gives several), or an error.
+Group = List[Proposal]
+EventHook = Callable[["Batch", Dict[str, Any], AspectSpec, Any, Any], None]
+
+
+@dataclass
+class Slot:
+    """In-memory state of one (urn, aspect) during a batch."""
+
+    row0: Optional[A.StoredRow]
+    in_db: bool
+    archives: Dict[int, A.StoredRow] = field(default_factory=dict)
+    db_max: Optional[int] = None
+    db_max_loaded: bool = False
+    wiped: bool = False
+    dirty: bool = False
+    retention_ceiling: int = 0
+
+
+class Batch:
+    """One transaction's worth of proposals, decided in order, flushed at the end."""
+
+    def __init__(self, conn: Connection, registry: Registry, settings: Settings, report: IngestReport,
+                 event_hook: Optional[EventHook], clock: Callable[[], int]) -> None:
+        self.conn = conn
+        self.registry = registry
+        self.settings = settings
+        self.report = report
+        self.event_hook = event_hook
+        self.clock = clock
+        self.slots: Dict[Tuple[str, str], Slot] = {}
+        self.loaded: Set[str] = set()
+        self.wiped_urns: Set[str] = set()
+        self.out = Appender(next_offsets(conn))
+        self.ts_rows: Dict[Tuple[str, str], Dict[str, Any]] = {}
+        self.ts_wiped_aspects: List[Tuple[str, str]] = []
+        self.ts_wiped_urns: List[str] = []
+        self.touched_urns: Set[str] = set()
+
+    # ------------------------------------------------------------ loading
+    def load(self, urns: Iterable[str]) -> None:
+        """Read row 0 of every aspect of the urns not yet loaded (one query per 500 urns)."""
+        todo = [u for u in set(urns) if u not in self.loaded]
+        if not todo:
+            return
+        rows = A.load_latest(self.conn, todo)
+        self.loaded.update(todo)
+        for key, row in rows.items():
+            self.slots.setdefault(key, Slot(row0=row, in_db=True))
+
+    def slot(self, urn: str, aspect: str) -> Slot:
+        if urn not in self.loaded:
+            self.load([urn])
+        s = self.slots.get((urn, aspect))
+        if s is None:
+            s = self.slots[(urn, aspect)] = Slot(row0=None, in_db=False)
+        return s
+
+    def current(self, urn: str, aspect: str) -> Optional[A.StoredRow]:
+        return self.slot(urn, aspect).row0
+
+    def entity_exists(self, urn: str, entity_type: str) -> bool:
+        """R1.23 / R1.6: an entity exists when its key aspect row exists."""
+        key = self.registry.entities[entity_type].key_aspect
+        return self.current(urn, key) is not None
+
+    def _db_max(self, urn: str, aspect: str, s: Slot) -> Optional[int]:
+        if not s.db_max_loaded:
+            s.db_max = None if (s.wiped or urn in self.wiped_urns) else A.max_version(self.conn, urn, aspect)
+            s.db_max_loaded = True
+        known = max(s.archives) if s.archives else None
+        vals = [v for v in (s.db_max, known) if v is not None]
+        return max(vals) if vals else None
+
+    # ------------------------------------------------------------ records
+    def append(self, topic: str, key: str, ts: int, value: Dict[str, Any], headers: Any = None) -> int:
+        off = self.out.append(topic, key, ts, value, headers)
+        self.report.note_offset(topic, off)
+        return off
+
+    def fail(self, p: Optional[Proposal], err: LitemetaError, raw: Any = None) -> None:
+        """A rejected proposal: dead-letter topic and report (design.md choice 2)."""
+        self.report.failed += 1
+        info = err.as_dict() if isinstance(err, ValidationError) else {"message": str(err)}
+        info["reason"] = type(err).__name__
+        if p is not None:
+            info.setdefault("urn", p.entity_urn)
+            info.setdefault("aspect", p.aspect_name)
+            if info.get("file") is None and p.origin.file is not None:
+                info["file"] = p.origin.file
+            if info.get("index") is None:
+                info["index"] = p.origin.index
+            if not info.get("urn"):
+                info["urn"] = p.entity_urn
+            try:
+                mcp = proposal_to_mcp_value(p)
+            except Exception:  # a proposal too broken to serialise still reaches the report
+                mcp = None
+            if mcp is not None:
+                self.append(FAILED_MCP_TOPIC, p.entity_urn or "", self.clock(),
+                            {"metadataChangeProposal": mcp, "error": str(err)})
+        self.report.errors.append(info)
+
+    # ------------------------------------------------------------ a record
+    def apply_group(self, group: Group) -> None:
+        """Apply one input record (an MCP, or all the aspects of a legacy MCE)."""
+        valid: List[Tuple[Proposal, AspectSpec, bool]] = []
+        for p in group:
+            self.report.proposals += 1
+            try:
+                v = validate_proposal(p, self.registry)
+            except ValidationError as err:
+                self.fail(p, err.located(file=p.origin.file, index=p.origin.index))
+                continue
+            for w in v.warnings:
+                self.report.warnings.append({"file": p.origin.file, "index": p.origin.index,
+                                             "urn": v.proposal.entity_urn, "aspect": p.aspect_name, "message": w})
+            valid.append((v.proposal, v.spec, v.drop))
+        if not valid:
+            return
+        carried: Dict[str, Set[str]] = {}
+        for p, _, drop in valid:
+            if not drop:
+                carried.setdefault(p.entity_urn, set()).add(p.aspect_name or "")
+        created: Set[str] = set()
+        for p, spec, drop in valid:
+            if p.change_type in (P.DELETE, P.RESTATE) or p.entity_urn in created:
+                continue
+            if not self.entity_exists(p.entity_urn, p.entity_type or ""):
+                self._create_defaults(p, carried.get(p.entity_urn, set()))
+                created.add(p.entity_urn)
+        for p, spec, drop in valid:
+            try:
+                self.journal(p)
+                if drop:
+                    self.report.unchanged += 1
+                elif spec.timeseries:
+                    self._apply_timeseries(p, spec)
+                elif p.change_type == P.DELETE:
+                    self._apply_delete(p, spec)
+                else:
+                    if p.change_type == P.CREATE_ENTITY and p.entity_urn not in created:
+                        self._conflict_or_drop(p, "Cannot perform CREATE_ENTITY if not exists since the entity key "
+                                                  "already exists.")
+                        continue
+                    self._apply_write(p, spec)
+            except ConflictError as err:
+                self._unjournal_failed(p, err)
+            except ValidationError as err:
+                self._unjournal_failed(p, err.located(file=p.origin.file, index=p.origin.index))
+
+    def journal(self, p: Proposal) -> None:
+        """Choice 5: every accepted proposal, as given, on the MCP topic (undone if it then fails)."""
+        self._last_journal = (len(self.out.rows), self.out._next.get(MCP_TOPIC, 0))
+        self.append(MCP_TOPIC, p.entity_urn, self._time(p), proposal_to_mcp_value(p))
+
+    def _unjournal_failed(self, p: Proposal, err: LitemetaError) -> None:
+        # The proposal turned out invalid after journaling (a conflict, a bad patch): take its journal
+        # entry back. Nothing else of it was queued, as failures are raised before any write is planned.
+        idx, off = self._last_journal
+        del self.out.rows[idx]
+        self.out._next[MCP_TOPIC] = off
+        for r in self.out.rows[idx:]:
+            if r["topic"] == MCP_TOPIC:
+                r["offset"] -= 1
+        self.fail(p, err)
+
+    def _conflict_or_drop(self, p: Proposal, message: str) -> None:
+        if V.if_none_match_star(p.headers):
+            self.report.unchanged += 1
+            return
+        raise ConflictError(message, header="If-None-Match" if p.headers else None, expected="absent",
+                            actual="exists", urn=p.entity_urn, aspect=p.aspect_name)
+
+    # ------------------------------------------------------------ helpers
+    def _time(self, p: Proposal) -> int:
+        sm = p.system_metadata
+        if sm and sm.get("lastObserved"):
+            return int(sm["lastObserved"])
+        return self.clock()
+
+    def _stamp(self, p: Proposal, now: int) -> Dict[str, Any]:
+        return {"time": now, "actor": self.settings.actor}
+
+    def _create_defaults(self, p: Proposal, carried: Set[str]) -> None:
+        """R1.22-R1.24, choice 3: key aspect, then browsePathsV2 and dataPlatformInstance."""
+        et = p.entity_type or ""
+        ent = self.registry.entities[et]
+        key_name, key_value = key_aspect_from_urn(p.entity_urn, self.registry)
+        sm = dict(p.system_metadata) if p.system_metadata else None
+        if sm is not None:
+            sm.pop("version", None)
+        defaults: List[Tuple[str, Any]] = [(key_name, key_value)]
+        if ent.has_aspect("browsePathsV2") and "browsePathsV2" not in carried and \
+                self.current(p.entity_urn, "browsePathsV2") is None:
+            defaults.append(("browsePathsV2", V.default_browse_paths_v2(
+                et, key_value, self._containers(p.entity_urn), self._delimiter(et, key_value))))
+        if ent.has_aspect("dataPlatformInstance") and "dataPlatformInstance" not in carried and \
+                self.current(p.entity_urn, "dataPlatformInstance") is None:
+            dpi = V.default_data_platform_instance(et, key_value)
+            if dpi is not None:
+                defaults.append(("dataPlatformInstance", dpi))
+        for name, value in defaults:
+            d = Proposal(p.entity_urn, name, P.CREATE, value, entity_type=et, system_metadata=sm,
+                         headers={"If-None-Match": "*"}, origin=p.origin)
+            self._apply_write(d, self.registry.aspects[name], generated=True)
+
+    def _containers(self, urn: str) -> List[str]:
+        chain: List[str] = []
+        seen = {urn}
+        cur = urn
+        while True:
+            row = self.current(cur, "container")
+            nxt = row.value.get("container") if row is not None else None
+            if not nxt or nxt in seen:
+                return chain
+            chain.append(nxt)
+            seen.add(nxt)
+            cur = nxt
+
+    def _delimiter(self, entity_type: str, key: Dict[str, Any]) -> str:
+        if entity_type != "dataset":
+            return V.DEFAULT_DATASET_DELIMITER
+        row = self.current(str(key.get("platform")), "dataPlatformInfo")
+        d = row.value.get("datasetNameDelimiter") if row is not None else None
+        return d or V.DEFAULT_DATASET_DELIMITER
+
+    # ------------------------------------------------------------ versioned writes
+    def _apply_write(self, p: Proposal, spec: AspectSpec, generated: bool = False) -> None:
+        urn, name = p.entity_urn, spec.name
+        s = self.slot(urn, name)
+        prev = s.row0
+        now = self._time(p)
+        if p.change_type == P.CREATE and prev is not None:
+            self._conflict_or_drop(p, "Cannot perform CREATE since the aspect already exists.")
+            return
+        V.check_preconditions(p.headers, p.change_type, prev.sm if prev else None, prev is not None,
+                              prev.createdon_ms if prev else None)
+        if p.change_type == P.PATCH:
+            from litemeta.core.patch import apply_patch
+
+            value = apply_patch(name, prev.value if prev is not None else None, p.aspect, now_ms=now)
+            validate_aspect(name, value)
+        else:
+            value = p.aspect
+        incoming = V.fill_system_metadata(p.system_metadata, now)
+        if prev is not None and prev.value == value:
+            self._noop(p, spec, s, prev, incoming, now)
+            return
+        if prev is not None:
+            archive = V.archive_version(prev.sm, incoming, self._db_max(urn, name, s)
+                                        if V.stored_version(prev.sm) is None else None)
+            new_version = archive + 1
+            if self.settings.max_versions > 1:
+                s.archives[archive] = prev
+                ceiling = V.retention_ceiling(archive, self.settings.max_versions)
+                if ceiling >= 1:
+                    s.retention_ceiling = max(s.retention_ceiling, ceiling)
+                    for v in [v for v in s.archives if v <= ceiling]:
+                        del s.archives[v]
+        else:
+            new_version = 1
+        stored_sm = V.changed_system_metadata(prev.sm if prev else None, incoming, new_version)
+        stamp = self._stamp(p, now)
+        s.row0 = A.StoredRow(dumps(value), dumps(stored_sm), now, stamp["actor"], stamp.get("impersonator"),
+                             _value=value, _sm=stored_sm)
+        s.dirty = True
+        self.touched_urns.add(urn)
+        mcl_sm = dict(incoming)
+        mcl_sm["version"] = str(new_version)
+        self._mcl(p, spec, P.UPSERT, value, mcl_sm, prev, stamp, now)
+        if not generated:
+            self.report.written += 1
+
+    def _noop(self, p: Proposal, spec: AspectSpec, s: Slot, prev: A.StoredRow, incoming: Dict[str, Any],
+              now: int) -> None:
+        """R8.4: same value; refresh the run fields of row 0's systemMetadata; RESTATE for lineage (R8.9)."""
+        self.report.unchanged += 1
+        new_sm = V.noop_system_metadata(prev.sm, incoming)
+        if new_sm == (prev.sm or {}):
+            return
+        s.row0 = A.StoredRow(prev.metadata, dumps(new_sm), prev.createdon_ms, prev.createdby, prev.createdfor,
+                             _value=prev.value, _sm=new_sm)
+        s.dirty = True
+        if spec.has_lineage:
+            stamp = {"time": prev.createdon_ms, "actor": prev.createdby}
+            self._mcl(p, spec, P.RESTATE, prev.value, new_sm, prev, stamp, now)
+
+    def _apply_delete(self, p: Proposal, spec: AspectSpec) -> None:
+        """R1.34 (aspect, no conditions: the whole history) and R1.35 (key aspect: the whole entity)."""
+        urn = p.entity_urn
+        s = self.slot(urn, spec.name)
+        prev = s.row0
+        now = self._time(p)
+        if prev is None or (spec.is_key and prev.sm is None):
+            self.report.unchanged += 1
+            return
+        if spec.is_key:
+            for (u, a), other in self.slots.items():
+                if u == urn:
+                    other.row0, other.archives, other.wiped, other.dirty, other.in_db = None, {}, True, True, False
+                    other.db_max, other.db_max_loaded = None, True
+            self.wiped_urns.add(urn)
+            self.ts_wiped_urns.append(urn)
+            for k in [k for k in self.ts_rows if self.ts_rows[k]["urn"] == urn]:
+                del self.ts_rows[k]
+        else:
+            s.row0, s.archives, s.wiped, s.dirty, s.in_db = None, {}, True, True, False
+            s.db_max, s.db_max_loaded = None, True
+        self.touched_urns.add(urn)
+        stamp = {"time": now, "actor": self.settings.actor}
+        sm = V.fill_system_metadata(p.system_metadata, now)
+        self._mcl(p, spec, P.DELETE, None, sm, prev, stamp, now)
+        self.report.written += 1
+
+    # ------------------------------------------------------------ timeseries (R1.38-R1.40)
+    def _apply_timeseries(self, p: Proposal, spec: AspectSpec) -> None:
+        urn = p.entity_urn
+        now = self._time(p)
+        sm = V.fill_system_metadata(p.system_metadata, now)
+        stamp = self._stamp(p, now)
+        if p.change_type == P.DELETE:
+            self.ts_wiped_aspects.append((urn, spec.name))
+            for k in [k for k, r in self.ts_rows.items() if r["urn"] == urn and r["aspect"] == spec.name]:
+                del self.ts_rows[k]
+            self._mcl(p, spec, P.DELETE, None, sm, None, stamp, now, topic=MCL_TIMESERIES_TOPIC)
+        else:
+            value = p.aspect
+            docid = V.timeseries_document_id(urn, value)
+            self.ts_rows[(spec.name, docid)] = {
+                "aspect": spec.name, "docid": docid, "urn": urn, "timestampmillis": int(value["timestampMillis"]),
+                "eventgranularity": dumps(value["eventGranularity"]) if value.get("eventGranularity") else None,
+                "partitionspec": dumps(value["partitionSpec"]) if value.get("partitionSpec") else None,
+                "messageid": value.get("messageId"), "metadata": dumps(value), "systemmetadata": dumps(sm),
+                "createdon": A.ms_to_dt(now),
+            }
+            self._mcl(p, spec, P.UPSERT, value, sm, None, stamp, now, topic=MCL_TIMESERIES_TOPIC)
+        self.touched_urns.add(urn)
+        self.report.written += 1
+
+    # ------------------------------------------------------------ the change log (R2.1)
+    def _mcl(self, p: Proposal, spec: AspectSpec, change_type: str, value: Any, sm: Dict[str, Any],
+             prev: Optional[A.StoredRow], stamp: Dict[str, Any], now: int, topic: str = MCL_VERSIONED_TOPIC) -> None:
+        mcl: Dict[str, Any] = {"entityType": p.entity_type, "entityUrn": p.entity_urn}
+        if p.entity_key_aspect is not None:
+            mcl["entityKeyAspect"] = {"value": dumps(p.entity_key_aspect), "contentType": JSON}
+        mcl["changeType"] = change_type
+        mcl["aspectName"] = spec.name
+        if value is not None:
+            mcl["aspect"] = {"value": dumps(value), "contentType": JSON}
+        mcl["systemMetadata"] = sm
+        if p.headers and not (p.headers.keys() == {"If-None-Match"}):
+            mcl["headers"] = dict(p.headers)
+        if prev is not None:
+            mcl["previousAspectValue"] = {"value": prev.metadata, "contentType": JSON}
+            if prev.sm is not None:
+                mcl["previousSystemMetadata"] = prev.sm
+        mcl["created"] = stamp
+        self.append(topic, p.entity_urn, now, mcl)
+        self.report.mcl += 1
+        if self.event_hook is not None and change_type != P.RESTATE:
+            self.event_hook(self, mcl, spec, prev.value if prev is not None else None, value)
+
+    # ------------------------------------------------------------ flush
+    def flush(self) -> None:
+        """Write the batch's planned rows and topic records."""
+        plan = A.FlushPlan()
+        plan.wiped_urns = sorted(self.wiped_urns)
+        for (urn, name), s in self.slots.items():
+            if not s.dirty:
+                continue
+            if s.wiped and urn not in self.wiped_urns:
+                plan.wiped_aspects.append((urn, name))
+            for v, row in s.archives.items():
+                plan.archive_inserts.append(row.as_params(urn, name, v))
+            if s.row0 is not None:
+                (plan.row0_updates if s.in_db else plan.row0_inserts).append(s.row0.as_params(urn, name, 0))
+            elif s.in_db:
+                plan.row0_deletes.append((urn, name))
+            if s.retention_ceiling >= 1:
+                plan.retention.append((urn, name, s.retention_ceiling))
+        plan.ts_wiped_urns = self.ts_wiped_urns
+        plan.ts_wiped_aspects = self.ts_wiped_aspects
+        plan.ts_upserts = list(self.ts_rows.values())
+        A.flush(self.conn, plan)
+        self.out.flush(self.conn)
+
+
+def iter_batches(groups: Iterable[Group], size: int) -> Iterator[List[Group]]:
+    """Groups of input records holding about ``size`` proposals each (an MCE is never split)."""
+    batch: List[Group] = []
+    n = 0
+    for g in groups:
+        batch.append(g)
+        n += max(1, len(g))
+        if n >= size:
+            yield batch
+            batch, n = [], 0
+    if batch:
+        yield batch
+
+
+def clock_ms() -> int:
+    """Wall clock in epoch milliseconds."""
+    return int(time.time() * 1000)
+
+
+def batch_urns(batch: Sequence[Group]) -> List[str]:
+    """Every urn a batch touches (loaded with one query)."""
+    return list({p.entity_urn for g in batch for p in g if p.entity_urn})

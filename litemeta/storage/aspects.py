@@ -1,0 +1,158 @@
+"""SQL of the write path: load row 0 for a batch's urns, and flush a batch's planned changes.
+
+The decisions are made in :mod:`litemeta.core.ingest` (and :mod:`litemeta.core.versions`); this
+module only reads and writes rows, with one query per batch for the reads and executemany for
+the writes.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy.engine import Connection
+
+from litemeta.storage.db import aspects, timeseries
+from litemeta.storage.log import chunks
+
+IN_CHUNK = 500
+_EPOCH = datetime(1970, 1, 1)
+
+
+def ms_to_dt(ms: int) -> datetime:
+    """Epoch milliseconds → naive UTC datetime (the ``createdon`` column)."""
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).replace(tzinfo=None)
+
+
+def dt_to_ms(dt: Any) -> int:
+    """``createdon`` back to epoch milliseconds."""
+    if isinstance(dt, str):
+        dt = datetime.fromisoformat(dt)
+    return int(round((dt - _EPOCH).total_seconds() * 1000))
+
+
+@dataclass
+class StoredRow:
+    """A ``metadata_aspect_v2`` row held in memory during a batch (value decoded lazily)."""
+
+    metadata: str
+    systemmetadata: Optional[str]
+    createdon_ms: int
+    createdby: str
+    createdfor: Optional[str]
+    _value: Any = None
+    _sm: Any = None
+
+    @property
+    def value(self) -> Any:
+        """The aspect value (decoded JSON)."""
+        if self._value is None:
+            self._value = json.loads(self.metadata)
+        return self._value
+
+    @property
+    def sm(self) -> Optional[Dict[str, Any]]:
+        """The systemMetadata (decoded JSON), or None."""
+        if self._sm is None and self.systemmetadata:
+            self._sm = json.loads(self.systemmetadata)
+        return self._sm  # type: ignore[no-any-return]
+
+    def as_params(self, urn: str, aspect: str, version: int) -> Dict[str, Any]:
+        """Bind parameters for an INSERT/UPDATE of this row."""
+        return {"urn": urn, "aspect": aspect, "version": version, "metadata": self.metadata,
+                "systemmetadata": self.systemmetadata, "createdon": ms_to_dt(self.createdon_ms),
+                "createdby": self.createdby, "createdfor": self.createdfor}
+
+
+def load_latest(conn: Connection, urns: Sequence[str]) -> Dict[Tuple[str, str], StoredRow]:
+    """Row 0 of every aspect of the given urns (one query per 500 urns)."""
+    out: Dict[Tuple[str, str], StoredRow] = {}
+    cols = [aspects.c.urn, aspects.c.aspect, aspects.c.metadata, aspects.c.systemmetadata,
+            aspects.c.createdon, aspects.c.createdby, aspects.c.createdfor]
+    for part in chunks(list(urns), IN_CHUNK):
+        q = select(*cols).where(and_(aspects.c.version == 0, aspects.c.urn.in_(list(part))))
+        for r in conn.execute(q):
+            out[(r.urn, r.aspect)] = StoredRow(r.metadata, r.systemmetadata, dt_to_ms(r.createdon),
+                                               r.createdby, r.createdfor)
+    return out
+
+
+def max_version(conn: Connection, urn: str, aspect: str) -> Optional[int]:
+    """``max(version)`` of an aspect, or None when it has no row (R1.3; legacy rows only)."""
+    return conn.execute(select(func.max(aspects.c.version)).where(
+        and_(aspects.c.urn == urn, aspects.c.aspect == aspect))).scalar()
+
+
+def archived_rows(conn: Connection, urn: str, aspect: str) -> List[Tuple[int, StoredRow]]:
+    """Archived versions (>0) of an aspect, newest first (for conditional deletes, R1.34)."""
+    q = (select(aspects).where(and_(aspects.c.urn == urn, aspects.c.aspect == aspect, aspects.c.version > 0))
+         .order_by(aspects.c.version.desc()))
+    return [(r.version, StoredRow(r.metadata, r.systemmetadata, dt_to_ms(r.createdon), r.createdby, r.createdfor))
+            for r in conn.execute(q)]
+
+
+@dataclass
+class FlushPlan:
+    """Everything a batch changes, in the order it must be applied."""
+
+    wiped_urns: List[str] = field(default_factory=list)
+    wiped_aspects: List[Tuple[str, str]] = field(default_factory=list)
+    deleted_versions: List[Tuple[str, str, int]] = field(default_factory=list)
+    archive_inserts: List[Dict[str, Any]] = field(default_factory=list)
+    row0_updates: List[Dict[str, Any]] = field(default_factory=list)
+    row0_inserts: List[Dict[str, Any]] = field(default_factory=list)
+    row0_deletes: List[Tuple[str, str]] = field(default_factory=list)
+    retention: List[Tuple[str, str, int]] = field(default_factory=list)
+    ts_wiped_urns: List[str] = field(default_factory=list)
+    ts_wiped_aspects: List[Tuple[str, str]] = field(default_factory=list)
+    ts_upserts: List[Dict[str, Any]] = field(default_factory=list)
+
+
+def flush(conn: Connection, plan: FlushPlan) -> None:
+    """Apply a batch's plan: wipes first, then archive rows, row 0 changes, retention, timeseries."""
+    if plan.wiped_urns:
+        for part in chunks(plan.wiped_urns, IN_CHUNK):
+            conn.execute(aspects.delete().where(aspects.c.urn.in_(list(part))))
+    if plan.wiped_aspects:
+        conn.execute(aspects.delete().where(and_(aspects.c.urn == bindparam("u"), aspects.c.aspect == bindparam("a"))),
+                     [{"u": u, "a": a} for u, a in plan.wiped_aspects])
+    if plan.deleted_versions:
+        conn.execute(aspects.delete().where(and_(aspects.c.urn == bindparam("u"), aspects.c.aspect == bindparam("a"),
+                                                 aspects.c.version == bindparam("v"))),
+                     [{"u": u, "a": a, "v": v} for u, a, v in plan.deleted_versions])
+    if plan.row0_deletes:
+        conn.execute(aspects.delete().where(and_(aspects.c.urn == bindparam("u"), aspects.c.aspect == bindparam("a"),
+                                                 aspects.c.version == 0)),
+                     [{"u": u, "a": a} for u, a in plan.row0_deletes])
+    if plan.archive_inserts:
+        conn.execute(aspects.insert(), plan.archive_inserts)
+    if plan.row0_updates:
+        conn.execute(
+            aspects.update().where(and_(aspects.c.urn == bindparam("b_urn"), aspects.c.aspect == bindparam("b_aspect"),
+                                        aspects.c.version == 0))
+            .values(metadata=bindparam("metadata"), systemmetadata=bindparam("systemmetadata"),
+                    createdon=bindparam("createdon"), createdby=bindparam("createdby"),
+                    createdfor=bindparam("createdfor")),
+            [{**{k: v for k, v in p.items() if k not in ("urn", "aspect", "version")},
+              "b_urn": p["urn"], "b_aspect": p["aspect"]} for p in plan.row0_updates],
+        )
+    if plan.row0_inserts:
+        conn.execute(aspects.insert(), plan.row0_inserts)
+    if plan.retention:
+        conn.execute(aspects.delete().where(and_(aspects.c.urn == bindparam("u"), aspects.c.aspect == bindparam("a"),
+                                                 aspects.c.version > 0, aspects.c.version <= bindparam("ceiling"))),
+                     [{"u": u, "a": a, "ceiling": f} for u, a, f in plan.retention])
+    if plan.ts_wiped_urns:
+        for part in chunks(plan.ts_wiped_urns, IN_CHUNK):
+            conn.execute(timeseries.delete().where(timeseries.c.urn.in_(list(part))))
+    if plan.ts_wiped_aspects:
+        conn.execute(timeseries.delete().where(and_(timeseries.c.urn == bindparam("u"),
+                                                    timeseries.c.aspect == bindparam("a"))),
+                     [{"u": u, "a": a} for u, a in plan.ts_wiped_aspects])
+    if plan.ts_upserts:
+        conn.execute(timeseries.delete().where(and_(timeseries.c.aspect == bindparam("a"),
+                                                    timeseries.c.docid == bindparam("d"))),
+                     [{"a": r["aspect"], "d": r["docid"]} for r in plan.ts_upserts])
+        conn.execute(timeseries.insert(), plan.ts_upserts)

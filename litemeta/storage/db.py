@@ -1,0 +1,251 @@
+"""The SQL store: engine, tables, connection policy and transactions (SQLAlchemy Core).
+
+Tables keep DataHub's names where DataHub has them (``metadata_aspect_v2``, R1.1). The SQLite
+connection policy lives here and only here: WAL for files, ``busy_timeout``, ``BEGIN IMMEDIATE``
+for writers (one writer at a time across processes), ``foreign_keys=ON``, read-only opens for
+read-only commands. Driver errors are translated to :class:`StorageError` at this boundary.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from dataclasses import dataclass
+from typing import Any, Iterator, Optional
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    text,
+)
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import NullPool, StaticPool
+
+from litemeta.errors import StorageError
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_MS = 30_000
+
+metadata = MetaData()
+
+# DataHub's own table (R1.1): version 0 is the latest value, 1..N the archive.
+aspects = Table(
+    "metadata_aspect_v2",
+    metadata,
+    Column("urn", String(500), nullable=False),
+    Column("aspect", String(200), nullable=False),
+    Column("version", BigInteger, nullable=False),
+    Column("metadata", Text, nullable=False),
+    Column("systemmetadata", Text),
+    Column("createdon", DateTime, nullable=False),
+    Column("createdby", String(255), nullable=False),
+    Column("createdfor", String(255)),
+    PrimaryKeyConstraint("urn", "aspect", "version", name="pk_metadata_aspect_v2"),
+)
+Index("timeIndex", aspects.c.createdon)
+
+# Timeseries aspects, keyed like DataHub's Elasticsearch document id (R1.40).
+timeseries = Table(
+    "metadata_timeseries",
+    metadata,
+    Column("aspect", String(200), nullable=False),
+    Column("docid", String(64), nullable=False),
+    Column("urn", String(500), nullable=False),
+    Column("timestampmillis", BigInteger, nullable=False),
+    Column("eventgranularity", Text),
+    Column("partitionspec", Text),
+    Column("messageid", Text),
+    Column("metadata", Text, nullable=False),
+    Column("systemmetadata", Text),
+    Column("createdon", DateTime, nullable=False),
+    PrimaryKeyConstraint("aspect", "docid", name="pk_metadata_timeseries"),
+)
+Index("ix_timeseries_urn", timeseries.c.urn, timeseries.c.aspect, timeseries.c.timestampmillis)
+
+# The topic log: Kafka coordinates, offsets contiguous per topic-partition.
+topic_log = Table(
+    "topic_log",
+    metadata,
+    Column("topic", String(200), nullable=False),
+    Column("partition", Integer, nullable=False),
+    Column("offset", BigInteger, nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("key", Text),
+    Column("value", Text, nullable=False),
+    Column("headers", Text),
+    PrimaryKeyConstraint("topic", "partition", "offset", name="pk_topic_log"),
+)
+
+# Committed offsets of consumer groups (followers, subscriptions, exports).
+consumer_offsets = Table(
+    "consumer_offsets",
+    metadata,
+    Column("group_id", String(200), nullable=False),
+    Column("topic", String(200), nullable=False),
+    Column("partition", Integer, nullable=False),
+    Column("next_offset", BigInteger, nullable=False),
+    PrimaryKeyConstraint("group_id", "topic", "partition", name="pk_consumer_offsets"),
+)
+
+# Store-level settings (retention...) and the schema version, for future migrations.
+store_settings = Table(
+    "litemeta_settings",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+schema_version = Table(
+    "litemeta_schema_version",
+    metadata,
+    Column("version", Integer, primary_key=True),
+    Column("applied_at", BigInteger, nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class Database:
+    """An engine plus what kind of store it is."""
+
+    engine: Engine
+    url: str
+    is_sqlite: bool
+    read_only: bool
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction: ``BEGIN IMMEDIATE`` on SQLite, commit on success, rollback on error."""
+        if self.read_only:
+            raise StorageError(f"store {self.url} is open read-only")
+        try:
+            with self.engine.connect() as conn:
+                if self.is_sqlite:
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                else:
+                    conn.begin()
+                try:
+                    yield conn
+                except BaseException:
+                    conn.rollback()
+                    raise
+                else:
+                    conn.commit()
+        except SQLAlchemyError as exc:
+            raise StorageError(f"write to {self.url} failed: {exc.__class__.__name__}: {exc}") from exc
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read connection (a consistent snapshot on SQLite WAL for the block's duration)."""
+        try:
+            with self.engine.connect() as conn:
+                if self.is_sqlite:
+                    conn.exec_driver_sql("BEGIN")
+                yield conn
+                if self.is_sqlite:
+                    conn.rollback()
+        except SQLAlchemyError as exc:
+            raise StorageError(f"read from {self.url} failed: {exc.__class__.__name__}: {exc}") from exc
+
+    def close(self) -> None:
+        """Dispose of pooled connections."""
+        self.engine.dispose()
+
+
+def to_url(path_or_url: str) -> str:
+    """A SQLAlchemy URL from a path, ``:memory:`` or a URL."""
+    if "://" in path_or_url:
+        return path_or_url
+    if path_or_url == ":memory:":
+        return "sqlite://"
+    return "sqlite:///" + os.path.abspath(path_or_url)
+
+
+def _sqlite_path(url: str) -> Optional[str]:
+    if url.startswith("sqlite:///"):
+        return url[len("sqlite:///"):]
+    return None
+
+
+def open_database(path_or_url: str, *, read_only: bool = False, create: bool = True) -> Database:
+    """Open (and create when missing and allowed) a store; apply the connection policy."""
+    url = to_url(path_or_url)
+    is_sqlite = url.startswith("sqlite")
+    path = _sqlite_path(url)
+    if is_sqlite and path and not os.path.exists(path) and (read_only or not create):
+        raise StorageError(f"no litemeta store at {path} (run `litemeta ingest` first, or pass --db PATH)")
+    try:
+        if is_sqlite and path is None:
+            # one shared in-memory database for the whole store
+            engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+        elif is_sqlite and read_only:
+            uri = f"file:{path}?mode=ro"
+            engine = create_engine(
+                "sqlite://", poolclass=NullPool,
+                creator=lambda: sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
+                                                check_same_thread=False, isolation_level=None),
+            )
+        elif is_sqlite:
+            engine = create_engine(
+                url, poolclass=NullPool,
+                connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False,
+                              "isolation_level": None},
+            )
+        else:
+            engine = create_engine(url, pool_pre_ping=True)
+    except SQLAlchemyError as exc:
+        raise StorageError(f"cannot open store {url}: {exc}") from exc
+    if is_sqlite:
+        _apply_sqlite_policy(engine, file_backed=path is not None, read_only=read_only)
+    db = Database(engine, url, is_sqlite, read_only)
+    if not read_only:
+        _create_schema(db)
+    return db
+
+
+def _apply_sqlite_policy(engine: Engine, *, file_backed: bool, read_only: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy issue BEGIN itself (pysqlite's implicit transactions are off).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        if file_backed and not read_only:
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA cache_size=-65536")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # Writers call BEGIN IMMEDIATE explicitly (Database.write); nothing to do for others.
+        return None
+
+
+def _create_schema(db: Database) -> None:
+    try:
+        with db.engine.connect() as conn:
+            if db.is_sqlite:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            metadata.create_all(conn)
+            row = conn.execute(text("SELECT max(version) FROM litemeta_schema_version")).scalar()
+            if row is None:
+                import time
+
+                conn.execute(schema_version.insert().values(version=SCHEMA_VERSION,
+                                                            applied_at=int(time.time() * 1000)))
+            elif row > SCHEMA_VERSION:
+                raise StorageError(f"store {db.url} has schema version {row}; this litemeta knows {SCHEMA_VERSION}")
+            conn.commit()
+    except SQLAlchemyError as exc:
+        raise StorageError(f"cannot create tables in {db.url}: {exc}") from exc

@@ -1,0 +1,129 @@
+"""Topics as append-only tables with Kafka coordinates, and consumer-group offsets.
+
+Offsets are contiguous per (topic, partition), as in Kafka. Appends happen only inside the
+writer's transaction (:mod:`litemeta.core.ingest`), so an event exists iff its cause committed.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.engine import Connection
+
+from litemeta.model.events import TopicRecord
+from litemeta.storage.db import consumer_offsets, topic_log
+
+PARTITION = 0  # the store keeps one partition per topic; exports may re-partition (murmur2)
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON as stored in the log and in metadata columns."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def next_offsets(conn: Connection) -> Dict[str, int]:
+    """Next offset of every topic (partition 0) — one query, read at the start of a write batch."""
+    rows = conn.execute(
+        select(topic_log.c.topic, func.max(topic_log.c.offset)).where(topic_log.c.partition == PARTITION)
+        .group_by(topic_log.c.topic)
+    )
+    return {topic: (mx + 1) for topic, mx in rows}
+
+
+class Appender:
+    """Collects a batch's topic records and writes them with contiguous offsets."""
+
+    def __init__(self, offsets: Dict[str, int]) -> None:
+        self._next = offsets
+        self.rows: List[Dict[str, Any]] = []
+
+    def append(self, topic: str, key: str, timestamp: int, value: Mapping[str, Any],
+               headers: Optional[Mapping[str, str]] = None) -> int:
+        """Queue one record; return its offset."""
+        off = self._next.get(topic, 0)
+        self._next[topic] = off + 1
+        self.rows.append({
+            "topic": topic, "partition": PARTITION, "offset": off, "timestamp": int(timestamp),
+            "key": key, "value": dumps(value), "headers": dumps(dict(headers)) if headers else None,
+        })
+        return off
+
+    def flush(self, conn: Connection) -> None:
+        """Insert every queued record (one executemany)."""
+        if self.rows:
+            conn.execute(topic_log.insert(), self.rows)
+            self.rows = []
+
+
+def _record(row: Any) -> TopicRecord:
+    return TopicRecord(
+        topic=row.topic, partition=row.partition, offset=row.offset, timestamp=row.timestamp,
+        key=row.key, value=json.loads(row.value), headers=json.loads(row.headers) if row.headers else {},
+    )
+
+
+def read_topic(conn: Connection, topic: str, offset: int = 0, limit: Optional[int] = None,
+               partition: int = PARTITION) -> List[TopicRecord]:
+    """Records of a topic from ``offset`` on, in offset order."""
+    q = (select(topic_log).where(and_(topic_log.c.topic == topic, topic_log.c.partition == partition,
+                                      topic_log.c.offset >= offset))
+         .order_by(topic_log.c.offset))
+    if limit is not None:
+        q = q.limit(limit)
+    return [_record(r) for r in conn.execute(q)]
+
+
+def iter_topic(conn: Connection, topic: str, offset: int = 0, chunk: int = 5000,
+               partition: int = PARTITION) -> Iterator[TopicRecord]:
+    """Stream a topic in chunks (bounded memory)."""
+    while True:
+        rows = read_topic(conn, topic, offset, chunk, partition)
+        if not rows:
+            return
+        yield from rows
+        offset = rows[-1].offset + 1
+
+
+def end_offsets(conn: Connection) -> Dict[str, int]:
+    """Log-end offset (next offset) per topic."""
+    return next_offsets(conn)
+
+
+def committed(conn: Connection, group: str) -> Dict[Tuple[str, int], int]:
+    """Committed next offsets of a consumer group, by (topic, partition)."""
+    rows = conn.execute(select(consumer_offsets.c.topic, consumer_offsets.c.partition,
+                               consumer_offsets.c.next_offset).where(consumer_offsets.c.group_id == group))
+    return {(t, p): o for t, p, o in rows}
+
+
+def commit(conn: Connection, group: str, offsets: Mapping[Tuple[str, int], int]) -> None:
+    """Persist a group's next offsets (delete + insert: portable upsert)."""
+    for (topic, partition), nxt in offsets.items():
+        conn.execute(consumer_offsets.delete().where(and_(
+            consumer_offsets.c.group_id == group, consumer_offsets.c.topic == topic,
+            consumer_offsets.c.partition == partition)))
+        conn.execute(consumer_offsets.insert().values(group_id=group, topic=topic, partition=partition,
+                                                      next_offset=int(nxt)))
+
+
+def groups(conn: Connection) -> List[str]:
+    """Every consumer group with committed offsets."""
+    return sorted({r[0] for r in conn.execute(select(consumer_offsets.c.group_id))})
+
+
+def topic_sizes(conn: Connection) -> Dict[str, int]:
+    """Record count per topic."""
+    return {t: n for t, n in conn.execute(select(topic_log.c.topic, func.count()).group_by(topic_log.c.topic))}
+
+
+def delete_groups(conn: Connection, names: Sequence[str]) -> None:
+    """Forget the committed offsets of the named groups."""
+    if names:
+        conn.execute(consumer_offsets.delete().where(consumer_offsets.c.group_id.in_(list(names))))
+
+
+def chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    """Slices of at most ``size`` items (for IN lists)."""
+    for i in range(0, len(items), size):
+        yield items[i:i + size]

@@ -1,0 +1,173 @@
+"""Reads: latest aspects, versions, as-of, history, timeseries, urns (R1.5-R1.7)."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Dict, Iterable, List, Optional, Sequence
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.engine import Connection
+
+from litemeta.storage.aspects import dt_to_ms, ms_to_dt
+from litemeta.storage.db import aspects, timeseries
+from litemeta.storage.log import chunks
+
+
+@dataclass(frozen=True)
+class AspectRow:
+    """One stored version of an aspect."""
+
+    urn: str
+    aspect: str
+    version: int
+    value: Any
+    system_metadata: Optional[Dict[str, Any]]
+    created_on: int
+    created_by: str
+    created_for: Optional[str]
+
+    def as_dict(self) -> Dict[str, Any]:
+        """JSON form (``--details``)."""
+        return {"urn": self.urn, "aspect": self.aspect, "version": self.version, "value": self.value,
+                "systemMetadata": self.system_metadata, "createdOn": self.created_on,
+                "createdBy": self.created_by, "createdFor": self.created_for}
+
+
+def _row(r: Any) -> AspectRow:
+    return AspectRow(r.urn, r.aspect, r.version, json.loads(r.metadata),
+                     json.loads(r.systemmetadata) if r.systemmetadata else None,
+                     dt_to_ms(r.createdon), r.createdby, r.createdfor)
+
+
+def latest(conn: Connection, urn: str, names: Optional[Sequence[str]] = None) -> Dict[str, AspectRow]:
+    """Row 0 of the urn's aspects (all, or the named ones)."""
+    q = select(aspects).where(and_(aspects.c.urn == urn, aspects.c.version == 0))
+    if names:
+        q = q.where(aspects.c.aspect.in_(list(names)))
+    return {r.aspect: _row(r) for r in conn.execute(q.order_by(aspects.c.aspect))}
+
+
+def latest_many(conn: Connection, urns: Sequence[str]) -> Dict[str, Dict[str, Any]]:
+    """Current aspect values of many urns: ``{urn: {aspect: value}}`` (one query per 500 urns)."""
+    out: Dict[str, Dict[str, Any]] = {}
+    for part in chunks(list(urns), 500):
+        q = select(aspects.c.urn, aspects.c.aspect, aspects.c.metadata).where(
+            and_(aspects.c.version == 0, aspects.c.urn.in_(list(part))))
+        for r in conn.execute(q):
+            out.setdefault(r.urn, {})[r.aspect] = json.loads(r.metadata)
+    return out
+
+
+def max_version(conn: Connection, urn: str, aspect: str) -> Optional[int]:
+    """Highest archived version number of an aspect."""
+    return conn.execute(select(func.max(aspects.c.version)).where(
+        and_(aspects.c.urn == urn, aspects.c.aspect == aspect))).scalar()
+
+
+def version(conn: Connection, urn: str, aspect: str, number: int) -> Optional[AspectRow]:
+    """A version of an aspect. Negative numbers count from the end (R1.5); ``systemMetadata.version``
+    also matches (R8.19, ``matchVersion``)."""
+    if number < 0:
+        mx = max_version(conn, urn, aspect)
+        if mx is None:
+            return None
+        number = mx + number + 1
+    q = select(aspects).where(and_(aspects.c.urn == urn, aspects.c.aspect == aspect, aspects.c.version == number))
+    r = conn.execute(q).first()
+    if r is not None:
+        return _row(r)
+    for row in history(conn, urn, aspect):
+        sm = row.system_metadata or {}
+        if str(sm.get("version")) == str(number):
+            return row
+    return None
+
+
+def history(conn: Connection, urn: str, aspect: str) -> List[AspectRow]:
+    """Every stored version of an aspect in chronological order (archive 1..N, then row 0)."""
+    rows = [_row(r) for r in conn.execute(select(aspects).where(
+        and_(aspects.c.urn == urn, aspects.c.aspect == aspect)).order_by(aspects.c.version))]
+    return [r for r in rows if r.version > 0] + [r for r in rows if r.version == 0]
+
+
+def as_of(conn: Connection, urn: str, when_ms: int, names: Optional[Sequence[str]] = None) -> Dict[str, AspectRow]:
+    """Each aspect's value as it was at ``when_ms`` (the newest version created at or before it)."""
+    q = select(aspects).where(and_(aspects.c.urn == urn, aspects.c.createdon <= ms_to_dt(when_ms)))
+    if names:
+        q = q.where(aspects.c.aspect.in_(list(names)))
+    best: Dict[str, AspectRow] = {}
+    for r in conn.execute(q):
+        row = _row(r)
+        cur = best.get(row.aspect)
+        if cur is None or (row.created_on, row.version == 0, row.version) > (cur.created_on, cur.version == 0,
+                                                                           cur.version):
+            best[row.aspect] = row
+    return dict(sorted(best.items()))
+
+
+def timeseries_rows(conn: Connection, urn: str, aspect: str, start: Optional[int] = None, end: Optional[int] = None,
+                    limit: Optional[int] = None) -> List[Dict[str, Any]]:
+    """Timeseries values of an aspect, newest first."""
+    q = select(timeseries.c.metadata).where(and_(timeseries.c.urn == urn, timeseries.c.aspect == aspect))
+    if start is not None:
+        q = q.where(timeseries.c.timestampmillis >= start)
+    if end is not None:
+        q = q.where(timeseries.c.timestampmillis <= end)
+    q = q.order_by(timeseries.c.timestampmillis.desc())
+    if limit is not None:
+        q = q.limit(limit)
+    return [json.loads(r.metadata) for r in conn.execute(q)]
+
+
+def timeseries_aspects(conn: Connection, urn: str) -> Dict[str, Any]:
+    """The latest value of each timeseries aspect of an entity."""
+    out: Dict[str, Any] = {}
+    q = (select(timeseries.c.aspect, timeseries.c.metadata, timeseries.c.timestampmillis)
+         .where(timeseries.c.urn == urn).order_by(timeseries.c.timestampmillis))
+    for r in conn.execute(q):
+        out[r.aspect] = json.loads(r.metadata)
+    return out
+
+
+def key_rows_exist(conn: Connection, urn: str, key_aspect: str) -> bool:
+    """R1.6: an entity exists iff its key aspect row (version 0) exists."""
+    return conn.execute(select(aspects.c.urn).where(and_(
+        aspects.c.urn == urn, aspects.c.aspect == key_aspect, aspects.c.version == 0))).first() is not None
+
+
+def urns(conn: Connection, key_aspects: Iterable[str]) -> List[str]:
+    """Urns with a key-aspect row (R1.6), sorted."""
+    names = list(key_aspects)
+    q = select(aspects.c.urn).where(and_(aspects.c.version == 0, aspects.c.aspect.in_(names))).order_by(aspects.c.urn)
+    return [r[0] for r in conn.execute(q)]
+
+
+def count_by_aspect(conn: Connection) -> Dict[str, Dict[str, int]]:
+    """Per aspect: current rows (version 0) and archived versions."""
+    out: Dict[str, Dict[str, int]] = {}
+    q = select(aspects.c.aspect, aspects.c.version == 0, func.count()).group_by(aspects.c.aspect, aspects.c.version == 0)
+    for name, is_latest, n in conn.execute(q):
+        out.setdefault(name, {"current": 0, "archived": 0})["current" if is_latest else "archived"] += n
+    return out
+
+
+def runs(conn: Connection) -> Dict[str, Dict[str, Any]]:
+    """Run ids found in row 0's systemMetadata, with counts and time range."""
+    out: Dict[str, Dict[str, Any]] = {}
+    q = select(aspects.c.systemmetadata, aspects.c.createdon).where(aspects.c.version == 0)
+    for sm_text, created in conn.execute(q):
+        sm = json.loads(sm_text) if sm_text else {}
+        rid = sm.get("runId") or "no-run-id-provided"
+        d = out.setdefault(rid, {"runId": rid, "rows": 0, "first": None, "last": None})
+        d["rows"] += 1
+        t = dt_to_ms(created)
+        d["first"] = t if d["first"] is None else min(d["first"], t)
+        d["last"] = t if d["last"] is None else max(d["last"], t)
+    return out
+
+
+def rows_with_run(conn: Connection, run_id: str) -> List[AspectRow]:
+    """Row-0 aspects whose systemMetadata.runId is ``run_id``."""
+    like = f'%"runId":{json.dumps(run_id)}%'
+    q = select(aspects).where(and_(aspects.c.version == 0, or_(aspects.c.systemmetadata.like(like))))
+    return [r for r in (_row(x) for x in conn.execute(q)) if (r.system_metadata or {}).get("runId") == run_id]

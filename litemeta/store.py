@@ -1,0 +1,250 @@
+"""MetadataStore: the composition root tying the write path, the log, reads and followers together.
+
+    >>> import litemeta
+    >>> with litemeta.open_store(":memory:") as store:                       # doctest: +SKIP
+    ...     store.ingest(["examples/sample.json"]).written
+    ...     store.get("urn:li:corpuser:alice")
+
+One writer: :meth:`MetadataStore.ingest` is the only way in, and every change it makes is logged
+to the topics in the same transaction.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Union
+
+from litemeta import config as cfg
+from litemeta.core.ingest import Batch, Group, IngestReport, batch_urns, clock_ms, iter_batches
+from litemeta.errors import InputError, LitemetaError, StorageError, ValidationError
+from litemeta.model.events import TopicRecord, resolve_topic
+from litemeta.model.proposal import Origin, Proposal
+from litemeta.model.registry import Registry, load_registry
+from litemeta.storage import log as L
+from litemeta.storage import queries as Q
+from litemeta.storage.db import Database, open_database
+
+Input = Union[Proposal, Mapping[str, Any], str, Path, Any]
+
+
+def open_store(path_or_url: Optional[str] = None, *, read_only: bool = False, create: bool = True,
+               **settings: Any) -> "MetadataStore":
+    """Open a store: a SQLite path (default ``./litemeta.db`` or ``$LITEMETA_DB``), ``:memory:`` or a SQLAlchemy URL."""
+    s = cfg.from_environment(db=path_or_url, **settings)
+    return MetadataStore(s, read_only=read_only, create=create)
+
+
+class MetadataStore:
+    """An embedded DataHub metadata service over one SQL database (and an index folder beside it)."""
+
+    def __init__(self, settings: cfg.Settings, *, read_only: bool = False, create: bool = True) -> None:
+        self.settings = settings
+        self.registry: Registry = load_registry()
+        self.db: Database = open_database(settings.db, read_only=read_only, create=create)
+        self.read_only = read_only
+        self._closed = False
+        self._followers: List[Any] = []
+        self.clock: Callable[[], int] = clock_ms  # wall clock in ms; tests may pin it
+
+    # ------------------------------------------------------------ lifecycle
+    def __enter__(self) -> "MetadataStore":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Flush followers and release the database."""
+        if self._closed:
+            return
+        self._closed = True
+        for f in self._followers:
+            try:
+                f.close()
+            except Exception:  # closing must not mask the caller's exception
+                pass
+        self.db.close()
+
+    @property
+    def location(self) -> str:
+        """The store's database URL."""
+        return self.db.url
+
+    # ------------------------------------------------------------ writes
+    def ingest(self, items: Union[Input, Iterable[Input]], *, run_id: Optional[str] = None,
+               dry_run: bool = False, fail_fast: bool = False, batch_size: Optional[int] = None,
+               progress: Optional[Callable[[int], None]] = None, actor: Optional[str] = None) -> IngestReport:
+        """Apply proposals, file-sink dicts, SDK objects or paths of files; return a report.
+
+        Invalid proposals go to ``FailedMetadataChangeProposal_v1`` and the report; the rest proceed.
+        ``run_id`` overrides ``systemMetadata.runId`` (the file's own is kept otherwise).
+        """
+        if isinstance(items, (str, Path, Proposal, Mapping)) or hasattr(items, "to_obj"):
+            items = [items]
+        report = IngestReport()
+        t0 = time.perf_counter()
+        settings = self.settings if actor is None else self.settings.with_(actor=actor)
+        size = batch_size or self.settings.batch_size
+        groups = self._groups(items, report, run_id)
+        for batch in iter_batches(groups, size):
+            self._write_batch(batch, report, settings, dry_run)
+            if progress is not None:
+                progress(sum(1 for g in batch if isinstance(g, list)) + sum(1 for g in batch if not isinstance(g, list)))
+            if fail_fast and report.failed:
+                break
+        report.seconds = time.perf_counter() - t0
+        self._after_write()
+        return report
+
+    def _write_batch(self, batch: List[Any], report: IngestReport, settings: cfg.Settings, dry_run: bool) -> None:
+        groups = [g for g in batch if isinstance(g, list)]
+        with self.db.write() as conn:
+            b = Batch(conn, self.registry, settings, report, self._event_hook(), self.clock)
+            b.load(batch_urns(groups))
+            for g in batch:
+                if isinstance(g, list):
+                    b.apply_group(g)
+                else:
+                    b.fail(None, g)
+            if dry_run:
+                conn.rollback()
+                conn.begin()
+                return
+            b.flush()
+
+    def _event_hook(self) -> Any:
+        try:
+            from litemeta.core.platform import append_platform_events
+        except ImportError:  # pragma: no cover - during development of the events module
+            return None
+        return append_platform_events
+
+    def _groups(self, items: Iterable[Input], report: IngestReport, run_id: Optional[str]) -> Iterator[Any]:
+        from litemeta.model.codec import LegacyMCE, proposals_of, record_from_obj
+
+        def as_groups(record: Any) -> Iterator[Any]:
+            report.records += 1
+            if isinstance(record, LitemetaError):
+                yield record
+                return
+            try:
+                ps = [record] if isinstance(record, Proposal) else proposals_of(record, self.registry)
+            except ValidationError as err:
+                yield err
+                return
+            if run_id is not None:
+                ps = [p.with_(system_metadata={**(p.system_metadata or {}), "runId": run_id}) for p in ps]
+            yield ps
+
+        paths: List[str] = []
+        index = 0
+        for item in items:
+            if isinstance(item, (str, Path)):
+                paths.append(str(item))
+                continue
+            if paths:
+                yield from self._from_paths(paths, as_groups)
+                paths = []
+            if isinstance(item, (Proposal, LegacyMCE)):
+                yield from as_groups(item)
+            elif isinstance(item, LitemetaError):
+                yield from as_groups(item)
+            else:
+                obj = item if isinstance(item, Mapping) else _sdk_to_obj(item)
+                try:
+                    rec = record_from_obj(dict(obj), Origin("<python>", index))
+                except ValidationError as err:
+                    rec = err
+                yield from as_groups(rec)
+            index += 1
+        if paths:
+            yield from self._from_paths(paths, as_groups)
+
+    def _from_paths(self, paths: List[str], as_groups: Callable[[Any], Iterator[Any]]) -> Iterator[Any]:
+        from litemeta.sources.files import read_records
+
+        for rec in read_records(paths):
+            yield from as_groups(rec)
+
+    def _after_write(self) -> None:
+        for f in self._followers:
+            f.on_write()
+
+    def sync_followers(self) -> None:
+        """Bring every follower (the search index) up to date with the log."""
+        for f in self._followers:
+            f.catch_up()
+
+    # ------------------------------------------------------------ reads
+    def get(self, urn: str, aspects: Optional[Sequence[str]] = None, version: Optional[int] = None,
+            as_of: Optional[int] = None, details: bool = False) -> Dict[str, Any]:
+        """``{aspectName: value}`` of an entity: latest, a version (negative from the end, R1.5) or as of a time."""
+        with self.db.read() as conn:
+            if version is not None:
+                out: Dict[str, Any] = {}
+                for name in aspects or [r for r in Q.latest(conn, urn)]:
+                    row = Q.version(conn, urn, name, version)
+                    if row is not None:
+                        out[name] = row.as_dict() if details else row.value
+                return out
+            rows = Q.as_of(conn, urn, as_of, aspects) if as_of is not None else Q.latest(conn, urn, aspects)
+            result = {name: (r.as_dict() if details else r.value) for name, r in rows.items()}
+            if as_of is None:
+                ts = Q.timeseries_aspects(conn, urn)
+                for name, value in ts.items():
+                    if not aspects or name in aspects:
+                        result.setdefault(name, value)
+            return result
+
+    def history(self, urn: str, aspect: str) -> List[Q.AspectRow]:
+        """Every stored version of an aspect, oldest first (the current value last)."""
+        with self.db.read() as conn:
+            return Q.history(conn, urn, aspect)
+
+    def timeseries(self, urn: str, aspect: str, start: Optional[int] = None, end: Optional[int] = None,
+                   limit: Optional[int] = None) -> List[Dict[str, Any]]:
+        """Values of a timeseries aspect, newest first."""
+        with self.db.read() as conn:
+            return Q.timeseries_rows(conn, urn, aspect, start, end, limit)
+
+    def exists(self, urn: str, include_soft_deleted: bool = True) -> bool:
+        """R1.6: the key aspect row exists (and, unless asked, the entity is not soft-deleted)."""
+        from litemeta.model.urns import entity_type_of
+
+        et = entity_type_of(urn)
+        if et not in self.registry.entities:
+            return False
+        with self.db.read() as conn:
+            if not Q.key_rows_exist(conn, urn, self.registry.entities[et].key_aspect):
+                return False
+            if include_soft_deleted:
+                return True
+            st = Q.latest(conn, urn, ["status"]).get("status")
+            return not (st and st.value.get("removed"))
+
+    def list_urns(self, entity_type: Optional[str] = None) -> List[str]:
+        """Urns of existing entities (R1.6), optionally of one type."""
+        keys = ([self.registry.entity(entity_type).key_aspect] if entity_type
+                else [e.key_aspect for e in self.registry.entities.values()])
+        with self.db.read() as conn:
+            return Q.urns(conn, keys)
+
+    def read_topic(self, topic: str, offset: int = 0, limit: Optional[int] = None) -> List[TopicRecord]:
+        """Records of a topic (name or alias) from ``offset``; values as design.md choice 8."""
+        with self.db.read() as conn:
+            return L.read_topic(conn, resolve_topic(topic), offset, limit)
+
+
+def _sdk_to_obj(obj: Any) -> Mapping[str, Any]:
+    """acryl-datahub objects (MCPW, MetadataChangeProposalClass, MetadataChangeEventClass) as file-sink dicts."""
+    to_obj = getattr(obj, "to_obj", None)
+    if to_obj is None:
+        raise InputError(f"cannot ingest an object of type {type(obj).__name__}: expected a Proposal, a dict in "
+                         f"DataHub file-sink form, a path, or an acryl-datahub MCP/MCE object")
+    if type(obj).__name__ == "MetadataChangeProposalWrapper":
+        return to_obj(simplified_structure=True)  # type: ignore[no-any-return]
+    return to_obj()  # type: ignore[no-any-return]
+
+
+__all__ = ["open_store", "MetadataStore", "IngestReport", "StorageError"]
+

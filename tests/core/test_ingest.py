@@ -1,0 +1,346 @@
+"""The write path against DataHub's rules (datahub-semantics.md §1, §2, §10), with SDK-built input."""
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, List
+
+import pytest
+from datahub.emitter.mcp import MetadataChangeProposalWrapper as MCPW
+from datahub.metadata import schema_classes as m
+
+import litemeta
+from litemeta.model.events import (
+    FAILED_MCP_TOPIC,
+    MCL_TIMESERIES_TOPIC,
+    MCL_VERSIONED_TOPIC,
+    MCP_TOPIC,
+)
+
+DS = "urn:li:dataset:(urn:li:dataPlatform:hive,shop.orders,PROD)"
+DS2 = "urn:li:dataset:(urn:li:dataPlatform:hive,shop.customers,PROD)"
+T0 = 1_700_000_000_000
+
+
+@pytest.fixture(params=["memory", "file"])
+def store(request: Any, tmp_path: Any) -> Any:
+    path = ":memory:" if request.param == "memory" else str(tmp_path / "t.db")
+    s = litemeta.open_store(path)
+    s.clock = lambda: T0 + 999_999  # records without lastObserved get this time
+    yield s
+    s.close()
+
+
+def sm(i: int, run: str = "run-1", **extra: Any) -> m.SystemMetadataClass:
+    return m.SystemMetadataClass(lastObserved=T0 + i, runId=run, **extra)
+
+
+def props(desc: str) -> m.DatasetPropertiesClass:
+    return m.DatasetPropertiesClass(description=desc, customProperties={"k": "v"})
+
+
+def mcls(store: Any, urn: str = DS, aspect: str = "datasetProperties", topic: str = MCL_VERSIONED_TOPIC) -> List[Dict]:
+    return [r.value for r in store.read_topic(topic) if r.key == urn and r.value["aspectName"] == aspect]
+
+
+def rows(store: Any, urn: str, aspect: str) -> Dict[int, Any]:
+    return {r.version: r for r in store.history(urn, aspect)}
+
+
+def test_r1_2_r1_3_versions_are_chronological_and_row_0_is_latest(store: Any) -> None:
+    """R1.2, R1.3: 5 distinct writes give rows 0 (current) and 1..4, where 4 is the previous value."""
+    for i in range(5):
+        store.ingest([MCPW(entityUrn=DS, aspect=props(f"d{i}"), systemMetadata=sm(i))])
+    r = rows(store, DS, "datasetProperties")
+    assert sorted(r) == [0, 1, 2, 3, 4]
+    assert r[0].value["description"] == "d4"
+    assert [r[v].value["description"] for v in (1, 2, 3, 4)] == ["d0", "d1", "d2", "d3"]
+
+
+def test_r1_4_archived_row_keeps_old_audit_and_system_metadata(store: Any) -> None:
+    """R1.4: the archived copy keeps the old row's createdon, createdby and systemmetadata."""
+    store.ingest([MCPW(entityUrn=DS, aspect=props("a"), systemMetadata=sm(1, "run-a"))])
+    store.ingest([MCPW(entityUrn=DS, aspect=props("b"), systemMetadata=sm(2, "run-b"))])
+    r = rows(store, DS, "datasetProperties")
+    assert r[1].created_on == T0 + 1 and r[1].system_metadata["runId"] == "run-a"
+    assert r[0].created_on == T0 + 2 and r[0].system_metadata["runId"] == "run-b"
+    assert r[0].created_by == "urn:li:corpuser:datahub"  # choice 6 default actor
+
+
+def test_r8_19_system_metadata_version_counts_changes(store: Any) -> None:
+    """R8.19: first write stores "1"; after N changed writes row 0 holds "N"; archived row k holds "k"."""
+    for i in range(4):
+        store.ingest([MCPW(entityUrn=DS, aspect=props(f"d{i}"), systemMetadata=sm(i))])
+    r = rows(store, DS, "datasetProperties")
+    assert r[0].system_metadata["version"] == "4"
+    assert [r[k].system_metadata["version"] for k in (1, 2, 3)] == ["1", "2", "3"]
+    assert [json.loads(x["aspect"]["value"])["description"] for x in mcls(store)] == ["d0", "d1", "d2", "d3"]
+    assert [x["systemMetadata"]["version"] for x in mcls(store)] == ["1", "2", "3", "4"]
+
+
+def test_r1_5_negative_versions_count_from_the_end(store: Any) -> None:
+    """R1.5: version -1 is the newest archived version."""
+    for i in range(3):
+        store.ingest([MCPW(entityUrn=DS, aspect=props(f"d{i}"), systemMetadata=sm(i))])
+    assert store.get(DS, ["datasetProperties"], version=-1)["datasetProperties"]["description"] == "d1"
+    assert store.get(DS, ["datasetProperties"], version=1)["datasetProperties"]["description"] == "d0"
+
+
+def test_r8_4_identical_value_is_a_no_op_that_refreshes_run_fields(store: Any) -> None:
+    """R8.4, R1.18: same value: no version, no MCL; lastObserved/runId refreshed, incoming properties ignored."""
+    store.ingest([MCPW(entityUrn=DS, aspect=props("same"), systemMetadata=sm(1, "run-a", properties={"p": "1"}))])
+    n_mcl = len(store.read_topic(MCL_VERSIONED_TOPIC))
+    rep = store.ingest([MCPW(entityUrn=DS, aspect=props("same"), systemMetadata=sm(5, "run-b", properties={"p": "2"}))])
+    assert rep.unchanged == 1 and rep.written == 0
+    assert len(store.read_topic(MCL_VERSIONED_TOPIC)) == n_mcl
+    r = rows(store, DS, "datasetProperties")
+    assert sorted(r) == [0]
+    stored = r[0].system_metadata
+    assert stored["lastObserved"] == T0 + 5 and stored["runId"] == "run-b" and stored["lastRunId"] == "run-a"
+    assert stored["properties"] == {"p": "1"}  # the stored properties are kept (R8.4)
+    assert r[0].created_on == T0 + 1  # audit columns kept
+
+
+def test_r8_4_no_op_with_same_system_metadata_writes_nothing(store: Any) -> None:
+    """R8.4 / §8 trap 4: value and systemMetadata unchanged: nothing is written at all; R1.11 repeats."""
+    rec = MCPW(entityUrn=DS, aspect=props("x"), systemMetadata=sm(1))
+    store.ingest([rec])
+    before = store.history(DS, "datasetProperties")
+    offsets = {t: len(store.read_topic(t)) for t in (MCL_VERSIONED_TOPIC,)}
+    rep = store.ingest([rec, rec])
+    assert rep.unchanged == 2
+    after = store.history(DS, "datasetProperties")
+    assert before[0].system_metadata == after[0].system_metadata or \
+        after[0].system_metadata["lastRunId"] == "run-1"
+    assert len(store.read_topic(MCL_VERSIONED_TOPIC)) == offsets[MCL_VERSIONED_TOPIC]
+
+
+def test_r8_5_changed_value_merges_system_metadata(store: Any) -> None:
+    """R8.5: the stored systemMetadata keeps its properties; the MCL carries the incoming one with version."""
+    store.ingest([MCPW(entityUrn=DS, aspect=props("a"), systemMetadata=sm(1, "r1", properties={"p": "old"}))])
+    store.ingest([MCPW(entityUrn=DS, aspect=props("b"), systemMetadata=sm(2, "r2", properties={"p": "new"}))])
+    row0 = rows(store, DS, "datasetProperties")[0].system_metadata
+    assert row0["properties"] == {"p": "old"} and row0["runId"] == "r2" and row0["lastRunId"] == "r1"
+    assert row0["version"] == "2"
+    last = mcls(store)[-1]
+    assert last["systemMetadata"]["properties"] == {"p": "new"} and last["systemMetadata"]["version"] == "2"
+
+
+def test_r2_1_mcl_fields(store: Any) -> None:
+    """R2.1: the MCL copies the MCP and adds created, previousAspectValue, previousSystemMetadata."""
+    store.ingest([MCPW(entityUrn=DS, aspect=props("a"), systemMetadata=sm(1))])
+    store.ingest([MCPW(entityUrn=DS, aspect=props("b"), systemMetadata=sm(2))])
+    first, second = mcls(store)
+    assert "previousAspectValue" not in first
+    assert second["changeType"] == "UPSERT" and second["entityType"] == "dataset"
+    assert json.loads(second["previousAspectValue"]["value"])["description"] == "a"
+    assert second["previousSystemMetadata"]["lastObserved"] == T0 + 1
+    assert second["created"] == {"time": T0 + 2, "actor": "urn:li:corpuser:datahub"}
+    assert second["aspect"]["contentType"] == "application/json"
+
+
+def test_r1_22_r1_23_new_entity_gets_key_and_default_aspects_first(store: Any) -> None:
+    """R1.23, R1.24, choice 3: key aspect, browsePathsV2, dataPlatformInstance, each with its MCL, before the write."""
+    store.ingest([MCPW(entityUrn=DS, aspect=props("a"), systemMetadata=sm(1))])
+    log = [(r.value["aspectName"], r.value["changeType"]) for r in store.read_topic(MCL_VERSIONED_TOPIC)]
+    assert log == [("datasetKey", "UPSERT"), ("browsePathsV2", "UPSERT"), ("dataPlatformInstance", "UPSERT"),
+                   ("datasetProperties", "UPSERT")]
+    got = store.get(DS)
+    assert got["datasetKey"] == {"platform": "urn:li:dataPlatform:hive", "name": "shop.orders", "origin": "PROD"}
+    # BrowsePathV2Utils: dataset name split on the platform delimiter, the last part omitted
+    assert got["browsePathsV2"] == {"path": [{"id": "shop"}]}
+    assert got["dataPlatformInstance"] == {"platform": "urn:li:dataPlatform:hive"}
+    assert store.exists(DS)
+
+
+def test_r1_22_client_key_aspect_is_dropped_with_a_warning(store: Any) -> None:
+    """R1.22: a key aspect in the input is replaced by the server's; not an error."""
+    rep = store.ingest([MCPW(entityUrn=DS, aspect=m.DatasetKeyClass(platform="urn:li:dataPlatform:x", name="other",
+                                                                     origin="DEV"), systemMetadata=sm(1))])
+    assert rep.failed == 0 and rep.warnings
+    assert store.get(DS)["datasetKey"]["name"] == "shop.orders"
+
+
+def test_r1_23_defaults_not_generated_when_carried_or_existing(store: Any) -> None:
+    """R1.23: no default browsePathsV2 when the same proposal carries it; none for an existing entity."""
+    path = m.BrowsePathsV2Class(path=[m.BrowsePathEntryClass(id="mine")])
+    store.ingest([MCPW(entityUrn=DS, aspect=path, systemMetadata=sm(1))])
+    assert store.get(DS)["browsePathsV2"] == {"path": [{"id": "mine"}]}
+    assert [r.value["aspectName"] for r in store.read_topic(MCL_VERSIONED_TOPIC)].count("browsePathsV2") == 1
+    store.ingest([MCPW(entityUrn=DS, aspect=props("a"), systemMetadata=sm(2))])
+    assert [r.value["aspectName"] for r in store.read_topic(MCL_VERSIONED_TOPIC)].count("datasetKey") == 1
+
+
+def test_r1_6_exists_needs_the_key_row_and_soft_delete_is_optional(store: Any) -> None:
+    """R1.6: exists() and list_urns() use the key row; includeSoftDeleted=false hides removed entities."""
+    assert not store.exists(DS)
+    store.ingest([MCPW(entityUrn=DS, aspect=m.StatusClass(removed=True), systemMetadata=sm(1))])
+    assert store.exists(DS) and not store.exists(DS, include_soft_deleted=False)
+    assert store.list_urns("dataset") == [DS]
+
+
+def test_r1_29_create_fails_when_the_aspect_exists(store: Any) -> None:
+    """R1.29: CREATE on an existing aspect fails (FailedMCP); with If-None-Match: * it is dropped silently."""
+    store.ingest([MCPW(entityUrn=DS, aspect=props("a"), systemMetadata=sm(1))])
+    rep = store.ingest([MCPW(entityUrn=DS, aspect=props("b"), changeType="CREATE", systemMetadata=sm(2))])
+    assert rep.failed == 1 and "already exists" in rep.errors[0]["message"]
+    failed = store.read_topic(FAILED_MCP_TOPIC)
+    assert len(failed) == 1 and "already exists" in failed[0].value["error"]
+    assert failed[0].value["metadataChangeProposal"]["changeType"] == "CREATE"
+    rep = store.ingest([MCPW(entityUrn=DS, aspect=props("c"), changeType="CREATE", systemMetadata=sm(3),
+                             headers={"If-None-Match": "*"})])
+    assert rep.failed == 0 and store.get(DS)["datasetProperties"]["description"] == "a"
+    # the failed proposal is not journaled on the MCP topic (choice 5 journals accepted ones)
+    assert [r.value["changeType"] for r in store.read_topic(MCP_TOPIC)] == ["UPSERT", "CREATE"]
+
+
+def test_r1_30_create_entity_only_for_new_entities(store: Any) -> None:
+    """R1.30: CREATE_ENTITY succeeds for a new entity and fails once its key exists."""
+    rep = store.ingest([MCPW(entityUrn=DS, aspect=props("a"), changeType="CREATE_ENTITY", systemMetadata=sm(1))])
+    assert rep.failed == 0 and rep.written == 1
+    rep = store.ingest([MCPW(entityUrn=DS, aspect=m.StatusClass(removed=False), changeType="CREATE_ENTITY",
+                             systemMetadata=sm(2))])
+    assert rep.failed == 1 and "CREATE_ENTITY" in rep.errors[0]["message"]
+
+
+def test_r1_44_if_version_match_conflict_names_header_expected_actual(store: Any) -> None:
+    """R1.44: If-Version-Match compares with systemMetadata.version; a mismatch is a ConflictError."""
+    store.ingest([MCPW(entityUrn=DS, aspect=props("a"), systemMetadata=sm(1))])
+    rep = store.ingest([MCPW(entityUrn=DS, aspect=props("b"), systemMetadata=sm(2), headers={"if-version-match": "7"})])
+    assert rep.failed == 1
+    msg = rep.errors[0]["message"]
+    assert "If-Version-Match" in msg and "7" in msg and "1" in msg and rep.errors[0]["reason"] == "ConflictError"
+    rep = store.ingest([MCPW(entityUrn=DS, aspect=props("b"), systemMetadata=sm(3), headers={"If-Version-Match": "1"})])
+    assert rep.failed == 0 and store.get(DS)["datasetProperties"]["description"] == "b"
+
+
+def test_r1_34_delete_aspect_removes_history_and_logs_delete(store: Any) -> None:
+    """R1.34: DELETE of an aspect removes every version; the MCL is DELETE with the previous value."""
+    store.ingest([MCPW(entityUrn=DS, aspect=props("a"), systemMetadata=sm(1))])
+    store.ingest([MCPW(entityUrn=DS, aspect=props("b"), systemMetadata=sm(2))])
+    store.ingest([MCPW(entityUrn=DS, aspectName="datasetProperties", changeType="DELETE", systemMetadata=sm(3))])
+    assert store.history(DS, "datasetProperties") == []
+    last = mcls(store)[-1]
+    assert last["changeType"] == "DELETE" and "aspect" not in last
+    assert json.loads(last["previousAspectValue"]["value"])["description"] == "b"
+    assert store.exists(DS)
+
+
+def test_r1_35_delete_key_aspect_hard_deletes_the_entity(store: Any) -> None:
+    """R1.35: DELETE of the key aspect removes all rows and timeseries of the urn; one DELETE MCL for the key."""
+    store.ingest([MCPW(entityUrn=DS, aspect=props("a"), systemMetadata=sm(1)),
+                  MCPW(entityUrn=DS, aspect=m.DatasetProfileClass(timestampMillis=T0, rowCount=5), systemMetadata=sm(2)),
+                  MCPW(entityUrn=DS2, aspect=props("other"), systemMetadata=sm(3))])
+    store.ingest([MCPW(entityUrn=DS, aspectName="datasetKey", changeType="DELETE", systemMetadata=sm(4))])
+    assert store.get(DS) == {} and not store.exists(DS)
+    assert store.timeseries(DS, "datasetProfile") == []
+    assert store.exists(DS2)
+    key_mcls = mcls(store, DS, "datasetKey")
+    assert [x["changeType"] for x in key_mcls] == ["UPSERT", "DELETE"]
+
+
+def test_r1_38_r1_39_timeseries_upsert_goes_to_its_topic_not_the_aspect_table(store: Any) -> None:
+    """R1.38: PATCH on a timeseries aspect is rejected; R1.39: UPSERT → MCL_Timeseries, not metadata_aspect_v2."""
+    prof = m.DatasetProfileClass(timestampMillis=T0, rowCount=10, columnCount=2)
+    rep = store.ingest([MCPW(entityUrn=DS, aspect=prof, systemMetadata=sm(1))])
+    assert rep.failed == 0
+    assert store.history(DS, "datasetProfile") == []
+    ts = store.read_topic(MCL_TIMESERIES_TOPIC)
+    assert len(ts) == 1 and ts[0].value["changeType"] == "UPSERT" and "previousAspectValue" not in ts[0].value
+    assert store.exists(DS)  # R1.25: the key aspect is written
+    assert store.timeseries(DS, "datasetProfile")[0]["rowCount"] == 10
+    bad = {"entityType": "dataset", "entityUrn": DS, "changeType": "PATCH", "aspectName": "datasetProfile",
+           "aspect": {"json": [{"op": "add", "path": "/rowCount", "value": 3}]}}
+    rep = store.ingest([bad])
+    assert rep.failed == 1
+
+
+def test_r1_40_same_timeseries_document_id_overwrites(store: Any) -> None:
+    """R1.40: same (timestampMillis, eventGranularity, urn, messageId, partitionSpec) overwrites."""
+    store.ingest([MCPW(entityUrn=DS, aspect=m.DatasetProfileClass(timestampMillis=T0, rowCount=1), systemMetadata=sm(1)),
+                  MCPW(entityUrn=DS, aspect=m.DatasetProfileClass(timestampMillis=T0, rowCount=2), systemMetadata=sm(2)),
+                  MCPW(entityUrn=DS, aspect=m.DatasetProfileClass(timestampMillis=T0 + 1, rowCount=3), systemMetadata=sm(3))])
+    assert [v["rowCount"] for v in store.timeseries(DS, "datasetProfile")] == [3, 2]
+
+
+def test_choice_1_timeseries_delete_removes_the_aspect_rows(store: Any) -> None:
+    """Choice 1: DELETE of a timeseries aspect removes its rows for the urn, with a DELETE MCL."""
+    store.ingest([MCPW(entityUrn=DS, aspect=m.DatasetProfileClass(timestampMillis=T0, rowCount=1), systemMetadata=sm(1))])
+    store.ingest([MCPW(entityUrn=DS, aspectName="datasetProfile", changeType="DELETE", systemMetadata=sm(2))])
+    assert store.timeseries(DS, "datasetProfile") == []
+    assert [r.value["changeType"] for r in store.read_topic(MCL_TIMESERIES_TOPIC)] == ["UPSERT", "DELETE"]
+
+
+def test_r8_9_no_op_on_lineage_aspect_emits_restate(store: Any) -> None:
+    """R8.9: a no-op write of an aspect with a lineage relationship emits a RESTATE MCL."""
+    lin = m.UpstreamLineageClass(upstreams=[m.UpstreamClass(dataset=DS2, type="TRANSFORMED")])
+    store.ingest([MCPW(entityUrn=DS, aspect=lin, systemMetadata=sm(1, "r1"))])
+    store.ingest([MCPW(entityUrn=DS, aspect=lin, systemMetadata=sm(2, "r2"))])
+    kinds = [x["changeType"] for x in mcls(store, DS, "upstreamLineage")]
+    assert kinds == ["UPSERT", "RESTATE"]
+    restate = mcls(store, DS, "upstreamLineage")[-1]
+    assert restate["aspect"]["value"] == restate["previousAspectValue"]["value"]
+
+
+def test_r8_3_retention_keeps_max_versions(tmp_path: Any) -> None:
+    """R8.3: row 0 plus maxVersions-1 archived versions remain (EbeanRetentionService: version <= largest-max+1 removed)."""
+    with litemeta.open_store(str(tmp_path / "r.db"), max_versions=3) as s:
+        for i in range(6):
+            s.ingest([MCPW(entityUrn=DS, aspect=props(f"d{i}"), systemMetadata=sm(i))])
+        r = rows(s, DS, "datasetProperties")
+        assert sorted(r) == [0, 4, 5]
+        assert [r[v].value["description"] for v in (4, 5, 0)] == ["d3", "d4", "d5"]
+
+
+def test_choice_2_invalid_proposals_fail_alone(store: Any) -> None:
+    """Choice 2 (R1.14 for every path): the bad record goes to FailedMCP, the ones around it are written."""
+    bad = {"entityType": "dataset", "entityUrn": DS2, "changeType": "UPSERT", "aspectName": "datasetProperties",
+           "aspect": {"json": {"description": 42}}}
+    rep = store.ingest([MCPW(entityUrn=DS, aspect=props("a"), systemMetadata=sm(1)), bad,
+                        MCPW(entityUrn=DS, aspect=m.StatusClass(removed=False), systemMetadata=sm(2))])
+    assert (rep.written, rep.failed) == (2, 1)
+    assert rep.errors[0]["path"] and "description" in rep.errors[0]["path"]
+    assert len(store.read_topic(FAILED_MCP_TOPIC)) == 1
+    assert not store.exists(DS2)
+
+
+def test_choice_5_mcp_topic_journals_accepted_proposals(store: Any) -> None:
+    """Choice 5: every accepted proposal (timeseries too) is on MetadataChangeProposal_v1, keyed by urn."""
+    store.ingest([MCPW(entityUrn=DS, aspect=props("a"), systemMetadata=sm(1)),
+                  MCPW(entityUrn=DS, aspect=m.DatasetProfileClass(timestampMillis=T0, rowCount=1), systemMetadata=sm(2))])
+    recs = store.read_topic(MCP_TOPIC)
+    assert [(r.key, r.value["aspectName"]) for r in recs] == [(DS, "datasetProperties"), (DS, "datasetProfile")]
+    assert [r.offset for r in recs] == [0, 1]
+
+
+def test_r1_32_patch_stores_and_logs_the_full_value(store: Any) -> None:
+    """R1.32, R2.2: a PATCH becomes the full resulting value, logged as UPSERT."""
+    from datahub.specific.dataset import DatasetPatchBuilder
+
+    store.ingest([MCPW(entityUrn=DS, aspect=m.GlobalTagsClass(tags=[m.TagAssociationClass(tag="urn:li:tag:a")]),
+                       systemMetadata=sm(1))])
+    patch = DatasetPatchBuilder(DS).add_tag(m.TagAssociationClass(tag="urn:li:tag:b")).build()
+    rep = store.ingest(patch)
+    assert rep.failed == 0
+    assert store.get(DS)["globalTags"] == {"tags": [{"tag": "urn:li:tag:a"}, {"tag": "urn:li:tag:b"}]}
+    last = mcls(store, DS, "globalTags")[-1]
+    assert last["changeType"] == "UPSERT"
+    assert json.loads(last["aspect"]["value"]) == {"tags": [{"tag": "urn:li:tag:a"}, {"tag": "urn:li:tag:b"}]}
+
+
+def test_rule_6_batch_size_does_not_change_the_result(tmp_path: Any) -> None:
+    """design.md rule 6: ingesting in batches of 1 or of 1000 gives identical rows and topics."""
+    recs = []
+    for i in range(30):
+        recs.append(MCPW(entityUrn=DS if i % 2 else DS2, aspect=props(f"d{i % 7}"), systemMetadata=sm(i)))
+        if i % 5 == 0:
+            recs.append(MCPW(entityUrn=DS, aspectName="datasetProperties", changeType="DELETE", systemMetadata=sm(i)))
+    dumps = []
+    for size in (1, 1000):
+        with litemeta.open_store(str(tmp_path / f"b{size}.db")) as s:
+            s.clock = lambda: T0
+            s.ingest(recs, batch_size=size)
+            dumps.append(([(r.version, r.value, r.system_metadata) for u in (DS, DS2)
+                           for r in s.history(u, "datasetProperties")],
+                          [(r.topic, r.offset, r.key, r.value) for t in (MCL_VERSIONED_TOPIC, MCP_TOPIC)
+                           for r in s.read_topic(t)]))
+    assert dumps[0] == dumps[1]
