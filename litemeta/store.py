@@ -44,6 +44,7 @@ class MetadataStore:
         self.read_only = read_only
         self._closed = False
         self._followers: List[Any] = []
+        self._consumers: Any = None
         self.clock: Callable[[], int] = clock_ms  # wall clock in ms; tests may pin it
 
     # ------------------------------------------------------------ lifecycle
@@ -111,6 +112,48 @@ class MetadataStore:
                 conn.begin()
                 return
             b.flush()
+
+    def rollback(self, run_id: str, *, dry_run: bool = False) -> Dict[str, Any]:
+        """Undo a run (``datahub ingest rollback``): every aspect whose row 0 the run wrote goes back to
+        its last version from another run, or is deleted (R1.34); entities whose key the run wrote
+        are deleted; timeseries rows of the run are removed. Returns a report of what changed."""
+        report = IngestReport()
+        with self.db.read() as conn:
+            targets = [(r.urn, r.aspect) for r in Q.rows_with_run(conn, run_id)]
+        keys = {a for a in (self.registry.entities[e].key_aspect for e in self.registry.entities)}
+        # keys last, so that an entity the run created is deleted after its other aspects are handled
+        targets.sort(key=lambda t: (t[1] in keys, t[0], t[1]))
+        changes: List[Dict[str, Any]] = []
+        with self.db.write() as conn:
+            b = Batch(conn, self.registry, self.settings, report, self._event_hook(), self.clock)
+            b.load({u for u, _ in targets})
+            for urn, name in targets:
+                if urn in b.wiped_urns:
+                    continue
+                change = b.rollback_aspect(urn, name, run_id)
+                if change is not None:
+                    changes.append(change)
+            ts_removed = Q.delete_timeseries_of_run(conn, run_id, dry_run)
+            if dry_run:
+                conn.rollback()
+                conn.begin()
+            else:
+                b.flush()
+        self._after_write()
+        return {"runId": run_id, "dryRun": dry_run, "aspects": len(changes), "timeseriesRows": ts_removed,
+                "entitiesDeleted": sum(1 for c in changes if c["action"] == "entity deleted"),
+                "changes": changes}
+
+    def runs(self) -> List[Dict[str, Any]]:
+        """Runs that wrote the current rows (``datahub ingest list-runs``), newest first."""
+        with self.db.read() as conn:
+            rows = list(Q.runs(conn).values())
+        return sorted(rows, key=lambda r: r["last"] or 0, reverse=True)
+
+    def run_rows(self, run_id: str) -> List[Q.AspectRow]:
+        """Current aspects written by a run (``datahub ingest show``)."""
+        with self.db.read() as conn:
+            return Q.rows_with_run(conn, run_id)
 
     def _event_hook(self) -> Any:
         try:
@@ -228,6 +271,44 @@ class MetadataStore:
                 else [e.key_aspect for e in self.registry.entities.values()])
         with self.db.read() as conn:
             return Q.urns(conn, keys)
+
+    def latest_many(self, urns: Sequence[str]) -> Dict[str, Dict[str, Any]]:
+        """Current aspect values of many entities, ``{urn: {aspect: value}}`` (one query per 500 urns)."""
+        with self.db.read() as conn:
+            return Q.latest_many(conn, urns)
+
+    def scan(self, aspects: Sequence[str]) -> Iterator[Q.AspectRow]:
+        """Stream the current value of every aspect with one of these names (all entities)."""
+        with self.db.read() as conn:
+            yield from Q.scan_latest(conn, aspects)
+
+    # ------------------------------------------------------------ consumers (the log as integration point)
+    @property
+    def consumers(self) -> Any:
+        """Consumer-group operations (:class:`litemeta.consumers.Consumers`)."""
+        if self._consumers is None:
+            from litemeta.consumers import Consumers
+
+            self._consumers = Consumers(self.db)
+        return self._consumers
+
+    def consume(self, topic: str, group: str, max_records: int = 500) -> List[TopicRecord]:
+        """Next records of a topic for a consumer group (positions advance; call :meth:`commit`)."""
+        return self.consumers.consume(topic, group, max_records)  # type: ignore[no-any-return]
+
+    def commit(self, group: str, offsets: Optional[Mapping[str, int]] = None) -> None:
+        """Commit a group's positions (or the given ``{topic: next_offset}``)."""
+        self.consumers.commit(group, offsets)
+
+    def subscribe(self, handler: Callable[[TopicRecord], Any], topics: Any = ("PlatformEvent_v1",),
+                  group: str = "default", filter: Optional[Callable[[TopicRecord], bool]] = None,
+                  **kwargs: Any) -> int:
+        """Deliver records to ``handler`` at least once from the group's committed offsets."""
+        return self.consumers.subscribe(handler, topics, group, filter, **kwargs)  # type: ignore[no-any-return]
+
+    def lag(self, group: str, topics: Optional[Sequence[str]] = None) -> Dict[str, int]:
+        """Uncommitted records per topic for a group."""
+        return self.consumers.lag(group, topics)  # type: ignore[no-any-return]
 
     def read_topic(self, topic: str, offset: int = 0, limit: Optional[int] = None) -> List[TopicRecord]:
         """Records of a topic (name or alias) from ``offset``; values as design.md choice 8."""

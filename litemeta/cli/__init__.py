@@ -19,6 +19,7 @@ COMMANDS: Dict[str, Tuple[str, str, str]] = {
     "history": ("litemeta.cli.read", "history", "List every stored version of an aspect."),
     "exists": ("litemeta.cli.read", "exists", "Tell whether an entity exists."),
     "list-urns": ("litemeta.cli.read", "list_urns", "List the urns of existing entities."),
+    "log": ("litemeta.cli.log", "log", "Print or follow a topic (MCL, platform events, proposals, failures)."),
 }
 
 

@@ -90,6 +90,7 @@ class Slot:
     wiped: bool = False
     dirty: bool = False
     retention_ceiling: int = 0
+    deleted_versions: List[int] = field(default_factory=list)
 
 
 class Batch:
@@ -388,6 +389,50 @@ class Batch:
         self._mcl(p, spec, P.DELETE, None, sm, prev, stamp, now)
         self.report.written += 1
 
+    # ------------------------------------------------------------ rollback (R1.34 with conditions)
+    def rollback_aspect(self, urn: str, name: str, run_id: str) -> Optional[Dict[str, Any]]:
+        """Undo what run ``run_id`` wrote to one aspect: ``rollbackWithConditions`` with ``runId``.
+
+        Archived versions are walked from the newest; those written by the run are deleted up to
+        the first one that was not (the survivor), which becomes row 0 again (UPSERT MCL); with no
+        survivor the aspect is deleted (DELETE MCL). Rolling back a key aspect deletes the entity.
+        Returns what changed, or None when row 0 was not written by the run.
+        """
+        spec = self.registry.aspects.get(name)
+        s = self.slot(urn, name)
+        prev = s.row0
+        if spec is None or prev is None or (prev.sm or {}).get("runId") != run_id:
+            return None
+        now = self.clock()
+        stamp = {"time": now, "actor": V.SYSTEM_ACTOR}  # R1.36, R8.21
+        et = self.registry.aspects[name].key_for_entity or _entity_type(urn)
+        p = Proposal(urn, name, P.DELETE, entity_type=et)
+        if spec.is_key:
+            self._apply_delete(p, spec)
+            return {"urn": urn, "aspect": name, "action": "entity deleted"}
+        survivor: Optional[Tuple[int, A.StoredRow]] = None
+        doomed: List[int] = []
+        for version, row in A.archived_rows(self.conn, urn, name):
+            if (row.sm or {}).get("runId") == run_id:
+                doomed.append(version)
+                continue
+            survivor = (version, row)
+            break
+        s.deleted_versions.extend(doomed)
+        s.dirty = True
+        self.touched_urns.add(urn)
+        if survivor is not None:
+            version, row = survivor
+            s.deleted_versions.append(version)
+            s.row0 = row
+            self._mcl(p, spec, P.UPSERT, row.value, row.sm or {}, prev, stamp, now)
+            return {"urn": urn, "aspect": name, "action": f"restored version {version}",
+                    "removedVersions": len(doomed) + 1}
+        s.row0, s.wiped, s.in_db = None, True, False
+        s.archives = {}
+        self._mcl(p, spec, P.DELETE, None, prev.sm or {}, prev, stamp, now)
+        return {"urn": urn, "aspect": name, "action": "deleted", "removedVersions": len(doomed) + 1}
+
     # ------------------------------------------------------------ timeseries (R1.38-R1.40)
     def _apply_timeseries(self, p: Proposal, spec: AspectSpec) -> None:
         urn = p.entity_urn
@@ -446,6 +491,7 @@ class Batch:
                 continue
             if s.wiped and urn not in self.wiped_urns:
                 plan.wiped_aspects.append((urn, name))
+            plan.deleted_versions.extend((urn, name, v) for v in s.deleted_versions)
             for v, row in s.archives.items():
                 plan.archive_inserts.append(row.as_params(urn, name, v))
             if s.row0 is not None:
@@ -459,6 +505,12 @@ class Batch:
         plan.ts_upserts = list(self.ts_rows.values())
         A.flush(self.conn, plan)
         self.out.flush(self.conn)
+
+
+def _entity_type(urn: str) -> str:
+    from litemeta.model.urns import entity_type_of
+
+    return entity_type_of(urn)
 
 
 def iter_batches(groups: Iterable[Group], size: int) -> Iterator[List[Group]]:

@@ -171,3 +171,33 @@ def rows_with_run(conn: Connection, run_id: str) -> List[AspectRow]:
     like = f'%"runId":{json.dumps(run_id)}%'
     q = select(aspects).where(and_(aspects.c.version == 0, or_(aspects.c.systemmetadata.like(like))))
     return [r for r in (_row(x) for x in conn.execute(q)) if (r.system_metadata or {}).get("runId") == run_id]
+
+
+def scan_latest(conn: Connection, names: Sequence[str], chunk: int = 5000) -> Iterable[AspectRow]:
+    """Row 0 of every aspect with one of the given names, streamed in urn order."""
+    last = ("", "")
+    while True:
+        q = (select(aspects).where(and_(aspects.c.version == 0, aspects.c.aspect.in_(list(names)),
+                                        or_(aspects.c.urn > last[0],
+                                            and_(aspects.c.urn == last[0], aspects.c.aspect > last[1]))))
+             .order_by(aspects.c.urn, aspects.c.aspect).limit(chunk))
+        batch = [_row(r) for r in conn.execute(q)]
+        if not batch:
+            return
+        yield from batch
+        last = (batch[-1].urn, batch[-1].aspect)
+
+
+def delete_timeseries_of_run(conn: Connection, run_id: str, dry_run: bool = False) -> int:
+    """Remove timeseries rows whose systemMetadata.runId is ``run_id``; return how many."""
+    like = f'%"runId":{json.dumps(run_id)}%'
+    q = select(timeseries.c.aspect, timeseries.c.docid, timeseries.c.systemmetadata).where(
+        timeseries.c.systemmetadata.like(like))
+    ids = [(a, d) for a, d, sm in conn.execute(q) if json.loads(sm or "{}").get("runId") == run_id]
+    if ids and not dry_run:
+        from sqlalchemy import bindparam
+
+        conn.execute(timeseries.delete().where(and_(timeseries.c.aspect == bindparam("a"),
+                                                    timeseries.c.docid == bindparam("d"))),
+                     [{"a": a, "d": d} for a, d in ids])
+    return len(ids)

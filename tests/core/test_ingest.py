@@ -344,3 +344,36 @@ def test_rule_6_batch_size_does_not_change_the_result(tmp_path: Any) -> None:
                           [(r.topic, r.offset, r.key, r.value) for t in (MCL_VERSIONED_TOPIC, MCP_TOPIC)
                            for r in s.read_topic(t)]))
     assert dumps[0] == dumps[1]
+
+
+def test_r1_34_rollback_restores_the_last_version_of_another_run(store: Any) -> None:
+    """R1.34 with conditions (rollback by runId): newest versions of the run are removed, the survivor
+    becomes row 0 (UPSERT MCL); an aspect only the run wrote is deleted; an entity it created is deleted."""
+    store.ingest([MCPW(entityUrn=DS, aspect=props("base"), systemMetadata=sm(1, "r1"))])
+    store.ingest([MCPW(entityUrn=DS, aspect=props("x"), systemMetadata=sm(2, "r2")),
+                  MCPW(entityUrn=DS, aspect=props("y"), systemMetadata=sm(3, "r2")),
+                  MCPW(entityUrn=DS, aspect=m.StatusClass(removed=False), systemMetadata=sm(4, "r2")),
+                  MCPW(entityUrn=DS2, aspect=props("new"), systemMetadata=sm(5, "r2"))])
+    report = store.rollback("r2")
+    assert store.get(DS, ["datasetProperties"])["datasetProperties"]["description"] == "base"
+    assert "status" not in store.get(DS)
+    assert not store.exists(DS2)
+    assert sorted(r.version for r in store.history(DS, "datasetProperties")) == [0]
+    actions = {(c["urn"], c["aspect"]): c["action"] for c in report["changes"]}
+    assert actions[(DS, "datasetProperties")].startswith("restored") and actions[(DS, "status")] == "deleted"
+    assert actions[(DS2, "datasetKey")] == "entity deleted"
+    last = mcls(store)[-1]
+    assert last["changeType"] == "UPSERT" and last["created"]["actor"] == "urn:li:corpuser:__datahub_system"
+
+
+def test_rollback_then_reingest_gives_the_first_ingest_state(store: Any) -> None:
+    """Issue 7 / datahub#6733: ingest → rollback → re-ingest gives the state of the first ingest."""
+    recs = [MCPW(entityUrn=DS, aspect=props("a"), systemMetadata=sm(1, "r9")),
+            MCPW(entityUrn=DS, aspect=m.GlobalTagsClass(tags=[m.TagAssociationClass(tag="urn:li:tag:t")]),
+                 systemMetadata=sm(2, "r9"))]
+    store.ingest(recs)
+    first = store.get(DS)
+    store.rollback("r9")
+    assert store.get(DS) == {}
+    store.ingest(recs)
+    assert store.get(DS) == first

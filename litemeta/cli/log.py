@@ -1,0 +1,96 @@
+"""``litemeta log``: read a topic, or follow it like ``tail -f`` (optionally as a consumer group)."""
+from __future__ import annotations
+
+import json
+import threading
+from datetime import datetime, timezone
+from typing import Any, Optional, Tuple
+
+import click
+
+from litemeta.cli._store import db_option, open_cli_store
+from litemeta.cli.common import json_option, translate_errors
+
+
+def describe(rec: Any) -> str:
+    """One readable line for a topic record."""
+    v = rec.value
+    when = datetime.fromtimestamp(rec.timestamp / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    if "payload" in v:
+        try:
+            p = json.loads(v["payload"]["value"])
+        except (ValueError, KeyError, TypeError):
+            p = {}
+        if v.get("name") == "entityChangeEvent":
+            what = f"{p.get('category')}/{p.get('operation')} {p.get('modifier') or ''}".rstrip()
+            return f"{rec.offset:>8}  {when}  {what}  {p.get('entityUrn')}"
+        return f"{rec.offset:>8}  {when}  {v.get('name')} {p.get('operation', '')} {p.get('relationshipType', '')} " \
+               f"{p.get('sourceUrn', '')} -> {p.get('destinationUrn', '')}"
+    if "metadataChangeProposal" in v:
+        mcp = v["metadataChangeProposal"]
+        return f"{rec.offset:>8}  {when}  FAILED {mcp.get('changeType')} {mcp.get('aspectName')}  " \
+               f"{mcp.get('entityUrn')}: {v.get('error')}"
+    return f"{rec.offset:>8}  {when}  {v.get('changeType'):<13} {v.get('aspectName', ''):<28} {v.get('entityUrn')}"
+
+
+@click.command("log")
+@click.argument("topic")
+@click.option("--from-offset", type=int, default=None, help="Start at this offset [default: 0, or the group's committed offset].")
+@click.option("-f", "--follow", is_flag=True, help="Keep waiting for new records (Ctrl-C to stop).")
+@click.option("--group", default=None, help="Consume as this consumer group and commit its offsets.")
+@click.option("--urn", default=None, help="Only records about this urn.")
+@click.option("-c", "--category", "categories", multiple=True,
+              help="Platform events only: this change category (TAG, OWNERSHIP or OWNER, ...). Repeatable.")
+@click.option("--limit", type=int, default=None, help="Print at most N records.")
+@db_option
+@json_option
+def log(topic: str, from_offset: Optional[int], follow: bool, group: Optional[str], urn: Optional[str],
+        categories: Tuple[str, ...], limit: Optional[int], db: Optional[str], as_json: bool) -> None:
+    """Print a topic's records: MetadataChangeLog, platform events, proposals, failures.
+
+    TOPIC is a topic name or an alias: mcp, mcl, mcl-timeseries, pe, failed. With --json each
+    record is one JSON object per line: topic, partition, offset, timestamp, key, value.
+
+    \b
+    Examples:
+        litemeta log mcl
+        litemeta log pe --category TAG --json
+        litemeta log pe --follow --group my-alerts
+    """
+    from litemeta.consumers import event_filter
+    from litemeta.model.events import resolve_topic
+
+    with translate_errors():
+        name = resolve_topic(topic)
+        accept = event_filter(urn=urn, categories=categories or None)
+        printed = 0
+        with open_cli_store(db, read_only=group is None) as store:
+            grp = group or f"litemeta-log-{id(store)}"
+            if from_offset is not None or group is None:
+                store.consumers.seek(grp, name, from_offset or 0)
+            stop = threading.Event()
+
+            def show(rec: Any) -> None:
+                nonlocal printed
+                click.echo(json.dumps(rec.as_dict(), ensure_ascii=False) if as_json else describe(rec))
+                printed += 1
+                if limit is not None and printed >= limit:
+                    stop.set()
+
+            try:
+                while not stop.is_set():
+                    recs = store.consume(name, grp, 1000)
+                    for r in recs:
+                        if accept(r):
+                            show(r)
+                        if stop.is_set():
+                            store.consumers.seek(grp, name, r.offset + 1)
+                            break
+                    if group is not None and recs:
+                        store.commit(grp)
+                    if not recs:
+                        if not follow:
+                            break
+                        stop.wait(0.5)
+            except KeyboardInterrupt:  # Ctrl-C ends a --follow cleanly
+                pass

@@ -1,0 +1,152 @@
+"""Consumers that follow the log: consume/commit, subscriptions with at-least-once delivery, lag.
+
+    >>> seen = []
+    >>> store.subscribe(seen.append, topics=["pe"], group="my-app")      # doctest: +SKIP
+
+A group's committed offsets live in the store (``consumer_offsets``), so a process that dies
+resumes where its group last committed: a handler that raises loses nothing, its record is
+delivered again from the last commit (Kafka's at-least-once, DataHub Actions' model).
+"""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+
+from litemeta.errors import ConfigurationError
+from litemeta.model.events import PLATFORM_EVENT_TOPIC, TOPICS, TopicRecord, resolve_topic
+from litemeta.storage import log as L
+from litemeta.storage.db import Database
+
+Filter = Callable[[TopicRecord], bool]
+Handler = Callable[[TopicRecord], Any]
+
+
+def event_filter(urn: Optional[str] = None, categories: Optional[Iterable[str]] = None,
+                 aspect: Optional[str] = None, entity_type: Optional[str] = None) -> Filter:
+    """A record filter by urn, entity-change category (OWNER accepted for OWNERSHIP), aspect or entity type."""
+    cats = {("OWNERSHIP" if c.upper() == "OWNER" else c.upper()) for c in categories} if categories else None
+
+    def accept(r: TopicRecord) -> bool:
+        v = r.value
+        if r.topic == PLATFORM_EVENT_TOPIC:
+            payload = _payload(v)
+            if urn and payload.get("entityUrn", payload.get("sourceUrn")) != urn:
+                return False
+            if cats is not None and str(payload.get("category", "")).upper() not in cats:
+                return False
+            if entity_type and payload.get("entityType") != entity_type:
+                return False
+            return aspect is None
+        target = v.get("entityUrn") or (v.get("metadataChangeProposal") or {}).get("entityUrn")
+        if urn and target != urn:
+            return False
+        if aspect and (v.get("aspectName") or (v.get("metadataChangeProposal") or {}).get("aspectName")) != aspect:
+            return False
+        if entity_type and v.get("entityType") != entity_type:
+            return False
+        return cats is None
+    return accept
+
+
+def _payload(value: Mapping[str, Any]) -> Dict[str, Any]:
+    try:
+        return json.loads(value.get("payload", {}).get("value", "{}"))  # type: ignore[no-any-return]
+    except (ValueError, AttributeError):
+        return {}
+
+
+@dataclass
+class Consumers:
+    """Consumer-group operations over a store's database."""
+
+    db: Database
+
+    def __post_init__(self) -> None:
+        self._positions: Dict[Tuple[str, str], int] = {}
+
+    def position(self, group: str, topic: str) -> int:
+        """The group's in-memory position on a topic (from its committed offset at first use)."""
+        key = (group, topic)
+        if key not in self._positions:
+            with self.db.read() as conn:
+                self._positions[key] = L.committed(conn, group).get((topic, L.PARTITION), 0)
+        return self._positions[key]
+
+    def consume(self, topic: str, group: str, max_records: int = 500) -> List[TopicRecord]:
+        """Next records for the group (Kafka poll); positions advance, nothing is committed."""
+        t = resolve_topic(topic)
+        pos = self.position(group, t)
+        with self.db.read() as conn:
+            recs = L.read_topic(conn, t, pos, max_records)
+        if recs:
+            self._positions[(group, t)] = recs[-1].offset + 1
+        return recs
+
+    def seek(self, group: str, topic: str, offset: int) -> None:
+        """Move the group's in-memory position (commit to persist it)."""
+        self._positions[(group, resolve_topic(topic))] = offset
+
+    def commit(self, group: str, offsets: Optional[Mapping[str, int]] = None) -> None:
+        """Persist next offsets: the given ``{topic: next_offset}``, or the group's current positions."""
+        if offsets is None:
+            todo = {(t, L.PARTITION): o for (g, t), o in self._positions.items() if g == group}
+        else:
+            todo = {(resolve_topic(t), L.PARTITION): int(o) for t, o in offsets.items()}
+            for (t, _), o in todo.items():
+                self._positions[(group, t)] = o
+        if todo:
+            with self.db.write() as conn:
+                L.commit(conn, group, todo)
+
+    def committed(self, group: str) -> Dict[str, int]:
+        """The group's committed next offsets by topic."""
+        with self.db.read() as conn:
+            return {t: o for (t, _), o in L.committed(conn, group).items()}
+
+    def lag(self, group: str, topics: Optional[Sequence[str]] = None) -> Dict[str, int]:
+        """Records not yet committed by the group, per topic (all topics with records, or the given ones)."""
+        with self.db.read() as conn:
+            ends = L.end_offsets(conn)
+            done = {t: o for (t, _), o in L.committed(conn, group).items()}
+        names = [resolve_topic(t) for t in topics] if topics else sorted(ends)
+        return {t: max(0, ends.get(t, 0) - done.get(t, 0)) for t in names}
+
+    def subscribe(self, handler: Handler, topics: Union[str, Sequence[str]] = (PLATFORM_EVENT_TOPIC,),
+                  group: str = "default", filter: Optional[Filter] = None, follow: bool = False,
+                  poll_interval: float = 0.5, stop: Optional[threading.Event] = None,
+                  max_records: int = 500) -> int:
+        """Deliver every record from the group's committed offsets to ``handler``; commit after each.
+
+        At-least-once: a record is committed only after its handler returned, so when the handler
+        raises, the exception propagates and that record (and every later one) is delivered again
+        on the next subscribe of the group. With ``follow`` it keeps polling until ``stop`` is set.
+        Returns the number of records handled.
+        """
+        names = [resolve_topic(t) for t in ([topics] if isinstance(topics, str) else topics)]
+        if not names:
+            raise ConfigurationError(f"subscribe needs at least one topic of {', '.join(TOPICS)}")
+        for t in names:  # restart from what is committed, not from a previous in-memory position
+            self._positions.pop((group, t), None)
+        handled = 0
+        while True:
+            progressed = False
+            for t in names:
+                for rec in self.consume(t, group, max_records):
+                    progressed = True
+                    if filter is None or filter(rec):
+                        try:
+                            handler(rec)
+                        except BaseException:
+                            self._positions.pop((group, t), None)
+                            raise
+                        handled += 1
+                    self.commit(group, {t: rec.offset + 1})
+            if stop is not None and stop.is_set():
+                return handled
+            if not progressed:
+                if not follow:
+                    return handled
+                time.sleep(poll_interval)
