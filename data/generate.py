@@ -205,8 +205,7 @@ def failed_mcp_schema(mcp_schema: Dict[str, Any]) -> Dict[str, Any]:
         "namespace": "com.linkedin.pegasus2avro.mxe",
         "doc": FAILED_MCP_DOC,
         "fields": [
-            {"name": "auditHeader", "type": ["null", "com.linkedin.pegasus2avro.events.KafkaAuditHeader"],
-             "default": None},
+            {"name": "auditHeader", "type": ["null", "KafkaAuditHeader"], "default": None},
             {"name": "metadataChangeProposal", "type": mcp_schema},
             {"name": "error", "type": "string"},
         ],
@@ -231,7 +230,8 @@ def main(out: Optional[Path] = None) -> int:
     failed = failed_mcp_schema(mcp)
     failed["fields"][0]["type"] = ["null", mcp["fields"][0]["type"][1]]
     mcp_inline = json.loads(json.dumps(mcp))
-    mcp_inline["fields"][0]["type"] = ["null", "com.linkedin.pegasus2avro.events.KafkaAuditHeader"]
+    header = mcp["fields"][0]["type"][1]
+    mcp_inline["fields"][0]["type"] = ["null", f"{header.get('namespace', '')}.{header['name']}".lstrip(".")]
     failed["fields"][1]["type"] = mcp_inline
     (dst / "FailedMetadataChangeProposal.avsc").write_text(json.dumps(failed, indent=2) + "\n")
     registry = build(src)
