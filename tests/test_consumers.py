@@ -1,0 +1,92 @@
+"""Consumers following the log: consume/commit, at-least-once subscriptions, lag, filters (issue 4)."""
+from __future__ import annotations
+
+import json
+from typing import Any, List
+
+import pytest
+from datahub.emitter.mcp import MetadataChangeProposalWrapper as MCPW
+from datahub.metadata import schema_classes as m
+from datahub.specific.dataset import DatasetPatchBuilder
+
+import litemeta
+from litemeta.consumers import event_filter
+from litemeta.model.events import PLATFORM_EVENT_TOPIC
+
+DS = "urn:li:dataset:(urn:li:dataPlatform:hive,shop.orders,PROD)"
+
+
+@pytest.fixture
+def store(tmp_path: Any) -> Any:
+    s = litemeta.open_store(str(tmp_path / "c.db"))
+    s.ingest([MCPW(entityUrn=DS, aspect=m.GlobalTagsClass(tags=[m.TagAssociationClass(tag="urn:li:tag:a")])),
+              MCPW(entityUrn=DS, aspect=m.OwnershipClass(owners=[m.OwnerClass(owner="urn:li:corpuser:x",
+                                                                               type="DATAOWNER")]))])
+    yield s
+    s.close()
+
+
+def categories(recs: List[Any]) -> List[str]:
+    return [json.loads(r.value["payload"]["value"]).get("category", "-") for r in recs]
+
+
+def test_consume_and_commit_resume_from_the_committed_offset(store: Any) -> None:
+    first = store.consume("pe", "g1", max_records=2)
+    assert [r.offset for r in first] == [0, 1]
+    assert [r.offset for r in store.consume("pe", "g1", max_records=1)] == [2]  # position advanced
+    store.commit("g1", {"pe": 2})
+    again = litemeta.open_store(store.settings.db)
+    try:
+        assert again.consume("pe", "g1", max_records=1)[0].offset == 2  # committed offset survives a restart
+        assert again.lag("g1", ["pe"]) == {PLATFORM_EVENT_TOPIC: len(store.read_topic("pe")) - 2}
+    finally:
+        again.close()
+
+
+def test_subscriber_that_fails_then_succeeds_sees_every_event(store: Any) -> None:
+    """At-least-once: the record whose handler raised is delivered again; nothing is lost."""
+    total = len(store.read_topic("pe"))
+    seen: List[int] = []
+    calls = {"n": 0}
+
+    def flaky(rec: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("handler down")
+        seen.append(rec.offset)
+
+    with pytest.raises(RuntimeError):
+        store.subscribe(flaky, topics=["pe"], group="alerts")
+    assert seen == [0, 1]
+    assert store.lag("alerts", ["pe"])[PLATFORM_EVENT_TOPIC] == total - 2
+    store.subscribe(flaky, topics=["pe"], group="alerts")
+    assert seen == list(range(total))
+    assert store.lag("alerts", ["pe"])[PLATFORM_EVENT_TOPIC] == 0
+    # new events after the patch reach the same group, and only those
+    store.ingest(DatasetPatchBuilder(DS).add_tag(m.TagAssociationClass(tag="urn:li:tag:b")).build())
+    more: List[Any] = []
+    store.subscribe(more.append, topics=["pe"], group="alerts", filter=event_filter(categories=["TAG"]))
+    assert categories(more) == ["TAG"]
+    assert json.loads(more[0].value["payload"]["value"])["modifier"] == "urn:li:tag:b"
+
+
+def test_filter_accepts_owner_as_alias_of_ownership(store: Any) -> None:
+    """Choice 7 / R8.11: events say OWNERSHIP, filters accept OWNER too."""
+    got: List[Any] = []
+    store.subscribe(got.append, topics=["pe"], group="own", filter=event_filter(categories=["OWNER"]))
+    assert categories(got) == ["OWNERSHIP"]
+
+
+def test_events_are_keyed_and_enveloped_as_datahub_does(store: Any) -> None:
+    """R3.4: name entityChangeEvent, key entityChangeEvent-<urn>, version 0, auditStamp from the MCL's created."""
+    mcl_created = {r.value["aspectName"]: r.value["created"] for r in store.read_topic("mcl")}
+    tag_events = [r for r in store.read_topic("pe") if r.value["name"] == "entityChangeEvent"
+                  and json.loads(r.value["payload"]["value"])["category"] == "TAG"]
+    assert len(tag_events) == 1
+    rec = tag_events[0]
+    payload = json.loads(rec.value["payload"]["value"])
+    assert rec.key == f"entityChangeEvent-{DS}"
+    assert payload["version"] == 0 and payload["operation"] == "ADD" and payload["entityUrn"] == DS
+    assert payload["auditStamp"] == mcl_created["globalTags"]
+    assert rec.value["header"]["timestampMillis"] == mcl_created["globalTags"]["time"]
+    assert rec.value["payload"]["contentType"] == "application/json"
