@@ -37,3 +37,8 @@ def from_environment(env: Optional[Mapping[str, str]] = None, **overrides: Any) 
         batch_size=int(env.get("LITEMETA_BATCH_SIZE", 1000)),
     )
     return base.with_(**overrides)
+
+
+def environ() -> Mapping[str, str]:
+    """The process environment, for recipe variable expansion (``${VAR}`` in workflow recipes)."""
+    return os.environ

@@ -105,6 +105,7 @@ class Batch:
         self.event_hook = event_hook
         self.clock = clock
         self.slots: Dict[Tuple[str, str], Slot] = {}
+        self.urn_aspects: Dict[str, Set[str]] = {}
         self.loaded: Set[str] = set()
         self.wiped_urns: Set[str] = set()
         self.out = Appender(next_offsets(conn))
@@ -123,6 +124,7 @@ class Batch:
         self.loaded.update(todo)
         for key, row in rows.items():
             self.slots.setdefault(key, Slot(row0=row, in_db=True))
+            self.urn_aspects.setdefault(key[0], set()).add(key[1])
 
     def slot(self, urn: str, aspect: str) -> Slot:
         if urn not in self.loaded:
@@ -130,6 +132,7 @@ class Batch:
         s = self.slots.get((urn, aspect))
         if s is None:
             s = self.slots[(urn, aspect)] = Slot(row0=None, in_db=False)
+            self.urn_aspects.setdefault(urn, set()).add(aspect)
         return s
 
     def current(self, urn: str, aspect: str) -> Optional[A.StoredRow]:
@@ -150,7 +153,10 @@ class Batch:
 
     # ------------------------------------------------------------ records
     def append(self, topic: str, key: str, ts: int, value: Dict[str, Any], headers: Any = None) -> int:
-        off = self.out.append(topic, key, ts, value, headers)
+        return self.append_text(topic, key, ts, dumps(value), headers)
+
+    def append_text(self, topic: str, key: str, ts: int, text: str, headers: Any = None) -> int:
+        off = self.out.append_text(topic, key, ts, text, headers)
         self.report.note_offset(topic, off)
         return off
 
@@ -236,9 +242,10 @@ class Batch:
         idx, off = self._last_journal
         del self.out.rows[idx]
         self.out._next[MCP_TOPIC] = off
-        for r in self.out.rows[idx:]:
-            if r["topic"] == MCP_TOPIC:
-                r["offset"] -= 1
+        for i in range(idx, len(self.out.rows)):
+            r = self.out.rows[i]
+            if r[0] == MCP_TOPIC:
+                self.out.rows[i] = (r[0], r[1], r[2] - 1) + tuple(r[3:])
         self.fail(p, err)
 
     def _conflict_or_drop(self, p: Proposal, message: str) -> None:
@@ -338,13 +345,14 @@ class Batch:
             new_version = 1
         stored_sm = V.changed_system_metadata(prev.sm if prev else None, incoming, new_version)
         stamp = self._stamp(p, now)
-        s.row0 = A.StoredRow(dumps(value), dumps(stored_sm), now, stamp["actor"], stamp.get("impersonator"),
+        text = dumps(value)
+        s.row0 = A.StoredRow(text, dumps(stored_sm), now, stamp["actor"], stamp.get("impersonator"),
                              _value=value, _sm=stored_sm)
         s.dirty = True
         self.touched_urns.add(urn)
         mcl_sm = dict(incoming)
         mcl_sm["version"] = str(new_version)
-        self._mcl(p, spec, P.UPSERT, value, mcl_sm, prev, stamp, now)
+        self._mcl(p, spec, P.UPSERT, value, mcl_sm, prev, stamp, now, value_text=text)
         if not generated:
             self.report.written += 1
 
@@ -360,7 +368,7 @@ class Batch:
         s.dirty = True
         if spec.has_lineage:
             stamp = {"time": prev.createdon_ms, "actor": prev.createdby}
-            self._mcl(p, spec, P.RESTATE, prev.value, new_sm, prev, stamp, now)
+            self._mcl(p, spec, P.RESTATE, prev.value, new_sm, prev, stamp, now, value_text=prev.metadata)
 
     def _apply_delete(self, p: Proposal, spec: AspectSpec) -> None:
         """R1.34 (aspect, no conditions: the whole history) and R1.35 (key aspect: the whole entity)."""
@@ -372,10 +380,10 @@ class Batch:
             self.report.unchanged += 1
             return
         if spec.is_key:
-            for (u, a), other in self.slots.items():
-                if u == urn:
-                    other.row0, other.archives, other.wiped, other.dirty, other.in_db = None, {}, True, True, False
-                    other.db_max, other.db_max_loaded = None, True
+            for a in self.urn_aspects.get(urn, ()):
+                other = self.slots[(urn, a)]
+                other.row0, other.archives, other.wiped, other.dirty, other.in_db = None, {}, True, True, False
+                other.db_max, other.db_max_loaded = None, True
             self.wiped_urns.add(urn)
             self.ts_wiped_urns.append(urn)
             for k in [k for k in self.ts_rows if self.ts_rows[k]["urn"] == urn]:
@@ -460,14 +468,15 @@ class Batch:
 
     # ------------------------------------------------------------ the change log (R2.1)
     def _mcl(self, p: Proposal, spec: AspectSpec, change_type: str, value: Any, sm: Dict[str, Any],
-             prev: Optional[A.StoredRow], stamp: Dict[str, Any], now: int, topic: str = MCL_VERSIONED_TOPIC) -> None:
+             prev: Optional[A.StoredRow], stamp: Dict[str, Any], now: int, topic: str = MCL_VERSIONED_TOPIC,
+             value_text: Optional[str] = None) -> None:
         mcl: Dict[str, Any] = {"entityType": p.entity_type, "entityUrn": p.entity_urn}
         if p.entity_key_aspect is not None:
             mcl["entityKeyAspect"] = {"value": dumps(p.entity_key_aspect), "contentType": JSON}
         mcl["changeType"] = change_type
         mcl["aspectName"] = spec.name
         if value is not None:
-            mcl["aspect"] = {"value": dumps(value), "contentType": JSON}
+            mcl["aspect"] = {"value": value_text if value_text is not None else dumps(value), "contentType": JSON}
         mcl["systemMetadata"] = sm
         if p.headers and not (p.headers.keys() == {"If-None-Match"}):
             mcl["headers"] = dict(p.headers)

@@ -17,9 +17,8 @@ from litemeta.storage.db import consumer_offsets, topic_log
 PARTITION = 0  # the store keeps one partition per topic; exports may re-partition (murmur2)
 
 
-def dumps(value: Any) -> str:
-    """Compact JSON as stored in the log and in metadata columns."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False)
+dumps = _ENCODER.encode  # compact JSON as stored in the log and in metadata columns (one encoder, C speed)
 
 
 def next_offsets(conn: Connection) -> Dict[str, int]:
@@ -41,19 +40,36 @@ class Appender:
     def append(self, topic: str, key: str, timestamp: int, value: Mapping[str, Any],
                headers: Optional[Mapping[str, str]] = None) -> int:
         """Queue one record; return its offset."""
+        return self.append_text(topic, key, timestamp, dumps(value), headers)
+
+    def append_text(self, topic: str, key: str, timestamp: int, value_text: str,
+                    headers: Optional[Mapping[str, str]] = None) -> int:
+        """Queue one record whose value is already JSON text; return its offset."""
         off = self._next.get(topic, 0)
         self._next[topic] = off + 1
-        self.rows.append({
-            "topic": topic, "partition": PARTITION, "offset": off, "timestamp": int(timestamp),
-            "key": key, "value": dumps(value), "headers": dumps(dict(headers)) if headers else None,
-        })
+        self.rows.append((topic, PARTITION, off, int(timestamp), key, value_text,
+                          dumps(dict(headers)) if headers else None))
         return off
 
     def flush(self, conn: Connection) -> None:
-        """Insert every queued record (one executemany)."""
+        """Insert every queued record (one executemany straight to the driver: no per-row compilation)."""
         if self.rows:
-            conn.execute(topic_log.insert(), self.rows)
+            insert_rows(conn, topic_log, self.rows)
             self.rows = []
+
+
+def insert_rows(conn: Connection, table: Any, rows: Sequence[Sequence[Any]]) -> None:
+    """executemany of positional rows (in the table's column order) with the driver's paramstyle."""
+    style = conn.dialect.paramstyle
+    marks = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(style)
+    if marks is None:  # named / numeric styles: let SQLAlchemy bind
+        cols = [c.name for c in table.columns]
+        conn.execute(table.insert(), [dict(zip(cols, r)) for r in rows])
+        return
+    prep = conn.dialect.identifier_preparer
+    cols = ", ".join(prep.quote(c.name) for c in table.columns)
+    sql = f"INSERT INTO {prep.format_table(table)} ({cols}) VALUES ({', '.join([marks] * len(table.columns))})"
+    conn.exec_driver_sql(sql, list(rows))
 
 
 def _record(row: Any) -> TopicRecord:

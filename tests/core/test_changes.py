@@ -405,3 +405,17 @@ def test_semantic_versions_timeline():
 def test_eligible_aspects_exist_in_registry(aspect):
     """R8.12: every aspect of the hook's list is a real aspect of DataHub's registry."""
     assert load_registry().aspect(aspect).name == aspect
+
+
+def test_platform_event_text_is_the_encoded_envelope():
+    """The hot-path encoder gives exactly the JSON of the choice-8 envelope (compact, payload key-sorted)."""
+    import json as _json
+
+    from litemeta.core.changes import platform_event_text
+    from litemeta.storage.log import dumps
+
+    payload = {"entityUrn": "urn:li:corpuser:\u00e9\"x", "category": "TAG", "operation": "ADD", "version": 0,
+               "parameters": {"tagUrn": "urn:li:tag:\u65e5"}, "_semver": "MINOR"}
+    text = platform_event_text("entityChangeEvent", payload, 12)
+    assert text == dumps(platform_event("entityChangeEvent", payload, 12))
+    assert "_semver" not in _json.loads(_json.loads(text)["payload"]["value"])

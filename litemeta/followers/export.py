@@ -1,0 +1,709 @@
+"""Topic export and import: Kafka log segments, Avro container files, JSON Lines.
+
+    >>> import tempfile
+    >>> from litemeta.model.events import TopicRecord
+    >>> value = {"entityType": "dataset", "entityUrn": "urn:li:dataset:(urn:li:dataPlatform:hive,t,PROD)",
+    ...          "changeType": "UPSERT", "aspectName": "status",
+    ...          "aspect": {"value": '{"removed":false}', "contentType": "application/json"}}
+    >>> rec = TopicRecord("MetadataChangeProposal_v1", 0, 0, 1700000000000, value["entityUrn"], value)
+    >>> out = tempfile.mkdtemp()
+    >>> export([rec], out).records
+    1
+    >>> list(read_export(out)) == [rec]
+    True
+
+Layouts (design.md choice 9):
+
+- ``kafka-log``: ``OUT/<topic>-<partition>/<20-digit base offset>.log`` segments of RecordBatch v2
+  (with ``.index``/``.timeindex``), key = the record key in UTF-8, value = Confluent framing
+  (``0x00``, 4-byte big-endian schema id, Avro binary of the topic's DataHub schema), timestamp =
+  the record's (CreateTime), the record's headers as Kafka headers (UTF-8 values). ``OUT/schemas.json``
+  lists ``{subject: "<topic>-value", id, schema}``. Schema ids are litemeta's own and fixed per
+  schema (:data:`SCHEMA_IDS`); ``schema_ids`` overrides them by topic or schema name.
+  With one partition the Kafka offsets are the store's offsets. With ``partitions=N > 1``
+  records are placed by Kafka's default partitioner (murmur2 of the key) and numbered
+  contiguously per partition; each then carries its store offset in the header
+  ``litemeta.offset``, which :func:`read_export` uses to restore the store's coordinates and
+  order. Exporting again into the same folder appends: records already there (by offset) are
+  skipped, new ones continue the partitions in new segments.
+- ``avro``: ``OUT/<topic>.avro``, one Avro object container file of the topic's values. Avro holds
+  values only: reading it back gives offsets 0.., keys derived from the values
+  (:func:`key_for`) and timestamps from the values (:func:`timestamp_for`).
+- ``jsonl``: ``OUT/<topic>.jsonl``, one object per record: topic, partition, offset, timestamp,
+  key, value (and headers when there are any).
+
+Avro and JSONL files are rewritten by each export; kafka-log folders are appended to.
+"""
+from __future__ import annotations
+
+import heapq
+import itertools
+import json
+import os
+import struct
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
+
+from litemeta.errors import ConfigurationError, ExportError, LitemetaError
+from litemeta.followers.kafka_log import (
+    BatchRecord,
+    CorruptionReport,
+    SegmentWriter,
+    encode_varint,
+    kafka_partition,
+    list_segments,
+    read_segment,
+    split_partition_dir,
+)
+from litemeta.model import avro
+from litemeta.model.events import (
+    FAILED_MCP_TOPIC,
+    PLATFORM_EVENT_TOPIC,
+    TOPIC_SCHEMAS,
+    TOPICS,
+    TopicRecord,
+    platform_event_key,
+)
+
+FORMATS = ("kafka-log", "avro", "jsonl")
+# litemeta's Schema Registry ids, fixed per schema so that every export frames values alike.
+SCHEMA_IDS: Mapping[str, int] = {
+    "MetadataChangeProposal": 1,
+    "FailedMetadataChangeProposal": 2,
+    "MetadataChangeLog": 3,
+    "PlatformEvent": 4,
+}
+OFFSET_HEADER = "litemeta.offset"  # store offset of a re-partitioned record
+SCHEMAS_FILE = "schemas.json"
+
+ExportItem = Union[TopicRecord, CorruptionReport]
+
+
+@dataclass(frozen=True)
+class ExportReport:
+    """What an export wrote: records per topic and partition, records skipped, bytes, seconds."""
+
+    format: str
+    out_dir: str
+    counts: Mapping[str, Mapping[int, int]]
+    skipped: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+    files: Tuple[str, ...] = field(default=())
+
+    @property
+    def records(self) -> int:
+        """Records written, all topics and partitions together."""
+        return sum(n for parts in self.counts.values() for n in parts.values())
+
+    def as_dict(self) -> Dict[str, Any]:
+        """JSON form for ``--json`` output."""
+        return {
+            "format": self.format, "out": self.out_dir, "records": self.records, "skipped": self.skipped,
+            "bytes": self.bytes, "seconds": round(self.seconds, 3),
+            "counts": {t: {str(p): n for p, n in parts.items()} for t, parts in self.counts.items()},
+            "files": list(self.files),
+        }
+
+
+# --- schema ids --------------------------------------------------------------------------------
+
+def schema_id_for(topic: str, schema_ids: Optional[Mapping[str, int]] = None) -> int:
+    """The schema id framing ``topic``'s values: ``schema_ids[topic]``, ``schema_ids[schema]`` or SCHEMA_IDS."""
+    schema = _schema_of(topic)
+    for key in (topic, schema):
+        if schema_ids and key in schema_ids:
+            return int(schema_ids[key])
+    return SCHEMA_IDS[schema]
+
+
+def _schema_of(topic: str) -> str:
+    try:
+        return TOPIC_SCHEMAS[topic]
+    except KeyError:
+        raise ExportError(f"no Avro schema for topic {topic!r}; known topics: {', '.join(TOPICS)}") from None
+
+
+# --- a compiled Avro binary encoder for topic values ----------------------------------------------
+# fastavro spends most of its time choosing union branches for untagged dicts; topic envelopes only
+# have ["null", T] unions, so a schema-compiled encoder is several times faster. Anything it does
+# not handle plainly (unknown fields, real unions, wrong types) goes to avro.encode_event, which
+# either encodes it or raises a precise ExportError. Tests check both give the same bytes.
+
+class _Unhandled(Exception):
+    pass
+
+
+Enc = Callable[[Any, List[bytes]], None]
+_LONG_MIN, _LONG_MAX = -(2 ** 63), 2 ** 63 - 1
+
+
+def _compile(schema: Any) -> Enc:
+    names: Dict[str, Enc] = {}
+
+    def walk(t: Any, ns: str) -> Enc:
+        if isinstance(t, str):
+            return primitive(t) or named_ref(t, ns)
+        if isinstance(t, list):
+            return union(t, ns)
+        kind = t["type"]
+        if kind in ("record", "error"):
+            return record(t, ns)
+        if kind == "enum":
+            return enum(t, ns)
+        if kind == "array":
+            items = walk(t["items"], ns)
+
+            def enc_array(v: Any, out: List[bytes]) -> None:
+                if type(v) is not list:
+                    raise _Unhandled
+                if v:
+                    out.append(encode_varint(len(v)))
+                    for x in v:
+                        items(x, out)
+                out.append(b"\x00")
+            return enc_array
+        if kind == "map":
+            values = walk(t["values"], ns)
+
+            def enc_map(v: Any, out: List[bytes]) -> None:
+                if type(v) is not dict:
+                    raise _Unhandled
+                if v:
+                    out.append(encode_varint(len(v)))
+                    for k, x in v.items():
+                        kb = k.encode("utf-8")
+                        out.append(encode_varint(len(kb)))
+                        out.append(kb)
+                        values(x, out)
+                out.append(b"\x00")
+            return enc_map
+        if kind == "fixed":
+            return fixed(t, ns)
+        return walk(kind, ns)
+
+    def full_name(t: Dict[str, Any], ns: str) -> Tuple[str, str]:
+        name = t["name"]
+        if "." in name:
+            return name, name.rsplit(".", 1)[0]
+        nns = t.get("namespace", ns)
+        return (f"{nns}.{name}" if nns else name), nns
+
+    def named_ref(name: str, ns: str) -> Enc:
+        for candidate in (f"{ns}.{name}" if ns and "." not in name else name, name):
+            if candidate in names:
+                return names[candidate]
+        raise _Unhandled
+
+    def primitive(t: str) -> Optional[Enc]:
+        if t == "null":
+            def enc_null(v: Any, out: List[bytes]) -> None:
+                if v is not None:
+                    raise _Unhandled
+            return enc_null
+        if t in ("int", "long"):
+            def enc_long(v: Any, out: List[bytes]) -> None:
+                if type(v) is not int or not _LONG_MIN <= v <= _LONG_MAX:
+                    raise _Unhandled
+                out.append(encode_varint(v))
+            return enc_long
+        if t == "string":
+            # short strings repeat (entity types, aspect names, run ids, actors, urns): keep their
+            # encodings in a small cache, cleared when it fills
+            cache: Dict[str, bytes] = {}
+
+            def enc_string(v: Any, out: List[bytes]) -> None:
+                b = cache.get(v)
+                if b is None:
+                    if type(v) is not str:
+                        raise _Unhandled
+                    e = v.encode("utf-8")
+                    b = encode_varint(len(e)) + e
+                    if len(e) <= 200:
+                        if len(cache) >= 8192:
+                            cache.clear()
+                        cache[v] = b
+                out.append(b)
+            return enc_string
+        if t == "bytes":
+            def enc_bytes(v: Any, out: List[bytes]) -> None:
+                b = v.encode("utf-8") if type(v) is str else v  # JSON text in GenericAspect.value
+                if type(b) is not bytes:
+                    raise _Unhandled
+                out.append(encode_varint(len(b)))
+                out.append(b)
+            return enc_bytes
+        if t == "boolean":
+            def enc_bool(v: Any, out: List[bytes]) -> None:
+                if type(v) is not bool:
+                    raise _Unhandled
+                out.append(b"\x01" if v else b"\x00")
+            return enc_bool
+        if t in ("float", "double"):
+            packer = struct.Struct("<f" if t == "float" else "<d").pack
+
+            def enc_float(v: Any, out: List[bytes]) -> None:
+                if type(v) not in (int, float):
+                    raise _Unhandled
+                out.append(packer(v))
+            return enc_float
+        return None
+
+    def union(members: List[Any], ns: str) -> Enc:
+        opt = optional(members, ns)
+        if opt is None:
+            def enc_other(v: Any, out: List[bytes]) -> None:
+                raise _Unhandled
+            return enc_other
+        null_tag, value_tag, inner = opt
+
+        def enc_optional(v: Any, out: List[bytes]) -> None:
+            if v is None:
+                out.append(null_tag)
+            else:
+                out.append(value_tag)
+                inner(v, out)
+        return enc_optional
+
+    def optional(members: Any, ns: str) -> Optional[Tuple[bytes, bytes, Enc]]:
+        """(null tag, value tag, value encoder) of a ["null", T] union; None for anything else."""
+        if not isinstance(members, list) or len(members) != 2 or "null" not in members:
+            return None
+        i = 1 - members.index("null")
+        return encode_varint(1 - i), encode_varint(i), walk(members[i], ns)
+
+    def fixed(t: Dict[str, Any], ns: str) -> Enc:
+        full, _ = full_name(t, ns)
+        size = int(t["size"])
+
+        def enc_fixed(v: Any, out: List[bytes]) -> None:
+            b = v.encode("latin-1") if type(v) is str else v  # Avro JSON: one char per byte
+            if type(b) is not bytes or len(b) != size:
+                raise _Unhandled
+            out.append(b)
+        names[full] = enc_fixed
+        names.setdefault(t["name"], enc_fixed)
+        return enc_fixed
+
+    def enum(t: Dict[str, Any], ns: str) -> Enc:
+        full, _ = full_name(t, ns)
+        index = {s: encode_varint(i) for i, s in enumerate(t["symbols"])}
+
+        def enc_enum(v: Any, out: List[bytes]) -> None:
+            try:
+                out.append(index[v])
+            except (KeyError, TypeError):
+                raise _Unhandled from None
+        names[full] = enc_enum
+        names.setdefault(t["name"], enc_enum)
+        return enc_enum
+
+    def record(t: Dict[str, Any], ns: str) -> Enc:
+        full, nns = full_name(t, ns)
+        # per field: name, null tag, value tag, encoder, has default, default. The tags are set
+        # for ["null", T] fields, which are encoded inline: most of them are absent.
+        fields: List[Tuple[str, Optional[bytes], bytes, Enc, bool, Any]] = []
+        known = frozenset(f["name"] for f in t["fields"])
+
+        def enc_record(v: Any, out: List[bytes]) -> None:
+            if type(v) is not dict or not known.issuperset(v):
+                raise _Unhandled
+            get = v.get
+            append = out.append
+            for name, null_tag, value_tag, enc, has_default, default in fields:
+                x = get(name)
+                if x is None and has_default and name not in v:
+                    x = default
+                if null_tag is None:
+                    enc(x, out)
+                elif x is None:
+                    append(null_tag)
+                else:
+                    append(value_tag)
+                    enc(x, out)
+        names[full] = enc_record
+        names.setdefault(t["name"], enc_record)
+        for f in t["fields"]:
+            opt = optional(f["type"], nns)
+            if opt is not None:
+                fields.append((f["name"], opt[0], opt[1], opt[2], "default" in f, f.get("default")))
+            else:
+                fields.append((f["name"], None, b"", walk(f["type"], nns), "default" in f, f.get("default")))
+        return enc_record
+
+    return walk(schema, "")
+
+
+_ENCODERS: Dict[str, Optional[Enc]] = {}
+
+
+def encode_value(topic: str, value: Mapping[str, Any]) -> bytes:
+    """Schemaless Avro binary of a topic value; the same bytes as ``avro.encode_event``, faster."""
+    schema = _schema_of(topic)
+    if schema in _ENCODERS:
+        enc = _ENCODERS[schema]
+    else:
+        try:
+            enc = _compile(avro.schema_json(schema))
+        except (_Unhandled, LitemetaError, KeyError, TypeError):
+            enc = None
+        _ENCODERS[schema] = enc
+    if enc is not None:
+        out: List[bytes] = []
+        try:
+            enc(value, out)
+            return b"".join(out)
+        except (_Unhandled, AttributeError, TypeError, UnicodeEncodeError):
+            pass
+    return avro.encode_event(topic, value)
+
+
+# --- export ------------------------------------------------------------------------------------
+
+def export(records: Iterable[TopicRecord], out_dir: Union[str, os.PathLike], fmt: str = "kafka-log",
+           partitions: int = 1, schema_ids: Optional[Mapping[str, int]] = None, *,
+           max_segment_bytes: int = 64 * 1024 * 1024, records_per_batch: int = 500,
+           write_indexes: bool = True) -> ExportReport:
+    """Write topic records to ``out_dir`` in ``fmt`` (``kafka-log``, ``avro`` or ``jsonl``).
+
+    ``partitions`` (kafka-log only) re-partitions by Kafka's default partitioner. ``schema_ids``
+    overrides :data:`SCHEMA_IDS` by topic or schema name. Raises :class:`ExportError` naming the
+    topic and offset of a record that cannot be written.
+    """
+    if fmt not in FORMATS:
+        raise ConfigurationError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    if partitions < 1 or (partitions != 1 and fmt != "kafka-log"):
+        raise ConfigurationError(f"partitions={partitions}: must be >= 1, and only kafka-log exports re-partition")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    if fmt == "kafka-log":
+        report = _export_kafka_log(records, out, partitions, schema_ids, max_segment_bytes, records_per_batch,
+                                   write_indexes)
+    elif fmt == "avro":
+        report = _export_avro(records, out)
+    else:
+        report = _export_jsonl(records, out)
+    return ExportReport(fmt, str(out), report[0], report[1], report[2], time.perf_counter() - started,
+                        tuple(sorted(report[3])))
+
+
+_Counts = Dict[str, Dict[int, int]]
+_Result = Tuple[_Counts, int, int, List[str]]
+
+
+def _export_kafka_log(records: Iterable[TopicRecord], out: Path, partitions: int,
+                      schema_ids: Optional[Mapping[str, int]], max_segment_bytes: int, records_per_batch: int,
+                      write_indexes: bool) -> _Result:
+    writers: Dict[str, List[SegmentWriter]] = {}
+    prefixes: Dict[str, bytes] = {}
+    exported_until: Dict[str, int] = {}  # per topic: store offsets below this are already in the folder
+    counts: _Counts = {}
+    skipped = 0
+    partition_of: Dict[Optional[bytes], int] = {}
+
+    def open_topic(topic: str) -> List[SegmentWriter]:
+        existing = [p for p in _partition_folders(out).get(topic, []) if p >= partitions]
+        if existing:
+            raise ExportError(f"{out} already holds {topic} partition {max(existing)}; export with "
+                              f"partitions={max(existing) + 1} or into a new folder")
+        ws = [SegmentWriter(out, topic, p, max_segment_bytes=max_segment_bytes,
+                            records_per_batch=records_per_batch, write_indexes=write_indexes)
+              for p in range(partitions)]
+        if partitions == 1:
+            exported_until[topic] = ws[0].next_offset
+        else:
+            until = 0
+            for w in ws:
+                if w.next_offset == 0:
+                    continue
+                stored = dict(w.last_headers).get(OFFSET_HEADER)
+                if stored is None:
+                    raise ExportError(f"{w.folder} was not written by a re-partitioning export "
+                                      f"(no {OFFSET_HEADER} header); export into a new folder")
+                until = max(until, int(stored) + 1)
+            exported_until[topic] = until
+        prefixes[topic] = avro.frame(schema_id_for(topic, schema_ids), b"")
+        _write_schemas(out, [topic], schema_ids)  # before any segment: the folder always describes itself
+        counts[topic] = {}
+        writers[topic] = ws
+        return ws
+
+    try:
+        for rec in records:
+            topic = rec.topic
+            ws = writers.get(topic) or open_topic(topic)
+            if rec.offset < exported_until[topic]:
+                skipped += 1
+                continue
+            key = rec.key.encode("utf-8") if rec.key is not None else None
+            try:
+                value = prefixes[topic] + encode_value(topic, rec.value)
+            except LitemetaError as e:
+                raise ExportError(f"{topic} offset {rec.offset}: {e}") from e
+            headers = [(k, v.encode("utf-8")) for k, v in rec.headers.items()] if rec.headers else []
+            if partitions == 1:
+                ws[0].append(rec.timestamp, key, value, headers, offset=rec.offset)
+                p = 0
+            else:
+                p = partition_of.get(key)
+                if p is None:  # an entity's records share its urn key: hash each key once
+                    if len(partition_of) >= 65536:
+                        partition_of.clear()
+                    p = partition_of[key] = kafka_partition(key or b"", partitions)
+                headers.append((OFFSET_HEADER, str(rec.offset).encode("ascii")))
+                ws[p].append(rec.timestamp, key, value, headers)
+            exported_until[topic] = rec.offset + 1
+            c = counts[topic]
+            c[p] = c.get(p, 0) + 1
+    finally:
+        for ws in writers.values():
+            for w in ws:
+                w.close()
+    written = sum(w.bytes_written for ws in writers.values() for w in ws)
+    files = [str(w.folder) for ws in writers.values() for w in ws]
+    return counts, skipped, written, files + [str(out / SCHEMAS_FILE)] if writers else files
+
+
+def _partition_folders(out: Path) -> Dict[str, List[int]]:
+    found: Dict[str, List[int]] = {}
+    if out.is_dir():
+        for child in out.iterdir():
+            parsed = split_partition_dir(child.name) if child.is_dir() else None
+            if parsed:
+                found.setdefault(parsed[0], []).append(parsed[1])
+    return found
+
+
+def _write_schemas(out: Path, topics: List[str], schema_ids: Optional[Mapping[str, int]]) -> None:
+    """schemas.json: {subject, id, schema} per topic, merged with what an earlier export listed."""
+    path = out / SCHEMAS_FILE
+    entries: Dict[str, Dict[str, Any]] = {}
+    if path.exists():
+        try:
+            for e in json.loads(path.read_text(encoding="utf-8")):
+                entries[e["subject"]] = e
+        except (ValueError, KeyError, TypeError) as e:
+            raise ExportError(f"{path} is not a litemeta schemas file: {e}") from e
+    for topic in topics:
+        entries[f"{topic}-value"] = {"subject": f"{topic}-value", "id": schema_id_for(topic, schema_ids),
+                                     "schema": avro.schema_text(_schema_of(topic))}
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(sorted(entries.values(), key=lambda e: e["subject"]), indent=1), encoding="utf-8")
+    tmp.replace(path)
+
+
+def _export_avro(records: Iterable[TopicRecord], out: Path) -> _Result:
+    counts: _Counts = {}
+    seen: set = set()
+    for topic, group in itertools.groupby(records, key=lambda r: r.topic):
+        _schema_of(topic)
+        path = out / f"{topic}.avro"
+        # a topic met again after another one is appended to the container it started
+        with open(path, "a+b" if topic in seen else "wb") as f:
+            n = avro.write_container(f, topic, (r.value for r in group))
+        seen.add(topic)
+        counts.setdefault(topic, {0: 0})[0] += n
+    files = [str(out / f"{t}.avro") for t in seen]
+    return counts, 0, sum(os.path.getsize(p) for p in files), files
+
+
+def _export_jsonl(records: Iterable[TopicRecord], out: Path) -> _Result:
+    counts: _Counts = {}
+    handles: Dict[str, IO[str]] = {}
+    try:
+        for rec in records:
+            f = handles.get(rec.topic)
+            if f is None:
+                f = handles[rec.topic] = open(out / f"{rec.topic}.jsonl", "w", encoding="utf-8")
+                counts[rec.topic] = {}
+            obj = rec.as_dict()
+            if rec.headers:
+                obj["headers"] = dict(rec.headers)
+            f.write(json.dumps(obj, separators=(",", ":"), ensure_ascii=False))
+            f.write("\n")
+            c = counts[rec.topic]
+            c[rec.partition] = c.get(rec.partition, 0) + 1
+    finally:
+        for f in handles.values():
+            f.close()
+    files = [str(out / f"{t}.jsonl") for t in handles]
+    return counts, 0, sum(os.path.getsize(p) for p in files), files
+
+
+# --- import ------------------------------------------------------------------------------------
+
+def sniff_format(path: Union[str, os.PathLike]) -> str:
+    """``kafka-log``, ``avro`` or ``jsonl`` for an export folder, a partition folder or a single file."""
+    p = Path(path)
+    if p.is_file():
+        for suffix, fmt in ((".log", "kafka-log"), (".avro", "avro"), (".jsonl", "jsonl")):
+            if p.name.endswith(suffix):
+                return fmt
+        raise ExportError(f"{p}: not an export file (expected .log, .avro or .jsonl)")
+    if not p.is_dir():
+        raise ExportError(f"{p}: no such export file or folder")
+    if split_partition_dir(p.name) and list_segments(p):
+        return "kafka-log"
+    if any(list_segments(c) for c in p.iterdir() if c.is_dir() and split_partition_dir(c.name)):
+        return "kafka-log"
+    for suffix, fmt in ((".avro", "avro"), (".jsonl", "jsonl")):
+        if any(p.glob(f"*{suffix}")):
+            return fmt
+    raise ExportError(f"{p}: no kafka-log partition folders, .avro or .jsonl files found")
+
+
+def _topic_order(topic: str) -> Tuple[int, str]:
+    return (TOPICS.index(topic) if topic in TOPICS else len(TOPICS), topic)
+
+
+def read_export(path: Union[str, os.PathLike], topics: Optional[Iterable[str]] = None) -> Iterator[ExportItem]:
+    """The records of an export (any of the three formats, sniffed), topic by topic, in offset order.
+
+    Unreadable parts come as :class:`CorruptionReport` (topic, partition, offset, file, reason)
+    and reading goes on with what follows them.
+    """
+    p = Path(path)
+    fmt = sniff_format(p)
+    wanted = set(topics) if topics is not None else None
+    if fmt == "kafka-log":
+        yield from _read_kafka_log(p, wanted)
+        return
+    suffix = ".avro" if fmt == "avro" else ".jsonl"
+    files = [p] if p.is_file() else sorted(p.glob(f"*{suffix}"), key=lambda f: _topic_order(f.name[:-len(suffix)]))
+    for f in files:
+        if wanted is not None and f.name[:-len(suffix)] not in wanted:
+            continue
+        yield from (_read_avro(f) if fmt == "avro" else _read_jsonl(f, wanted))
+
+
+def _read_kafka_log(p: Path, wanted: Optional[set]) -> Iterator[ExportItem]:
+    if p.is_file():
+        parsed = split_partition_dir(p.parent.name)
+        if not parsed:
+            raise ExportError(f"{p}: a segment must sit in a <topic>-<partition> folder")
+        yield from _topic_records(parsed[0], {parsed[1]: [p]})
+        return
+    own = split_partition_dir(p.name)
+    if own and list_segments(p):
+        folders = {own[0]: [own[1]]}
+        root = p.parent
+    else:
+        folders = _partition_folders(p)
+        root = p
+    for topic in sorted(folders, key=_topic_order):
+        if wanted is not None and topic not in wanted:
+            continue
+        segs = {part: [path for _b, path in list_segments(root / f"{topic}-{part}")]
+                for part in sorted(folders[topic])}
+        yield from _topic_records(topic, segs)
+
+
+def _partition_items(topic: str, partition: int, segments: List[Path]) -> Iterator[Tuple[int, int, ExportItem]]:
+    """(sort key, tie-break, item) for one partition: the store offset when known, else the Kafka offset."""
+    last = -1
+    for seg in segments:
+        for item in read_segment(seg, topic=topic, partition=partition):
+            if isinstance(item, CorruptionReport):
+                yield last, 1, item
+                continue
+            rec = _to_topic_record(topic, partition, item, str(seg))
+            if isinstance(rec, TopicRecord):
+                last = rec.offset
+            yield last, 0, rec
+
+
+def _topic_records(topic: str, segments: Dict[int, List[Path]]) -> Iterator[ExportItem]:
+    streams = [_partition_items(topic, part, segs) for part, segs in segments.items()]
+    if len(streams) == 1:
+        for _k, _t, item in streams[0]:
+            yield item
+        return
+    for _k, _t, item in heapq.merge(*streams, key=lambda x: (x[0], x[1])):
+        yield item
+
+
+def _to_topic_record(topic: str, partition: int, rec: BatchRecord, file: str) -> ExportItem:
+    def report(reason: str) -> CorruptionReport:
+        return CorruptionReport(file, rec.position, rec.offset, f"record at offset {rec.offset}: {reason}",
+                                topic, partition)
+
+    if rec.value is None:
+        return report("no value")
+    try:
+        _schema_id, body = avro.unframe(rec.value)
+        value = avro.decode_event(topic, body)
+    except LitemetaError as e:
+        return report(str(e))
+    headers: Dict[str, str] = {}
+    offset, part = rec.offset, partition
+    try:
+        for k, v in rec.headers:
+            if k == OFFSET_HEADER and v is not None:
+                offset, part = int(v), 0
+            else:
+                headers[k] = v.decode("utf-8") if v is not None else ""
+        key = rec.key.decode("utf-8") if rec.key is not None else ""
+    except (UnicodeDecodeError, ValueError) as e:
+        return report(f"undecodable key or header: {e}")
+    return TopicRecord(topic, part, offset, rec.timestamp, key, value, headers)
+
+
+def key_for(topic: str, value: Mapping[str, Any]) -> str:
+    """The Kafka key DataHub gives a topic value: the entity urn (``entityChangeEvent-<urn>`` for platform events)."""
+    if topic == PLATFORM_EVENT_TOPIC:
+        try:
+            urn = json.loads(value["payload"]["value"]).get("entityUrn", "")
+        except (KeyError, TypeError, ValueError):
+            urn = ""
+        return platform_event_key(urn)
+    if topic == FAILED_MCP_TOPIC:
+        value = value.get("metadataChangeProposal") or {}
+    return str(value.get("entityUrn", ""))
+
+
+def timestamp_for(topic: str, value: Mapping[str, Any]) -> int:
+    """A record timestamp recovered from a value (avro exports keep no timestamps); 0 when none."""
+    if topic == PLATFORM_EVENT_TOPIC:
+        return int((value.get("header") or {}).get("timestampMillis", 0))
+    if topic == FAILED_MCP_TOPIC:
+        value = value.get("metadataChangeProposal") or {}
+    created = value.get("created") or {}
+    if "time" in created:
+        return int(created["time"])
+    return int((value.get("systemMetadata") or {}).get("lastObserved", 0))
+
+
+def _read_avro(path: Path) -> Iterator[ExportItem]:
+    index = 0
+    default_topic = path.name[: -len(".avro")]
+    try:
+        with open(path, "rb") as f:
+            for topic, value in avro.read_container(f):
+                topic = topic or default_topic
+                yield TopicRecord(topic, 0, index, timestamp_for(topic, value), key_for(topic, value), value)
+                index += 1
+    except (LitemetaError, OSError, ValueError, EOFError) as e:
+        yield CorruptionReport(str(path), -1, index, f"Avro container unreadable from record {index} on: {e}",
+                               default_topic, 0, stopped=True)
+
+
+def _read_jsonl(path: Path, wanted: Optional[set]) -> Iterator[ExportItem]:
+    position = 0
+    with open(path, "rb") as f:
+        for number, line in enumerate(f, 1):
+            start = position
+            position += len(line)
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+                rec = TopicRecord(obj["topic"], int(obj["partition"]), int(obj["offset"]), int(obj["timestamp"]),
+                                  obj["key"], obj["value"], obj.get("headers") or {})
+            except (ValueError, KeyError, TypeError) as e:
+                yield CorruptionReport(str(path), start, None, f"line {number}: {e}", path.stem, None)
+                continue
+            if wanted is None or rec.topic in wanted:
+                yield rec

@@ -1,0 +1,603 @@
+"""Kafka's on-disk log format: RecordBatch v2 segments, their indexes, and Kafka's partitioner.
+
+Pure bytes; the only third-party import is ``crc32c`` (CRC-32C in C). The layout follows Kafka's
+protocol guide ("Record Batch") exactly as ``DefaultRecordBatch``/``DefaultRecord`` write it::
+
+    baseOffset int64 | batchLength int32 | partitionLeaderEpoch int32 | magic int8 (=2) | crc uint32
+    | attributes int16 | lastOffsetDelta int32 | baseTimestamp int64 | maxTimestamp int64
+    | producerId int64 | producerEpoch int16 | baseSequence int32 | recordCount int32 | records
+
+    record = length varint | attributes int8 | timestampDelta varlong | offsetDelta varint
+             | keyLength varint | key | valueLength varint | value | headerCount varint
+             | (headerKeyLength varint | headerKey | headerValueLength varint | headerValue)*
+
+Varints are zig-zag encoded; a length of -1 is null. The CRC covers attributes to the end of the
+batch. litemeta writes uncompressed batches with CreateTime timestamps, no producer id
+(-1/-1/-1) and a partition leader epoch of 0, as a fresh single-broker log would hold.
+
+    >>> import tempfile
+    >>> d = tempfile.mkdtemp()
+    >>> with SegmentWriter(d, "demo", 0) as w:
+    ...     w.append(1_700_000_000_000, b"k", b"v", [("h", b"x")])
+    0
+    >>> [r.offset for r in read_partition(d, "demo", 0)]
+    [0]
+    >>> kafka_partition(b"urn:li:corpuser:datahub", 3) in (0, 1, 2)
+    True
+"""
+from __future__ import annotations
+
+import os
+import struct
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import BinaryIO, Callable, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+
+import crc32c
+
+Headers = Sequence[Tuple[str, Optional[bytes]]]
+
+MAGIC = 2
+NO_PRODUCER_ID = -1
+NO_PRODUCER_EPOCH = -1
+NO_SEQUENCE = -1
+ATTR_COMPRESSION_MASK = 0x07
+ATTR_LOG_APPEND_TIME = 0x08
+ATTR_TRANSACTIONAL = 0x10
+ATTR_CONTROL = 0x20
+
+# baseOffset, batchLength, partitionLeaderEpoch, magic, crc
+_PREFIX = struct.Struct(">qiibI")
+# attributes .. recordCount: the part of the header the CRC covers
+_CRC_HEADER = struct.Struct(">hiqqqhii")
+LOG_OVERHEAD = 12  # baseOffset + batchLength: what batchLength does not count
+HEADER_SIZE = _PREFIX.size + _CRC_HEADER.size  # 61, Kafka's RECORD_BATCH_OVERHEAD
+_CRC_OFFSET = 17
+_ATTRIBUTES_OFFSET = 21
+_INDEX_ENTRY = struct.Struct(">ii")  # relative offset, physical position
+_TIME_INDEX_ENTRY = struct.Struct(">qi")  # timestamp, relative offset
+
+DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024
+DEFAULT_RECORDS_PER_BATCH = 500
+DEFAULT_BATCH_BYTES = 1024 * 1024  # Kafka's default max.message.bytes is about 1 MiB
+DEFAULT_INDEX_INTERVAL_BYTES = 4096  # Kafka's index.interval.bytes
+
+
+# --- varints (zig-zag, as Kafka's ByteUtils.writeVarint/writeVarlong) -------------------------
+
+def _uvarint(n: int) -> bytes:
+    out = bytearray()
+    while n >= 0x80:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+_SMALL_UVARINTS = [_uvarint(i) for i in range(1 << 14)]  # every 1- and 2-byte varint
+
+
+def encode_varint(n: int) -> bytes:
+    """Kafka's zig-zag varint/varlong of a signed 64-bit integer."""
+    zz = (n << 1) ^ (n >> 63)
+    if zz < 16384:
+        return _SMALL_UVARINTS[zz]
+    return _uvarint(zz)
+
+
+def decode_varint(buf: Union[bytes, bytearray, memoryview], pos: int) -> Tuple[int, int]:
+    """Decode a zig-zag varint at ``pos``; returns (value, next position). IndexError when truncated."""
+    b = buf[pos]
+    pos += 1
+    if b < 0x80:
+        return (b >> 1) ^ -(b & 1), pos
+    result = b & 0x7F
+    shift = 7
+    while True:
+        b = buf[pos]
+        pos += 1
+        result |= (b & 0x7F) << shift
+        if b < 0x80:
+            return (result >> 1) ^ -(result & 1), pos
+        shift += 7
+        if shift > 63:
+            raise ValueError("varint longer than 10 bytes")
+
+
+# --- Kafka's default partitioner --------------------------------------------------------------
+
+def murmur2(data: bytes) -> int:
+    """Kafka's ``Utils.murmur2`` (seed 0x9747b28c), as a signed 32-bit int like Java's."""
+    m = 0x5BD1E995
+    mask = 0xFFFFFFFF
+    length = len(data)
+    h = (0x9747B28C ^ length) & mask
+    n4 = length // 4
+    for k in struct.unpack_from(f"<{n4}I", data):
+        k = (k * m) & mask
+        k ^= k >> 24
+        k = (k * m) & mask
+        h = ((h * m) & mask) ^ k
+    rest = length & 3
+    tail = length & ~3
+    if rest == 3:
+        h ^= data[tail + 2] << 16
+    if rest >= 2:
+        h ^= data[tail + 1] << 8
+    if rest >= 1:
+        h ^= data[tail]
+        h = (h * m) & mask
+    h ^= h >> 13
+    h = (h * m) & mask
+    h ^= h >> 15
+    return h - (1 << 32) if h & 0x80000000 else h
+
+
+def kafka_partition(key: bytes, num_partitions: int) -> int:
+    """The partition Kafka's default partitioner picks for a keyed record: ``toPositive(murmur2) % n``."""
+    if num_partitions < 1:
+        raise ValueError(f"num_partitions must be >= 1, got {num_partitions}")
+    return (murmur2(key) & 0x7FFFFFFF) % num_partitions
+
+
+# --- records ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BatchRecord:
+    """One record read from (or to be written to) a segment, with its absolute offset."""
+
+    offset: int
+    timestamp: int
+    key: Optional[bytes]
+    value: Optional[bytes]
+    headers: Tuple[Tuple[str, Optional[bytes]], ...] = ()
+    position: int = field(default=-1, compare=False)  # byte position of its batch in the segment
+
+
+@dataclass(frozen=True)
+class CorruptionReport:
+    """A part of a segment that could not be read: where, which batch, and why."""
+
+    file: str
+    position: int
+    base_offset: Optional[int]
+    reason: str
+    topic: Optional[str] = None
+    partition: Optional[int] = None
+    stopped: bool = False  # True when the rest of the segment could not be located
+
+    def describe(self) -> str:
+        """One line naming topic-partition, offset, file and byte position."""
+        where = f"{self.topic}-{self.partition} " if self.topic is not None else ""
+        offset = f"batch at offset {self.base_offset}" if self.base_offset is not None else "batch"
+        return f"{where}{offset} ({self.file} byte {self.position}): {self.reason}"
+
+
+@dataclass(frozen=True)
+class BatchInfo:
+    """What a batch header says, plus where the batch starts in its file."""
+
+    position: int
+    base_offset: int
+    last_offset: int
+    size: int
+    max_timestamp: int
+    record_count: int
+
+
+def _record_bytes(offset_delta: int, timestamp_delta: int, key: Optional[bytes], value: Optional[bytes],
+                  headers: Headers, varint: Callable[[int], bytes] = encode_varint) -> bytes:
+    """One record (length-prefixed), as Kafka's DefaultRecord.writeTo lays it out."""
+    parts = [b"\x00", varint(timestamp_delta), varint(offset_delta)]  # attributes int8 = 0
+    if key is None:
+        parts.append(b"\x01")  # varint -1: null
+    else:
+        parts.append(varint(len(key)))
+        parts.append(key)
+    if value is None:
+        parts.append(b"\x01")
+    else:
+        parts.append(varint(len(value)))
+        parts.append(value)
+    if headers:
+        parts.append(varint(len(headers)))
+        for h_key, h_value in headers:
+            hk = h_key.encode("utf-8")
+            parts.append(varint(len(hk)))
+            parts.append(hk)
+            if h_value is None:
+                parts.append(b"\x01")
+            else:
+                parts.append(varint(len(h_value)))
+                parts.append(h_value)
+    else:
+        parts.append(b"\x00")
+    body = b"".join(parts)
+    return varint(len(body)) + body
+
+
+def _assemble_batch(base_offset: int, last_offset: int, base_timestamp: int, max_timestamp: int,
+                    count: int, body: bytes, partition_leader_epoch: int) -> Tuple[bytes, bytes]:
+    """(batch header, records): the header with its CRC computed over header tail and records."""
+    covered_header = _CRC_HEADER.pack(
+        0,  # attributes: no compression, CreateTime, not transactional, not control
+        last_offset - base_offset,
+        base_timestamp,
+        max_timestamp,
+        NO_PRODUCER_ID,
+        NO_PRODUCER_EPOCH,
+        NO_SEQUENCE,
+        count,
+    )
+    crc = crc32c.crc32c(body, crc32c.crc32c(covered_header))
+    batch_length = len(covered_header) + len(body) + 9  # + partitionLeaderEpoch, magic, crc
+    return _PREFIX.pack(base_offset, batch_length, partition_leader_epoch, MAGIC, crc) + covered_header, body
+
+
+def encode_batch(records: Sequence[BatchRecord], *, partition_leader_epoch: int = 0) -> bytes:
+    """One uncompressed RecordBatch v2 holding ``records`` (increasing offsets; the first is the base)."""
+    if not records:
+        raise ValueError("a record batch needs at least one record")
+    base_offset = records[0].offset
+    base_timestamp = records[0].timestamp
+    body = b"".join([_record_bytes(r.offset - base_offset, r.timestamp - base_timestamp, r.key, r.value, r.headers)
+                     for r in records])
+    header, body = _assemble_batch(base_offset, records[-1].offset, base_timestamp,
+                                   max(r.timestamp for r in records), len(records), body, partition_leader_epoch)
+    return header + body
+
+
+# --- decoding -----------------------------------------------------------------------------------
+
+def _decode_records(buf: memoryview, info: BatchInfo, attributes: int, base_timestamp: int,
+                    end: int, pos: int) -> List[BatchRecord]:
+    """Records of one batch whose header and CRC are valid. Raises ValueError/IndexError when malformed."""
+    out: List[BatchRecord] = []
+    base_offset = info.base_offset
+    log_append = attributes & ATTR_LOG_APPEND_TIME
+    for _ in range(info.record_count):
+        length, pos = decode_varint(buf, pos)
+        start = pos
+        if length < 0 or start + length > end:
+            raise ValueError(f"record length {length} runs past the batch end")
+        pos += 1  # record attributes (int8, unused)
+        ts_delta, pos = decode_varint(buf, pos)
+        offset_delta, pos = decode_varint(buf, pos)
+        key_len, pos = decode_varint(buf, pos)
+        key = None
+        if key_len >= 0:
+            key = bytes(buf[pos:pos + key_len])
+            pos += key_len
+        value_len, pos = decode_varint(buf, pos)
+        value = None
+        if value_len >= 0:
+            value = bytes(buf[pos:pos + value_len])
+            pos += value_len
+        count, pos = decode_varint(buf, pos)
+        if count < 0:
+            raise ValueError(f"negative header count {count}")
+        headers = []
+        for _h in range(count):
+            hk_len, pos = decode_varint(buf, pos)
+            if hk_len < 0:
+                raise ValueError(f"negative header key length {hk_len}")
+            h_key = bytes(buf[pos:pos + hk_len]).decode("utf-8")
+            pos += hk_len
+            hv_len, pos = decode_varint(buf, pos)
+            h_value = None
+            if hv_len >= 0:
+                h_value = bytes(buf[pos:pos + hv_len])
+                pos += hv_len
+            headers.append((h_key, h_value))
+        if pos - start != length:
+            raise ValueError(f"record declares {length} bytes but holds {pos - start}")
+        if offset_delta < 0 or offset_delta > info.last_offset - base_offset:
+            raise ValueError(f"offset delta {offset_delta} outside the batch's range")
+        timestamp = info.max_timestamp if log_append else base_timestamp + ts_delta
+        out.append(BatchRecord(base_offset + offset_delta, timestamp, key, value, tuple(headers), info.position))
+    if pos != end:
+        raise ValueError(f"{end - pos} bytes left after the batch's {info.record_count} records")
+    return out
+
+
+def iter_batches(data: Union[bytes, bytearray, memoryview], file: str = "<bytes>"
+                 ) -> Iterator[Union[Tuple[BatchInfo, List[BatchRecord]], CorruptionReport]]:
+    """Each batch of a segment as (info, records), or a CorruptionReport.
+
+    A batch with a bad CRC, magic or content is reported and skipped (its length field says where
+    the next batch starts); a length that runs past the end, or a tail too short for a batch
+    header, ends the segment with a report.
+    """
+    buf = memoryview(data)
+    size = len(buf)
+    pos = 0
+    while pos < size:
+        if size - pos < LOG_OVERHEAD:
+            yield CorruptionReport(file, pos, None, f"truncated: {size - pos} bytes at the end, too short for a batch",
+                                  stopped=True)
+            return
+        base_offset, batch_length = struct.unpack_from(">qi", buf, pos)
+        end = pos + LOG_OVERHEAD + batch_length
+        if batch_length < HEADER_SIZE - LOG_OVERHEAD:
+            yield CorruptionReport(file, pos, base_offset,
+                                   f"batch length {batch_length} is below the minimum {HEADER_SIZE - LOG_OVERHEAD}"
+                                   "; the rest of the segment cannot be located", stopped=True)
+            return
+        if end > size:
+            yield CorruptionReport(file, pos, base_offset,
+                                   f"truncated: batch declares {batch_length + LOG_OVERHEAD} bytes, "
+                                   f"{size - pos} remain in the file", stopped=True)
+            return
+        magic = buf[pos + 16]
+        if magic != MAGIC:
+            yield CorruptionReport(file, pos, base_offset, f"magic {magic}, expected {MAGIC} (RecordBatch v2)")
+            pos = end
+            continue
+        (stored_crc,) = struct.unpack_from(">I", buf, pos + _CRC_OFFSET)
+        actual_crc = crc32c.crc32c(buf[pos + _ATTRIBUTES_OFFSET:end])
+        if stored_crc != actual_crc:
+            yield CorruptionReport(file, pos, base_offset,
+                                   f"CRC-32C mismatch: stored {stored_crc:#010x}, computed {actual_crc:#010x}")
+            pos = end
+            continue
+        (attributes, last_delta, base_ts, max_ts, _pid, _pepoch, _seq, count) = _CRC_HEADER.unpack_from(
+            buf, pos + _ATTRIBUTES_OFFSET)
+        info = BatchInfo(pos, base_offset, base_offset + last_delta, end - pos, max_ts, count)
+        if attributes & ATTR_COMPRESSION_MASK:
+            yield CorruptionReport(file, pos, base_offset,
+                                   f"compressed batch (codec {attributes & ATTR_COMPRESSION_MASK}) is not supported")
+            pos = end
+            continue
+        if attributes & ATTR_CONTROL:  # transaction markers carry no data
+            yield info, []
+            pos = end
+            continue
+        if count < 0 or last_delta < 0:
+            yield CorruptionReport(file, pos, base_offset,
+                                   f"invalid header: record count {count}, last offset delta {last_delta}")
+            pos = end
+            continue
+        try:
+            records = _decode_records(buf, info, attributes, base_ts, end, pos + HEADER_SIZE)
+        except (ValueError, IndexError, UnicodeDecodeError) as e:
+            yield CorruptionReport(file, pos, base_offset, f"malformed records: {e}")
+        else:
+            yield info, records
+        pos = end
+
+
+def read_segment(source: Union[str, os.PathLike, bytes, bytearray, memoryview], *, file: Optional[str] = None,
+                 topic: Optional[str] = None, partition: Optional[int] = None
+                 ) -> Iterator[Union[BatchRecord, CorruptionReport]]:
+    """The records of one segment (a path or its bytes), with a CorruptionReport for each bad batch."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data: Union[bytes, bytearray, memoryview] = source
+        name = file or "<bytes>"
+    else:
+        name = file or str(source)
+        data = Path(source).read_bytes()
+    for item in iter_batches(data, name):
+        if isinstance(item, CorruptionReport):
+            yield replace(item, topic=topic, partition=partition) if topic is not None else item
+        else:
+            yield from item[1]
+
+
+# --- partitions and segments -------------------------------------------------------------------
+
+def partition_dir(directory: Union[str, os.PathLike], topic: str, partition: int) -> Path:
+    """``<dir>/<topic>-<partition>``, Kafka's folder for a topic-partition."""
+    return Path(directory) / f"{topic}-{partition}"
+
+
+def segment_name(base_offset: int, suffix: str = ".log") -> str:
+    """Kafka's file name: the base offset on 20 digits."""
+    return f"{base_offset:020d}{suffix}"
+
+
+def list_segments(folder: Union[str, os.PathLike]) -> List[Tuple[int, Path]]:
+    """(base offset, path) of each ``.log`` segment of a partition folder, in offset order."""
+    out = []
+    for p in Path(folder).glob("*.log"):
+        stem = p.stem
+        if len(stem) == 20 and stem.isdigit():
+            out.append((int(stem), p))
+    return sorted(out)
+
+
+def split_partition_dir(name: str) -> Optional[Tuple[str, int]]:
+    """``("Topic", 3)`` from a folder name ``Topic-3``; None when it is not one."""
+    topic, sep, part = name.rpartition("-")
+    if not sep or not topic or not part.isdigit():
+        return None
+    return topic, int(part)
+
+
+def read_partition(directory: Union[str, os.PathLike], topic: str, partition: int
+                   ) -> Iterator[Union[BatchRecord, CorruptionReport]]:
+    """Every record of a topic-partition folder, segment after segment, with corruption reports."""
+    for _base, path in list_segments(partition_dir(directory, topic, partition)):
+        yield from read_segment(path, topic=topic, partition=partition)
+
+
+def _index_entries(batches: Iterable[BatchInfo], base_offset: int, interval: int
+                   ) -> Tuple[bytes, bytes]:
+    """Kafka's .index and .timeindex for a segment's batches, as LogSegment.append/recover build them."""
+    index = bytearray()
+    time_index = bytearray()
+    since_last = 0
+    max_ts, offset_of_max = -1, base_offset
+    last_time_entry = -1
+    for b in batches:
+        if b.max_timestamp > max_ts:
+            max_ts, offset_of_max = b.max_timestamp, b.last_offset
+        if since_last > interval:
+            index += _INDEX_ENTRY.pack(b.last_offset - base_offset, b.position)
+            if max_ts > last_time_entry:
+                time_index += _TIME_INDEX_ENTRY.pack(max_ts, offset_of_max - base_offset)
+                last_time_entry = max_ts
+            since_last = 0
+        since_last += b.size
+    if max_ts > last_time_entry:  # a closed segment always ends with its largest timestamp
+        time_index += _TIME_INDEX_ENTRY.pack(max_ts, offset_of_max - base_offset)
+    return bytes(index), bytes(time_index)
+
+
+class SegmentWriter:
+    """Appends records to ``<dir>/<topic>-<partition>/<base offset>.log`` segments, rolling by size.
+
+    Records are buffered into batches of ``records_per_batch`` (or ``max_batch_bytes``). Opening an
+    existing partition folder continues after its last valid offset in a new segment (an invalid
+    tail of the last segment is cut off first, as Kafka's recovery does). ``.index`` and
+    ``.timeindex`` files are written when a segment is closed if ``write_indexes``.
+    """
+
+    def __init__(self, directory: Union[str, os.PathLike], topic: str, partition: int, *,
+                 max_segment_bytes: int = DEFAULT_SEGMENT_BYTES,
+                 records_per_batch: int = DEFAULT_RECORDS_PER_BATCH,
+                 max_batch_bytes: int = DEFAULT_BATCH_BYTES,
+                 write_indexes: bool = True,
+                 index_interval_bytes: int = DEFAULT_INDEX_INTERVAL_BYTES) -> None:
+        if records_per_batch < 1:
+            raise ValueError(f"records_per_batch must be >= 1, got {records_per_batch}")
+        self.topic = topic
+        self.partition = partition
+        self.folder = partition_dir(directory, topic, partition)
+        self.max_segment_bytes = max_segment_bytes
+        self.records_per_batch = records_per_batch
+        self.max_batch_bytes = max_batch_bytes
+        self.write_indexes = write_indexes
+        self.index_interval_bytes = index_interval_bytes
+        self.bytes_written = 0
+        self.records_written = 0
+        self._pending: List[bytes] = []  # encoded records of the open batch
+        self._pending_bytes = 0
+        self._base_offset = 0
+        self._base_timestamp = 0
+        self._max_timestamp = 0
+        self._file: Optional[BinaryIO] = None
+        self._segment_base = 0
+        self._segment_size = 0
+        self._segment_batches: List[BatchInfo] = []
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.next_offset = self._recover()
+        self.last_headers: Tuple[Tuple[str, Optional[bytes]], ...] = self._last_headers
+
+    def _recover(self) -> int:
+        """Next offset after the existing segments; cuts an unreadable tail off the last segment.
+
+        Like Kafka's recovery, bytes from a batch whose framing is broken (a truncated batch or an
+        impossible length) to the end of the segment are removed; a batch with a bad CRC but a
+        sound length is kept, and readers go on reporting it.
+        """
+        self._last_headers: Tuple[Tuple[str, Optional[bytes]], ...] = ()
+        segments = list_segments(self.folder)
+        if not segments:
+            return 0
+        base, path = segments[-1]
+        data = path.read_bytes()
+        valid_end = len(data)
+        batches: List[BatchInfo] = []
+        next_offset = base
+        for item in iter_batches(data, str(path)):
+            if isinstance(item, CorruptionReport):
+                if item.stopped:
+                    valid_end = item.position
+                continue
+            info, records = item
+            batches.append(info)
+            next_offset = info.last_offset + 1
+            if records:
+                self._last_headers = records[-1].headers
+        if valid_end == 0:  # nothing readable: drop the segment and continue after the one before
+            for suffix in (".log", ".index", ".timeindex"):
+                (self.folder / segment_name(base, suffix)).unlink(missing_ok=True)
+            return base if len(segments) == 1 else self._recover()
+        if valid_end < len(data):
+            with open(path, "r+b") as f:
+                f.truncate(valid_end)
+            if self.write_indexes:
+                self._write_index_files(base, batches)
+        return next_offset
+
+    def _write_index_files(self, base: int, batches: Sequence[BatchInfo]) -> None:
+        index, time_index = _index_entries(batches, base, self.index_interval_bytes)
+        (self.folder / segment_name(base, ".index")).write_bytes(index)
+        (self.folder / segment_name(base, ".timeindex")).write_bytes(time_index)
+
+    def append(self, timestamp: int, key: Optional[bytes], value: Optional[bytes],
+               headers: Headers = (), *, offset: Optional[int] = None) -> int:
+        """Buffer one record; returns its offset (``offset`` if given, which must not go backwards)."""
+        if offset is None:
+            offset = self.next_offset
+        elif offset != self.next_offset:
+            if offset < self.next_offset:
+                raise ValueError(f"{self.topic}-{self.partition}: offset {offset} is below the next offset "
+                                 f"{self.next_offset}")
+            self._flush_batch()  # a gap: start a new batch at the given offset
+        pending = self._pending
+        if not pending:
+            self._base_offset = offset
+            self._base_timestamp = timestamp
+            self._max_timestamp = timestamp
+        elif timestamp > self._max_timestamp:
+            self._max_timestamp = timestamp
+        record = _record_bytes(offset - self._base_offset, timestamp - self._base_timestamp, key, value, headers)
+        pending.append(record)
+        self._pending_bytes += len(record)
+        self.next_offset = offset + 1
+        if len(pending) >= self.records_per_batch or self._pending_bytes >= self.max_batch_bytes:
+            self._flush_batch()
+        return offset
+
+    def _flush_batch(self) -> None:
+        pending = self._pending
+        if not pending:
+            return
+        base = self._base_offset
+        last = self.next_offset - 1
+        header, body = _assemble_batch(base, last, self._base_timestamp, self._max_timestamp, len(pending),
+                                       b"".join(pending), 0)
+        size = len(header) + len(body)
+        if self._file is not None and self._segment_size > 0 \
+                and self._segment_size + size > self.max_segment_bytes:
+            self._close_segment()
+        if self._file is None:
+            self._segment_base = base
+            self._segment_size = 0
+            self._segment_batches = []
+            self._file = open(self.folder / segment_name(base), "xb")
+        self._file.write(header)
+        self._file.write(body)
+        self._segment_batches.append(BatchInfo(self._segment_size, base, last, size, self._max_timestamp,
+                                               len(pending)))
+        self._segment_size += size
+        self.bytes_written += size
+        self.records_written += len(pending)
+        self._pending = []
+        self._pending_bytes = 0
+
+    def _close_segment(self) -> None:
+        if self._file is None:
+            return
+        self._file.close()
+        self._file = None
+        if self.write_indexes:
+            self._write_index_files(self._segment_base, self._segment_batches)
+
+    def flush(self) -> None:
+        """Write the pending batch (the segment stays open)."""
+        self._flush_batch()
+        if self._file is not None:
+            self._file.flush()
+
+    def close(self) -> None:
+        """Write the pending batch, close the segment and write its indexes."""
+        self._flush_batch()
+        self._close_segment()
+
+    def __enter__(self) -> "SegmentWriter":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

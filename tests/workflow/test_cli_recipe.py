@@ -1,0 +1,72 @@
+"""``litemeta ingest -c RECIPE``: summary, --json, exit codes (design.md choice 10), --strict-warnings, --db."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+from datahub.emitter.mcp import MetadataChangeProposalWrapper as W
+from datahub.ingestion.sink.file import write_metadata_file as sdk_write
+from datahub.metadata import schema_classes as S
+
+from litemeta.cli import main
+from litemeta.store import open_store
+from tests.workflow.sdk_harness import ds
+
+
+def _setup(tmp_path: Path, transformers: str = "", extra: str = "") -> Path:
+    sdk_write(tmp_path / "in.json", [W(entityUrn=ds("a"), aspect=S.StatusClass(removed=False)),
+                                     W(entityUrn=ds("b"), aspect=S.GlobalTagsClass(tags=[]))])
+    recipe = tmp_path / "recipe.yml"
+    recipe.write_text(f"source:\n  type: file\n  config:\n    path: {tmp_path / 'in.json'}\n{transformers}"
+                      f"sink:\n  type: litemeta\n  config:\n    db: {tmp_path / 'recipe.db'}\n{extra}")
+    return recipe
+
+
+def test_summary_table_and_db_override(tmp_path: Path) -> None:
+    recipe = _setup(tmp_path)
+    db = tmp_path / "cli.db"
+    r = CliRunner().invoke(main, ["ingest", "-c", str(recipe), "--db", str(db)], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    assert "file" in r.output and "litemeta" in r.output and "records" in r.output
+    with open_store(str(db), read_only=True) as store:
+        assert store.exists(ds("a")) and store.exists(ds("b"))
+    assert not (tmp_path / "recipe.db").exists()
+
+
+def test_json_output(tmp_path: Path) -> None:
+    r = CliRunner().invoke(main, ["ingest", "-c", str(_setup(tmp_path, extra="run_id: cli-1\n")), "--json"],
+                           catch_exceptions=False)
+    out = json.loads(r.output)
+    assert r.exit_code == 0 and out["runId"] == "cli-1" and out["failures"] == 0
+    assert [s["kind"] for s in out["steps"]] == ["source", "sink"]
+
+
+def test_strict_warnings_exit_code(tmp_path: Path) -> None:
+    """Warnings (here: the tag key aspect a tag transformer writes, dropped by the store, R1.22) fail only with --strict-warnings."""
+    recipe = _setup(tmp_path, transformers="transformers:\n  - type: simple_add_dataset_tags\n"
+                                           "    config: {tag_urns: ['urn:li:tag:t']}\n")
+    relaxed = CliRunner().invoke(main, ["ingest", "-c", str(recipe), "--json"], catch_exceptions=False)
+    assert relaxed.exit_code == 0 and json.loads(relaxed.output)["warnings"] >= 1
+    strict = CliRunner().invoke(main, ["ingest", "-c", str(recipe), "--strict-warnings"], catch_exceptions=False)
+    assert strict.exit_code == 1
+
+
+def test_failures_exit_1(tmp_path: Path) -> None:
+    recipe = _setup(tmp_path)
+    objs = json.loads((tmp_path / "in.json").read_text())
+    objs.append({"entityUrn": "urn:li:nope:x", "changeType": "UPSERT", "aspectName": "status", "aspect": {"json": {}}})
+    (tmp_path / "in.json").write_text(json.dumps(objs))
+    r = CliRunner().invoke(main, ["ingest", "-c", str(recipe)], catch_exceptions=False)
+    assert r.exit_code == 1 and "✗" in r.output
+
+
+def test_bad_recipe_is_a_message_and_exit_2(tmp_path: Path) -> None:
+    recipe = _setup(tmp_path, extra="sources: {}\n")
+    r = CliRunner().invoke(main, ["ingest", "-c", str(recipe)], catch_exceptions=False)
+    assert r.exit_code == 2
+    assert "unknown key 'sources' in recipe; allowed keys: source, transformers" in r.output
+    assert "Traceback" not in r.output
+    bad_step = _setup(tmp_path, transformers="transformers:\n  - type: simple_add_dataset_tags\n    config: {tags: [x]}\n")
+    r = CliRunner().invoke(main, ["ingest", "-c", str(bad_step)], catch_exceptions=False)
+    assert r.exit_code == 2 and "unknown config key 'tags'" in r.output
