@@ -21,6 +21,11 @@ FORBIDDEN = {
     "workflow": {"cli", "core"},
     "store": {"cli"},
     "emitter": {"cli"},
+    # read-side modules above the store (lineage, diff, dump, timeline): they may use store, model, core
+    "graph": {"cli"},
+    "diff": {"cli"},
+    "dump": {"cli"},
+    "timeline": {"cli"},
 }
 
 # third-party library -> the only modules that may import it

@@ -19,6 +19,9 @@ COMMANDS: Dict[str, Tuple[str, str, str]] = {
     "history": ("litemeta.cli.read", "history", "List every stored version of an aspect."),
     "exists": ("litemeta.cli.read", "exists", "Tell whether an entity exists."),
     "list-urns": ("litemeta.cli.read", "list_urns", "List the urns of existing entities."),
+    "lineage": ("litemeta.cli.lineage", "lineage", "Walk lineage up or down from an entity; find a path."),
+    "dump": ("litemeta.cli.dump", "dump", "Write the store as a DataHub metadata file (current or all versions)."),
+    "timeline": ("litemeta.cli.timeline", "timeline", "Show an entity's change transactions and semantic versions."),
     "log": ("litemeta.cli.log", "log", "Print or follow a topic (MCL, platform events, proposals, failures)."),
 }
 

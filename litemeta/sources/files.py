@@ -1,0 +1,428 @@
+"""Streaming readers for metadata files: DataHub file-sink JSON arrays, single objects, JSON Lines.
+
+    >>> from litemeta.sources.files import read_records
+    >>> for item in read_records(["examples/sample.json"]):      # doctest: +SKIP
+    ...     print(item)          # a Proposal, a LegacyMCE, or an error naming file and position
+
+Every reader is a generator that never raises for bad input and never loses a valid record:
+unreadable parts are yielded as :class:`InputError` (the bytes could not be read as JSON) or
+:class:`ValidationError` (a JSON object of the wrong shape), each naming the file and the
+position, and reading goes on with what follows.
+
+- A JSON array of any size is read incrementally with ijson (its C backend when installed), so
+  memory stays bounded whatever the file size. If the array breaks in the middle, everything
+  before the break has been yielded; the reader then re-scans the file structurally, reports the
+  broken record with its byte range and resumes at the next top-level record.
+- A single top-level object (or several concatenated ones) is also accepted, as DataHub's file
+  source does; JSON Lines (``*.jsonl``, or a file whose first line is a complete object followed
+  by more content) is read line by line and a bad line is skipped.
+- A folder is read file by file (``*.json`` and ``*.jsonl``, sorted, not recursive); ``-`` is
+  standard input.
+
+Extension point: :func:`input_kind` sniffs what a path holds and :data:`READERS` maps a kind to
+its reader; further formats (topic exports) register a sniffer in :data:`SNIFFERS` and a reader.
+
+ijson is imported only here (design.md: one home per third-party library).
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+from typing import IO, Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple, Union
+
+import ijson
+
+from litemeta.errors import InputError, ValidationError
+from litemeta.model.codec import Record, proposals_of, record_from_obj
+from litemeta.model.proposal import Origin, Proposal
+from litemeta.model.registry import Registry
+
+try:  # the C backend is ~10x faster than the pure-Python one
+    _ijson: Any = ijson.get_backend("yajl2_c")
+except Exception:  # pragma: no cover - depends on the installed wheel
+    _ijson = ijson
+
+Item = Union[Record, InputError, ValidationError]
+ProposalItem = Union[Proposal, InputError, ValidationError]
+
+STDIN = "-"
+FILE_SUFFIXES = (".json", ".jsonl")
+_BOM = b"\xef\xbb\xbf"
+_HEAD = 4096
+_BUF = 1 << 16
+
+
+# --------------------------------------------------------------------------------- public API
+def read_records(paths: Iterable[str]) -> Iterator[Item]:
+    """Records of every path in turn (files, folders, ``-``), with errors in place of bad parts."""
+    for path in paths:
+        yield from read_path(str(path))
+
+
+def read_proposals(paths: Iterable[str], registry: Registry) -> Iterator[ProposalItem]:
+    """Like :func:`read_records`, with legacy MCEs expanded into one proposal per aspect."""
+    for item in read_records(paths):
+        if isinstance(item, Exception):
+            yield item
+            continue
+        try:
+            yield from proposals_of(item, registry)
+        except ValidationError as e:
+            yield e
+
+
+def read_path(path: str) -> Iterator[Item]:
+    """Records of one path, read by the reader :func:`input_kind` picks."""
+    kind = input_kind(path)
+    reader = READERS.get(kind)
+    if reader is None:  # pragma: no cover - a sniffer without a reader is a programming error
+        yield InputError(f"no reader for input kind {kind!r}", file=path)
+        return
+    yield from reader(path)
+
+
+def input_kind(path: str) -> str:
+    """What ``path`` holds: ``stdin``, ``directory``, ``missing``, ``jsonl``, ``json``, or a kind a sniffer names.
+
+    The content of ``json`` files (array, object, JSON Lines without the suffix) is sniffed when
+    read. Sniffers in :data:`SNIFFERS` are asked first, in order, with the path.
+    """
+    for sniff in SNIFFERS:
+        kind = sniff(path)
+        if kind:
+            return kind
+    if path == STDIN:
+        return "stdin"
+    if os.path.isdir(path):
+        return "directory"
+    if not os.path.exists(path):
+        return "missing"
+    if path.endswith(".jsonl"):
+        return "jsonl"
+    return "json"
+
+
+# ------------------------------------------------------------------------------------- readers
+def _read_missing(path: str) -> Iterator[Item]:
+    yield InputError("no such file or directory", file=path)
+
+
+def _read_directory(path: str) -> Iterator[Item]:
+    try:
+        names = sorted(n for n in os.listdir(path) if n.endswith(FILE_SUFFIXES))
+    except OSError as e:
+        yield InputError(f"cannot list the folder: {e.strerror or e}", file=path)
+        return
+    for name in names:
+        full = os.path.join(path, name)
+        if os.path.isfile(full):
+            yield from read_path(full)
+
+
+def _read_stdin(path: str) -> Iterator[Item]:
+    # Spooled to a temporary file: sniffing peeks and error recovery re-reads from the start.
+    with tempfile.TemporaryFile() as spool:
+        shutil.copyfileobj(sys.stdin.buffer, spool, _BUF)
+        spool.seek(0)
+        yield from _read_stream(spool, STDIN, force_lines=False)
+
+
+def _read_json_file(path: str) -> Iterator[Item]:
+    yield from _open_and_read(path, force_lines=False)
+
+
+def _read_jsonl_file(path: str) -> Iterator[Item]:
+    yield from _open_and_read(path, force_lines=True)
+
+
+def _open_and_read(path: str, force_lines: bool) -> Iterator[Item]:
+    try:
+        f = open(path, "rb")
+    except OSError as e:
+        yield InputError(f"cannot open: {e.strerror or e}", file=path)
+        return
+    with f:
+        yield from _read_stream(f, path, force_lines)
+
+
+ReaderFn = Callable[[str], Iterator[Item]]
+READERS: Dict[str, ReaderFn] = {
+    "stdin": _read_stdin,
+    "directory": _read_directory,
+    "missing": _read_missing,
+    "jsonl": _read_jsonl_file,
+    "json": _read_json_file,
+}
+SNIFFERS: List[Callable[[str], Optional[str]]] = []
+
+
+# ---------------------------------------------------------------------------- content sniffing
+def _read_stream(f: IO[bytes], name: str, force_lines: bool) -> Iterator[Item]:
+    """Sniff an open binary file (seekable) and read it as an array, objects or JSON Lines."""
+    try:
+        head = f.read(_HEAD)
+    except OSError as e:
+        yield InputError(f"cannot read: {e.strerror or e}", file=name)
+        return
+    base = len(_BOM) if head.startswith(_BOM) else 0
+    stripped = head[base:].lstrip()
+    if not stripped:
+        f.seek(base)
+        if not f.read(1 << 20).strip():  # whitespace only (the head may be a long blank prefix)
+            yield InputError("empty file: expected a JSON array, a JSON object or JSON Lines", file=name)
+            return
+    first = stripped[:1]
+    f.seek(base)
+    if force_lines:
+        yield from _read_lines(f, name, base)
+    elif first == b"[":
+        yield from _read_array(f, name, base)
+    elif first == b"{":
+        if _looks_like_lines(f, base):
+            f.seek(base)
+            yield from _read_lines(f, name, base)
+        else:
+            f.seek(base)
+            yield from _read_values(f, name, base)
+    else:
+        yield InputError(
+            f"not a metadata file: starts with {stripped[:20]!r}; expected '[' (a JSON array), "
+            "'{' (an object) or JSON Lines",
+            file=name, position="byte 0",
+        )
+
+
+def _looks_like_lines(f: IO[bytes], base: int) -> bool:
+    """JSON Lines when the first line is one complete object and more content follows."""
+    f.seek(base)
+    line = f.readline(64 << 20)
+    try:
+        json.loads(line)
+    except ValueError:
+        return False
+    rest = f.read(_HEAD)
+    return bool(rest.strip())
+
+
+# --------------------------------------------------------------------------------------- array
+def _record(obj: Any, origin: Origin) -> Item:
+    try:
+        return record_from_obj(obj, origin)
+    except ValidationError as e:
+        return e
+
+
+def _read_array(f: IO[bytes], name: str, base: int) -> Iterator[Item]:
+    index = 0
+    try:
+        for obj in _ijson.items(f, "item", use_float=True, buf_size=_BUF):
+            yield _record(obj, Origin(name, index))
+            index += 1
+        return
+    except (ijson.JSONError, ValueError) as e:  # IncompleteJSONError and UTF-8 errors derive from these
+        first_error = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    yield from _recover(f, name, base, elem_depth=1, skip=index, first_error=first_error)
+
+
+def _read_values(f: IO[bytes], name: str, base: int) -> Iterator[Item]:
+    index = 0
+    try:
+        for obj in _ijson.items(f, "", use_float=True, multiple_values=True, buf_size=_BUF):
+            yield _record(obj, Origin(name, index))
+            index += 1
+        return
+    except (ijson.JSONError, ValueError) as e:
+        first_error = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    yield from _recover(f, name, base, elem_depth=0, skip=index, first_error=first_error)
+
+
+# ---------------------------------------------------------------------------------- recovery
+# One token: a string that stays on its line (JSON strings cannot hold a raw newline, so a stray
+# quote heals at the end of its line), a bracket, or a run of other non-space characters.
+_TOKEN = re.compile(rb'"(?:[^"\\\n]|\\.)*"|[\[\]{}]|[^\s"\[\]{},]+')
+
+
+def _recover(f: IO[bytes], name: str, base: int, *, elem_depth: int, skip: int, first_error: str) -> Iterator[Item]:
+    """Re-scan the file structurally after the streaming parser stopped at record ``skip``.
+
+    Top-level records are delimited by bracket depth (strings skipped); each record from ``skip``
+    on is parsed alone, so one broken record costs only itself. In a pretty-printed file (the
+    file sink's ``indent=4``), a brace in column 0 always starts or ends a top-level record,
+    which resynchronises the scan after garbage that unbalances brackets. The scan reads the file
+    in chunks and keeps only the current record in memory.
+    """
+    reported = False
+    for kind, index, start, end, data in _coalesce(_scan(f, base, elem_depth)):
+        if index is not None and index < skip:
+            continue
+        if kind == "element":
+            item = _parse_slice(data, start, end, name, index)
+            reported = reported or isinstance(item, InputError)
+            yield item
+            continue
+        reported = True
+        if kind == "truncated":
+            yield InputError(
+                f"truncated record: it starts at byte {start} and the file ends at byte {end} before it closes",
+                file=name, position=f"record #{index}",
+            )
+        elif kind == "broken":
+            yield InputError(
+                "broken record: its brackets do not balance before the next top-level record; skipped",
+                file=name, position=f"record #{index}, bytes {start}-{end}",
+            )
+        elif kind == "junk":
+            yield InputError(f"unexpected content {data!r} outside any record; skipped", file=name,
+                             position=f"bytes {start}-{end}")
+        elif kind == "unclosed":
+            yield InputError("the JSON array is not closed: the file ends before its ']'", file=name,
+                             position=f"byte {end}")
+    if not reported:
+        # Every record was recovered, but the file is still not valid JSON (e.g. NaN, a missing
+        # comma): say what the streaming parser objected to.
+        yield InputError(f"not valid JSON after record #{skip - 1}: {first_error}", file=name,
+                         position=f"record #{skip}")
+
+
+def _parse_slice(raw: bytes, start: int, end: int, name: str, index: Optional[int]) -> Item:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return InputError(f"not valid UTF-8 (byte {start + e.start}): record skipped", file=name,
+                          position=f"record #{index}, bytes {start}-{end}")
+    try:
+        obj = json.loads(text)
+    except ValueError as e:
+        msg = getattr(e, "msg", str(e))
+        at = start + len(text[: getattr(e, "pos", 0)].encode("utf-8"))
+        return InputError(f"invalid JSON ({msg} at byte {at}): record skipped", file=name,
+                          position=f"record #{index}, bytes {start}-{end}")
+    return _record(obj, Origin(name, index))
+
+
+# (kind, record index or None, start byte, end byte, bytes: the record, or a snippet of junk)
+ScanEvent = Tuple[str, Optional[int], int, int, bytes]
+_CHUNK = 1 << 22
+_SNIPPET = 40
+
+
+def _coalesce(events: Iterator[ScanEvent]) -> Iterator[ScanEvent]:
+    """Merge runs of adjacent ``junk`` events into one."""
+    pending: Optional[ScanEvent] = None
+    for ev in events:
+        if ev[0] == "junk":
+            pending = ev if pending is None else ("junk", None, pending[2], ev[3], (pending[4] + b" " + ev[4])[:_SNIPPET])
+            continue
+        if pending is not None:
+            yield pending
+            pending = None
+        yield ev
+    if pending is not None:
+        yield pending
+
+
+def _scan(f: IO[bytes], base: int, elem_depth: int) -> Iterator[ScanEvent]:
+    """Yield the top-level records of ``f`` (from byte ``base``) as :data:`ScanEvent` tuples.
+
+    kinds: ``element`` (balanced, to be parsed), ``broken`` (cut short by a column-0 brace),
+    ``truncated`` (the file ends inside it), ``junk`` (non-record content at the top level),
+    ``unclosed`` (the array never closes). Tokens never cross a newline, so the file is scanned
+    in chunks cut after a newline.
+    """
+    f.seek(base)
+    buf = bytearray()
+    buf_at = base  # file offset of buf[0]
+    pos = base  # file offset where scanning resumes
+    depth = index = 0
+    start = -1  # file offset of the current record, -1 between records
+    pretty: Optional[bool] = None
+    in_array = elem_depth == 0  # values have no enclosing array
+    closed = False
+    eof = False
+    while not eof:
+        chunk = f.read(_CHUNK)
+        eof = not chunk
+        buf += chunk
+        if eof:
+            limit = buf_at + len(buf)
+        else:
+            nl = buf.rfind(b"\n", pos - buf_at)
+            if nl < 0:
+                continue  # no complete line yet
+            limit = buf_at + nl + 1
+        for m in _TOKEN.finditer(buf, pos - buf_at, limit - buf_at):
+            i = m.start()
+            at = buf_at + i
+            c = buf[i]
+            col0 = at == base or buf[i - 1] == 0x0A
+            if c == 0x7B or c == 0x5B:  # { [
+                if not in_array and depth == 0 and elem_depth == 1:
+                    if c == 0x5B and not closed:
+                        in_array, depth = True, 1
+                    else:
+                        yield ("junk", None, at, buf_at + m.end(), bytes(buf[i:i + _SNIPPET]))
+                    continue
+                if depth == elem_depth:
+                    start = at
+                    if pretty is None:
+                        pretty = col0 and c == 0x7B and buf[m.end():m.end() + 6] == b'\n    "'
+                elif pretty and col0 and c == 0x7B and start >= 0:
+                    # a new top-level record begins: the current one never balanced
+                    yield ("broken", index, start, at, b"")
+                    index += 1
+                    start, depth = at, elem_depth
+                depth += 1
+            elif c == 0x7D or c == 0x5D:  # } ]
+                if depth <= elem_depth:
+                    if elem_depth == 1 and depth == 1 and c == 0x5D:
+                        depth, in_array, closed = 0, False, True
+                    else:
+                        yield ("junk", None, at, buf_at + m.end(), bytes(buf[i:i + _SNIPPET]))
+                    continue
+                if pretty and col0 and c == 0x7D and depth > elem_depth + 1:
+                    depth = elem_depth + 1  # a column-0 brace closes the top-level record
+                depth -= 1
+                if depth == elem_depth:
+                    yield ("element", index, start, buf_at + m.end(), bytes(buf[start - buf_at:m.end()]))
+                    index += 1
+                    start = -1
+            elif depth == elem_depth and in_array:  # a scalar (or garbage) where a record belongs
+                yield ("element", index, at, buf_at + m.end(), bytes(m.group()))
+                index += 1
+            elif depth < elem_depth or not in_array:
+                yield ("junk", None, at, buf_at + m.end(), bytes(m.group()[:_SNIPPET]))
+        pos = limit
+        keep = (start if start >= 0 else pos) - 1  # one byte more, for the column-0 test
+        if keep > buf_at:
+            del buf[: keep - buf_at]
+            buf_at = keep
+    end = buf_at + len(buf)
+    if depth > elem_depth and start >= 0:
+        yield ("truncated", index, start, end, b"")
+    elif elem_depth == 1 and in_array:
+        yield ("unclosed", None, end, end, b"")
+
+
+# ---------------------------------------------------------------------------------- JSON Lines
+def _read_lines(f: IO[bytes], name: str, base: int) -> Iterator[Item]:
+    index = 0
+    offset = base
+    for lineno, line in enumerate(f, start=1):
+        at = offset
+        offset += len(line)
+        if not line.strip():
+            continue
+        where = f"line {lineno} (byte {at})"
+        try:
+            obj = json.loads(line.decode("utf-8"))
+        except UnicodeDecodeError as e:
+            yield InputError(f"not valid UTF-8 (byte {at + e.start}): line skipped", file=name, position=where)
+        except ValueError as e:
+            yield InputError(f"invalid JSON ({getattr(e, 'msg', e)}): line skipped", file=name, position=where)
+        else:
+            yield _record(obj, Origin(name, index))
+        index += 1
