@@ -96,9 +96,20 @@ def _type_label(t: Any, names: Dict[str, Any]) -> str:
     return str(t)
 
 
+def _record_annotation(out: Dict[str, Dict[str, Any]], path: str, value: Dict[str, Any]) -> None:
+    """An outer annotation (recorded first) overrides the keys of a nested one at the same path.
+
+    The keys are merged, not replaced wholesale: DataHub's newer schemas put only ``v3`` search
+    settings in some outer overrides (e.g. editableSchemaMetadata's field descriptions), and the
+    nested annotation still supplies fieldName, fieldType and the rest.
+    """
+    existing = out.get(path)
+    out[path] = value if existing is None else {**value, **existing}
+
+
 def _walk(record: Dict[str, Any], path: str, names: Dict[str, Any], stack: Set[str],
           out: Dict[str, Dict[str, Dict[str, Any]]]) -> None:
-    """Collect annotations by path; an annotation already recorded (an outer one) wins."""
+    """Collect annotations by path; an annotation already recorded (an outer one) wins key by key."""
     full = record.get("namespace", "") + "." + record["name"]
     if full in stack:
         return  # recursive type: DataHub stops here too
@@ -111,9 +122,9 @@ def _walk(record: Dict[str, Any], path: str, names: Dict[str, Any], stack: Set[s
                 continue
             if a and all(k.startswith("/") for k in a):
                 for sub, val in a.items():
-                    out[ann].setdefault(fpath + sub, dict(val, _type=_type_label(f["type"], names)))
+                    _record_annotation(out[ann], fpath + sub, dict(val, _type=_type_label(f["type"], names)))
             else:
-                out[ann].setdefault(fpath, dict(a, _type=_type_label(f["type"], names)))
+                _record_annotation(out[ann], fpath, dict(a, _type=_type_label(f["type"], names)))
         for suffix, child in _children(f["type"], names):
             _walk(child, fpath + suffix, names, stack, out)
 

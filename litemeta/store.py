@@ -315,6 +315,37 @@ class MetadataStore:
         with self.db.read() as conn:
             return L.read_topic(conn, resolve_topic(topic), offset, limit)
 
+    def iter_topic(self, topic: str, offset: int = 0) -> Iterator[TopicRecord]:
+        """Stream a topic (name or alias) from ``offset`` in offset order, in bounded memory (export, replay)."""
+        with self.db.read() as conn:
+            yield from L.iter_topic(conn, resolve_topic(topic), offset)
+
+    # ------------------------------------------------------------ admin reads (appended for litemeta.admin: stats, delete)
+    def aspect_counts(self) -> Dict[str, Dict[str, int]]:
+        """Per aspect name: current rows (version 0) and archived versions."""
+        with self.db.read() as conn:
+            return Q.count_by_aspect(conn)
+
+    def timeseries_counts(self) -> Dict[str, int]:
+        """Stored timeseries rows per aspect name."""
+        with self.db.read() as conn:
+            return Q.timeseries_counts(conn)
+
+    def row_counts(self, urns: Sequence[str], aspect: Optional[str] = None) -> Dict[str, Dict[str, int]]:
+        """Per urn: ``{"rows": versioned rows, "timeseriesRows": n}`` (of all aspects, or of one)."""
+        with self.db.read() as conn:
+            return Q.row_counts(conn, urns, aspect)
+
+    def topic_sizes(self) -> Dict[str, int]:
+        """Records per topic."""
+        with self.db.read() as conn:
+            return L.topic_sizes(conn)
+
+    def consumer_groups(self) -> List[str]:
+        """Every consumer group with committed offsets."""
+        with self.db.read() as conn:
+            return L.groups(conn)
+
 
 def _sdk_to_obj(obj: Any) -> Mapping[str, Any]:
     """acryl-datahub objects (MCPW, MetadataChangeProposalClass, MetadataChangeEventClass) as file-sink dicts."""

@@ -23,9 +23,12 @@ FORBIDDEN = {
     "emitter": {"cli"},
     # read-side modules above the store (lineage, diff, dump, timeline): they may use store, model, core
     "graph": {"cli"},
+    "consumers": {"cli", "core"},
     "diff": {"cli"},
     "dump": {"cli"},
     "timeline": {"cli"},
+    # administration above the store (delete by filter, undo, ls, stats, nuke)
+    "admin": {"cli"},
 }
 
 # third-party library -> the only modules that may import it

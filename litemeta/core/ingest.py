@@ -187,16 +187,17 @@ class Batch:
     def apply_group(self, group: Group) -> None:
         """Apply one input record (an MCP, or all the aspects of a legacy MCE)."""
         valid: List[Tuple[Proposal, AspectSpec, bool]] = []
-        for p in group:
+        for item in group:
             self.report.proposals += 1
             try:
-                v = validate_proposal(p, self.registry)
+                v = validate_proposal(item, self.registry)
             except ValidationError as err:
-                self.fail(p, err.located(file=p.origin.file, index=p.origin.index))
+                self.fail(item, err.located(file=item.origin.file, index=item.origin.index))
                 continue
+            p = v.proposal
             for w in v.warnings:
                 self.report.warnings.append({"file": p.origin.file, "index": p.origin.index,
-                                             "urn": v.proposal.entity_urn, "aspect": p.aspect_name, "message": w})
+                                             "urn": p.entity_urn, "aspect": p.aspect_name, "message": w})
             valid.append((v.proposal, v.spec, v.drop))
         if not valid:
             return

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from sqlalchemy import and_, bindparam, func, select
@@ -19,6 +19,7 @@ from litemeta.storage.log import chunks
 
 IN_CHUNK = 500
 _EPOCH = datetime(1970, 1, 1)
+_MS = timedelta(milliseconds=1)
 
 
 def ms_to_dt(ms: int) -> datetime:
@@ -27,10 +28,10 @@ def ms_to_dt(ms: int) -> datetime:
 
 
 def dt_to_ms(dt: Any) -> int:
-    """``createdon`` back to epoch milliseconds."""
+    """``createdon`` back to epoch milliseconds (a datetime, or SQLite's stored text)."""
     if isinstance(dt, str):
         dt = datetime.fromisoformat(dt)
-    return int(round((dt - _EPOCH).total_seconds() * 1000))
+    return (dt - _EPOCH) // _MS
 
 
 @dataclass
@@ -67,15 +68,25 @@ class StoredRow:
 
 
 def load_latest(conn: Connection, urns: Sequence[str]) -> Dict[Tuple[str, str], StoredRow]:
-    """Row 0 of every aspect of the given urns (one query per 500 urns)."""
+    """Row 0 of every aspect of the given urns (one query per 500 urns).
+
+    This is the write path's one read per batch, so it goes straight to the driver (no per-row
+    result processing); the statement itself is portable SQL with the driver's paramstyle.
+    """
     out: Dict[Tuple[str, str], StoredRow] = {}
-    cols = [aspects.c.urn, aspects.c.aspect, aspects.c.metadata, aspects.c.systemmetadata,
-            aspects.c.createdon, aspects.c.createdby, aspects.c.createdfor]
+    mark = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(conn.dialect.paramstyle)
     for part in chunks(list(urns), IN_CHUNK):
-        q = select(*cols).where(and_(aspects.c.version == 0, aspects.c.urn.in_(list(part))))
-        for r in conn.execute(q):
-            out[(r.urn, r.aspect)] = StoredRow(r.metadata, r.systemmetadata, dt_to_ms(r.createdon),
-                                               r.createdby, r.createdfor)
+        if mark is None:  # pragma: no cover - named/numeric paramstyles: let SQLAlchemy bind
+            q = select(aspects.c.urn, aspects.c.aspect, aspects.c.metadata, aspects.c.systemmetadata,
+                       aspects.c.createdon, aspects.c.createdby, aspects.c.createdfor).where(
+                and_(aspects.c.version == 0, aspects.c.urn.in_(list(part))))
+            rows: Any = conn.execute(q)
+        else:
+            sql = ("SELECT urn, aspect, metadata, systemmetadata, createdon, createdby, createdfor "
+                   f"FROM metadata_aspect_v2 WHERE version = 0 AND urn IN ({', '.join([mark] * len(part))})")
+            rows = conn.exec_driver_sql(sql, tuple(part))
+        for urn, aspect, metadata, sm, createdon, createdby, createdfor in rows:
+            out[(urn, aspect)] = StoredRow(metadata, sm, dt_to_ms(createdon), createdby, createdfor)
     return out
 
 

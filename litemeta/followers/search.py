@@ -1,0 +1,823 @@
+"""Full-text search over DataHub entities, on a whoosh index (the only module importing whoosh).
+
+One document per entity, built by :func:`litemeta.followers.search_docs.build_document` from the
+``@Searchable`` annotations of its current aspects (datahub-semantics.md §4, R8.18). The index is
+a cache: it can always be rebuilt from the store.
+
+    >>> import tempfile
+    >>> from litemeta.model.registry import load_registry
+    >>> ix = SearchIndex.open(tempfile.mkdtemp(), load_registry())
+    >>> urn = "urn:li:dataset:(urn:li:dataPlatform:hive,db.orders,PROD)"
+    >>> ix.apply([(urn, {"datasetProperties": {"name": "orders", "customProperties": {}}})])
+    >>> r = ix.search("orders")
+    >>> r.total, r.results[0].urn == urn, r.facets["platform"]
+    (1, True, {'urn:li:dataPlatform:hive': 1})
+
+Whoosh fields, per document field ``F`` of type T (one schema for all entity types):
+
+- ``F``: TEXT and WORD_GRAM (and browse paths) analysed into lowercase words; TEXT_PARTIAL and
+  URN_PARTIAL also into edge n-grams (partial matching); URN split into its components without
+  ``urn``/``li``; KEYWORD and BOOLEAN one lowercase token per value; COUNT, DATETIME, DOUBLE
+  numeric.
+- ``F__x``: the exact values (case kept), for filters and facet counts (DataHub's ``.keyword``).
+- ``_exact`` (whoosh ``lm_exact``): whole lowercased names and their last dotted part (boost ≥ 10
+  fields) and the urn, so that an exact name ranks first. whoosh forbids names starting with
+  ``_``: document field ``_x`` is whoosh field ``lm_x`` (queries may still say ``_entityType:``).
+
+Matching runs as set algebra over cached postings and only matching documents are scored
+(BM25F: per-field BM25 times the field's boostScore, summed); whoosh's own matcher tree runs
+per document in Python and is too slow when a word matches half the index. Searchers and
+their caches live until the index changes.
+
+litemeta's choices: URN facet fields that DataHub does not query by default (``owners``...) are
+matched by free text at a fifth of their boost; plain TEXT fields (descriptions) keep no exact
+values, so their EQUAL/CONTAIN/START_WITH filters match words in order; a field name declared
+by several aspects with different types takes the first type of ``_TYPE_PRECEDENCE``.
+"""
+from __future__ import annotations
+
+import heapq
+import os
+import re
+import threading
+from dataclasses import dataclass
+from typing import Any, Dict, FrozenSet, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, Union
+
+from whoosh import fields as wf
+from whoosh import index as wi
+from whoosh import query as wq
+from whoosh import writing
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.util.numeric import byte_to_length
+from whoosh.analysis import LowercaseFilter, NgramFilter, RegexTokenizer, Token, Tokenizer
+from whoosh.qparser import AndGroup, MultifieldParser
+from whoosh.scoring import BM25F
+
+from litemeta.errors import StorageError, ValidationError
+from litemeta.followers import search_docs as sd
+from litemeta.model.registry import Registry
+from litemeta.model.urns import entity_type_of
+
+EXACT_SUFFIX = "__x"
+# whoosh reserves names starting with "_": document field "_x" is whoosh field "lm_x".
+RESERVED_PREFIX = "lm"
+EXACT_NAME_FIELD = "lm_exact"
+AUTOCOMPLETE_FIELD = "lm_ac"
+ENTITY_TYPE = "lm_entityType"
+# An exact name match must outrank any word match (DataHub boosts exact id/name matches heavily).
+EXACT_NAME_BOOST = 1000.0
+# litemeta's choice: URN facet fields that DataHub does not query by default (owners...) are
+# still matched by free text, at this fraction of their boost, so an owner's name finds the
+# entities they own.
+FACET_URN_QUERY_BOOST = 0.2
+_STOP_WORDS = frozenset({"a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "in", "is",
+                         "it", "of", "on", "or", "the", "to", "with"})
+_FIELD_URN_RE = re.compile(r"(?<![\w'\"])(\w+):(urn:[A-Za-z0-9]+:[^\s']+)")
+NUMERIC_CONDITIONS = {"GREATER_THAN", "GREATER_THAN_OR_EQUAL_TO", "LESS_THAN", "LESS_THAN_OR_EQUAL_TO"}
+
+
+def wname(name: str) -> str:
+    """The whoosh field name of a document field (whoosh forbids a leading underscore)."""
+    return RESERVED_PREFIX + name if name.startswith("_") else name
+
+
+def _docname(wfield: str) -> str:
+    if wfield.endswith(EXACT_SUFFIX):
+        wfield = wfield[: -len(EXACT_SUFFIX)]
+    return wfield[len(RESERVED_PREFIX):] if wfield.startswith(RESERVED_PREFIX + "_") else wfield
+
+
+class _Words(Tokenizer):  # type: ignore[misc]
+    """Lowercase alphanumeric runs, minus stop words, in one pass (whoosh's RegexTokenizer |
+    LowercaseFilter | StopFilter chain is the indexing hot spot). ``_`` and punctuation split
+    words, as DataHub's word-delimiter analyzers split ``customer_id``."""
+
+    _pattern = re.compile(r"[^\W_]+")
+
+    def __init__(self, stops: FrozenSet[str]) -> None:
+        self.stops = stops
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.stops == self.stops  # type: ignore[attr-defined]
+
+    def __call__(self, value: str, positions: bool = False, chars: bool = False, keeporiginal: bool = False,
+                 removestops: bool = True, start_pos: int = 0, start_char: int = 0, mode: str = "",
+                 tokenize: bool = True, **kwargs: Any) -> Any:
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if not tokenize:  # wildcard and prefix texts: whole, lowercased
+            t.original = t.text = value.lower()
+            t.boost, t.stopped = 1.0, False
+            if positions:
+                t.pos = start_pos
+            if chars:
+                t.startchar, t.endchar = start_char, start_char + len(value)
+            yield t
+            return
+        stops = self.stops
+        pos = start_pos
+        for match in self._pattern.finditer(value.lower()):
+            text = match.group(0)
+            if text in stops:
+                pos += 1
+                continue
+            t.text = text
+            t.boost = 1.0
+            t.stopped = False
+            if keeporiginal:
+                t.original = text
+            if positions:
+                t.pos = pos
+            if chars:
+                t.startchar = start_char + match.start()
+                t.endchar = start_char + match.end()
+            pos += 1
+            yield t
+
+
+def _word_analyzer():  # type: ignore[no-untyped-def]
+    return _Words(_STOP_WORDS)
+
+
+def _urn_analyzer():  # type: ignore[no-untyped-def]
+    return _Words(frozenset({"urn", "li"}))
+
+
+def has_exact_field(fd: sd.FieldDef) -> bool:
+    """Whether a field keeps its exact values in ``F__x`` (for filters and facets).
+
+    Not for numbers (numeric ranges), booleans (the field itself is exact) and plain TEXT
+    (descriptions...), whose filters match the analysed words instead; map fields
+    (``customProperties``: "key=value") keep them.
+    """
+    t = fd.field_type
+    if t in sd.INT_TYPES | sd.FLOAT_TYPES | sd.BOOLEAN_TYPES:
+        return False
+    return t != "TEXT" or fd.is_map
+
+
+def exact_name(fd: sd.FieldDef) -> str:
+    """The whoosh field holding the exact values of a document field."""
+    return wname(fd.name) + EXACT_SUFFIX if has_exact_field(fd) else wname(fd.name)
+
+
+def _value_analyzer(lowercase: bool):  # type: ignore[no-untyped-def]
+    tok = RegexTokenizer(r"[^\n]+")  # values are joined by newlines: one token per value
+    return tok | LowercaseFilter() if lowercase else tok
+
+
+SearchHit = sd.SearchHit
+SearchResult = sd.SearchResult
+Filters = Union[Mapping[str, Any], None]
+
+
+def build_schema(registry: Registry) -> wf.Schema:
+    """The whoosh schema for every searchable field of the registry (see the module docstring)."""
+    schema = wf.Schema(urn=wf.ID(stored=True, unique=True))
+    schema.add(EXACT_NAME_FIELD, wf.TEXT(analyzer=_value_analyzer(True), phrase=False))
+    schema.add(AUTOCOMPLETE_FIELD, wf.STORED())
+    for name, fd in sd.field_defs(registry).items():
+        t = fd.field_type
+        stored = name == sd.ENTITY_TYPE_FIELD
+        if t in sd.INT_TYPES:
+            # One term per value (shift_step=bits): indexing speed matters more than ranges.
+            schema.add(wname(name), wf.NUMERIC(numtype=int, bits=64, signed=True, shift_step=64))
+            continue
+        if t in sd.FLOAT_TYPES:
+            schema.add(wname(name), wf.NUMERIC(numtype=float, bits=64, signed=True, shift_step=64))
+            continue
+        if t in sd.PARTIAL_TYPES:
+            field = wf.TEXT(analyzer=_word_analyzer() | NgramFilter(2, 20, at="start"), phrase=False)
+        elif t in sd.URN_PARTIAL_TYPES:
+            field = wf.TEXT(analyzer=_urn_analyzer() | NgramFilter(2, 20, at="start"), phrase=False)
+        elif t in sd.URN_TYPES:
+            field = wf.TEXT(analyzer=_urn_analyzer(), phrase=False)
+        elif t in sd.KEYWORD_TYPES or t in sd.BOOLEAN_TYPES:
+            field = wf.TEXT(analyzer=_value_analyzer(True), phrase=False, stored=stored)
+        else:
+            field = wf.TEXT(analyzer=_word_analyzer(), phrase=True)
+        schema.add(wname(name), field)
+        if has_exact_field(fd):
+            schema.add(wname(name) + EXACT_SUFFIX, wf.ID(analyzer=_value_analyzer(False)))
+    return schema
+
+
+def whoosh_fields(doc: Mapping[str, Any], registry: Registry) -> Dict[str, Any]:
+    """The keyword arguments of ``add_document`` for a search document (pure)."""
+    defs = sd.field_defs(registry)
+    out: Dict[str, Any] = {"urn": doc["urn"]}
+    exact: List[str] = [doc["urn"].lower()]
+    complete: List[Tuple[str, str]] = []
+    for name, value in doc.items():
+        fd = defs.get(name)
+        if fd is None:
+            continue
+        values = value if isinstance(value, list) else [value]
+        if not values:
+            continue
+        if fd.field_type in sd.INT_TYPES or fd.field_type in sd.FLOAT_TYPES:
+            out[wname(name)] = values
+            continue
+        texts = [sd.value_text(v) for v in values]
+        joined = "\n".join(texts)
+        out[wname(name)] = joined
+        if has_exact_field(fd):
+            out[wname(name) + EXACT_SUFFIX] = joined
+        textual = fd.field_type not in sd.URN_TYPES | sd.URN_PARTIAL_TYPES | sd.BOOLEAN_TYPES
+        if textual and fd.boost >= 10.0:
+            for t in texts:
+                exact.append(t.lower())
+                last = re.split(r"[./]", t)[-1].lower()
+                if last and last != t.lower():
+                    exact.append(last)
+        if fd.autocomplete and textual:
+            complete.extend((name, t) for t in texts)
+    out[EXACT_NAME_FIELD] = "\n".join(dict.fromkeys(exact))
+    out[AUTOCOMPLETE_FIELD] = complete
+    return out
+
+
+class _ReaderCache:
+    """Per-searcher query engine and caches (postings, field lengths, facets, soft deletes).
+
+    whoosh's matcher tree runs in Python doc by doc, too slow when a word matches half the
+    index; here the matching documents are computed with set algebra over cached postings and
+    only they are scored, with BM25F (per-field BM25 with the field boosts, summed).
+    """
+
+    K1 = 1.2
+    B = 0.75
+    MAX_CACHED_TERMS = 20000
+
+    def __init__(self, searcher: Any) -> None:
+        self.searcher = searcher
+        self.reader = searcher.reader()
+        self.fields: FrozenSet[str] = frozenset(self.reader.indexed_field_names())
+        self.live: Set[int] = set(self.reader.all_doc_ids())
+        self._has_deletions = len(self.live) != self.reader.doc_count_all()
+        self._postings: Dict[Tuple[str, str], Dict[int, float]] = {}
+        self._lengths: Dict[str, List[int]] = {}
+        self._avg: Dict[str, float] = {}
+        self._idf: Dict[Tuple[str, str], float] = {}
+        self._facets: Dict[str, Dict[str, Set[int]]] = {}
+        self.removed: Set[int] = set(self.postings(sd.REMOVED_FIELD, "true"))
+        self.parsers: Dict[Tuple[str, ...], MultifieldParser] = {}
+
+    # -- postings
+    def postings(self, field: str, text: Union[str, bytes]) -> Dict[int, float]:
+        """docnum → term frequency of one term (cached)."""
+        if isinstance(text, bytes):
+            text = text.decode("utf-8", "surrogateescape")
+        key = (field, text)
+        hit = self._postings.get(key)
+        if hit is None:
+            hit = {}
+            if field in self.fields:
+                for seg, base in self.reader.leaf_readers():
+                    try:
+                        m = seg.postings(field, text)
+                    except Exception:  # noqa: BLE001 - whoosh raises TermNotFound (a KeyError) for absent terms
+                        continue
+                    items = _bulk_items(m)
+                    if base:
+                        items = [(d + base, w) for d, w in items]
+                    hit.update(items)
+                if self._has_deletions:
+                    hit = {d: w for d, w in hit.items() if d in self.live}
+            if len(self._postings) >= self.MAX_CACHED_TERMS:
+                self._postings.clear()
+            self._postings[key] = hit
+        return hit
+
+    def facet(self, field: str) -> Dict[str, Set[int]]:
+        """value → docnums of one facet (terms of whoosh field ``field``), built once per searcher."""
+        hit = self._facets.get(field)
+        if hit is None:
+            hit = {}
+            if field in self.fields:
+                for term in self.reader.field_terms(field):
+                    ids = set(self.postings(field, term))
+                    if ids:
+                        hit[term] = ids
+            self._facets[field] = hit
+        return hit
+
+    # -- matching
+    def docs(self, q: wq.Query) -> Set[int]:
+        """The live documents matching ``q`` (no scoring)."""
+        if isinstance(q, wq.Term):
+            return set(self.postings(q.fieldname, q.text))
+        if q is wq.NullQuery or isinstance(q, type(wq.NullQuery)):
+            return set()
+        if isinstance(q, wq.Every) and not q.fieldname:
+            return set(self.live)
+        if isinstance(q, wq.Not):
+            return self.live - self.docs(q.query)
+        if isinstance(q, wq.And):
+            out: Optional[Set[int]] = None
+            for sub in sorted(q.subqueries, key=lambda x: isinstance(x, wq.Not)):
+                if isinstance(sub, wq.Not):
+                    out = (out if out is not None else set(self.live)) - self.docs(sub.query)
+                else:
+                    d = self.docs(sub)
+                    out = d if out is None else out & d
+                if not out:
+                    return set()
+            return out if out is not None else set(self.live)
+        if isinstance(q, wq.Or) and not getattr(q, "minmatch", 0):
+            acc: Set[int] = set()
+            for sub in q.subqueries:
+                acc |= self.docs(sub)
+            return acc
+        if isinstance(q, wq.Phrase):
+            return self._phrase_docs(q)
+        if isinstance(q, (wq.Prefix, wq.Wildcard)):
+            acc = set()
+            for field, text in q.expanded_terms(self.reader):
+                acc.update(self.postings(field, text))
+            return acc
+        return set(self.searcher.docs_for_query(q)) & self.live
+
+    def _phrase_docs(self, q: wq.Phrase) -> Set[int]:
+        # Candidates by set intersection, then positions checked for those documents only.
+        field, words = q.fieldname, list(q.words)
+        if not words:
+            return set()
+        cands: Optional[Set[int]] = None
+        for w in words:
+            has = self.postings(field, w).keys()
+            cands = set(has) if cands is None else cands & has
+            if not cands:
+                return set()
+        assert cands is not None
+        if len(words) == 1:
+            return cands
+        fmt = self.searcher.schema[field].format
+        if not fmt or not fmt.supports("positions"):
+            return set()
+        matchers = [self.reader.postings(field, w) for w in words]
+        slop = max(int(getattr(q, "slop", 1) or 1), 1)
+        out: Set[int] = set()
+        for d in sorted(cands):
+            positions = []
+            for m in matchers:
+                if m.is_active() and m.id() < d:
+                    m.skip_to(d)
+                if not m.is_active() or m.id() != d:
+                    break
+                positions.append(m.value_as("positions"))
+            else:
+                if sd.in_sequence(positions, slop):
+                    out.add(d)
+        return out
+
+    # -- scoring
+    def _field_lengths(self, field: str) -> List[int]:
+        hit = self._lengths.get(field)
+        if hit is None:
+            hit = []
+            for seg, _base in self.reader.leaf_readers():
+                n = seg.doc_count_all()
+                try:  # whoosh's length column, read in bulk (private API; per-doc calls otherwise)
+                    col = seg._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
+                    if col is None:
+                        hit.extend([0] * n)
+                    else:  # a column of one byte per document: read it in one go
+                        raw = col._dbfile.get(col._basepos, col._count * col._fixedlen) if col._count else b""
+                        if col._fixedlen != 1 or len(raw) != col._count:
+                            raise TypeError("unexpected length column layout")
+                        hit.extend([_BYTE_TO_LENGTH[x] for x in raw])
+                        hit.extend([0] * (n - col._count))
+                except (AttributeError, TypeError, IndexError):
+                    hit.extend(seg.doc_field_length(d, field, 0) for d in range(n))
+            self._lengths[field] = hit
+            self._avg[field] = self.searcher.avg_field_length(field, 1.0) or 1.0
+        return hit
+
+    def _term_idf(self, field: str, text: str) -> float:
+        key = (field, text)
+        if key not in self._idf:
+            self._idf[key] = float(self.searcher.idf(field, text))
+        return self._idf[key]
+
+    def leaves(self, q: wq.Query, boost: float = 1.0) -> Iterator[Tuple[str, Any, float, bool]]:
+        """(field, text or query, boost, is_term) for every positive scoring leaf of ``q``."""
+        if isinstance(q, wq.Not) or q is wq.NullQuery:
+            return
+        b = boost * float(getattr(q, "boost", 1.0) or 1.0)
+        if isinstance(q, wq.Term):
+            yield q.fieldname, q.text, b, True
+        elif isinstance(q, wq.Phrase):
+            for w in q.words:
+                yield q.fieldname, w, b, True
+        elif isinstance(q, (wq.Prefix, wq.Wildcard)):
+            yield q.fieldname, q, b, False
+        elif isinstance(q, wq.CompoundQuery):
+            for sub in q.subqueries:
+                yield from self.leaves(sub, boost * float(q.boost or 1.0))
+
+    def score(self, q: wq.Query, matched: Set[int]) -> Dict[int, float]:
+        """BM25F scores of the matched documents (wildcards score their boost, as constant-score
+        queries do in Elasticsearch)."""
+        scores: Dict[int, float] = dict.fromkeys(matched, 0.0)
+        k1, b = self.K1, self.B
+        for field, text, boost, is_term in self.leaves(q):
+            if is_term:
+                post = self.postings(field, text)
+                if not post:
+                    continue
+                idf = self._term_idf(field, text if isinstance(text, str) else str(text))
+                lens = self._field_lengths(field)
+                avg = self._avg[field]
+                w = boost * idf * (k1 + 1)
+                for d in (post.keys() & matched):
+                    tf = post[d]
+                    scores[d] += w * tf / (tf + k1 * (1 - b + b * lens[d] / avg))
+            else:
+                for d in self.docs(text) & matched:
+                    scores[d] += boost
+        return scores
+
+    def matched_terms(self, q: wq.Query, doc: int) -> Tuple[Tuple[str, str], ...]:
+        """The (field, term) pairs of ``q`` present in ``doc``."""
+        out = []
+        for field, text, _b, is_term in self.leaves(q):
+            if is_term and doc in self.postings(field, text):
+                out.append((field, text))
+        return _matched(out)
+
+
+_BYTE_TO_LENGTH = [byte_to_length(i) for i in range(256)]
+
+
+def _bulk_items(m: Any) -> Iterable[Tuple[int, float]]:
+    """(docnum, weight) pairs of a segment's posting list, read block by block (whoosh's
+    per-posting iteration costs a Python call per posting; this reads its arrays directly).
+    Deleted documents may be included: callers filter them."""
+    leaf = getattr(m, "child", m)  # SegmentReader wraps postings in a FilterMatcher when docs are deleted
+    if not all(hasattr(leaf, a) for a in ("_read_ids", "_read_weights", "_next_block", "_i")):
+        return list(m.items_as("weight")) if m.supports("weight") else [(d, 1.0) for d in m.all_ids()]
+    ids: List[int] = []
+    weights: List[float] = []
+    while leaf.is_active():
+        if leaf._ids is None:
+            leaf._read_ids()
+        if leaf._weights is None:
+            leaf._read_weights()
+        ids.extend(leaf._ids[leaf._i:])
+        weights.extend(leaf._weights[leaf._i:])
+        leaf._next_block()
+    return zip(ids, weights)
+
+
+class SearchIndex:
+    """A whoosh index of entity documents, kept up to date by :meth:`apply`."""
+
+    def __init__(self, ix: Any, registry: Registry, directory: str, schema_changed: bool = False) -> None:
+        self._ix = ix
+        self._schema = ix.schema  # FileIndex.schema unpickles the TOC on every access
+        self.registry = registry
+        self.directory = directory
+        #: True when the folder held an index of another schema, which was replaced by an empty one.
+        self.schema_changed = schema_changed
+        self._defs = sd.field_defs(registry)
+        self._lock = threading.RLock()
+        self._cache: Optional[_ReaderCache] = None
+        self._dirty = True
+
+    # ----------------------------------------------------------------------------- lifecycle
+    @classmethod
+    def open(cls, directory: Union[str, "os.PathLike[str]"], registry: Registry, create: bool = True) -> "SearchIndex":
+        """Open the index in ``directory``, creating it (and the folder) when ``create``.
+
+        An index written with another schema (another registry) is replaced by an empty one and
+        ``schema_changed`` is set: the caller should replay the store into it.
+        """
+        path = os.fspath(directory)
+        schema = build_schema(registry)
+        try:
+            if wi.exists_in(path):
+                ix = wi.open_dir(path)
+                if sorted(ix.schema.names()) == sorted(schema.names()):
+                    return cls(ix, registry, path)
+                if not create:
+                    raise StorageError(f"search index {path!r} was built with another schema; rebuild it")
+                return cls(wi.create_in(path, schema), registry, path, schema_changed=True)
+            if not create:
+                raise StorageError(f"no search index in {path!r}")
+            os.makedirs(path, exist_ok=True)
+            return cls(wi.create_in(path, schema), registry, path)
+        except StorageError:
+            raise
+        except Exception as e:  # whoosh and OS errors, translated at this one boundary
+            raise StorageError(f"cannot open search index {path!r}: {e}") from e
+
+    def close(self) -> None:
+        """Close the cached searcher (the index stays on disk)."""
+        with self._lock:
+            if self._cache is not None:
+                self._cache.searcher.close()
+                self._cache = None
+
+    def __enter__(self) -> "SearchIndex":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def _writer(self) -> Any:
+        return self._ix.writer(procs=1, limitmb=512, multisegment=False, timeout=30.0)
+
+    # ----------------------------------------------------------------------------- writes
+    def apply(self, changes: Iterable[Tuple[str, Optional[Mapping[str, Any]]]]) -> None:
+        """Index entities: ``(urn, aspects)`` with the entity's full current aspects, or
+        ``(urn, None)`` when the entity is gone. One commit per call; idempotent; the last
+        change of a urn in the batch wins."""
+        latest: Dict[str, Optional[Mapping[str, Any]]] = {}
+        for urn, aspects in changes:
+            latest[urn] = aspects
+        if not latest:
+            return
+        docs: List[Tuple[str, Optional[Dict[str, Any]]]] = []
+        for urn, aspects in latest.items():
+            if aspects is None:
+                docs.append((urn, None))
+                continue
+            try:
+                etype = entity_type_of(urn)
+            except ValidationError:
+                etype = "unknown"
+            docs.append((urn, whoosh_fields(sd.build_document(urn, etype, aspects, self.registry), self.registry)))
+        with self._lock:
+            try:
+                empty = self._ix.doc_count_all() == 0
+                w = self._writer()
+                try:
+                    for urn, fields in docs:
+                        if fields is None:
+                            if not empty:
+                                w.delete_by_term("urn", urn)
+                        elif empty:
+                            w.add_document(**fields)
+                        else:
+                            w.update_document(**fields)
+                except BaseException:
+                    w.cancel()
+                    raise
+                w.commit()
+            except Exception as e:
+                raise StorageError(f"search index {self.directory!r}: cannot write: {e}") from e
+            self._dirty = True
+
+    def clear(self) -> None:
+        """Remove every document."""
+        with self._lock:
+            w = self._writer()
+            w.commit(mergetype=writing.CLEAR)
+            self._dirty = True
+
+    def doc_count(self) -> int:
+        """Number of documents (entities) in the index, soft-deleted ones included."""
+        return int(self._ix.doc_count())
+
+    # ----------------------------------------------------------------------------- reads
+    def _current(self) -> _ReaderCache:
+        with self._lock:
+            if self._cache is None:
+                self._cache = _ReaderCache(self._ix.searcher(weighting=BM25F()))
+                self._dirty = False
+            elif self._dirty:
+                fresh = self._cache.searcher.refresh()
+                if fresh is not self._cache.searcher:
+                    self._cache = _ReaderCache(fresh)
+                self._dirty = False
+            return self._cache
+
+    def _parser(self, cache: _ReaderCache) -> MultifieldParser:
+        boosts: Dict[str, float] = {}
+        for name, fd in self._defs.items():
+            if wname(name) not in cache.fields or fd.field_type in sd.INT_TYPES | sd.FLOAT_TYPES | sd.BOOLEAN_TYPES:
+                continue
+            if fd.query_by_default:
+                boosts[wname(name)] = fd.boost
+            elif fd.add_to_filters and fd.field_type in sd.URN_TYPES:
+                boosts[wname(name)] = fd.boost * FACET_URN_QUERY_BOOST
+        key = tuple(sorted(boosts))
+        parser = cache.parsers.get(key)
+        if parser is None:
+            parser = MultifieldParser(list(key) or ["urn"], self._schema, fieldboosts=boosts, group=AndGroup)
+            cache.parsers[key] = parser
+        return parser
+
+    def parse_query(self, text: str) -> wq.Query:
+        """A whoosh query for DataHub-style query text: words (all must match), quoted phrases,
+        ``field:value`` (``field:urn:li:...`` matches the exact urn), wildcards; ``*`` = all."""
+        text = (text or "").strip()
+        if text in ("", "*"):
+            return wq.Every()
+        cache = self._current()
+
+        def exact(m: "re.Match[str]") -> str:
+            field = m.group(1)
+            if field in self._defs and wname(field) + EXACT_SUFFIX in self._schema:
+                return f"{wname(field)}{EXACT_SUFFIX}:'{m.group(2)}'"
+            return m.group(0)
+
+        rewritten = _FIELD_URN_RE.sub(exact, text)
+        rewritten = re.sub(r"(?<![\w'\"])_(\w+):", RESERVED_PREFIX + r"_\1:", rewritten)
+        try:
+            q = self._parser(cache).parse(rewritten)
+        except Exception as e:
+            raise ValidationError(f"cannot parse search query {text!r}: {e}") from e
+        q = q.accept(self._drop_positionless_phrases)
+        if '"' in text or ":" in text or "*" in text or "?" in text:
+            return q
+        return wq.Or([q, wq.Term(EXACT_NAME_FIELD, text.lower(), boost=EXACT_NAME_BOOST)])
+
+    def _drop_positionless_phrases(self, q: wq.Query) -> wq.Query:
+        # A quoted phrase spread over the default fields only applies to fields with positions.
+        if isinstance(q, wq.Phrase):
+            field = self._schema[q.fieldname] if q.fieldname in self._schema else None
+            if field is None or not field.format or not field.format.supports("positions"):
+                return wq.NullQuery
+        return q
+
+    def search(
+        self,
+        query: str = "*",
+        entity_types: Optional[Sequence[str]] = None,
+        filters: Filters = None,
+        facets: Union[bool, Sequence[str]] = True,
+        start: int = 0,
+        count: int = 10,
+        include_removed: bool = False,
+    ) -> SearchResult:
+        """Search: ``total``, a page of hits (best first) and facet counts over all matches.
+
+        ``filters`` is DataHub's ``{"or": [{"and": [{"field", "values"|"value", "condition",
+        "negated"}]}]}`` or a simple ``{field: value | [values]}``. ``facets`` is True (the
+        default facets: platform, origin, _entityType, tags, glossaryTerms, owners, domains,
+        container, typeNames), False, or a list of filter field names. Soft-deleted entities
+        (``removed`` true, R4.4) are hidden unless ``include_removed``.
+        """
+        if start < 0 or count < 0:
+            raise ValidationError(f"start and count must be >= 0, got start={start} count={count}")
+        q = self.parse_query(query)
+        cache = self._current()
+        clauses: List[wq.Query] = []
+        if entity_types:
+            clauses.append(wq.Or([wq.Term(ENTITY_TYPE + EXACT_SUFFIX, t) for t in entity_types]))
+        fq = self.filter_query(filters)
+        if fq is not None:
+            clauses.append(fq)
+        filter_q = wq.And(clauses) if clauses else None
+        with self._lock:
+            matched = cache.docs(q)
+            if filter_q is not None:
+                matched &= cache.docs(filter_q)
+            if not include_removed:
+                matched -= cache.removed
+            if isinstance(q, wq.Every):
+                top = [(d, 1.0) for d in sorted(matched)[start:start + count]]
+            else:
+                scores = cache.score(q, matched)
+                best = heapq.nsmallest(start + count, matched, key=lambda d: (-scores[d], d))
+                top = [(d, scores[d]) for d in best[start:]]
+            hits: List[SearchHit] = []
+            for docnum, score in top:
+                stored = cache.searcher.stored_fields(docnum)
+                terms = cache.matched_terms(q, docnum) if not isinstance(q, wq.Every) else ()
+                hits.append(SearchHit(stored["urn"], stored.get(ENTITY_TYPE, ""), float(score), terms))
+            facet_names = list(sd.DEFAULT_FACETS) if facets is True else list(facets or ())
+            counts = {name: self._count(cache, name, matched) for name in facet_names}
+        return SearchResult(len(matched), tuple(hits), counts)
+
+    def _count(self, cache: _ReaderCache, name: str, matched: Set[int]) -> Dict[str, int]:
+        fd = self._defs.get(sd.filter_field_name(name))
+        if fd is None or fd.field_type in sd.INT_TYPES | sd.FLOAT_TYPES:
+            raise ValidationError(f"cannot count facet {name!r}: not a keyword, urn or text @Searchable field")
+        out: Dict[str, int] = {}
+        for value, docs in cache.facet(exact_name(fd)).items():
+            n = len(docs & matched) if len(docs) < len(matched) else len(matched & docs)
+            if n:
+                out[value] = n
+        return dict(sorted(out.items(), key=lambda kv: (-kv[1], kv[0])))
+
+    # ----------------------------------------------------------------------------- filters
+    def filter_query(self, filters: Filters) -> Optional[wq.Query]:
+        """A whoosh query for DataHub filters (or-of-and criteria, or a simple dict)."""
+        alts = [wq.And([self._criterion(c) for c in conj]) for conj in sd.normalize_filters(filters)]
+        alts = [a for a in alts if a.subqueries]
+        return (alts[0] if len(alts) == 1 else wq.Or(alts)) if alts else None
+
+    def _criterion(self, c: sd.Criterion) -> wq.Query:
+        field, cond, values = c.field, c.condition, list(c.values)
+        fd = self._defs.get(field)
+        if fd is None:
+            raise ValidationError(f"unknown search filter field {field!r} (not a @Searchable field name)",
+                                  path=field)
+        numeric = fd.field_type in sd.INT_TYPES | sd.FLOAT_TYPES
+        wfield = wname(field)
+        x = exact_name(fd)
+        if cond == "EXISTS":
+            q: wq.Query = wq.Every(wfield if numeric else x)
+        elif not values:
+            raise ValidationError(f"filter on {field!r} with condition {cond} needs values", path=field)
+        elif numeric:
+            q = wq.Or([self._numeric(wfield, cond, v, fd.field_type) for v in values])
+        elif not has_exact_field(fd) and fd.field_type not in sd.BOOLEAN_TYPES:
+            q = wq.Or([self._words(wfield, v, prefix=cond == "START_WITH") for v in values])
+        elif cond in ("EQUAL", "IN"):
+            if fd.field_type in sd.KEYWORD_TYPES | sd.BOOLEAN_TYPES:
+                q = wq.Or([wq.Term(wfield, v.lower()) for v in values])
+            else:
+                q = wq.Or([wq.Term(x, v) for v in values])
+        elif cond == "CONTAIN":
+            q = wq.Or([wq.Wildcard(x, "*" + sd.escape_wildcards(v) + "*") for v in values])
+        elif cond == "START_WITH":
+            q = wq.Or([wq.Prefix(x, v) for v in values])
+        elif cond == "END_WITH":
+            q = wq.Or([wq.Wildcard(x, "*" + sd.escape_wildcards(v)) for v in values])
+        else:
+            raise ValidationError(
+                f"unsupported filter condition {cond!r} on {field!r}; expected EQUAL, IN, CONTAIN, START_WITH, "
+                f"END_WITH, EXISTS, or a numeric comparison", path=field)
+        return wq.Not(q) if c.negated else q
+
+    def _words(self, wfield: str, value: str, prefix: bool) -> wq.Query:
+        # Plain TEXT fields keep no exact values: match the value's words in order.
+        words = [t.text for t in self._schema[wfield].analyzer(value)]
+        if not words:
+            return wq.NullQuery
+        if prefix:
+            head = [wq.Term(wfield, w) for w in words[:-1]]
+            return wq.And(head + [wq.Prefix(wfield, words[-1])]) if head else wq.Prefix(wfield, words[-1])
+        return wq.Term(wfield, words[0]) if len(words) == 1 else wq.Phrase(wfield, words)
+
+    @staticmethod
+    def _numeric(field: str, cond: str, v: str, ftype: str) -> wq.Query:
+        try:
+            n: Union[int, float] = float(v) if ftype in sd.FLOAT_TYPES else int(float(v))
+        except ValueError:
+            raise ValidationError(f"filter on numeric field {field!r} expects a number, got {v!r}",
+                                  path=field) from None
+        if cond in ("EQUAL", "IN"):
+            return wq.NumericRange(field, n, n)
+        if cond in NUMERIC_CONDITIONS:
+            lower = cond.startswith("GREATER")
+            excl = not cond.endswith("EQUAL_TO")
+            return (wq.NumericRange(field, n, None, startexcl=excl) if lower
+                    else wq.NumericRange(field, None, n, endexcl=excl))
+        raise ValidationError(f"condition {cond!r} does not apply to numeric field {field!r}", path=field)
+
+    # ----------------------------------------------------------------------------- autocomplete
+    def autocomplete(self, prefix: str, entity_type: Optional[str] = None, limit: int = 10,
+                     include_removed: bool = False) -> List[Tuple[str, str, str]]:
+        """Entities whose autocomplete fields (``enableAutocomplete``) start with ``prefix``, or
+        have a word that does: ``(urn, entity_type, matched text)``, names starting with the
+        prefix first, then shorter names."""
+        p = (prefix or "").strip().lower()
+        if not p:
+            return []
+        cache = self._current()
+        words = [w.lower() for w in re.findall(r"[^\W_]+", p)]
+        alts: List[wq.Query] = [wq.Prefix(EXACT_NAME_FIELD, p)]
+        for name, fd in self._defs.items():
+            wn = wname(name)
+            if not fd.autocomplete or wn not in cache.fields or fd.field_type in sd.URN_TYPES:
+                continue
+            if words:
+                parts: List[wq.Query] = [wq.Term(wn, w) for w in words[:-1]] + [wq.Prefix(wn, words[-1])]
+                alts.append(wq.And(parts))
+        ranked: List[Tuple[Tuple[int, int, str], Tuple[str, str, str]]] = []
+        with self._lock:
+            docs = cache.docs(wq.Or(alts))
+            if entity_type:
+                docs &= cache.docs(wq.Term(ENTITY_TYPE + EXACT_SUFFIX, entity_type))
+            if not include_removed:
+                docs -= cache.removed
+            # Names starting with the prefix first; stored fields are read for a few candidates only.
+            starts = docs & cache.docs(wq.Prefix(EXACT_NAME_FIELD, p))
+            pool = sorted(starts)[: limit * 5] + sorted(docs - starts)[: limit * 5]
+            for docnum in pool:
+                f = cache.searcher.stored_fields(docnum)
+                text, rank = sd.best_completion(f.get(AUTOCOMPLETE_FIELD) or [], p, words)
+                if text is None:
+                    text, rank = f["urn"], 2
+                ranked.append(((rank, len(text), f["urn"]), (f["urn"], f.get(ENTITY_TYPE, ""), text)))
+        ranked.sort(key=lambda r: r[0])
+        return [r[1] for r in ranked[:limit]]
+
+
+def _matched(terms: Iterable[Tuple[str, Any]]) -> Tuple[Tuple[str, str], ...]:
+    out = set()
+    for field, term in terms:
+        name = "name" if field == EXACT_NAME_FIELD else _docname(field)
+        try:
+            text = term.decode("utf-8") if isinstance(term, bytes) else str(term)
+        except UnicodeDecodeError:
+            continue  # numeric terms are binary
+        out.add((name, text))
+    return tuple(sorted(out))
+
+
+
