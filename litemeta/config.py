@@ -21,6 +21,7 @@ class Settings:
     actor: str = DEFAULT_ACTOR
     max_versions: int = DEFAULT_MAX_VERSIONS
     batch_size: int = 1000
+    index_dir: Optional[str] = None  # the search index folder; default <db file>.index
 
     def with_(self, **changes: Any) -> "Settings":
         """A copy with the given non-None fields replaced."""
@@ -35,6 +36,7 @@ def from_environment(env: Optional[Mapping[str, str]] = None, **overrides: Any) 
         actor=env.get("LITEMETA_ACTOR", DEFAULT_ACTOR),
         max_versions=int(env.get("LITEMETA_MAX_VERSIONS", DEFAULT_MAX_VERSIONS)),
         batch_size=int(env.get("LITEMETA_BATCH_SIZE", 1000)),
+        index_dir=env.get("LITEMETA_INDEX_DIR"),
     )
     return base.with_(**overrides)
 

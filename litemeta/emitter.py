@@ -104,7 +104,7 @@ class LitemetaEmitter:
             items, cbs = self._queue, self._callbacks
             self._queue, self._callbacks = [], []
             self._write(items, cbs, EmitMode.SYNC_PRIMARY)
-        self.store.sync_followers()
+        self.store.search_follower.catch_up()
 
     def close(self) -> None:
         """Flush, then close the store when this emitter opened it."""
@@ -121,7 +121,7 @@ class LitemetaEmitter:
                     cb(exc, str(exc))
             raise
         if mode is EmitMode.SYNC_WAIT:
-            self.store.sync_followers()
+            self.store.search_follower.catch_up()
         if report.failed:
             err = EmitError(report)
             for cb in callbacks:

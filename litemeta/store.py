@@ -45,6 +45,7 @@ class MetadataStore:
         self._closed = False
         self._followers: List[Any] = []
         self._consumers: Any = None
+        self._search: Any = None
         self.clock: Callable[[], int] = clock_ms  # wall clock in ms; tests may pin it
 
     # ------------------------------------------------------------ lifecycle
@@ -217,6 +218,39 @@ class MetadataStore:
         """Bring every follower (the search index) up to date with the log."""
         for f in self._followers:
             f.catch_up()
+
+    # ------------------------------------------------------------ search (a follower of the log)
+    @property
+    def search_follower(self) -> Any:
+        """The search index follower, opened on first use (``<db>.index/`` beside a SQLite file)."""
+        if self._search is None:
+            from litemeta.followers.indexer import SearchFollower
+
+            self._search = SearchFollower(self.db, self.registry, self.settings.index_dir)
+            self._followers.append(self._search)
+        return self._search
+
+    def search(self, query: str = "*", entity_types: Optional[Sequence[str]] = None, filters: Any = None,
+               facets: bool = True, start: int = 0, count: int = 10, include_removed: bool = False) -> Any:
+        """Ranked full-text search with facets and filters (DataHub's search, offline).
+
+        The index first catches up with the log, so results are never stale. Soft-deleted
+        entities are hidden unless ``include_removed``; hard-deleted ones are gone.
+        """
+        f = self.search_follower
+        f.catch_up()
+        return f.index.search(query, entity_types=entity_types, filters=filters, facets=facets, start=start,
+                              count=count, include_removed=include_removed)
+
+    def autocomplete(self, prefix: str, entity_type: Optional[str] = None, limit: int = 10) -> List[Any]:
+        """Completions from fields marked ``enableAutocomplete``: ``(urn, entityType, text)``."""
+        f = self.search_follower
+        f.catch_up()
+        return f.index.autocomplete(prefix, entity_type=entity_type, limit=limit)  # type: ignore[no-any-return]
+
+    def reindex(self, from_log: bool = False) -> int:
+        """Rebuild the search index from the current rows (or by replaying the whole log)."""
+        return self.search_follower.rebuild(from_log=from_log)  # type: ignore[no-any-return]
 
     # ------------------------------------------------------------ reads
     def get(self, urn: str, aspects: Optional[Sequence[str]] = None, version: Optional[int] = None,

@@ -22,7 +22,18 @@ COMMANDS: Dict[str, Tuple[str, str, str]] = {
     "lineage": ("litemeta.cli.lineage", "lineage", "Walk lineage up or down from an entity; find a path."),
     "dump": ("litemeta.cli.dump", "dump", "Write the store as a DataHub metadata file (current or all versions)."),
     "timeline": ("litemeta.cli.timeline", "timeline", "Show an entity's change transactions and semantic versions."),
+    "search": ("litemeta.cli.search", "search", "Ranked full-text search with facets and filters."),
+    "reindex": ("litemeta.cli.search", "reindex", "Rebuild the search index from the store."),
     "log": ("litemeta.cli.log", "log", "Print or follow a topic (MCL, platform events, proposals, failures)."),
+    "export": ("litemeta.cli.export", "export", "Export topics as Kafka log segments, Avro or JSON Lines (incremental with --group)."),
+    "replay": ("litemeta.cli.replay", "replay", "Produce an export or the store's topics to a real Kafka (litemeta[kafka])."),
+    "watch": ("litemeta.cli.watch", "watch", "Ingest metadata files as they land in a folder (or once, for cron)."),
+    "put": ("litemeta.cli.admin", "put", "Write one aspect of an entity from a JSON file or stdin."),
+    "delete": ("litemeta.cli.admin", "delete", "Soft- or hard-delete entities or aspects by urn or filter; undo."),
+    "runs": ("litemeta.cli.admin", "runs", "List ingestion runs, show what a run wrote, roll a run back."),
+    "ls": ("litemeta.cli.admin", "ls", "Browse entity types, platforms and browse paths as folders."),
+    "stats": ("litemeta.cli.admin", "stats", "Counts of entities, aspects, versions, topics and consumer lag."),
+    "nuke": ("litemeta.cli.admin", "nuke", "Delete the store's files and its index folder."),
 }
 
 

@@ -261,6 +261,13 @@ class _ReaderCache:
         self._facets: Dict[str, Dict[str, Set[int]]] = {}
         self.removed: Set[int] = set(self.postings(sd.REMOVED_FIELD, "true"))
         self.parsers: Dict[Tuple[str, ...], MultifieldParser] = {}
+        self._urns: Optional[Dict[int, str]] = None
+
+    def urn(self, doc: int) -> str:
+        """The urn of a document (all loaded once per searcher; ties in ranking break by urn)."""
+        if self._urns is None:
+            self._urns = {d: f.get("urn", "") for d, f in self.reader.iter_docs()}
+        return self._urns.get(doc, "")
 
     # -- postings
     def postings(self, field: str, text: Union[str, bytes]) -> Dict[int, float]:
@@ -677,10 +684,10 @@ class SearchIndex:
             if not include_removed:
                 matched -= cache.removed
             if isinstance(q, wq.Every):
-                top = [(d, 1.0) for d in sorted(matched)[start:start + count]]
+                top = [(d, 1.0) for d in heapq.nsmallest(start + count, matched, key=cache.urn)[start:]]
             else:
                 scores = cache.score(q, matched)
-                best = heapq.nsmallest(start + count, matched, key=lambda d: (-scores[d], d))
+                best = heapq.nsmallest(start + count, matched, key=lambda d: (-scores[d], cache.urn(d)))
                 top = [(d, scores[d]) for d in best[start:]]
             hits: List[SearchHit] = []
             for docnum, score in top:

@@ -1,0 +1,125 @@
+"""The search follower: keeps the whoosh index beside the store in step with the change log.
+
+It reads ``MetadataChangeLog_Versioned_v1`` from its committed offset (kept in the index folder,
+so read-only opens of the store can bring the cache up to date), re-indexes every entity the new
+records touch from the entity's *current* rows, and commits the offset after the index commit.
+Re-processing is harmless (idempotent), so a crash between the two only repeats work; deleting
+the folder rebuilds it from scratch (design.md rule 2). The store's SQLite file is never written.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from typing import Optional
+
+from litemeta.followers.search import SearchIndex
+from litemeta.model.events import MCL_VERSIONED_TOPIC
+from litemeta.model.registry import Registry
+from litemeta.storage import log as L
+from litemeta.storage import queries as Q
+from litemeta.storage.db import Database
+
+OFFSET_FILE = "litemeta-offset.json"
+CHUNK = 5000  # log records per index commit
+
+
+def index_dir_for(db: Database) -> Optional[str]:
+    """``<db file>.index`` beside a SQLite store; None for in-memory and server databases."""
+    if db.url.startswith("sqlite:///"):
+        return db.url[len("sqlite:///"):] + ".index"
+    return None
+
+
+class SearchFollower:
+    """Follows the log into a :class:`SearchIndex` (one per store)."""
+
+    def __init__(self, db: Database, registry: Registry, directory: Optional[str] = None) -> None:
+        self.db = db
+        self.registry = registry
+        self._temp = directory is None and index_dir_for(db) is None
+        self.directory = directory or index_dir_for(db) or tempfile.mkdtemp(prefix="litemeta-index-")
+        self.index = SearchIndex.open(self.directory, registry)
+        if self.index.schema_changed:
+            self._write_offset(0)
+
+    # ------------------------------------------------------------ offsets
+    def _offset_path(self) -> str:
+        return os.path.join(self.directory, OFFSET_FILE)
+
+    def offset(self) -> int:
+        """Next log offset to index (0 when the index is new)."""
+        try:
+            with open(self._offset_path(), encoding="utf-8") as f:
+                return int(json.load(f).get(MCL_VERSIONED_TOPIC, 0))
+        except (OSError, ValueError):
+            return 0
+
+    def _write_offset(self, offset: int) -> None:
+        tmp = self._offset_path() + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump({MCL_VERSIONED_TOPIC: offset}, f)
+        os.replace(tmp, self._offset_path())
+
+    def lag(self) -> int:
+        """MCL records not yet indexed."""
+        with self.db.read() as conn:
+            end = L.end_offsets(conn).get(MCL_VERSIONED_TOPIC, 0)
+        return max(0, end - self.offset())
+
+    # ------------------------------------------------------------ following
+    def catch_up(self) -> int:
+        """Index everything logged since the committed offset; return how many records were read."""
+        start = self.offset()
+        done = 0
+        while True:
+            with self.db.read() as conn:
+                recs = L.read_topic(conn, MCL_VERSIONED_TOPIC, start, CHUNK)
+                if not recs:
+                    break
+                urns = list(dict.fromkeys(r.key for r in recs))
+                current = Q.latest_many(conn, urns)
+            self.index.apply((u, current.get(u)) for u in urns)
+            start = recs[-1].offset + 1
+            self._write_offset(start)
+            done += len(recs)
+        if done == 0:
+            self.index._dirty = True  # another process may have updated the folder
+        return done
+
+    def on_write(self) -> None:
+        """Called after a write: nothing to do eagerly (searches catch up first; SYNC_WAIT calls catch_up)."""
+
+    def rebuild(self, from_log: bool = False) -> int:
+        """Rebuild from scratch: from the current rows (default) or by replaying the whole log."""
+        self.index.clear()
+        if from_log:
+            self._write_offset(0)
+            return self.catch_up()
+        with self.db.read() as conn:
+            end = L.end_offsets(conn).get(MCL_VERSIONED_TOPIC, 0)
+            keys = [e.key_aspect for e in self.registry.entities.values()]
+            urns = Q.urns(conn, keys)
+        n = 0
+        for i in range(0, len(urns), CHUNK):
+            part = urns[i:i + CHUNK]
+            with self.db.read() as conn:
+                current = Q.latest_many(conn, part)
+            self.index.apply((u, current.get(u)) for u in part)
+            n += len(part)
+        self._write_offset(end)
+        return n
+
+    def close(self) -> None:
+        """Close the searcher; a temporary index (in-memory store) is removed."""
+        self.index.close()
+        if self._temp:
+            shutil.rmtree(self.directory, ignore_errors=True)
+
+    def destroy(self) -> None:
+        """Delete the index folder (``nuke``)."""
+        self.index.close()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
