@@ -85,6 +85,8 @@ def build() -> list:
     # PATCH built with the SDK's patch builder: add the gold tag and an owner.
     for mcp in DatasetPatchBuilder(daily).add_tag(m.TagAssociationClass(tag=gold)).add_owner(
             m.OwnerClass(owner=bob, type=m.OwnershipTypeClass.BUSINESS_OWNER)).build():
+        n += 1
+        mcp.systemMetadata = sm(n)
         recs.append(mcp)
     # A timeseries profile.
     emit(orders, m.DatasetProfileClass(timestampMillis=T0 + 3_600_000, rowCount=120_000, columnCount=4))
