@@ -493,7 +493,7 @@ def relationship_change_events(*, entity_urn: str, aspect_name: str, change_type
 
 # --- envelope, filters, timeline ---------------------------------------------------------------
 
-_PAYLOAD_ENCODER = json.JSONEncoder(separators=(",", ":"), sort_keys=True, ensure_ascii=False, check_circular=False)
+_PAYLOAD_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False)
 _escape = getattr(json.encoder, "c_encode_basestring", None) or json.encoder.py_encode_basestring
 
 
@@ -504,7 +504,7 @@ def _payload_text(payload: Mapping[str, Any]) -> str:
 
 
 def platform_event(name: str, payload: Mapping[str, Any], timestamp_ms: int) -> Dict[str, Any]:
-    """The PlatformEvent value (design.md choice 8); the payload is compact, key-sorted JSON text."""
+    """The PlatformEvent value (design.md choice 8); the payload is compact JSON text, fields in R3.4 order."""
     return {"header": {"timestampMillis": timestamp_ms}, "name": name,
             "payload": {"value": _payload_text(payload), "contentType": "application/json"}}
 

@@ -48,7 +48,7 @@ from litemeta.model.proposal import (
     Proposal,
 )
 from litemeta.model.registry import AspectSpec, Registry
-from litemeta.model.urns import parse_urn, urn_from_key, validate_urn
+from litemeta.model.urns import key_aspect_from_urn, parse_urn, urn_from_key, validate_urn
 
 VERSIONED_CHANGE_TYPES = frozenset((UPSERT, UPDATE, CREATE, CREATE_ENTITY, PATCH, DELETE))
 TIMESERIES_CHANGE_TYPES = frozenset((UPSERT, DELETE))
@@ -106,10 +106,13 @@ def _validate(p: Proposal, registry: Registry) -> Validated:
     _check_change_type(change, spec)
     drop = False
     if spec.is_key and change != DELETE:
-        # R1.22: the server removes client key aspects and regenerates the key from the urn.
+        # R1.22: the server removes client key aspects and regenerates the key from the urn. A key
+        # equal to the urn's (what DataHub's own sources and transformers write) is dropped
+        # silently; a different one is worth a warning, since its values are lost.
         drop = True
-        warnings.append(f"key aspect {name!r} written with {change} is dropped; the key is generated from the urn "
-                        f"(R1.22)")
+        if not _key_matches_urn(p.aspect, urn, registry):
+            warnings.append(f"key aspect {name!r} written with {change} is dropped and generated from the urn "
+                            f"instead; the given value {p.aspect!r} does not match the urn (R1.22)")
     elif change == DELETE:
         if p.aspect is not None:
             warnings.append("the aspect value of a DELETE is ignored")
@@ -121,6 +124,16 @@ def _validate(p: Proposal, registry: Registry) -> Validated:
     if urn != p.entity_urn or entity_type != p.entity_type or change != p.change_type:
         p = p.with_(entity_urn=urn, entity_type=entity_type, change_type=change)
     return Validated(p, spec, tuple(warnings), drop)
+
+
+def _key_matches_urn(value: Any, urn: str, registry: Registry) -> bool:
+    if not isinstance(value, dict):
+        return False
+    try:
+        _, derived = key_aspect_from_urn(urn, registry)
+    except ValidationError:
+        return False
+    return {k: str(v) for k, v in value.items()} == {k: str(v) for k, v in derived.items()}
 
 
 # -------------------------------------------------------------------------------------- urns

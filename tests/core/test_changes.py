@@ -408,7 +408,7 @@ def test_eligible_aspects_exist_in_registry(aspect):
 
 
 def test_platform_event_text_is_the_encoded_envelope():
-    """The hot-path encoder gives exactly the JSON of the choice-8 envelope (compact, payload key-sorted)."""
+    """The hot-path encoder gives exactly the JSON of the choice-8 envelope (compact, payload fields in R3.4 order)."""
     import json as _json
 
     from litemeta.core.changes import platform_event_text

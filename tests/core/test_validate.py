@@ -110,11 +110,14 @@ def test_r1_33_restate_and_unknown_change_types_are_rejected() -> None:
 
 
 def test_r1_22_client_key_aspect_is_dropped_with_a_warning() -> None:
-    key = sc.DatasetKeyClass(platform="urn:li:dataPlatform:hive", name="db.t", origin="PROD")
+    """R1.22: dropped always; a warning only when the given key differs from the urn's (values are lost)."""
+    same = sc.DatasetKeyClass(platform="urn:li:dataPlatform:hive", name="db.t", origin="PROD")
+    other = sc.DatasetKeyClass(platform="urn:li:dataPlatform:hive", name="elsewhere", origin="DEV")
     for change in ("UPSERT", "CREATE", "PATCH"):
-        v = check(proposal(MCPW(entityUrn=DS, aspect=key), change_type=change))
-        assert v.drop and v.spec.is_key
-        assert len(v.warnings) == 1 and "R1.22" in v.warnings[0]
+        v = check(proposal(MCPW(entityUrn=DS, aspect=same), change_type=change))
+        assert v.drop and v.spec.is_key and v.warnings == ()
+        v = check(proposal(MCPW(entityUrn=DS, aspect=other), change_type=change))
+        assert v.drop and len(v.warnings) == 1 and "R1.22" in v.warnings[0] and "elsewhere" in v.warnings[0]
 
 
 def test_r1_35_delete_of_the_key_aspect_is_kept() -> None:

@@ -42,10 +42,21 @@ def test_json_output(tmp_path: Path) -> None:
     assert [s["kind"] for s in out["steps"]] == ["source", "sink"]
 
 
-def test_strict_warnings_exit_code(tmp_path: Path) -> None:
-    """Warnings (here: the tag key aspect a tag transformer writes, dropped by the store, R1.22) fail only with --strict-warnings."""
+def test_tag_transformer_keys_are_dropped_without_warnings(tmp_path: Path) -> None:
+    """The tagKey a tag transformer writes equals the urn's key: dropped silently (R1.22)."""
     recipe = _setup(tmp_path, transformers="transformers:\n  - type: simple_add_dataset_tags\n"
                                            "    config: {tag_urns: ['urn:li:tag:t']}\n")
+    r = CliRunner().invoke(main, ["ingest", "-c", str(recipe), "--json", "--strict-warnings"], catch_exceptions=False)
+    assert r.exit_code == 0 and json.loads(r.output)["warnings"] == 0
+
+
+def test_strict_warnings_exit_code(tmp_path: Path) -> None:
+    """Warnings (here: a key aspect that contradicts its urn, dropped by the store, R1.22) fail only with --strict-warnings."""
+    recipe = _setup(tmp_path)
+    objs = json.loads((tmp_path / "in.json").read_text())
+    objs.append({"entityType": "tag", "entityUrn": "urn:li:tag:t", "changeType": "UPSERT", "aspectName": "tagKey",
+                 "aspect": {"json": {"name": "other"}}})
+    (tmp_path / "in.json").write_text(json.dumps(objs))
     relaxed = CliRunner().invoke(main, ["ingest", "-c", str(recipe), "--json"], catch_exceptions=False)
     assert relaxed.exit_code == 0 and json.loads(relaxed.output)["warnings"] >= 1
     strict = CliRunner().invoke(main, ["ingest", "-c", str(recipe), "--strict-warnings"], catch_exceptions=False)
