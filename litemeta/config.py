@@ -22,6 +22,7 @@ class Settings:
     max_versions: int = DEFAULT_MAX_VERSIONS
     batch_size: int = 1000
     index_dir: Optional[str] = None  # the search index folder; default <db file>.index
+    platform_events: bool = True  # derive entity change events (PlatformEvent_v1); off only to measure their cost
 
     def with_(self, **changes: Any) -> "Settings":
         """A copy with the given non-None fields replaced."""
@@ -37,6 +38,7 @@ def from_environment(env: Optional[Mapping[str, str]] = None, **overrides: Any) 
         max_versions=int(env.get("LITEMETA_MAX_VERSIONS", DEFAULT_MAX_VERSIONS)),
         batch_size=int(env.get("LITEMETA_BATCH_SIZE", 1000)),
         index_dir=env.get("LITEMETA_INDEX_DIR"),
+        platform_events=env.get("LITEMETA_PLATFORM_EVENTS", "1").lower() not in ("0", "false", "no", "off"),
     )
     return base.with_(**overrides)
 

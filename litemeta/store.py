@@ -157,10 +157,10 @@ class MetadataStore:
             return Q.rows_with_run(conn, run_id)
 
     def _event_hook(self) -> Any:
-        try:
-            from litemeta.core.platform import append_platform_events
-        except ImportError:  # pragma: no cover - during development of the events module
+        if not self.settings.platform_events:
             return None
+        from litemeta.core.platform import append_platform_events
+
         return append_platform_events
 
     def _groups(self, items: Iterable[Input], report: IngestReport, run_id: Optional[str]) -> Iterator[Any]:
