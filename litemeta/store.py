@@ -207,6 +207,8 @@ class MetadataStore:
     def _from_paths(self, paths: List[str], as_groups: Callable[[Any], Iterator[Any]]) -> Iterator[Any]:
         from litemeta.sources.files import read_records
 
+        enable_export_inputs()
+
         for rec in read_records(paths):
             yield from as_groups(rec)
 
@@ -379,6 +381,14 @@ class MetadataStore:
         """Every consumer group with committed offsets."""
         with self.db.read() as conn:
             return L.groups(conn)
+
+
+def enable_export_inputs() -> None:
+    """Let the file readers recognise exported topics (sources may not import followers: wired here)."""
+    from litemeta.followers.export import read_export
+    from litemeta.sources.exports import install
+
+    install(read_export)
 
 
 def _sdk_to_obj(obj: Any) -> Mapping[str, Any]:

@@ -233,9 +233,17 @@ class Batch:
                 self._unjournal_failed(p, err.located(file=p.origin.file, index=p.origin.index))
 
     def journal(self, p: Proposal) -> None:
-        """Choice 5: every accepted proposal, as given, on the MCP topic (undone if it then fails)."""
+        """Choice 5: every accepted proposal on the MCP topic (undone if it then fails).
+
+        The proposal is journaled as given, except that a missing ``systemMetadata.lastObserved``
+        is filled with the time the store applied it (what R1.41 does server-side), so that
+        replaying the journal reproduces the store exactly, audit times included.
+        """
         self._last_journal = (len(self.out.rows), self.out._next.get(MCP_TOPIC, 0))
-        self.append(MCP_TOPIC, p.entity_urn, self._time(p), proposal_to_mcp_value(p))
+        now = self._time(p)
+        if not (p.system_metadata or {}).get("lastObserved"):
+            p = p.with_(system_metadata={**(p.system_metadata or {}), "lastObserved": now})
+        self.append(MCP_TOPIC, p.entity_urn, now, proposal_to_mcp_value(p))
 
     def _unjournal_failed(self, p: Proposal, err: LitemetaError) -> None:
         # The proposal turned out invalid after journaling (a conflict, a bad patch): take its journal
@@ -529,7 +537,7 @@ def iter_batches(groups: Iterable[Group], size: int) -> Iterator[List[Group]]:
     n = 0
     for g in groups:
         batch.append(g)
-        n += max(1, len(g))
+        n += max(1, len(g)) if isinstance(g, list) else 1  # an error item (unreadable record) counts as one
         if n >= size:
             yield batch
             batch, n = [], 0

@@ -19,13 +19,17 @@ DEFAULT_DATASET_DELIMITER = "."
 
 
 def fill_system_metadata(incoming: Optional[Mapping[str, Any]], now_ms: int) -> Dict[str, Any]:
-    """R1.41 then R1.17: defaults for a missing runId / lastObserved; ``lastRunId = runId``."""
-    sm: Dict[str, Any] = dict(incoming) if incoming else {}
-    if not sm.get("runId"):
-        sm["runId"] = DEFAULT_RUN_ID
-    if not sm.get("lastObserved"):
-        sm["lastObserved"] = now_ms
-    sm["lastRunId"] = sm["runId"]
+    """R1.41 then R1.17: defaults for a missing runId / lastObserved; ``lastRunId = runId``.
+
+    The result starts with lastObserved, runId, lastRunId (SystemMetadata's field order), then the
+    other incoming fields in their order, so equal metadata always serialises to the same text.
+    """
+    rest = dict(incoming) if incoming else {}
+    run_id = rest.pop("runId", None) or DEFAULT_RUN_ID
+    sm: Dict[str, Any] = {"lastObserved": rest.pop("lastObserved", None) or now_ms, "runId": run_id,
+                          "lastRunId": run_id}
+    rest.pop("lastRunId", None)
+    sm.update(rest)
     return sm
 
 

@@ -214,6 +214,8 @@ def _record(obj: Any, origin: Origin) -> Item:
         return record_from_obj(obj, origin)
     except ValidationError as e:
         return e
+    except Exception as e:  # noqa: BLE001 - a reader never raises for bad input
+        return ValidationError(f"unreadable record ({type(e).__name__}: {e})", file=origin.file, index=origin.index)
 
 
 def _read_array(f: IO[bytes], name: str, base: int) -> Iterator[Item]:
@@ -222,6 +224,9 @@ def _read_array(f: IO[bytes], name: str, base: int) -> Iterator[Item]:
         for obj in _ijson.items(f, "item", use_float=True, buf_size=_BUF):
             yield _record(obj, Origin(name, index))
             index += 1
+        return
+    except OSError as e:
+        yield InputError(f"read error: {e.strerror or e}", file=name, position=f"record #{index}")
         return
     except (ijson.JSONError, ValueError) as e:  # IncompleteJSONError and UTF-8 errors derive from these
         first_error = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
@@ -234,6 +239,9 @@ def _read_values(f: IO[bytes], name: str, base: int) -> Iterator[Item]:
         for obj in _ijson.items(f, "", use_float=True, multiple_values=True, buf_size=_BUF):
             yield _record(obj, Origin(name, index))
             index += 1
+        return
+    except OSError as e:
+        yield InputError(f"read error: {e.strerror or e}", file=name, position=f"record #{index}")
         return
     except (ijson.JSONError, ValueError) as e:
         first_error = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__

@@ -81,13 +81,26 @@ def _record(row: Any) -> TopicRecord:
 
 def read_topic(conn: Connection, topic: str, offset: int = 0, limit: Optional[int] = None,
                partition: int = PARTITION) -> List[TopicRecord]:
-    """Records of a topic from ``offset`` on, in offset order."""
-    q = (select(topic_log).where(and_(topic_log.c.topic == topic, topic_log.c.partition == partition,
-                                      topic_log.c.offset >= offset))
-         .order_by(topic_log.c.offset))
-    if limit is not None:
-        q = q.limit(limit)
-    return [_record(r) for r in conn.execute(q)]
+    """Records of a topic from ``offset`` on, in offset order.
+
+    Followers and exports read the log in bulk, so this goes straight to the driver (portable SQL,
+    no per-row result processing).
+    """
+    mark = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(conn.dialect.paramstyle)
+    if mark is None:  # pragma: no cover - named/numeric paramstyles: let SQLAlchemy bind
+        q = (select(topic_log).where(and_(topic_log.c.topic == topic, topic_log.c.partition == partition,
+                                          topic_log.c.offset >= offset)).order_by(topic_log.c.offset))
+        if limit is not None:
+            q = q.limit(limit)
+        return [_record(r) for r in conn.execute(q)]
+    prep = conn.dialect.identifier_preparer
+    off = prep.quote("offset")
+    sql = (f"SELECT topic, {prep.quote('partition')}, {off}, timestamp, {prep.quote('key')}, value, headers "
+           f"FROM topic_log WHERE topic = {mark} AND {prep.quote('partition')} = {mark} AND {off} >= {mark} "
+           f"ORDER BY {off}" + (f" LIMIT {int(limit)}" if limit is not None else ""))
+    loads = json.loads
+    return [TopicRecord(t, p, o, ts, k, loads(v), loads(h) if h else {})
+            for t, p, o, ts, k, v, h in conn.exec_driver_sql(sql, (topic, partition, offset))]
 
 
 def iter_topic(conn: Connection, topic: str, offset: int = 0, chunk: int = 5000,

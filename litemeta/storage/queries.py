@@ -201,3 +201,29 @@ def delete_timeseries_of_run(conn: Connection, run_id: str, dry_run: bool = Fals
                                                     timeseries.c.docid == bindparam("d"))),
                      [{"a": a, "d": d} for a, d in ids])
     return len(ids)
+
+
+# ------------------------------------------------------------------ appended for litemeta.admin (stats, delete)
+def timeseries_counts(conn: Connection) -> Dict[str, int]:
+    """Stored timeseries rows per aspect name."""
+    q = select(timeseries.c.aspect, func.count()).group_by(timeseries.c.aspect)
+    return {name: n for name, n in conn.execute(q)}
+
+
+def row_counts(conn: Connection, urns: Sequence[str], aspect: Optional[str] = None) -> Dict[str, Dict[str, int]]:
+    """Per urn: stored versioned rows (every version) and timeseries rows, of all aspects or of one.
+
+    Returns ``{urn: {"rows": n, "timeseriesRows": m}}`` for every given urn (zeros when none).
+    """
+    out: Dict[str, Dict[str, int]] = {u: {"rows": 0, "timeseriesRows": 0} for u in urns}
+    for part in chunks(list(urns), 500):
+        qa = select(aspects.c.urn, func.count()).where(aspects.c.urn.in_(list(part)))
+        qt = select(timeseries.c.urn, func.count()).where(timeseries.c.urn.in_(list(part)))
+        if aspect is not None:
+            qa = qa.where(aspects.c.aspect == aspect)
+            qt = qt.where(timeseries.c.aspect == aspect)
+        for urn, n in conn.execute(qa.group_by(aspects.c.urn)):
+            out[urn]["rows"] = n
+        for urn, n in conn.execute(qt.group_by(timeseries.c.urn)):
+            out[urn]["timeseriesRows"] = n
+    return out

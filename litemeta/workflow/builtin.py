@@ -78,7 +78,11 @@ class FileSource(Source):
 
     def records(self) -> Iterator[Any]:
         """Every record of every path, with errors in place of unreadable parts."""
+        from litemeta.followers.export import read_export
+        from litemeta.sources.exports import install
         from litemeta.sources.files import read_records
+
+        install(read_export)  # exported topic folders/files are file inputs too
 
         for item in read_records(self.paths):
             if self.aspect is not None and isinstance(item, Proposal) and item.aspect_name != self.aspect:

@@ -1,0 +1,515 @@
+"""Watch a folder and ingest metadata files as they land (the only module that imports watchdog).
+
+    >>> import threading
+    >>> from litemeta.sources.watch import FolderWatcher, WatchOptions
+    >>> w = FolderWatcher("incoming/", store.ingest, WatchOptions(patterns=("*.json",)))   # doctest: +SKIP
+    >>> w.run_once(print)                   # cron: handle what is there, then return
+    >>> w.run(threading.Event(), print)     # until the event is set (Ctrl-C in `litemeta watch`)
+
+The watcher ingests through the callable it is given (``ingest([path], run_id=...)`` returning an
+ingest report, i.e. :meth:`MetadataStore.ingest`); it never touches the store itself.
+
+A file is ingested only once it is complete:
+
+1. its size and mtime have not changed for ``settle_seconds``;
+2. no writer holds it open (inotify open/close events, where the platform reports them); and
+3. the writer closed it after its last write (inotify ``IN_CLOSE_WRITE``), it was renamed into
+   the folder (the write-to-a-temporary-name-then-rename pattern), or its content parses
+   completely (a JSON array or object that is cut short never does).
+
+A file that cannot become valid by growing (it does not start like JSON), that still does not
+parse after ``incomplete_timeout`` seconds unchanged, or that its writer closed, is broken, not
+in progress: it is ingested anyway, which reports why it cannot be read, and lands in ``failed/``.
+
+After ingestion the file moves (``os.replace``, atomic on one file system) to ``processed/``, with
+``<name>.error.json`` beside it listing every rejected record when some were rejected, or to
+``failed/`` with its ``<name>.error.json`` when nothing in it could be read. Names starting with
+``.`` or ``~`` (temporary files) and ``*.error.json`` are ignored.
+
+Restart safety: before a file moves, its identity (relative name, size, mtime, sha256) is appended
+to the ledger ``processed/.litemeta-watch-ledger.jsonl`` and fsynced. A file found again with an
+identity in the ledger (the process died between ledger and move) is moved without ingesting it
+again. If the process dies between the ingest's commit and the ledger write (a window of
+milliseconds), the file is ingested again on restart; writing the same values again is a no-op in
+the store (nothing new is versioned, no MCL is emitted), so the resulting state is the same.
+"""
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+import logging
+import os
+import queue
+import shutil
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+from watchdog.observers.polling import PollingObserver
+
+from litemeta.errors import ConfigurationError, InputError, LitemetaError
+from litemeta.sources.files import read_path
+
+IngestFn = Callable[..., Any]  # ingest([path], run_id=...) -> an ingest report (or its as_dict())
+OutcomeFn = Callable[["FileOutcome"], None]
+
+LEDGER_NAME = ".litemeta-watch-ledger.jsonl"
+ERROR_SUFFIX = ".error.json"
+PROCESSED, FAILED, DUPLICATE, LEFT, ERROR = "processed", "failed", "duplicate", "left", "error"
+
+
+@dataclass(frozen=True)
+class WatchOptions:
+    """How to watch: which files, where they go, and how long to wait for them to be complete."""
+
+    patterns: Tuple[str, ...] = ("*.json", "*.jsonl")
+    recursive: bool = False
+    processed_dir: Optional[str] = None  # default: <folder>/processed
+    failed_dir: Optional[str] = None  # default: <folder>/failed
+    settle_seconds: float = 1.0
+    incomplete_timeout: float = 60.0
+    open_timeout: float = 600.0  # a file reported open but unchanged this long is taken (lost close events)
+    poll_interval: float = 0.1
+    rescan_interval: float = 5.0
+    run_id: Optional[str] = None  # systemMetadata.runId of every record (the file's own otherwise)
+    run_id_from: Optional[str] = None  # "filename": the file name without its suffix
+    polling: bool = False  # a polling observer (network file systems), no open/close events
+
+
+@dataclass(frozen=True)
+class FileIdentity:
+    """What makes a file "the same file" for the ledger."""
+
+    name: str  # relative to the watched folder
+    size: int
+    mtime_ns: int
+    sha256: str
+
+    def as_dict(self) -> Dict[str, Any]:
+        """The ledger form."""
+        return {"name": self.name, "size": self.size, "mtimeNs": self.mtime_ns, "sha256": self.sha256}
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    """What happened to one file."""
+
+    path: str
+    status: str  # processed | failed | duplicate | left | error
+    moved_to: Optional[str] = None
+    error_file: Optional[str] = None
+    records: int = 0
+    written: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    run_id: Optional[str] = None
+    message: Optional[str] = None
+    errors: Tuple[Mapping[str, Any], ...] = field(default=(), compare=False)
+
+    def as_dict(self) -> Dict[str, Any]:
+        """The ``--json`` form (one line per file)."""
+        return {"path": self.path, "status": self.status, "movedTo": self.moved_to, "errorFile": self.error_file,
+                "records": self.records, "written": self.written, "unchanged": self.unchanged,
+                "failed": self.failed, "runId": self.run_id, "message": self.message}
+
+
+# ------------------------------------------------------------------------------ pure decisions
+@dataclass
+class Pending:
+    """What the watcher knows about a file that is not ingested yet."""
+
+    size: int
+    mtime_ns: int
+    changed_at: float = 0.0  # wall time the watcher saw (size, mtime) change; 0 = not seen changing
+    opens: int = 0  # opens minus closes seen (our own reads open and close too)
+    closed: bool = False  # closed by a writer (or renamed in) after its last change
+    parses: Optional[str] = None  # parse_state of this (size, mtime), when checked
+    retry_at: float = 0.0
+
+
+WAIT, CHECK, INGEST = "wait", "check", "ingest"
+
+
+def stable_for(p: Pending, now: float) -> float:
+    """Seconds since the file last changed: by its mtime, or since the watcher saw it change."""
+    return now - max(p.mtime_ns / 1e9, p.changed_at)
+
+
+def decide(p: Pending, now: float, opts: WatchOptions) -> str:
+    """``wait``, ``check`` (parse it, then decide again) or ``ingest``."""
+    quiet = stable_for(p, now)
+    if quiet < opts.settle_seconds or now < p.retry_at:
+        return WAIT
+    if p.opens > 0 and quiet < opts.open_timeout:
+        return WAIT
+    if p.closed:
+        return INGEST
+    if p.parses is None:
+        return CHECK
+    if p.parses != INCOMPLETE or quiet >= opts.incomplete_timeout:
+        return INGEST
+    return WAIT
+
+
+def run_id_for(rel_name: str, opts: WatchOptions) -> Optional[str]:
+    """The run id for a file: ``--run-id``, or its name without suffix (``--run-id-from filename``)."""
+    if opts.run_id:
+        return opts.run_id
+    if opts.run_id_from == "filename":
+        base = os.path.basename(rel_name)
+        for suffix in (".jsonl", ".json"):
+            if base.endswith(suffix):
+                return base[: -len(suffix)]
+        return os.path.splitext(base)[0]
+    return None
+
+
+COMPLETE, INCOMPLETE, BROKEN = "complete", "incomplete", "broken"
+
+
+def parse_state(path: str) -> str:
+    """``complete`` when every byte of the file reads as JSON (records may still be invalid);
+    ``broken`` when it cannot become valid by growing (it does not start like JSON); else
+    ``incomplete`` (empty, or cut short: maybe still being written)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return INCOMPLETE
+    start = head[3:] if head.startswith(b"\xef\xbb\xbf") else head
+    start = start.lstrip()
+    if not start:
+        return INCOMPLETE
+    if start[:1] not in (b"[", b"{"):
+        return BROKEN
+    try:
+        return INCOMPLETE if any(isinstance(item, InputError) for item in read_path(path)) else COMPLETE
+    except OSError:
+        return INCOMPLETE
+
+
+# ------------------------------------------------------------------------------ the ledger
+class Ledger:
+    """Identities of files already ingested, as JSON Lines in the processed folder (fsynced)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._entries: Dict[Tuple[str, int, int, str], Dict[str, Any]] = {}
+        try:
+            with open(path, encoding="utf-8") as f:
+                for line in f:
+                    try:
+                        e = json.loads(line)
+                        self._entries[(e["name"], e["size"], e["mtimeNs"], e["sha256"])] = e
+                    except (ValueError, KeyError, TypeError):
+                        continue  # a line cut by a crash
+        except FileNotFoundError:
+            pass
+        except OSError as e:
+            raise ConfigurationError(f"cannot read the watch ledger {path}: {e.strerror or e}") from e
+
+    def get(self, ident: FileIdentity) -> Optional[Dict[str, Any]]:
+        """The entry of a file ingested before, if any."""
+        return self._entries.get((ident.name, ident.size, ident.mtime_ns, ident.sha256))
+
+    def add(self, ident: FileIdentity, **info: Any) -> None:
+        """Record a file as ingested (durably, before it moves)."""
+        entry = {**ident.as_dict(), **info, "at": int(time.time() * 1000)}
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        with open(self.path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        self._entries[(ident.name, ident.size, ident.mtime_ns, ident.sha256)] = entry
+
+
+# ------------------------------------------------------------------------------ the watcher
+class _Events(FileSystemEventHandler):  # type: ignore[misc]
+    """Hands watchdog's events to the watcher's thread."""
+
+    def __init__(self, q: "queue.Queue[Tuple[str, str, Optional[str]]]") -> None:
+        self.q = q
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.is_directory:
+            return
+        dest = getattr(event, "dest_path", None)
+        self.q.put((event.event_type, os.fsdecode(event.src_path), os.fsdecode(dest) if dest else None))
+
+
+class FolderWatcher:
+    """Ingest the metadata files of a folder, then move them to processed/ or failed/."""
+
+    def __init__(self, folder: str, ingest: IngestFn, options: Optional[WatchOptions] = None) -> None:
+        self.options = opts = options or WatchOptions()
+        self.folder = os.path.abspath(folder)
+        if not os.path.isdir(self.folder):
+            raise ConfigurationError(f"cannot watch {folder}: not a folder")
+        self.ingest = ingest
+        self.processed_dir = os.path.abspath(opts.processed_dir or os.path.join(self.folder, "processed"))
+        self.failed_dir = os.path.abspath(opts.failed_dir or os.path.join(self.folder, "failed"))
+        for d in (self.processed_dir, self.failed_dir):
+            try:
+                os.makedirs(d, exist_ok=True)
+            except OSError as e:
+                raise ConfigurationError(f"cannot create {d}: {e.strerror or e}") from e
+        self.ledger = Ledger(os.path.join(self.processed_dir, LEDGER_NAME))
+        self.pending: Dict[str, Pending] = {}
+        self.started = threading.Event()  # set once :meth:`run` watches (observer started, first scan done)
+        self._events: "queue.Queue[Tuple[str, str, Optional[str]]]" = queue.Queue()
+
+    # -------------------------------------------------------------- which files
+    def wanted(self, path: str) -> bool:
+        """A file of the folder (or below, when recursive) that matches a pattern and is not ours."""
+        path = os.path.abspath(path)
+        for d in (self.processed_dir, self.failed_dir):
+            if path == d or path.startswith(d + os.sep):
+                return False
+        rel = os.path.relpath(path, self.folder)
+        if rel.startswith(".." + os.sep) or (os.sep in rel and not self.options.recursive):
+            return False
+        name = os.path.basename(path)
+        if name.startswith((".", "~")) or name.endswith(ERROR_SUFFIX):
+            return False
+        return any(fnmatch.fnmatch(name, pat) for pat in self.options.patterns)
+
+    def scan(self) -> None:
+        """Add every wanted file of the folder to the pending set (files present at start, missed events)."""
+        for path in self._walk():
+            if path not in self.pending:
+                self._track(path)
+
+    def _walk(self) -> Iterator[str]:
+        for root, dirs, files in os.walk(self.folder):
+            dirs[:] = sorted(d for d in dirs if self.options.recursive
+                             and os.path.join(root, d) not in (self.processed_dir, self.failed_dir))
+            for name in sorted(files):
+                path = os.path.join(root, name)
+                if self.wanted(path):
+                    yield path
+
+    def _track(self, path: str, **flags: Any) -> Optional[Pending]:
+        try:
+            st = os.stat(path)
+        except OSError:
+            self.pending.pop(path, None)
+            return None
+        p = self.pending.get(path)
+        if p is None:
+            p = self.pending[path] = Pending(st.st_size, st.st_mtime_ns)
+        for k, v in flags.items():
+            setattr(p, k, v)
+        return p
+
+    # -------------------------------------------------------------- events
+    def _on_event(self, kind: str, src: str, dest: Optional[str]) -> None:
+        if kind == "moved":
+            self.pending.pop(src, None)
+            if dest and self.wanted(dest):
+                self._track(dest, closed=True)  # renamed in: published complete
+            return
+        if not self.wanted(src):
+            return
+        if kind == "deleted":
+            self.pending.pop(src, None)
+            return
+        p = self.pending.get(src) or self._track(src)
+        if p is None:
+            return
+        if kind == "opened":
+            p.opens += 1
+        elif kind in ("closed", "closed_no_write"):
+            p.opens = max(0, p.opens - 1)
+            if kind == "closed":
+                p.closed = True
+        elif kind in ("modified", "created"):
+            p.closed = False
+
+    def _drain(self, timeout: float) -> None:
+        try:
+            item = self._events.get(timeout=timeout)
+        except queue.Empty:
+            return
+        self._on_event(*item)
+        while True:
+            try:
+                self._on_event(*self._events.get_nowait())
+            except queue.Empty:
+                return
+
+    # -------------------------------------------------------------- one step
+    def tick(self, on_outcome: OutcomeFn, now: Optional[float] = None) -> int:
+        """Re-check every pending file; ingest those that are complete. Returns how many were handled."""
+        handled = 0
+        for path in sorted(self.pending):
+            p = self.pending.get(path)
+            if p is None:
+                continue
+            try:
+                st = os.stat(path)
+            except OSError:
+                self.pending.pop(path, None)
+                continue
+            t = time.time() if now is None else now
+            if (st.st_size, st.st_mtime_ns) != (p.size, p.mtime_ns):
+                p.size, p.mtime_ns, p.changed_at, p.parses = st.st_size, st.st_mtime_ns, t, None
+                continue
+            verdict = decide(p, t, self.options)
+            if verdict == CHECK:
+                p.parses = parse_state(path)
+                verdict = decide(p, t, self.options)
+            if verdict == INGEST:
+                outcome = self.handle(path)
+                if outcome.status == ERROR:
+                    p.retry_at = time.time() + self.options.rescan_interval
+                else:
+                    self.pending.pop(path, None)
+                handled += 1
+                on_outcome(outcome)
+        return handled
+
+    # -------------------------------------------------------------- ingest and move
+    def identity(self, path: str) -> FileIdentity:
+        """Relative name, size, mtime and sha256 of a file."""
+        st = os.stat(path)
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+        return FileIdentity(os.path.relpath(path, self.folder), st.st_size, st.st_mtime_ns, h.hexdigest())
+
+    def handle(self, path: str) -> FileOutcome:
+        """Ingest one complete file and move it; a file already in the ledger is only moved."""
+        try:
+            ident = self.identity(path)
+        except OSError as e:
+            return FileOutcome(path, ERROR, message=f"cannot read: {e.strerror or e}")
+        seen = self.ledger.get(ident)
+        if seen is not None:
+            target = seen.get("movedTo")
+            if not target or os.path.exists(target):
+                target = self._destination(PROCESSED, ident.name)
+            dest = self._move(path, target)
+            return FileOutcome(path, DUPLICATE, dest, seen.get("errorFile"), run_id=seen.get("runId"),
+                               message="ingested before a restart; moved without ingesting again")
+        rid = run_id_for(ident.name, self.options)
+        try:
+            report = self.ingest([path], run_id=rid)
+        except LitemetaError as e:
+            return FileOutcome(path, ERROR, run_id=rid, message=str(e))
+        d = report.as_dict() if hasattr(report, "as_dict") else dict(report)
+        errors = list(d.get("errors") or [])
+        status = FAILED if (d.get("proposals", 0) == 0 and errors) else PROCESSED
+        dest = self._destination(status, ident.name)
+        error_file = None
+        if errors:
+            error_file = dest + ERROR_SUFFIX
+            self._write_errors(error_file, path, d, errors)
+        self.ledger.add(ident, status=status, movedTo=dest, errorFile=error_file, runId=rid,
+                        records=d.get("records", 0), failed=d.get("failed", 0))
+        self._move(path, dest)
+        return FileOutcome(path, status, dest, error_file, d.get("records", 0), d.get("written", 0),
+                           d.get("unchanged", 0), d.get("failed", 0), rid,
+                           errors[0].get("message") if status == FAILED else None, tuple(errors))
+
+    def _destination(self, status: str, rel: str) -> str:
+        base = os.path.join(self.failed_dir if status == FAILED else self.processed_dir, rel)
+        stem, suffix = _split_suffix(base)
+        n, dest = 0, base
+        while os.path.exists(dest) or os.path.exists(dest + ERROR_SUFFIX):
+            n += 1
+            dest = f"{stem}.{n}{suffix}"
+        return dest
+
+    @staticmethod
+    def _write_errors(error_file: str, source: str, d: Mapping[str, Any], errors: List[Any]) -> None:
+        os.makedirs(os.path.dirname(error_file), exist_ok=True)
+        body = {"file": source, "records": d.get("records", 0), "written": d.get("written", 0),
+                "unchanged": d.get("unchanged", 0), "failed": d.get("failed", 0), "errors": errors}
+        tmp = error_file + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(body, f, ensure_ascii=False, indent=2)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, error_file)
+
+    @staticmethod
+    def _move(src: str, dest: str) -> str:
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        try:
+            os.replace(src, dest)  # atomic on one file system
+        except OSError:
+            tmp = dest + ".moving"  # another file system: copy beside the target, then rename
+            shutil.copy2(src, tmp)
+            os.replace(tmp, dest)
+            os.remove(src)
+        return dest
+
+    # -------------------------------------------------------------- loops
+    def run_once(self, on_outcome: OutcomeFn, max_wait: Optional[float] = None) -> List[FileOutcome]:
+        """Handle the files there now and return (for cron): files still being written after
+        ``max_wait`` seconds (default: three settle periods) are left for the next run."""
+        outcomes: List[FileOutcome] = []
+
+        def record(o: FileOutcome) -> None:
+            outcomes.append(o)
+            if o.status == ERROR:  # reported once; the next run tries again
+                self.pending.pop(o.path, None)
+            on_outcome(o)
+
+        self.scan()
+        deadline = time.time() + (max_wait if max_wait is not None else 3 * self.options.settle_seconds + 0.5)
+        while self.pending:
+            self.tick(record)
+            if time.time() >= deadline:
+                break
+            time.sleep(self.options.poll_interval)
+        for path in sorted(self.pending):
+            record(FileOutcome(path, LEFT, message="not complete yet (still being written, or does not parse); "
+                                                   "left for the next run"))
+        self.pending.clear()
+        return outcomes
+
+    def run(self, stop: threading.Event, on_outcome: OutcomeFn) -> None:
+        """Watch until ``stop`` is set: files present at start first, then each new or changed file."""
+        observer = PollingObserver() if self.options.polling else Observer()
+        observer.schedule(_Events(self._events), self.folder, recursive=self.options.recursive)
+        observer.start()  # before the first scan, so that nothing lands unseen in between
+        try:
+            self.scan()
+            self.started.set()
+            next_scan = time.time() + self.options.rescan_interval
+            while not stop.is_set():
+                self._drain(self.options.poll_interval)
+                self.tick(on_outcome)
+                if time.time() >= next_scan:
+                    self.scan()
+                    next_scan = time.time() + self.options.rescan_interval
+        finally:
+            quiet = _ShutdownNoise()
+            emitter_log = logging.getLogger("watchdog.observers.inotify")
+            emitter_log.addFilter(quiet)
+            try:
+                observer.stop()
+                observer.join(timeout=5)
+            finally:
+                emitter_log.removeFilter(quiet)
+
+
+class _ShutdownNoise(logging.Filter):
+    """Drops watchdog's benign error about an event read racing the observer's stop (watchdog 6-7)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "called when the thread is inactive" not in str(record.msg)
+
+
+def _split_suffix(path: str) -> Tuple[str, str]:
+    for suffix in (".jsonl", ".json"):
+        if path.endswith(suffix):
+            return path[: -len(suffix)], suffix
+    stem, ext = os.path.splitext(path)
+    return stem, ext

@@ -1,0 +1,350 @@
+"""The folder watcher: real watchdog observers on temporary folders, slow writers, restarts, --once."""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import pathlib
+import queue
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from typing import Any, Callable, Iterator, List, Optional, Tuple
+
+import datahub.metadata.schema_classes as S
+import pytest
+from click.testing import CliRunner
+from datahub.emitter.mce_builder import make_dataset_urn
+from datahub.emitter.mcp import MetadataChangeProposalWrapper as W
+from datahub.ingestion.sink.file import write_metadata_file
+
+from litemeta.cli import main
+from litemeta.sources import watch as wt
+from litemeta.sources.watch import FileOutcome, FolderWatcher, Pending, WatchOptions
+from litemeta.store import MetadataStore, open_store
+
+SETTLE = 0.3
+FAST = dict(settle_seconds=SETTLE, poll_interval=0.05)
+
+
+def mcps(n: int, prefix: str = "t") -> List[Any]:
+    return [W(entityUrn=make_dataset_urn("hive", f"db.{prefix}{i}"),
+              aspect=S.DatasetPropertiesClass(name=f"{prefix}{i}", description="x" * 200)) for i in range(n)]
+
+
+def sdk_bytes(tmp_path: pathlib.Path, n: int, prefix: str = "t") -> bytes:
+    """A DataHub file-sink JSON array written by the SDK's own writer."""
+    p = tmp_path / f"_src_{prefix}_{n}.json"
+    write_metadata_file(p, mcps(n, prefix))
+    data = p.read_bytes()
+    p.unlink()
+    return data
+
+
+def jsonl_bytes(n: int, prefix: str = "l") -> bytes:
+    return b"".join(json.dumps(m.to_obj(simplified_structure=True)).encode() + b"\n" for m in mcps(n, prefix))
+
+
+class Recorder:
+    """The ingest callable: store.ingest, noting each file's size and the time of the call."""
+
+    def __init__(self, store: MetadataStore) -> None:
+        self.store = store
+        self.calls: List[Tuple[str, int, float]] = []
+
+    def __call__(self, items: List[str], run_id: Optional[str] = None) -> Any:
+        self.calls.append((items[0], os.path.getsize(items[0]), time.time()))
+        return self.store.ingest(items, run_id=run_id)
+
+
+@pytest.fixture
+def store(tmp_path: pathlib.Path) -> Iterator[MetadataStore]:
+    with open_store(str(tmp_path / "w.db")) as s:
+        yield s
+
+
+@pytest.fixture
+def inbox(tmp_path: pathlib.Path) -> pathlib.Path:
+    d = tmp_path / "inbox"
+    d.mkdir()
+    return d
+
+
+def wait_for(cond: Callable[[], bool], timeout: float = 15.0) -> None:
+    deadline = time.time() + timeout
+    while not cond():
+        if time.time() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def watching(folder: pathlib.Path, ingest: Any, **opts: Any) -> Iterator[Tuple[FolderWatcher, List[FileOutcome]]]:
+    """A watcher running with a real observer in a thread; stopped (bounded) at the end."""
+    w = FolderWatcher(str(folder), ingest, WatchOptions(**{**FAST, **opts}))
+    stop = threading.Event()
+    outcomes: List[FileOutcome] = []
+    errors: List[BaseException] = []
+
+    def target() -> None:
+        try:
+            w.run(stop, outcomes.append)
+        except BaseException as e:  # surfaced by the test
+            errors.append(e)
+
+    t = threading.Thread(target=target, daemon=True)
+    t.start()
+    assert w.started.wait(10), "watcher did not start"
+    try:
+        yield w, outcomes
+    finally:
+        stop.set()
+        t.join(10)
+        assert not t.is_alive(), "watcher did not stop"
+        assert not errors, errors
+
+
+def slow_write(path: pathlib.Path, data: bytes, chunks: int, pause: float,
+               pause_at: Optional[Tuple[int, float]] = None) -> float:
+    """Write ``data`` through one open handle in ``chunks`` pieces; return the time it was closed."""
+    step = max(1, len(data) // chunks)
+    with open(path, "wb") as f:
+        for i, start in enumerate(range(0, len(data), step)):
+            f.write(data[start:start + step])
+            f.flush()
+            time.sleep(pause_at[1] if pause_at and i == pause_at[0] else pause)
+    return time.time()
+
+
+# ------------------------------------------------------------------------------ pure decisions
+def test_decide() -> None:
+    opts = WatchOptions(settle_seconds=1.0, incomplete_timeout=10.0, open_timeout=100.0)
+    now = 1_000.0
+    fresh = Pending(size=5, mtime_ns=int((now - 0.5) * 1e9))
+    assert wt.decide(fresh, now, opts) == wt.WAIT  # changed 0.5 s ago
+    old = Pending(size=5, mtime_ns=int((now - 5) * 1e9))
+    assert wt.decide(old, now, opts) == wt.CHECK
+    assert wt.decide(Pending(5, old.mtime_ns, changed_at=now - 0.2), now, opts) == wt.WAIT  # seen changing
+    assert wt.decide(Pending(5, old.mtime_ns, opens=1), now, opts) == wt.WAIT  # a writer holds it open
+    assert wt.decide(Pending(5, old.mtime_ns, closed=True), now, opts) == wt.INGEST
+    assert wt.decide(Pending(5, old.mtime_ns, parses=wt.COMPLETE), now, opts) == wt.INGEST
+    assert wt.decide(Pending(5, old.mtime_ns, parses=wt.BROKEN), now, opts) == wt.INGEST
+    assert wt.decide(Pending(5, old.mtime_ns, parses=wt.INCOMPLETE), now, opts) == wt.WAIT
+    stale = Pending(5, int((now - 20) * 1e9), parses=wt.INCOMPLETE)
+    assert wt.decide(stale, now, opts) == wt.INGEST  # unchanged past incomplete_timeout: broken
+
+
+def test_parse_state(tmp_path: pathlib.Path) -> None:
+    data = sdk_bytes(tmp_path, 3)
+    cases = {"full.json": data, "cut.json": data[:-40], "empty.json": b"", "junk.json": b"hello",
+             "lines.jsonl": jsonl_bytes(2)}
+    for name, content in cases.items():
+        (tmp_path / name).write_bytes(content)
+    assert {n: wt.parse_state(str(tmp_path / n)) for n in cases} == {
+        "full.json": "complete", "cut.json": "incomplete", "empty.json": "incomplete", "junk.json": "broken",
+        "lines.jsonl": "complete"}
+
+
+def test_run_id_for() -> None:
+    assert wt.run_id_for("sub/nightly-42.json", WatchOptions(run_id_from="filename")) == "nightly-42"
+    assert wt.run_id_for("a.jsonl", WatchOptions(run_id="fixed", run_id_from="filename")) == "fixed"
+    assert wt.run_id_for("a.json", WatchOptions()) is None
+
+
+# ------------------------------------------------------------------------------ --once
+def test_once_ingests_and_moves(store: MetadataStore, inbox: pathlib.Path, tmp_path: pathlib.Path) -> None:
+    (inbox / "good.json").write_bytes(sdk_bytes(tmp_path, 5))
+    (inbox / "notes.txt").write_text("not mine")
+    (inbox / ".hidden.json").write_bytes(b"[")
+    rec = Recorder(store)
+    outcomes = FolderWatcher(str(inbox), rec, WatchOptions(**FAST)).run_once(lambda o: None)
+    assert [(os.path.basename(o.path), o.status, o.written) for o in outcomes] == [("good.json", "processed", 5)]
+    assert sorted(os.listdir(inbox)) == [".hidden.json", "failed", "notes.txt", "processed"]
+    assert (inbox / "processed" / "good.json").exists()
+    assert len(store.list_urns("dataset")) == 5
+
+
+def test_error_json_lists_every_rejected_record(store: MetadataStore, inbox: pathlib.Path) -> None:
+    good = W(entityUrn=make_dataset_urn("hive", "db.ok"), aspect=S.StatusClass(removed=False)).to_obj()
+    bad_urn = {**good, "entityUrn": "not-an-urn"}
+    bad_aspect = {**good, "aspectName": "nopeAspect"}
+    (inbox / "mixed.json").write_text(json.dumps([good, bad_urn, bad_aspect]))
+    (inbox / "junk.json").write_text("this is not json")
+    outcomes = FolderWatcher(str(inbox), store.ingest, WatchOptions(**FAST)).run_once(lambda o: None)
+    by_name = {os.path.basename(o.path): o for o in outcomes}
+    assert by_name["mixed.json"].status == "processed" and by_name["junk.json"].status == "failed"
+    report = json.loads((inbox / "processed" / "mixed.json.error.json").read_text())
+    assert (report["records"], report["written"], report["failed"]) == (3, 1, 2)
+    assert [(e["index"], e["urn"], e["aspect"]) for e in report["errors"]] == [
+        (1, "not-an-urn", "status"), (2, good["entityUrn"], "nopeAspect")]
+    assert all(e["message"] for e in report["errors"])
+    assert (inbox / "failed" / "junk.json").read_text() == "this is not json"
+    failed = json.loads((inbox / "failed" / "junk.json.error.json").read_text())
+    assert failed["written"] == 0 and "not a metadata file" in failed["errors"][0]["message"]
+    assert not (inbox / "processed" / "junk.json").exists()
+
+
+def test_once_leaves_a_file_still_being_written(store: MetadataStore, inbox: pathlib.Path,
+                                                tmp_path: pathlib.Path) -> None:
+    """A cut JSON array written just now is left for the next run, then taken as broken when it stays so."""
+    data = sdk_bytes(tmp_path, 4)
+    (inbox / "cut.json").write_bytes(data[: len(data) // 2])
+    rec = Recorder(store)
+    outcomes = FolderWatcher(str(inbox), rec, WatchOptions(**FAST)).run_once(lambda o: None)
+    assert [o.status for o in outcomes] == ["left"] and rec.calls == [] and (inbox / "cut.json").exists()
+    old = time.time() - 120
+    os.utime(inbox / "cut.json", (old, old))
+    outcomes = FolderWatcher(str(inbox), rec, WatchOptions(incomplete_timeout=60, **FAST)).run_once(lambda o: None)
+    assert [o.status for o in outcomes] == ["processed"]  # the records before the cut are kept
+    assert (inbox / "processed" / "cut.json.error.json").exists() and len(rec.calls) == 1
+
+
+def test_restart_does_not_ingest_twice(store: MetadataStore, inbox: pathlib.Path, tmp_path: pathlib.Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A crash after the ledger write but before the move: the restarted watcher moves the file
+    without ingesting it again."""
+    (inbox / "a.json").write_bytes(sdk_bytes(tmp_path, 3))
+    rec = Recorder(store)
+
+    def crash(src: str, dest: str) -> str:
+        raise RuntimeError("simulated crash before the move")
+
+    monkeypatch.setattr(FolderWatcher, "_move", staticmethod(crash))
+    with pytest.raises(RuntimeError):
+        FolderWatcher(str(inbox), rec, WatchOptions(**FAST)).run_once(lambda o: None)
+    monkeypatch.undo()
+    assert (inbox / "a.json").exists() and len(rec.calls) == 1
+    mcp_records = len(store.read_topic("MetadataChangeProposal_v1"))
+    outcomes = FolderWatcher(str(inbox), rec, WatchOptions(**FAST)).run_once(lambda o: None)
+    assert [o.status for o in outcomes] == ["duplicate"] and len(rec.calls) == 1
+    assert len(store.read_topic("MetadataChangeProposal_v1")) == mcp_records
+    assert (inbox / "processed" / "a.json").exists() and not (inbox / "a.json").exists()
+    ledger = (inbox / "processed" / wt.LEDGER_NAME).read_text().splitlines()
+    entry = json.loads(ledger[0])
+    assert len(ledger) == 1 and entry["name"] == "a.json" and len(entry["sha256"]) == 64
+
+
+def test_same_name_new_content_is_ingested_again(store: MetadataStore, inbox: pathlib.Path,
+                                                 tmp_path: pathlib.Path) -> None:
+    (inbox / "a.json").write_bytes(sdk_bytes(tmp_path, 2, "x"))
+    rec = Recorder(store)
+    FolderWatcher(str(inbox), rec, WatchOptions(**FAST)).run_once(lambda o: None)
+    (inbox / "a.json").write_bytes(sdk_bytes(tmp_path, 3, "y"))
+    outcomes = FolderWatcher(str(inbox), rec, WatchOptions(**FAST)).run_once(lambda o: None)
+    assert [o.status for o in outcomes] == ["processed"] and len(rec.calls) == 2
+    assert sorted(os.listdir(inbox / "processed")) == [wt.LEDGER_NAME, "a.1.json", "a.json"]
+
+
+# ------------------------------------------------------------------------------ real observer
+def test_slow_writer_json_array_is_not_ingested_before_it_is_complete(
+        store: MetadataStore, inbox: pathlib.Path, tmp_path: pathlib.Path) -> None:
+    data = sdk_bytes(tmp_path, 300)
+    rec = Recorder(store)
+    with watching(inbox, rec) as (_, outcomes):
+        done = slow_write(inbox / "big.json", data, chunks=15, pause=0.1)
+        wait_for(lambda: len(outcomes) == 1)
+    assert len(rec.calls) == 1
+    _, size, when = rec.calls[0]
+    assert size == len(data) and when >= done
+    assert outcomes[0].status == "processed" and outcomes[0].written == 300
+    assert len(store.list_urns("dataset")) == 300
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="open/close events are inotify's")
+def test_slow_writer_pausing_at_a_record_boundary(store: MetadataStore, inbox: pathlib.Path) -> None:
+    """JSON Lines parse at every line end; a writer that pauses longer than the settle period with
+    the file open is still waited for (it has not closed the file)."""
+    lines = jsonl_bytes(40)
+    half = lines.index(b"\n", len(lines) // 2) + 1
+    rec = Recorder(store)
+    with watching(inbox, rec) as (_, outcomes):
+        with open(inbox / "feed.jsonl", "wb") as f:
+            f.write(lines[:half])
+            f.flush()
+            time.sleep(SETTLE * 4)
+            assert rec.calls == [], "ingested while the writer still had the file open"
+            f.write(lines[half:])
+        done = time.time()
+        wait_for(lambda: len(outcomes) == 1)
+    assert [(size, when >= done) for _, size, when in rec.calls] == [(len(lines), True)]
+    assert outcomes[0].written == 40
+
+
+def test_temp_name_then_rename(store: MetadataStore, inbox: pathlib.Path, tmp_path: pathlib.Path) -> None:
+    data = sdk_bytes(tmp_path, 50)
+    rec = Recorder(store)
+    with watching(inbox, rec) as (_, outcomes):
+        slow_write(inbox / ".incoming.json.part", data, chunks=5, pause=0.1)
+        os.rename(inbox / ".incoming.json.part", inbox / "published.json")
+        wait_for(lambda: len(outcomes) == 1)
+    assert [(os.path.basename(p), size) for p, size, _ in rec.calls] == [("published.json", len(data))]
+    assert outcomes[0].written == 50
+
+
+def test_files_present_at_start_and_later(store: MetadataStore, inbox: pathlib.Path,
+                                          tmp_path: pathlib.Path) -> None:
+    (inbox / "before.json").write_bytes(sdk_bytes(tmp_path, 2, "b"))
+    (inbox / "sub").mkdir()
+    with watching(inbox, store.ingest, recursive=True, run_id_from="filename") as (_, outcomes):
+        wait_for(lambda: len(outcomes) == 1)
+        (inbox / "sub" / "later.json").write_bytes(sdk_bytes(tmp_path, 3, "l"))
+        wait_for(lambda: len(outcomes) == 2)
+    assert [(os.path.relpath(o.moved_to or "", inbox), o.run_id) for o in outcomes] == [
+        ("processed/before.json", "before"), ("processed/sub/later.json", "later")]
+    assert {r["runId"] for r in store.runs()} == {"before", "later"}
+
+
+def test_stop_is_prompt(store: MetadataStore, inbox: pathlib.Path) -> None:
+    before = {t.ident for t in threading.enumerate()}
+    t0 = time.time()
+    with watching(inbox, store.ingest):
+        pass
+    assert time.time() - t0 < 5
+    wait_for(lambda: {t.ident for t in threading.enumerate() if t.is_alive()} <= before, timeout=5)
+
+
+# ------------------------------------------------------------------------------ CLI
+def test_cli_once(tmp_path: pathlib.Path, inbox: pathlib.Path) -> None:
+    db = str(tmp_path / "cli.db")
+    (inbox / "nightly-42.json").write_bytes(sdk_bytes(tmp_path, 4))
+    (inbox / "junk.json").write_text("nope")
+    res = CliRunner().invoke(main, ["watch", str(inbox), "--once", "--settle", "0.1", "--run-id-from", "filename",
+                                    "--json", "--db", db], catch_exceptions=False)
+    assert res.exit_code == 1, res.output  # a file failed
+    lines = [json.loads(x) for x in res.output.splitlines() if x.startswith("{")]
+    assert {(os.path.basename(d["path"]), d["status"]) for d in lines} == {("nightly-42.json", "processed"),
+                                                                           ("junk.json", "failed")}
+    with open_store(db, read_only=True) as s:
+        assert [r["runId"] for r in s.runs()] == ["nightly-42"]
+    res = CliRunner().invoke(main, ["watch", str(inbox), "--once", "--db", db], catch_exceptions=False)
+    assert res.exit_code == 0 and res.output == ""
+    res = CliRunner().invoke(main, ["watch", str(tmp_path / "nowhere"), "--once", "--db", db],
+                             catch_exceptions=False)
+    assert res.exit_code == 1 and "not a folder" in res.output and "Traceback" not in res.output
+
+
+def test_cli_ctrl_c_stops_cleanly(tmp_path: pathlib.Path, inbox: pathlib.Path) -> None:
+    db = str(tmp_path / "sig.db")
+    proc = subprocess.Popen([sys.executable, "-m", "litemeta", "watch", str(inbox), "--settle", "0.2", "--db", db],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines: "queue.Queue[str]" = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(x) for x in proc.stderr], daemon=True).start()  # type: ignore[union-attr]
+    try:
+        assert "watching" in lines.get(timeout=30)
+        (inbox / "a.json").write_bytes(sdk_bytes(tmp_path, 2))
+        wait_for(lambda: (inbox / "processed" / "a.json").exists())
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0
+    assert "processed" in proc.stdout.read()  # type: ignore[union-attr]
+    rest = []
+    with contextlib.suppress(queue.Empty):
+        while True:
+            rest.append(lines.get(timeout=2).strip())
+    assert rest == ["stopped"]  # and nothing else: no traceback, no noise
