@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import datetime, timezone
-from typing import Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import click
 
@@ -30,6 +30,29 @@ def parse_time(text: str) -> int:
     return int(dt.timestamp() * 1000)
 
 
+def _quick_latest(db: Optional[str], urn: str, aspects: Optional[List[str]]) -> Optional[Dict[str, Any]]:
+    """The latest aspects straight from a SQLite file (no SQLAlchemy import: a fast whole-process get)."""
+    from litemeta.config import from_environment
+    from litemeta.storage.sqlite_reads import latest, sqlite_file
+
+    path = sqlite_file(from_environment(db=db).db)
+    return latest(path, urn, aspects) if path else None
+
+
+def _quick_exists(db: Optional[str], urn: str) -> Optional[bool]:
+    """R1.6 existence straight from a SQLite file; None when the fast path does not apply."""
+    from litemeta.config import from_environment
+    from litemeta.model.registry import load_registry
+    from litemeta.model.urns import entity_type_of
+    from litemeta.storage.sqlite_reads import key_row_exists, sqlite_file
+
+    path = sqlite_file(from_environment(db=db).db)
+    if path is None:
+        return None
+    entity = load_registry().entities.get(entity_type_of(urn))
+    return entity is not None and key_row_exists(path, urn, entity.key_aspect)
+
+
 @click.command("get")
 @click.argument("urn_arg", required=False, metavar="URN")
 @click.option("--urn", default=None, help="The entity urn (or give it as the argument).")
@@ -51,9 +74,13 @@ def get(urn_arg: Optional[str], urn: Optional[str], aspects: Tuple[str, ...], ve
     if not target:
         raise click.UsageError("give a URN (argument or --urn)")
     with translate_errors():
-        with open_cli_store(db, read_only=True) as store:
-            result = store.get(target, list(aspects) or None, version=version,
-                               as_of=parse_time(as_of) if as_of else None, details=details)
+        result = None
+        if version is None and as_of is None and not details:
+            result = _quick_latest(db, target, list(aspects) or None)
+        if result is None:
+            with open_cli_store(db, read_only=True) as store:
+                result = store.get(target, list(aspects) or None, version=version,
+                                   as_of=parse_time(as_of) if as_of else None, details=details)
     if not result:
         raise click.ClickException(f"urn {target} not found" + (f" (aspects {', '.join(aspects)})" if aspects else ""))
     click.echo(json.dumps(result, indent=None if as_json else 2, ensure_ascii=False))
@@ -99,8 +126,10 @@ def exists(urn: str, db: Optional[str], as_json: bool) -> None:
         litemeta exists "urn:li:corpuser:alice"
     """
     with translate_errors():
-        with open_cli_store(db, read_only=True) as store:
-            found = store.exists(urn)
+        found = _quick_exists(db, urn)
+        if found is None:
+            with open_cli_store(db, read_only=True) as store:
+                found = store.exists(urn)
     click.echo(json.dumps({"urn": urn, "exists": found}) if as_json else ("true" if found else "false"))
     if not found:
         sys.exit(1)

@@ -498,7 +498,7 @@ _escape = getattr(json.encoder, "c_encode_basestring", None) or json.encoder.py_
 
 
 def _payload_text(payload: Mapping[str, Any]) -> str:
-    if any(k.startswith("_") for k in payload):
+    if "_semver" in payload:  # the timeline's private annotation (the only "_" key) is not part of the event
         payload = {k: v for k, v in payload.items() if not k.startswith("_")}
     return _PAYLOAD_ENCODER.encode(payload)
 

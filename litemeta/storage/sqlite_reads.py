@@ -1,0 +1,61 @@
+"""Point reads on a SQLite store with the standard library only.
+
+``litemeta get`` and ``litemeta exists`` are whole-process commands: importing SQLAlchemy costs more
+than the query. For a SQLite file these reads open it read-only with :mod:`sqlite3` and run the
+same SQL as :mod:`litemeta.storage.queries` (row 0 per aspect, R1.6 key-row existence); anything
+else (other databases, versions, as-of, details) goes through the full store.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from contextlib import closing
+from typing import Any, Dict, Optional, Sequence
+
+
+def sqlite_file(path_or_url: str) -> Optional[str]:
+    """The file path when the store is a SQLite file that exists, else None."""
+    if "://" in path_or_url:
+        if not path_or_url.startswith("sqlite:///"):
+            return None
+        path_or_url = path_or_url[len("sqlite:///"):]
+    if path_or_url == ":memory:" or not os.path.isfile(path_or_url):
+        return None
+    return os.path.abspath(path_or_url)
+
+
+def _connect(path: str) -> sqlite3.Connection:
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30.0)
+
+
+def latest(path: str, urn: str, names: Optional[Sequence[str]] = None) -> Dict[str, Any]:
+    """``{aspect: value}`` of row 0 of the urn's aspects, then the newest value of each timeseries aspect."""
+    out: Dict[str, Any] = {}
+    with closing(_connect(path)) as con:
+        q = "SELECT aspect, metadata FROM metadata_aspect_v2 WHERE urn = ? AND version = 0"
+        args: list = [urn]
+        if names:
+            q += f" AND aspect IN ({', '.join('?' * len(names))})"
+            args += list(names)
+        for aspect, metadata in con.execute(q + " ORDER BY aspect", args):
+            out[aspect] = json.loads(metadata)
+        q = "SELECT aspect, metadata FROM metadata_timeseries WHERE urn = ?"
+        args = [urn]
+        if names:
+            q += f" AND aspect IN ({', '.join('?' * len(names))})"
+            args += list(names)
+        newest: Dict[str, Any] = {}
+        for aspect, metadata in con.execute(q + " ORDER BY timestampmillis", args):
+            newest[aspect] = metadata  # ascending time: the last one wins
+    for aspect, metadata in newest.items():
+        out.setdefault(aspect, json.loads(metadata))
+    return out
+
+
+def key_row_exists(path: str, urn: str, key_aspect: str) -> bool:
+    """R1.6: an entity exists iff its key aspect row (version 0) exists."""
+    with closing(_connect(path)) as con:
+        row = con.execute("SELECT 1 FROM metadata_aspect_v2 WHERE urn = ? AND aspect = ? AND version = 0",
+                          (urn, key_aspect)).fetchone()
+    return row is not None
