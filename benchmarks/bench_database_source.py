@@ -6,9 +6,10 @@
 Builds a SQLite database of N tables x M columns (every table has a primary key and, after the
 first, a named foreign key to the previous one), then times
 
-1. litemeta: ``SqlAlchemySource(...).proposals()`` written to a file-sink JSON file (``--sink``
-   names another callable ``module:function`` taking an iterable of proposals; the lead plugs in
-   the store here);
+1. litemeta: ``litemeta ingest -c recipe.json`` (its ``sqlalchemy`` source into the store, with the
+   full write path: versions, MCLs, platform events) run as a subprocess; with ``--sink file`` the
+   source's proposals are written to a file-sink JSON file in-process instead, and ``--sink
+   module:function`` names another callable taking an iterable of proposals;
 2. DataHub: ``datahub ingest -c recipe.yml`` (the generic ``sqlalchemy`` source into the ``file``
    sink) run as a subprocess with telemetry off and a throw-away HOME,
 
@@ -78,6 +79,25 @@ def run_litemeta(config: Dict[str, Any], sink: Callable[[Iterable[Proposal]], in
             "tables": source.report.tables, "failures": len(source.report.failures)}
 
 
+def run_litemeta_cli(config: Dict[str, Any], workdir: Path) -> Dict[str, Any]:
+    """``litemeta ingest -c`` with the store sink, as a whole process (like ``datahub ingest -c``)."""
+    store = workdir / "litemeta.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(store) + suffix).unlink(missing_ok=True)
+    recipe = workdir / "litemeta-recipe.json"
+    recipe.write_text(json.dumps({"source": {"type": "sqlalchemy", "config": config},
+                                  "sink": {"type": "litemeta", "config": {"db": str(store)}}}))
+    exe = shutil.which("litemeta") or str(Path(sys.executable).with_name("litemeta"))
+    start = time.perf_counter()
+    proc = subprocess.run([exe, "ingest", "-c", str(recipe), "--json"], capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        print(proc.stdout[-3000:], proc.stderr[-3000:], file=sys.stderr)
+    summary = json.loads(proc.stdout) if proc.stdout.strip().startswith("{") else {}
+    records = sum(st.get("records", 0) for st in summary.get("steps", []) if st.get("kind") == "sink")
+    return {"seconds": seconds, "records": records, "tables": "-", "failures": summary.get("failures", "?")}
+
+
 def run_datahub(config: Dict[str, Any], out: Path, workdir: Path, datahub: str) -> Dict[str, Any]:
     recipe = workdir / "recipe.json"  # JSON is YAML, and the CLI reads .json recipes too
     recipe.write_text(json.dumps({"source": {"type": "sqlalchemy", "config": config},
@@ -102,7 +122,8 @@ def main() -> None:
     ap.add_argument("--profile", action="store_true", help="enable profiling in both sources")
     ap.add_argument("--skip-datahub", action="store_true")
     ap.add_argument("--datahub", default=shutil.which("datahub") or str(Path(sys.executable).with_name("datahub")))
-    ap.add_argument("--sink", help="module:function taking an iterable of proposals (default: file-sink JSON)")
+    ap.add_argument("--sink", default="store",
+                    help="store (default: `litemeta ingest -c` into a store), file, or module:function")
     ap.add_argument("--workdir")
     args = ap.parse_args()
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="bench-db-"))
@@ -113,13 +134,16 @@ def main() -> None:
     print(f"database: {db} ({args.tables} tables x {args.columns} columns, {args.views} views) "
           f"built in {time.perf_counter() - t0:.2f} s")
     config = {"platform": "sqlite", "connect_uri": f"sqlite:///{db}", "profiling": {"enabled": args.profile}}
-    if args.sink:
-        module, _, attr = args.sink.partition(":")
-        sink = getattr(importlib.import_module(module), attr)
+    if args.sink == "store":
+        lm = run_litemeta_cli(config, workdir)
     else:
-        sink = file_sink(workdir / "litemeta.json")
-    lm = run_litemeta(config, sink)
-    print(f"litemeta : {lm['seconds']:7.2f} s  {lm['records']:6d} records  "
+        if args.sink == "file":
+            sink = file_sink(workdir / "litemeta.json")
+        else:
+            module, _, attr = args.sink.partition(":")
+            sink = getattr(importlib.import_module(module), attr)
+        lm = run_litemeta(config, sink)
+    print(f"litemeta : {lm['seconds']:7.2f} s  {lm['records']:6} records  "
           f"({lm['tables']} tables, {lm['failures']} failures)")
     if not args.skip_datahub:
         dh = run_datahub(config, workdir / "datahub.json", workdir, args.datahub)
