@@ -74,8 +74,12 @@ def _print_report(report: Any, as_json: bool, dry_run: bool) -> None:
     if d["warnings"]:
         click.echo(f"  warnings:  {len(d['warnings']):,} (e.g. {d['warnings'][0]['message']})")
     for e in d["errors"][:20]:
-        where = f"{e.get('file') or '<input>'}#{e.get('index')}"
-        click.echo(f"  ✗ {where} {e.get('urn') or ''} {e.get('aspect') or ''} {e.get('path') or ''}: {e.get('message')}",
-                   err=True)
+        where = e.get("file") or "<input>"
+        if e.get("index") is not None:
+            where += f"#{e['index']}"
+        elif e.get("position"):
+            where += f" ({e['position']})"
+        detail = " ".join(str(e[k]) for k in ("urn", "aspect", "path") if e.get(k))
+        click.echo(f"  ✗ {where}{' ' + detail if detail else ''}: {e.get('message')}", err=True)
     if len(d["errors"]) > 20:
         click.echo(f"  ... and {len(d['errors']) - 20} more (use --json for all)", err=True)

@@ -33,8 +33,10 @@ def parse_time(text: str) -> int:
 def _quick_latest(db: Optional[str], urn: str, aspects: Optional[List[str]]) -> Optional[Dict[str, Any]]:
     """The latest aspects straight from a SQLite file (no SQLAlchemy import: a fast whole-process get)."""
     from litemeta.config import from_environment
+    from litemeta.model.urns import parse_urn
     from litemeta.storage.sqlite_reads import latest, sqlite_file
 
+    parse_urn(urn)  # a malformed urn is an error that names the problem, not "not found"
     path = sqlite_file(from_environment(db=db).db)
     return latest(path, urn, aspects) if path else None
 

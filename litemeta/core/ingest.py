@@ -16,7 +16,7 @@ from litemeta.storage.db import Connection
 from litemeta.config import Settings
 from litemeta.core import versions as V
 from litemeta.core.validate import validate_proposal
-from litemeta.errors import ConflictError, LitemetaError, ValidationError
+from litemeta.errors import ConflictError, InputError, LitemetaError, ValidationError
 from litemeta.model import proposal as P
 from litemeta.model.avro import validate_aspect
 from litemeta.model.codec import proposal_to_mcp_value
@@ -163,7 +163,15 @@ class Batch:
     def fail(self, p: Optional[Proposal], err: LitemetaError, raw: Any = None) -> None:
         """A rejected proposal: dead-letter topic and report (design.md choice 2)."""
         self.report.failed += 1
-        info = err.as_dict() if isinstance(err, ValidationError) else {"message": str(err)}
+        if isinstance(err, ValidationError):
+            info = err.as_dict()
+        elif isinstance(err, InputError):
+            where = ", ".join(x for x in (err.file, err.position) if x)
+            message = str(err)[len(where) + 2:] if where and str(err).startswith(where + ": ") else str(err)
+            info = {"file": err.file, "index": None, "urn": None, "aspect": None, "path": None,
+                    "position": err.position, "message": message}
+        else:
+            info = {"message": str(err)}
         info["reason"] = type(err).__name__
         if p is not None:
             info.setdefault("urn", p.entity_urn)
