@@ -181,7 +181,7 @@ def test_corrupt_segment_is_reported_with_topic_partition_offset_and_the_rest_in
     data[positions[1] + 80] ^= 0x5A  # offsets 5-9: bad CRC
     seg.write_bytes(bytes(data[: positions[-1] + 30]))  # offsets 25-29: truncated
     report = run_json("ingest", "--db", b, out, code=1)
-    messages = [e["message"] for e in report["errors"]]
+    messages = [f"{e.get('position') or ''}: {e['message']}" for e in report["errors"]]
     assert len(messages) == 2
     assert f"topic {MCP_TOPIC}, partition 0, offset 5" in messages[0] and "CRC" in messages[0]
     assert f"topic {MCP_TOPIC}, partition 0, offset 25" in messages[1]
