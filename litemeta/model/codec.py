@@ -279,8 +279,7 @@ def _aspect_text(value: Any) -> str:
     return json.dumps(value)
 
 
-def proposal_to_obj(p: Proposal) -> Dict[str, Any]:
-    """The file-sink "simplified" form of a proposal, key for key as the SDK writes it."""
+def _mcp_obj(p: Proposal, aspect_as_text: bool) -> Dict[str, Any]:
     obj: Dict[str, Any] = {}
     if p.entity_type is not None:
         obj["entityType"] = p.entity_type
@@ -293,39 +292,27 @@ def proposal_to_obj(p: Proposal) -> Dict[str, Any]:
     if p.aspect_name is not None:
         obj["aspectName"] = p.aspect_name
     if p.aspect is not None:
-        if p.content_type in _JSON_TYPES:
-            obj["aspect"] = {"json": p.aspect}
-        else:
+        if p.content_type not in _JSON_TYPES:
             obj["aspect"] = {"value": p.aspect, "contentType": p.content_type}
+        elif aspect_as_text:
+            obj["aspect"] = {"value": _aspect_text(p.aspect), "contentType": p.content_type}
+        else:
+            obj["aspect"] = {"json": p.aspect}
     if p.system_metadata is not None:
         obj["systemMetadata"] = p.system_metadata
     if p.headers is not None:
         obj["headers"] = p.headers
     return obj
+
+
+def proposal_to_obj(p: Proposal) -> Dict[str, Any]:
+    """The file-sink "simplified" form of a proposal, key for key as the SDK writes it."""
+    return _mcp_obj(p, aspect_as_text=False)
 
 
 def proposal_to_mcp_value(p: Proposal) -> Dict[str, Any]:
     """The MCP as a topic value (design.md choice 8): aspect as ``{value: "<json text>", contentType}``."""
-    obj: Dict[str, Any] = {}
-    if p.entity_type is not None:
-        obj["entityType"] = p.entity_type
-    if p.entity_urn:
-        obj["entityUrn"] = p.entity_urn
-    if p.entity_key_aspect is not None:
-        obj["entityKeyAspect"] = {"value": _aspect_text(p.entity_key_aspect), "contentType": JSON}
-    obj["changeType"] = p.change_type
-    if p.aspect_name is not None:
-        obj["aspectName"] = p.aspect_name
-    if p.aspect is not None:
-        if p.content_type in _JSON_TYPES:
-            obj["aspect"] = {"value": _aspect_text(p.aspect), "contentType": p.content_type}
-        else:
-            obj["aspect"] = {"value": p.aspect, "contentType": p.content_type}
-    if p.system_metadata is not None:
-        obj["systemMetadata"] = p.system_metadata
-    if p.headers is not None:
-        obj["headers"] = p.headers
-    return obj
+    return _mcp_obj(p, aspect_as_text=True)
 
 
 def mce_to_obj(m: LegacyMCE) -> Dict[str, Any]:

@@ -89,12 +89,7 @@ class LiteSource:
         except sqlite3.Error as e:
             raise InputError(f"cannot open SQLite database: {e}", file=str(self.path)) from e
         try:
-            cursor = _execute(con.execute, self.path)
-            while True:
-                batch = cursor.fetchmany(1000)
-                if not batch:
-                    return
-                yield from batch
+            yield from _fetch_all(_execute(con.execute, self.path))
         finally:
             con.close()
 
@@ -109,14 +104,18 @@ class LiteSource:
         except Exception as e:  # duckdb's own error types: not a database, locked, ...
             raise InputError(f"cannot open as SQLite or DuckDB database: {e}", file=str(self.path)) from e
         try:
-            cursor = _execute(con.execute, self.path)
-            while True:
-                batch = cursor.fetchmany(1000)
-                if not batch:
-                    return
-                yield from batch
+            yield from _fetch_all(_execute(con.execute, self.path))
         finally:
             con.close()
+
+
+def _fetch_all(cursor: Any) -> Iterator[Tuple[Any, ...]]:
+    """Rows of a DB-API cursor in chunks (bounded memory)."""
+    while True:
+        batch = cursor.fetchmany(1000)
+        if not batch:
+            return
+        yield from batch
 
 
 def _execute(execute: Any, path: Path) -> Any:
