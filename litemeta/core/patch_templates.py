@@ -396,11 +396,11 @@ def _esm_after(value: Dict[str, Any], now_ms: int) -> None:
                                                      or terms.get("auditStamp") is None)
             if fix_tags or fix_terms:
                 info = dict(info)
-                if fix_tags:
+                if fix_tags and isinstance(tags, dict):  # isinstance again: mypy does not narrow through fix_tags
                     tags = dict(tags)
                     rebase_arrays(tags, _TAGS)
                     info["globalTags"] = tags
-                if fix_terms:
+                if fix_terms and isinstance(terms, dict):
                     terms = dict(terms)
                     rebase_arrays(terms, _TERMS)
                     _fill_terms_stamp(terms, now_ms)

@@ -35,7 +35,7 @@ from litemeta.errors import (
     UnknownEntityError,
     ValidationError,
 )
-from litemeta.model.avro import aspect_validator
+from litemeta.model.pegasus_validation import aspect_validator
 from litemeta.model.proposal import (
     CHANGE_TYPES,
     CREATE,

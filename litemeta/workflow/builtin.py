@@ -112,10 +112,11 @@ class KafkaExportSource(Source):
     def records(self) -> Iterator[Any]:
         """Proposals from the MCP/MCL values; corrupt parts as failures."""
         from litemeta.followers.export import read_export
+        from litemeta.followers.kafka_log import CorruptionReport
         from litemeta.model.codec import proposal_from_mcp_value
 
         for item in read_export(self.path, self.topics):
-            if not hasattr(item, "value"):
+            if isinstance(item, CorruptionReport):
                 yield item  # a CorruptionReport: reported by the pipeline as a source failure
                 continue
             origin = Origin(f"{item.topic}-{item.partition}", item.offset)
@@ -148,23 +149,24 @@ class SqlAlchemySource(Source):
 
 
 class DataHubLiteSource(Source):
-    """``datahub-lite``: the aspects of a DataHub Lite database (litemeta.sources.lite.LiteSource)."""
+    """``datahub-lite``: the latest aspects of a DataHub Lite database (litemeta.sources.lite.LiteSource).
+
+    Config: ``path`` (the Lite database file, required) and ``strip_sys_version`` (default true).
+    """
 
     def __init__(self, config: Mapping[str, Any], ctx: PipelineContext, name: Optional[str] = None) -> None:
         super().__init__(config, ctx, name)
-        try:
-            from litemeta.sources import lite  # type: ignore[attr-defined]
-        except ImportError as e:
-            raise ConfigurationError(f"the datahub-lite source is not available: {e}") from e
-        cls = lite.LiteSource
-        self._source = cls.from_dict(self.config) if hasattr(cls, "from_dict") else cls(self.config)
+        from litemeta.sources.lite import LiteSource
+
+        c = read_config(self.config, {"path": (str, REQUIRED), "strip_sys_version": (bool, True)}, self.name)
+        self._source = LiteSource(c["path"], strip_sys_version=c["strip_sys_version"])
 
     def records(self) -> Iterator[Any]:
-        """The Lite database's proposals."""
+        """The Lite database's proposals; rows it could not read are copied into the status as failures."""
         yield from self._source.proposals()
-        report = getattr(self._source, "report", None)
-        for w in getattr(report, "warnings", None) or []:
-            self.status.warning(str(w.get("context", "")), str(w.get("message", w)))
+        for f in self._source.report.failures:
+            self.status.failed(f"{f.get('file')} row {f.get('row')} {f.get('urn')} {f.get('aspect')}",
+                               str(f.get("message", "")))
 
 
 class PythonSource(Source):

@@ -292,8 +292,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
+_KINDS: Dict[type, str] = {dict: "a mapping", list: "a list", str: "a string"}
+
+
 def _kind(v: Any) -> str:
-    return {dict: "a mapping", list: "a list", str: "a string"}.get(type(v), type(v).__name__)
+    return _KINDS.get(type(v), type(v).__name__)
 
 
 def recipe_steps(recipe: Recipe) -> List[StepConfig]:

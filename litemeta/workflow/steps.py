@@ -218,8 +218,8 @@ def _import(path: str, role: str, type_name: str) -> Any:
     return obj
 
 
-_BASES: Dict[str, type] = {"source": Source, "transformer": Processor, "sink": Sink, "stage": Stage,
-                           "bulk_sink": BulkSink}
+_BASES: Dict[str, Type[Step]] = {"source": Source, "transformer": Processor, "sink": Sink, "stage": Stage,
+                                 "bulk_sink": BulkSink}
 
 
 def create_step(role: str, type_name: str, config: Mapping[str, Any], ctx: PipelineContext) -> Step:
