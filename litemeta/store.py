@@ -195,6 +195,7 @@ class MetadataStore:
                 yield from as_groups(item)
             else:
                 obj = item if isinstance(item, Mapping) else _sdk_to_obj(item)
+                rec: Any
                 try:
                     rec = record_from_obj(dict(obj), Origin("<python>", index))
                 except ValidationError as err:

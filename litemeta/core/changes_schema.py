@@ -259,11 +259,12 @@ def _editable_field_events(base: Optional[Field], target: Optional[Field], entit
         bd = base.get("description") if base is not None else None
         td = target.get("description") if target is not None else None
         if bd is None and td is not None:
-            return [raw_event(field_urn, "DOCUMENTATION", "ADD", _fp(target), {"description": td}, "MINOR")]
+            return [raw_event(field_urn, "DOCUMENTATION", "ADD", path, {"description": td}, "MINOR")]
         if bd is not None and td is None:
-            return [raw_event(field_urn, "DOCUMENTATION", "REMOVE", _fp(base), {"description": bd}, "MINOR")]
+            return [raw_event(field_urn, "DOCUMENTATION", "REMOVE", _fp(base) if base is not None else path,
+                              {"description": bd}, "MINOR")]
         if bd is not None and bd != td:
-            return [raw_event(field_urn, "DOCUMENTATION", "MODIFY", _fp(target), {"description": td}, "PATCH")]
+            return [raw_event(field_urn, "DOCUMENTATION", "MODIFY", path, {"description": td}, "PATCH")]
         return []
     if category == "TAG":
         events = tag_diffs(base.get("globalTags") if base else None,

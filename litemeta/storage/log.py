@@ -35,7 +35,7 @@ class Appender:
 
     def __init__(self, offsets: Dict[str, int]) -> None:
         self._next = offsets
-        self.rows: List[Dict[str, Any]] = []
+        self.rows: List[Tuple[Any, ...]] = []
 
     def append(self, topic: str, key: str, timestamp: int, value: Mapping[str, Any],
                headers: Optional[Mapping[str, str]] = None) -> int:
@@ -63,8 +63,8 @@ def insert_rows(conn: Connection, table: Any, rows: Sequence[Sequence[Any]]) -> 
     style = conn.dialect.paramstyle
     marks = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(style)
     if marks is None:  # named / numeric styles: let SQLAlchemy bind
-        cols = [c.name for c in table.columns]
-        conn.execute(table.insert(), [dict(zip(cols, r)) for r in rows])
+        names = [c.name for c in table.columns]
+        conn.execute(table.insert(), [dict(zip(names, r)) for r in rows])
         return
     prep = conn.dialect.identifier_preparer
     cols = ", ".join(prep.quote(c.name) for c in table.columns)
