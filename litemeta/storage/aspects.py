@@ -15,7 +15,7 @@ from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.engine import Connection
 
 from litemeta.storage.db import aspects, timeseries
-from litemeta.storage.log import chunks
+from litemeta.storage.log import chunks, insert_rows
 
 IN_CHUNK = 500
 _EPOCH = datetime(1970, 1, 1)
@@ -84,7 +84,7 @@ def load_latest(conn: Connection, urns: Sequence[str]) -> Dict[Tuple[str, str], 
         else:
             sql = ("SELECT urn, aspect, metadata, systemmetadata, createdon, createdby, createdfor "
                    f"FROM metadata_aspect_v2 WHERE version = 0 AND urn IN ({', '.join([mark] * len(part))})")
-            rows = conn.exec_driver_sql(sql, tuple(part))
+            rows = conn.exec_driver_sql(sql, tuple(part)).fetchall()
         for urn, aspect, metadata, sm, createdon, createdby, createdfor in rows:
             out[(urn, aspect)] = StoredRow(metadata, sm, dt_to_ms(createdon), createdby, createdfor)
     return out
@@ -121,6 +121,19 @@ class FlushPlan:
     ts_upserts: List[Dict[str, Any]] = field(default_factory=list)
 
 
+_COLUMNS = ("urn", "aspect", "version", "metadata", "systemmetadata", "createdon", "createdby", "createdfor")
+
+
+def _insert(conn: Connection, rows: List[Dict[str, Any]]) -> None:
+    """Insert aspect rows; on SQLite positionally through the driver, with SQLAlchemy's DATETIME text."""
+    if conn.dialect.name != "sqlite":
+        conn.execute(aspects.insert(), rows)
+        return
+    fmt = "%Y-%m-%d %H:%M:%S.%f"  # what SQLAlchemy's SQLite DATETIME stores, so reads and comparisons agree
+    insert_rows(conn, aspects, [tuple(r[c].strftime(fmt) if c == "createdon" else r[c] for c in _COLUMNS)
+                                for r in rows])
+
+
 def flush(conn: Connection, plan: FlushPlan) -> None:
     """Apply a batch's plan: wipes first, then archive rows, row 0 changes, retention, timeseries."""
     if plan.wiped_urns:
@@ -138,7 +151,7 @@ def flush(conn: Connection, plan: FlushPlan) -> None:
                                                  aspects.c.version == 0)),
                      [{"u": u, "a": a} for u, a in plan.row0_deletes])
     if plan.archive_inserts:
-        conn.execute(aspects.insert(), plan.archive_inserts)
+        _insert(conn, plan.archive_inserts)
     if plan.row0_updates:
         conn.execute(
             aspects.update().where(and_(aspects.c.urn == bindparam("b_urn"), aspects.c.aspect == bindparam("b_aspect"),
@@ -150,7 +163,7 @@ def flush(conn: Connection, plan: FlushPlan) -> None:
               "b_urn": p["urn"], "b_aspect": p["aspect"]} for p in plan.row0_updates],
         )
     if plan.row0_inserts:
-        conn.execute(aspects.insert(), plan.row0_inserts)
+        _insert(conn, plan.row0_inserts)
     if plan.retention:
         conn.execute(aspects.delete().where(and_(aspects.c.urn == bindparam("u"), aspects.c.aspect == bindparam("a"),
                                                  aspects.c.version > 0, aspects.c.version <= bindparam("ceiling"))),

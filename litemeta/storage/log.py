@@ -100,7 +100,7 @@ def read_topic(conn: Connection, topic: str, offset: int = 0, limit: Optional[in
            f"ORDER BY {off}" + (f" LIMIT {int(limit)}" if limit is not None else ""))
     loads = json.loads
     return [TopicRecord(t, p, o, ts, k, loads(v), loads(h) if h else {})
-            for t, p, o, ts, k, v, h in conn.exec_driver_sql(sql, (topic, partition, offset))]
+            for t, p, o, ts, k, v, h in conn.exec_driver_sql(sql, (topic, partition, offset)).fetchall()]
 
 
 def iter_topic(conn: Connection, topic: str, offset: int = 0, chunk: int = 5000,
