@@ -40,18 +40,18 @@ import heapq
 import itertools
 import json
 import os
-import struct
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
+from typing import IO, Any, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
 
 from litemeta.errors import ConfigurationError, ExportError, LitemetaError
+from litemeta.followers.avro_fast import encode_value
+from litemeta.followers.avro_fast import schema_of as _schema_of
 from litemeta.followers.kafka_log import (
     BatchRecord,
     CorruptionReport,
     SegmentWriter,
-    encode_varint,
     kafka_partition,
     list_segments,
     read_segment,
@@ -61,7 +61,6 @@ from litemeta.model import avro
 from litemeta.model.events import (
     FAILED_MCP_TOPIC,
     PLATFORM_EVENT_TOPIC,
-    TOPIC_SCHEMAS,
     TOPICS,
     TopicRecord,
     platform_event_key,
@@ -117,247 +116,6 @@ def schema_id_for(topic: str, schema_ids: Optional[Mapping[str, int]] = None) ->
         if schema_ids and key in schema_ids:
             return int(schema_ids[key])
     return SCHEMA_IDS[schema]
-
-
-def _schema_of(topic: str) -> str:
-    try:
-        return TOPIC_SCHEMAS[topic]
-    except KeyError:
-        raise ExportError(f"no Avro schema for topic {topic!r}; known topics: {', '.join(TOPICS)}") from None
-
-
-# --- a compiled Avro binary encoder for topic values ----------------------------------------------
-# fastavro spends most of its time choosing union branches for untagged dicts; topic envelopes only
-# have ["null", T] unions, so a schema-compiled encoder is several times faster. Anything it does
-# not handle plainly (unknown fields, real unions, wrong types) goes to avro.encode_event, which
-# either encodes it or raises a precise ExportError. Tests check both give the same bytes.
-
-class _Unhandled(Exception):
-    pass
-
-
-Enc = Callable[[Any, List[bytes]], None]
-_LONG_MIN, _LONG_MAX = -(2 ** 63), 2 ** 63 - 1
-
-
-def _compile(schema: Any) -> Enc:
-    names: Dict[str, Enc] = {}
-
-    def walk(t: Any, ns: str) -> Enc:
-        if isinstance(t, str):
-            return primitive(t) or named_ref(t, ns)
-        if isinstance(t, list):
-            return union(t, ns)
-        kind = t["type"]
-        if kind in ("record", "error"):
-            return record(t, ns)
-        if kind == "enum":
-            return enum(t, ns)
-        if kind == "array":
-            items = walk(t["items"], ns)
-
-            def enc_array(v: Any, out: List[bytes]) -> None:
-                if type(v) is not list:
-                    raise _Unhandled
-                if v:
-                    out.append(encode_varint(len(v)))
-                    for x in v:
-                        items(x, out)
-                out.append(b"\x00")
-            return enc_array
-        if kind == "map":
-            values = walk(t["values"], ns)
-
-            def enc_map(v: Any, out: List[bytes]) -> None:
-                if type(v) is not dict:
-                    raise _Unhandled
-                if v:
-                    out.append(encode_varint(len(v)))
-                    for k, x in v.items():
-                        kb = k.encode("utf-8")
-                        out.append(encode_varint(len(kb)))
-                        out.append(kb)
-                        values(x, out)
-                out.append(b"\x00")
-            return enc_map
-        if kind == "fixed":
-            return fixed(t, ns)
-        return walk(kind, ns)
-
-    def full_name(t: Dict[str, Any], ns: str) -> Tuple[str, str]:
-        name = t["name"]
-        if "." in name:
-            return name, name.rsplit(".", 1)[0]
-        nns = t.get("namespace", ns)
-        return (f"{nns}.{name}" if nns else name), nns
-
-    def named_ref(name: str, ns: str) -> Enc:
-        for candidate in (f"{ns}.{name}" if ns and "." not in name else name, name):
-            if candidate in names:
-                return names[candidate]
-        raise _Unhandled
-
-    def primitive(t: str) -> Optional[Enc]:
-        if t == "null":
-            def enc_null(v: Any, out: List[bytes]) -> None:
-                if v is not None:
-                    raise _Unhandled
-            return enc_null
-        if t in ("int", "long"):
-            def enc_long(v: Any, out: List[bytes]) -> None:
-                if type(v) is not int or not _LONG_MIN <= v <= _LONG_MAX:
-                    raise _Unhandled
-                out.append(encode_varint(v))
-            return enc_long
-        if t == "string":
-            # short strings repeat (entity types, aspect names, run ids, actors, urns): keep their
-            # encodings in a small cache, cleared when it fills
-            cache: Dict[str, bytes] = {}
-
-            def enc_string(v: Any, out: List[bytes]) -> None:
-                b = cache.get(v)
-                if b is None:
-                    if type(v) is not str:
-                        raise _Unhandled
-                    e = v.encode("utf-8")
-                    b = encode_varint(len(e)) + e
-                    if len(e) <= 200:
-                        if len(cache) >= 8192:
-                            cache.clear()
-                        cache[v] = b
-                out.append(b)
-            return enc_string
-        if t == "bytes":
-            def enc_bytes(v: Any, out: List[bytes]) -> None:
-                b = v.encode("utf-8") if type(v) is str else v  # JSON text in GenericAspect.value
-                if type(b) is not bytes:
-                    raise _Unhandled
-                out.append(encode_varint(len(b)))
-                out.append(b)
-            return enc_bytes
-        if t == "boolean":
-            def enc_bool(v: Any, out: List[bytes]) -> None:
-                if type(v) is not bool:
-                    raise _Unhandled
-                out.append(b"\x01" if v else b"\x00")
-            return enc_bool
-        if t in ("float", "double"):
-            packer = struct.Struct("<f" if t == "float" else "<d").pack
-
-            def enc_float(v: Any, out: List[bytes]) -> None:
-                if type(v) not in (int, float):
-                    raise _Unhandled
-                out.append(packer(v))
-            return enc_float
-        return None
-
-    def union(members: List[Any], ns: str) -> Enc:
-        opt = optional(members, ns)
-        if opt is None:
-            def enc_other(v: Any, out: List[bytes]) -> None:
-                raise _Unhandled
-            return enc_other
-        null_tag, value_tag, inner = opt
-
-        def enc_optional(v: Any, out: List[bytes]) -> None:
-            if v is None:
-                out.append(null_tag)
-            else:
-                out.append(value_tag)
-                inner(v, out)
-        return enc_optional
-
-    def optional(members: Any, ns: str) -> Optional[Tuple[bytes, bytes, Enc]]:
-        """(null tag, value tag, value encoder) of a ["null", T] union; None for anything else."""
-        if not isinstance(members, list) or len(members) != 2 or "null" not in members:
-            return None
-        i = 1 - members.index("null")
-        return encode_varint(1 - i), encode_varint(i), walk(members[i], ns)
-
-    def fixed(t: Dict[str, Any], ns: str) -> Enc:
-        full, _ = full_name(t, ns)
-        size = int(t["size"])
-
-        def enc_fixed(v: Any, out: List[bytes]) -> None:
-            b = v.encode("latin-1") if type(v) is str else v  # Avro JSON: one char per byte
-            if type(b) is not bytes or len(b) != size:
-                raise _Unhandled
-            out.append(b)
-        names[full] = enc_fixed
-        names.setdefault(t["name"], enc_fixed)
-        return enc_fixed
-
-    def enum(t: Dict[str, Any], ns: str) -> Enc:
-        full, _ = full_name(t, ns)
-        index = {s: encode_varint(i) for i, s in enumerate(t["symbols"])}
-
-        def enc_enum(v: Any, out: List[bytes]) -> None:
-            try:
-                out.append(index[v])
-            except (KeyError, TypeError):
-                raise _Unhandled from None
-        names[full] = enc_enum
-        names.setdefault(t["name"], enc_enum)
-        return enc_enum
-
-    def record(t: Dict[str, Any], ns: str) -> Enc:
-        full, nns = full_name(t, ns)
-        # per field: name, null tag, value tag, encoder, has default, default. The tags are set
-        # for ["null", T] fields, which are encoded inline: most of them are absent.
-        fields: List[Tuple[str, Optional[bytes], bytes, Enc, bool, Any]] = []
-        known = frozenset(f["name"] for f in t["fields"])
-
-        def enc_record(v: Any, out: List[bytes]) -> None:
-            if type(v) is not dict or not known.issuperset(v):
-                raise _Unhandled
-            get = v.get
-            append = out.append
-            for name, null_tag, value_tag, enc, has_default, default in fields:
-                x = get(name)
-                if x is None and has_default and name not in v:
-                    x = default
-                if null_tag is None:
-                    enc(x, out)
-                elif x is None:
-                    append(null_tag)
-                else:
-                    append(value_tag)
-                    enc(x, out)
-        names[full] = enc_record
-        names.setdefault(t["name"], enc_record)
-        for f in t["fields"]:
-            opt = optional(f["type"], nns)
-            if opt is not None:
-                fields.append((f["name"], opt[0], opt[1], opt[2], "default" in f, f.get("default")))
-            else:
-                fields.append((f["name"], None, b"", walk(f["type"], nns), "default" in f, f.get("default")))
-        return enc_record
-
-    return walk(schema, "")
-
-
-_ENCODERS: Dict[str, Optional[Enc]] = {}
-
-
-def encode_value(topic: str, value: Mapping[str, Any]) -> bytes:
-    """Schemaless Avro binary of a topic value; the same bytes as ``avro.encode_event``, faster."""
-    schema = _schema_of(topic)
-    if schema in _ENCODERS:
-        enc = _ENCODERS[schema]
-    else:
-        try:
-            enc = _compile(avro.schema_json(schema))
-        except (_Unhandled, LitemetaError, KeyError, TypeError):
-            enc = None
-        _ENCODERS[schema] = enc
-    if enc is not None:
-        out: List[bytes] = []
-        try:
-            enc(value, out)
-            return b"".join(out)
-        except (_Unhandled, AttributeError, TypeError, UnicodeEncodeError):
-            pass
-    return avro.encode_event(topic, value)
 
 
 # --- export ------------------------------------------------------------------------------------
@@ -448,8 +206,10 @@ def _export_kafka_log(records: Iterable[TopicRecord], out: Path, partitions: int
                 ws[0].append(rec.timestamp, key, value, headers, offset=rec.offset)
                 p = 0
             else:
-                p = partition_of.get(key)
-                if p is None:  # an entity's records share its urn key: hash each key once
+                cached = partition_of.get(key)
+                if cached is not None:
+                    p = cached
+                else:  # an entity's records share its urn key: hash each key once
                     if len(partition_of) >= 65536:
                         partition_of.clear()
                     p = partition_of[key] = kafka_partition(key or b"", partitions)

@@ -12,7 +12,7 @@ import json
 import os
 import shutil
 import tempfile
-from typing import Optional
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from litemeta.followers.search import SearchIndex
 from litemeta.model.events import MCL_VERSIONED_TOPIC
@@ -70,46 +70,66 @@ class SearchFollower:
 
     # ------------------------------------------------------------ following
     def catch_up(self) -> int:
-        """Index everything logged since the committed offset; return how many records were read."""
+        """Index everything logged since the committed offset; return how many log records that covered.
+
+        The entities the new MCL records touch are collected with one light query (their keys),
+        then re-indexed from their current rows through one index writer. A new index (offset 0)
+        is built from the current rows directly: the index is a function of the current state,
+        so replaying history record by record would only repeat work.
+        """
         start = self.offset()
-        done = 0
-        while True:
+        with self.db.read() as conn:
+            end = L.end_offsets(conn).get(MCL_VERSIONED_TOPIC, 0)
+            if end <= start:
+                self.index._dirty = True  # another process may have updated the folder
+                return 0
+            if start > 0:
+                urns = L.keys_since(conn, MCL_VERSIONED_TOPIC, start, end)
+        if start == 0:
+            self._build(self._all_urns())
+        else:
+            self._index(urns)
+        self._write_offset(end)
+        return end - start
+
+    def _all_urns(self) -> List[str]:
+        with self.db.read() as conn:
+            return Q.urns(conn, [e.key_aspect for e in self.registry.entities.values()])
+
+    def _batches(self, urns: List[str]) -> Iterator[List[Tuple[str, Optional[Dict[str, Any]]]]]:
+        for i in range(0, len(urns), CHUNK):
+            part = urns[i:i + CHUNK]
             with self.db.read() as conn:
-                recs = L.read_topic(conn, MCL_VERSIONED_TOPIC, start, CHUNK)
-                if not recs:
-                    break
-                urns = list(dict.fromkeys(r.key for r in recs))
-                current = Q.latest_many(conn, urns)
-            self.index.apply((u, current.get(u)) for u in urns)
-            start = recs[-1].offset + 1
-            self._write_offset(start)
-            done += len(recs)
-        if done == 0:
-            self.index._dirty = True  # another process may have updated the folder
-        return done
+                current = Q.latest_many(conn, part)
+            yield [(u, current.get(u)) for u in part]
+
+    def _index(self, urns: List[str]) -> None:
+        """Re-index these entities from their current rows (gone ones are removed), one commit."""
+        if len(urns) <= CHUNK:
+            for batch in self._batches(urns):
+                self.index.apply(batch)
+        else:
+            self.index.apply_batches(self._batches(urns))
+
+    def _build(self, urns: List[str]) -> None:
+        self.index.clear()
+        self.index.apply_batches(self._batches(urns))
 
     def on_write(self) -> None:
         """Called after a write: nothing to do eagerly (searches catch up first; SYNC_WAIT calls catch_up)."""
 
     def rebuild(self, from_log: bool = False) -> int:
-        """Rebuild from scratch: from the current rows (default) or by replaying the whole log."""
-        self.index.clear()
-        if from_log:
-            self._write_offset(0)
-            return self.catch_up()
+        """Rebuild from scratch: from the current rows (default), or by replaying the whole log's
+        entities (``from_log``: every urn the MCL ever mentions, re-read at its current state).
+        Returns the number of entities indexed (or log records covered)."""
         with self.db.read() as conn:
             end = L.end_offsets(conn).get(MCL_VERSIONED_TOPIC, 0)
-            keys = [e.key_aspect for e in self.registry.entities.values()]
-            urns = Q.urns(conn, keys)
-        n = 0
-        for i in range(0, len(urns), CHUNK):
-            part = urns[i:i + CHUNK]
-            with self.db.read() as conn:
-                current = Q.latest_many(conn, part)
-            self.index.apply((u, current.get(u)) for u in part)
-            n += len(part)
+            urns = L.keys_since(conn, MCL_VERSIONED_TOPIC, 0, end) if from_log else None
+        if urns is None:
+            urns = self._all_urns()
+        self._build(urns)
         self._write_offset(end)
-        return n
+        return end if from_log else len(urns)
 
     def close(self) -> None:
         """Close the searcher; a temporary index (in-memory store) is removed."""

@@ -31,7 +31,7 @@ import os
 import struct
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import BinaryIO, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 import crc32c
 
@@ -75,14 +75,27 @@ def _uvarint(n: int) -> bytes:
 
 
 _SMALL_UVARINTS = [_uvarint(i) for i in range(1 << 14)]  # every 1- and 2-byte varint
+# Longer varints (timestamps and their deltas, mostly) repeat: the records of one write share
+# a timestamp. A bounded cache, cleared when full, saves the byte-by-byte loop for most of them.
+_LARGE_UVARINTS: Dict[int, bytes] = {}
+_LARGE_CACHE_SIZE = 1 << 16
 
 
 def encode_varint(n: int) -> bytes:
-    """Kafka's zig-zag varint/varlong of a signed 64-bit integer."""
+    """Kafka's zig-zag varint/varlong of a signed 64-bit integer (also Avro's int/long encoding)."""
     zz = (n << 1) ^ (n >> 63)
     if zz < 16384:
         return _SMALL_UVARINTS[zz]
-    return _uvarint(zz)
+    b = _LARGE_UVARINTS.get(zz)
+    if b is None:
+        if zz < 2097152:  # 3 bytes, built in one step
+            b = bytes(((zz & 0x7F) | 0x80, ((zz >> 7) & 0x7F) | 0x80, zz >> 14))
+        else:
+            b = _uvarint(zz)
+        if len(_LARGE_UVARINTS) >= _LARGE_CACHE_SIZE:
+            _LARGE_UVARINTS.clear()
+        _LARGE_UVARINTS[zz] = b
+    return b
 
 
 def decode_varint(buf: Union[bytes, bytearray, memoryview], pos: int) -> Tuple[int, int]:
@@ -187,8 +200,11 @@ class BatchInfo:
 
 def _record_bytes(offset_delta: int, timestamp_delta: int, key: Optional[bytes], value: Optional[bytes],
                   headers: Headers, varint: Callable[[int], bytes] = encode_varint) -> bytes:
-    """One record (length-prefixed), as Kafka's DefaultRecord.writeTo lays it out."""
-    parts = [b"\x00", varint(timestamp_delta), varint(offset_delta)]  # attributes int8 = 0
+    """One record (length-prefixed), as Kafka's DefaultRecord.writeTo lays it out.
+
+    Built in one join (the length prefix is computed from the parts, so the value is copied once).
+    """
+    parts = [b"", b"\x00", varint(timestamp_delta), varint(offset_delta)]  # [length], attributes int8 = 0
     if key is None:
         parts.append(b"\x01")  # varint -1: null
     else:
@@ -212,8 +228,8 @@ def _record_bytes(offset_delta: int, timestamp_delta: int, key: Optional[bytes],
                 parts.append(h_value)
     else:
         parts.append(b"\x00")
-    body = b"".join(parts)
-    return varint(len(body)) + body
+    parts[0] = varint(sum(map(len, parts)))
+    return b"".join(parts)
 
 
 def _assemble_batch(base_offset: int, last_offset: int, base_timestamp: int, max_timestamp: int,
@@ -542,7 +558,17 @@ class SegmentWriter:
             self._max_timestamp = timestamp
         elif timestamp > self._max_timestamp:
             self._max_timestamp = timestamp
-        record = _record_bytes(offset - self._base_offset, timestamp - self._base_timestamp, key, value, headers)
+        if headers or key is None or value is None:
+            record = _record_bytes(offset - self._base_offset, timestamp - self._base_timestamp, key, value, headers)
+        else:  # the export hot path: key and value, no headers (the same bytes as _record_bytes)
+            varint = encode_varint
+            ts_delta = varint(timestamp - self._base_timestamp)
+            offset_delta = varint(offset - self._base_offset)
+            key_len = varint(len(key))
+            value_len = varint(len(value))
+            size = 2 + len(ts_delta) + len(offset_delta) + len(key_len) + len(key) + len(value_len) + len(value)
+            record = b"".join((varint(size), b"\x00", ts_delta, offset_delta, key_len, key, value_len, value,
+                               b"\x00"))
         pending.append(record)
         self._pending_bytes += len(record)
         self.next_offset = offset + 1

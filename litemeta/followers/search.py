@@ -40,14 +40,14 @@ import heapq
 import os
 import re
 import threading
-from dataclasses import dataclass
-from typing import Any, Dict, FrozenSet, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, Union
+from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
 from whoosh import fields as wf
 from whoosh import index as wi
 from whoosh import query as wq
 from whoosh import writing
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, _lenfield
+from whoosh.system import pack_uint as _pack_uint
 from whoosh.util.numeric import byte_to_length
 from whoosh.analysis import LowercaseFilter, NgramFilter, RegexTokenizer, Token, Tokenizer
 from whoosh.qparser import AndGroup, MultifieldParser
@@ -55,37 +55,25 @@ from whoosh.scoring import BM25F
 
 from litemeta.errors import StorageError, ValidationError
 from litemeta.followers import search_docs as sd
+from litemeta.followers import search_query as sq
+from litemeta.followers.search_query import (
+    AUTOCOMPLETE_FIELD,
+    ENTITY_TYPE,
+    EXACT_NAME_BOOST,
+    EXACT_NAME_FIELD,
+    EXACT_SUFFIX,
+    FACET_URN_QUERY_BOOST,
+    FIELD_URN_RE,
+    NUMERIC_CONDITIONS,
+    RESERVED_PREFIX,
+    STOP_WORDS,
+    exact_name,
+    has_exact_field,
+    whoosh_fields,
+    wname,
+)
 from litemeta.model.registry import Registry
 from litemeta.model.urns import entity_type_of
-
-EXACT_SUFFIX = "__x"
-# whoosh reserves names starting with "_": document field "_x" is whoosh field "lm_x".
-RESERVED_PREFIX = "lm"
-EXACT_NAME_FIELD = "lm_exact"
-AUTOCOMPLETE_FIELD = "lm_ac"
-ENTITY_TYPE = "lm_entityType"
-# An exact name match must outrank any word match (DataHub boosts exact id/name matches heavily).
-EXACT_NAME_BOOST = 1000.0
-# litemeta's choice: URN facet fields that DataHub does not query by default (owners...) are
-# still matched by free text, at this fraction of their boost, so an owner's name finds the
-# entities they own.
-FACET_URN_QUERY_BOOST = 0.2
-_STOP_WORDS = frozenset({"a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "in", "is",
-                         "it", "of", "on", "or", "the", "to", "with"})
-_FIELD_URN_RE = re.compile(r"(?<![\w'\"])(\w+):(urn:[A-Za-z0-9]+:[^\s']+)")
-NUMERIC_CONDITIONS = {"GREATER_THAN", "GREATER_THAN_OR_EQUAL_TO", "LESS_THAN", "LESS_THAN_OR_EQUAL_TO"}
-
-
-def wname(name: str) -> str:
-    """The whoosh field name of a document field (whoosh forbids a leading underscore)."""
-    return RESERVED_PREFIX + name if name.startswith("_") else name
-
-
-def _docname(wfield: str) -> str:
-    if wfield.endswith(EXACT_SUFFIX):
-        wfield = wfield[: -len(EXACT_SUFFIX)]
-    return wfield[len(RESERVED_PREFIX):] if wfield.startswith(RESERVED_PREFIX + "_") else wfield
-
 
 class _Words(Tokenizer):  # type: ignore[misc]
     """Lowercase alphanumeric runs, minus stop words, in one pass (whoosh's RegexTokenizer |
@@ -135,29 +123,11 @@ class _Words(Tokenizer):  # type: ignore[misc]
 
 
 def _word_analyzer():  # type: ignore[no-untyped-def]
-    return _Words(_STOP_WORDS)
+    return _Words(STOP_WORDS)
 
 
 def _urn_analyzer():  # type: ignore[no-untyped-def]
     return _Words(frozenset({"urn", "li"}))
-
-
-def has_exact_field(fd: sd.FieldDef) -> bool:
-    """Whether a field keeps its exact values in ``F__x`` (for filters and facets).
-
-    Not for numbers (numeric ranges), booleans (the field itself is exact) and plain TEXT
-    (descriptions...), whose filters match the analysed words instead; map fields
-    (``customProperties``: "key=value") keep them.
-    """
-    t = fd.field_type
-    if t in sd.INT_TYPES | sd.FLOAT_TYPES | sd.BOOLEAN_TYPES:
-        return False
-    return t != "TEXT" or fd.is_map
-
-
-def exact_name(fd: sd.FieldDef) -> str:
-    """The whoosh field holding the exact values of a document field."""
-    return wname(fd.name) + EXACT_SUFFIX if has_exact_field(fd) else wname(fd.name)
 
 
 def _value_analyzer(lowercase: bool):  # type: ignore[no-untyped-def]
@@ -170,11 +140,72 @@ SearchResult = sd.SearchResult
 Filters = Union[Mapping[str, Any], None]
 
 
+class _FastText(wf.TEXT):  # type: ignore[misc]
+    """A TEXT field whose ``index`` tokenizes in one pass, with the same terms, frequencies,
+    weights and positions as its analyzer and format give (a test compares them): the analyzer
+    chain costs a generator step and a Token update per word, the indexing hot spot. Queries
+    still go through the analyzer. ``kind``: ``values`` (one lowercase term per line), ``words``
+    (:class:`_Words` terms), ``ngrams`` (words and their 2..20-character prefixes)."""
+
+    def __init__(self, kind: str, stops: FrozenSet[str] = frozenset(), **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.kind = kind
+        self.stops = stops
+
+    def index(self, value: Any, **kwargs: Any) -> Any:
+        """(term bytes, frequency, weight, encoded value) per distinct term of ``value``."""
+        if type(value) is not str or kwargs:
+            return super().index(value, **kwargs)
+        fmt = self.format
+        fb = fmt.field_boost
+        kind = self.kind
+        if kind == "values":
+            words = [t for t in value.lower().split("\n") if t]
+        else:
+            words = _WORD_RE.findall(value.lower())
+        if fmt.supports("positions"):  # words with positions (phrase fields)
+            poses: Dict[str, List[int]] = {}
+            stops = self.stops
+            for pos, w in enumerate(words):
+                if w not in stops:
+                    hit = poses.get(w)
+                    if hit is None:
+                        poses[w] = [pos]
+                    else:
+                        hit.append(pos)
+            encode = fmt.encode
+            return [(w.encode("utf-8"), len(ps), float(len(ps)) * fb, encode(ps)) for w, ps in poses.items()]
+        if kind != "values":
+            stops = self.stops
+            words = [w for w in words if w not in stops]
+            if kind == "ngrams":
+                words = [w[:n] for w in words for n in range(2, min(20, len(w)) + 1)]
+        freqs: Dict[str, int] = {}
+        for w in words:
+            freqs[w] = freqs.get(w, 0) + 1
+        return [(w.encode("utf-8"), n, float(n) * fb, _pack_uint(n)) for w, n in freqs.items()]
+
+
+class _FastID(wf.ID):  # type: ignore[misc]
+    """An ID field of exact values, one per line, indexed in one pass (see :class:`_FastText`)."""
+
+    def index(self, value: Any, **kwargs: Any) -> Any:
+        """(term bytes, 1, field boost, b"") per distinct line of ``value``."""
+        if type(value) is not str or kwargs:
+            return super().index(value, **kwargs)
+        fb = self.format.field_boost
+        return [(w.encode("utf-8"), 1, fb, b"") for w in set(value.split("\n")) if w]
+
+
+_WORD_RE = _Words._pattern
+
+
 def build_schema(registry: Registry) -> wf.Schema:
     """The whoosh schema for every searchable field of the registry (see the module docstring)."""
     schema = wf.Schema(urn=wf.ID(stored=True, unique=True))
-    schema.add(EXACT_NAME_FIELD, wf.TEXT(analyzer=_value_analyzer(True), phrase=False))
+    schema.add(EXACT_NAME_FIELD, _FastText("values", analyzer=_value_analyzer(True), phrase=False))
     schema.add(AUTOCOMPLETE_FIELD, wf.STORED())
+    urn_stops = frozenset({"urn", "li"})
     for name, fd in sd.field_defs(registry).items():
         t = fd.field_type
         stored = name == sd.ENTITY_TYPE_FIELD
@@ -186,54 +217,21 @@ def build_schema(registry: Registry) -> wf.Schema:
             schema.add(wname(name), wf.NUMERIC(numtype=float, bits=64, signed=True, shift_step=64))
             continue
         if t in sd.PARTIAL_TYPES:
-            field = wf.TEXT(analyzer=_word_analyzer() | NgramFilter(2, 20, at="start"), phrase=False)
+            field = _FastText("ngrams", STOP_WORDS, analyzer=_word_analyzer() | NgramFilter(2, 20, at="start"),
+                              phrase=False)
         elif t in sd.URN_PARTIAL_TYPES:
-            field = wf.TEXT(analyzer=_urn_analyzer() | NgramFilter(2, 20, at="start"), phrase=False)
+            field = _FastText("ngrams", urn_stops, analyzer=_urn_analyzer() | NgramFilter(2, 20, at="start"),
+                              phrase=False)
         elif t in sd.URN_TYPES:
-            field = wf.TEXT(analyzer=_urn_analyzer(), phrase=False)
+            field = _FastText("words", urn_stops, analyzer=_urn_analyzer(), phrase=False)
         elif t in sd.KEYWORD_TYPES or t in sd.BOOLEAN_TYPES:
-            field = wf.TEXT(analyzer=_value_analyzer(True), phrase=False, stored=stored)
+            field = _FastText("values", analyzer=_value_analyzer(True), phrase=False, stored=stored)
         else:
-            field = wf.TEXT(analyzer=_word_analyzer(), phrase=True)
+            field = _FastText("words", STOP_WORDS, analyzer=_word_analyzer(), phrase=True)
         schema.add(wname(name), field)
         if has_exact_field(fd):
-            schema.add(wname(name) + EXACT_SUFFIX, wf.ID(analyzer=_value_analyzer(False)))
+            schema.add(wname(name) + EXACT_SUFFIX, _FastID(analyzer=_value_analyzer(False)))
     return schema
-
-
-def whoosh_fields(doc: Mapping[str, Any], registry: Registry) -> Dict[str, Any]:
-    """The keyword arguments of ``add_document`` for a search document (pure)."""
-    defs = sd.field_defs(registry)
-    out: Dict[str, Any] = {"urn": doc["urn"]}
-    exact: List[str] = [doc["urn"].lower()]
-    complete: List[Tuple[str, str]] = []
-    for name, value in doc.items():
-        fd = defs.get(name)
-        if fd is None:
-            continue
-        values = value if isinstance(value, list) else [value]
-        if not values:
-            continue
-        if fd.field_type in sd.INT_TYPES or fd.field_type in sd.FLOAT_TYPES:
-            out[wname(name)] = values
-            continue
-        texts = [sd.value_text(v) for v in values]
-        joined = "\n".join(texts)
-        out[wname(name)] = joined
-        if has_exact_field(fd):
-            out[wname(name) + EXACT_SUFFIX] = joined
-        textual = fd.field_type not in sd.URN_TYPES | sd.URN_PARTIAL_TYPES | sd.BOOLEAN_TYPES
-        if textual and fd.boost >= 10.0:
-            for t in texts:
-                exact.append(t.lower())
-                last = re.split(r"[./]", t)[-1].lower()
-                if last and last != t.lower():
-                    exact.append(last)
-        if fd.autocomplete and textual:
-            complete.extend((name, t) for t in texts)
-    out[EXACT_NAME_FIELD] = "\n".join(dict.fromkeys(exact))
-    out[AUTOCOMPLETE_FIELD] = complete
-    return out
 
 
 class _ReaderCache:
@@ -308,77 +306,9 @@ class _ReaderCache:
             self._facets[field] = hit
         return hit
 
-    # -- matching
-    def docs(self, q: wq.Query) -> Set[int]:
-        """The live documents matching ``q`` (no scoring)."""
-        if isinstance(q, wq.Term):
-            return set(self.postings(q.fieldname, q.text))
-        if q is wq.NullQuery or isinstance(q, type(wq.NullQuery)):
-            return set()
-        if isinstance(q, wq.Every) and not q.fieldname:
-            return set(self.live)
-        if isinstance(q, wq.Not):
-            return self.live - self.docs(q.query)
-        if isinstance(q, wq.And):
-            out: Optional[Set[int]] = None
-            for sub in sorted(q.subqueries, key=lambda x: isinstance(x, wq.Not)):
-                if isinstance(sub, wq.Not):
-                    out = (out if out is not None else set(self.live)) - self.docs(sub.query)
-                else:
-                    d = self.docs(sub)
-                    out = d if out is None else out & d
-                if not out:
-                    return set()
-            return out if out is not None else set(self.live)
-        if isinstance(q, wq.Or) and not getattr(q, "minmatch", 0):
-            acc: Set[int] = set()
-            for sub in q.subqueries:
-                acc |= self.docs(sub)
-            return acc
-        if isinstance(q, wq.Phrase):
-            return self._phrase_docs(q)
-        if isinstance(q, (wq.Prefix, wq.Wildcard)):
-            acc = set()
-            for field, text in q.expanded_terms(self.reader):
-                acc.update(self.postings(field, text))
-            return acc
-        return set(self.searcher.docs_for_query(q)) & self.live
-
-    def _phrase_docs(self, q: wq.Phrase) -> Set[int]:
-        # Candidates by set intersection, then positions checked for those documents only.
-        field, words = q.fieldname, list(q.words)
-        if not words:
-            return set()
-        cands: Optional[Set[int]] = None
-        for w in words:
-            has = self.postings(field, w).keys()
-            cands = set(has) if cands is None else cands & has
-            if not cands:
-                return set()
-        assert cands is not None
-        if len(words) == 1:
-            return cands
-        fmt = self.searcher.schema[field].format
-        if not fmt or not fmt.supports("positions"):
-            return set()
-        matchers = [self.reader.postings(field, w) for w in words]
-        slop = max(int(getattr(q, "slop", 1) or 1), 1)
-        out: Set[int] = set()
-        for d in sorted(cands):
-            positions = []
-            for m in matchers:
-                if m.is_active() and m.id() < d:
-                    m.skip_to(d)
-                if not m.is_active() or m.id() != d:
-                    break
-                positions.append(m.value_as("positions"))
-            else:
-                if sd.in_sequence(positions, slop):
-                    out.add(d)
-        return out
-
-    # -- scoring
-    def _field_lengths(self, field: str) -> List[int]:
+    # -- the query engine (litemeta.followers.search_query) reads these
+    def field_lengths(self, field: str) -> Tuple[List[int], float]:
+        """Per-document lengths of a field (read in bulk, cached) and their average."""
         hit = self._lengths.get(field)
         if hit is None:
             hit = []
@@ -398,59 +328,61 @@ class _ReaderCache:
                     hit.extend(seg.doc_field_length(d, field, 0) for d in range(n))
             self._lengths[field] = hit
             self._avg[field] = self.searcher.avg_field_length(field, 1.0) or 1.0
-        return hit
+        return hit, self._avg[field]
 
-    def _term_idf(self, field: str, text: str) -> float:
-        key = (field, text)
+    def idf(self, field: str, text: Any) -> float:
+        """Inverse document frequency of a term (cached)."""
+        key = (field, text if isinstance(text, str) else str(text))
         if key not in self._idf:
-            self._idf[key] = float(self.searcher.idf(field, text))
+            self._idf[key] = float(self.searcher.idf(field, key[1]))
         return self._idf[key]
 
-    def leaves(self, q: wq.Query, boost: float = 1.0) -> Iterator[Tuple[str, Any, float, bool]]:
-        """(field, text or query, boost, is_term) for every positive scoring leaf of ``q``."""
-        if isinstance(q, wq.Not) or q is wq.NullQuery:
-            return
-        b = boost * float(getattr(q, "boost", 1.0) or 1.0)
-        if isinstance(q, wq.Term):
-            yield q.fieldname, q.text, b, True
-        elif isinstance(q, wq.Phrase):
-            for w in q.words:
-                yield q.fieldname, w, b, True
-        elif isinstance(q, (wq.Prefix, wq.Wildcard)):
-            yield q.fieldname, q, b, False
-        elif isinstance(q, wq.CompoundQuery):
-            for sub in q.subqueries:
-                yield from self.leaves(sub, boost * float(q.boost or 1.0))
-
-    def score(self, q: wq.Query, matched: Set[int]) -> Dict[int, float]:
-        """BM25F scores of the matched documents (wildcards score their boost, as constant-score
-        queries do in Elasticsearch)."""
-        scores: Dict[int, float] = dict.fromkeys(matched, 0.0)
-        k1, b = self.K1, self.B
-        for field, text, boost, is_term in self.leaves(q):
-            if is_term:
-                post = self.postings(field, text)
-                if not post:
-                    continue
-                idf = self._term_idf(field, text if isinstance(text, str) else str(text))
-                lens = self._field_lengths(field)
-                avg = self._avg[field]
-                w = boost * idf * (k1 + 1)
-                for d in (post.keys() & matched):
-                    tf = post[d]
-                    scores[d] += w * tf / (tf + k1 * (1 - b + b * lens[d] / avg))
+    def positions(self, field: str, words: Sequence[str], docs: Sequence[int]) -> Optional[Dict[int, List[Any]]]:
+        """Per document of ``docs`` (ascending) holding every word: each word's positions there.
+        None when the field keeps no positions."""
+        fmt = self.searcher.schema[field].format
+        if not fmt or not fmt.supports("positions"):
+            return None
+        matchers = [self.reader.postings(field, w) for w in words]
+        out: Dict[int, List[Any]] = {}
+        for d in docs:
+            found = []
+            for m in matchers:
+                if m.is_active() and m.id() < d:
+                    m.skip_to(d)
+                if not m.is_active() or m.id() != d:
+                    break
+                found.append(m.value_as("positions"))
             else:
-                for d in self.docs(text) & matched:
-                    scores[d] += boost
-        return scores
+                out[d] = found
+        return out
 
-    def matched_terms(self, q: wq.Query, doc: int) -> Tuple[Tuple[str, str], ...]:
-        """The (field, term) pairs of ``q`` present in ``doc``."""
-        out = []
-        for field, text, _b, is_term in self.leaves(q):
-            if is_term and doc in self.postings(field, text):
-                out.append((field, text))
-        return _matched(out)
+    # -- whoosh queries, evaluated by the pure engine
+    def node(self, q: wq.Query) -> sq.Node:
+        """The engine's form of a whoosh query (prefixes and wildcards expanded here)."""
+        boost = float(getattr(q, "boost", 1.0) or 1.0)
+        if isinstance(q, wq.Term):
+            return sq.Term(q.fieldname, q.text, boost)
+        if q is wq.NullQuery or isinstance(q, type(wq.NullQuery)):
+            return sq.Nothing()
+        if isinstance(q, wq.Every) and not q.fieldname:
+            return sq.Every()
+        if isinstance(q, wq.Not):
+            return sq.Not(self.node(q.query))
+        if isinstance(q, wq.And):
+            return sq.And(tuple(self.node(x) for x in q.subqueries), boost)
+        if isinstance(q, wq.Or) and not getattr(q, "minmatch", 0):
+            return sq.Or(tuple(self.node(x) for x in q.subqueries), boost)
+        if isinstance(q, wq.Phrase):
+            return sq.Phrase(q.fieldname, tuple(q.words), int(getattr(q, "slop", 1) or 1), boost)
+        if isinstance(q, (wq.Prefix, wq.Wildcard)):
+            return sq.Expanded(q.fieldname, tuple(q.expanded_terms(self.reader)), boost)
+        scoring = tuple(self.node(x) for x in q.subqueries) if isinstance(q, wq.CompoundQuery) else ()
+        return sq.Matched(frozenset(self.searcher.docs_for_query(q)), scoring, boost)
+
+    def docs(self, q: wq.Query) -> Set[int]:
+        """The live documents matching ``q`` (no scoring)."""
+        return sq.docs(self.node(q), self)
 
 
 _BYTE_TO_LENGTH = [byte_to_length(i) for i in range(256)]
@@ -474,6 +406,11 @@ def _bulk_items(m: Any) -> Iterable[Tuple[int, float]]:
         weights.extend(leaf._weights[leaf._i:])
         leaf._next_block()
     return zip(ids, weights)
+
+
+def _schema_signature(schema: Any) -> List[Tuple[str, str]]:
+    """Field names and classes: an index written with other field types is rebuilt, not reused."""
+    return sorted((name, type(schema[name]).__name__) for name in schema.names())
 
 
 class SearchIndex:
@@ -504,7 +441,7 @@ class SearchIndex:
         try:
             if wi.exists_in(path):
                 ix = wi.open_dir(path)
-                if sorted(ix.schema.names()) == sorted(schema.names()):
+                if _schema_signature(ix.schema) == _schema_signature(schema):
                     return cls(ix, registry, path)
                 if not create:
                     raise StorageError(f"search index {path!r} was built with another schema; rebuild it")
@@ -532,18 +469,53 @@ class SearchIndex:
         self.close()
 
     def _writer(self) -> Any:
-        return self._ix.writer(procs=1, limitmb=512, multisegment=False, timeout=30.0)
+        # Block statistics of field lengths (min/max per posting block) only serve whoosh's own
+        # top-N pruning, which this module never uses (it scores with cached postings): writing
+        # them costs a length lookup per posting at commit.
+        codec = W3Codec(compression=1)  # zlib level 1: the same size as level 3 here, less CPU
+        codec.length_stats = False
+        return self._ix.writer(procs=1, limitmb=512, multisegment=False, timeout=30.0, codec=codec)
 
     # ----------------------------------------------------------------------------- writes
     def apply(self, changes: Iterable[Tuple[str, Optional[Mapping[str, Any]]]]) -> None:
         """Index entities: ``(urn, aspects)`` with the entity's full current aspects, or
         ``(urn, None)`` when the entity is gone. One commit per call; idempotent; the last
         change of a urn in the batch wins."""
+        self.apply_batches([changes])
+
+    def apply_batches(self, batches: Iterable[Iterable[Tuple[str, Optional[Mapping[str, Any]]]]]) -> None:
+        """:meth:`apply` for several batches through one writer and one commit (a rebuild: each
+        commit of a small batch would merge segments again). Within a batch the last change of
+        a urn wins; a urn should not come back in a later batch."""
+        with self._lock:
+            try:
+                empty = self._ix.doc_count_all() == 0
+                w = self._writer()
+                try:
+                    for changes in batches:
+                        for urn, fields in self._documents(changes):
+                            if fields is None:
+                                if not empty:
+                                    w.delete_by_term("urn", urn)
+                            elif empty:
+                                w.add_document(**fields)
+                            else:
+                                w.update_document(**fields)
+                except BaseException:
+                    w.cancel()
+                    raise
+                w.commit()
+            except (StorageError, ValidationError):
+                raise
+            except Exception as e:
+                raise StorageError(f"search index {self.directory!r}: cannot write: {e}") from e
+            self._dirty = True
+
+    def _documents(self, changes: Iterable[Tuple[str, Optional[Mapping[str, Any]]]]
+                   ) -> List[Tuple[str, Optional[Dict[str, Any]]]]:
         latest: Dict[str, Optional[Mapping[str, Any]]] = {}
         for urn, aspects in changes:
             latest[urn] = aspects
-        if not latest:
-            return
         docs: List[Tuple[str, Optional[Dict[str, Any]]]] = []
         for urn, aspects in latest.items():
             if aspects is None:
@@ -554,26 +526,7 @@ class SearchIndex:
             except ValidationError:
                 etype = "unknown"
             docs.append((urn, whoosh_fields(sd.build_document(urn, etype, aspects, self.registry), self.registry)))
-        with self._lock:
-            try:
-                empty = self._ix.doc_count_all() == 0
-                w = self._writer()
-                try:
-                    for urn, fields in docs:
-                        if fields is None:
-                            if not empty:
-                                w.delete_by_term("urn", urn)
-                        elif empty:
-                            w.add_document(**fields)
-                        else:
-                            w.update_document(**fields)
-                except BaseException:
-                    w.cancel()
-                    raise
-                w.commit()
-            except Exception as e:
-                raise StorageError(f"search index {self.directory!r}: cannot write: {e}") from e
-            self._dirty = True
+        return docs
 
     def clear(self) -> None:
         """Remove every document."""
@@ -629,7 +582,7 @@ class SearchIndex:
                 return f"{wname(field)}{EXACT_SUFFIX}:'{m.group(2)}'"
             return m.group(0)
 
-        rewritten = _FIELD_URN_RE.sub(exact, text)
+        rewritten = FIELD_URN_RE.sub(exact, text)
         rewritten = re.sub(r"(?<![\w'\"])_(\w+):", RESERVED_PREFIX + r"_\1:", rewritten)
         try:
             q = self._parser(cache).parse(rewritten)
@@ -678,7 +631,8 @@ class SearchIndex:
             clauses.append(fq)
         filter_q = wq.And(clauses) if clauses else None
         with self._lock:
-            matched = cache.docs(q)
+            node = cache.node(q)
+            matched = sq.docs(node, cache)
             if filter_q is not None:
                 matched &= cache.docs(filter_q)
             if not include_removed:
@@ -686,13 +640,13 @@ class SearchIndex:
             if isinstance(q, wq.Every):
                 top = [(d, 1.0) for d in heapq.nsmallest(start + count, matched, key=cache.urn)[start:]]
             else:
-                scores = cache.score(q, matched)
+                scores = sq.score(node, matched, cache)
                 best = heapq.nsmallest(start + count, matched, key=lambda d: (-scores[d], cache.urn(d)))
                 top = [(d, scores[d]) for d in best[start:]]
             hits: List[SearchHit] = []
             for docnum, score in top:
                 stored = cache.searcher.stored_fields(docnum)
-                terms = cache.matched_terms(q, docnum) if not isinstance(q, wq.Every) else ()
+                terms = sq.matched_terms(node, docnum, cache) if not isinstance(q, wq.Every) else ()
                 hits.append(SearchHit(stored["urn"], stored.get(ENTITY_TYPE, ""), float(score), terms))
             facet_names = list(sd.DEFAULT_FACETS) if facets is True else list(facets or ())
             counts = {name: self._count(cache, name, matched) for name in facet_names}
@@ -813,18 +767,3 @@ class SearchIndex:
                 ranked.append(((rank, len(text), f["urn"]), (f["urn"], f.get(ENTITY_TYPE, ""), text)))
         ranked.sort(key=lambda r: r[0])
         return [r[1] for r in ranked[:limit]]
-
-
-def _matched(terms: Iterable[Tuple[str, Any]]) -> Tuple[Tuple[str, str], ...]:
-    out = set()
-    for field, term in terms:
-        name = "name" if field == EXACT_NAME_FIELD else _docname(field)
-        try:
-            text = term.decode("utf-8") if isinstance(term, bytes) else str(term)
-        except UnicodeDecodeError:
-            continue  # numeric terms are binary
-        out.add((name, text))
-    return tuple(sorted(out))
-
-
-

@@ -352,3 +352,18 @@ def test_a_bad_jsonl_line_is_reported_and_the_rest_read(tmp_path: Path, records:
     assert isinstance(items[2], CorruptionReport)
     assert items[2].topic == MCP_TOPIC and items[2].position == len("".join(lines[:2]).encode("utf-8"))
     assert [x for x in items if isinstance(x, TopicRecord)] == mcps[:2] + mcps[3:]
+
+
+def test_platform_event_encoder_gives_the_same_bytes_as_the_avro_module(records: List[TopicRecord]) -> None:
+    """The dedicated PlatformEvent encoder, and its fallbacks for other shapes, against fastavro's bytes."""
+    events = [r.value for r in records if r.topic == PLATFORM_EVENT_TOPIC]
+    assert events
+    odd = dict(events[0], payload={"value": '{"é": "ü\\n"}', "contentType": "application/json"})
+    big_ts = dict(events[0], header={"timestampMillis": 2 ** 62})
+    negative = dict(events[0], header={"timestampMillis": -5})
+    for value in events + [odd, big_ts, negative]:
+        assert encode_value(PLATFORM_EVENT_TOPIC, value) == avro.encode_event(PLATFORM_EVENT_TOPIC, value)
+    with pytest.raises(ExportError):  # another shape falls back to the avro module, which says why
+        encode_value(PLATFORM_EVENT_TOPIC, dict(events[0], extra=1))
+    with pytest.raises(ExportError):
+        encode_value(PLATFORM_EVENT_TOPIC, {k: v for k, v in events[0].items() if k != "name"})

@@ -403,3 +403,51 @@ def test_rebuild_after_deleting_the_index_dir_gives_same_results(tmp_path: Path)
     assert [(t, set(u), f) for t, u, f in after] == [(t, set(u), f) for t, u, f in before]
     assert after[0][1][0] == ORDERS
     rebuilt.close()
+
+
+# --------------------------------------------------------------------------------- indexing speed-ups
+def test_one_pass_field_indexing_gives_what_whooshs_analyzers_give() -> None:
+    """The one-pass ``index`` of litemeta's TEXT/ID fields yields the terms, frequencies, weights
+    and positions that whoosh's own analyzer + format path yields, for every field of every
+    document of the corpus (plus stop words, case, accents, separators and repeats)."""
+    from whoosh import fields as wf
+
+    from litemeta.followers import search as s
+    from litemeta.followers.search_query import whoosh_fields
+
+    schema = s.build_schema(REG)
+    extra = "\nThe Of and x\n\nÄÖ Straße İstanbul_a-b orders orders\nurn:li:corpuser:jdoe"
+    checked = Counter()
+    for urn, aspects in CORPUS:
+        doc = sd.build_document(urn, parse_urn(urn).entity_type, aspects, REG)
+        for name, value in whoosh_fields(doc, REG).items():
+            field = schema[name]
+            if not isinstance(value, str) or type(field).__name__ not in ("_FastText", "_FastID"):
+                continue  # numbers, stored values and the urn: indexed by whoosh itself
+            base = wf.TEXT.index if isinstance(field, wf.TEXT) else wf.ID.index
+            for text in (value, value + extra):
+                assert sorted(field.index(text)) == sorted(base(field, text)), (name, text)
+            checked[type(field).__name__] += 1
+    assert checked["_FastText"] > 50 and checked["_FastID"] > 20
+
+
+def test_an_index_written_with_other_field_types_is_replaced(tmp_path: Path) -> None:
+    """A folder whose schema has the same field names but other field classes is rebuilt (schema_changed)."""
+    from whoosh import fields as wf
+    from whoosh import index as wi
+
+    from litemeta.followers import search as s
+
+    schema = s.build_schema(REG)
+    plain = wf.Schema(**{name: (wf.TEXT() if isinstance(schema[name], wf.TEXT) else schema[name])
+                         for name in schema.names()})
+    (tmp_path / "ix").mkdir()
+    wi.create_in(str(tmp_path / "ix"), plain)
+    ix = SearchIndex.open(tmp_path / "ix", REG)
+    assert ix.schema_changed
+    ix.apply(CORPUS[:2])
+    assert ix.search("*").total == 2
+    ix.close()
+    again = SearchIndex.open(tmp_path / "ix", REG)
+    assert not again.schema_changed and again.doc_count() == 2
+    again.close()
