@@ -12,9 +12,10 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
-from litemeta.followers.search import SearchIndex
+from litemeta.followers.search import IndexBusy, SearchIndex
 from litemeta.model.events import MCL_VERSIONED_TOPIC
 from litemeta.model.registry import Registry
 from litemeta.storage import log as L
@@ -69,8 +70,23 @@ class SearchFollower:
         return max(0, end - self.offset())
 
     # ------------------------------------------------------------ following
-    def catch_up(self) -> int:
+    def catch_up(self, wait_seconds: float = 600.0) -> int:
         """Index everything logged since the committed offset; return how many log records that covered.
+
+        When another process is updating the same index (it holds the write lock), this waits for
+        it and returns once the index has caught up (or the lock is free and the rest is done here).
+        """
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                return self._catch_up()
+            except IndexBusy:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+
+    def _catch_up(self) -> int:
+        """One attempt of :meth:`catch_up`.
 
         The entities the new MCL records touch are collected with one light query (their keys),
         then re-indexed from their current rows through one index writer. A new index (offset 0)

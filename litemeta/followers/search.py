@@ -413,6 +413,10 @@ def _schema_signature(schema: Any) -> List[Tuple[str, str]]:
     return sorted((name, type(schema[name]).__name__) for name in schema.names())
 
 
+class IndexBusy(StorageError):
+    """Another process holds the index's write lock (it is bringing the index up to date)."""
+
+
 class SearchIndex:
     """A whoosh index of entity documents, kept up to date by :meth:`apply`."""
 
@@ -490,17 +494,24 @@ class SearchIndex:
         with self._lock:
             try:
                 empty = self._ix.doc_count_all() == 0
-                w = self._writer()
                 try:
-                    for changes in batches:
-                        for urn, fields in self._documents(changes):
-                            if fields is None:
-                                if not empty:
-                                    w.delete_by_term("urn", urn)
-                            elif empty:
-                                w.add_document(**fields)
-                            else:
-                                w.update_document(**fields)
+                    w = self._writer()
+                except wi.LockError:
+                    raise IndexBusy(f"search index {self.directory!r} is being updated by another process") from None
+                try:
+                    # whoosh's update_document opens a new searcher per document; delete through one
+                    # shared searcher, then add (the same effect, in one pass).
+                    searcher = None if empty else w.searcher()
+                    try:
+                        for changes in batches:
+                            for urn, fields in self._documents(changes):
+                                if searcher is not None:
+                                    w.delete_by_term("urn", urn, searcher=searcher)
+                                if fields is not None:
+                                    w.add_document(**fields)
+                    finally:
+                        if searcher is not None:
+                            searcher.close()
                 except BaseException:
                     w.cancel()
                     raise
@@ -508,7 +519,7 @@ class SearchIndex:
             except (StorageError, ValidationError):
                 raise
             except Exception as e:
-                raise StorageError(f"search index {self.directory!r}: cannot write: {e}") from e
+                raise StorageError(f"search index {self.directory!r}: cannot write: {type(e).__name__}: {e}") from e
             self._dirty = True
 
     def _documents(self, changes: Iterable[Tuple[str, Optional[Mapping[str, Any]]]]
@@ -531,7 +542,10 @@ class SearchIndex:
     def clear(self) -> None:
         """Remove every document."""
         with self._lock:
-            w = self._writer()
+            try:
+                w = self._writer()
+            except wi.LockError:
+                raise IndexBusy(f"search index {self.directory!r} is being updated by another process") from None
             w.commit(mergetype=writing.CLEAR)
             self._dirty = True
 

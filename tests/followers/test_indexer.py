@@ -127,3 +127,36 @@ def test_facet_counts_equal_counts_computed_from_the_sql_rows(tmp_path: Any) -> 
         assert s.search("*", count=0).total == len(live)
         for facet, counts in want.items():
             assert got[facet] == dict(counts), facet
+
+
+def test_a_search_waits_for_another_writer_of_the_index(store: Any) -> None:
+    """Two processes searching one store: the one that finds the index locked waits, then answers."""
+    import threading
+    import time as _time
+
+    from litemeta.followers.search import SearchIndex
+
+    store.search("*")  # build the index
+    store.ingest([MCPW(entityUrn=ORDERS, aspect=m.EditableDatasetPropertiesClass(description="waited for"))])
+    other = SearchIndex.open(store.search_follower.directory, store.registry)
+    writer = other._writer()  # "another process" holds the write lock for a while
+    released = threading.Event()
+
+    def release() -> None:
+        _time.sleep(1.0)
+        writer.cancel()
+        released.set()
+
+    threading.Thread(target=release).start()
+    assert urns(store.search("waited")) == [ORDERS]
+    assert released.is_set()
+    other.close()
+
+
+def test_updates_of_an_existing_index_replace_documents(store: Any) -> None:
+    """Re-indexing a changed entity replaces its document (one delete per urn through a shared searcher)."""
+    store.search("*")
+    for i in range(3):
+        store.ingest([MCPW(entityUrn=ORDERS, aspect=m.DatasetPropertiesClass(name="orders", description=f"v{i} text"))])
+        assert urns(store.search(f"v{i}")) == [ORDERS]
+    assert store.search_follower.index.doc_count() == 2
