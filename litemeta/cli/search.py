@@ -54,12 +54,16 @@ def search(query: str, entity_types: Tuple[str, ...], filters: Tuple[str, ...], 
         litemeta search customer --entity-type dataset --filter tags=urn:li:tag:pii
         litemeta search '*' --facets --json
     """
+    kwargs = dict(entity_types=list(entity_types) or None, filters=_filters(filters, platform, env) or None,
+                  facets=facets or as_json, start=offset, count=limit, include_removed=include_removed)
     with translate_errors():
-        with open_cli_store(db, read_only=True) as store:
-            res = store.search(query, entity_types=list(entity_types) or None,
-                               filters=_filters(filters, platform, env) or None, facets=facets or as_json,
-                               start=offset, count=limit, include_removed=include_removed)
-            names = _names(store, [h.urn for h in res.results])
+        fast = _search_current_index(db, query, kwargs)
+        if fast is not None:
+            res, names = fast
+        else:
+            with open_cli_store(db, read_only=True) as store:
+                res = store.search(query, **kwargs)
+                names = _names(store.latest_many([h.urn for h in res.results]))
     if as_json:
         click.echo(json.dumps({
             "total": res.total,
@@ -81,10 +85,35 @@ def search(query: str, entity_types: Tuple[str, ...], filters: Tuple[str, ...], 
             click.echo(f"  {FACET_LABELS.get(field, field)}: {top}")
 
 
-def _names(store: Any, urns: List[str]) -> Dict[str, str]:
+def _search_current_index(db: Optional[str], query: str, kwargs: Dict[str, Any]) -> Optional[Tuple[Any, Dict[str, str]]]:
+    """Search a SQLite store's index directly when it is current (no store, no SQLAlchemy: fast)."""
+    from litemeta.config import from_environment
+    from litemeta.followers.search_fast import current_index
+    from litemeta.model.registry import load_registry
+    from litemeta.storage.sqlite_reads import latest, sqlite_file
+
+    settings = from_environment(db=db)
+    path = sqlite_file(settings.db)
+    if path is None:
+        return None
+    ix = current_index(path, settings.index_dir or path + ".index", load_registry())
+    if ix is None:
+        return None
+    try:
+        res = ix.search(query, **kwargs)
+    finally:
+        ix.close()
+    return res, _names({h.urn: latest(path, h.urn, NAME_ASPECTS) for h in res.results})
+
+
+NAME_ASPECTS = ["datasetProperties", "chartInfo", "dashboardInfo", "corpUserInfo", "tagProperties",
+                "glossaryTermInfo", "domainProperties", "containerProperties", "dataFlowInfo", "dataJobInfo"]
+
+
+def _names(current: Dict[str, Dict[str, Any]]) -> Dict[str, str]:
     """A display name per urn from the usual aspects (for the readable table)."""
     out: Dict[str, str] = {}
-    for urn, aspects in store.latest_many(urns).items():
+    for urn, aspects in current.items():
         for aspect, key in (("datasetProperties", "name"), ("chartInfo", "title"), ("dashboardInfo", "title"),
                             ("corpUserInfo", "displayName"), ("tagProperties", "name"), ("glossaryTermInfo", "name"),
                             ("domainProperties", "name"), ("containerProperties", "name"),

@@ -16,13 +16,13 @@ import time
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from litemeta.followers.search import IndexBusy, SearchIndex
+from litemeta.followers.search_fast import OFFSET_FILE, read_offset
 from litemeta.model.events import MCL_VERSIONED_TOPIC
 from litemeta.model.registry import Registry
 from litemeta.storage import log as L
 from litemeta.storage import queries as Q
 from litemeta.storage.db import Database
 
-OFFSET_FILE = "litemeta-offset.json"
 CHUNK = 5000  # log records per index commit
 
 
@@ -51,11 +51,7 @@ class SearchFollower:
 
     def offset(self) -> int:
         """Next log offset to index (0 when the index is new)."""
-        try:
-            with open(self._offset_path(), encoding="utf-8") as f:
-                return int(json.load(f).get(MCL_VERSIONED_TOPIC, 0))
-        except (OSError, ValueError):
-            return 0
+        return read_offset(self.directory)
 
     def _write_offset(self, offset: int) -> None:
         tmp = self._offset_path() + ".tmp"

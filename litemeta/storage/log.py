@@ -11,7 +11,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Seque
 from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Connection
 
-from litemeta.model.events import TopicRecord
+from litemeta.model.events import TOPICS, TopicRecord
 from litemeta.storage.db import consumer_offsets, topic_log
 
 PARTITION = 0  # the store keeps one partition per topic; exports may re-partition (murmur2)
@@ -31,13 +31,19 @@ def _loads(text: str) -> Any:
     return obj if end == len(text) else json.loads(text)
 
 
-def next_offsets(conn: Connection) -> Dict[str, int]:
-    """Next offset of every topic (partition 0) — one query, read at the start of a write batch."""
-    rows = conn.execute(
-        select(topic_log.c.topic, func.max(topic_log.c.offset)).where(topic_log.c.partition == PARTITION)
-        .group_by(topic_log.c.topic)
-    )
-    return {topic: (mx + 1) for topic, mx in rows}
+def next_offsets(conn: Connection, topics: Sequence[str] = TOPICS) -> Dict[str, int]:
+    """Next offset of each topic (partition 0), read at the start of every write batch.
+
+    One ``max(offset)`` per topic, which the primary key (topic, partition, offset) answers with
+    an index seek; a ``GROUP BY`` over the whole log would scan millions of rows.
+    """
+    out: Dict[str, int] = {}
+    for topic in topics:
+        mx = conn.execute(select(func.max(topic_log.c.offset)).where(
+            and_(topic_log.c.topic == topic, topic_log.c.partition == PARTITION))).scalar()
+        if mx is not None:
+            out[topic] = mx + 1
+    return out
 
 
 class Appender:

@@ -59,3 +59,11 @@ def key_row_exists(path: str, urn: str, key_aspect: str) -> bool:
         row = con.execute("SELECT 1 FROM metadata_aspect_v2 WHERE urn = ? AND aspect = ? AND version = 0",
                           (urn, key_aspect)).fetchone()
     return row is not None
+
+
+def topic_end(path: str, topic: str) -> int:
+    """Next offset of a topic's partition 0 (0 when empty), with an index seek on the log's key."""
+    with closing(_connect(path)) as con:
+        row = con.execute('SELECT max("offset") FROM topic_log WHERE topic = ? AND "partition" = 0',
+                          (topic,)).fetchone()
+    return 0 if row is None or row[0] is None else int(row[0]) + 1

@@ -160,3 +160,28 @@ def test_updates_of_an_existing_index_replace_documents(store: Any) -> None:
         store.ingest([MCPW(entityUrn=ORDERS, aspect=m.DatasetPropertiesClass(name="orders", description=f"v{i} text"))])
         assert urns(store.search(f"v{i}")) == [ORDERS]
     assert store.search_follower.index.doc_count() == 2
+
+
+def test_cli_search_reads_a_current_index_directly_and_catches_up_otherwise(store: Any) -> None:
+    """The whole-process search skips the store only when the index has indexed the whole log."""
+    import json as _json
+
+    from click.testing import CliRunner
+
+    from litemeta.cli import main
+    from litemeta.followers.search_fast import current_index
+
+    db = store.settings.db
+    folder = store.search_follower.directory
+    assert current_index(db, folder, store.registry) is None  # nothing indexed yet
+    store.search("*")
+    ix = current_index(db, folder, store.registry)
+    assert ix is not None
+    ix.close()
+    expected = [h.urn for h in store.search("orders").results]
+    out = _json.loads(CliRunner().invoke(main, ["search", "orders", "--db", db, "--json"]).output)
+    assert [r["urn"] for r in out["results"]] == expected
+    store.ingest([MCPW(entityUrn=USERS, aspect=m.EditableDatasetPropertiesClass(description="fresh words"))])
+    assert current_index(db, folder, store.registry) is None  # behind the log: the CLI goes through the store
+    out = _json.loads(CliRunner().invoke(main, ["search", "fresh", "--db", db, "--json"]).output)
+    assert [r["urn"] for r in out["results"]] == [USERS]
