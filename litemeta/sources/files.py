@@ -219,9 +219,20 @@ def _record(obj: Any, origin: Origin) -> Item:
 
 
 def _read_array(f: IO[bytes], name: str, base: int) -> Iterator[Item]:
+    """The records of a JSON array, streamed."""
+    return _read_items(f, name, base, prefix="item", multiple=False, elem_depth=1)
+
+
+def _read_values(f: IO[bytes], name: str, base: int) -> Iterator[Item]:
+    """Concatenated top-level JSON values (JSON Lines, or one object), streamed."""
+    return _read_items(f, name, base, prefix="", multiple=True, elem_depth=0)
+
+
+def _read_items(f: IO[bytes], name: str, base: int, *, prefix: str, multiple: bool, elem_depth: int
+                 ) -> Iterator[Item]:
     index = 0
     try:
-        for obj in _ijson.items(f, "item", use_float=True, buf_size=_BUF):
+        for obj in _ijson.items(f, prefix, use_float=True, multiple_values=multiple, buf_size=_BUF):
             yield _record(obj, Origin(name, index))
             index += 1
         return
@@ -230,22 +241,7 @@ def _read_array(f: IO[bytes], name: str, base: int) -> Iterator[Item]:
         return
     except (ijson.JSONError, ValueError) as e:  # IncompleteJSONError and UTF-8 errors derive from these
         first_error = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-    yield from _recover(f, name, base, elem_depth=1, skip=index, first_error=first_error)
-
-
-def _read_values(f: IO[bytes], name: str, base: int) -> Iterator[Item]:
-    index = 0
-    try:
-        for obj in _ijson.items(f, "", use_float=True, multiple_values=True, buf_size=_BUF):
-            yield _record(obj, Origin(name, index))
-            index += 1
-        return
-    except OSError as e:
-        yield InputError(f"read error: {e.strerror or e}", file=name, position=f"record #{index}")
-        return
-    except (ijson.JSONError, ValueError) as e:
-        first_error = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-    yield from _recover(f, name, base, elem_depth=0, skip=index, first_error=first_error)
+    yield from _recover(f, name, base, elem_depth=elem_depth, skip=index, first_error=first_error)
 
 
 # ---------------------------------------------------------------------------------- recovery
