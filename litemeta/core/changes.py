@@ -494,10 +494,10 @@ def relationship_change_events(*, entity_urn: str, aspect_name: str, change_type
 # --- envelope, filters, timeline ---------------------------------------------------------------
 
 _PAYLOAD_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False)
-_escape = getattr(json.encoder, "c_encode_basestring", None) or json.encoder.py_encode_basestring
 
 
-def _payload_text(payload: Mapping[str, Any]) -> str:
+def payload_text(payload: Mapping[str, Any]) -> str:
+    """An event payload as compact JSON text, fields in R3.4 order (the timeline's ``_semver`` left out)."""
     if "_semver" in payload:  # the timeline's private annotation (the only "_" key) is not part of the event
         payload = {k: v for k, v in payload.items() if not k.startswith("_")}
     return _PAYLOAD_ENCODER.encode(payload)
@@ -506,13 +506,7 @@ def _payload_text(payload: Mapping[str, Any]) -> str:
 def platform_event(name: str, payload: Mapping[str, Any], timestamp_ms: int) -> Dict[str, Any]:
     """The PlatformEvent value (design.md choice 8); the payload is compact JSON text, fields in R3.4 order."""
     return {"header": {"timestampMillis": timestamp_ms}, "name": name,
-            "payload": {"value": _payload_text(payload), "contentType": "application/json"}}
-
-
-def platform_event_text(name: str, payload: Mapping[str, Any], timestamp_ms: int) -> str:
-    """``platform_event`` already encoded as compact JSON (the hot path: no second encoding pass)."""
-    return ('{"header":{"timestampMillis":%d},"name":%s,"payload":{"value":%s,"contentType":"application/json"}}'
-            % (timestamp_ms, _escape(name), _escape(_payload_text(payload))))
+            "payload": {"value": payload_text(payload), "contentType": "application/json"}}
 
 
 def matches_category(event: Mapping[str, Any], categories: Optional[Iterable[str]]) -> bool:

@@ -2,7 +2,9 @@
 
 Entity change events go to ``PlatformEvent_v1`` keyed ``entityChangeEvent-<urn>``; relationship
 change events (graph edges added or removed) keyed ``relationshipChangeEvent-<urn>``. The
-envelope's ``header.timestampMillis`` is the MCL's ``created.time``.
+envelope's ``header.timestampMillis`` is the MCL's ``created.time``, the record's timestamp; the
+log stores the payload text and rebuilds the envelope from timestamp and key
+(:data:`litemeta.storage.log.ENVELOPED`).
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from litemeta.core.changes import (
     ENTITY_CHANGE_EVENT_NAME,
     RELATIONSHIP_CHANGE_EVENT_NAME,
     entity_change_events,
-    platform_event_text,
+    payload_text,
     relationship_change_events,
 )
 from litemeta.model.events import PLATFORM_EVENT_TOPIC
@@ -30,13 +32,11 @@ def append_platform_events(batch: "Batch", mcl: Dict[str, Any], spec: AspectSpec
     ts = int(stamp["time"])
     for ece in entity_change_events(entity_urn=urn, entity_type=mcl["entityType"], aspect_name=spec.name,
                                     change_type=mcl["changeType"], previous=previous, new=new, audit_stamp=stamp):
-        batch.append_text(PLATFORM_EVENT_TOPIC, f"{ENTITY_CHANGE_EVENT_NAME}-{urn}", ts,
-                          platform_event_text(ENTITY_CHANGE_EVENT_NAME, ece, ts))
+        batch.append_text(PLATFORM_EVENT_TOPIC, f"{ENTITY_CHANGE_EVENT_NAME}-{urn}", ts, payload_text(ece))
         batch.report.platform_events += 1
     if not spec.relationships:
         return
     for rce in relationship_change_events(entity_urn=urn, aspect_name=spec.name, change_type=mcl["changeType"],
                                           previous=previous, new=new, audit_stamp=stamp, registry=batch.registry):
-        batch.append_text(PLATFORM_EVENT_TOPIC, f"{RELATIONSHIP_CHANGE_EVENT_NAME}-{urn}", ts,
-                          platform_event_text(RELATIONSHIP_CHANGE_EVENT_NAME, rce, ts))
+        batch.append_text(PLATFORM_EVENT_TOPIC, f"{RELATIONSHIP_CHANGE_EVENT_NAME}-{urn}", ts, payload_text(rce))
         batch.report.platform_events += 1

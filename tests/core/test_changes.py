@@ -407,15 +407,22 @@ def test_eligible_aspects_exist_in_registry(aspect):
     assert load_registry().aspect(aspect).name == aspect
 
 
-def test_platform_event_text_is_the_encoded_envelope():
-    """The hot-path encoder gives exactly the JSON of the choice-8 envelope (compact, payload fields in R3.4 order)."""
+def test_platform_events_are_stored_as_payload_and_read_back_as_the_envelope():
+    """The log keeps a platform event's payload text; reading rebuilds exactly platform_event(...)."""
     import json as _json
 
-    from litemeta.core.changes import platform_event_text
-    from litemeta.storage.log import dumps
+    from litemeta.storage.db import open_database
+    from litemeta.storage.log import Appender, read_topic
 
     payload = {"entityUrn": "urn:li:corpuser:\u00e9\"x", "category": "TAG", "operation": "ADD", "version": 0,
                "parameters": {"tagUrn": "urn:li:tag:\u65e5"}, "_semver": "MINOR"}
-    text = platform_event_text("entityChangeEvent", payload, 12)
-    assert text == dumps(platform_event("entityChangeEvent", payload, 12))
-    assert "_semver" not in _json.loads(_json.loads(text)["payload"]["value"])
+    value = platform_event("entityChangeEvent", payload, 12)
+    assert "_semver" not in _json.loads(value["payload"]["value"])
+    db = open_database(":memory:")
+    with db.write() as conn:
+        out = Appender({})
+        out.append("PlatformEvent_v1", "entityChangeEvent-urn:li:corpuser:x", 12, value)
+        out.flush(conn)
+    with db.read() as conn:
+        [rec] = read_topic(conn, "PlatformEvent_v1")
+    assert rec.value == value
