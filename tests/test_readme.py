@@ -96,5 +96,6 @@ def test_tour_runs_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, m
             break
     consumer.close()
     assert seen > 0
-    with_db = json.loads(CliRunner().invoke(main, ["stats", "--json"], catch_exceptions=False).output)
-    assert with_db
+    stats = json.loads(CliRunner().invoke(main, ["stats", "--json"], catch_exceptions=False).output)
+    # the sample's entities, plus the recipe's sqlite table and its containers
+    assert stats["entities"]["dataset"] >= 5 and stats["entities"]["corpuser"] == 3
