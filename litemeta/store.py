@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Union
 
 from litemeta import config as cfg
-from litemeta.core.ingest import Batch, Group, IngestReport, batch_urns, clock_ms, iter_batches
+from litemeta.core.ingest import Batch, IngestReport, batch_urns, clock_ms, iter_batches
 from litemeta.errors import InputError, LitemetaError, StorageError, ValidationError
 from litemeta.model.events import TopicRecord, resolve_topic
 from litemeta.model.proposal import Origin, Proposal
@@ -91,7 +91,7 @@ class MetadataStore:
         for batch in iter_batches(groups, size):
             self._write_batch(batch, report, settings, dry_run)
             if progress is not None:
-                progress(sum(1 for g in batch if isinstance(g, list)) + sum(1 for g in batch if not isinstance(g, list)))
+                progress(len(batch))  # input records (or unreadable parts) of the batch
             if fail_fast and report.failed:
                 break
         report.seconds = time.perf_counter() - t0

@@ -226,19 +226,9 @@ def delete(ctx: click.Context, urns: Tuple[str, ...], urn_file: Optional[str], e
     if only_soft_deleted and mode == admin.SOFT:
         raise click.UsageError("--only-soft-deleted needs --hard")
     removed = False if mode == admin.SOFT else (True if only_soft_deleted else None)
-    with translate_errors():
-        with _open_existing(db) as store:
-            chosen = admin.select(store, urns=given, entity_type=entity_type, platform=platform, env=env,
-                                  query=query, removed=None if given else removed)
-            if not chosen.urns and not chosen.not_found:
-                click.echo("Found no entities to delete; maybe change the filters.", err=True)
-                if as_json:
-                    _dump(admin.DeleteReport(mode, dry_run, (), aspect).as_dict())
-                return
-            _confirm(chosen.urns, _VERBS[mode], force, dry_run)
-            report = admin.delete_entities(store, chosen.urns, mode=mode, aspect=aspect, dry_run=dry_run,
-                                           not_found=chosen.not_found)
-    _print_delete(report, as_json)
+    _select_and_delete(db, given, dict(entity_type=entity_type, platform=platform, env=env, query=query),
+                       removed, mode, aspect, "Found no entities to delete; maybe change the filters.",
+                       force, dry_run, as_json)
 
 
 @delete.command("undo-by-filter")
@@ -262,17 +252,27 @@ def undo_by_filter(urns: Tuple[str, ...], urn_file: Optional[str], entity_type: 
 
     given = _gather_urns(urns, urn_file, {"entity-type": entity_type, "platform": platform, "env": env,
                                           "query": query})
+    _select_and_delete(db, given, dict(entity_type=entity_type, platform=platform, env=env, query=query),
+                       True, admin.UNDO, None, "Found no soft-deleted entities to restore; maybe change the filters.",
+                       force, dry_run, as_json)
+
+
+def _select_and_delete(db: Optional[str], given: Any, filters: Dict[str, Optional[str]], removed: Optional[bool],
+                       mode: str, aspect: Optional[str], none_found: str, force: bool, dry_run: bool,
+                       as_json: bool) -> None:
+    """Select the entities (given urns, or the filters restricted to ``removed``), confirm, apply ``mode``."""
+    from litemeta import admin
+
     with translate_errors():
         with _open_existing(db) as store:
-            chosen = admin.select(store, urns=given, entity_type=entity_type, platform=platform, env=env,
-                                  query=query, removed=None if given else True)
+            chosen = admin.select(store, urns=given, removed=None if given else removed, **filters)
             if not chosen.urns and not chosen.not_found:
-                click.echo("Found no soft-deleted entities to restore; maybe change the filters.", err=True)
+                click.echo(none_found, err=True)
                 if as_json:
-                    _dump(admin.DeleteReport(admin.UNDO, dry_run, ()).as_dict())
+                    _dump(admin.DeleteReport(mode, dry_run, (), aspect).as_dict())
                 return
-            _confirm(chosen.urns, _VERBS[admin.UNDO], force, dry_run)
-            report = admin.delete_entities(store, chosen.urns, mode=admin.UNDO, dry_run=dry_run,
+            _confirm(chosen.urns, _VERBS[mode], force, dry_run)
+            report = admin.delete_entities(store, chosen.urns, mode=mode, aspect=aspect, dry_run=dry_run,
                                            not_found=chosen.not_found)
     _print_delete(report, as_json)
 

@@ -25,7 +25,6 @@ from litemeta.model.events import (
     MCL_TIMESERIES_TOPIC,
     MCL_VERSIONED_TOPIC,
     MCP_TOPIC,
-    PLATFORM_EVENT_TOPIC,
 )
 from litemeta.model.proposal import Proposal
 from litemeta.model.registry import AspectSpec, Registry
@@ -174,14 +173,10 @@ class Batch:
             info = {"message": str(err)}
         info["reason"] = type(err).__name__
         if p is not None:
-            info.setdefault("urn", p.entity_urn)
-            info.setdefault("aspect", p.aspect_name)
-            if info.get("file") is None and p.origin.file is not None:
-                info["file"] = p.origin.file
-            if info.get("index") is None:
-                info["index"] = p.origin.index
-            if not info.get("urn"):
-                info["urn"] = p.entity_urn
+            for key, value in (("urn", p.entity_urn), ("aspect", p.aspect_name), ("file", p.origin.file),
+                               ("index", p.origin.index)):
+                if info.get(key) is None:
+                    info[key] = value
             try:
                 mcp = proposal_to_mcp_value(p)
             except Exception:  # a proposal too broken to serialise still reaches the report
@@ -222,48 +217,38 @@ class Batch:
                 created.add(p.entity_urn)
         for p, spec, drop in valid:
             try:
-                self.journal(p)
                 if drop:
                     self.report.unchanged += 1
                 elif spec.timeseries:
                     self._apply_timeseries(p, spec)
                 elif p.change_type == P.DELETE:
                     self._apply_delete(p, spec)
+                elif p.change_type == P.CREATE_ENTITY and p.entity_urn not in created:
+                    self._conflict_or_drop(p, "Cannot perform CREATE_ENTITY if not exists since the entity key "
+                                              "already exists.")
                 else:
-                    if p.change_type == P.CREATE_ENTITY and p.entity_urn not in created:
-                        self._conflict_or_drop(p, "Cannot perform CREATE_ENTITY if not exists since the entity key "
-                                                  "already exists.")
-                        continue
                     self._apply_write(p, spec)
             except ConflictError as err:
-                self._unjournal_failed(p, err)
+                self.fail(p, err)
+                continue
             except ValidationError as err:
-                self._unjournal_failed(p, err.located(file=p.origin.file, index=p.origin.index))
+                self.fail(p, err.located(file=p.origin.file, index=p.origin.index))
+                continue
+            # Journaled once accepted: failures are raised before anything of the proposal is queued,
+            # and the MCP topic has its own offsets, so its order is the proposals' order.
+            self.journal(p)
 
     def journal(self, p: Proposal) -> None:
-        """Choice 5: every accepted proposal on the MCP topic (undone if it then fails).
+        """Choice 5: every accepted proposal on the MCP topic.
 
         The proposal is journaled as given, except that a missing ``systemMetadata.lastObserved``
         is filled with the time the store applied it (what R1.41 does server-side), so that
         replaying the journal reproduces the store exactly, audit times included.
         """
-        self._last_journal = (len(self.out.rows), self.out._next.get(MCP_TOPIC, 0))
         now = self._time(p)
         if not (p.system_metadata or {}).get("lastObserved"):
             p = p.with_(system_metadata={**(p.system_metadata or {}), "lastObserved": now})
         self.append(MCP_TOPIC, p.entity_urn, now, proposal_to_mcp_value(p))
-
-    def _unjournal_failed(self, p: Proposal, err: LitemetaError) -> None:
-        # The proposal turned out invalid after journaling (a conflict, a bad patch): take its journal
-        # entry back. Nothing else of it was queued, as failures are raised before any write is planned.
-        idx, off = self._last_journal
-        del self.out.rows[idx]
-        self.out._next[MCP_TOPIC] = off
-        for i in range(idx, len(self.out.rows)):
-            r = self.out.rows[i]
-            if r[0] == MCP_TOPIC:
-                self.out.rows[i] = (r[0], r[1], r[2] - 1) + tuple(r[3:])
-        self.fail(p, err)
 
     def _conflict_or_drop(self, p: Proposal, message: str) -> None:
         if V.if_none_match_star(p.headers):

@@ -17,17 +17,15 @@ Heavy or optional modules (SQLAlchemy sources, the topic exporter) are imported 
 """
 from __future__ import annotations
 
-import io
 import json
 import os
 import sys
 import tempfile
-import time
 from typing import IO, Any, Dict, Iterable, Iterator, List, Mapping, Optional, Set, Tuple
 
 from litemeta.errors import ConfigurationError, LitemetaError
-from litemeta.model.codec import LegacyMCE, proposal_to_mcp_value, proposals_of, record_to_obj
-from litemeta.model.proposal import CREATE, CREATE_ENTITY, PATCH, Origin, Proposal
+from litemeta.model.codec import proposal_to_mcp_value, proposals_of, record_to_obj
+from litemeta.model.proposal import Origin, Proposal
 from litemeta.workflow.steps import (
     REQUIRED,
     AspectReader,

@@ -23,7 +23,7 @@ from __future__ import annotations
 import copy
 import time
 from dataclasses import replace
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional
+from typing import Any, Callable, Dict, List, Mapping, Optional
 
 from litemeta.errors import ConfigurationError, LitemetaError, ValidationError
 from litemeta.model.codec import LegacyMCE, record_from_obj, record_to_obj

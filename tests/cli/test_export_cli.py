@@ -19,10 +19,9 @@ from kafka.record.memory_records import MemoryRecords
 
 from litemeta.cli import COMMANDS, main
 from litemeta.cli.export import FORMAT_CHOICES
-from litemeta.followers.export import FORMATS, export, read_export
+from litemeta.followers.export import FORMATS, export
 from litemeta.followers.replay import mock_cluster_address
 from litemeta.model.events import MCL_VERSIONED_TOPIC, MCP_TOPIC
-from litemeta.sources.exports import install
 from litemeta.store import open_store
 
 CLOCK = 1_750_000_000_000

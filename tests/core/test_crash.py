@@ -2,7 +2,6 @@
 and its platform events, nothing partial (design.md rule 1, issue 3 and 4 crash tests)."""
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess

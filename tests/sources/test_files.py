@@ -14,7 +14,7 @@ import pytest
 from datahub.ingestion.sink.file import _to_obj_for_file
 from datahub.metadata import schema_classes as m
 
-from litemeta.errors import InputError, ValidationError
+from litemeta.errors import InputError
 from litemeta.model.codec import LegacyMCE, record_to_obj, write_metadata_file
 from litemeta.model.proposal import Proposal
 from litemeta.sources import files

@@ -6,7 +6,6 @@ import json
 import os
 import pathlib
 import queue
-import shutil
 import signal
 import subprocess
 import sys

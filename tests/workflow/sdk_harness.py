@@ -11,7 +11,7 @@ from datahub.metadata import schema_classes as S
 from datahub.specific.dataset import DatasetPatchBuilder
 
 from litemeta.model.codec import LegacyMCE, record_from_obj, record_to_obj
-from litemeta.model.proposal import Origin, Proposal
+from litemeta.model.proposal import Origin
 from litemeta.workflow.steps import PipelineContext, create_step
 
 
@@ -123,7 +123,6 @@ def sdk_rows(out: List[Any]) -> List[Row]:
         elif isinstance(r, S.MetadataChangeEventClass):
             rows.append(("mce", S.MetadataChangeEventClass.from_obj(r.to_obj()).to_obj()))
         else:  # a raw MCP (PATCH): compare its file-sink form
-            obj = MetadataChangeProposalWrapper.try_from_mcpc(r) or r
             rows.append(("raw", r.entityUrn, r.changeType, r.aspectName))
     return rows
 

@@ -5,7 +5,7 @@ import json
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, Iterator, List
 
 import pytest
 from datahub.emitter.mcp import MetadataChangeProposalWrapper as W
