@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from litemeta import config as cfg
 from litemeta.core.ingest import Batch, IngestReport, batch_urns, clock_ms, iter_batches
@@ -24,7 +24,19 @@ from litemeta.storage import log as L
 from litemeta.storage import queries as Q
 from litemeta.storage.db import Database, open_database
 
+if TYPE_CHECKING:  # pragma: no cover
+    from litemeta.core.platform import PlatformEvents
+
 Input = Union[Proposal, Mapping[str, Any], str, Path, Any]
+
+
+def _with_lookahead(batches: Iterator[List[Any]]) -> Iterator[Tuple[List[Any], bool]]:
+    """Each batch with whether another one follows (the next one is read first)."""
+    cur = next(batches, None)
+    while cur is not None:
+        nxt = next(batches, None)
+        yield cur, nxt is not None
+        cur = nxt
 
 
 def open_store(path_or_url: Optional[str] = None, *, read_only: bool = False, create: bool = True,
@@ -88,31 +100,45 @@ class MetadataStore:
         settings = self.settings if actor is None else self.settings.with_(actor=actor)
         size = batch_size or self.settings.batch_size
         groups = self._groups(items, report, run_id)
-        for batch in iter_batches(groups, size):
-            self._write_batch(batch, report, settings, dry_run)
-            if progress is not None:
-                progress(len(batch))  # input records (or unreadable parts) of the batch
-            if fail_fast and report.failed:
-                break
+        events = self._event_hook()
+        try:
+            for n, (batch, more) in enumerate(_with_lookahead(iter_batches(groups, size))):
+                if events is not None and n == 0 and more:
+                    events.start_helper()  # a large ingest: the helper starts while batch 1 is written
+                if events is not None and n == 1:
+                    events.use_helper()  # from batch 2 on, events are derived on the other core
+                self._write_batch(batch, report, settings, dry_run, events)
+                if progress is not None:
+                    progress(len(batch))  # input records (or unreadable parts) of the batch
+                if fail_fast and report.failed:
+                    break
+        finally:
+            if events is not None:
+                events.close()
         report.seconds = time.perf_counter() - t0
         self._after_write()
         return report
 
-    def _write_batch(self, batch: List[Any], report: IngestReport, settings: cfg.Settings, dry_run: bool) -> None:
+    def _write_batch(self, batch: List[Any], report: IngestReport, settings: cfg.Settings, dry_run: bool,
+                     events: Optional["PlatformEvents"]) -> None:
         groups = [g for g in batch if isinstance(g, list)]
-        with self.db.write() as conn:
-            b = Batch(conn, self.registry, settings, report, self._event_hook(), self.clock)
-            b.load(batch_urns(groups))
-            for g in batch:
-                if isinstance(g, list):
-                    b.apply_group(g)
-                else:
-                    b.fail(None, g)
-            if dry_run:
-                conn.rollback()
-                conn.begin()
-                return
-            b.flush()
+        try:
+            with self.db.write() as conn:
+                b = Batch(conn, self.registry, settings, report, events, self.clock)
+                b.load(batch_urns(groups))
+                for g in batch:
+                    if isinstance(g, list):
+                        b.apply_group(g)
+                    else:
+                        b.fail(None, g)
+                if dry_run:
+                    conn.rollback()
+                    conn.begin()
+                    return
+                b.flush()
+        finally:
+            if events is not None:
+                events.discard()  # nothing is owed past the batch (flushed, rolled back or a dry run)
 
     def rollback(self, run_id: str, *, dry_run: bool = False) -> Dict[str, Any]:
         """Undo a run (``datahub ingest rollback``): every aspect whose row 0 the run wrote goes back to
@@ -156,12 +182,12 @@ class MetadataStore:
         with self.db.read() as conn:
             return Q.rows_with_run(conn, run_id)
 
-    def _event_hook(self) -> Any:
+    def _event_hook(self) -> Optional["PlatformEvents"]:
         if not self.settings.platform_events:
             return None
-        from litemeta.core.platform import append_platform_events
+        from litemeta.core.platform import PlatformEvents
 
-        return append_platform_events
+        return PlatformEvents(self.registry)
 
     def _groups(self, items: Iterable[Input], report: IngestReport, run_id: Optional[str]) -> Iterator[Any]:
         from litemeta.model.codec import LegacyMCE, proposals_of, record_from_obj

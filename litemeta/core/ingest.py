@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Protocol, Sequence, Set, Tuple
 
 from litemeta.storage.db import Connection
 
@@ -74,7 +74,16 @@ class IngestReport:
 
 # An input record after normalisation: the proposals it expands to (an MCE gives several), or an error.
 Group = List[Proposal]
-EventHook = Callable[["Batch", Dict[str, Any], AspectSpec, Any, Any], None]
+
+
+class EventHook(Protocol):
+    """Derives the platform events of each MCL (:class:`litemeta.core.platform.PlatformEvents`)."""
+
+    def __call__(self, batch: "Batch", mcl: Dict[str, Any], spec: AspectSpec, previous: Any, new: Any) -> None:
+        """Called for every non-RESTATE MCL, in order."""
+
+    def flush(self, batch: "Batch") -> None:
+        """Append every event still owed, before the batch's records are written."""
 
 
 @dataclass
@@ -515,6 +524,8 @@ class Batch:
         plan.ts_wiped_aspects = self.ts_wiped_aspects
         plan.ts_upserts = list(self.ts_rows.values())
         A.flush(self.conn, plan)
+        if self.event_hook is not None:
+            self.event_hook.flush(self)
         self.out.flush(self.conn)
 
 

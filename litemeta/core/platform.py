@@ -5,12 +5,24 @@ change events (graph edges added or removed) keyed ``relationshipChangeEvent-<ur
 envelope's ``header.timestampMillis`` is the MCL's ``created.time``, the record's timestamp; the
 log stores the payload text and rebuilds the envelope from timestamp and key
 (:data:`litemeta.storage.log.ENVELOPED`).
+
+The events of an MCL are a pure function of it (:func:`derive`), so a large ingest derives them
+in a helper process, on the machine's other core, while the writer goes on deciding the rest of
+the batch: :class:`PlatformEvents` ships each eligible MCL (its urn, aspect, change type, audit
+stamp and the previous and new values' JSON text) to the helper in chunks, and at the batch's
+flush appends what came back, in MCL order, to the same transaction. The offsets, payloads and
+report are the same as deriving inline (which small ingests do, and which takes over if the
+helper fails); only the wall time differs.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict, Optional
+import json
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from litemeta.core.changes import (
+    DEFAULT_EXCLUDED_ENTITY_TYPES,
+    ECE_CHANGE_TYPES,
+    ELIGIBLE_ASPECTS,
     ENTITY_CHANGE_EVENT_NAME,
     RELATIONSHIP_CHANGE_EVENT_NAME,
     entity_change_events,
@@ -18,25 +30,157 @@ from litemeta.core.changes import (
     relationship_change_events,
 )
 from litemeta.model.events import PLATFORM_EVENT_TOPIC
-from litemeta.model.registry import AspectSpec
+from litemeta.model.registry import AspectSpec, Registry, load_registry
+from litemeta.storage.log import EncodedBatch
 
 if TYPE_CHECKING:  # pragma: no cover
     from litemeta.core.ingest import Batch
+    from litemeta.core.platform_helper import Helper
+
+# (urn, entity type, aspect, change type, previous value's JSON text, new value's JSON text, audit stamp)
+Job = Tuple[str, str, str, str, Optional[str], Optional[str], Dict[str, Any]]
+# A stored platform-event record: (timestamp, key, payload text, headers)
+EventRecord = Tuple[int, str, str, None]
+
+CHUNK = 64  # MCLs per helper task (the flush waits for the last one)
 
 
-def append_platform_events(batch: "Batch", mcl: Dict[str, Any], spec: AspectSpec, previous: Optional[Any],
-                           new: Optional[Any]) -> None:
-    """Derive and append the platform events of one MCL (RESTATE MCLs never reach here, R3.1)."""
-    urn = mcl["entityUrn"]
-    stamp = mcl["created"]
+def eligible(spec: AspectSpec, entity_type: str, change_type: str) -> bool:
+    """Whether an MCL can have platform events at all (R8.12's aspect list, or graph edges)."""
+    return bool(spec.relationships) or (spec.name in ELIGIBLE_ASPECTS and change_type in ECE_CHANGE_TYPES
+                                        and entity_type not in DEFAULT_EXCLUDED_ENTITY_TYPES)
+
+
+def events_of(urn: str, entity_type: str, spec: AspectSpec, change_type: str, previous: Optional[Any],
+              new: Optional[Any], stamp: Dict[str, Any], registry: Registry) -> List[EventRecord]:
+    """The platform-event records of one MCL (RESTATE MCLs never reach here, R3.1), in R3.5's order."""
     ts = int(stamp["time"])
-    for ece in entity_change_events(entity_urn=urn, entity_type=mcl["entityType"], aspect_name=spec.name,
-                                    change_type=mcl["changeType"], previous=previous, new=new, audit_stamp=stamp):
-        batch.append_text(PLATFORM_EVENT_TOPIC, f"{ENTITY_CHANGE_EVENT_NAME}-{urn}", ts, payload_text(ece))
-        batch.report.platform_events += 1
-    if not spec.relationships:
-        return
-    for rce in relationship_change_events(entity_urn=urn, aspect_name=spec.name, change_type=mcl["changeType"],
-                                          previous=previous, new=new, audit_stamp=stamp, registry=batch.registry):
-        batch.append_text(PLATFORM_EVENT_TOPIC, f"{RELATIONSHIP_CHANGE_EVENT_NAME}-{urn}", ts, payload_text(rce))
-        batch.report.platform_events += 1
+    out: List[EventRecord] = []
+    key = f"{ENTITY_CHANGE_EVENT_NAME}-{urn}"
+    for ece in entity_change_events(entity_urn=urn, entity_type=entity_type, aspect_name=spec.name,
+                                    change_type=change_type, previous=previous, new=new, audit_stamp=stamp):
+        out.append((ts, key, payload_text(ece), None))
+    if spec.relationships:
+        key = f"{RELATIONSHIP_CHANGE_EVENT_NAME}-{urn}"
+        for rce in relationship_change_events(entity_urn=urn, aspect_name=spec.name, change_type=change_type,
+                                              previous=previous, new=new, audit_stamp=stamp, registry=registry):
+            out.append((ts, key, payload_text(rce), None))
+    return out
+
+
+def derive(jobs: List[Job]) -> List[EventRecord]:
+    """The platform-event records of a chunk of MCLs, in order (runs in the helper process)."""
+    registry = load_registry()
+    loads = json.loads
+    out: List[EventRecord] = []
+    for urn, entity_type, aspect, change_type, prev_text, new_text, stamp in jobs:
+        out.extend(events_of(urn, entity_type, registry.aspects[aspect], change_type,
+                             loads(prev_text) if prev_text is not None else None,
+                             loads(new_text) if new_text is not None else None, stamp, registry))
+    return out
+
+
+class PlatformEvents:
+    """The ingest's event hook: derives each MCL's platform events, inline or in a helper process."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        self._helper: Optional["Helper"] = None
+        self._jobs: List[Job] = []
+        self._tasks: List[Tuple[List[Job], bool]] = []  # (chunk, handed to the helper)
+        self._parallel = False
+
+    def start_helper(self) -> None:
+        """Start the helper process (for an ingest spanning several batches), so that it is ready
+        when :meth:`use_helper` hands it work. Only with the registry the helper loads itself."""
+        if self._helper is not None or self.registry is not load_registry():
+            return
+        from litemeta.core.platform_helper import Helper, HelperGone
+
+        try:
+            self._helper = Helper()
+        except HelperGone:
+            self._helper = None
+
+    def use_helper(self) -> None:
+        """Derive in the helper process from now on (started by :meth:`start_helper`)."""
+        self._parallel = self._helper is not None
+
+    def __call__(self, batch: "Batch", mcl: Dict[str, Any], spec: AspectSpec, previous: Optional[Any],
+                 new: Optional[Any]) -> None:
+        urn, entity_type, change_type = mcl["entityUrn"], mcl["entityType"], mcl["changeType"]
+        if not eligible(spec, entity_type, change_type):
+            return
+        if not self._parallel and not self._jobs and not self._tasks:
+            self._extend(batch, events_of(urn, entity_type, spec, change_type, previous, new, mcl["created"],
+                                          self.registry))
+            return
+        prev_text = mcl["previousAspectValue"]["value"] if "previousAspectValue" in mcl else None
+        new_text = mcl["aspect"]["value"] if "aspect" in mcl else None
+        self._jobs.append((urn, entity_type, spec.name, change_type, prev_text, new_text, mcl["created"]))
+        if len(self._jobs) >= CHUNK:
+            self._submit()
+
+    def flush(self, batch: "Batch") -> None:
+        """Append the events of every MCL handed over since the last flush (before the batch's rows)."""
+        from litemeta.core.platform_helper import HelperGone
+
+        if self._jobs:
+            self._submit()
+        tasks, self._tasks = self._tasks, []
+        for jobs, handed in tasks:
+            answer: Optional[Tuple[Any, ...]] = None
+            if handed and self._helper is not None:
+                try:
+                    answer = self._helper.result()
+                except HelperGone:  # derive what is left here
+                    self._stop_helper()
+            if answer is None or answer[0] == "error":
+                self._extend(batch, derive(jobs))
+            elif answer[0]:
+                count, index, value, codec = answer
+                first, last = batch.out.add_batch(PLATFORM_EVENT_TOPIC, EncodedBatch(count, index, value, codec))
+                self._count(batch, first, last)
+
+    def discard(self) -> None:
+        """Forget what was handed over (the batch was rolled back, or was a dry run)."""
+        from litemeta.core.platform_helper import HelperGone
+
+        for _, handed in self._tasks:
+            if handed and self._helper is not None:
+                try:
+                    self._helper.result()
+                except HelperGone:
+                    self._stop_helper()
+        self._jobs, self._tasks = [], []
+
+    def close(self) -> None:
+        """Stop the helper process."""
+        self.discard()
+        self._stop_helper()
+
+    # ------------------------------------------------------------ internals
+    def _extend(self, batch: "Batch", records: List[EventRecord]) -> None:
+        if records:
+            first, last = batch.out.extend(PLATFORM_EVENT_TOPIC, records)
+            self._count(batch, first, last)
+
+    @staticmethod
+    def _count(batch: "Batch", first: int, last: int) -> None:
+        batch.report.note_offset(PLATFORM_EVENT_TOPIC, first)
+        batch.report.note_offset(PLATFORM_EVENT_TOPIC, last)
+        batch.report.platform_events += last - first + 1
+
+    def _submit(self) -> None:
+        jobs, self._jobs = self._jobs, []
+        handed = self._parallel and self._helper is not None
+        if handed:
+            assert self._helper is not None
+            self._helper.submit(jobs)
+        self._tasks.append((jobs, handed))
+
+    def _stop_helper(self) -> None:
+        helper, self._helper = self._helper, None
+        self._parallel = False
+        if helper is not None:
+            helper.close()

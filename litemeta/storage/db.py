@@ -19,6 +19,7 @@ from sqlalchemy import (
     DateTime,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -34,7 +35,7 @@ from sqlalchemy.pool import NullPool, StaticPool
 
 from litemeta.errors import StorageError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 1: one topic_log row per record; 2: record batches
 BUSY_TIMEOUT_MS = 30_000
 
 metadata = MetaData()
@@ -73,17 +74,21 @@ timeseries = Table(
 )
 Index("ix_timeseries_urn", timeseries.c.urn, timeseries.c.aspect, timeseries.c.timestampmillis)
 
-# The topic log: Kafka coordinates, offsets contiguous per topic-partition.
+# The topic log, stored as record batches (as Kafka does): one row holds the records
+# ``offset .. last_offset`` of a topic-partition (offsets contiguous per topic-partition).
+# ``records`` is the batch's index, a JSON array of ``[timestamp, key, value length, headers]``
+# per record; ``value`` is the records' stored values, concatenated, in UTF-8, compressed when
+# ``codec`` says so (0: none, 1: zlib), as Kafka's batch attributes do (see storage/log.py).
 topic_log = Table(
     "topic_log",
     metadata,
     Column("topic", String(200), nullable=False),
     Column("partition", Integer, nullable=False),
     Column("offset", BigInteger, nullable=False),
-    Column("timestamp", BigInteger, nullable=False),
-    Column("key", Text),
-    Column("value", Text, nullable=False),
-    Column("headers", Text),
+    Column("last_offset", BigInteger, nullable=False),
+    Column("records", Text, nullable=False),
+    Column("codec", Integer, nullable=False),
+    Column("value", LargeBinary, nullable=False),
     PrimaryKeyConstraint("topic", "partition", "offset", name="pk_topic_log"),
 )
 
@@ -246,6 +251,14 @@ def _create_schema(db: Database) -> None:
                                                             applied_at=int(time.time() * 1000)))
             elif row > SCHEMA_VERSION:
                 raise StorageError(f"store {db.url} has schema version {row}; this litemeta knows {SCHEMA_VERSION}")
+            elif row < SCHEMA_VERSION:
+                import time
+
+                from litemeta.storage.log import migrate_record_rows
+
+                migrate_record_rows(conn)  # 1 -> 2: the log's per-record rows become record batches
+                conn.execute(schema_version.insert().values(version=SCHEMA_VERSION,
+                                                            applied_at=int(time.time() * 1000)))
             conn.commit()
     except SQLAlchemyError as exc:
         raise StorageError(f"cannot create tables in {db.url}: {exc}") from exc

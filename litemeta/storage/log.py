@@ -1,12 +1,23 @@
-"""Topics as append-only tables with Kafka coordinates, and consumer-group offsets.
+"""Topics as append-only record batches with Kafka coordinates, and consumer-group offsets.
 
 Offsets are contiguous per (topic, partition), as in Kafka. Appends happen only inside the
 writer's transaction (:mod:`litemeta.core.ingest`), so an event exists iff its cause committed.
+
+As in Kafka, the log is stored as record batches: one ``topic_log`` row holds the records
+``offset .. last_offset`` of one topic-partition, all appended by one write transaction. The row's
+``records`` column is the batch index, a JSON array of ``[timestamp, key, length, headers]``
+per record (a timestamp or key equal to the previous record's is null), and ``value`` is the
+records' stored values concatenated, in UTF-8, compressed when ``codec`` says so (``length``
+counts code points, so a record's value is a slice of the decoded text). A write batch of 1,000
+proposals thus inserts a handful of rows instead of ~8,000, and a reader fetches a batch with
+one row.
 """
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
+import zlib
+from dataclasses import dataclass
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Connection
@@ -55,27 +66,87 @@ def _loads(text: str) -> Any:
     return obj if end == len(text) else json.loads(text)
 
 
+# A batch row holds at most this many records and (roughly) this many characters of values, so
+# that reading a few records never fetches much more than it needs.
+MAX_BATCH_RECORDS = 1000
+MAX_BATCH_CHARS = 4_000_000
+
+
 def next_offsets(conn: Connection, topics: Sequence[str] = TOPICS) -> Dict[str, int]:
     """Next offset of each topic (partition 0), read at the start of every write batch.
 
-    One ``max(offset)`` per topic, which the primary key (topic, partition, offset) answers with
-    an index seek; a ``GROUP BY`` over the whole log would scan millions of rows.
+    One query per topic for the last batch's ``last_offset``, which the primary key (topic,
+    partition, offset) answers with an index seek; a ``GROUP BY`` over the log would scan it all.
     """
     out: Dict[str, int] = {}
     for topic in topics:
-        mx = conn.execute(select(func.max(topic_log.c.offset)).where(
-            and_(topic_log.c.topic == topic, topic_log.c.partition == PARTITION))).scalar()
-        if mx is not None:
-            out[topic] = mx + 1
+        last = conn.execute(select(topic_log.c.last_offset).where(
+            and_(topic_log.c.topic == topic, topic_log.c.partition == PARTITION))
+            .order_by(topic_log.c.offset.desc()).limit(1)).scalar()
+        if last is not None:
+            out[topic] = last + 1
     return out
 
 
+# A record in stored form: (timestamp, key, value text, headers).
+StoredRecord = Tuple[int, str, str, Optional[Dict[str, str]]]
+CODEC_NONE, CODEC_ZLIB = 0, 1
+
+
+@dataclass(frozen=True)
+class EncodedBatch:
+    """A batch's records encoded as stored: how many, the index's JSON text, the value bytes."""
+
+    count: int
+    index: str
+    value: bytes
+    codec: int = CODEC_NONE
+
+
+def encode_batch(records: Sequence[StoredRecord], compress: bool = False) -> EncodedBatch:
+    """Encode records as one batch row's ``records``, ``codec`` and ``value``.
+
+    Index entries are ``[timestamp, key, length, headers]``; a timestamp or key equal to the
+    previous record's is written as null (an MCL's events share both).
+    """
+    index: List[List[Any]] = []
+    prev_ts: Optional[int] = None
+    prev_key: Optional[str] = None
+    for ts, key, text, h in records:
+        index.append([None if ts == prev_ts else ts, None if key == prev_key else key, len(text), h])
+        prev_ts, prev_key = ts, key
+    value = "".join([r[2] for r in records]).encode("utf-8")
+    if compress:
+        return EncodedBatch(len(records), dumps(index), zlib.compress(value, 1), CODEC_ZLIB)
+    return EncodedBatch(len(records), dumps(index), value, CODEC_NONE)
+
+
+def _decode_index(index_text: str) -> List[Tuple[int, str, int, Optional[Dict[str, str]]]]:
+    out = []
+    ts: Any = None
+    key: Any = None
+    for t, k, n, h in _loads(index_text):
+        if t is not None:
+            ts = t
+        if k is not None:
+            key = k
+        out.append((ts, key, n, h))
+    return out
+
+
+def _decode_value(codec: int, value: bytes) -> str:
+    data = zlib.decompress(value) if codec == CODEC_ZLIB else value
+    return bytes(data).decode("utf-8")
+
+
 class Appender:
-    """Collects a batch's topic records and writes them with contiguous offsets."""
+    """Collects a write transaction's topic records and writes them as record batches."""
 
     def __init__(self, offsets: Dict[str, int]) -> None:
         self._next = offsets
-        self.rows: List[Tuple[Any, ...]] = []
+        # per topic, in offset order: runs of records still to encode, and batches already encoded
+        self._pending: Dict[str, List[Union[List[StoredRecord], EncodedBatch]]] = {}
+        self._base: Dict[str, int] = {}
 
     def append(self, topic: str, key: str, timestamp: int, value: Mapping[str, Any],
                headers: Optional[Mapping[str, str]] = None) -> int:
@@ -88,15 +159,61 @@ class Appender:
         the payload's JSON text); return its offset."""
         off = self._next.get(topic, 0)
         self._next[topic] = off + 1
-        self.rows.append((topic, PARTITION, off, int(timestamp), key, value_text,
-                          dumps(dict(headers)) if headers else None))
+        self._run(topic, off).append((int(timestamp), key, value_text, dict(headers) if headers else None))
         return off
 
+    def extend(self, topic: str, records: Sequence[StoredRecord]) -> Tuple[int, int]:
+        """Queue records already in stored form; return their first and last offsets."""
+        first = self._next.get(topic, 0)
+        self._next[topic] = first + len(records)
+        self._run(topic, first).extend(records)
+        return first, first + len(records) - 1
+
+    def add_batch(self, topic: str, batch: EncodedBatch) -> Tuple[int, int]:
+        """Queue a batch encoded elsewhere (:func:`encode_batch`); return its first and last offsets."""
+        first = self._next.get(topic, 0)
+        self._next[topic] = first + batch.count
+        self._base.setdefault(topic, first)
+        self._pending.setdefault(topic, []).append(batch)
+        return first, first + batch.count - 1
+
+    def _run(self, topic: str, offset: int) -> List[StoredRecord]:
+        parts = self._pending.get(topic)
+        if parts is None:
+            parts = self._pending[topic] = []
+            self._base[topic] = offset
+        if not parts or isinstance(parts[-1], EncodedBatch):
+            parts.append([])
+        run = parts[-1]
+        assert isinstance(run, list)
+        return run
+
     def flush(self, conn: Connection) -> None:
-        """Insert every queued record (one executemany straight to the driver: no per-row compilation)."""
-        if self.rows:
-            insert_rows(conn, topic_log, self.rows)
-            self.rows = []
+        """Insert the queued records as batch rows (one executemany straight to the driver)."""
+        rows: List[Tuple[Any, ...]] = []
+        for topic, parts in self._pending.items():
+            offset = self._base[topic]
+            for part in parts:
+                for batch in _split(part) if isinstance(part, list) else [part]:
+                    if batch.count:
+                        rows.append((topic, PARTITION, offset, offset + batch.count - 1, batch.index,
+                                     batch.codec, batch.value))
+                        offset += batch.count
+        if rows:
+            insert_rows(conn, topic_log, rows)
+        self._pending, self._base = {}, {}
+
+
+def _split(records: List[StoredRecord]) -> Iterator[EncodedBatch]:
+    """Encoded batches of at most MAX_BATCH_RECORDS records and about MAX_BATCH_CHARS characters."""
+    i = 0
+    while i < len(records):
+        j, chars = i, 0
+        while j < len(records) and j - i < MAX_BATCH_RECORDS and (chars < MAX_BATCH_CHARS or j == i):
+            chars += len(records[j][2])
+            j += 1
+        yield encode_batch(records[i:j])
+        i = j
 
 
 def insert_rows(conn: Connection, table: Any, rows: Sequence[Sequence[Any]]) -> None:
@@ -113,48 +230,95 @@ def insert_rows(conn: Connection, table: Any, rows: Sequence[Sequence[Any]]) -> 
     conn.exec_driver_sql(sql, list(rows))
 
 
-def _record(row: Any) -> TopicRecord:
-    value = (envelope(row.key, row.timestamp, row.value) if row.topic in ENVELOPED else json.loads(row.value))
-    return TopicRecord(
-        topic=row.topic, partition=row.partition, offset=row.offset, timestamp=row.timestamp,
-        key=row.key, value=value, headers=json.loads(row.headers) if row.headers else {},
-    )
+# One stored batch: (base offset, index JSON text, codec, value bytes).
+RawBatch = Tuple[int, str, int, bytes]
+
+
+def _raw_batches(conn: Connection, topic: str, offset: int, partition: int,
+                 max_batches: Optional[int] = None, before: Optional[int] = None) -> List[RawBatch]:
+    """The batch rows holding ``offset`` and after (and before offset ``before``), in order."""
+    mark = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(conn.dialect.paramstyle)
+    cond = and_(topic_log.c.topic == topic, topic_log.c.partition == partition)
+    if mark is None:  # pragma: no cover - named/numeric paramstyles: let SQLAlchemy bind
+        q = (select(topic_log.c.offset, topic_log.c.records, topic_log.c.codec, topic_log.c.value)
+             .where(and_(cond, topic_log.c.last_offset >= offset)).order_by(topic_log.c.offset))
+        if before is not None:
+            q = q.where(topic_log.c.offset < before)
+        if max_batches is not None:
+            q = q.limit(max_batches)
+        return [tuple(r) for r in conn.execute(q)]  # type: ignore[misc]
+    prep = conn.dialect.identifier_preparer
+    off, part = prep.quote("offset"), prep.quote("partition")
+    # The batch holding ``offset`` starts at the largest base offset <= offset (an index seek).
+    sql = (f"SELECT {off}, records, codec, value FROM topic_log WHERE topic = {mark} AND {part} = {mark} "
+           f"AND {off} >= coalesce((SELECT max({off}) FROM topic_log WHERE topic = {mark} AND {part} = {mark} "
+           f"AND {off} <= {mark}), 0)")
+    params: List[Any] = [topic, partition, topic, partition, offset]
+    if before is not None:
+        sql += f" AND {off} < {mark}"
+        params.append(before)
+    sql += f" ORDER BY {off}" + (f" LIMIT {int(max_batches)}" if max_batches is not None else "")
+    return [(b, r, c, v) for b, r, c, v in conn.exec_driver_sql(sql, tuple(params)).fetchall()]
+
+
+def _unpack(topic: str, partition: int, batch: RawBatch, start: int,
+            stop: Optional[int]) -> Tuple[List[TopicRecord], int]:
+    """The records of one batch with offsets in ``[start, stop)``, and the batch's end offset."""
+    base, index_text, codec, raw = batch
+    loads = _loads
+    enveloped = topic in ENVELOPED
+    out: List[TopicRecord] = []
+    index = _decode_index(index_text)
+    if start >= base + len(index) or (stop is not None and stop <= base):
+        return out, base + len(index)
+    values = _decode_value(codec, raw)
+    pos = 0
+    offset = base
+    for ts, key, n, h in index:
+        if offset >= start and (stop is None or offset < stop):
+            v = values[pos:pos + n]
+            out.append(TopicRecord(topic, partition, offset, ts, key,
+                                   envelope(key, ts, v) if enveloped else loads(v), h or {}))
+        pos += n
+        offset += 1
+    return out, offset
 
 
 def read_topic(conn: Connection, topic: str, offset: int = 0, limit: Optional[int] = None,
                partition: int = PARTITION) -> List[TopicRecord]:
-    """Records of a topic from ``offset`` on, in offset order.
+    """Records of a topic from ``offset`` on, in offset order (at most ``limit``).
 
-    Followers and exports read the log in bulk, so this goes straight to the driver (portable SQL,
-    no per-row result processing).
+    Followers and exports read the log in bulk, so batch rows go straight to the driver
+    (portable SQL, no per-row result processing).
     """
-    mark = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(conn.dialect.paramstyle)
-    if mark is None:  # pragma: no cover - named/numeric paramstyles: let SQLAlchemy bind
-        q = (select(topic_log).where(and_(topic_log.c.topic == topic, topic_log.c.partition == partition,
-                                          topic_log.c.offset >= offset)).order_by(topic_log.c.offset))
-        if limit is not None:
-            q = q.limit(limit)
-        return [_record(r) for r in conn.execute(q)]
-    prep = conn.dialect.identifier_preparer
-    off = prep.quote("offset")
-    sql = (f"SELECT topic, {prep.quote('partition')}, {off}, timestamp, {prep.quote('key')}, value, headers "
-           f"FROM topic_log WHERE topic = {mark} AND {prep.quote('partition')} = {mark} AND {off} >= {mark} "
-           f"ORDER BY {off}" + (f" LIMIT {int(limit)}" if limit is not None else ""))
-    loads = _loads
-    if topic in ENVELOPED:
-        return [TopicRecord(t, p, o, ts, k, envelope(k, ts, v), loads(h) if h else {})
-                for t, p, o, ts, k, v, h in conn.exec_driver_sql(sql, (topic, partition, offset)).fetchall()]
-    return [TopicRecord(t, p, o, ts, k, loads(v), loads(h) if h else {})
-            for t, p, o, ts, k, v, h in conn.exec_driver_sql(sql, (topic, partition, offset)).fetchall()]
+    out: List[TopicRecord] = []
+    if limit is None:
+        for batch in _raw_batches(conn, topic, offset, partition):
+            out.extend(_unpack(topic, partition, batch, offset, None)[0])
+        return out
+    pos = offset
+    while len(out) < limit:
+        before = pos
+        for batch in _raw_batches(conn, topic, pos, partition, max_batches=8):
+            recs, end = _unpack(topic, partition, batch, pos, pos + (limit - len(out)))
+            out.extend(recs)
+            if len(out) >= limit:
+                return out
+            pos = max(pos, end)
+        if pos == before:  # nothing at or after ``pos``
+            break
+    return out
 
 
 def keys_since(conn: Connection, topic: str, start: int, end: int, partition: int = PARTITION) -> List[str]:
     """The distinct keys of a topic's records in ``[start, end)``, in order of last appearance."""
-    q = (select(topic_log.c.key, func.max(topic_log.c.offset).label("last"))
-         .where(and_(topic_log.c.topic == topic, topic_log.c.partition == partition,
-                     topic_log.c.offset >= start, topic_log.c.offset < end))
-         .group_by(topic_log.c.key).order_by("last"))
-    return [k for k, _ in conn.execute(q)]
+    last: Dict[str, None] = {}
+    for base, index_text, _, _ in _raw_batches(conn, topic, start, partition, before=end):
+        for i, (_ts, key, _n, _h) in enumerate(_decode_index(index_text)):
+            if start <= base + i < end:
+                last.pop(key, None)
+                last[key] = None
+    return list(last)
 
 
 def iter_topic(conn: Connection, topic: str, offset: int = 0, chunk: int = 5000,
@@ -197,7 +361,8 @@ def groups(conn: Connection) -> List[str]:
 
 def topic_sizes(conn: Connection) -> Dict[str, int]:
     """Record count per topic."""
-    return {t: n for t, n in conn.execute(select(topic_log.c.topic, func.count()).group_by(topic_log.c.topic))}
+    n = func.sum(topic_log.c.last_offset - topic_log.c.offset + 1)
+    return {t: int(c) for t, c in conn.execute(select(topic_log.c.topic, n).group_by(topic_log.c.topic))}
 
 
 def delete_groups(conn: Connection, names: Sequence[str]) -> None:
@@ -210,3 +375,29 @@ def chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
     """Slices of at most ``size`` items (for IN lists)."""
     for i in range(0, len(items), size):
         yield items[i:i + size]
+
+
+def migrate_record_rows(conn: Connection) -> None:
+    """Schema 1 -> 2: rewrite a log of one row per record as record batches (same offsets and values)."""
+    from sqlalchemy import inspect
+
+    cols = {c["name"] for c in inspect(conn).get_columns("topic_log")}
+    if "last_offset" in cols:
+        return
+    conn.exec_driver_sql("ALTER TABLE topic_log RENAME TO topic_log_v1")
+    topic_log.create(conn)
+    topics = [t for (t,) in conn.exec_driver_sql("SELECT DISTINCT topic FROM topic_log_v1")]
+    for topic in topics:
+        off_col = '"offset"'
+        rows = conn.exec_driver_sql(
+            f'SELECT "partition", {off_col}, timestamp, key, value, headers FROM topic_log_v1 '
+            f'WHERE topic = ? ORDER BY "partition", {off_col}', (topic,)).fetchall()
+        if not rows:
+            continue
+        out = Appender({topic: rows[0][1]})  # the store has always kept one partition per topic
+        for _p, _o, ts, key, value, headers in rows:
+            if topic in ENVELOPED and value.startswith('{"header"'):  # early stores kept the envelope
+                value = str(_loads(value)["payload"]["value"])
+            out.append_text(topic, key, ts, value, _loads(headers) if headers else None)
+        out.flush(conn)
+    conn.exec_driver_sql("DROP TABLE topic_log_v1")

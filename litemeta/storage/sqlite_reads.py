@@ -64,6 +64,6 @@ def key_row_exists(path: str, urn: str, key_aspect: str) -> bool:
 def topic_end(path: str, topic: str) -> int:
     """Next offset of a topic's partition 0 (0 when empty), with an index seek on the log's key."""
     with closing(_connect(path)) as con:
-        row = con.execute('SELECT max("offset") FROM topic_log WHERE topic = ? AND "partition" = 0',
-                          (topic,)).fetchone()
+        row = con.execute('SELECT last_offset FROM topic_log WHERE topic = ? AND "partition" = 0 '
+                          'ORDER BY "offset" DESC LIMIT 1', (topic,)).fetchone()
     return 0 if row is None or row[0] is None else int(row[0]) + 1

@@ -1,0 +1,140 @@
+"""The platform-event helper: a child process that derives events while the writer writes.
+
+``python -m litemeta.core.platform_helper`` reads length-prefixed pickled chunks of MCL jobs
+(:data:`litemeta.core.platform.Job`) on stdin and answers each, in order, with the chunk's
+events encoded as one compressed log batch ``(count, index, value, codec)``, or with
+``("error", message)``. :class:`Helper` is the writer's end: a writer thread feeds the pipe and a
+reader thread drains it, so neither side ever blocks the other on a full pipe.
+
+A separate interpreter (not ``multiprocessing``) so that nothing of the caller's program is run
+again in the child, whatever its ``__main__`` is, and no lock or connection is inherited.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import queue
+import subprocess
+import sys
+import threading
+from typing import Any, List, Optional, Tuple
+
+_EOF = object()
+
+
+def _read_exact(stream: Any, n: int) -> Optional[bytes]:
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = stream.read(n - len(buf))
+        if not chunk:
+            return None
+        buf += chunk
+    return bytes(buf)
+
+
+def serve(inp: Any, out: Any) -> None:
+    """The child's loop: a chunk in, its encoded batch (or error) out, until stdin closes."""
+    from litemeta.core.platform import derive
+    from litemeta.storage.log import encode_batch
+
+    while True:
+        head = _read_exact(inp, 8)
+        if head is None:
+            return
+        body = _read_exact(inp, int.from_bytes(head, "little"))
+        if body is None:
+            return
+        try:
+            records = derive(pickle.loads(body))
+            b = encode_batch(records, compress=True)
+            answer: Tuple[Any, ...] = (b.count, b.index, b.value, b.codec)
+        except Exception as exc:  # the writer derives this chunk itself and meets the error there
+            answer = ("error", f"{type(exc).__name__}: {exc}")
+        data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+        out.write(len(data).to_bytes(8, "little"))
+        out.write(data)
+        out.flush()
+
+
+class HelperGone(Exception):
+    """The helper process ended or could not be started."""
+
+
+class Helper:
+    """The writer's end of one helper process."""
+
+    def __init__(self) -> None:
+        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        env = dict(os.environ)
+        env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        try:
+            self.proc = subprocess.Popen([sys.executable, "-m", "litemeta.core.platform_helper"],
+                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=subprocess.DEVNULL, env=env)
+        except OSError as exc:
+            raise HelperGone(str(exc)) from exc
+        self._outbox: "queue.Queue[Optional[bytes]]" = queue.Queue()
+        self._inbox: "queue.Queue[Any]" = queue.Queue()
+        self._writer = threading.Thread(target=self._write_loop, name="litemeta-events-out", daemon=True)
+        self._reader = threading.Thread(target=self._read_loop, name="litemeta-events-in", daemon=True)
+        self._writer.start()
+        self._reader.start()
+
+    def submit(self, jobs: List[Any]) -> None:
+        """Queue a chunk; its answer comes back in order from :meth:`result`."""
+        self._outbox.put(pickle.dumps(jobs, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def result(self) -> Tuple[Any, ...]:
+        """The next answer, in submission order; raises HelperGone when the process ended."""
+        item = self._inbox.get()
+        if item is _EOF:
+            self._inbox.put(_EOF)  # every later call fails too
+            raise HelperGone("the platform-event helper ended")
+        answer: Tuple[Any, ...] = pickle.loads(item)
+        return answer
+
+    def close(self) -> None:
+        """Stop the process (closing its stdin ends it; killed if it lingers)."""
+        self._outbox.put(None)
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def _write_loop(self) -> None:
+        stdin = self.proc.stdin
+        assert stdin is not None
+        try:
+            while True:
+                data = self._outbox.get()
+                if data is None:
+                    break
+                stdin.write(len(data).to_bytes(8, "little"))
+                stdin.write(data)
+                stdin.flush()
+        except (OSError, ValueError):
+            pass
+        finally:
+            try:
+                stdin.close()
+            except OSError:
+                pass
+
+    def _read_loop(self) -> None:
+        stdout = self.proc.stdout
+        assert stdout is not None
+        try:
+            while True:
+                head = _read_exact(stdout, 8)
+                body = _read_exact(stdout, int.from_bytes(head, "little")) if head is not None else None
+                if body is None:
+                    break
+                self._inbox.put(body)
+        except (OSError, ValueError):
+            pass
+        self._inbox.put(_EOF)
+
+
+if __name__ == "__main__":  # pragma: no cover - exercised through Helper in a child process
+    serve(sys.stdin.buffer, sys.stdout.buffer)
