@@ -378,10 +378,16 @@ class MetadataStore:
         with self.db.read() as conn:
             return L.read_topic(conn, resolve_topic(topic), offset, limit)
 
-    def iter_topic(self, topic: str, offset: int = 0) -> Iterator[TopicRecord]:
-        """Stream a topic (name or alias) from ``offset`` in offset order, in bounded memory (export, replay)."""
+    def iter_topic(self, topic: str, offset: int = 0, end: Optional[int] = None) -> Iterator[TopicRecord]:
+        """Stream a topic (name or alias) from ``offset`` in offset order, in bounded memory (export,
+        replay), up to offset ``end`` (exclusive) when given."""
         with self.db.read() as conn:
-            yield from L.iter_topic(conn, resolve_topic(topic), offset)
+            yield from L.iter_topic(conn, resolve_topic(topic), offset, end=end)
+
+    def end_offsets(self) -> Dict[str, int]:
+        """Log-end offset (the next offset) of every topic with records."""
+        with self.db.read() as conn:
+            return L.end_offsets(conn)
 
     # ------------------------------------------------------------ admin reads (appended for litemeta.admin: stats, delete)
     def aspect_counts(self) -> Dict[str, Dict[str, int]]:

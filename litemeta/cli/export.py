@@ -30,29 +30,38 @@ from litemeta.cli.common import Progress, json_option, translate_errors
 FORMAT_CHOICES = ("kafka-log", "avro", "jsonl")  # litemeta.followers.export.FORMATS, kept light for --help
 
 
+# A kafka-log export of at least this many platform events writes that topic in a second process.
+PARALLEL_MIN_RECORDS = 20_000
+
+
 def export_store(store: Any, out: str, fmt: str = "kafka-log", topics: Sequence[str] = (),
                  partitions: int = 1, from_offset: Optional[int] = None, group: Optional[str] = None,
-                 progress: Optional[Callable[[int], None]] = None) -> Tuple[Any, Dict[str, int], Dict[str, int]]:
+                 progress: Optional[Callable[[int], None]] = None,
+                 parallel: Optional[bool] = None) -> Tuple[Any, Dict[str, int], Dict[str, int]]:
     """Export a store's topics to ``out``; return (ExportReport, start offsets, next offsets) by topic.
 
-    Start offsets: ``from_offset`` when given, else the group's committed offsets, else 0. With a
-    ``group``, the next offsets are committed after the files are complete.
+    Start offsets: ``from_offset`` when given, else the group's committed offsets, else 0. Every
+    topic is exported up to its end offset when the export starts (a consistent cut, whatever is
+    written meanwhile). With a ``group``, the next offsets are committed after the files are
+    complete. A kafka-log export of a SQLite store with many platform events writes that topic in
+    a second process, on another core (``parallel=False`` never does, ``True`` always tries).
     """
     from litemeta.errors import ConfigurationError
     from litemeta.followers.export import export
-    from litemeta.model.events import TOPICS, resolve_topic
+    from litemeta.model.events import PLATFORM_EVENT_TOPIC, TOPICS, resolve_topic
 
     names = list(dict.fromkeys(resolve_topic(t) for t in topics)) if topics else list(TOPICS)
     if from_offset is not None and from_offset < 0:
         raise ConfigurationError(f"--from-offset must be >= 0, got {from_offset}")
     committed: Dict[str, int] = store.consumers.committed(group) if group else {}
     starts = {t: (from_offset if from_offset is not None else committed.get(t, 0)) for t in names}
+    end_of = store.end_offsets()
     ends: Dict[str, int] = {}
 
-    def records() -> Iterator[Any]:
+    def records(which: Sequence[str]) -> Iterator[Any]:
         n = 0
-        for topic in names:
-            for rec in store.iter_topic(topic, starts[topic]):
+        for topic in which:
+            for rec in store.iter_topic(topic, starts[topic], end_of.get(topic, 0)):
                 ends[topic] = rec.offset + 1
                 yield rec
                 n += 1
@@ -64,13 +73,106 @@ def export_store(store: Any, out: str, fmt: str = "kafka-log", topics: Sequence[
 
     target = Path(out)
     if fmt == "kafka-log":
-        report = export(records(), target, fmt, partitions)
+        db_path = _sqlite_file(store)
+        pe_records = end_of.get(PLATFORM_EVENT_TOPIC, 0) - starts.get(PLATFORM_EVENT_TOPIC, 0)
+        split = (db_path is not None and PLATFORM_EVENT_TOPIC in names and len(names) > 1
+                 and (parallel or (parallel is None and pe_records >= PARALLEL_MIN_RECORDS)))
+        if split:
+            assert db_path is not None
+            mine = [t for t in names if t != PLATFORM_EVENT_TOPIC]
+            report = _export_two_processes(db_path, records, target, partitions, mine, [PLATFORM_EVENT_TOPIC],
+                                           starts, end_of, ends, progress)
+        else:
+            report = export(records(names), target, fmt, partitions)
     else:
         appending = {t for t in names if group and committed.get(t, 0) > 0 and from_offset is None}
-        report = _export_files(records(), target, fmt, partitions, appending)
+        report = _export_files(records(names), target, fmt, partitions, appending)
     if group and ends:
         store.commit(group, ends)
     return report, starts, ends
+
+
+def _sqlite_file(store: Any) -> Optional[str]:
+    url = str(store.location)
+    return url[len("sqlite:///"):] if url.startswith("sqlite:///") else None
+
+
+def _export_two_processes(db_path: str, records: Callable[[Sequence[str]], Iterator[Any]], out: Path,
+                          partitions: int, mine: List[str], theirs: List[str], starts: Dict[str, int],
+                          end_of: Dict[str, int], ends: Dict[str, int],
+                          progress: Optional[Callable[[int], None]]) -> Any:
+    """kafka-log: ``theirs`` written by a child process (``python -m litemeta.cli.export``), ``mine``
+    here, at the same time. Topics have their own folders; schemas.json lists every topic before
+    either starts. Should the child fail, its topics are written here afterwards, resuming after
+    whatever it wrote (an export never writes a record twice)."""
+    import subprocess
+    import sys
+    import time
+
+    from litemeta.followers.export import ExportReport, export, write_schemas
+
+    t0 = time.perf_counter()
+    out.mkdir(parents=True, exist_ok=True)
+    write_schemas(out, [t for t in mine + theirs if end_of.get(t, 0) > starts[t]])
+    spec = {"db": db_path, "out": str(out), "topics": theirs, "partitions": partitions,
+            "starts": {t: starts[t] for t in theirs}, "ends": {t: end_of.get(t, 0) for t in theirs}}
+    root = str(Path(__file__).resolve().parent.parent.parent)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    try:
+        child: Optional[subprocess.Popen] = subprocess.Popen(
+            [sys.executable, "-m", "litemeta.cli.export", json.dumps(spec)], stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, env=env)
+    except OSError:
+        child = None
+    reports = [export(records(mine), out, "kafka-log", partitions)]
+    theirs_report: Optional[Dict[str, Any]] = None
+    if child is not None:
+        stdout, _ = child.communicate()
+        if child.returncode == 0:
+            try:
+                theirs_report = json.loads(stdout.decode("utf-8").strip().splitlines()[-1])
+            except (ValueError, IndexError):
+                theirs_report = None
+    if theirs_report is None:
+        reports.append(export(records(theirs), out, "kafka-log", partitions))
+    else:
+        ends.update(theirs_report["ends"])
+        counts = {t: {int(p): n for p, n in parts.items()} for t, parts in theirs_report["counts"].items()}
+        reports.append(ExportReport("kafka-log", str(out), counts, theirs_report["skipped"], theirs_report["bytes"],
+                                    0.0, tuple(theirs_report["files"])))
+        if progress is not None:
+            progress(sum(n for parts in counts.values() for n in parts.values()))
+    counts_all: Dict[str, Dict[int, int]] = {}
+    for r in reports:
+        for t, parts in r.counts.items():
+            merged = counts_all.setdefault(t, {})
+            for p, n in parts.items():
+                merged[p] = merged.get(p, 0) + n
+    return ExportReport("kafka-log", str(out), counts_all, sum(r.skipped for r in reports),
+                        sum(r.bytes for r in reports), time.perf_counter() - t0,
+                        tuple(sorted({f for r in reports for f in r.files})))
+
+
+def _child(spec_json: str) -> int:
+    """The second export process: its topics of ``spec`` to kafka-log; prints a JSON report."""
+    from litemeta.followers.export import export
+    from litemeta.store import open_store
+
+    spec = json.loads(spec_json)
+    ends: Dict[str, int] = {}
+    with open_store(spec["db"], read_only=True) as store:
+        def records() -> Iterator[Any]:
+            for topic in spec["topics"]:
+                for rec in store.iter_topic(topic, spec["starts"][topic], spec["ends"][topic]):
+                    ends[topic] = rec.offset + 1
+                    yield rec
+
+        report = export(records(), Path(spec["out"]), "kafka-log", spec["partitions"])
+    d = report.as_dict()
+    print(json.dumps({"counts": d["counts"], "skipped": report.skipped, "bytes": report.bytes,
+                      "files": list(report.files), "ends": ends}))
+    return 0
 
 
 def _export_files(records: Iterator[Any], out: Path, fmt: str, partitions: int, appending: set) -> Any:
@@ -156,3 +258,9 @@ def export(out: str, topics: Tuple[str, ...], fmt: str, partitions: int, from_of
     if group:
         click.echo(f"  group {group} now at " + ", ".join(f"{t}={o}" for t, o in ends.items()) if ends
                    else f"  group {group}: nothing new")
+
+
+if __name__ == "__main__":  # the second process of a parallel export (see _export_two_processes)
+    import sys
+
+    sys.exit(_child(sys.argv[1]))

@@ -184,7 +184,7 @@ def _export_kafka_log(records: Iterable[TopicRecord], out: Path, partitions: int
                 until = max(until, int(stored) + 1)
             exported_until[topic] = until
         prefixes[topic] = avro.frame(schema_id_for(topic, schema_ids), b"")
-        _write_schemas(out, [topic], schema_ids)  # before any segment: the folder always describes itself
+        write_schemas(out, [topic], schema_ids)  # before any segment: the folder always describes itself
         counts[topic] = {}
         writers[topic] = ws
         return ws
@@ -237,7 +237,7 @@ def _partition_folders(out: Path) -> Dict[str, List[int]]:
     return found
 
 
-def _write_schemas(out: Path, topics: List[str], schema_ids: Optional[Mapping[str, int]]) -> None:
+def write_schemas(out: Path, topics: List[str], schema_ids: Optional[Mapping[str, int]] = None) -> None:
     """schemas.json: {subject, id, schema} per topic, merged with what an earlier export listed."""
     path = out / SCHEMAS_FILE
     entries: Dict[str, Dict[str, Any]] = {}
@@ -250,7 +250,7 @@ def _write_schemas(out: Path, topics: List[str], schema_ids: Optional[Mapping[st
     for topic in topics:
         entries[f"{topic}-value"] = {"subject": f"{topic}-value", "id": schema_id_for(topic, schema_ids),
                                      "schema": avro.schema_text(_schema_of(topic))}
-    tmp = path.with_suffix(".json.tmp")
+    tmp = path.with_suffix(f".json.{os.getpid()}.tmp")  # two export processes may write it at once
     tmp.write_text(json.dumps(sorted(entries.values(), key=lambda e: e["subject"]), indent=1), encoding="utf-8")
     tmp.replace(path)
 

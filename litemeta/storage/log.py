@@ -322,10 +322,10 @@ def keys_since(conn: Connection, topic: str, start: int, end: int, partition: in
 
 
 def iter_topic(conn: Connection, topic: str, offset: int = 0, chunk: int = 5000,
-               partition: int = PARTITION) -> Iterator[TopicRecord]:
-    """Stream a topic in chunks (bounded memory)."""
-    while True:
-        rows = read_topic(conn, topic, offset, chunk, partition)
+               partition: int = PARTITION, end: Optional[int] = None) -> Iterator[TopicRecord]:
+    """Stream a topic in chunks (bounded memory), up to offset ``end`` (exclusive) when given."""
+    while end is None or offset < end:
+        rows = read_topic(conn, topic, offset, chunk if end is None else min(chunk, end - offset), partition)
         if not rows:
             return
         yield from rows
