@@ -5,8 +5,9 @@ This module is the only reader of ``os.environ`` in litemeta.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, replace
-from typing import Any, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 DEFAULT_DB = "./litemeta.db"
 DEFAULT_ACTOR = "urn:li:corpuser:datahub"
@@ -23,6 +24,7 @@ class Settings:
     batch_size: int = 1000
     index_dir: Optional[str] = None  # the search index folder; default <db file>.index
     platform_events: bool = True  # derive entity change events (PlatformEvent_v1); off only to measure their cost
+    helper_processes: bool = True  # large ingests and exports use a second process (another core)
 
     def with_(self, **changes: Any) -> "Settings":
         """A copy with the given non-None fields replaced."""
@@ -38,9 +40,25 @@ def from_environment(env: Optional[Mapping[str, str]] = None, **overrides: Any) 
         max_versions=int(env.get("LITEMETA_MAX_VERSIONS", DEFAULT_MAX_VERSIONS)),
         batch_size=int(env.get("LITEMETA_BATCH_SIZE", 1000)),
         index_dir=env.get("LITEMETA_INDEX_DIR"),
-        platform_events=env.get("LITEMETA_PLATFORM_EVENTS", "1").lower() not in ("0", "false", "no", "off"),
+        platform_events=_flag(env.get("LITEMETA_PLATFORM_EVENTS", "1")),
+        helper_processes=_flag(env.get("LITEMETA_HELPER_PROCESSES", "1")),
     )
     return base.with_(**overrides)
+
+
+def _flag(text: str) -> bool:
+    return text.strip().lower() not in ("0", "false", "no", "off")
+
+
+def helper_command(module: str) -> Optional[Tuple[List[str], Dict[str, str]]]:
+    """argv and environment that run ``python -m <module>`` with this very litemeta (its folder
+    first on PYTHONPATH); None in a frozen application, whose executable is not a Python."""
+    if getattr(sys, "frozen", False) or not sys.executable:
+        return None
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ)
+    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return [sys.executable, "-m", module], env
 
 
 def environ() -> Mapping[str, str]:

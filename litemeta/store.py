@@ -187,7 +187,7 @@ class MetadataStore:
             return None
         from litemeta.core.platform import PlatformEvents
 
-        return PlatformEvents(self.registry)
+        return PlatformEvents(self.registry, helper=self.settings.helper_processes)
 
     def _groups(self, items: Iterable[Input], report: IngestReport, run_id: Optional[str]) -> Iterator[Any]:
         from litemeta.model.codec import LegacyMCE, proposals_of, record_from_obj

@@ -75,8 +75,9 @@ def export_store(store: Any, out: str, fmt: str = "kafka-log", topics: Sequence[
     if fmt == "kafka-log":
         db_path = _sqlite_file(store)
         pe_records = end_of.get(PLATFORM_EVENT_TOPIC, 0) - starts.get(PLATFORM_EVENT_TOPIC, 0)
-        split = (db_path is not None and PLATFORM_EVENT_TOPIC in names and len(names) > 1
-                 and (parallel or (parallel is None and pe_records >= PARALLEL_MIN_RECORDS)))
+        if parallel is None:
+            parallel = store.settings.helper_processes and pe_records >= PARALLEL_MIN_RECORDS
+        split = db_path is not None and PLATFORM_EVENT_TOPIC in names and len(names) > 1 and parallel
         if split:
             assert db_path is not None
             mine = [t for t in names if t != PLATFORM_EVENT_TOPIC]
@@ -116,15 +117,16 @@ def _export_two_processes(db_path: str, records: Callable[[Sequence[str]], Itera
     write_schemas(out, [t for t in mine + theirs if end_of.get(t, 0) > starts[t]])
     spec = {"db": db_path, "out": str(out), "topics": theirs, "partitions": partitions,
             "starts": {t: starts[t] for t in theirs}, "ends": {t: end_of.get(t, 0) for t in theirs}}
-    root = str(Path(__file__).resolve().parent.parent.parent)
-    env = dict(os.environ)
-    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    try:
-        child: Optional[subprocess.Popen] = subprocess.Popen(
-            [sys.executable, "-m", "litemeta.cli.export", json.dumps(spec)], stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, env=env)
-    except OSError:
-        child = None
+    from litemeta.config import helper_command
+
+    cmd = helper_command("litemeta.cli.export")
+    child: Optional[subprocess.Popen] = None
+    if cmd is not None:
+        try:
+            child = subprocess.Popen(cmd[0] + [json.dumps(spec)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     env=cmd[1])
+        except OSError:
+            child = None
     reports = [export(records(mine), out, "kafka-log", partitions)]
     theirs_report: Optional[Dict[str, Any]] = None
     if child is not None:

@@ -17,6 +17,7 @@ helper fails); only the wall time differs.
 from __future__ import annotations
 
 import json
+import logging
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from litemeta.core.changes import (
@@ -41,6 +42,8 @@ if TYPE_CHECKING:  # pragma: no cover
 Job = Tuple[str, str, str, str, Optional[str], Optional[str], Dict[str, Any]]
 # A stored platform-event record: (timestamp, key, payload text, headers)
 EventRecord = Tuple[int, str, str, None]
+
+_log = logging.getLogger("litemeta")
 
 CHUNK = 64  # MCLs per helper task (the flush waits for the last one)
 
@@ -83,8 +86,9 @@ def derive(jobs: List[Job]) -> List[EventRecord]:
 class PlatformEvents:
     """The ingest's event hook: derives each MCL's platform events, inline or in a helper process."""
 
-    def __init__(self, registry: Registry) -> None:
+    def __init__(self, registry: Registry, helper: bool = True) -> None:
         self.registry = registry
+        self._allow_helper = helper
         self._helper: Optional["Helper"] = None
         self._jobs: List[Job] = []
         self._tasks: List[Tuple[List[Job], bool]] = []  # (chunk, handed to the helper)
@@ -93,13 +97,14 @@ class PlatformEvents:
     def start_helper(self) -> None:
         """Start the helper process (for an ingest spanning several batches), so that it is ready
         when :meth:`use_helper` hands it work. Only with the registry the helper loads itself."""
-        if self._helper is not None or self.registry is not load_registry():
+        if self._helper is not None or not self._allow_helper or self.registry is not load_registry():
             return
         from litemeta.core.platform_helper import Helper, HelperGone
 
         try:
             self._helper = Helper()
-        except HelperGone:
+        except HelperGone as exc:
+            _log.warning("platform events are derived in the writer: no helper process (%s)", exc)
             self._helper = None
 
     def use_helper(self) -> None:
@@ -157,7 +162,7 @@ class PlatformEvents:
     def close(self) -> None:
         """Stop the helper process."""
         self.discard()
-        self._stop_helper()
+        self._stop_helper(failed=False)
 
     # ------------------------------------------------------------ internals
     def _extend(self, batch: "Batch", records: List[EventRecord]) -> None:
@@ -179,8 +184,11 @@ class PlatformEvents:
             self._helper.submit(jobs)
         self._tasks.append((jobs, handed))
 
-    def _stop_helper(self) -> None:
+    def _stop_helper(self, failed: bool = True) -> None:
         helper, self._helper = self._helper, None
         self._parallel = False
         if helper is not None:
-            helper.close()
+            err = helper.close()
+            if failed:
+                _log.warning("the platform-event helper process failed; events are derived in the writer "
+                             "instead (same results, more time)%s", f": {err.strip()}" if err.strip() else "")

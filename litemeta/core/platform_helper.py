@@ -11,7 +11,6 @@ again in the child, whatever its ``__main__`` is, and no lock or connection is i
 """
 from __future__ import annotations
 
-import os
 import pickle
 import queue
 import subprocess
@@ -64,21 +63,26 @@ class Helper:
     """The writer's end of one helper process."""
 
     def __init__(self) -> None:
-        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-        env = dict(os.environ)
-        env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        from litemeta.config import helper_command
+
+        cmd = helper_command("litemeta.core.platform_helper")
+        if cmd is None:
+            raise HelperGone("no Python interpreter to run the helper with (a frozen application)")
+        argv, env = cmd
         try:
-            self.proc = subprocess.Popen([sys.executable, "-m", "litemeta.core.platform_helper"],
-                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                         stderr=subprocess.DEVNULL, env=env)
+            self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=subprocess.PIPE, env=env)
         except OSError as exc:
             raise HelperGone(str(exc)) from exc
         self._outbox: "queue.Queue[Optional[bytes]]" = queue.Queue()
         self._inbox: "queue.Queue[Any]" = queue.Queue()
         self._writer = threading.Thread(target=self._write_loop, name="litemeta-events-out", daemon=True)
         self._reader = threading.Thread(target=self._read_loop, name="litemeta-events-in", daemon=True)
+        self._err: List[bytes] = []
+        self._stderr = threading.Thread(target=self._drain_stderr, name="litemeta-events-err", daemon=True)
         self._writer.start()
         self._reader.start()
+        self._stderr.start()
 
     def submit(self, jobs: List[Any]) -> None:
         """Queue a chunk; its answer comes back in order from :meth:`result`."""
@@ -93,14 +97,17 @@ class Helper:
         answer: Tuple[Any, ...] = pickle.loads(item)
         return answer
 
-    def close(self) -> None:
-        """Stop the process (closing its stdin ends it; killed if it lingers)."""
+    def close(self) -> str:
+        """Stop the process (closing its stdin ends it; killed if it lingers); returns the end of
+        what it wrote on stderr (empty when all went well)."""
         self._outbox.put(None)
         try:
             self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+        self._stderr.join(timeout=5)
+        return b"".join(self._err).decode("utf-8", "replace")[-2000:]
 
     def _write_loop(self) -> None:
         stdin = self.proc.stdin
@@ -120,6 +127,17 @@ class Helper:
                 stdin.close()
             except OSError:
                 pass
+
+    def _drain_stderr(self) -> None:
+        stream = self.proc.stderr
+        assert stream is not None
+        try:
+            for line in stream:
+                self._err.append(line)
+                if len(self._err) > 200:
+                    del self._err[:100]
+        except (OSError, ValueError):
+            pass
 
     def _read_loop(self) -> None:
         stdout = self.proc.stdout

@@ -104,6 +104,16 @@ def test_the_cut_is_taken_when_the_export_starts(store_path: Path, tmp_path: Pat
     assert all(after[t] > seen[t] for t in ("MetadataChangeProposal_v1", "PlatformEvent_v1"))
 
 
+def test_helper_processes_off_keeps_an_export_in_one_process(store_path: Path, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(E, "PARALLEL_MIN_RECORDS", 1)
+    calls = []
+    monkeypatch.setattr(E, "_export_two_processes", lambda *a, **k: calls.append(a))
+    with open_store(str(store_path), read_only=True, helper_processes=False) as s:
+        E.export_store(s, str(tmp_path / "x"))
+    assert calls == []
+
+
 def test_small_exports_stay_in_one_process(store_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
     monkeypatch.setattr(E, "_export_two_processes", lambda *a, **k: calls.append(a))

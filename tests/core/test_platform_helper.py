@@ -21,8 +21,8 @@ from litemeta.core.platform_helper import Helper
 PINNED = 1_700_000_000_000
 
 
-def _ingest(path: Path, corpus: Path, batch_size: int) -> Tuple[Any, List[tuple], int]:
-    with open_store(str(path)) as s:
+def _ingest(path: Path, corpus: Path, batch_size: int, **settings: Any) -> Tuple[Any, List[tuple], int]:
+    with open_store(str(path), **settings) as s:
         s.clock = lambda: PINNED
         report = s.ingest([str(corpus)], batch_size=batch_size)
         pe = [(r.offset, r.key, r.timestamp, r.value) for r in s.iter_topic("PlatformEvent_v1")]
@@ -67,7 +67,8 @@ def test_helper_derives_exactly_what_inline_derivation_gives(corpus: Path, inlin
 
 
 def test_a_helper_that_dies_mid_ingest_loses_nothing(corpus: Path, inline, tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+                                                     monkeypatch: pytest.MonkeyPatch,
+                                                     caplog: pytest.LogCaptureFixture) -> None:
     """The helper is killed after its third answer: the writer derives the rest itself."""
     answers = {"n": 0}
     real_result = Helper.result
@@ -84,6 +85,17 @@ def test_a_helper_that_dies_mid_ingest_loses_nothing(corpus: Path, inline, tmp_p
     report, pe, zlib_rows = _ingest(tmp_path / "s.db", corpus, 80)
     assert answers["n"] >= 3 and zlib_rows >= 1
     assert pe == inline[1] and report.platform_events == inline[0].platform_events
+    assert "helper process failed" in caplog.text  # said once, in the log; the ingest itself succeeds
+
+
+def test_helper_processes_can_be_turned_off(corpus: Path, inline, tmp_path: Path) -> None:
+    """``helper_processes=False`` (env LITEMETA_HELPER_PROCESSES=0): everything in the writer."""
+    from litemeta.config import from_environment
+
+    assert from_environment({"LITEMETA_HELPER_PROCESSES": "0"}).helper_processes is False
+    assert from_environment({}).helper_processes is True
+    report, pe, zlib_rows = _ingest(tmp_path / "s.db", corpus, 80, helper_processes=False)
+    assert zlib_rows == 0 and pe == inline[1]
 
 
 def test_a_helper_that_cannot_start_falls_back_to_inline(corpus: Path, inline, tmp_path: Path,
