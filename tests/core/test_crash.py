@@ -32,6 +32,24 @@ def _topic(store: Any, topic: str) -> List[Tuple[Any, ...]]:
     return out
 
 
+def _helper_pids(parent: int) -> List[int]:
+    """Child processes of ``parent`` running litemeta's platform-event helper (Linux /proc)."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmd = f.read()
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == parent and b"litemeta.core.platform_helper" in cmd:
+            out.append(int(entry))
+    return out
+
+
 def test_sigkill_mid_ingest_leaves_no_partial_batch(tmp_path: Any) -> None:
     corpus = tmp_path / "c.json"
     write_corpus(corpus, 3000, 5)
@@ -51,10 +69,17 @@ def test_sigkill_mid_ingest_leaves_no_partial_batch(tmp_path: Any) -> None:
                 if seen >= 300:
                     break
         assert child.poll() is None, "the writer finished before it could be killed; make the corpus larger"
+        helpers = _helper_pids(child.pid)
         os.kill(child.pid, signal.SIGKILL)
     finally:
         child.wait()
     assert child.returncode == -signal.SIGKILL
+    # the writer's platform-event helper (a multi-batch ingest has one) ends with it: no orphan
+    assert helpers, "the killed ingest ran no helper process"
+    deadline = time.time() + 10
+    while time.time() < deadline and any(os.path.exists(f"/proc/{pid}") for pid in helpers):
+        time.sleep(0.05)
+    assert not [pid for pid in helpers if os.path.exists(f"/proc/{pid}")]
     with litemeta.open_store(db) as killed:
         journal = killed.read_topic(MCP_TOPIC)
         assert 300 <= len(journal) < 3000
