@@ -188,7 +188,7 @@ class PlatformEvents:
         helper, self._helper = self._helper, None
         self._parallel = False
         if helper is not None:
-            err = helper.close()
+            err = helper.close(wait=failed)  # after a failure, wait for its last words on stderr
             if failed:
                 _log.warning("the platform-event helper process failed; events are derived in the writer "
                              "instead (same results, more time)%s", f": {err.strip()}" if err.strip() else "")

@@ -97,17 +97,24 @@ class Helper:
         answer: Tuple[Any, ...] = pickle.loads(item)
         return answer
 
-    def close(self) -> str:
-        """Stop the process (closing its stdin ends it; killed if it lingers); returns the end of
-        what it wrote on stderr (empty when all went well)."""
+    def close(self, wait: bool = False) -> str:
+        """Stop the process: closing its stdin ends it. Its exit (interpreter shutdown, ~0.1 s) is
+        awaited by a daemon thread unless ``wait``; a process that lingers is killed. Returns the
+        end of what it wrote on stderr (after a failure; empty when all went well)."""
         self._outbox.put(None)
+        if wait:
+            self._reap()
+            self._stderr.join(timeout=5)
+        else:
+            threading.Thread(target=self._reap, name="litemeta-events-reap", daemon=True).start()
+        return b"".join(self._err).decode("utf-8", "replace")[-2000:]
+
+    def _reap(self) -> None:
         try:
-            self.proc.wait(timeout=5)
+            self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
-        self._stderr.join(timeout=5)
-        return b"".join(self._err).decode("utf-8", "replace")[-2000:]
 
     def _write_loop(self) -> None:
         stdin = self.proc.stdin
