@@ -235,22 +235,26 @@ RawBatch = Tuple[int, str, int, bytes]
 
 
 def _raw_batches(conn: Connection, topic: str, offset: int, partition: int,
-                 max_batches: Optional[int] = None, before: Optional[int] = None) -> List[RawBatch]:
-    """The batch rows holding ``offset`` and after (and before offset ``before``), in order."""
+                 max_batches: Optional[int] = None, before: Optional[int] = None,
+                 values: bool = True) -> List[RawBatch]:
+    """The batch rows holding ``offset`` and after (and before offset ``before``), in order;
+    without ``values``, the value column is left unread (empty bytes)."""
     mark = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(conn.dialect.paramstyle)
     cond = and_(topic_log.c.topic == topic, topic_log.c.partition == partition)
     if mark is None:  # pragma: no cover - named/numeric paramstyles: let SQLAlchemy bind
-        q = (select(topic_log.c.offset, topic_log.c.records, topic_log.c.codec, topic_log.c.value)
+        q = (select(topic_log.c.offset, topic_log.c.records, topic_log.c.codec,
+                    topic_log.c.value if values else topic_log.c.codec)
              .where(and_(cond, topic_log.c.last_offset >= offset)).order_by(topic_log.c.offset))
         if before is not None:
             q = q.where(topic_log.c.offset < before)
         if max_batches is not None:
             q = q.limit(max_batches)
-        return [tuple(r) for r in conn.execute(q)]  # type: ignore[misc]
+        return [(r[0], r[1], r[2], r[3] if values else b"") for r in conn.execute(q)]
     prep = conn.dialect.identifier_preparer
     off, part = prep.quote("offset"), prep.quote("partition")
     # The batch holding ``offset`` starts at the largest base offset <= offset (an index seek).
-    sql = (f"SELECT {off}, records, codec, value FROM topic_log WHERE topic = {mark} AND {part} = {mark} "
+    sql = (f"SELECT {off}, records, codec, {'value' if values else 'codec'} FROM topic_log "
+           f"WHERE topic = {mark} AND {part} = {mark} "
            f"AND {off} >= coalesce((SELECT max({off}) FROM topic_log WHERE topic = {mark} AND {part} = {mark} "
            f"AND {off} <= {mark}), 0)")
     params: List[Any] = [topic, partition, topic, partition, offset]
@@ -258,7 +262,10 @@ def _raw_batches(conn: Connection, topic: str, offset: int, partition: int,
         sql += f" AND {off} < {mark}"
         params.append(before)
     sql += f" ORDER BY {off}" + (f" LIMIT {int(max_batches)}" if max_batches is not None else "")
-    return [(b, r, c, v) for b, r, c, v in conn.exec_driver_sql(sql, tuple(params)).fetchall()]
+    rows = conn.exec_driver_sql(sql, tuple(params)).fetchall()
+    if not values:
+        return [(b, r, c, b"") for b, r, c, _ in rows]
+    return [(b, r, c, v) for b, r, c, v in rows]
 
 
 def _unpack(topic: str, partition: int, batch: RawBatch, start: int,
@@ -313,7 +320,7 @@ def read_topic(conn: Connection, topic: str, offset: int = 0, limit: Optional[in
 def keys_since(conn: Connection, topic: str, start: int, end: int, partition: int = PARTITION) -> List[str]:
     """The distinct keys of a topic's records in ``[start, end)``, in order of last appearance."""
     last: Dict[str, None] = {}
-    for base, index_text, _, _ in _raw_batches(conn, topic, start, partition, before=end):
+    for base, index_text, _, _ in _raw_batches(conn, topic, start, partition, before=end, values=False):
         for i, (_ts, key, _n, _h) in enumerate(_decode_index(index_text)):
             if start <= base + i < end:
                 last.pop(key, None)
@@ -321,15 +328,19 @@ def keys_since(conn: Connection, topic: str, start: int, end: int, partition: in
     return list(last)
 
 
-def iter_topic(conn: Connection, topic: str, offset: int = 0, chunk: int = 5000,
+def iter_topic(conn: Connection, topic: str, offset: int = 0, chunk: int = 8,
                partition: int = PARTITION, end: Optional[int] = None) -> Iterator[TopicRecord]:
-    """Stream a topic in chunks (bounded memory), up to offset ``end`` (exclusive) when given."""
+    """Stream a topic (bounded memory: ``chunk`` batch rows at a time), up to offset ``end``
+    (exclusive) when given. Each batch row is decoded once."""
     while end is None or offset < end:
-        rows = read_topic(conn, topic, offset, chunk if end is None else min(chunk, end - offset), partition)
-        if not rows:
+        batches = _raw_batches(conn, topic, offset, partition, max_batches=chunk, before=end)
+        before = offset
+        for batch in batches:
+            recs, batch_end = _unpack(topic, partition, batch, offset, end)
+            yield from recs
+            offset = max(offset, batch_end)
+        if offset == before:
             return
-        yield from rows
-        offset = rows[-1].offset + 1
 
 
 def end_offsets(conn: Connection) -> Dict[str, int]:

@@ -46,8 +46,11 @@ def test_offsets_are_contiguous_and_every_position_reads_back(tmp_path: Path, mo
                 got = L.read_topic(conn, "MetadataChangeLog_Versioned_v1", start, limit)
                 want = expected[start:] if limit is None else expected[start:start + limit]
                 assert [(r.offset, r.key, r.timestamp, r.value, r.headers) for r in got] == want
-        assert [r.offset for r in L.iter_topic(conn, "MetadataChangeLog_Versioned_v1", 5, chunk=4)] == \
-            list(range(5, len(expected)))
+        for chunk in (1, 2, 100):
+            for start, end in ((0, None), (5, None), (5, 6), (6, 41), (0, len(expected) + 3), (60, None)):
+                got = [(r.offset, r.key, r.timestamp, r.value, r.headers)
+                       for r in L.iter_topic(conn, "MetadataChangeLog_Versioned_v1", start, chunk=chunk, end=end)]
+                assert got == expected[start:end]
 
 
 def test_keys_since_spans_batches_in_order_of_last_appearance(tmp_path: Path, monkeypatch) -> None:
