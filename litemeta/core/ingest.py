@@ -82,6 +82,9 @@ class EventHook(Protocol):
     def __call__(self, batch: "Batch", mcl: Dict[str, Any], spec: AspectSpec, previous: Any, new: Any) -> None:
         """Called for every non-RESTATE MCL, in order."""
 
+    def hand_over(self) -> None:
+        """The batch's MCLs are all known: start on the last ones (before the rows are written)."""
+
     def flush(self, batch: "Batch") -> None:
         """Append every event still owed, before the batch's records are written."""
 
@@ -504,6 +507,8 @@ class Batch:
     # ------------------------------------------------------------ flush
     def flush(self) -> None:
         """Write the batch's planned rows and topic records."""
+        if self.event_hook is not None:
+            self.event_hook.hand_over()
         plan = A.FlushPlan()
         plan.wiped_urns = sorted(self.wiped_urns)
         for (urn, name), s in self.slots.items():

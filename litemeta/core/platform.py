@@ -126,6 +126,12 @@ class PlatformEvents:
         if len(self._jobs) >= CHUNK:
             self._submit()
 
+    def hand_over(self) -> None:
+        """Send the helper the batch's last MCLs (before the writer flushes the batch's rows, so
+        that the helper works on them meanwhile)."""
+        if self._jobs:
+            self._submit()
+
     def flush(self, batch: "Batch") -> None:
         """Append the events of every MCL handed over since the last flush (before the batch's rows)."""
         from litemeta.core.platform_helper import HelperGone
@@ -188,7 +194,7 @@ class PlatformEvents:
         helper, self._helper = self._helper, None
         self._parallel = False
         if helper is not None:
-            err = helper.close(wait=failed)  # after a failure, wait for its last words on stderr
+            err = helper.close()
             if failed:
                 _log.warning("the platform-event helper process failed; events are derived in the writer "
                              "instead (same results, more time)%s", f": {err.strip()}" if err.strip() else "")

@@ -107,13 +107,18 @@ def encode_batch(records: Sequence[StoredRecord], compress: bool = False) -> Enc
     """Encode records as one batch row's ``records``, ``codec`` and ``value``.
 
     Index entries are ``[timestamp, key, length, headers]``; a timestamp or key equal to the
-    previous record's is written as null (an MCL's events share both).
+    previous record's is written as null, and an entry with both null and no headers as its
+    bare length (an MCL's platform events share timestamp and key: ``[1700000000000,
+    "entityChangeEvent-urn:...", 512, null], 498, 505, ...``).
     """
-    index: List[List[Any]] = []
+    index: List[Any] = []
     prev_ts: Optional[int] = None
     prev_key: Optional[str] = None
     for ts, key, text, h in records:
-        index.append([None if ts == prev_ts else ts, None if key == prev_key else key, len(text), h])
+        if ts == prev_ts and key == prev_key and not h:
+            index.append(len(text))
+        else:
+            index.append([None if ts == prev_ts else ts, None if key == prev_key else key, len(text), h])
         prev_ts, prev_key = ts, key
     value = "".join([r[2] for r in records]).encode("utf-8")
     if compress:
@@ -122,10 +127,14 @@ def encode_batch(records: Sequence[StoredRecord], compress: bool = False) -> Enc
 
 
 def _decode_index(index_text: str) -> List[Tuple[int, str, int, Optional[Dict[str, str]]]]:
-    out = []
+    out: List[Tuple[int, str, int, Optional[Dict[str, str]]]] = []
     ts: Any = None
     key: Any = None
-    for t, k, n, h in _loads(index_text):
+    for entry in _loads(index_text):
+        if type(entry) is int:
+            out.append((ts, key, entry, None))
+            continue
+        t, k, n, h = entry
         if t is not None:
             ts = t
         if k is not None:
