@@ -7,7 +7,8 @@ Each run is a fresh store and a fresh process (``litemeta ingest --db ... --json
 on/off so that drifts in machine load hit both alike; ``LITEMETA_PLATFORM_EVENTS=0`` turns
 derivation off (the setting exists only for this measurement). Reported per mode: the median of
 the ingest's own time (the report's ``seconds``) and of the whole process's wall and CPU time
-(CPU includes the event helper process), and the overhead of events on the medians.
+(CPU includes the event helper process), the overhead of events on the medians, and the
+median of the per-pair differences (each repeat runs one on/off pair back to back).
 Target (issue 4): events add at most 15 % to ingest time.
 """
 from __future__ import annotations
@@ -84,6 +85,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     for key in ("seconds", "wall_s", "cpu_s", "peak_rss_mb", "store_mb"):
         res[key] = {"on": med(True, key), "off": med(False, key)}
     res["overhead"] = {k: round(res[k]["on"] / res[k]["off"] - 1, 4) for k in ("seconds", "wall_s", "cpu_s")}
+    # Each repeat is one on/off pair run back to back: the median of the pairs' differences is
+    # less sensitive to the machine's drift than the ratio of the two medians.
+    pairs = [(runs[i], runs[i + 1]) for i in range(0, len(runs) - 1, 2)]
+    diffs = [(a["seconds"] - b["seconds"]) if a["events"] else (b["seconds"] - a["seconds"]) for a, b in pairs]
+    res["paired_difference_s"] = round(statistics.median(diffs), 3)
+    res["paired_overhead"] = round(res["paired_difference_s"] / res["seconds"]["off"], 4)
     res["platform_events"] = runs[0]["platform_events"] if runs[0]["events"] else runs[1]["platform_events"]
     res["target_met"] = res["overhead"]["seconds"] <= TARGET_OVERHEAD
     if args.json:
@@ -95,6 +102,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"{'':22}{'events on':>12}{'events off':>12}{'overhead':>10}")
         for key, label in (("seconds", "ingest s"), ("wall_s", "process wall s"), ("cpu_s", "process CPU s")):
             print(f"{label:22}{res[key]['on']:>12.2f}{res[key]['off']:>12.2f}{res['overhead'][key]:>+10.1%}")
+        print(f"{'paired difference':22}{res['paired_difference_s']:>12.2f} s{'':10}{res['paired_overhead']:>+10.1%}")
         print(f"{'peak RSS MB':22}{res['peak_rss_mb']['on']:>12.0f}{res['peak_rss_mb']['off']:>12.0f}")
         print(f"{'store MB':22}{res['store_mb']['on']:>12.0f}{res['store_mb']['off']:>12.0f}")
         print(f"target: events add <= {TARGET_OVERHEAD:.0%} to ingest time: "
