@@ -529,9 +529,11 @@ class Batch:
         plan.ts_wiped_aspects = self.ts_wiped_aspects
         plan.ts_upserts = list(self.ts_rows.values())
         A.flush(self.conn, plan)
-        if self.event_hook is not None:
-            self.event_hook.flush(self)
         self.out.flush(self.conn)
+        if self.event_hook is not None:
+            # last: the helper works on the batch's last MCLs while the rows above are written
+            self.event_hook.flush(self)
+            self.out.flush(self.conn)
 
 
 def _entity_type(urn: str) -> str:
