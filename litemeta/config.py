@@ -61,6 +61,15 @@ def helper_command(module: str) -> Optional[Tuple[List[str], Dict[str, str]]]:
     return [sys.executable, "-m", module], env
 
 
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity where the platform tells, else the count):
+    helper processes are started only when there are two."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 def environ() -> Mapping[str, str]:
     """The process environment, for recipe variable expansion (``${VAR}`` in workflow recipes)."""
     return os.environ

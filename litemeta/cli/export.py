@@ -76,7 +76,10 @@ def export_store(store: Any, out: str, fmt: str = "kafka-log", topics: Sequence[
         db_path = _sqlite_file(store)
         pe_records = end_of.get(PLATFORM_EVENT_TOPIC, 0) - starts.get(PLATFORM_EVENT_TOPIC, 0)
         if parallel is None:
-            parallel = store.settings.helper_processes and pe_records >= PARALLEL_MIN_RECORDS
+            from litemeta.config import usable_cpus
+
+            parallel = (store.settings.helper_processes and pe_records >= PARALLEL_MIN_RECORDS
+                        and usable_cpus() >= 2)
         split = db_path is not None and PLATFORM_EVENT_TOPIC in names and len(names) > 1 and parallel
         if split:
             assert db_path is not None

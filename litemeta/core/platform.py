@@ -20,6 +20,7 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
+from litemeta import config
 from litemeta.core.changes import (
     DEFAULT_EXCLUDED_ENTITY_TYPES,
     ECE_CHANGE_TYPES,
@@ -97,7 +98,8 @@ class PlatformEvents:
     def start_helper(self) -> None:
         """Start the helper process (for an ingest spanning several batches), so that it is ready
         when :meth:`use_helper` hands it work. Only with the registry the helper loads itself."""
-        if self._helper is not None or not self._allow_helper or self.registry is not load_registry():
+        if self._helper is not None or not self._allow_helper or self.registry is not load_registry() \
+                or config.usable_cpus() < 2:
             return
         from litemeta.core.platform_helper import Helper, HelperGone
 

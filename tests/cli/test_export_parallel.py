@@ -114,6 +114,16 @@ def test_helper_processes_off_keeps_an_export_in_one_process(store_path: Path, t
     assert calls == []
 
 
+def test_one_usable_cpu_keeps_an_export_in_one_process(store_path: Path, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(E, "PARALLEL_MIN_RECORDS", 1)
+    monkeypatch.setattr("litemeta.config.usable_cpus", lambda: 1)
+    calls = []
+    monkeypatch.setattr(E, "_export_two_processes", lambda *a, **k: calls.append(a))
+    _export(store_path, tmp_path / "x")
+    assert calls == []
+
+
 def test_small_exports_stay_in_one_process(store_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
     monkeypatch.setattr(E, "_export_two_processes", lambda *a, **k: calls.append(a))

@@ -122,3 +122,10 @@ def test_a_script_without_a_main_guard_is_not_run_again(corpus: Path, tmp_path: 
     assert proc.returncode == 0, proc.stderr
     assert int(proc.stdout.strip()) > 500
     assert marker.read_text() == "run\n"
+
+
+def test_no_helper_on_a_single_cpu(corpus: Path, inline, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With one usable CPU a helper would only compete with the writer: events are derived inline."""
+    monkeypatch.setattr("litemeta.config.usable_cpus", lambda: 1)
+    report, pe, zlib_rows = _ingest(tmp_path / "s.db", corpus, 80)
+    assert zlib_rows == 0 and pe == inline[1]
