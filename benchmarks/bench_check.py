@@ -23,24 +23,12 @@ import sys
 import time
 from typing import Any, Dict, List, Tuple
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+
+from bench_ingest import corpus  # noqa: E402  (a sibling script: the one SDK-corpus cache)
+
 CLI = [sys.executable, "-m", "litemeta"]
 TARGETS = {"check_20000_s": 3.0, "check_200000_peak_rss_mb": 300.0, "help_s": 0.3}
-
-
-def corpus(cache: pathlib.Path, size: int, seed: int = 1) -> pathlib.Path:
-    """The cached corpus of ``size`` records, generated with the SDK when missing."""
-    path = cache / f"corpus-{size}-{seed}.json"
-    if not path.exists():
-        cache.mkdir(parents=True, exist_ok=True)
-        t0 = time.perf_counter()
-        tmp = path.with_suffix(".part")
-        # In a separate process: a child forked from a large parent would report the parent's RSS.
-        subprocess.run([sys.executable, "-m", "tests.sdkcorpus", "--size", str(size), "--seed", str(seed),
-                        "--out", str(tmp)], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-        tmp.rename(path)
-        print(f"generated {path} ({path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
-    return path
 
 
 def timed(cmd: List[str]) -> Tuple[float, float, int, bytes]:

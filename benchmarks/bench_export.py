@@ -32,21 +32,13 @@ import sys
 import time
 from typing import Any, Dict, List, Tuple
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+
+from bench_ingest import corpus  # noqa: E402  (a sibling script: the one SDK-corpus cache)
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CLI = [sys.executable, "-m", "litemeta"]
 TARGETS = {"export": 50_000.0, "replay-folder": 20_000.0, "replay-store": 20_000.0}
-
-
-def corpus(cache: pathlib.Path, size: int, seed: int = 1) -> pathlib.Path:
-    """The cached corpus of ``size`` records, generated with the SDK when missing."""
-    path = cache / f"corpus-{size}-{seed}.json"
-    if not path.exists():
-        cache.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".part")
-        subprocess.run([sys.executable, "-m", "tests.sdkcorpus", "--size", str(size), "--seed", str(seed),
-                        "--out", str(tmp)], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-        tmp.rename(path)
-    return path
 
 
 def run_child(cmd: List[str]) -> Tuple[float, float, Dict[str, Any]]:

@@ -59,21 +59,11 @@ def export_store(store: Any, out: str, fmt: str = "kafka-log", topics: Sequence[
     ends: Dict[str, int] = {}
 
     def records(which: Sequence[str]) -> Iterator[Any]:
-        n = 0
-        for topic in which:
-            for rec in store.iter_topic(topic, starts[topic], end_of.get(topic, 0)):
-                ends[topic] = rec.offset + 1
-                yield rec
-                n += 1
-                if progress is not None and n == 1000:
-                    progress(n)
-                    n = 0
-        if progress is not None and n:
-            progress(n)
+        return _records(store, which, starts, end_of, ends, progress)
 
     target = Path(out)
     if fmt == "kafka-log":
-        db_path = _sqlite_file(store)
+        db_path = store.db.sqlite_file
         pe_records = end_of.get(PLATFORM_EVENT_TOPIC, 0) - starts.get(PLATFORM_EVENT_TOPIC, 0)
         if parallel is None:
             from litemeta.config import usable_cpus
@@ -96,9 +86,21 @@ def export_store(store: Any, out: str, fmt: str = "kafka-log", topics: Sequence[
     return report, starts, ends
 
 
-def _sqlite_file(store: Any) -> Optional[str]:
-    url = str(store.location)
-    return url[len("sqlite:///"):] if url.startswith("sqlite:///") else None
+def _records(store: Any, topics: Sequence[str], starts: Dict[str, int], end_of: Dict[str, int],
+             ends: Dict[str, int], progress: Optional[Callable[[int], None]] = None) -> Iterator[Any]:
+    """The records of ``topics`` from their start to their end offsets; ``ends`` keeps, per topic,
+    the offset after the last record yielded; ``progress`` hears of every 1,000 records."""
+    n = 0
+    for topic in topics:
+        for rec in store.iter_topic(topic, starts[topic], end_of.get(topic, 0)):
+            ends[topic] = rec.offset + 1
+            yield rec
+            n += 1
+            if progress is not None and n == 1000:
+                progress(n)
+                n = 0
+    if progress is not None and n:
+        progress(n)
 
 
 def _export_two_processes(db_path: str, records: Callable[[Sequence[str]], Iterator[Any]], out: Path,
@@ -110,9 +112,9 @@ def _export_two_processes(db_path: str, records: Callable[[Sequence[str]], Itera
     either starts. Should the child fail, its topics are written here afterwards, resuming after
     whatever it wrote (an export never writes a record twice)."""
     import subprocess
-    import sys
     import time
 
+    from litemeta.config import helper_command
     from litemeta.followers.export import ExportReport, export, write_schemas
 
     t0 = time.perf_counter()
@@ -120,8 +122,6 @@ def _export_two_processes(db_path: str, records: Callable[[Sequence[str]], Itera
     write_schemas(out, [t for t in mine + theirs if end_of.get(t, 0) > starts[t]])
     spec = {"db": db_path, "out": str(out), "topics": theirs, "partitions": partitions,
             "starts": {t: starts[t] for t in theirs}, "ends": {t: end_of.get(t, 0) for t in theirs}}
-    from litemeta.config import helper_command
-
     cmd = helper_command("litemeta.cli.export")
     child: Optional[subprocess.Popen] = None
     if cmd is not None:
@@ -167,13 +167,8 @@ def _child(spec_json: str) -> int:
     spec = json.loads(spec_json)
     ends: Dict[str, int] = {}
     with open_store(spec["db"], read_only=True) as store:
-        def records() -> Iterator[Any]:
-            for topic in spec["topics"]:
-                for rec in store.iter_topic(topic, spec["starts"][topic], spec["ends"][topic]):
-                    ends[topic] = rec.offset + 1
-                    yield rec
-
-        report = export(records(), Path(spec["out"]), "kafka-log", spec["partitions"])
+        records = _records(store, spec["topics"], spec["starts"], spec["ends"], ends)
+        report = export(records, Path(spec["out"]), "kafka-log", spec["partitions"])
     d = report.as_dict()
     print(json.dumps({"counts": d["counts"], "skipped": report.skipped, "bytes": report.bytes,
                       "files": list(report.files), "ends": ends}))

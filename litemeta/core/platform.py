@@ -138,8 +138,7 @@ class PlatformEvents:
         """Append the events of every MCL handed over since the last flush (before the batch's rows)."""
         from litemeta.core.platform_helper import HelperGone
 
-        if self._jobs:
-            self._submit()
+        self.hand_over()
         tasks, self._tasks = self._tasks, []
         for jobs, handed in tasks:
             answer: Optional[Tuple[Any, ...]] = None

@@ -28,9 +28,8 @@ CHUNK = 5000  # log records per index commit
 
 def index_dir_for(db: Database) -> Optional[str]:
     """``<db file>.index`` beside a SQLite store; None for in-memory and server databases."""
-    if db.url.startswith("sqlite:///"):
-        return db.url[len("sqlite:///"):] + ".index"
-    return None
+    path = db.sqlite_file
+    return path + ".index" if path is not None else None
 
 
 class SearchFollower:

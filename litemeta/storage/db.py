@@ -127,6 +127,11 @@ class Database:
     is_sqlite: bool
     read_only: bool
 
+    @property
+    def sqlite_file(self) -> Optional[str]:
+        """The database file of a file-backed SQLite store; None for in-memory and server databases."""
+        return _sqlite_path(self.url)
+
     @contextlib.contextmanager
     def write(self) -> Iterator[Connection]:
         """A write transaction: ``BEGIN IMMEDIATE`` on SQLite, commit on success, rollback on error."""

@@ -248,33 +248,17 @@ def _raw_batches(conn: Connection, topic: str, offset: int, partition: int,
                  values: bool = True) -> List[RawBatch]:
     """The batch rows holding ``offset`` and after (and before offset ``before``), in order;
     without ``values``, the value column is left unread (empty bytes)."""
-    mark = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(conn.dialect.paramstyle)
-    cond = and_(topic_log.c.topic == topic, topic_log.c.partition == partition)
-    if mark is None:  # pragma: no cover - named/numeric paramstyles: let SQLAlchemy bind
-        q = (select(topic_log.c.offset, topic_log.c.records, topic_log.c.codec,
-                    topic_log.c.value if values else topic_log.c.codec)
-             .where(and_(cond, topic_log.c.last_offset >= offset)).order_by(topic_log.c.offset))
-        if before is not None:
-            q = q.where(topic_log.c.offset < before)
-        if max_batches is not None:
-            q = q.limit(max_batches)
-        return [(r[0], r[1], r[2], r[3] if values else b"") for r in conn.execute(q)]
-    prep = conn.dialect.identifier_preparer
-    off, part = prep.quote("offset"), prep.quote("partition")
+    t = topic_log.c
+    cond = and_(t.topic == topic, t.partition == partition)
     # The batch holding ``offset`` starts at the largest base offset <= offset (an index seek).
-    sql = (f"SELECT {off}, records, codec, {'value' if values else 'codec'} FROM topic_log "
-           f"WHERE topic = {mark} AND {part} = {mark} "
-           f"AND {off} >= coalesce((SELECT max({off}) FROM topic_log WHERE topic = {mark} AND {part} = {mark} "
-           f"AND {off} <= {mark}), 0)")
-    params: List[Any] = [topic, partition, topic, partition, offset]
+    first = select(func.coalesce(func.max(t.offset), 0)).where(and_(cond, t.offset <= offset)).scalar_subquery()
+    q = select(t.offset, t.records, t.codec, *([t.value] if values else [])).where(and_(cond, t.offset >= first))
     if before is not None:
-        sql += f" AND {off} < {mark}"
-        params.append(before)
-    sql += f" ORDER BY {off}" + (f" LIMIT {int(max_batches)}" if max_batches is not None else "")
-    rows = conn.exec_driver_sql(sql, tuple(params)).fetchall()
-    if not values:
-        return [(b, r, c, b"") for b, r, c, _ in rows]
-    return [(b, r, c, v) for b, r, c, v in rows]
+        q = q.where(t.offset < before)
+    q = q.order_by(t.offset)
+    if max_batches is not None:
+        q = q.limit(max_batches)
+    return [(r[0], r[1], r[2], r[3] if values else b"") for r in conn.execute(q)]
 
 
 def _unpack(topic: str, partition: int, batch: RawBatch, start: int,
@@ -302,28 +286,10 @@ def _unpack(topic: str, partition: int, batch: RawBatch, start: int,
 
 def read_topic(conn: Connection, topic: str, offset: int = 0, limit: Optional[int] = None,
                partition: int = PARTITION) -> List[TopicRecord]:
-    """Records of a topic from ``offset`` on, in offset order (at most ``limit``).
-
-    Followers and exports read the log in bulk, so batch rows go straight to the driver
-    (portable SQL, no per-row result processing).
-    """
-    out: List[TopicRecord] = []
-    if limit is None:
-        for batch in _raw_batches(conn, topic, offset, partition):
-            out.extend(_unpack(topic, partition, batch, offset, None)[0])
-        return out
-    pos = offset
-    while len(out) < limit:
-        before = pos
-        for batch in _raw_batches(conn, topic, pos, partition, max_batches=8):
-            recs, end = _unpack(topic, partition, batch, pos, pos + (limit - len(out)))
-            out.extend(recs)
-            if len(out) >= limit:
-                return out
-            pos = max(pos, end)
-        if pos == before:  # nothing at or after ``pos``
-            break
-    return out
+    """Records of a topic from ``offset`` on, in offset order (at most ``limit``: offsets are
+    contiguous, so those below ``offset + limit``)."""
+    return list(iter_topic(conn, topic, offset, partition=partition,
+                           end=None if limit is None else offset + limit))
 
 
 def keys_since(conn: Connection, topic: str, start: int, end: int, partition: int = PARTITION) -> List[str]:

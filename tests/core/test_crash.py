@@ -16,7 +16,8 @@ from litemeta.model.proposal import Origin
 from tests.sdkcorpus import write_corpus
 
 CHILD = """
-import sys, litemeta
+import sys, litemeta, litemeta.config
+litemeta.config.usable_cpus = lambda: 2  # the helper runs whatever the machine
 with litemeta.open_store(sys.argv[1]) as s:
     s.clock = lambda: 1_700_000_000_000
     s.ingest([sys.argv[2]], batch_size=40)

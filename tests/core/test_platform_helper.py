@@ -21,6 +21,12 @@ from litemeta.core.platform_helper import Helper
 PINNED = 1_700_000_000_000
 
 
+@pytest.fixture(autouse=True)
+def two_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The helper starts only with two usable CPUs: these tests must not depend on the machine."""
+    monkeypatch.setattr("litemeta.config.usable_cpus", lambda: 2)
+
+
 def _ingest(path: Path, corpus: Path, batch_size: int, **settings: Any) -> Tuple[Any, List[tuple], int]:
     with open_store(str(path), **settings) as s:
         s.clock = lambda: PINNED
@@ -111,16 +117,21 @@ def test_a_script_without_a_main_guard_is_not_run_again(corpus: Path, tmp_path: 
     script = tmp_path / "unguarded.py"
     marker = tmp_path / "runs.txt"
     script.write_text(textwrap.dedent(f"""
-        import litemeta
+        import litemeta, litemeta.config
+        litemeta.config.usable_cpus = lambda: 2
         with open({str(marker)!r}, "a") as f:
             f.write("run\\n")
         with litemeta.open_store({str(tmp_path / 's.db')!r}) as s:
             r = s.ingest([{str(corpus)!r}], batch_size=80)
-        print(r.platform_events)
+            with s.db.read() as conn:
+                helper_batches = conn.exec_driver_sql(
+                    "SELECT count(*) FROM topic_log WHERE topic = 'PlatformEvent_v1' AND codec = 1").scalar()
+        print(r.platform_events, helper_batches)
     """))
     proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
-    assert int(proc.stdout.strip()) > 500
+    events, helper_batches = map(int, proc.stdout.split())
+    assert events > 500 and helper_batches > 0  # the helper ran
     assert marker.read_text() == "run\n"
 
 
