@@ -41,6 +41,7 @@ HOMES = {
     "confluent_kafka": {"followers/replay.py"},
     "ijson": {"sources/files.py"},
     "crc32c": {"followers/kafka_log.py"},
+    "orjson": {"model/jsontext.py"},
     "datahub": set(),  # never at run time (tests only)
 }
 

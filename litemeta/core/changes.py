@@ -61,7 +61,6 @@ Not copied / litemeta's choices:
 """
 from __future__ import annotations
 
-import json
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from litemeta.core.changes_base import (
@@ -74,6 +73,7 @@ from litemeta.core.changes_base import (
     term_diffs,
 )
 from litemeta.core.changes_schema import editable_schema_metadata_events, schema_metadata_events
+from litemeta.model.jsontext import dumps
 
 ENTITY_CHANGE_EVENT_NAME = "entityChangeEvent"
 RELATIONSHIP_CHANGE_EVENT_NAME = "relationshipChangeEvent"
@@ -493,14 +493,13 @@ def relationship_change_events(*, entity_urn: str, aspect_name: str, change_type
 
 # --- envelope, filters, timeline ---------------------------------------------------------------
 
-_PAYLOAD_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False)
 
 
 def payload_text(payload: Mapping[str, Any]) -> str:
     """An event payload as compact JSON text, fields in R3.4 order (the timeline's ``_semver`` left out)."""
     if "_semver" in payload:  # the timeline's private annotation (the only "_" key) is not part of the event
         payload = {k: v for k, v in payload.items() if not k.startswith("_")}
-    return _PAYLOAD_ENCODER.encode(payload)
+    return dumps(payload)
 
 
 def platform_event(name: str, payload: Mapping[str, Any], timestamp_ms: int) -> Dict[str, Any]:

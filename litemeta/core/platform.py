@@ -16,7 +16,6 @@ helper fails); only the wall time differs.
 """
 from __future__ import annotations
 
-import json
 import logging
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
@@ -32,6 +31,7 @@ from litemeta.core.changes import (
     relationship_change_events,
 )
 from litemeta.model.events import PLATFORM_EVENT_TOPIC
+from litemeta.model.jsontext import loads
 from litemeta.model.registry import AspectSpec, Registry, load_registry
 from litemeta.storage.log import EncodedBatch
 
@@ -75,7 +75,6 @@ def events_of(urn: str, entity_type: str, spec: AspectSpec, change_type: str, pr
 def derive(jobs: List[Job]) -> List[EventRecord]:
     """The platform-event records of a chunk of MCLs, in order (runs in the helper process)."""
     registry = load_registry()
-    loads = json.loads
     out: List[EventRecord] = []
     for urn, entity_type, aspect, change_type, prev_text, new_text, stamp in jobs:
         out.extend(events_of(urn, entity_type, registry.aspects[aspect], change_type,

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
 from litemeta.errors import ChangeTypeError, UnknownAspectError, ValidationError
+from litemeta.model.jsontext import loads
 from litemeta.model.proposal import (
     CHANGE_TYPES,
     DELETE,
@@ -187,7 +188,7 @@ def _generic_aspect(raw: Any, name: str, is_patch: bool, origin: Origin, where: 
         if content_type not in _JSON_TYPES or not isinstance(value, str):
             return value, content_type  # opaque content, kept as given
         try:
-            return json.loads(value), content_type
+            return loads(value), content_type
         except ValueError as e:
             raise _err(f"{name}.value is not valid JSON text: {e}", origin, path=f"{name}.value", **where) from None
     found = ", ".join(sorted(map(str, raw))) or "none"

@@ -6,7 +6,6 @@ the writes.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -16,6 +15,7 @@ from sqlalchemy.engine import Connection
 
 from litemeta.storage.db import aspects, timeseries
 from litemeta.storage.log import chunks, insert_rows
+from litemeta.model.jsontext import loads
 
 IN_CHUNK = 500
 _EPOCH = datetime(1970, 1, 1)
@@ -50,14 +50,14 @@ class StoredRow:
     def value(self) -> Any:
         """The aspect value (decoded JSON)."""
         if self._value is None:
-            self._value = json.loads(self.metadata)
+            self._value = loads(self.metadata)
         return self._value
 
     @property
     def sm(self) -> Optional[Dict[str, Any]]:
         """The systemMetadata (decoded JSON), or None."""
         if self._sm is None and self.systemmetadata:
-            self._sm = json.loads(self.systemmetadata)
+            self._sm = loads(self.systemmetadata)
         return self._sm  # type: ignore[no-any-return]
 
     def as_params(self, urn: str, aspect: str, version: int) -> Dict[str, Any]:

@@ -133,23 +133,43 @@ class Database:
         return _sqlite_path(self.url)
 
     @contextlib.contextmanager
-    def write(self) -> Iterator[Connection]:
-        """A write transaction: ``BEGIN IMMEDIATE`` on SQLite, commit on success, rollback on error."""
+    def connection(self) -> Iterator[Optional[Connection]]:
+        """One connection for several write transactions (:meth:`write` with ``conn``), e.g. an ingest's
+        batches: no reconnect, pragmas and schema read per batch, and on a SQLite file no checkpoint
+        of the whole WAL at every close. Yields None where there is nothing to gain (read-only or
+        in-memory stores, server databases with their own pool)."""
+        if self.read_only or not self.is_sqlite or self.sqlite_file is None:
+            yield None
+            return
+        try:
+            conn = self.engine.connect()
+        except SQLAlchemyError as exc:
+            raise StorageError(f"write to {self.url} failed: {exc.__class__.__name__}: {exc}") from exc
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    @contextlib.contextmanager
+    def write(self, conn: Optional[Connection] = None) -> Iterator[Connection]:
+        """A write transaction: ``BEGIN IMMEDIATE`` on SQLite, commit on success, rollback on error.
+
+        On ``conn`` (from :meth:`connection`) when given, else on a connection of its own."""
         if self.read_only:
             raise StorageError(f"store {self.url} is open read-only")
         try:
-            with self.engine.connect() as conn:
+            with contextlib.nullcontext(conn) if conn is not None else self.engine.connect() as c:
                 if self.is_sqlite:
-                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                    c.exec_driver_sql("BEGIN IMMEDIATE")
                 else:
-                    conn.begin()
+                    c.begin()
                 try:
-                    yield conn
+                    yield c
                 except BaseException:
-                    conn.rollback()
+                    c.rollback()
                     raise
                 else:
-                    conn.commit()
+                    c.commit()
         except SQLAlchemyError as exc:
             raise StorageError(f"write to {self.url} failed: {exc.__class__.__name__}: {exc}") from exc
 

@@ -1,7 +1,6 @@
 """Reads: latest aspects, versions, as-of, history, timeseries, urns (R1.5-R1.7)."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Optional, Sequence
 
@@ -11,6 +10,7 @@ from sqlalchemy.engine import Connection
 from litemeta.storage.aspects import dt_to_ms, ms_to_dt
 from litemeta.storage.db import aspects, timeseries
 from litemeta.storage.log import chunks
+from litemeta.model.jsontext import dumps, loads
 
 
 @dataclass(frozen=True)
@@ -34,8 +34,8 @@ class AspectRow:
 
 
 def _row(r: Any) -> AspectRow:
-    return AspectRow(r.urn, r.aspect, r.version, json.loads(r.metadata),
-                     json.loads(r.systemmetadata) if r.systemmetadata else None,
+    return AspectRow(r.urn, r.aspect, r.version, loads(r.metadata),
+                     loads(r.systemmetadata) if r.systemmetadata else None,
                      dt_to_ms(r.createdon), r.createdby, r.createdfor)
 
 
@@ -54,7 +54,7 @@ def latest_many(conn: Connection, urns: Sequence[str]) -> Dict[str, Dict[str, An
         q = select(aspects.c.urn, aspects.c.aspect, aspects.c.metadata).where(
             and_(aspects.c.version == 0, aspects.c.urn.in_(list(part))))
         for r in conn.execute(q):
-            out.setdefault(r.urn, {})[r.aspect] = json.loads(r.metadata)
+            out.setdefault(r.urn, {})[r.aspect] = loads(r.metadata)
     return out
 
 
@@ -116,7 +116,7 @@ def timeseries_rows(conn: Connection, urn: str, aspect: str, start: Optional[int
     q = q.order_by(timeseries.c.timestampmillis.desc())
     if limit is not None:
         q = q.limit(limit)
-    return [json.loads(r.metadata) for r in conn.execute(q)]
+    return [loads(r.metadata) for r in conn.execute(q)]
 
 
 def timeseries_aspects(conn: Connection, urn: str) -> Dict[str, Any]:
@@ -125,7 +125,7 @@ def timeseries_aspects(conn: Connection, urn: str) -> Dict[str, Any]:
     q = (select(timeseries.c.aspect, timeseries.c.metadata, timeseries.c.timestampmillis)
          .where(timeseries.c.urn == urn).order_by(timeseries.c.timestampmillis))
     for r in conn.execute(q):
-        out[r.aspect] = json.loads(r.metadata)
+        out[r.aspect] = loads(r.metadata)
     return out
 
 
@@ -156,7 +156,7 @@ def runs(conn: Connection) -> Dict[str, Dict[str, Any]]:
     out: Dict[str, Dict[str, Any]] = {}
     q = select(aspects.c.systemmetadata, aspects.c.createdon).where(aspects.c.version == 0)
     for sm_text, created in conn.execute(q):
-        sm = json.loads(sm_text) if sm_text else {}
+        sm = loads(sm_text) if sm_text else {}
         rid = sm.get("runId") or "no-run-id-provided"
         d = out.setdefault(rid, {"runId": rid, "rows": 0, "first": None, "last": None})
         d["rows"] += 1
@@ -168,7 +168,7 @@ def runs(conn: Connection) -> Dict[str, Dict[str, Any]]:
 
 def rows_with_run(conn: Connection, run_id: str) -> List[AspectRow]:
     """Row-0 aspects whose systemMetadata.runId is ``run_id``."""
-    like = f'%"runId":{json.dumps(run_id)}%'
+    like = f'%"runId":{dumps(run_id)}%'
     q = select(aspects).where(and_(aspects.c.version == 0, or_(aspects.c.systemmetadata.like(like))))
     return [r for r in (_row(x) for x in conn.execute(q)) if (r.system_metadata or {}).get("runId") == run_id]
 
@@ -190,10 +190,10 @@ def scan_latest(conn: Connection, names: Sequence[str], chunk: int = 5000) -> It
 
 def delete_timeseries_of_run(conn: Connection, run_id: str, dry_run: bool = False) -> int:
     """Remove timeseries rows whose systemMetadata.runId is ``run_id``; return how many."""
-    like = f'%"runId":{json.dumps(run_id)}%'
+    like = f'%"runId":{dumps(run_id)}%'
     q = select(timeseries.c.aspect, timeseries.c.docid, timeseries.c.systemmetadata).where(
         timeseries.c.systemmetadata.like(like))
-    ids = [(a, d) for a, d, sm in conn.execute(q) if json.loads(sm or "{}").get("runId") == run_id]
+    ids = [(a, d) for a, d, sm in conn.execute(q) if loads(sm or "{}").get("runId") == run_id]
     if ids and not dry_run:
         from sqlalchemy import bindparam
 

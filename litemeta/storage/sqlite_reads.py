@@ -7,11 +7,11 @@ else (other databases, versions, as-of, details) goes through the full store.
 """
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 from contextlib import closing
 from typing import Any, Dict, Optional, Sequence
+from litemeta.model.jsontext import loads
 
 
 def sqlite_file(path_or_url: str) -> Optional[str]:
@@ -39,7 +39,7 @@ def latest(path: str, urn: str, names: Optional[Sequence[str]] = None) -> Dict[s
             q += f" AND aspect IN ({', '.join('?' * len(names))})"
             args += list(names)
         for aspect, metadata in con.execute(q + " ORDER BY aspect", args):
-            out[aspect] = json.loads(metadata)
+            out[aspect] = loads(metadata)
         q = "SELECT aspect, metadata FROM metadata_timeseries WHERE urn = ?"
         args = [urn]
         if names:
@@ -49,7 +49,7 @@ def latest(path: str, urn: str, names: Optional[Sequence[str]] = None) -> Dict[s
         for aspect, metadata in con.execute(q + " ORDER BY timestampmillis", args):
             newest[aspect] = metadata  # ascending time: the last one wins
     for aspect, metadata in newest.items():
-        out.setdefault(aspect, json.loads(metadata))
+        out.setdefault(aspect, loads(metadata))
     return out
 
 

@@ -345,6 +345,35 @@ def test_rule_6_batch_size_does_not_change_the_result(tmp_path: Any) -> None:
     assert dumps[0] == dumps[1]
 
 
+def test_one_connection_per_ingest_and_other_writers_between_batches(tmp_path: Any) -> None:
+    """An ingest of many batches keeps one connection (no reconnect, pragmas or WAL checkpoint per
+    batch) but one transaction per batch: another connection can write between two batches, and
+    the cyclic-GC thresholds are the caller's again afterwards (rule 6: results unchanged)."""
+    import gc
+
+    from sqlalchemy import event
+
+    path = str(tmp_path / "one.db")
+    recs = [MCPW(entityUrn=f"urn:li:corpuser:u{i}", aspect=m.StatusClass(removed=False), systemMetadata=sm(i))
+            for i in range(12)]
+    with litemeta.open_store(path) as s:
+        connects: List[int] = []
+        event.listen(s.db.engine, "connect", lambda *a: connects.append(1))
+        written_between = []
+
+        def after_batch(n: int) -> None:  # the progress callback runs between two batches
+            with litemeta.open_store(path) as other:
+                written_between.append(other.ingest([MCPW(entityUrn="urn:li:corpuser:other", aspect=m.StatusClass(
+                    removed=len(written_between) % 2 == 0), systemMetadata=sm(100 + len(written_between)))]).written)
+
+        before = gc.get_threshold()
+        report = s.ingest(recs, batch_size=3, progress=after_batch)
+        assert gc.get_threshold() == before
+        assert report.written == 12 and len(connects) == 1
+        assert written_between == [1, 1, 1, 1]
+        assert [r.offset for r in s.read_topic(MCP_TOPIC)] == list(range(16))
+
+
 def test_r1_34_rollback_restores_the_last_version_of_another_run(store: Any) -> None:
     """R1.34 with conditions (rollback by runId): newest versions of the run are removed, the survivor
     becomes row 0 (UPSERT MCL); an aspect only the run wrote is deleted; an entity it created is deleted."""

@@ -25,6 +25,8 @@ PINNED = 1_700_000_000_000
 def two_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
     """The helper starts only with two usable CPUs: these tests must not depend on the machine."""
     monkeypatch.setattr("litemeta.config.usable_cpus", lambda: 2)
+    # Only the helper's batches are compressed here, so that a compressed batch shows it ran.
+    monkeypatch.setattr("litemeta.storage.log.COMPRESS_MIN_BYTES", 10**12)
 
 
 def _ingest(path: Path, corpus: Path, batch_size: int, **settings: Any) -> Tuple[Any, List[tuple], int]:
@@ -52,6 +54,7 @@ def inline(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Tuple[Any,
     """The reference: every event derived inline (the helper never started)."""
     mp = pytest.MonkeyPatch()
     mp.setattr(PL.PlatformEvents, "start_helper", lambda self: None)
+    mp.setattr("litemeta.storage.log.COMPRESS_MIN_BYTES", 10**12)
     try:
         report, pe, zlib_rows = _ingest(tmp_path_factory.mktemp("inline") / "s.db", corpus, 80)
     finally:
@@ -117,8 +120,9 @@ def test_a_script_without_a_main_guard_is_not_run_again(corpus: Path, tmp_path: 
     script = tmp_path / "unguarded.py"
     marker = tmp_path / "runs.txt"
     script.write_text(textwrap.dedent(f"""
-        import litemeta, litemeta.config
+        import litemeta, litemeta.config, litemeta.storage.log
         litemeta.config.usable_cpus = lambda: 2
+        litemeta.storage.log.COMPRESS_MIN_BYTES = 10**12  # only the helper's batches compressed
         with open({str(marker)!r}, "a") as f:
             f.write("run\\n")
         with litemeta.open_store({str(tmp_path / 's.db')!r}) as s:

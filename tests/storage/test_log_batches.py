@@ -84,6 +84,45 @@ def test_zlib_batches_read_like_plain_ones(tmp_path: Path) -> None:
     assert [r.value["payload"]["value"] for r in got] == [r[2] for r in records[2:6]]
 
 
+_DEFAULT_MIN = L.COMPRESS_MIN_BYTES
+
+
+@pytest.mark.parametrize("min_bytes", [_DEFAULT_MIN, 1, 10**9], ids=["default", "all", "none"])
+def test_large_batches_are_compressed_and_read_back_the_same(tmp_path: Path, monkeypatch, min_bytes: int) -> None:
+    """Batches whose values reach COMPRESS_MIN_BYTES are stored with the zlib codec; whatever the
+    threshold, every read (any offset, any limit, keys) gives the same records."""
+    monkeypatch.setattr(L, "COMPRESS_MIN_BYTES", min_bytes)
+    db = open_database(str(tmp_path / "s.db"))
+    small = [(7, "urn:li:corpuser:a", json.dumps({"n": i}), None) for i in range(3)]
+    large = [(8, f"urn:li:corpuser:b{i % 3}", json.dumps({"n": i, "text": "caf\u00e9 " * 400}), {"h": str(i)})
+             for i in range(30)]
+    with db.write() as conn:
+        out = L.Appender({})
+        out.extend("MetadataChangeProposal_v1", small)
+        out.flush(conn)
+    with db.write() as conn:
+        out = L.Appender(L.next_offsets(conn))
+        out.extend("MetadataChangeProposal_v1", large)
+        out.flush(conn)
+    with db.read() as conn:
+        rows = conn.exec_driver_sql("SELECT codec, length(value) FROM topic_log ORDER BY \"offset\"").fetchall()
+        got = L.read_topic(conn, "MetadataChangeProposal_v1", 0)
+        middle = L.read_topic(conn, "MetadataChangeProposal_v1", 10, 5)
+        keys = L.keys_since(conn, "MetadataChangeProposal_v1", 0, 33)
+    plain = sum(len(r[2].encode()) for r in large)
+    if min_bytes == _DEFAULT_MIN:
+        assert len(small[0][2]) * 3 < min_bytes < plain  # the two sides of the default threshold
+        assert rows[0][0] == L.CODEC_NONE and rows[1][0] == L.CODEC_ZLIB and rows[1][1] < plain / 5
+    else:
+        assert {c for c, _ in rows} == {L.CODEC_ZLIB if min_bytes == 1 else L.CODEC_NONE}
+    want = small + large
+    assert [(r.offset, r.timestamp, r.key, json.dumps(r.value), r.headers or None) for r in got] == \
+        [(i, ts, k, v, h) for i, (ts, k, v, h) in enumerate(want)]
+    assert [r.offset for r in middle] == [10, 11, 12, 13, 14]
+    assert keys == ["urn:li:corpuser:a", "urn:li:corpuser:b0", "urn:li:corpuser:b1", "urn:li:corpuser:b2"][:1] + \
+        [f"urn:li:corpuser:b{i % 3}" for i in range(27, 30)]
+
+
 def test_a_schema_1_store_is_migrated_to_batches(tmp_path: Path) -> None:
     """Schema 1 kept one topic_log row per record (and, early on, platform events with their
     envelope); opening it rewrites the log as batches with the same offsets and values."""
