@@ -32,12 +32,13 @@ import re
 import shutil
 import sys
 import tempfile
-from typing import IO, Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple, Union
+from typing import IO, Any, Callable, Dict, Generator, Iterable, Iterator, List, Optional, Tuple, Union
 
 import ijson
 
 from litemeta.errors import InputError, ValidationError
 from litemeta.model.codec import Record, proposals_of, record_from_obj
+from litemeta.model.jsontext import loads, loads_strict
 from litemeta.model.proposal import Origin, Proposal
 from litemeta.model.registry import Registry
 
@@ -219,8 +220,106 @@ def _record(obj: Any, origin: Origin) -> Item:
 
 
 def _read_array(f: IO[bytes], name: str, base: int) -> Iterator[Item]:
-    """The records of a JSON array, streamed."""
-    return _read_items(f, name, base, prefix="item", multiple=False, elem_depth=1)
+    """The records of a JSON array, streamed: the file sink's layout fast, anything else with ijson."""
+    done = yield from _read_sink_layout(f, name, base)
+    if done is None:
+        return
+    f.seek(base)
+    yield from _read_items(f, name, base, prefix="item", multiple=False, elem_depth=1, skip=done)
+
+
+_WS = b" \t\r\n"
+
+
+def _read_sink_layout(f: IO[bytes], name: str, base: int) -> Generator[Item, None, Optional[int]]:
+    """The records of an array in DataHub's file-sink layout, each parsed whole by orjson.
+
+    The file sink writes ``[``, then each record as ``json.dumps(record, indent=4)``, joined by
+    ``,\\n``, then ``]``: a record starts with ``{`` and ends with the first ``}`` in column 0
+    after it (JSON strings hold no raw newline). Each such slice must parse as one JSON value and
+    be followed by ``,`` or the closing ``]``, so the records read here are exactly the array's
+    elements. At the first slice that does not fit (another layout, invalid JSON, text orjson
+    refuses), this returns how many records it yielded and the caller reads the rest with ijson
+    (which also reports errors); None when it read the whole file.
+    """
+    reader = _Buffer(f)
+    if not reader.skip_space() or reader.peek() != b"[":
+        return 0
+    reader.pos += 1
+    index = 0
+    comma = False  # the previous record was followed by a comma
+    while True:
+        if not reader.skip_space():
+            return index  # unclosed array
+        lead = reader.peek()
+        if lead == b"]" and not comma:
+            reader.pos += 1
+            return None if not reader.skip_space() else index  # None: nothing but space follows
+        if lead != b"{":
+            return index
+        end = reader.find(b"\n}")
+        if end < 0:
+            return index
+        try:
+            obj = loads_strict(memoryview(reader.buf)[reader.pos:end + 2])
+        except ValueError:
+            return index
+        yield _record(obj, Origin(name, index))
+        index += 1
+        reader.pos = end + 2
+        if not reader.skip_space():
+            return index
+        comma = reader.peek() == b","
+        if comma:
+            reader.pos += 1
+        elif reader.peek() != b"]":
+            return index
+
+
+class _Buffer:
+    """A window on a binary file read in large chunks: ``buf[pos:]`` is what is left to read."""
+
+    def __init__(self, f: IO[bytes]) -> None:
+        self.f = f
+        self.buf = b""
+        self.pos = 0
+        self.eof = False
+
+    def _more(self) -> bool:
+        if self.eof:
+            return False
+        chunk = self.f.read(_CHUNK)
+        self.eof = not chunk
+        self.buf, self.pos = self.buf[self.pos:] + chunk, 0
+        return bool(chunk)
+
+    def skip_space(self) -> bool:
+        """Move past whitespace; False at the end of the file."""
+        while True:
+            buf, pos, n = self.buf, self.pos, len(self.buf)
+            while pos < n and buf[pos] in _WS:
+                pos += 1
+            self.pos = pos
+            if pos < n:
+                return True
+            if not self._more():
+                return False
+
+    def peek(self) -> bytes:
+        return self.buf[self.pos:self.pos + 1]
+
+    def find(self, needle: bytes) -> int:
+        """Index in ``buf`` of the next ``needle`` at or after ``pos`` (reading more as needed), or -1."""
+        start = self.pos
+        while True:
+            at = self.buf.find(needle, start)
+            if at >= 0:
+                return at
+            start = max(self.pos, len(self.buf) - len(needle) + 1)
+            shift = self.pos
+            if not self._more():
+                return -1
+            start -= shift
 
 
 def _read_values(f: IO[bytes], name: str, base: int) -> Iterator[Item]:
@@ -228,12 +327,13 @@ def _read_values(f: IO[bytes], name: str, base: int) -> Iterator[Item]:
     return _read_items(f, name, base, prefix="", multiple=True, elem_depth=0)
 
 
-def _read_items(f: IO[bytes], name: str, base: int, *, prefix: str, multiple: bool, elem_depth: int
-                 ) -> Iterator[Item]:
+def _read_items(f: IO[bytes], name: str, base: int, *, prefix: str, multiple: bool, elem_depth: int,
+                skip: int = 0) -> Iterator[Item]:
     index = 0
     try:
         for obj in _ijson.items(f, prefix, use_float=True, multiple_values=multiple, buf_size=_BUF):
-            yield _record(obj, Origin(name, index))
+            if index >= skip:  # the first ``skip`` records were read by the fast path already
+                yield _record(obj, Origin(name, index))
             index += 1
         return
     except OSError as e:
@@ -422,7 +522,7 @@ def _read_lines(f: IO[bytes], name: str, base: int) -> Iterator[Item]:
             continue
         where = f"line {lineno} (byte {at})"
         try:
-            obj = json.loads(line.decode("utf-8"))
+            obj = loads(line)
         except UnicodeDecodeError as e:
             yield InputError(f"not valid UTF-8 (byte {at + e.start}): line skipped", file=name, position=where)
         except ValueError as e:

@@ -267,3 +267,73 @@ def test_large_array_is_streamed_in_bounded_memory(tmp_path: pathlib.Path) -> No
     count, errors, delta = int(out[0]), int(out[1]), int(out[2])
     assert errors == 1 and n * 3 // 5 - 2 <= count - errors <= n * 3 // 5 + 2
     assert delta < min(size // 5, 20 * 1024 * 1024), f"peak RSS grew by {delta} bytes recovering a truncated file"
+
+
+# ------------------------------------------------------------- the file-sink layout fast path
+def _ijson_only(monkeypatch: pytest.MonkeyPatch, path: pathlib.Path) -> List[Any]:
+    """What the streaming parser alone reads (the fast path switched off)."""
+    with monkeypatch.context() as mp:
+        mp.setattr(files, "_read_sink_layout", _no_fast)
+        return list(read_records([str(path)]))
+
+
+def _no_fast(f: Any, name: str, base: int) -> Any:
+    return 0  # hands the whole array to the streaming parser
+    yield  # pragma: no cover - makes this a generator
+
+
+def _shown(items: List[Any]) -> List[Any]:
+    return [(type(x).__name__, str(x)) if isinstance(x, Exception) else (type(x).__name__, x) for x in items]
+
+
+@pytest.mark.parametrize("chunk", [None, 97], ids=["chunk-4MB", "chunk-97B"])
+def test_sink_layout_is_read_without_the_streaming_parser(corpus_file: Callable[..., pathlib.Path], chunk: Any,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The SDK's file sink layout (formats.md §1) is read whole by the fast path, with the very
+    records the streaming parser gives."""
+    path = corpus_file(600, 4)
+    expected = _shown(_ijson_only(monkeypatch, path))
+    if chunk:
+        monkeypatch.setattr(files, "_CHUNK", chunk)
+
+    def no_ijson(*a: Any, **k: Any) -> Any:
+        raise AssertionError("the streaming parser was used for a file-sink file")
+
+    monkeypatch.setattr(files._ijson, "items", no_ijson)
+    assert _shown(list(read_records([str(path)]))) == expected
+    assert len(expected) == 600 and all(kind in ("Proposal", "LegacyMCE") for kind, _ in expected)
+
+
+def _layouts(records: List[dict]) -> dict:
+    sink = b"[\n" + b",\n".join(json.dumps(r, indent=4).encode() for r in records) + b"\n]"
+    return {
+        "sink": sink,
+        "crlf": sink.replace(b"\n", b"\r\n"),
+        "indent-0": json.dumps(records, indent=0).encode(),  # every brace in column 0
+        "indent-2": json.dumps(records, indent=2).encode(),
+        "compact": json.dumps(records).encode(),
+        "nan-in-record-3": sink.replace(b'"urn:li:corpuser:u3",', b'"urn:li:corpuser:u3", "n": NaN,', 1),
+        "trailing-comma": sink[:-2] + b",\n]",
+        "junk-after": sink + b"\n]]",
+        "space-after": sink + b"\n\n  \t",
+        "empty": b"[\n]",
+        "not-an-object-at-2": sink.replace(json.dumps(records[2], indent=4).encode(), b"42", 1),
+        "truncated": sink[: len(sink) * 2 // 3],
+        "broken-record-4": sink.replace(b'"entityUrn": "urn:li:corpuser:u4"', b'"entityUrn" "urn:li:corpuser:u4"', 1),
+    }
+
+
+@pytest.mark.parametrize("layout", list(_layouts([_mcp(i) for i in range(8)])))
+@pytest.mark.parametrize("chunk", [None, 61], ids=["chunk-4MB", "chunk-61B"])
+def test_any_other_layout_reads_as_the_streaming_parser_reads_it(tmp_path: pathlib.Path, layout: str, chunk: Any,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where the fast path stops (another layout, text orjson refuses, a broken record), the
+    streaming parser goes on after the records already read: same records, same errors."""
+    records = [_mcp(i) for i in range(8)]
+    data = _layouts(records)[layout]
+    path = tmp_path / f"{layout}.json"
+    path.write_bytes(data)
+    expected = _shown(_ijson_only(monkeypatch, path))
+    if chunk:
+        monkeypatch.setattr(files, "_CHUNK", chunk)
+    assert _shown(list(read_records([str(path)]))) == expected
