@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from litemeta import config as cfg
-from litemeta.core.ingest import Batch, IngestReport, batch_urns, clock_ms, iter_batches
+from litemeta.core.ingest import Batch, IngestReport, clock_ms, iter_batches
 from litemeta.errors import InputError, LitemetaError, StorageError, ValidationError
 from litemeta.model.events import TopicRecord, resolve_topic
 from litemeta.model.proposal import Origin, Proposal
@@ -133,7 +133,7 @@ class MetadataStore:
         try:
             with self.db.write(session) as conn:
                 b = Batch(conn, self.registry, settings, report, events, self.clock)
-                b.load(batch_urns(groups))
+                b.load_needed(groups)
                 for g in batch:
                     if isinstance(g, list):
                         b.apply_group(g)

@@ -7,10 +7,11 @@ the writes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy import and_, bindparam, func, select, tuple_
 from sqlalchemy.engine import Connection
 
 from litemeta.storage.db import aspects, timeseries
@@ -22,6 +23,7 @@ _EPOCH = datetime(1970, 1, 1)
 _MS = timedelta(milliseconds=1)
 
 
+@lru_cache(maxsize=8192)
 def ms_to_dt(ms: int) -> datetime:
     """Epoch milliseconds → naive UTC datetime (the ``createdon`` column)."""
     return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).replace(tzinfo=None)
@@ -90,6 +92,28 @@ def load_latest(conn: Connection, urns: Sequence[str]) -> Dict[Tuple[str, str], 
     return out
 
 
+def load_pairs(conn: Connection, pairs: Sequence[Tuple[str, str]]) -> Dict[Tuple[str, str], StoredRow]:
+    """Row 0 of the given (urn, aspect) pairs that exist (one indexed query per 500 pairs).
+
+    On SQLite the pairs are a ``WITH w(u, a) AS (VALUES ...)`` joined on the primary key (SQLite
+    scans the table for a row-value ``IN``); elsewhere a portable tuple ``IN``.
+    """
+    out: Dict[Tuple[str, str], StoredRow] = {}
+    for part in chunks(list(pairs), IN_CHUNK):
+        if conn.dialect.name == "sqlite":
+            sql = ("WITH w(u, a) AS (VALUES " + ", ".join(["(?, ?)"] * len(part)) + ") "
+                   "SELECT m.urn, m.aspect, m.metadata, m.systemmetadata, m.createdon, m.createdby, m.createdfor "
+                   "FROM w JOIN metadata_aspect_v2 m ON m.urn = w.u AND m.aspect = w.a AND m.version = 0")
+            rows: Any = conn.exec_driver_sql(sql, tuple(x for pair in part for x in pair)).fetchall()
+        else:
+            rows = conn.execute(select(aspects.c.urn, aspects.c.aspect, aspects.c.metadata, aspects.c.systemmetadata,
+                                       aspects.c.createdon, aspects.c.createdby, aspects.c.createdfor).where(
+                and_(aspects.c.version == 0, tuple_(aspects.c.urn, aspects.c.aspect).in_(list(part)))))
+        for urn, aspect, metadata, sm, createdon, createdby, createdfor in rows:
+            out[(urn, aspect)] = StoredRow(metadata, sm, dt_to_ms(createdon), createdby, createdfor)
+    return out
+
+
 def max_version(conn: Connection, urn: str, aspect: str) -> Optional[int]:
     """``max(version)`` of an aspect, or None when it has no row (R1.3; legacy rows only)."""
     return conn.execute(select(func.max(aspects.c.version)).where(
@@ -121,7 +145,11 @@ class FlushPlan:
     ts_upserts: List[Dict[str, Any]] = field(default_factory=list)
 
 
-_COLUMNS = ("urn", "aspect", "version", "metadata", "systemmetadata", "createdon", "createdby", "createdfor")
+@lru_cache(maxsize=8192)
+def _sqlite_datetime(dt: datetime) -> str:
+    """What SQLAlchemy's SQLite DATETIME stores, so that reads and comparisons agree (rows of one
+    batch share few distinct times: the cache spares most of the formatting)."""
+    return dt.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def _insert(conn: Connection, rows: List[Dict[str, Any]]) -> None:
@@ -129,9 +157,28 @@ def _insert(conn: Connection, rows: List[Dict[str, Any]]) -> None:
     if conn.dialect.name != "sqlite":
         conn.execute(aspects.insert(), rows)
         return
-    fmt = "%Y-%m-%d %H:%M:%S.%f"  # what SQLAlchemy's SQLite DATETIME stores, so reads and comparisons agree
-    insert_rows(conn, aspects, [tuple(r[c].strftime(fmt) if c == "createdon" else r[c] for c in _COLUMNS)
-                                for r in rows])
+    insert_rows(conn, aspects, [(r["urn"], r["aspect"], r["version"], r["metadata"], r["systemmetadata"],
+                                 _sqlite_datetime(r["createdon"]), r["createdby"], r["createdfor"]) for r in rows])
+
+
+def _update_row0(conn: Connection, rows: List[Dict[str, Any]]) -> None:
+    """Overwrite row 0 of aspects; on SQLite through the driver (one executemany, no per-row binding)."""
+    if conn.dialect.name != "sqlite":
+        conn.execute(
+            aspects.update().where(and_(aspects.c.urn == bindparam("b_urn"), aspects.c.aspect == bindparam("b_aspect"),
+                                        aspects.c.version == 0))
+            .values(metadata=bindparam("metadata"), systemmetadata=bindparam("systemmetadata"),
+                    createdon=bindparam("createdon"), createdby=bindparam("createdby"),
+                    createdfor=bindparam("createdfor")),
+            [{**{k: v for k, v in p.items() if k not in ("urn", "aspect", "version")},
+              "b_urn": p["urn"], "b_aspect": p["aspect"]} for p in rows],
+        )
+        return
+    conn.exec_driver_sql(
+        "UPDATE metadata_aspect_v2 SET metadata = ?, systemmetadata = ?, createdon = ?, createdby = ?, "
+        "createdfor = ? WHERE urn = ? AND aspect = ? AND version = 0",
+        [(r["metadata"], r["systemmetadata"], _sqlite_datetime(r["createdon"]), r["createdby"], r["createdfor"],
+          r["urn"], r["aspect"]) for r in rows])
 
 
 def flush(conn: Connection, plan: FlushPlan) -> None:
@@ -153,15 +200,7 @@ def flush(conn: Connection, plan: FlushPlan) -> None:
     if plan.archive_inserts:
         _insert(conn, plan.archive_inserts)
     if plan.row0_updates:
-        conn.execute(
-            aspects.update().where(and_(aspects.c.urn == bindparam("b_urn"), aspects.c.aspect == bindparam("b_aspect"),
-                                        aspects.c.version == 0))
-            .values(metadata=bindparam("metadata"), systemmetadata=bindparam("systemmetadata"),
-                    createdon=bindparam("createdon"), createdby=bindparam("createdby"),
-                    createdfor=bindparam("createdfor")),
-            [{**{k: v for k, v in p.items() if k not in ("urn", "aspect", "version")},
-              "b_urn": p["urn"], "b_aspect": p["aspect"]} for p in plan.row0_updates],
-        )
+        _update_row0(conn, plan.row0_updates)
     if plan.row0_inserts:
         _insert(conn, plan.row0_inserts)
     if plan.retention:

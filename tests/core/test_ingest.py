@@ -237,6 +237,45 @@ def test_r1_35_delete_key_aspect_hard_deletes_the_entity(store: Any) -> None:
     assert [x["changeType"] for x in key_mcls] == ["UPSERT", "DELETE"]
 
 
+def test_r1_35_key_delete_then_recreate_in_one_batch_forgets_aspects_the_batch_never_read(store: Any) -> None:
+    """R1.35 then R1.23 in one batch: a batch reads only the aspects its proposals name (and the
+    key and default lookups); the other rows of a deleted entity must not come back."""
+    store.ingest([MCPW(entityUrn=DS, aspect=props("a"), systemMetadata=sm(1)),
+                  MCPW(entityUrn=DS, aspect=m.GlobalTagsClass(tags=[m.TagAssociationClass("urn:li:tag:t")]),
+                       systemMetadata=sm(2))])
+    rep = store.ingest([MCPW(entityUrn=DS, aspectName="datasetKey", changeType="DELETE", systemMetadata=sm(3)),
+                        MCPW(entityUrn=DS, aspect=m.StatusClass(removed=False), systemMetadata=sm(4))])
+    assert rep.failed == 0
+    after = store.get(DS)
+    assert "datasetProperties" not in after and "globalTags" not in after
+    assert after["status"] == {"removed": False} and "datasetKey" in after
+    assert store.history(DS, "datasetProperties") == [] and store.history(DS, "globalTags") == []
+    assert [x["changeType"] for x in mcls(store, DS, "datasetKey")] == ["UPSERT", "DELETE", "UPSERT"]
+
+
+@pytest.mark.parametrize("delimiter", ["/", "."])
+def test_r1_23_default_browse_path_reads_an_aspect_its_batch_did_not_name(tmp_path: Any, delimiter: str) -> None:
+    """R1.23 (browsePathsV2 default): the platform's dataPlatformInfo delimiter is read when the
+    default is computed, also when the platform urn is in the batch with other aspects only."""
+    platform = "urn:li:dataPlatform:s3"
+    ds = "urn:li:dataset:(urn:li:dataPlatform:s3,bucket/dir/file,PROD)"
+    paths = []
+    for with_platform in (False, True):
+        with litemeta.open_store(str(tmp_path / f"{with_platform}.db")) as s:
+            s.clock = lambda: T0
+            s.ingest([MCPW(entityUrn=platform, aspect=m.DataPlatformInfoClass(
+                name="s3", type="FILE_SYSTEM", datasetNameDelimiter=delimiter), systemMetadata=sm(1))])
+            batch = [MCPW(entityUrn=ds, aspect=m.StatusClass(removed=False), systemMetadata=sm(2))]
+            if with_platform:  # the platform urn is read for its key aspect only (dropped, R1.22)
+                batch.insert(0, MCPW(entityUrn=platform, aspect=m.DataPlatformKeyClass(platformName="s3"),
+                                     systemMetadata=sm(2)))
+            s.ingest(batch)
+            paths.append(s.get(ds, ["browsePathsV2"])["browsePathsV2"])
+    assert paths[0] == paths[1]
+    # "/" splits the name into folders; "." finds none and gives DataHub's "Default" path
+    assert [p["id"] for p in paths[0]["path"]] == (["bucket", "dir"] if delimiter == "/" else ["Default"])
+
+
 def test_r1_38_r1_39_timeseries_upsert_goes_to_its_topic_not_the_aspect_table(store: Any) -> None:
     """R1.38: PATCH on a timeseries aspect is rejected; R1.39: UPSERT → MCL_Timeseries, not metadata_aspect_v2."""
     prof = m.DatasetProfileClass(timestampMillis=T0, rowCount=10, columnCount=2)
