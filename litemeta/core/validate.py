@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Dict, List, Mapping, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from litemeta.errors import (
     ChangeTypeError,
@@ -74,10 +74,18 @@ class Validated:
     drop: bool = False
 
 
-def validate_proposal(p: Proposal, registry: Registry) -> Validated:
-    """Check one proposal against DataHub's model; raise a :class:`ValidationError` subclass if it does not fit."""
+# ``stored(urn, aspect, value)``: True when ``value`` equals the aspect's current stored value.
+StoredCheck = Callable[[str, str, Any], bool]
+
+
+def validate_proposal(p: Proposal, registry: Registry, stored: Optional[StoredCheck] = None) -> Validated:
+    """Check one proposal against DataHub's model; raise a :class:`ValidationError` subclass if it does not fit.
+
+    With ``stored``, a value equal to the aspect's stored value is not checked against the schema
+    again (it was when it was stored, and writing it is a no-op, R8.4); everything else is.
+    """
     try:
-        return _validate(p, registry)
+        return _validate(p, registry, stored)
     except ValidationError as e:
         if e.urn is None and p.entity_urn:
             e.urn = p.entity_urn
@@ -86,7 +94,7 @@ def validate_proposal(p: Proposal, registry: Registry) -> Validated:
         raise e.located(file=p.origin.file, index=p.origin.index)
 
 
-def _validate(p: Proposal, registry: Registry) -> Validated:
+def _validate(p: Proposal, registry: Registry, stored: Optional[StoredCheck] = None) -> Validated:
     warnings: List[str] = []
     urn, entity_type = _urn_and_type(p, registry)
     entity = registry.entities.get(entity_type)
@@ -118,7 +126,7 @@ def _validate(p: Proposal, registry: Registry) -> Validated:
             warnings.append("the aspect value of a DELETE is ignored")
     elif change == PATCH:
         _check_patch(p.aspect)
-    else:
+    elif stored is None or spec.timeseries or not stored(urn, name, p.aspect):
         _check_value(p.aspect, spec, change)
 
     if urn != p.entity_urn or entity_type != p.entity_type or change != p.change_type:

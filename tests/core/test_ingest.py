@@ -276,6 +276,28 @@ def test_r1_23_default_browse_path_reads_an_aspect_its_batch_did_not_name(tmp_pa
     assert [p["id"] for p in paths[0]["path"]] == (["bucket", "dir"] if delimiter == "/" else ["Default"])
 
 
+def test_r8_4_a_value_equal_to_the_stored_one_is_not_validated_again(store: Any, monkeypatch: Any) -> None:
+    """R8.4 no-op: a value equal to row 0 was checked when it was stored; only other values meet
+    the schema validator again (issue 3: no naive validation)."""
+    import litemeta.core.validate as V
+
+    store.ingest([MCPW(entityUrn=DS, aspect=props("a"), systemMetadata=sm(1))])
+    checked: List[Any] = []
+
+    def refusing(schema: str) -> Any:
+        def check(value: Any) -> None:
+            checked.append(value)
+            raise V.SchemaError("refused by the test", aspect=schema, path="")
+        return check
+
+    monkeypatch.setattr(V, "aspect_validator", refusing)
+    same = store.ingest([MCPW(entityUrn=DS, aspect=props("a"), systemMetadata=sm(2))])
+    assert (same.failed, same.unchanged, checked) == (0, 1, [])
+    other = store.ingest([MCPW(entityUrn=DS, aspect=props("b"), systemMetadata=sm(3)),
+                          MCPW(entityUrn=DS2, aspect=props("a"), systemMetadata=sm(4))])  # same value, other urn
+    assert other.failed == 2 and len(checked) == 2
+
+
 def test_r1_38_r1_39_timeseries_upsert_goes_to_its_topic_not_the_aspect_table(store: Any) -> None:
     """R1.38: PATCH on a timeseries aspect is rejected; R1.39: UPSERT → MCL_Timeseries, not metadata_aspect_v2."""
     prof = m.DatasetProfileClass(timestampMillis=T0, rowCount=10, columnCount=2)
