@@ -240,7 +240,7 @@ class Batch:
                 if info.get(key) is None:
                     info[key] = value
             try:
-                mcp = proposal_to_mcp_value(p)
+                mcp = proposal_to_mcp_value(p, compact=True)
             except Exception:  # a proposal too broken to serialise still reaches the report
                 mcp = None
             if mcp is not None:
@@ -310,7 +310,7 @@ class Batch:
         now = self._time(p)
         if not (p.system_metadata or {}).get("lastObserved"):
             p = p.with_(system_metadata={**(p.system_metadata or {}), "lastObserved": now})
-        self.append(MCP_TOPIC, p.entity_urn, now, proposal_to_mcp_value(p))
+        self.append(MCP_TOPIC, p.entity_urn, now, proposal_to_mcp_value(p, compact=True))
 
     def _conflict_or_drop(self, p: Proposal, message: str) -> None:
         if V.if_none_match_star(p.headers):
