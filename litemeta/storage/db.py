@@ -37,6 +37,10 @@ from litemeta.errors import StorageError
 
 SCHEMA_VERSION = 2  # 1: one topic_log row per record; 2: record batches
 BUSY_TIMEOUT_MS = 30_000
+# A session's commits checkpoint the WAL once it holds this many pages (64 MB) instead of SQLite's
+# 1,000 (4 MB): an ingest's batches of a few MB each no longer pay a checkpoint (and its fsync)
+# every commit or two (20k corpus: 0.55 s of commits and closes down to 0.45 s).
+SESSION_CHECKPOINT_PAGES = 16_384
 
 metadata = MetaData()
 
@@ -136,13 +140,15 @@ class Database:
     def connection(self) -> Iterator[Optional[Connection]]:
         """One connection for several write transactions (:meth:`write` with ``conn``), e.g. an ingest's
         batches: no reconnect, pragmas and schema read per batch, and on a SQLite file no checkpoint
-        of the whole WAL at every close. Yields None where there is nothing to gain (read-only or
-        in-memory stores, server databases with their own pool)."""
+        of the whole WAL at every close, and fewer, larger automatic checkpoints
+        (:data:`SESSION_CHECKPOINT_PAGES`). Yields None where there is nothing to gain (read-only
+        or in-memory stores, server databases with their own pool)."""
         if self.read_only or not self.is_sqlite or self.sqlite_file is None:
             yield None
             return
         try:
             conn = self.engine.connect()
+            conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint={SESSION_CHECKPOINT_PAGES}")
         except SQLAlchemyError as exc:
             raise StorageError(f"write to {self.url} failed: {exc.__class__.__name__}: {exc}") from exc
         try:

@@ -257,3 +257,63 @@ def test_patch_on_a_key_aspect_is_dropped() -> None:
     """R1.22: any client write of a key aspect, a patch included, is dropped."""
     v = check(patches()[1].with_(aspect_name="datasetKey"))
     assert v.drop
+
+
+def test_inline_field_checks_agree_with_the_field_checkers(corpus_file: Any) -> None:
+    """The record checker accepts common values inline (known-good urns, enum symbols, ints in
+    range, null in nullable fields) instead of calling each field's checker: on every aspect of an
+    SDK corpus and thousands of mutations of them, it accepts and refuses exactly what the
+    checkers alone do, with the same message and JSON pointer."""
+    import copy
+    import random
+
+    from litemeta.model import pegasus_validation as PV
+    from litemeta.model.codec import proposals_of
+    from litemeta.sources.files import read_records
+
+    registry = load_registry()
+    values = [(p.aspect_name, p.aspect) for r in read_records([str(corpus_file(300, 2))])
+              for p in proposals_of(r, registry)
+              if isinstance(p.aspect, dict) and p.change_type != "PATCH" and p.aspect_name in registry.aspects]
+    rnd = random.Random(7)
+    bad = [None, 5, -2**70, 2**40, 1.5, True, "x", "urn:li:corpuser:ok", "not-a-urn", "urn:li:", [], {}, "PROD", "ZZZ"]
+
+    def mutate(v: Any) -> Any:
+        v = copy.deepcopy(v)
+        x = v
+        while True:
+            if isinstance(x, dict) and x:
+                k = rnd.choice(list(x))
+                if rnd.random() < 0.5 or not isinstance(x[k], (dict, list)) or not x[k]:
+                    x[k] = rnd.choice(bad)
+                    return v
+                x = x[k]
+            elif isinstance(x, list) and x:
+                i = rnd.randrange(len(x))
+                if not isinstance(x[i], (dict, list)) or not x[i] or rnd.random() < 0.3:
+                    x[i] = rnd.choice(bad)
+                    return v
+                x = x[i]
+            else:
+                return v
+
+    def outcome(check: Any, v: Any) -> str:
+        try:
+            check(v)
+            return "ok"
+        except PV._Bad as e:
+            return f"{PV._pointer(e.parts)}: {e.message}"
+
+    checkers = {}
+    outcomes = {"ok": 0, "refused": 0}
+    for name, value in values:
+        if name not in checkers:
+            schema = PV.resolved_schema(PV.schema_for(name)[0])
+            checkers[name] = (PV._Compiler().compile(schema), PV._Compiler(inline=False).compile(schema))
+        fast, reference = checkers[name]
+        each_field = [{**value, k: b} for k in value for b in (None, 5, "x", "urn:li:corpuser:ok")]
+        for v in [value] + each_field + [mutate(value) for _ in range(8)]:
+            got = outcome(fast, v)
+            assert got == outcome(reference, v), (name, v)
+            outcomes["ok" if got == "ok" else "refused"] += 1
+    assert outcomes["ok"] > 300 and outcomes["refused"] > 1000  # both sides really exercised
