@@ -578,6 +578,7 @@ class Batch:
         plan.ts_wiped_urns = self.ts_wiped_urns
         plan.ts_wiped_aspects = self.ts_wiped_aspects
         plan.ts_upserts = list(self.ts_rows.values())
+        self.out.encode()  # the topic batches are compressed on a thread while the rows are written
         A.flush(self.conn, plan)
         self.out.flush(self.conn)
         if self.event_hook is not None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from typing import Any, Callable, Dict, FrozenSet, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, FrozenSet, List, NoReturn, Optional, Set, Tuple
 
 from litemeta.errors import InvalidUrnError, SchemaError
 from litemeta.model.pegasus import (
@@ -304,21 +304,31 @@ class _Compiler:
                         continue
                 elif v is None and k in nullable:
                     continue
-                field(k, v)
+                c = checks.get(k)
+                if c is None:
+                    unknown_field(k)
+                try:
+                    c(v)
+                except _Bad as e:
+                    e.parts.append(k)
+                    raise
             if required and not x.keys() >= required:
                 missing_field(x)
+
+        def unknown_field(k: str) -> NoReturn:
+            raise _Bad(f"unrecognized field {k!r} in record {pname} (fields: {', '.join(checks)})", k)
 
         def field(k: str, v: Any) -> None:
             c = checks.get(k)
             if c is None:
-                raise _Bad(f"unrecognized field {k!r} in record {pname} (fields: {', '.join(checks)})", k)
+                unknown_field(k)
             try:
                 c(v)
             except _Bad as e:
                 e.parts.append(k)
                 raise
 
-        def missing_field(x: Dict[str, Any]) -> None:
+        def missing_field(x: Dict[str, Any]) -> NoReturn:
             missing = next(f for f in checks if f in required and f not in x)
             raise _Bad(f"missing required field {missing!r} ({_expected(types[missing])}) of record {pname}",
                        missing)

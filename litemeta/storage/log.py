@@ -14,6 +14,7 @@ one row.
 """
 from __future__ import annotations
 
+import threading
 import zlib
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
@@ -106,6 +107,13 @@ def encode_batch(records: Sequence[StoredRecord], compress: bool = False) -> Enc
     bare length (an MCL's platform events share timestamp and key: ``[1700000000000,
     "entityChangeEvent-urn:...", 512, null], 498, 505, ...``).
     """
+    index, value = _index_and_value(records)
+    if compress or len(value) >= COMPRESS_MIN_BYTES:
+        return EncodedBatch(len(records), index, zlib.compress(value, 1), CODEC_ZLIB)
+    return EncodedBatch(len(records), index, value, CODEC_NONE)
+
+
+def _index_and_value(records: Sequence[StoredRecord]) -> Tuple[str, bytes]:
     index: List[Any] = []
     prev_ts: Optional[int] = None
     prev_key: Optional[str] = None
@@ -115,10 +123,32 @@ def encode_batch(records: Sequence[StoredRecord], compress: bool = False) -> Enc
         else:
             index.append([None if ts == prev_ts else ts, None if key == prev_key else key, len(text), h])
         prev_ts, prev_key = ts, key
-    value = "".join([r[2] for r in records]).encode("utf-8")
-    if compress or len(value) >= COMPRESS_MIN_BYTES:
-        return EncodedBatch(len(records), dumps(index), zlib.compress(value, 1), CODEC_ZLIB)
-    return EncodedBatch(len(records), dumps(index), value, CODEC_NONE)
+    return dumps(index), "".join([r[2] for r in records]).encode("utf-8")
+
+
+class _Deflater(threading.Thread):
+    """Compresses a flush's large batch values on a thread of its own while the writer goes on
+    (zlib releases the GIL while it deflates): the writer's next work, the aspect rows of the
+    batch, overlaps it. A thread per flush, so nothing outlives the flush (or a fork)."""
+
+    def __init__(self, values: List[bytes]) -> None:
+        super().__init__(name="litemeta-deflate", daemon=True)
+        self.values = values
+        self.out: List[bytes] = []
+        self.error: Optional[BaseException] = None
+        self.start()
+
+    def run(self) -> None:
+        try:
+            self.out = [zlib.compress(v, 1) for v in self.values]
+        except BaseException as exc:  # pragma: no cover - MemoryError; re-raised in the writer
+            self.error = exc
+
+    def result(self) -> List[bytes]:
+        self.join()
+        if self.error is not None:  # pragma: no cover
+            raise self.error
+        return self.out
 
 
 def _decode_index(index_text: str) -> List[Tuple[int, str, int, Optional[Dict[str, str]]]]:
@@ -151,6 +181,8 @@ class Appender:
         # per topic, in offset order: runs of records still to encode, and batches already encoded
         self._pending: Dict[str, List[Union[List[StoredRecord], EncodedBatch]]] = {}
         self._base: Dict[str, int] = {}
+        self._rows: List[Tuple[Any, ...]] = []  # encoded, not yet inserted (see encode)
+        self._deflaters: List[_Deflater] = []
 
     def append(self, topic: str, key: str, timestamp: int, value: Mapping[str, Any],
                headers: Optional[Mapping[str, str]] = None) -> int:
@@ -192,31 +224,55 @@ class Appender:
         assert isinstance(run, list)
         return run
 
-    def flush(self, conn: Connection) -> None:
-        """Insert the queued records as batch rows (one executemany straight to the driver)."""
-        rows: List[Tuple[Any, ...]] = []
+    def encode(self) -> None:
+        """Encode what is queued as batch rows now, and start compressing the large ones on a
+        thread (:class:`_Deflater`); :meth:`flush` inserts them. Calling this before other work
+        of the transaction (the aspect rows) lets the two overlap."""
+        big: List[bytes] = []
         for topic, parts in self._pending.items():
             offset = self._base[topic]
             for part in parts:
-                for batch in _split(part) if isinstance(part, list) else [part]:
-                    if batch.count:
-                        rows.append((topic, PARTITION, offset, offset + batch.count - 1, batch.index,
-                                     batch.codec, batch.value))
-                        offset += batch.count
-        if rows:
-            insert_rows(conn, topic_log, rows)
+                if isinstance(part, EncodedBatch):
+                    if part.count:
+                        self._rows.append((topic, PARTITION, offset, offset + part.count - 1, part.index,
+                                           part.codec, part.value))
+                        offset += part.count
+                    continue
+                for chunk in _split(part):
+                    index, value = _index_and_value(chunk)
+                    if len(value) >= COMPRESS_MIN_BYTES:
+                        big.append(value)
+                        value = _PENDING  # replaced by its compressed bytes in flush
+                    self._rows.append((topic, PARTITION, offset, offset + len(chunk) - 1, index,
+                                       CODEC_ZLIB if value is _PENDING else CODEC_NONE, value))
+                    offset += len(chunk)
+        if big:
+            self._deflaters.append(_Deflater(big))
         self._pending, self._base = {}, {}
 
+    def flush(self, conn: Connection) -> None:
+        """Insert the queued records as batch rows (one executemany straight to the driver)."""
+        self.encode()
+        rows, self._rows = self._rows, []
+        deflated = iter([v for d in self._deflaters for v in d.result()])
+        self._deflaters = []
+        rows = [r if r[6] is not _PENDING else r[:6] + (next(deflated),) for r in rows]
+        if rows:
+            insert_rows(conn, topic_log, rows)
 
-def _split(records: List[StoredRecord]) -> Iterator[EncodedBatch]:
-    """Encoded batches of at most MAX_BATCH_RECORDS records and about MAX_BATCH_CHARS characters."""
+
+_PENDING = b"<compressing>"
+
+
+def _split(records: List[StoredRecord]) -> Iterator[List[StoredRecord]]:
+    """Runs of at most MAX_BATCH_RECORDS records and about MAX_BATCH_CHARS characters."""
     i = 0
     while i < len(records):
         j, chars = i, 0
         while j < len(records) and j - i < MAX_BATCH_RECORDS and (chars < MAX_BATCH_CHARS or j == i):
             chars += len(records[j][2])
             j += 1
-        yield encode_batch(records[i:j])
+        yield records[i:j]
         i = j
 
 
