@@ -1,5 +1,5 @@
 """``python -m litemeta``: the same CLI as the ``litemeta`` script."""
-from litemeta.cli import main
+from litemeta.cli import entry
 
 if __name__ == "__main__":
-    main(prog_name="litemeta")
+    entry()

@@ -67,6 +67,15 @@ def main() -> None:
     """
 
 
+def entry() -> None:
+    """The ``litemeta`` command (and ``python -m litemeta``): :func:`main`, allowed to end the
+    process without interpreter teardown once a command is done (:func:`common.finish`)."""
+    from litemeta.cli import common
+
+    common.STANDALONE = True
+    main(prog_name="litemeta")
+
+
 def run(*args: Any) -> Any:  # pragma: no cover - convenience for python -m
     """Entry point for ``python -m litemeta``."""
     return main(*args)

@@ -23,6 +23,34 @@ from litemeta.errors import InputError, LitemetaError, ValidationError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+# Set by the ``litemeta`` command (litemeta.cli.entry), never when the CLI runs inside another
+# program (tests' CliRunner, an application calling ``main``).
+STANDALONE = False
+
+
+def finish(code: int = 0) -> None:
+    """End a command that has closed everything it opened (its store, files) with ``code``.
+
+    In the ``litemeta`` command this leaves at once: exit handlers run and output is flushed,
+    but the interpreter does not free its objects one by one (0.15-0.2 s after an ingest, a
+    twentieth of the whole run). Elsewhere it is ``sys.exit(code)`` (nothing when 0).
+    """
+    if STANDALONE:
+        import atexit
+        import logging
+        import os
+
+        atexit._run_exitfuncs()
+        logging.shutdown()
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):  # a closed pipe: nothing more can be said
+                pass
+        os._exit(code)
+    if code:
+        sys.exit(code)
+
 
 def json_option(f: F) -> F:
     """The ``--json`` flag (parameter ``as_json``): print data as JSON instead of text."""

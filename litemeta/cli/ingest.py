@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import json
-import sys
 from typing import Any, Optional, Tuple
 
 import click
 
 from litemeta.cli._store import db_option, open_cli_store
-from litemeta.cli.common import Progress, json_option, translate_errors
+from litemeta.cli.common import Progress, finish, json_option, translate_errors
 
 
 @click.command("ingest")
@@ -52,8 +51,7 @@ def ingest(paths: Tuple[str, ...], recipe: Optional[str], db: Optional[str], run
                                   batch_size=batch_size, progress=bar.update, actor=actor)
             store.sync_followers()
     _print_report(report, as_json, dry_run)
-    if report.failed:
-        sys.exit(1)
+    finish(1 if report.failed else 0)
 
 
 def _print_report(report: Any, as_json: bool, dry_run: bool) -> None:
