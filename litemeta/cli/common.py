@@ -33,9 +33,10 @@ def finish(code: int = 0) -> None:
 
     In the ``litemeta`` command this leaves at once: exit handlers run and output is flushed,
     but the interpreter does not free its objects one by one (0.15-0.2 s after an ingest, a
-    twentieth of the whole run). Elsewhere it is ``sys.exit(code)`` (nothing when 0).
+    twentieth of the whole run). Elsewhere, and under a profiler or tracer (cProfile, a debugger),
+    it is ``sys.exit(code)`` (nothing when 0).
     """
-    if STANDALONE:
+    if STANDALONE and sys.getprofile() is None and sys.gettrace() is None:  # a profiler writes its data at the end
         import atexit
         import logging
         import os
