@@ -9,7 +9,8 @@ Both tools read the same DataHub file-sink JSON, built with acryl-datahub's own 
 ``tests/sdkcorpus.py`` (deterministic for --size/--seed, cached as <cache>/corpus-<N>-<seed>.json;
 20,000 records take ~10 s to generate, 200,000 (~375 MB) about 6 minutes).
 
-Each run is a fresh store and a separate process, started through a tiny wrapper process that
+Each run is a fresh store and a separate process (the two tools' runs alternate, so that both
+see the same machine conditions), started through a tiny wrapper process that
 measures the child's wall time, CPU time and peak RSS (``ru_maxrss`` of RUSAGE_CHILDREN, so the
 maximum is that run's only). The median of --repeat runs is reported, with the machine's load
 average before and after (the numbers are only comparable on an idle machine).
@@ -315,25 +316,25 @@ def bench(corpus_path: pathlib.Path, workdir: pathlib.Path, repeat: int, with_li
                            "corpus": {"path": str(corpus_path), "mb": round(corpus_path.stat().st_size / 1e6, 1),
                                       **counts},
                            "workdir": str(workdir)}
-    if with_litemeta:
-        runs = []
-        for i in range(repeat):
-            runs.append(run_litemeta(corpus_path, workdir))
+    # The two tools' runs alternate, so that both sample the same stretch of machine conditions
+    # (on a shared VM the speed drifts by 10-20 % within minutes; Lite's runs take minutes).
+    lm_runs: List[Dict[str, Any]] = []
+    lite_runs: List[Dict[str, Any]] = []
+    for i in range(repeat):
+        for tool, runs, runner in (("litemeta", lm_runs, run_litemeta), ("lite", lite_runs, run_lite)):
+            if not (with_litemeta if tool == "litemeta" else with_lite):
+                continue
+            runs.append(runner(corpus_path, workdir))
             if log:
                 r = runs[-1]["run"]
-                log(f"litemeta run {i + 1}/{repeat}: {r.wall_s:.2f} s, peak RSS {r.peak_rss_mb:.0f} MB, load {load()}")
-        res["litemeta"] = summarize(runs, size)
-        res["litemeta"]["internal_seconds"] = runs[-1]["report"].get("seconds")
-        res["litemeta"]["store_index_mb"] = round(runs[-1]["index_bytes"] / 1e6, 1)
+                log(f"{tool} run {i + 1}/{repeat}: {r.wall_s:.2f} s, peak RSS {r.peak_rss_mb:.0f} MB, load {load()}")
+    if with_litemeta:
+        res["litemeta"] = summarize(lm_runs, size)
+        res["litemeta"]["internal_seconds"] = lm_runs[-1]["report"].get("seconds")
+        res["litemeta"]["store_index_mb"] = round(lm_runs[-1]["index_bytes"] / 1e6, 1)
         res["litemeta"]["stored"] = litemeta_contents(litemeta_db(workdir))
     if with_lite:
-        runs = []
-        for i in range(repeat):
-            runs.append(run_lite(corpus_path, workdir))
-            if log:
-                r = runs[-1]["run"]
-                log(f"lite run {i + 1}/{repeat}: {r.wall_s:.2f} s, peak RSS {r.peak_rss_mb:.0f} MB, load {load()}")
-        res["lite"] = summarize(runs, size)
+        res["lite"] = summarize(lite_runs, size)
         res["lite"]["stored"] = lite_contents(lite_db(workdir))
     res["load_after"] = load()
     targets: Dict[str, Any] = {}
