@@ -61,6 +61,7 @@ Not copied / litemeta's choices:
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from litemeta.core.changes_base import (
@@ -413,9 +414,7 @@ def extract_paths(value: Any, path: str) -> List[Any]:
         ['a', 'b']
     """
     current = [value]
-    for step in path.strip("/").split("/"):
-        if not step:
-            continue
+    for step in _steps(path):
         nxt: List[Any] = []
         for v in current:
             if v is None:
@@ -432,6 +431,11 @@ def extract_paths(value: Any, path: str) -> List[Any]:
                 nxt.append(v[step])
         current = nxt
     return [v for v in current if v is not None]
+
+
+@lru_cache(maxsize=1024)
+def _steps(path: str) -> Tuple[str, ...]:
+    return tuple(step for step in path.strip("/").split("/") if step)
 
 
 _FINE_GRAINED = ("upstreamLineage", "dataJobInputOutput")

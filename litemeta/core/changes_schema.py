@@ -64,11 +64,17 @@ def _field_description(base: Optional[Field], target: Optional[Field], field_urn
     return None
 
 
+_NO_FIELD: Mapping[str, Any] = {}
+
+
 def _property_events(base: Optional[Field], target: Optional[Field], dataset_urn: str) -> List[Event]:
     """``getFieldPropertyChangeEvents`` with all four categories."""
-    if (base is not None and target is not None and base.get("description") == target.get("description")
-            and base.get("globalTags") == target.get("globalTags")
-            and base.get("glossaryTerms") == target.get("glossaryTerms")):
+    # No events when description, tags and terms are the same on both sides, a missing side or
+    # field counting as null (an added field without any of them: the common case).
+    b = base if base is not None else _NO_FIELD
+    t = target if target is not None else _NO_FIELD
+    if (b.get("description") == t.get("description") and b.get("globalTags") == t.get("globalTags")
+            and b.get("glossaryTerms") == t.get("glossaryTerms")):
         return []
     named = target if target is not None else base
     assert named is not None
