@@ -318,16 +318,6 @@ class _Compiler:
         def unknown_field(k: str) -> NoReturn:
             raise _Bad(f"unrecognized field {k!r} in record {pname} (fields: {', '.join(checks)})", k)
 
-        def field(k: str, v: Any) -> None:
-            c = checks.get(k)
-            if c is None:
-                unknown_field(k)
-            try:
-                c(v)
-            except _Bad as e:
-                e.parts.append(k)
-                raise
-
         def missing_field(x: Dict[str, Any]) -> NoReturn:
             missing = next(f for f in checks if f in required and f not in x)
             raise _Bad(f"missing required field {missing!r} ({_expected(types[missing])}) of record {pname}",
@@ -338,7 +328,7 @@ class _Compiler:
             if not isinstance(x, dict):
                 raise _Bad(f"expected record {pname} (an object), got {_show(x)}")
             for k, v in x.items():
-                field(k, v)
+                _at(k, checks.get(k) or unknown_field(k), v)
             if not x.keys() >= required:
                 missing_field(x)
 
@@ -367,6 +357,15 @@ class _Compiler:
                 raise
 
         return check
+
+
+def _at(key: str, check: Check, value: Any) -> None:
+    """``check(value)``, with ``key`` added to the path of what it finds wrong."""
+    try:
+        check(value)
+    except _Bad as e:
+        e.parts.append(key)
+        raise
 
 
 def _pointer(parts: List[str]) -> str:
