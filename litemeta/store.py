@@ -443,10 +443,6 @@ def _sdk_to_obj(obj: Any) -> Mapping[str, Any]:
     return to_obj()  # type: ignore[no-any-return]
 
 
-__all__ = ["open_store", "MetadataStore", "IngestReport", "StorageError"]
-
-
-
 @contextlib.contextmanager
 def _gc_tuned() -> Iterator[None]:
     """Fewer cyclic-GC passes while an ingest runs.
@@ -464,3 +460,6 @@ def _gc_tuned() -> Iterator[None]:
         yield
     finally:
         gc.set_threshold(*old)
+
+
+__all__ = ["open_store", "MetadataStore", "IngestReport", "StorageError"]
