@@ -30,26 +30,17 @@ _STD = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circula
 _OPTIONS = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
 _orjson_dumps = orjson.dumps
 _orjson_loads = orjson.loads
-JSONDecodeError = json.JSONDecodeError
 
 
 def _refuse(obj: Any) -> Any:
     raise TypeError(type(obj).__name__)
 
 
-def dumps_bytes(value: Any) -> bytes:
-    """Compact JSON of ``value`` in UTF-8."""
-    try:
-        return _orjson_dumps(value, _refuse, _OPTIONS)
-    except TypeError:  # orjson.JSONEncodeError is a TypeError
-        return _STD.encode(value).encode("utf-8")
-
-
 def dumps(value: Any) -> str:
     """Compact JSON text of ``value`` (the stored form)."""
     try:
         return _orjson_dumps(value, _refuse, _OPTIONS).decode("utf-8")
-    except TypeError:
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
         return _STD.encode(value)
 
 

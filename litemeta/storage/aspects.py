@@ -7,16 +7,16 @@ the writes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from sqlalchemy import and_, bindparam, func, select, tuple_
 from sqlalchemy.engine import Connection
 
+from litemeta.model.jsontext import loads
 from litemeta.storage.db import aspects, timeseries
 from litemeta.storage.log import chunks, insert_rows
-from litemeta.model.jsontext import loads
 
 IN_CHUNK = 500
 _EPOCH = datetime(1970, 1, 1)
