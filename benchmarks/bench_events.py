@@ -24,6 +24,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 from bench_ingest import (  # noqa: E402  (a sibling script)
     DEFAULT_CACHE,
+    compile_bytecode,
     corpus,
     files_size,
     litemeta_cmd,
@@ -66,6 +67,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     path = args.corpus or corpus(args.cache, args.size, args.seed)
     workdir = args.cache / "work-events"
     workdir.mkdir(parents=True, exist_ok=True)
+    compile_bytecode(("litemeta",))
     before = load()
     runs: List[Dict[str, Any]] = []
     for i in range(args.repeat):

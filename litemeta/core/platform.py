@@ -33,7 +33,7 @@ from litemeta.core.changes import (
 from litemeta.model.events import PLATFORM_EVENT_TOPIC
 from litemeta.model.jsontext import loads
 from litemeta.model.registry import AspectSpec, Registry, load_registry
-from litemeta.storage.log import EncodedBatch
+from litemeta.storage.batches import EncodedBatch
 
 if TYPE_CHECKING:  # pragma: no cover
     from litemeta.core.ingest import Batch

@@ -35,7 +35,7 @@ def _read_exact(stream: Any, n: int) -> Optional[bytes]:
 def serve(inp: Any, out: Any) -> None:
     """The child's loop: a chunk in, its encoded batch (or error) out, until stdin closes."""
     from litemeta.core.platform import derive
-    from litemeta.storage.log import encode_batch
+    from litemeta.storage.batches import encode_batch
 
     while True:
         head = _read_exact(inp, 8)

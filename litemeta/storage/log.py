@@ -24,6 +24,16 @@ from sqlalchemy.engine import Connection
 
 from litemeta.errors import StorageError
 from litemeta.model.jsontext import dumps, loads
+from litemeta.storage.batches import (  # noqa: F401 - encode_batch and StoredRecord are part of this API
+    CODEC_NONE,
+    CODEC_ZLIB,
+    EncodedBatch,
+    StoredRecord,
+    decode_index,
+    decode_value,
+    encode_batch,
+    index_and_value,
+)
 from litemeta.model.events import PLATFORM_EVENT_TOPIC, TOPICS, TopicRecord
 from litemeta.storage.db import consumer_offsets, topic_log
 
@@ -78,53 +88,12 @@ def next_offsets(conn: Connection, topics: Sequence[str] = TOPICS) -> Dict[str, 
     return out
 
 
-# A record in stored form: (timestamp, key, value text, headers).
-StoredRecord = Tuple[int, str, str, Optional[Dict[str, str]]]
-CODEC_NONE, CODEC_ZLIB = 0, 1
 # Batches of at least this many value bytes are stored zlib-compressed (level 1): an ingest's MCL
 # and MCP batches shrink about 7x (49 MB to 6.4 MB on the 20k corpus) for 0.3 s of CPU, about
 # what SQLite saves by writing (to the WAL, then the database) an eighth of the pages (measured
 # time-neutral inline; the writer now compresses on a thread, see Appender.encode). Small
 # batches (an emitter's few records) stay plain: reading them needs no inflate.
 COMPRESS_MIN_BYTES = 16 * 1024
-
-
-@dataclass(frozen=True)
-class EncodedBatch:
-    """A batch's records encoded as stored: how many, the index's JSON text, the value bytes."""
-
-    count: int
-    index: str
-    value: bytes
-    codec: int = CODEC_NONE
-
-
-def encode_batch(records: Sequence[StoredRecord], compress: bool = False) -> EncodedBatch:
-    """Encode records as one batch row's ``records``, ``codec`` and ``value`` (compressed when asked,
-    or when the values reach :data:`COMPRESS_MIN_BYTES`).
-
-    Index entries are ``[timestamp, key, length, headers]``; a timestamp or key equal to the
-    previous record's is written as null, and an entry with both null and no headers as its
-    bare length (an MCL's platform events share timestamp and key: ``[1700000000000,
-    "entityChangeEvent-urn:...", 512, null], 498, 505, ...``).
-    """
-    index, value = _index_and_value(records)
-    if compress or len(value) >= COMPRESS_MIN_BYTES:
-        return EncodedBatch(len(records), index, zlib.compress(value, 1), CODEC_ZLIB)
-    return EncodedBatch(len(records), index, value, CODEC_NONE)
-
-
-def _index_and_value(records: Sequence[StoredRecord]) -> Tuple[str, bytes]:
-    index: List[Any] = []
-    prev_ts: Optional[int] = None
-    prev_key: Optional[str] = None
-    for ts, key, text, h in records:
-        if ts == prev_ts and key == prev_key and not h:
-            index.append(len(text))
-        else:
-            index.append([None if ts == prev_ts else ts, None if key == prev_key else key, len(text), h])
-        prev_ts, prev_key = ts, key
-    return dumps(index), "".join([r[2] for r in records]).encode("utf-8")
 
 
 class _Deflater(threading.Thread):
@@ -150,28 +119,6 @@ class _Deflater(threading.Thread):
         if self.error is not None:  # pragma: no cover
             raise self.error
         return self.out
-
-
-def _decode_index(index_text: str) -> List[Tuple[int, str, int, Optional[Dict[str, str]]]]:
-    out: List[Tuple[int, str, int, Optional[Dict[str, str]]]] = []
-    ts: Any = None
-    key: Any = None
-    for entry in _loads(index_text):
-        if type(entry) is int:
-            out.append((ts, key, entry, None))
-            continue
-        t, k, n, h = entry
-        if t is not None:
-            ts = t
-        if k is not None:
-            key = k
-        out.append((ts, key, n, h))
-    return out
-
-
-def _decode_value(codec: int, value: bytes) -> str:
-    data = zlib.decompress(value) if codec == CODEC_ZLIB else value
-    return bytes(data).decode("utf-8")
 
 
 class Appender:
@@ -240,7 +187,7 @@ class Appender:
                         offset += part.count
                     continue
                 for chunk in _split(part):
-                    index, value = _index_and_value(chunk)
+                    index, value = index_and_value(chunk)
                     row = (topic, PARTITION, offset, offset + len(chunk) - 1, index)
                     if len(value) >= COMPRESS_MIN_BYTES:
                         big.append(value)
@@ -321,10 +268,10 @@ def _unpack(topic: str, partition: int, batch: RawBatch, start: int,
     loads = _loads
     enveloped = topic in ENVELOPED
     out: List[TopicRecord] = []
-    index = _decode_index(index_text)
+    index = decode_index(index_text)
     if start >= base + len(index) or (stop is not None and stop <= base):
         return out, base + len(index)
-    values = _decode_value(codec, raw)
+    values = decode_value(codec, raw)
     pos = 0
     offset = base
     for ts, key, n, h in index:
@@ -349,7 +296,7 @@ def keys_since(conn: Connection, topic: str, start: int, end: int, partition: in
     """The distinct keys of a topic's records in ``[start, end)``, in order of last appearance."""
     last: Dict[str, None] = {}
     for base, index_text, _, _ in _raw_batches(conn, topic, start, partition, before=end, values=False):
-        for i, (_ts, key, _n, _h) in enumerate(_decode_index(index_text)):
+        for i, (_ts, key, _n, _h) in enumerate(decode_index(index_text)):
             if start <= base + i < end:
                 last.pop(key, None)
                 last[key] = None
