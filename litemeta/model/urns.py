@@ -14,7 +14,6 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Dict, List, Mapping, Optional, Tuple
-from urllib.parse import quote_plus
 
 from litemeta.errors import InvalidUrnError
 from litemeta.model.registry import Registry
@@ -44,6 +43,13 @@ def _bad(urn: str, why: str) -> InvalidUrnError:
 
 def split_tuple_key(key: str, urn: str = "") -> Tuple[str, ...]:
     """Split a tuple key ``(a,b(c,d))`` on commas at depth 1 (R6.2); a bare key is one part."""
+    if "(" not in key and ")" not in key:
+        return (key,)  # the common bare key: nothing to balance
+    if key.startswith("(") and key.endswith(")") and key.count("(") == 1 and key.count(")") == 1:
+        flat = tuple(key[1:-1].split(","))  # a flat tuple: every comma is at depth 1
+        if "" in flat:
+            raise _bad(urn or key, "empty part in tuple key")
+        return flat
     if not key.startswith("("):
         depth = 0
         for ch in key:
@@ -110,6 +116,18 @@ def make_urn(entity_type: str, parts: Tuple[str, ...] | List[str], namespace: st
     return str(Urn(namespace, entity_type, tuple(str(p) for p in parts)))
 
 
+# Bytes that Java's ``URLEncoder.encode`` leaves as one character: letters, digits, ``.-*_``, and
+# the space (which becomes '+'); every other byte of the UTF-8 text becomes ``%XY``.
+_ONE_CHAR = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-*_ "
+
+
+def url_encoded_length(urn: str) -> int:
+    """``URLEncoder.encode(urn).length()`` (R6.3), without building the encoded text. A lone
+    surrogate is one '?' byte, as Java's UTF-8 encoder replaces it."""
+    raw = urn.encode("utf-8", "replace")
+    return len(raw) + 2 * len(raw.translate(None, _ONE_CHAR))
+
+
 def validate_urn(urn: str, registry: Registry) -> Urn:
     """Server-side checks (R6.3): registered entity type, part count, length, re-parse."""
     u = parse_urn(urn)
@@ -122,9 +140,10 @@ def validate_urn(urn: str, registry: Registry) -> Urn:
             f"({', '.join(f.name for f in key.key_fields)}), got {len(u.parts)}",
             urn=urn,
         )
-    if u.entity_type != "schemaField" and len(quote_plus(urn)) > MAX_ENCODED_LENGTH:
+    if u.entity_type != "schemaField" and url_encoded_length(urn) > MAX_ENCODED_LENGTH:
         raise InvalidUrnError(
-            f"invalid urn {urn!r}: URL-encoded length {len(quote_plus(urn))} exceeds {MAX_ENCODED_LENGTH}", urn=urn
+            f"invalid urn {urn!r}: URL-encoded length {url_encoded_length(urn)} exceeds {MAX_ENCODED_LENGTH}",
+            urn=urn
         )
     for f, part in zip(key.key_fields, u.parts):
         if f.symbols and part not in f.symbols:

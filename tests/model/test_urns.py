@@ -1,6 +1,8 @@
 """Urns (datahub-semantics.md §6, R6.1-R6.6), checked against the SDK's own urn classes."""
 from __future__ import annotations
 
+from urllib.parse import quote_plus
+
 import pytest
 from datahub.metadata.urns import Urn as SdkUrn
 from datahub.utilities.urns.error import InvalidUrnError as SdkInvalidUrn
@@ -9,7 +11,16 @@ from hypothesis import strategies as st
 
 from litemeta.errors import InvalidUrnError
 from litemeta.model.registry import load_registry
-from litemeta.model.urns import key_aspect_from_urn, make_urn, parse_urn, urn_from_key, validate_urn
+from litemeta.model.urns import (
+    MAX_ENCODED_LENGTH,
+    key_aspect_from_urn,
+    make_urn,
+    parse_urn,
+    split_tuple_key,
+    url_encoded_length,
+    urn_from_key,
+    validate_urn,
+)
 
 REG = load_registry()
 DS = "urn:li:dataset:(urn:li:dataPlatform:hive,db.table,PROD)"
@@ -70,3 +81,42 @@ def test_round_trip_agrees_with_the_sdk(parts: list) -> None:
     except SdkInvalidUrn:
         return
     assert sdk.entity_type == "thing" and list(sdk.entity_ids) == parts
+
+
+@given(key=st.text(alphabet="ab,()", min_size=1, max_size=14))
+def test_r6_2_tuple_keys_split_as_the_sdk_splits_them(key: str) -> None:
+    """Every key of commas and parentheses: litemeta's parts are the SDK parser's, whenever both
+    accept the key (split_tuple_key's shortcuts for bare and flat keys included)."""
+    try:
+        ours = list(split_tuple_key(key))
+    except InvalidUrnError:
+        return
+    try:
+        sdk = SdkUrn.from_string("urn:li:thing:" + key)
+    except SdkInvalidUrn:
+        return
+    assert ours == list(sdk.entity_ids)
+
+
+def _java_url_encode(text: str) -> str:
+    """java.net.URLEncoder.encode(text, UTF-8): letters, digits and .-*_ kept, space as +, the rest
+    %XY per UTF-8 byte (Python keeps ~ and encodes *, so both are adjusted)."""
+    return quote_plus(text.encode("utf-8", "replace"), safe="*").replace("~", "%7E")
+
+
+@given(urn=st.text(max_size=40))
+def test_r6_3_url_encoded_length_is_java_urlencoders(urn: str) -> None:
+    assert url_encoded_length(urn) == len(_java_url_encode(urn))
+
+
+def test_r6_3_urn_too_long_when_url_encoded() -> None:
+    """The limit is on the URL-encoded length: the dataset urn's frame encodes to 67 characters
+    (':', '(' and ',' are 3 each), a '/' to 3."""
+    def urn(name: str) -> str:
+        return f"urn:li:dataset:(urn:li:dataPlatform:hive,{name},PROD)"
+
+    validate_urn(urn("x" * 400 + "/" * 15), REG)  # 67 + 400 + 45 = 512: accepted
+    with pytest.raises(InvalidUrnError, match=f"URL-encoded length 513 exceeds {MAX_ENCODED_LENGTH}"):
+        validate_urn(urn("x" * 401 + "/" * 15), REG)
+    assert len(urn("x" * 401 + "/" * 15)) == 463  # below 512 before encoding
+    assert url_encoded_length("\ud800") == 3  # a lone surrogate is one '?' byte, as Java encodes it
