@@ -12,6 +12,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 DEFAULT_DB = "./litemeta.db"
 DEFAULT_ACTOR = "urn:li:corpuser:datahub"
 DEFAULT_MAX_VERSIONS = 20  # DataHub's default retention policy, */*: maxVersions 20 (R8.3)
+DEFAULT_BATCH_SIZE = 3000
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,10 @@ class Settings:
     db: str = DEFAULT_DB
     actor: str = DEFAULT_ACTOR
     max_versions: int = DEFAULT_MAX_VERSIONS
-    batch_size: int = 1000
+    # Proposals per write transaction. Each commit writes every page the batch touched to the WAL,
+    # and pages shared by consecutive batches (B-tree interior and index pages) are written again:
+    # on the 20k corpus 3,000 takes 0.35 s of commits down to 0.14 s (peak RSS +35 MB).
+    batch_size: int = DEFAULT_BATCH_SIZE
     index_dir: Optional[str] = None  # the search index folder; default <db file>.index
     platform_events: bool = True  # derive entity change events (PlatformEvent_v1); off only to measure their cost
     helper_processes: bool = True  # large ingests and exports use a second process (another core)
@@ -38,7 +42,7 @@ def from_environment(env: Optional[Mapping[str, str]] = None, **overrides: Any) 
         db=env.get("LITEMETA_DB", DEFAULT_DB),
         actor=env.get("LITEMETA_ACTOR", DEFAULT_ACTOR),
         max_versions=int(env.get("LITEMETA_MAX_VERSIONS", DEFAULT_MAX_VERSIONS)),
-        batch_size=int(env.get("LITEMETA_BATCH_SIZE", 1000)),
+        batch_size=int(env.get("LITEMETA_BATCH_SIZE", DEFAULT_BATCH_SIZE)),
         index_dir=env.get("LITEMETA_INDEX_DIR"),
         platform_events=_flag(env.get("LITEMETA_PLATFORM_EVENTS", "1")),
         helper_processes=_flag(env.get("LITEMETA_HELPER_PROCESSES", "1")),

@@ -19,7 +19,7 @@ from litemeta.cli.common import Progress, finish, json_option, translate_errors
 @click.option("--actor", default=None, help="Actor urn of the audit stamps [default: urn:li:corpuser:datahub].")
 @click.option("-n", "--dry-run", is_flag=True, help="Validate and apply in a transaction that is rolled back.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first batch with a failed record.")
-@click.option("--batch-size", type=int, default=None, help="Proposals per transaction [default: 1000].")
+@click.option("--batch-size", type=int, default=None, help="Proposals per transaction [default: 3000].")
 @click.option("--preview", type=int, default=None, help="Recipe only: process only the first N records.")
 @click.option("--strict-warnings", is_flag=True, help="Recipe only: exit non-zero on warnings too.")
 @json_option
