@@ -408,8 +408,8 @@ def test_rule_6_batch_size_does_not_change_the_result(tmp_path: Any) -> None:
 
 def test_one_connection_per_ingest_and_other_writers_between_batches(tmp_path: Any) -> None:
     """An ingest of many batches keeps one connection (no reconnect, pragmas or WAL checkpoint per
-    batch) but one transaction per batch: another connection can write between two batches, and
-    the cyclic-GC thresholds are the caller's again afterwards (rule 6: results unchanged)."""
+    batch) but one transaction per batch: another connection can write between two batches
+    (rule 6: results unchanged)."""
     import gc
 
     from sqlalchemy import event
@@ -427,12 +427,44 @@ def test_one_connection_per_ingest_and_other_writers_between_batches(tmp_path: A
                 written_between.append(other.ingest([MCPW(entityUrn="urn:li:corpuser:other", aspect=m.StatusClass(
                     removed=len(written_between) % 2 == 0), systemMetadata=sm(100 + len(written_between)))]).written)
 
-        before = gc.get_threshold()
         report = s.ingest(recs, batch_size=3, progress=after_batch)
-        assert gc.get_threshold() == before
+        assert gc.isenabled()
         assert report.written == 12 and len(connects) == 1
         assert written_between == [1, 1, 1, 1]
         assert [r.offset for r in s.read_topic(MCP_TOPIC)] == list(range(16))
+
+
+class _Cycle:
+    def __init__(self) -> None:
+        self.me = self
+
+
+@pytest.mark.parametrize("caller_gc", [True, False])
+def test_cyclic_gc_runs_between_batches_only(tmp_path: Any, caller_gc: bool) -> None:
+    """During an ingest the automatic collector is off and one collection runs after each batch: a
+    reference cycle dropped during one batch is gone by the next. The caller's setting comes
+    back afterwards, and a caller with the collector off gets no collections."""
+    import gc
+    import weakref
+
+    recs = [MCPW(entityUrn=f"urn:li:corpuser:u{i}", aspect=m.StatusClass(removed=False), systemMetadata=sm(i))
+            for i in range(9)]
+    seen: List[Any] = []
+    refs: List[Any] = []
+
+    def after_batch(n: int) -> None:
+        seen.append((gc.isenabled(), [r() is None for r in refs]))
+        refs.append(weakref.ref(_Cycle()))  # unreachable at once, freed only by a collection
+
+    (gc.enable if caller_gc else gc.disable)()
+    try:
+        with litemeta.open_store(str(tmp_path / "gc.db")) as s:
+            s.ingest(recs, batch_size=3, progress=after_batch)
+        assert gc.isenabled() is caller_gc
+    finally:
+        gc.enable()
+    assert [enabled for enabled, _ in seen] == [False, False, False]
+    assert [collected for _, collected in seen] == [[], [caller_gc], [caller_gc, caller_gc]]
 
 
 def test_r1_34_rollback_restores_the_last_version_of_another_run(store: Any) -> None:
