@@ -32,13 +32,31 @@ if TYPE_CHECKING:  # pragma: no cover
 Input = Union[Proposal, Mapping[str, Any], str, Path, Any]
 
 
-def _with_lookahead(batches: Iterator[List[Any]]) -> Iterator[Tuple[List[Any], bool]]:
-    """Each batch with whether another one follows (the next one is read first)."""
-    cur = next(batches, None)
-    while cur is not None:
-        nxt = next(batches, None)
-        yield cur, nxt is not None
-        cur = nxt
+def _with_lookahead(groups: Iterable[Any], size: int) -> Iterator[Tuple[List[Any], bool]]:
+    """The input's batches (:func:`iter_batches`), each with whether more input follows it. One
+    group is read ahead, not a whole batch: the batch being written is the only one in memory."""
+    it = iter(groups)
+    ahead: List[Any] = []
+
+    def source() -> Iterator[Any]:
+        while True:
+            if ahead:
+                yield ahead.pop()
+                continue
+            g = next(it, _END)
+            if g is _END:
+                return
+            yield g
+
+    for batch in iter_batches(source(), size):
+        if not ahead:
+            g = next(it, _END)
+            if g is not _END:
+                ahead.append(g)
+        yield batch, bool(ahead)
+
+
+_END = object()
 
 
 def open_store(path_or_url: Optional[str] = None, *, read_only: bool = False, create: bool = True,
@@ -115,7 +133,7 @@ class MetadataStore:
                         events: Optional["PlatformEvents"], conn: Optional[Any],
                         collect: Callable[[], None] = lambda: None) -> None:
         try:
-            for n, (batch, more) in enumerate(_with_lookahead(iter_batches(groups, size))):
+            for n, (batch, more) in enumerate(_with_lookahead(groups, size)):
                 if events is not None and n == 0 and more:
                     # a large ingest: events are derived on the other core from the first batch on
                     # (the helper starts in about 0.15 s; the first flush waits for what it owes)
@@ -126,7 +144,7 @@ class MetadataStore:
                     progress(len(batch))  # input records (or unreadable parts) of the batch
                 if fail_fast and report.failed:
                     break
-                del batch  # freed before the collection walks what is left (the next batch)
+                del batch  # freed before the collection, which then has little left to walk
                 collect()
         finally:
             if events is not None:

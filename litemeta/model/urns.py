@@ -41,6 +41,9 @@ def _bad(urn: str, why: str) -> InvalidUrnError:
     return InvalidUrnError(f"invalid urn {urn!r}: {why}", urn=urn)
 
 
+_DELIMITER = re.compile(r"[(),]")
+
+
 def split_tuple_key(key: str, urn: str = "") -> Tuple[str, ...]:
     """Split a tuple key ``(a,b(c,d))`` on commas at depth 1 (R6.2); a bare key is one part."""
     if "(" not in key and ")" not in key:
@@ -64,14 +67,15 @@ def split_tuple_key(key: str, urn: str = "") -> Tuple[str, ...]:
     parts: List[str] = []
     depth = 0
     start = 1
-    for i, ch in enumerate(key):
+    for m in _DELIMITER.finditer(key):  # only the parentheses and commas, not every character
+        ch, i = m.group(), m.start()
         if ch == "(":
             depth += 1
         elif ch == ")":
             depth -= 1
             if depth < 0 or (depth == 0 and i != len(key) - 1):
                 raise _bad(urn or key, f"unbalanced ')' at position {i} of the key")
-        elif ch == "," and depth == 1:
+        elif depth == 1:
             parts.append(key[start:i])
             start = i + 1
     if depth != 0:
