@@ -53,7 +53,9 @@ def _with_lookahead(groups: Iterable[Any], size: int) -> Iterator[Tuple[List[Any
             g = next(it, _END)
             if g is not _END:
                 ahead.append(g)
-        yield batch, bool(ahead)
+        done = [(batch, bool(ahead))]
+        del batch  # no reference kept here: the batch is freed as soon as it is written
+        yield done.pop()
 
 
 _END = object()
@@ -133,8 +135,9 @@ class MetadataStore:
                         events: Optional["PlatformEvents"], conn: Optional[Any],
                         collect: Callable[[], None] = lambda: None) -> None:
         try:
-            for n, (batch, more) in enumerate(_with_lookahead(groups, size)):
-                if events is not None and n == 0 and more:
+            first = True
+            for batch, more in _with_lookahead(groups, size):  # (enumerate would keep the last batch alive)
+                if events is not None and first and more:
                     # a large ingest: events are derived on the other core from the first batch on
                     # (the helper starts in about 0.15 s; the first flush waits for what it owes)
                     events.start_helper()
@@ -144,6 +147,7 @@ class MetadataStore:
                     progress(len(batch))  # input records (or unreadable parts) of the batch
                 if fail_fast and report.failed:
                     break
+                first = False
                 del batch  # freed before the collection, which then has little left to walk
                 collect()
         finally:

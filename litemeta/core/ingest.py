@@ -615,8 +615,8 @@ def iter_batches(groups: Iterable[Group], size: int) -> Iterator[List[Group]]:
         batch.append(g)
         n += max(1, len(g)) if isinstance(g, list) else 1  # an error item (unreadable record) counts as one
         if n >= size:
-            yield batch
-            batch, n = [], 0
+            done, batch, n = [batch], [], 0
+            yield done.pop()  # no reference kept here: the batch is freed as soon as it is written
     if batch:
         yield batch
 
