@@ -494,10 +494,18 @@ def _gc_tuned() -> Iterator[Callable[[], None]]:
     was = gc.isenabled()
     gc.disable()
     try:
-        yield (lambda: gc.collect(1)) if was else (lambda: None)
+        yield _collect_young if was else _no_collection
     finally:
         if was:
             gc.enable()
+
+
+def _collect_young() -> None:
+    gc.collect(1)
+
+
+def _no_collection() -> None:
+    return None
 
 
 __all__ = ["open_store", "MetadataStore", "IngestReport", "StorageError"]
