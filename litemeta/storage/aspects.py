@@ -215,7 +215,20 @@ def flush(conn: Connection, plan: FlushPlan) -> None:
                                                     timeseries.c.aspect == bindparam("a"))),
                      [{"u": u, "a": a} for u, a in plan.ts_wiped_aspects])
     if plan.ts_upserts:
+        _replace_timeseries(conn, plan.ts_upserts)
+
+
+def _replace_timeseries(conn: Connection, rows: List[Dict[str, Any]]) -> None:
+    """Timeseries rows by document id, a row with the same id replaced (R1.40); on SQLite through
+    the driver, with SQLAlchemy's DATETIME text, like :func:`_insert`."""
+    if conn.dialect.name != "sqlite":
         conn.execute(timeseries.delete().where(and_(timeseries.c.aspect == bindparam("a"),
                                                     timeseries.c.docid == bindparam("d"))),
-                     [{"a": r["aspect"], "d": r["docid"]} for r in plan.ts_upserts])
-        conn.execute(timeseries.insert(), plan.ts_upserts)
+                     [{"a": r["aspect"], "d": r["docid"]} for r in rows])
+        conn.execute(timeseries.insert(), rows)
+        return
+    conn.exec_driver_sql("DELETE FROM metadata_timeseries WHERE aspect = ? AND docid = ?",
+                         [(r["aspect"], r["docid"]) for r in rows])
+    insert_rows(conn, timeseries, [(r["aspect"], r["docid"], r["urn"], r["timestampmillis"], r["eventgranularity"],
+                                    r["partitionspec"], r["messageid"], r["metadata"], r["systemmetadata"],
+                                    _sqlite_datetime(r["createdon"])) for r in rows])
