@@ -17,7 +17,8 @@ value (so a DELETE MCL yields no events); both are copied.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping, Optional, Set, Tuple
+from bisect import bisect_left
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple
 
 from litemeta.core.changes_base import (
     Event,
@@ -150,10 +151,51 @@ def _is_renamed(cur: Field, other: Field) -> bool:
             and cur.get("description") == other.get("description"))
 
 
-def _find_renamed(cur: Field, same_side_rest: List[Field], other_rest: List[Field],
+def _rename_key(f: Field) -> Any:
+    """Fields ``a`` and ``b`` satisfy :func:`_is_renamed` exactly when their keys are equal and not
+    None: same native type, same description, same parent path (both top-level, or both under the
+    same non-empty parent; a path starting with its only '.' matches nothing)."""
+    path = _fp(f)
+    i = path.rfind(".")
+    if i == 0:
+        return None
+    return (f.get("nativeDataType"), f.get("description"), path[:i] if i > 0 else None)
+
+
+class _RenameIndex:
+    """The fields of one side by :func:`_rename_key`, in list order: the rename search looks only
+    at fields that can match instead of scanning the rest of the other side for each field."""
+
+    def __init__(self, fields: List[Field]) -> None:
+        self.fields = fields
+        self.by_key: Dict[Any, List[int]] = {}
+        self.exact = True
+        for i, f in enumerate(fields):
+            try:
+                key = _rename_key(f)
+                if key is not None:
+                    self.by_key.setdefault(key, []).append(i)
+            except TypeError:  # an unhashable type or description: scan, as DataHub does
+                self.exact = False
+
+    def candidates(self, cur: Field, start: int) -> Iterable[Field]:
+        """The fields from position ``start`` on that :func:`_is_renamed` pairs with ``cur``, in order."""
+        if self.exact:
+            try:
+                key = _rename_key(cur)
+                found = self.by_key.get(key) if key is not None else None
+            except TypeError:
+                pass
+            else:
+                return [self.fields[i] for i in found[bisect_left(found, start):]] if found else []
+        return [f for f in self.fields[start:] if _is_renamed(cur, f)]
+
+
+def _find_renamed(cur: Field, same_side: List[Field], same_start: int, other: _RenameIndex, other_start: int,
                   renamed: Set[int], moved: Mapping[int, _MovedGroup]) -> Optional[Field]:
-    for f in other_rest:
-        if _is_renamed(cur, f) and id(f) not in renamed and id(f) not in moved and f not in same_side_rest:
+    """The first field of the other side's rest that ``cur`` was renamed to (or from)."""
+    for f in other.candidates(cur, other_start):
+        if id(f) not in renamed and id(f) not in moved and f not in same_side[same_start:]:
             return f
     return None
 
@@ -175,6 +217,7 @@ def schema_metadata_events(previous: Optional[Mapping[str, Any]], new: Optional[
     base = sorted((previous or {}).get("fields") or [], key=_fp)
     target = sorted((new or {}).get("fields") or [], key=_fp)
     moved = _moved_groups(base, target)
+    base_index, target_index = _RenameIndex(base), _RenameIndex(target)
     renamed: Set[int] = set()
     processed: Set[int] = set()
     out: List[Event] = []
@@ -206,7 +249,7 @@ def schema_metadata_events(previous: Optional[Mapping[str, Any]], new: Optional[
                 processed.update(id(f) for f in g.members())
                 bi += 1
                 continue
-            r = _find_renamed(b, base[bi:], target[ti:], renamed, moved)
+            r = _find_renamed(b, base, bi, target_index, ti, renamed, moved)
             if r is None:
                 out.append(_technical(entity_urn, b, "REMOVE", "MAJOR", "OTHER"))
                 out += _property_events(b, None, entity_urn)
@@ -222,7 +265,7 @@ def schema_metadata_events(previous: Optional[Mapping[str, Any]], new: Optional[
                 processed.update(id(f) for f in g.members())
                 ti += 1
                 continue
-            r = _find_renamed(t, target[ti:], base[bi:], renamed, moved)
+            r = _find_renamed(t, target, ti, base_index, bi, renamed, moved)
             if r is None:
                 out.append(_technical(entity_urn, t, "ADD", "MINOR", "OTHER"))
                 out += _property_events(None, t, entity_urn)

@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from datahub.emitter.serialization_helper import pre_json_transform
 from datahub.metadata import schema_classes as sc
 from datahub.specific.dataset import DatasetPatchBuilder
@@ -239,6 +241,37 @@ def test_schema_rename_and_field_description_and_primary_key():
                                             "modificationCategory": "OTHER"}),
     ]
     assert semantic_change(events[:2]) == "MINOR" and semantic_change(events[1:2]) == "PATCH"
+
+
+_PATHS = st.sampled_from(["a", "b", "c", "a.x", "a.y", "b.x", ".z", "[version=2.0].[type=int].a",
+                           "[version=2.0].[type=long].a", "a.x.y"])
+_FIELDS = st.lists(st.tuples(_PATHS, st.sampled_from(["int", "bigint"]), st.sampled_from([None, "d", "e"]),
+                             st.booleans()), max_size=7, unique_by=lambda f: f[0])
+
+
+@settings(max_examples=300, deadline=None)
+@given(old=_FIELDS, new=_FIELDS)
+def test_schema_rename_search_by_index_equals_the_scan(old, new):
+    """R3.6 renames: the rename search through the per-side index finds exactly the fields the
+    plain scan of the other side's rest (``_is_renamed`` on each field, DataHub's loop) finds,
+    on random schema pairs full of rename candidates (shared types, descriptions and parents)."""
+    from litemeta.core import changes_schema as CS
+
+    before = _schema(*[_field(p, n, d, nullable=b) for p, n, d, b in old])
+    after = _schema(*[_field(p, n, d, nullable=b) for p, n, d, b in new])
+    indexed = CS.schema_metadata_events(before, after, DS)
+    init = CS._RenameIndex.__init__
+
+    def scanning(self, fields):
+        init(self, fields)
+        self.exact = False
+
+    CS._RenameIndex.__init__ = scanning
+    try:
+        scanned = CS.schema_metadata_events(before, after, DS)
+    finally:
+        CS._RenameIndex.__init__ = init
+    assert indexed == scanned
 
 
 def test_editable_schema_metadata_field_tags_terms_docs():
