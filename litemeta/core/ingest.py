@@ -292,18 +292,19 @@ class Batch:
                 self._create_defaults(p, carried.get(p.entity_urn, set()))
                 created.add(p.entity_urn)
         for p, spec, drop in valid:
+            text: Optional[str] = None  # the aspect's compact JSON text, when a write made it
             try:
                 if drop:
                     self.report.unchanged += 1
                 elif spec.timeseries:
-                    self._apply_timeseries(p, spec)
+                    text = self._apply_timeseries(p, spec)
                 elif p.change_type == P.DELETE:
                     self._apply_delete(p, spec)
                 elif p.change_type == P.CREATE_ENTITY and p.entity_urn not in created:
                     self._conflict_or_drop(p, "Cannot perform CREATE_ENTITY if not exists since the entity key "
                                               "already exists.")
                 else:
-                    self._apply_write(p, spec)
+                    text = self._apply_write(p, spec)
             except ConflictError as err:
                 self.fail(p, err)
                 continue
@@ -312,19 +313,20 @@ class Batch:
                 continue
             # Journaled once accepted: failures are raised before anything of the proposal is queued,
             # and the MCP topic has its own offsets, so its order is the proposals' order.
-            self.journal(p)
+            self.journal(p, text)
 
-    def journal(self, p: Proposal) -> None:
+    def journal(self, p: Proposal, aspect_text: Optional[str] = None) -> None:
         """Choice 5: every accepted proposal on the MCP topic.
 
         The proposal is journaled as given, except that a missing ``systemMetadata.lastObserved``
         is filled with the time the store applied it (what R1.41 does server-side), so that
         replaying the journal reproduces the store exactly, audit times included.
+        ``aspect_text`` is the aspect's compact JSON text when the write already made it.
         """
         now = self._time(p)
         if not (p.system_metadata or {}).get("lastObserved"):
             p = p.with_(system_metadata={**(p.system_metadata or {}), "lastObserved": now})
-        self.append(MCP_TOPIC, p.entity_urn, now, proposal_to_mcp_value(p, compact=True))
+        self.append(MCP_TOPIC, p.entity_urn, now, proposal_to_mcp_value(p, compact=True, aspect_text=aspect_text))
 
     def _conflict_or_drop(self, p: Proposal, message: str) -> None:
         if V.if_none_match_star(p.headers):
@@ -387,14 +389,16 @@ class Batch:
         return d or V.DEFAULT_DATASET_DELIMITER
 
     # ------------------------------------------------------------ versioned writes
-    def _apply_write(self, p: Proposal, spec: AspectSpec, generated: bool = False) -> None:
+    def _apply_write(self, p: Proposal, spec: AspectSpec, generated: bool = False) -> Optional[str]:
+        """A versioned UPSERT/CREATE/PATCH; returns the compact JSON text of ``p.aspect`` when it
+        made it (a plain write that changed the value), else None."""
         urn, name = p.entity_urn, spec.name
         s = self.slot(urn, name)
         prev = s.row0
         now = self._time(p)
         if p.change_type == P.CREATE and prev is not None:
             self._conflict_or_drop(p, "Cannot perform CREATE since the aspect already exists.")
-            return
+            return None
         V.check_preconditions(p.headers, p.change_type, prev.sm if prev else None, prev is not None,
                               prev.createdon_ms if prev else None)
         if p.change_type == P.PATCH:
@@ -407,7 +411,7 @@ class Batch:
         incoming = V.fill_system_metadata(p.system_metadata, now)
         if prev is not None and prev.value == value:
             self._noop(p, spec, s, prev, incoming, now)
-            return
+            return None
         if prev is not None:
             archive = V.archive_version(prev.sm, incoming, self._db_max(urn, name, s)
                                         if V.stored_version(prev.sm) is None else None)
@@ -433,6 +437,7 @@ class Batch:
         self._mcl(p, spec, P.UPSERT, value, mcl_sm, prev, stamp, now, value_text=text)
         if not generated:
             self.report.written += 1
+        return text if value is p.aspect else None
 
     def _noop(self, p: Proposal, spec: AspectSpec, s: Slot, prev: A.StoredRow, incoming: Dict[str, Any],
               now: int) -> None:
@@ -520,7 +525,9 @@ class Batch:
         return {"urn": urn, "aspect": name, "action": "deleted", "removedVersions": len(doomed) + 1}
 
     # ------------------------------------------------------------ timeseries (R1.38-R1.40)
-    def _apply_timeseries(self, p: Proposal, spec: AspectSpec) -> None:
+    def _apply_timeseries(self, p: Proposal, spec: AspectSpec) -> Optional[str]:
+        """A timeseries UPSERT or DELETE; returns the compact JSON text of an UPSERT's aspect."""
+        text: Optional[str] = None
         urn = p.entity_urn
         now = self._time(p)
         sm = V.fill_system_metadata(p.system_metadata, now)
@@ -533,16 +540,18 @@ class Batch:
         else:
             value = p.aspect
             docid = V.timeseries_document_id(urn, value)
+            text = dumps(value)
             self.ts_rows[(spec.name, docid)] = {
                 "aspect": spec.name, "docid": docid, "urn": urn, "timestampmillis": int(value["timestampMillis"]),
                 "eventgranularity": dumps(value["eventGranularity"]) if value.get("eventGranularity") else None,
                 "partitionspec": dumps(value["partitionSpec"]) if value.get("partitionSpec") else None,
-                "messageid": value.get("messageId"), "metadata": dumps(value), "systemmetadata": dumps(sm),
+                "messageid": value.get("messageId"), "metadata": text, "systemmetadata": dumps(sm),
                 "createdon": A.ms_to_dt(now),
             }
-            self._mcl(p, spec, P.UPSERT, value, sm, None, stamp, now, topic=MCL_TIMESERIES_TOPIC)
+            self._mcl(p, spec, P.UPSERT, value, sm, None, stamp, now, topic=MCL_TIMESERIES_TOPIC, value_text=text)
         self.touched_urns.add(urn)
         self.report.written += 1
+        return text
 
     # ------------------------------------------------------------ the change log (R2.1)
     def _mcl(self, p: Proposal, spec: AspectSpec, change_type: str, value: Any, sm: Dict[str, Any],

@@ -280,7 +280,8 @@ def _aspect_text(value: Any) -> str:
     return json.dumps(value)
 
 
-def _mcp_obj(p: Proposal, aspect_as_text: bool, text: Callable[[Any], str] = _aspect_text) -> Dict[str, Any]:
+def _mcp_obj(p: Proposal, aspect_as_text: bool, text: Callable[[Any], str] = _aspect_text,
+             aspect_text: Optional[str] = None) -> Dict[str, Any]:
     obj: Dict[str, Any] = {}
     if p.entity_type is not None:
         obj["entityType"] = p.entity_type
@@ -296,7 +297,8 @@ def _mcp_obj(p: Proposal, aspect_as_text: bool, text: Callable[[Any], str] = _as
         if p.content_type not in _JSON_TYPES:
             obj["aspect"] = {"value": p.aspect, "contentType": p.content_type}
         elif aspect_as_text:
-            obj["aspect"] = {"value": text(p.aspect), "contentType": p.content_type}
+            obj["aspect"] = {"value": aspect_text if aspect_text is not None else text(p.aspect),
+                             "contentType": p.content_type}
         else:
             obj["aspect"] = {"json": p.aspect}
     if p.system_metadata is not None:
@@ -311,13 +313,14 @@ def proposal_to_obj(p: Proposal) -> Dict[str, Any]:
     return _mcp_obj(p, aspect_as_text=False)
 
 
-def proposal_to_mcp_value(p: Proposal, compact: bool = False) -> Dict[str, Any]:
+def proposal_to_mcp_value(p: Proposal, compact: bool = False, aspect_text: Optional[str] = None) -> Dict[str, Any]:
     """The MCP as a topic value (design.md choice 8): aspect as ``{value: "<json text>", contentType}``.
 
     The JSON texts are the SDK's (``json.dumps`` defaults), or with ``compact`` litemeta's stored
     form (compact, UTF-8: what MCLs carry), which the store's own topics use: the same JSON
-    values, written about five times faster."""
-    return _mcp_obj(p, True, dumps if compact else _aspect_text)
+    values, written about five times faster. With ``compact``, ``aspect_text`` is that text of
+    ``p.aspect`` when the caller already has it."""
+    return _mcp_obj(p, True, dumps if compact else _aspect_text, aspect_text if compact else None)
 
 
 def mce_to_obj(m: LegacyMCE) -> Dict[str, Any]:
