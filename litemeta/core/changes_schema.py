@@ -45,8 +45,11 @@ def _fp(f: Field) -> str:
     return f["fieldPath"]
 
 
-def _technical(dataset_urn: str, field: Field, op: str, semver: str, category: str) -> Event:
-    urn = schema_field_urn(dataset_urn, _fp(field))
+def _technical(dataset_urn: str, field: Field, op: str, semver: str, category: str,
+               urn: Optional[str] = None) -> Event:
+    """The field's TECHNICAL_SCHEMA event (``urn``: its schemaField urn, when the caller has it)."""
+    if urn is None:
+        urn = schema_field_urn(dataset_urn, _fp(field))
     params = {"fieldPath": _fp(field), "fieldUrn": urn, "nullable": bool(field.get("nullable", False)),
               "modificationCategory": category}
     return raw_event(dataset_urn, "TECHNICAL_SCHEMA", op, urn, params, semver)
@@ -68,8 +71,10 @@ def _field_description(base: Optional[Field], target: Optional[Field], field_urn
 _NO_FIELD: Mapping[str, Any] = {}
 
 
-def _property_events(base: Optional[Field], target: Optional[Field], dataset_urn: str) -> List[Event]:
-    """``getFieldPropertyChangeEvents`` with all four categories."""
+def _property_events(base: Optional[Field], target: Optional[Field], dataset_urn: str,
+                     field_urn: Optional[str] = None) -> List[Event]:
+    """``getFieldPropertyChangeEvents`` with all four categories (``field_urn``: the schemaField urn
+    of the target, else the base, when the caller has it)."""
     # No events when description, tags and terms are the same on both sides, a missing side or
     # field counting as null (an added field without any of them: the common case).
     b = base if base is not None else _NO_FIELD
@@ -80,7 +85,8 @@ def _property_events(base: Optional[Field], target: Optional[Field], dataset_urn
     named = target if target is not None else base
     assert named is not None
     path = _fp(named)
-    field_urn = schema_field_urn(dataset_urn, path)
+    if field_urn is None:
+        field_urn = schema_field_urn(dataset_urn, path)
     out: List[Event] = []
     doc = _field_description(base, target, field_urn)
     if doc is not None:
@@ -114,6 +120,8 @@ class _MovedGroup:
 
 
 def _moved_groups(base: List[Field], target: List[Field]) -> Dict[int, _MovedGroup]:
+    if not base or not target:
+        return {}  # a group needs fields on both sides (a new or a dropped schema has none)
     base_paths = {_fp(f) for f in base}
     target_paths = {_fp(f) for f in target}
     if base_paths == target_paths:
@@ -170,7 +178,11 @@ class _RenameIndex:
         self.fields = fields
         self.by_key: Dict[Any, List[int]] = {}
         self.exact = True
-        for i, f in enumerate(fields):
+        self._built = False  # built on the first search: most schema changes never search
+
+    def _build(self) -> None:
+        self._built = True
+        for i, f in enumerate(self.fields):
             try:
                 key = _rename_key(f)
                 if key is not None:
@@ -180,6 +192,8 @@ class _RenameIndex:
 
     def candidates(self, cur: Field, start: int) -> Iterable[Field]:
         """The fields from position ``start`` on that :func:`_is_renamed` pairs with ``cur``, in order."""
+        if not self._built:
+            self._build()
         if self.exact:
             try:
                 key = _rename_key(cur)
@@ -251,8 +265,9 @@ def schema_metadata_events(previous: Optional[Mapping[str, Any]], new: Optional[
                 continue
             r = _find_renamed(b, base, bi, target_index, ti, renamed, moved)
             if r is None:
-                out.append(_technical(entity_urn, b, "REMOVE", "MAJOR", "OTHER"))
-                out += _property_events(b, None, entity_urn)
+                fu = schema_field_urn(entity_urn, _fp(b))
+                out.append(_technical(entity_urn, b, "REMOVE", "MAJOR", "OTHER", fu))
+                out += _property_events(b, None, entity_urn, fu)
             else:
                 out.append(_technical(entity_urn, b, "MODIFY", "MINOR", "RENAME"))
                 out += _property_events(b, r, entity_urn)
@@ -267,8 +282,9 @@ def schema_metadata_events(previous: Optional[Mapping[str, Any]], new: Optional[
                 continue
             r = _find_renamed(t, target, ti, base_index, bi, renamed, moved)
             if r is None:
-                out.append(_technical(entity_urn, t, "ADD", "MINOR", "OTHER"))
-                out += _property_events(None, t, entity_urn)
+                fu = schema_field_urn(entity_urn, _fp(t))
+                out.append(_technical(entity_urn, t, "ADD", "MINOR", "OTHER", fu))
+                out += _property_events(None, t, entity_urn, fu)
             else:
                 out.append(_technical(entity_urn, r, "MODIFY", "MINOR", "RENAME"))
                 out += _property_events(r, t, entity_urn)
@@ -276,12 +292,14 @@ def schema_metadata_events(previous: Optional[Mapping[str, Any]], new: Optional[
             ti += 1
     for b in base[bi:]:
         if id(b) not in renamed and id(b) not in processed:
-            out.append(_technical(entity_urn, b, "REMOVE", "MAJOR", "OTHER"))
-            out += _property_events(b, None, entity_urn)
+            fu = schema_field_urn(entity_urn, _fp(b))
+            out.append(_technical(entity_urn, b, "REMOVE", "MAJOR", "OTHER", fu))
+            out += _property_events(b, None, entity_urn, fu)
     for t in target[ti:]:
         if id(t) not in renamed and id(t) not in processed:
-            out.append(_technical(entity_urn, t, "ADD", "MINOR", "OTHER"))
-            out += _property_events(None, t, entity_urn)
+            fu = schema_field_urn(entity_urn, _fp(t))
+            out.append(_technical(entity_urn, t, "ADD", "MINOR", "OTHER", fu))
+            out += _property_events(None, t, entity_urn, fu)
     out += _primary_key_events(previous, new, entity_urn)
     return out
 
