@@ -377,7 +377,8 @@ def print_table(res: Dict[str, Any]) -> None:
             ("peak RSS MB (max)", "peak_rss_mb_max", "{:.0f}"), ("store MB", "store_mb", "{:.1f}")]
     for label, key, fmt in rows:
         print(f"{label:24}" + "".join(f"{fmt.format(res[t][key]):>22}" for t in tools))
-    print(f"{'runs':24}" + "".join(f"{' '.join(f'{w:.1f}' for w in res[t]['wall_s_all']):>22}" for t in tools))
+    for t in tools:  # every run's wall time, in order (a line each: five runs do not fit a column)
+        print(f"{'runs, ' + names[t]:24}  " + " ".join(f"{w:.2f}" for w in res[t]["wall_s_all"]))
     if "litemeta" in res:
         r = res["litemeta"]["report"]
         print(f"litemeta report: written {r['written']:,}, unchanged {r['unchanged']:,}, failed {r['failed']:,}, "

@@ -133,7 +133,7 @@ class MetadataStore:
     def _ingest_batches(self, groups: Iterator[Any], report: IngestReport, settings: cfg.Settings, size: int,
                         dry_run: bool, fail_fast: bool, progress: Optional[Callable[[int], None]],
                         events: Optional["PlatformEvents"], conn: Optional[Any],
-                        collect: Callable[[], None] = lambda: None) -> None:
+                        collect: Callable[[], None]) -> None:
         try:
             first = True
             for batch, more in _with_lookahead(groups, size):  # (enumerate would keep the last batch alive)
@@ -143,6 +143,8 @@ class MetadataStore:
                     events.start_helper()
                     events.use_helper()
                 self._write_batch(batch, report, settings, dry_run, events, conn)
+                if more:
+                    self.db.checkpoint_behind(conn)  # the WAL stays about one batch long
                 if progress is not None:
                     progress(len(batch))  # input records (or unreadable parts) of the batch
                 if fail_fast and report.failed:
