@@ -11,8 +11,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Protocol, Sequence, Set, Tuple
 
-from litemeta.storage.db import Connection
-
 from litemeta.config import Settings
 from litemeta.core import versions as V
 from litemeta.core.validate import validate_proposal
@@ -30,6 +28,7 @@ from litemeta.model.proposal import Proposal
 from litemeta.model.registry import AspectSpec, EntitySpec, Registry
 from litemeta.model.urns import key_aspect_from_urn
 from litemeta.storage import aspects as A
+from litemeta.storage.db import Connection
 from litemeta.storage.log import Appender, dumps, next_offsets
 
 JSON = P.JSON

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import threading
 import zlib
-from dataclasses import dataclass
 from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Connection
 
 from litemeta.errors import StorageError
+from litemeta.model.events import PLATFORM_EVENT_TOPIC, TOPICS, TopicRecord
 from litemeta.model.jsontext import dumps, loads
 from litemeta.storage.batches import (  # noqa: F401 - encode_batch and StoredRecord are part of this API
     CODEC_NONE,
@@ -34,7 +34,6 @@ from litemeta.storage.batches import (  # noqa: F401 - encode_batch and StoredRe
     encode_batch,
     index_and_value,
 )
-from litemeta.model.events import PLATFORM_EVENT_TOPIC, TOPICS, TopicRecord
 from litemeta.storage.db import consumer_offsets, topic_log
 
 PARTITION = 0  # the store keeps one partition per topic; exports may re-partition (murmur2)
