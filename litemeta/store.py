@@ -141,7 +141,6 @@ class MetadataStore:
                     # a large ingest: events are derived on the other core from the first batch on
                     # (the helper starts in about 0.15 s; the first flush waits for what it owes)
                     events.start_helper()
-                    events.use_helper()
                 self._write_batch(batch, report, settings, dry_run, events, conn)
                 if more:
                     self.db.checkpoint_behind(conn)  # the WAL stays about one batch long

@@ -6,7 +6,7 @@ Each command lives in a module of this package and is loaded only when invoked, 
 from __future__ import annotations
 
 import importlib
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import click
 
@@ -75,7 +75,3 @@ def entry() -> None:
     common.STANDALONE = True
     main(prog_name="litemeta")
 
-
-def run(*args: Any) -> Any:  # pragma: no cover - convenience for python -m
-    """Entry point for ``python -m litemeta``."""
-    return main(*args)

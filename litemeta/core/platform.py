@@ -95,8 +95,9 @@ class PlatformEvents:
         self._parallel = False
 
     def start_helper(self) -> None:
-        """Start the helper process (for an ingest spanning several batches), so that it is ready
-        when :meth:`use_helper` hands it work. Only with the registry the helper loads itself."""
+        """Start the helper process (for an ingest spanning several batches) and derive there from
+        now on. Only with the registry the helper loads itself; without a helper, events are
+        derived in the writer."""
         if self._helper is not None or not self._allow_helper or self.registry is not load_registry() \
                 or config.usable_cpus() < 2:
             return
@@ -107,9 +108,6 @@ class PlatformEvents:
         except HelperGone as exc:
             _log.warning("platform events are derived in the writer: no helper process (%s)", exc)
             self._helper = None
-
-    def use_helper(self) -> None:
-        """Derive in the helper process from now on (started by :meth:`start_helper`)."""
         self._parallel = self._helper is not None
 
     def __call__(self, batch: "Batch", mcl: Dict[str, Any], spec: AspectSpec, previous: Optional[Any],

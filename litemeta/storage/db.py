@@ -38,9 +38,10 @@ from litemeta.errors import StorageError
 
 SCHEMA_VERSION = 2  # 1: one topic_log row per record; 2: record batches
 BUSY_TIMEOUT_MS = 30_000
-# A session's commits checkpoint the WAL once it holds this many pages (64 MB) instead of SQLite's
-# 1,000 (4 MB): an ingest's batches of a few MB each no longer pay a checkpoint (and its fsync)
-# every commit or two (20k corpus: 0.55 s of commits and closes down to 0.45 s).
+# A session's own commits checkpoint the WAL only once it holds this many pages (64 MB) instead of
+# SQLite's 1,000 (4 MB): an ingest's batches of a few MB each do not pay a checkpoint (and its
+# fsync) in the writer; between batches the session's checkpointer thread does that work beside
+# it (:class:`_Checkpointer`), so this limit is reached only if that thread falls behind.
 SESSION_CHECKPOINT_PAGES = 16_384
 
 metadata = MetaData()

@@ -62,9 +62,6 @@ def _stored_text(topic: str, key: str, timestamp: int, value: Mapping[str, Any])
     return str(payload["value"])
 
 
-_loads = loads  # the log's compact JSON (model.jsontext: orjson, the standard library as reference)
-
-
 # A batch row holds at most this many records and (roughly) this many characters of values, so
 # that reading a few records never fetches much more than it needs.
 MAX_BATCH_RECORDS = 1000
@@ -264,7 +261,6 @@ def _unpack(topic: str, partition: int, batch: RawBatch, start: int,
             stop: Optional[int]) -> Tuple[List[TopicRecord], int]:
     """The records of one batch with offsets in ``[start, stop)``, and the batch's end offset."""
     base, index_text, codec, raw = batch
-    loads = _loads
     enveloped = topic in ENVELOPED
     out: List[TopicRecord] = []
     index = decode_index(index_text)
@@ -382,7 +378,7 @@ def migrate_record_rows(conn: Connection) -> None:
         out = Appender({topic: rows[0][1]})  # the store has always kept one partition per topic
         for _p, _o, ts, key, value, headers in rows:
             if topic in ENVELOPED and value.startswith('{"header"'):  # early stores kept the envelope
-                value = str(_loads(value)["payload"]["value"])
-            out.append_text(topic, key, ts, value, _loads(headers) if headers else None)
+                value = str(loads(value)["payload"]["value"])
+            out.append_text(topic, key, ts, value, loads(headers) if headers else None)
         out.flush(conn)
     conn.exec_driver_sql("DROP TABLE topic_log_v1")

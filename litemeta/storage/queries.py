@@ -7,10 +7,10 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Connection
 
+from litemeta.model.jsontext import dumps, loads
 from litemeta.storage.aspects import dt_to_ms, ms_to_dt
 from litemeta.storage.db import aspects, timeseries
 from litemeta.storage.log import chunks
-from litemeta.model.jsontext import dumps, loads
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import os
 import sqlite3
 from contextlib import closing
 from typing import Any, Dict, Optional, Sequence
+
 from litemeta.model.jsontext import loads
 
 
