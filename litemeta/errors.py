@@ -62,7 +62,7 @@ class ValidationError(LitemetaError):
         if self.file is not None or self.index is not None:
             where.append(f"{self.file or '<input>'}#{self.index if self.index is not None else '?'}")
         if self.urn:
-            where.append(self.urn)
+            where.append(printable(self.urn))
         if self.aspect:
             where.append(f"aspect {self.aspect}")
         if self.path:
@@ -123,3 +123,11 @@ class ConflictError(ValidationError):
         self.expected = expected
         self.actual = actual
         super().__init__(message, **where)
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters and lone surrogates escaped (``\\n``, ``\\udc80``), so that
+    a message naming a bad value stays one printable line."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() and not "\ud800" <= c <= "\udfff" else repr(c)[1:-1] for c in text)

@@ -10,7 +10,7 @@ from typing import Any, Dict, List, Tuple
 import click
 
 from litemeta.cli.common import Progress, error_dict, json_option, translate_errors
-from litemeta.errors import ValidationError
+from litemeta.errors import ValidationError, printable
 from litemeta.model.proposal import Proposal
 
 
@@ -32,8 +32,11 @@ def metadata_file(paths: Tuple[str, ...], as_json: bool) -> None:
 
     Reads JSON arrays (streamed, any size), single objects, JSON Lines, folders of *.json and
     *.jsonl files, and standard input (-). Each record is parsed and validated against DataHub's
-    model (urn, entity, aspect, change type, Avro schema) as `litemeta ingest` would, but nothing
-    is written. Prints each invalid record and a summary; exits with 1 if any record is invalid.
+    model (urn, entity, aspect, change type, Avro schema, systemMetadata) as `litemeta ingest`
+    would, but nothing is written. Structured property values are checked against the
+    definitions written earlier in the same input. What depends on a store's content (PATCH
+    results, CREATE conflicts, conditional headers) is checked by ingest only. Prints each
+    invalid record and a summary; exits with 1 if any record is invalid.
 
     \b
     Examples:
@@ -59,12 +62,14 @@ def check_paths(paths: List[str], echo: Any = None) -> Dict[str, Any]:
     ``echo`` (when given) is called with one line per error as errors are found.
     """
     # Imported here so that `litemeta --help` does not pay for them.
+    from litemeta.core import structured
     from litemeta.core.validate import validate_proposal
     from litemeta.model.codec import proposals_of
     from litemeta.model.registry import load_registry
     from litemeta.sources.files import read_records
 
     registry = load_registry()
+    seen = structured.SeenDefinitions()  # structured property definitions of the records so far
     valid = invalid = 0
     errors: List[Dict[str, Any]] = []
 
@@ -91,7 +96,10 @@ def check_paths(paths: List[str], echo: Any = None) -> Dict[str, Any]:
                 continue
             for p in proposals:
                 try:
-                    validate_proposal(p, registry)
+                    v = validate_proposal(p, registry).proposal
+                    if v.aspect_name == structured.ASPECT and v.change_type in structured.CHECKED_CHANGE_TYPES:
+                        structured.check_structured_properties(v.aspect, seen.lookup)
+                    seen.note(v.entity_urn, v.aspect_name, v.change_type, v.aspect)
                 except ValidationError as e:
                     errs.append(_located(e, p))
                 except Exception as e:  # noqa: BLE001 - a validator bug must not hide the other records
@@ -117,7 +125,7 @@ def _line(d: Dict[str, Any]) -> str:
     where = f"{d['file'] or '<input>'}#{d['index'] if d['index'] is not None else '?'}"
     parts = [where]
     if d.get("urn"):
-        parts.append(d["urn"])
+        parts.append(printable(d["urn"]))
     if d.get("aspect"):
         parts.append(f"aspect {d['aspect']}")
     if d.get("path"):

@@ -7,13 +7,15 @@ are flushed together (the transactional outbox, design.md rule 1).
 """
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Protocol, Sequence, Set, Tuple
 
 from litemeta.config import Settings
 from litemeta.core import versions as V
-from litemeta.core.validate import validate_proposal
+from litemeta.core import structured as S
+from litemeta.core.validate import validate_proposal, value_text
 from litemeta.errors import ConflictError, InputError, LitemetaError, ValidationError
 from litemeta.model import proposal as P
 from litemeta.model.avro import validate_aspect
@@ -70,6 +72,8 @@ class IngestReport:
                 "failedByReason": self.failed_by_reason(), "warnings": self.warnings, "errors": self.errors,
                 "offsets": {t: {"first": a, "last": b} for t, (a, b) in self.offsets.items()}}
 
+
+_RECORD_AT = re.compile(r"record #(\d+)")
 
 # Aspects a new entity's defaults look at (R1.23, choice 3), read with each urn of a batch that has no key.
 DEFAULT_LOOKUPS = ("browsePathsV2", "dataPlatformInstance", "container")
@@ -151,8 +155,8 @@ class Batch:
         for g in groups:
             for p in g:
                 urn = p.entity_urn
-                if not urn:
-                    continue
+                if not urn or not (urn.isascii() or _encodable(urn)):
+                    continue  # (an urn that is not Unicode text fails validation; it cannot even be looked up)
                 names = wanted.get(urn)
                 if names is None:
                     names = wanted[urn] = set()
@@ -161,6 +165,12 @@ class Batch:
                         names.add(ent.key_aspect)
                 if p.aspect_name:
                     names.add(p.aspect_name)
+                if p.aspect_name == S.ASPECT:  # the definitions its values are checked against
+                    for prop in S.property_urns(p.aspect):
+                        if not (prop.isascii() or _encodable(prop)):
+                            continue
+                        wanted.setdefault(prop, set()).update((S.DEFINITION, "status"))
+                        kinds.setdefault(prop, None)
         todo = {u: n for u, n in wanted.items() if u not in self.loaded and u not in self.partial
                 and u not in self.wiped_urns}
         if not todo:
@@ -242,8 +252,9 @@ class Batch:
         elif isinstance(err, InputError):
             where = ", ".join(x for x in (err.file, err.position) if x)
             message = str(err)[len(where) + 2:] if where and str(err).startswith(where + ": ") else str(err)
-            info = {"file": err.file, "index": None, "urn": None, "aspect": None, "path": None,
-                    "position": err.position, "message": message}
+            at = _RECORD_AT.search(err.position or "")  # "record #N[, bytes a-b]" names the record
+            info = {"file": err.file, "index": int(at.group(1)) if at else None, "urn": None, "aspect": None,
+                    "path": None, "position": err.position, "message": message}
         else:
             info = {"message": str(err)}
         info["reason"] = type(err).__name__
@@ -252,19 +263,28 @@ class Batch:
                                ("index", p.origin.index)):
                 if info.get(key) is None:
                     info[key] = value
+            error = str(err)
             try:
                 mcp = proposal_to_mcp_value(p, compact=True)
-            except Exception:  # a proposal too broken to serialise still reaches the report
-                mcp = None
+            except Exception as e:  # noqa: BLE001 - e.g. nested too deep to encode: dead-lettered without it
+                error += f" (the aspect value is left out of this record: {e})"
+                try:
+                    mcp = proposal_to_mcp_value(p.with_(aspect=None), compact=True)
+                except Exception:  # a proposal too broken to serialise still reaches the report
+                    mcp = None
             if mcp is not None:
                 self.append(FAILED_MCP_TOPIC, p.entity_urn or "", self.clock(),
-                            {"metadataChangeProposal": mcp, "error": str(err)})
+                            {"metadataChangeProposal": mcp, "error": error})
         self.report.errors.append(info)
 
     # ------------------------------------------------------------ a record
     def apply_group(self, group: Group) -> None:
-        """Apply one input record (an MCP, or all the aspects of a legacy MCE)."""
-        valid: List[Tuple[Proposal, AspectSpec, bool]] = []
+        """Apply one input record (an MCP, or all the aspects of a legacy MCE).
+
+        Everything that can reject a proposal is decided before anything of it is planned
+        (:meth:`_prepare`), so a rejected proposal leaves no trace: no row, no MCL, and no default
+        aspects of an entity it would have created."""
+        valid: List[Tuple[Proposal, AspectSpec, bool, Optional[str]]] = []
         for item in group:
             self.report.proposals += 1
             try:
@@ -276,43 +296,78 @@ class Batch:
             for w in v.warnings:
                 self.report.warnings.append({"file": p.origin.file, "index": p.origin.index,
                                              "urn": p.entity_urn, "aspect": p.aspect_name, "message": w})
-            valid.append((v.proposal, v.spec, v.drop))
-        if not valid:
+            valid.append((v.proposal, v.spec, v.drop, v.text))
+        ready: List[Tuple[Proposal, AspectSpec, bool, Optional[Prepared]]] = []
+        for p, spec, drop, text in valid:
+            try:
+                ready.append((p, spec, drop, None if drop else self._prepare(p, spec, text)))
+            except ValidationError as err:  # ConflictError too
+                self.fail(p, err.located(file=p.origin.file, index=p.origin.index))
+        if not ready:
             return
         carried: Dict[str, Set[str]] = {}
-        for p, _, drop in valid:
+        for p, _, drop, _ in ready:
             if not drop:
                 carried.setdefault(p.entity_urn, set()).add(p.aspect_name or "")
         created: Set[str] = set()
-        for p, spec, drop in valid:
+        for p, spec, drop, _ in ready:
             if p.change_type in (P.DELETE, P.RESTATE) or p.entity_urn in created:
                 continue
             if not self.entity_exists(p.entity_urn, p.entity_type or ""):
                 self._create_defaults(p, carried.get(p.entity_urn, set()))
                 created.add(p.entity_urn)
-        for p, spec, drop in valid:
-            text: Optional[str] = None  # the aspect's compact JSON text, when a write made it
+        for p, spec, drop, prepared in ready:
+            written: Optional[str] = None  # the aspect's compact JSON text, when a write made it
             try:
                 if drop:
                     self.report.unchanged += 1
                 elif spec.timeseries:
-                    text = self._apply_timeseries(p, spec)
+                    written = self._apply_timeseries(p, spec, prepared)
                 elif p.change_type == P.DELETE:
                     self._apply_delete(p, spec)
                 elif p.change_type == P.CREATE_ENTITY and p.entity_urn not in created:
-                    self._conflict_or_drop(p, "Cannot perform CREATE_ENTITY if not exists since the entity key "
-                                              "already exists.")
+                    self._conflict_or_drop(p, _ENTITY_EXISTS)
                 else:
-                    text = self._apply_write(p, spec)
-            except ConflictError as err:
-                self.fail(p, err)
-                continue
-            except ValidationError as err:
+                    written = self._apply_write(p, spec, prepared=prepared)
+            except ValidationError as err:  # only when a record writes one aspect twice (prepared before the first)
                 self.fail(p, err.located(file=p.origin.file, index=p.origin.index))
                 continue
             # Journaled once accepted: failures are raised before anything of the proposal is queued,
             # and the MCP topic has its own offsets, so its order is the proposals' order.
-            self.journal(p, text)
+            self.journal(p, written)
+
+    def _prepare(self, p: Proposal, spec: AspectSpec, text: Optional[str]) -> Optional["Prepared"]:
+        """Decide whatever can reject ``p`` (conflicts, preconditions, the patch and the patched
+        value, structured property definitions) without planning anything; return what the write
+        reuses. Raises :class:`ConflictError` or another :class:`ValidationError`."""
+        if spec.timeseries or p.change_type == P.DELETE:
+            return Prepared(None, None, text)
+        urn, name = p.entity_urn, spec.name
+        if p.change_type == P.CREATE_ENTITY and self.entity_exists(urn, p.entity_type or ""):
+            if not V.if_none_match_star(p.headers):
+                self._conflict_or_drop(p, _ENTITY_EXISTS)
+            return None  # dropped when applied (If-None-Match: *)
+        prev = self.slot(urn, name).row0
+        if p.change_type == P.CREATE and prev is not None:
+            if not V.if_none_match_star(p.headers):
+                self._conflict_or_drop(p, _ASPECT_EXISTS)
+            return None
+        V.check_preconditions(p.headers, p.change_type, prev.sm if prev else None, prev is not None,
+                              prev.createdon_ms if prev else None)
+        value = p.aspect
+        if p.change_type == P.PATCH:
+            from litemeta.core.patch import apply_patch
+
+            value = apply_patch(name, prev.value if prev is not None else None, p.aspect, now_ms=self._time(p))
+            validate_aspect(name, value)
+            text = value_text(value)
+        elif name == S.ASPECT and p.change_type in S.CHECKED_CHANGE_TYPES:
+            S.check_structured_properties(value, self._property_lookup)
+        return Prepared(prev, value, text)
+
+    def _property_lookup(self, urn: str) -> Tuple[Optional[Dict[str, Any]], Optional[Dict[str, Any]]]:
+        definition, status = self.current(urn, S.DEFINITION), self.current(urn, "status")
+        return (definition.value if definition is not None else None, status.value if status is not None else None)
 
     def journal(self, p: Proposal, aspect_text: Optional[str] = None) -> None:
         """Choice 5: every accepted proposal on the MCP topic.
@@ -388,25 +443,24 @@ class Batch:
         return d or V.DEFAULT_DATASET_DELIMITER
 
     # ------------------------------------------------------------ versioned writes
-    def _apply_write(self, p: Proposal, spec: AspectSpec, generated: bool = False) -> Optional[str]:
+    def _apply_write(self, p: Proposal, spec: AspectSpec, generated: bool = False,
+                     prepared: Optional["Prepared"] = None) -> Optional[str]:
         """A versioned UPSERT/CREATE/PATCH; returns the compact JSON text of ``p.aspect`` when it
-        made it (a plain write that changed the value), else None."""
+        made it (a plain write that changed the value), else None. ``prepared`` is what
+        :meth:`_prepare` decided, used when the aspect has not changed since."""
         urn, name = p.entity_urn, spec.name
         s = self.slot(urn, name)
         prev = s.row0
         now = self._time(p)
         if p.change_type == P.CREATE and prev is not None:
-            self._conflict_or_drop(p, "Cannot perform CREATE since the aspect already exists.")
+            self._conflict_or_drop(p, _ASPECT_EXISTS)
             return None
-        V.check_preconditions(p.headers, p.change_type, prev.sm if prev else None, prev is not None,
-                              prev.createdon_ms if prev else None)
-        if p.change_type == P.PATCH:
-            from litemeta.core.patch import apply_patch
-
-            value = apply_patch(name, prev.value if prev is not None else None, p.aspect, now_ms=now)
-            validate_aspect(name, value)
+        text: Optional[str] = None
+        if prepared is not None and prepared.prev is prev:
+            value, text = prepared.value, prepared.text
         else:
-            value = p.aspect
+            prepared = self._prepare(p, spec, None)
+            value, text = (prepared.value, prepared.text) if prepared is not None else (p.aspect, None)
         incoming = V.fill_system_metadata(p.system_metadata, now)
         if prev is not None and prev.value == value:
             self._noop(p, spec, s, prev, incoming, now)
@@ -426,7 +480,8 @@ class Batch:
             new_version = 1
         stored_sm = V.changed_system_metadata(prev.sm if prev else None, incoming, new_version)
         stamp = self._stamp(p, now)
-        text = dumps(value)
+        if text is None:
+            text = dumps(value)
         s.row0 = A.StoredRow(text, dumps(stored_sm), now, stamp["actor"], stamp.get("impersonator"),
                              _value=value, _sm=stored_sm)
         s.dirty = True
@@ -437,6 +492,7 @@ class Batch:
         if not generated:
             self.report.written += 1
         return text if value is p.aspect else None
+
 
     def _noop(self, p: Proposal, spec: AspectSpec, s: Slot, prev: A.StoredRow, incoming: Dict[str, Any],
               now: int) -> None:
@@ -524,7 +580,7 @@ class Batch:
         return {"urn": urn, "aspect": name, "action": "deleted", "removedVersions": len(doomed) + 1}
 
     # ------------------------------------------------------------ timeseries (R1.38-R1.40)
-    def _apply_timeseries(self, p: Proposal, spec: AspectSpec) -> Optional[str]:
+    def _apply_timeseries(self, p: Proposal, spec: AspectSpec, prepared: Optional["Prepared"] = None) -> Optional[str]:
         """A timeseries UPSERT or DELETE; returns the compact JSON text of an UPSERT's aspect."""
         text: Optional[str] = None
         urn = p.entity_urn
@@ -539,7 +595,7 @@ class Batch:
         else:
             value = p.aspect
             docid = V.timeseries_document_id(urn, value)
-            text = dumps(value)
+            text = prepared.text if prepared is not None and prepared.text is not None else dumps(value)
             self.ts_rows[(spec.name, docid)] = {
                 "aspect": spec.name, "docid": docid, "urn": urn, "timestampmillis": int(value["timestampMillis"]),
                 "eventgranularity": dumps(value["eventGranularity"]) if value.get("eventGranularity") else None,
@@ -609,6 +665,27 @@ class Batch:
             # last: the helper works on the batch's last MCLs while the rows above are written
             self.event_hook.flush(self)
             self.out.flush(self.conn)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What :meth:`Batch._prepare` decided: the aspect's row 0 it looked at, the value to write
+    (a PATCH's result) and its compact JSON text when known."""
+
+    prev: Optional[A.StoredRow]
+    value: Any
+    text: Optional[str]
+
+
+_ENTITY_EXISTS = "Cannot perform CREATE_ENTITY if not exists since the entity key already exists."
+_ASPECT_EXISTS = "Cannot perform CREATE since the aspect already exists."
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _entity_type(urn: str) -> str:

@@ -58,6 +58,7 @@ from litemeta.followers.kafka_log import (
     split_partition_dir,
 )
 from litemeta.model import avro
+from litemeta.model.jsontext import std_loads
 from litemeta.model.events import (
     FAILED_MCP_TOPIC,
     PLATFORM_EVENT_TOPIC,
@@ -459,7 +460,7 @@ def _read_jsonl(path: Path, wanted: Optional[set]) -> Iterator[ExportItem]:
             if not line.strip():
                 continue
             try:
-                obj = json.loads(line)
+                obj = std_loads(line)
                 rec = TopicRecord(obj["topic"], int(obj["partition"]), int(obj["offset"]), int(obj["timestamp"]),
                                   obj["key"], obj["value"], obj.get("headers") or {})
             except (ValueError, KeyError, TypeError) as e:

@@ -38,7 +38,7 @@ import ijson
 
 from litemeta.errors import InputError, ValidationError
 from litemeta.model.codec import Record, proposals_of, record_from_obj
-from litemeta.model.jsontext import loads, loads_strict
+from litemeta.model.jsontext import loads, loads_strict, std_loads
 from litemeta.model.proposal import Origin, Proposal
 from litemeta.model.registry import Registry
 
@@ -202,8 +202,8 @@ def _looks_like_lines(f: IO[bytes], base: int) -> bool:
     f.seek(base)
     line = f.readline(64 << 20)
     try:
-        json.loads(line)
-    except ValueError:
+        std_loads(line.decode("utf-8"))
+    except ValueError:  # (a NestingError or a UnicodeDecodeError too)
         return False
     rest = f.read(_HEAD)
     return bool(rest.strip())
@@ -260,10 +260,17 @@ def _read_sink_layout(f: IO[bytes], name: str, base: int) -> Generator[Item, Non
         end = reader.find(b"\n}")
         if end < 0:
             return index
+        raw = memoryview(reader.buf)[reader.pos:end + 2]
         try:
-            obj = loads_strict(memoryview(reader.buf)[reader.pos:end + 2])
+            obj = loads_strict(raw)
         except ValueError:
-            return index
+            # Text orjson refuses but the standard library reads (NaN, integers beyond 64 bits,
+            # lone surrogate escapes) is read here, as the streaming parser's recovery would read
+            # it; validation then judges the values. Anything else goes to the streaming parser.
+            try:
+                obj = std_loads(bytes(raw).decode("utf-8"))
+            except ValueError:
+                return index
         yield _record(obj, Origin(name, index))
         index += 1
         reader.pos = end + 2
@@ -347,26 +354,32 @@ def _read_items(f: IO[bytes], name: str, base: int, *, prefix: str, multiple: bo
 # ---------------------------------------------------------------------------------- recovery
 # One token: a string that stays on its line (JSON strings cannot hold a raw newline, so a stray
 # quote heals at the end of its line), a bracket, or a run of other non-space characters.
-_TOKEN = re.compile(rb'"(?:[^"\\\n]|\\.)*"|[\[\]{}]|[^\s"\[\]{},]+')
+_TOKEN = re.compile(rb'"(?:[^"\\\n]|\\.)*"|[\[\]{},]|[^\s"\[\]{},]+')
 
 
 def _recover(f: IO[bytes], name: str, base: int, *, elem_depth: int, skip: int, first_error: str) -> Iterator[Item]:
     """Re-scan the file structurally after the streaming parser stopped at record ``skip``.
 
-    Top-level records are delimited by bracket depth (strings skipped); each record from ``skip``
-    on is parsed alone, so one broken record costs only itself. In a pretty-printed file (the
-    file sink's ``indent=4``), a brace in column 0 always starts or ends a top-level record,
-    which resynchronises the scan after garbage that unbalances brackets. The scan reads the file
-    in chunks and keeps only the current record in memory.
+    Each record from ``skip`` on is parsed alone, so one broken record costs only itself. A file
+    in DataHub's file-sink layout is cut at its lines (:func:`_scan_sink_lines`: a record starts
+    at a line ``{`` and ends at a line ``}`` or ``},``), so a damaged record, whatever its bytes,
+    ends at the next record's start and every record after it keeps its number. Any other file
+    is cut at bracket depth (:func:`_scan`, strings skipped). Both read the file in chunks and
+    keep only the current record in memory.
     """
     reported = False
-    for kind, index, start, end, data in _coalesce(_scan(f, base, elem_depth)):
+    separators = True
+    events = _scan_sink_lines(f, base) if elem_depth == 1 and _is_sink_layout(f, base) else _scan(f, base, elem_depth)
+    for kind, index, start, end, data in _coalesce(events):
         if index is not None and index < skip:
             continue
         if kind == "element":
             item = _parse_slice(data, start, end, name, index)
             reported = reported or isinstance(item, InputError)
             yield item
+            continue
+        if kind == "separator":
+            separators = False
             continue
         reported = True
         if kind == "truncated":
@@ -385,11 +398,105 @@ def _recover(f: IO[bytes], name: str, base: int, *, elem_depth: int, skip: int, 
         elif kind == "unclosed":
             yield InputError("the JSON array is not closed: the file ends before its ']'", file=name,
                              position=f"byte {end}")
-    if not reported:
-        # Every record was recovered, but the file is still not valid JSON (e.g. NaN, a missing
-        # comma): say what the streaming parser objected to.
+    if not reported and not separators:
+        # Every record was recovered, but the records are not separated as JSON wants (a missing
+        # or extra comma): say what the streaming parser objected to. (When the separators are
+        # right, it objected to text the standard library reads, NaN or a number beyond 64 bits,
+        # and validation judges those values.)
         yield InputError(f"not valid JSON after record #{skip - 1}: {first_error}", file=name,
                          position=f"record #{skip}")
+
+
+def _is_sink_layout(f: IO[bytes], base: int) -> bool:
+    """The file is laid out as DataHub's file sink writes: ``[``, then records that start with a
+    line ``{`` followed by a key indented by 4 (the first record itself may be the damaged one)."""
+    f.seek(base)
+    head = f.read(_BUF).replace(b"\r\n", b"\n")
+    return head.lstrip(b" \t\n").startswith(b"[\n") and (
+        head.lstrip(b" \t\n").startswith(b"[\n{\n    \"") or b"\n},\n{\n    \"" in head)
+
+
+def _scan_sink_lines(f: IO[bytes], base: int) -> Iterator[ScanEvent]:
+    """:data:`ScanEvent` tuples of a file in the file-sink layout, cut at its lines.
+
+    json.dumps(indent=4) indents everything nested, so only a record's own braces sit in column
+    0: a record runs from a line ``{`` to a line ``},`` (or ``}`` before the closing ``]``). A
+    damaged record is cut the same way: it ends where the next line ``{`` begins; content after
+    an end line that is not a record start belongs to the record when the record does not parse
+    without it (a brace line written into it), else it is the next record, whose ``{`` line was
+    damaged. Every record keeps its number, whatever the damage of another.
+    """
+    f.seek(base)
+    pos = base
+    index = 0
+    start = -1  # file offset of the open record, -1 between records
+    piece = bytearray()
+    ended = False  # the open record's last non-blank line is an end line
+    opened = closed = False
+    comma = False  # the last record ended with "},"
+    records = 0
+
+    def element(end: int) -> ScanEvent:
+        data = bytes(piece).rstrip()
+        return ("element", index, start, end, data[:-1] if data.endswith(b",") else data)
+
+    for line in f:
+        at = pos
+        pos += len(line)
+        bare = line.rstrip(b"\r\n")
+        s = bare.strip()
+        if start >= 0 and ended and s and bare != b"{":
+            if s == b"]":
+                yield element(at)
+                index += 1
+                start, piece, ended = -1, bytearray(), False
+            elif _parses(bytes(piece).rstrip().rstrip(b",")):
+                yield element(at)  # this record is whole: what follows is a record with a damaged start
+                index += 1
+                start, piece, ended, records = at, bytearray(), False, records + 1
+            else:
+                ended = False  # the end line was damage inside the record
+        if bare == b"{" and not closed:
+            if start >= 0:
+                yield element(at)
+                index += 1
+            elif records and not comma:
+                yield ("separator", None, at, at, b"")
+            start, piece, ended, comma = at, bytearray(line), False, False
+            records += 1
+            continue
+        if start >= 0:
+            piece += line
+            if bare in (b"}", b"},"):
+                ended, comma = True, bare == b"},"
+            continue
+        if not s:
+            continue
+        if s == b"[" and not opened:
+            opened = True
+        elif s == b"]" and opened and not closed:
+            closed = True
+            if comma:
+                yield ("separator", None, at, at, b"")
+        elif opened and not closed:  # a record whose "{" line is damaged
+            start, piece, ended, records = at, bytearray(line), False, records + 1
+        else:
+            yield ("junk", None, at, at + len(bare), s[:_SNIPPET])
+    if start >= 0 and not ended:
+        yield ("truncated", index, start, pos, b"")
+        return
+    if start >= 0:
+        yield element(pos)
+    if opened and not closed:
+        yield ("unclosed", None, pos, pos, b"")
+
+
+def _parses(data: bytes) -> bool:
+    try:
+        loads(data)
+    except ValueError:
+        return False
+    return True
 
 
 def _parse_slice(raw: bytes, start: int, end: int, name: str, index: Optional[int]) -> Item:
@@ -399,8 +506,8 @@ def _parse_slice(raw: bytes, start: int, end: int, name: str, index: Optional[in
         return InputError(f"not valid UTF-8 (byte {start + e.start}): record skipped", file=name,
                           position=f"record #{index}, bytes {start}-{end}")
     try:
-        obj = json.loads(text)
-    except ValueError as e:
+        obj = std_loads(text)
+    except ValueError as e:  # (a NestingError too)
         msg = getattr(e, "msg", str(e))
         at = start + len(text[: getattr(e, "pos", 0)].encode("utf-8"))
         return InputError(f"invalid JSON ({msg} at byte {at}): record skipped", file=name,
@@ -447,6 +554,7 @@ def _scan(f: IO[bytes], base: int, elem_depth: int) -> Iterator[ScanEvent]:
     in_array = elem_depth == 0  # values have no enclosing array
     closed = False
     eof = False
+    need_comma = trailing = False  # between array elements: one comma each, none after the last
     while not eof:
         chunk = f.read(_CHUNK)
         eof = not chunk
@@ -472,6 +580,9 @@ def _scan(f: IO[bytes], base: int, elem_depth: int) -> Iterator[ScanEvent]:
                     continue
                 if depth == elem_depth:
                     start = at
+                    if need_comma and elem_depth == 1:
+                        yield ("separator", None, at, at, b"")
+                    need_comma = trailing = False
                     if pretty is None:
                         pretty = col0 and c == 0x7B and buf[m.end():m.end() + 6] == b'\n    "'
                 elif pretty and col0 and c == 0x7B and start >= 0:
@@ -484,6 +595,8 @@ def _scan(f: IO[bytes], base: int, elem_depth: int) -> Iterator[ScanEvent]:
                 if depth <= elem_depth:
                     if elem_depth == 1 and depth == 1 and c == 0x5D:
                         depth, in_array, closed = 0, False, True
+                        if trailing:
+                            yield ("separator", None, at, at, b"")
                     else:
                         yield ("junk", None, at, buf_at + m.end(), bytes(buf[i:i + _SNIPPET]))
                     continue
@@ -494,9 +607,18 @@ def _scan(f: IO[bytes], base: int, elem_depth: int) -> Iterator[ScanEvent]:
                     yield ("element", index, start, buf_at + m.end(), bytes(buf[start - buf_at:m.end()]))
                     index += 1
                     start = -1
+                    need_comma = True
+            elif c == 0x2C:  # , (only the commas between the array's elements matter)
+                if depth == elem_depth and in_array and elem_depth == 1:
+                    if not need_comma:
+                        yield ("separator", None, at, at, b"")
+                    need_comma, trailing = False, True
             elif depth == elem_depth and in_array:  # a scalar (or garbage) where a record belongs
+                if need_comma and elem_depth == 1:
+                    yield ("separator", None, at, at, b"")
                 yield ("element", index, at, buf_at + m.end(), bytes(m.group()))
                 index += 1
+                need_comma, trailing = True, False
             elif depth < elem_depth or not in_array:
                 yield ("junk", None, at, buf_at + m.end(), bytes(m.group()[:_SNIPPET]))
         pos = limit

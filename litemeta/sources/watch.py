@@ -52,6 +52,7 @@ from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
 from litemeta.errors import ConfigurationError, InputError, LitemetaError
+from litemeta.model.jsontext import std_loads
 from litemeta.sources.files import read_path
 
 IngestFn = Callable[..., Any]  # ingest([path], run_id=...) -> an ingest report (or its as_dict())
@@ -203,7 +204,7 @@ class Ledger:
             with open(path, encoding="utf-8") as f:
                 for line in f:
                     try:
-                        e = json.loads(line)
+                        e = std_loads(line)
                         self._entries[(e["name"], e["size"], e["mtimeNs"], e["sha256"])] = e
                     except (ValueError, KeyError, TypeError):
                         continue  # a line cut by a crash
