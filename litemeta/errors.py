@@ -131,3 +131,21 @@ def printable(text: str) -> str:
     if text.isprintable():
         return text
     return "".join(c if c.isprintable() and not "\ud800" <= c <= "\udfff" else repr(c)[1:-1] for c in text)
+
+
+_OS_HINTS = {
+    "ENOSPC": "free some space and run the command again",
+    "EDQUOT": "free some space (a disk quota is reached) and run the command again",
+    "EACCES": "check the permissions, or choose another location",
+    "EPERM": "check the permissions, or choose another location",
+    "EROFS": "the file system is read-only; choose another location",
+}
+
+
+def os_problem(e: OSError) -> str:
+    """An ``OSError`` as ``<what the system said>: <what to do>`` (the caller names the file)."""
+    import errno
+
+    said = e.strerror or str(e) or type(e).__name__
+    hint = _OS_HINTS.get(errno.errorcode.get(e.errno or 0, ""))
+    return f"{said}: {hint}" if hint else said

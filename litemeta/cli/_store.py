@@ -12,7 +12,7 @@ def db_option(f: F) -> F:
     """``--db PATH``: the store (default ``./litemeta.db``, or ``$LITEMETA_DB``)."""
     return click.option(
         "--db", "db", default=None, metavar="PATH|URL",
-        help="Store: SQLite path or SQLAlchemy URL [default: $LITEMETA_DB or ./litemeta.db].",
+        help="Store: a SQLite file path (taken literally) or a SQLAlchemy URL (scheme://...) [default: $LITEMETA_DB or ./litemeta.db].",
     )(f)  # type: ignore[return-value]
 
 

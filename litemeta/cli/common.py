@@ -19,7 +19,7 @@ from typing import IO, Any, Callable, Dict, Iterator, Optional, TypeVar
 
 import click
 
-from litemeta.errors import InputError, LitemetaError, ValidationError
+from litemeta.errors import InputError, LitemetaError, ValidationError, os_problem, printable
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -60,11 +60,15 @@ def json_option(f: F) -> F:
 
 @contextmanager
 def translate_errors() -> Iterator[None]:
-    """Turn a :class:`LitemetaError` into a :class:`click.ClickException` (message, exit code 1)."""
+    """Turn a :class:`LitemetaError` into a :class:`click.ClickException` (message, exit code 1), and
+    so an ``OSError`` (a full disk, a folder that is not writable): one line naming the file."""
     try:
         yield
     except LitemetaError as e:
-        raise click.ClickException(str(e)) from e
+        raise click.ClickException(printable(str(e))) from e
+    except OSError as e:
+        where = f"{e.filename}: " if e.filename else ""
+        raise click.ClickException(f"{where}{os_problem(e)}") from e
 
 
 _RECORD_AT = re.compile(r"record #(\d+)")

@@ -268,6 +268,8 @@ _SM_SCHEMA = "SystemMetadata"
 def check_system_metadata(sm: Any) -> None:
     """``systemMetadata`` against DataHub's SystemMetadata schema (its known fields), with
     ``lastObserved`` from 0 to :data:`MAX_LAST_OBSERVED`; :class:`SchemaError` at ``systemMetadata/...``."""
+    if type(sm) is dict and _plain_system_metadata(sm):
+        return
     if not isinstance(sm, Mapping):
         raise SchemaError(f"systemMetadata must be an object, got {show(sm)}", path="systemMetadata")
     fields = _sm_fields()
@@ -281,6 +283,28 @@ def check_system_metadata(sm: Any) -> None:
         raise SchemaError(f"systemMetadata.lastObserved must be epoch milliseconds from 0 to {MAX_LAST_OBSERVED} "
                           f"(9999-12-31T23:59:59.999Z), got {show(observed)}", path="systemMetadata/lastObserved")
     value_text(dict(sm), "systemMetadata")
+
+
+_SM_STRINGS = frozenset(("runId", "lastRunId", "pipelineName", "registryName", "registryVersion", "version"))
+
+
+def _plain_system_metadata(sm: Dict[str, Any]) -> bool:
+    """The usual systemMetadata (an int lastObserved in range, ASCII strings): valid without the
+    schema validator (2.6 µs each on the 20k corpus, a third of all validation)."""
+    for k, v in sm.items():
+        if k == "lastObserved":
+            if type(v) is not int or not 0 <= v <= MAX_LAST_OBSERVED:
+                return False
+        elif k in _SM_STRINGS:
+            if type(v) is not str or not v.isascii():
+                return False
+        elif k == "properties":
+            if type(v) is not dict or not all(type(x) is str and x.isascii() and type(y) is str and y.isascii()
+                                              for x, y in v.items()):
+                return False
+        elif k in _sm_fields():
+            return False
+    return True
 
 
 _sm_field_names: List[frozenset] = []
