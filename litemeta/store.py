@@ -229,7 +229,8 @@ class MetadataStore:
         from litemeta.model.codec import LegacyMCE, proposals_of, record_from_obj
 
         def as_groups(record: Any) -> Iterator[Any]:
-            report.records += 1
+            if not isinstance(record, InputError) or "record #" in (record.position or ""):
+                report.records += 1  # (unreadable bytes outside any record are an error, not a record)
             if isinstance(record, LitemetaError):
                 yield record
                 return

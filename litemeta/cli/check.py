@@ -10,7 +10,7 @@ from typing import Any, Dict, List, Tuple
 import click
 
 from litemeta.cli.common import Progress, error_dict, json_option, translate_errors
-from litemeta.errors import ValidationError, printable
+from litemeta.errors import InputError, ValidationError, printable
 from litemeta.model.proposal import Proposal
 
 
@@ -52,7 +52,7 @@ def metadata_file(paths: Tuple[str, ...], as_json: bool) -> None:
         click.echo(
             f"{summary['records']:,} records: {summary['valid']:,} valid, {summary['invalid']:,} invalid"
         )
-    if summary["invalid"]:
+    if summary["invalid"] or summary["errors"]:
         raise SystemExit(1)
 
 
@@ -75,7 +75,9 @@ def check_paths(paths: List[str], echo: Any = None) -> Dict[str, Any]:
 
     def fail(errs: List[Exception]) -> None:
         nonlocal invalid
-        invalid += 1
+        first = errs[0]
+        if not isinstance(first, InputError) or "record #" in (first.position or ""):
+            invalid += 1  # (unreadable bytes outside any record are an error, not an invalid record)
         for e in errs:
             d = error_dict(e)
             errors.append(d)

@@ -159,8 +159,12 @@ class Batch:
                     continue  # (an urn that is not Unicode text fails validation; it cannot even be looked up)
                 names = wanted.get(urn)
                 if names is None:
+                    try:
+                        ent = entities.get(p.entity_type or _entity_type(urn))
+                    except LitemetaError:  # a malformed urn: validation rejects its proposal, nothing to read
+                        continue
                     names = wanted[urn] = set()
-                    ent = kinds[urn] = entities.get(p.entity_type or _entity_type(urn))
+                    kinds[urn] = ent
                     if ent is not None:
                         names.add(ent.key_aspect)
                 if p.aspect_name:

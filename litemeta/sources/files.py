@@ -26,13 +26,11 @@ ijson is imported only here (design.md: one home per third-party library).
 """
 from __future__ import annotations
 
-import json
 import os
-import re
 import shutil
 import sys
 import tempfile
-from typing import IO, Any, Callable, Dict, Generator, Iterable, Iterator, List, Optional, Tuple, Union
+from typing import IO, Any, Callable, Dict, Generator, Iterable, Iterator, List, Optional, Union
 
 import ijson
 
@@ -41,6 +39,7 @@ from litemeta.model.codec import Record, proposals_of, record_from_obj
 from litemeta.model.jsontext import loads, loads_strict, std_loads
 from litemeta.model.proposal import Origin, Proposal
 from litemeta.model.registry import Registry
+from litemeta.sources.file_recovery import is_sink_layout, recover
 
 try:  # the C backend is ~10x faster than the pure-Python one
     _ijson: Any = ijson.get_backend("yajl2_c")
@@ -189,6 +188,8 @@ def _read_stream(f: IO[bytes], name: str, force_lines: bool) -> Iterator[Item]:
         else:
             f.seek(base)
             yield from _read_values(f, name, base)
+    elif is_sink_layout(f, base):  # DataHub's file-sink layout whose "[" is damaged: every record is read
+        yield from recover(f, name, base, elem_depth=1, skip=0, first_error="", record=_record, chunk=_CHUNK)
     else:
         yield InputError(
             f"not a metadata file: starts with {stripped[:20]!r}; expected '[' (a JSON array), "
@@ -229,6 +230,7 @@ def _read_array(f: IO[bytes], name: str, base: int) -> Iterator[Item]:
 
 
 _WS = b" \t\r\n"
+_CHUNK = 1 << 22
 
 
 def _read_sink_layout(f: IO[bytes], name: str, base: int) -> Generator[Item, None, Optional[int]]:
@@ -348,289 +350,8 @@ def _read_items(f: IO[bytes], name: str, base: int, *, prefix: str, multiple: bo
         return
     except (ijson.JSONError, ValueError) as e:  # IncompleteJSONError and UTF-8 errors derive from these
         first_error = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-    yield from _recover(f, name, base, elem_depth=elem_depth, skip=index, first_error=first_error)
-
-
-# ---------------------------------------------------------------------------------- recovery
-# One token: a string that stays on its line (JSON strings cannot hold a raw newline, so a stray
-# quote heals at the end of its line), a bracket, or a run of other non-space characters.
-_TOKEN = re.compile(rb'"(?:[^"\\\n]|\\.)*"|[\[\]{},]|[^\s"\[\]{},]+')
-
-
-def _recover(f: IO[bytes], name: str, base: int, *, elem_depth: int, skip: int, first_error: str) -> Iterator[Item]:
-    """Re-scan the file structurally after the streaming parser stopped at record ``skip``.
-
-    Each record from ``skip`` on is parsed alone, so one broken record costs only itself. A file
-    in DataHub's file-sink layout is cut at its lines (:func:`_scan_sink_lines`: a record starts
-    at a line ``{`` and ends at a line ``}`` or ``},``), so a damaged record, whatever its bytes,
-    ends at the next record's start and every record after it keeps its number. Any other file
-    is cut at bracket depth (:func:`_scan`, strings skipped). Both read the file in chunks and
-    keep only the current record in memory.
-    """
-    reported = False
-    separators = True
-    events = _scan_sink_lines(f, base) if elem_depth == 1 and _is_sink_layout(f, base) else _scan(f, base, elem_depth)
-    for kind, index, start, end, data in _coalesce(events):
-        if index is not None and index < skip:
-            continue
-        if kind == "element":
-            item = _parse_slice(data, start, end, name, index)
-            reported = reported or isinstance(item, InputError)
-            yield item
-            continue
-        if kind == "separator":
-            separators = False
-            continue
-        reported = True
-        if kind == "truncated":
-            yield InputError(
-                f"truncated record: it starts at byte {start} and the file ends at byte {end} before it closes",
-                file=name, position=f"record #{index}",
-            )
-        elif kind == "broken":
-            yield InputError(
-                "broken record: its brackets do not balance before the next top-level record; skipped",
-                file=name, position=f"record #{index}, bytes {start}-{end}",
-            )
-        elif kind == "junk":
-            yield InputError(f"unexpected content {data!r} outside any record; skipped", file=name,
-                             position=f"bytes {start}-{end}")
-        elif kind == "unclosed":
-            yield InputError("the JSON array is not closed: the file ends before its ']'", file=name,
-                             position=f"byte {end}")
-    if not reported and not separators:
-        # Every record was recovered, but the records are not separated as JSON wants (a missing
-        # or extra comma): say what the streaming parser objected to. (When the separators are
-        # right, it objected to text the standard library reads, NaN or a number beyond 64 bits,
-        # and validation judges those values.)
-        yield InputError(f"not valid JSON after record #{skip - 1}: {first_error}", file=name,
-                         position=f"record #{skip}")
-
-
-def _is_sink_layout(f: IO[bytes], base: int) -> bool:
-    """The file is laid out as DataHub's file sink writes: ``[``, then records that start with a
-    line ``{`` followed by a key indented by 4 (the first record itself may be the damaged one)."""
-    f.seek(base)
-    head = f.read(_BUF).replace(b"\r\n", b"\n")
-    return head.lstrip(b" \t\n").startswith(b"[\n") and (
-        head.lstrip(b" \t\n").startswith(b"[\n{\n    \"") or b"\n},\n{\n    \"" in head)
-
-
-def _scan_sink_lines(f: IO[bytes], base: int) -> Iterator[ScanEvent]:
-    """:data:`ScanEvent` tuples of a file in the file-sink layout, cut at its lines.
-
-    json.dumps(indent=4) indents everything nested, so only a record's own braces sit in column
-    0: a record runs from a line ``{`` to a line ``},`` (or ``}`` before the closing ``]``). A
-    damaged record is cut the same way: it ends where the next line ``{`` begins; content after
-    an end line that is not a record start belongs to the record when the record does not parse
-    without it (a brace line written into it), else it is the next record, whose ``{`` line was
-    damaged. Every record keeps its number, whatever the damage of another.
-    """
-    f.seek(base)
-    pos = base
-    index = 0
-    start = -1  # file offset of the open record, -1 between records
-    piece = bytearray()
-    ended = False  # the open record's last non-blank line is an end line
-    opened = closed = False
-    comma = False  # the last record ended with "},"
-    records = 0
-
-    def element(end: int) -> ScanEvent:
-        data = bytes(piece).rstrip()
-        return ("element", index, start, end, data[:-1] if data.endswith(b",") else data)
-
-    for line in f:
-        at = pos
-        pos += len(line)
-        bare = line.rstrip(b"\r\n")
-        s = bare.strip()
-        if start >= 0 and ended and s and bare != b"{":
-            if s == b"]":
-                yield element(at)
-                index += 1
-                start, piece, ended = -1, bytearray(), False
-            elif _parses(bytes(piece).rstrip().rstrip(b",")):
-                yield element(at)  # this record is whole: what follows is a record with a damaged start
-                index += 1
-                start, piece, ended, records = at, bytearray(), False, records + 1
-            else:
-                ended = False  # the end line was damage inside the record
-        if bare == b"{" and not closed:
-            if start >= 0:
-                yield element(at)
-                index += 1
-            elif records and not comma:
-                yield ("separator", None, at, at, b"")
-            start, piece, ended, comma = at, bytearray(line), False, False
-            records += 1
-            continue
-        if start >= 0:
-            piece += line
-            if bare in (b"}", b"},"):
-                ended, comma = True, bare == b"},"
-            continue
-        if not s:
-            continue
-        if s == b"[" and not opened:
-            opened = True
-        elif s == b"]" and opened and not closed:
-            closed = True
-            if comma:
-                yield ("separator", None, at, at, b"")
-        elif opened and not closed:  # a record whose "{" line is damaged
-            start, piece, ended, records = at, bytearray(line), False, records + 1
-        else:
-            yield ("junk", None, at, at + len(bare), s[:_SNIPPET])
-    if start >= 0 and not ended:
-        yield ("truncated", index, start, pos, b"")
-        return
-    if start >= 0:
-        yield element(pos)
-    if opened and not closed:
-        yield ("unclosed", None, pos, pos, b"")
-
-
-def _parses(data: bytes) -> bool:
-    try:
-        loads(data)
-    except ValueError:
-        return False
-    return True
-
-
-def _parse_slice(raw: bytes, start: int, end: int, name: str, index: Optional[int]) -> Item:
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        return InputError(f"not valid UTF-8 (byte {start + e.start}): record skipped", file=name,
-                          position=f"record #{index}, bytes {start}-{end}")
-    try:
-        obj = std_loads(text)
-    except ValueError as e:  # (a NestingError too)
-        msg = getattr(e, "msg", str(e))
-        at = start + len(text[: getattr(e, "pos", 0)].encode("utf-8"))
-        return InputError(f"invalid JSON ({msg} at byte {at}): record skipped", file=name,
-                          position=f"record #{index}, bytes {start}-{end}")
-    return _record(obj, Origin(name, index))
-
-
-# (kind, record index or None, start byte, end byte, bytes: the record, or a snippet of junk)
-ScanEvent = Tuple[str, Optional[int], int, int, bytes]
-_CHUNK = 1 << 22
-_SNIPPET = 40
-
-
-def _coalesce(events: Iterator[ScanEvent]) -> Iterator[ScanEvent]:
-    """Merge runs of adjacent ``junk`` events into one."""
-    pending: Optional[ScanEvent] = None
-    for ev in events:
-        if ev[0] == "junk":
-            pending = ev if pending is None else ("junk", None, pending[2], ev[3], (pending[4] + b" " + ev[4])[:_SNIPPET])
-            continue
-        if pending is not None:
-            yield pending
-            pending = None
-        yield ev
-    if pending is not None:
-        yield pending
-
-
-def _scan(f: IO[bytes], base: int, elem_depth: int) -> Iterator[ScanEvent]:
-    """Yield the top-level records of ``f`` (from byte ``base``) as :data:`ScanEvent` tuples.
-
-    kinds: ``element`` (balanced, to be parsed), ``broken`` (cut short by a column-0 brace),
-    ``truncated`` (the file ends inside it), ``junk`` (non-record content at the top level),
-    ``unclosed`` (the array never closes). Tokens never cross a newline, so the file is scanned
-    in chunks cut after a newline.
-    """
-    f.seek(base)
-    buf = bytearray()
-    buf_at = base  # file offset of buf[0]
-    pos = base  # file offset where scanning resumes
-    depth = index = 0
-    start = -1  # file offset of the current record, -1 between records
-    pretty: Optional[bool] = None
-    in_array = elem_depth == 0  # values have no enclosing array
-    closed = False
-    eof = False
-    need_comma = trailing = False  # between array elements: one comma each, none after the last
-    while not eof:
-        chunk = f.read(_CHUNK)
-        eof = not chunk
-        buf += chunk
-        if eof:
-            limit = buf_at + len(buf)
-        else:
-            nl = buf.rfind(b"\n", pos - buf_at)
-            if nl < 0:
-                continue  # no complete line yet
-            limit = buf_at + nl + 1
-        for m in _TOKEN.finditer(buf, pos - buf_at, limit - buf_at):
-            i = m.start()
-            at = buf_at + i
-            c = buf[i]
-            col0 = at == base or buf[i - 1] == 0x0A
-            if c == 0x7B or c == 0x5B:  # { [
-                if not in_array and depth == 0 and elem_depth == 1:
-                    if c == 0x5B and not closed:
-                        in_array, depth = True, 1
-                    else:
-                        yield ("junk", None, at, buf_at + m.end(), bytes(buf[i:i + _SNIPPET]))
-                    continue
-                if depth == elem_depth:
-                    start = at
-                    if need_comma and elem_depth == 1:
-                        yield ("separator", None, at, at, b"")
-                    need_comma = trailing = False
-                    if pretty is None:
-                        pretty = col0 and c == 0x7B and buf[m.end():m.end() + 6] == b'\n    "'
-                elif pretty and col0 and c == 0x7B and start >= 0:
-                    # a new top-level record begins: the current one never balanced
-                    yield ("broken", index, start, at, b"")
-                    index += 1
-                    start, depth = at, elem_depth
-                depth += 1
-            elif c == 0x7D or c == 0x5D:  # } ]
-                if depth <= elem_depth:
-                    if elem_depth == 1 and depth == 1 and c == 0x5D:
-                        depth, in_array, closed = 0, False, True
-                        if trailing:
-                            yield ("separator", None, at, at, b"")
-                    else:
-                        yield ("junk", None, at, buf_at + m.end(), bytes(buf[i:i + _SNIPPET]))
-                    continue
-                if pretty and col0 and c == 0x7D and depth > elem_depth + 1:
-                    depth = elem_depth + 1  # a column-0 brace closes the top-level record
-                depth -= 1
-                if depth == elem_depth:
-                    yield ("element", index, start, buf_at + m.end(), bytes(buf[start - buf_at:m.end()]))
-                    index += 1
-                    start = -1
-                    need_comma = True
-            elif c == 0x2C:  # , (only the commas between the array's elements matter)
-                if depth == elem_depth and in_array and elem_depth == 1:
-                    if not need_comma:
-                        yield ("separator", None, at, at, b"")
-                    need_comma, trailing = False, True
-            elif depth == elem_depth and in_array:  # a scalar (or garbage) where a record belongs
-                if need_comma and elem_depth == 1:
-                    yield ("separator", None, at, at, b"")
-                yield ("element", index, at, buf_at + m.end(), bytes(m.group()))
-                index += 1
-                need_comma, trailing = True, False
-            elif depth < elem_depth or not in_array:
-                yield ("junk", None, at, buf_at + m.end(), bytes(m.group()[:_SNIPPET]))
-        pos = limit
-        keep = (start if start >= 0 else pos) - 1  # one byte more, for the column-0 test
-        if keep > buf_at:
-            del buf[: keep - buf_at]
-            buf_at = keep
-    end = buf_at + len(buf)
-    if depth > elem_depth and start >= 0:
-        yield ("truncated", index, start, end, b"")
-    elif elem_depth == 1 and in_array:
-        yield ("unclosed", None, end, end, b"")
+    yield from recover(f, name, base, elem_depth=elem_depth, skip=index, first_error=first_error, record=_record,
+                       chunk=_CHUNK)
 
 
 # ---------------------------------------------------------------------------------- JSON Lines
