@@ -239,6 +239,11 @@ class MetadataStore:
             except ValidationError as err:
                 yield err
                 return
+            except Exception as err:  # noqa: BLE001 - a record too broken to expand is rejected, never a crash
+                origin = getattr(record, "origin", None)
+                yield ValidationError(f"unreadable record ({type(err).__name__}: {err})",
+                                      file=getattr(origin, "file", None), index=getattr(origin, "index", None))
+                return
             if run_id is not None:
                 ps = [p.with_(system_metadata={**(p.system_metadata or {}), "runId": run_id}) for p in ps]
             yield ps

@@ -4,7 +4,6 @@ from __future__ import annotations
 import importlib.metadata
 import pathlib
 import subprocess
-import sys
 import tomllib
 import venv
 

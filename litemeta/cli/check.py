@@ -93,8 +93,12 @@ def check_paths(paths: List[str], echo: Any = None) -> Dict[str, Any]:
             errs: List[Exception] = []
             try:
                 proposals = proposals_of(item, registry)
-            except Exception as e:  # an MCE with an unknown aspect
+            except ValidationError as e:  # an MCE with an unknown aspect
                 fail([e])
+                continue
+            except Exception as e:  # noqa: BLE001 - as ingest rejects a record too broken to expand
+                fail([ValidationError(f"unreadable record ({type(e).__name__}: {e})", file=item.origin.file,
+                                      index=item.origin.index)])
                 continue
             for p in proposals:
                 try:

@@ -167,7 +167,7 @@ class Batch:
                     kinds[urn] = ent
                     if ent is not None:
                         names.add(ent.key_aspect)
-                if p.aspect_name:
+                if p.aspect_name and p.aspect_name in self.registry.aspects:  # (others fail validation)
                     names.add(p.aspect_name)
                 if p.aspect_name == S.ASPECT:  # the definitions its values are checked against
                     for prop in S.property_urns(p.aspect):
@@ -267,18 +267,9 @@ class Batch:
                                ("index", p.origin.index)):
                 if info.get(key) is None:
                     info[key] = value
-            error = str(err)
-            try:
-                mcp = proposal_to_mcp_value(p, compact=True)
-            except Exception as e:  # noqa: BLE001 - e.g. nested too deep to encode: dead-lettered without it
-                error += f" (the aspect value is left out of this record: {e})"
-                try:
-                    mcp = proposal_to_mcp_value(p.with_(aspect=None), compact=True)
-                except Exception:  # a proposal too broken to serialise still reaches the report
-                    mcp = None
-            if mcp is not None:
-                self.append(FAILED_MCP_TOPIC, p.entity_urn or "", self.clock(),
-                            {"metadataChangeProposal": mcp, "error": error})
+            text = _dead_letter(p, str(err))
+            if text is not None:
+                self.append_text(FAILED_MCP_TOPIC, p.entity_urn or "", self.clock(), text)
         self.report.errors.append(info)
 
     # ------------------------------------------------------------ a record
@@ -683,6 +674,21 @@ class Prepared:
 
 _ENTITY_EXISTS = "Cannot perform CREATE_ENTITY if not exists since the entity key already exists."
 _ASPECT_EXISTS = "Cannot perform CREATE since the aspect already exists."
+
+def _dead_letter(p: Proposal, error: str) -> Optional[str]:
+    """The FailedMetadataChangeProposal value of a rejected proposal, as stored text; a proposal
+    too deep to encode is dead-lettered without its aspect value, then without its systemMetadata
+    (the error says so); None when not even that can be written (the report still names it)."""
+    for attempt, left_out in ((p, ""), (p.with_(aspect=None), "aspect value"),
+                              (p.with_(aspect=None, system_metadata=None), "aspect value and systemMetadata")):
+        try:
+            mcp = proposal_to_mcp_value(attempt, compact=True)
+            why = f"{error} (its {left_out} is left out of this record: it cannot be encoded)" if left_out else error
+            return dumps({"metadataChangeProposal": mcp, "error": why})
+        except Exception:  # noqa: BLE001 - nested too deep, or not JSON at all: try with less of it
+            continue
+    return None
+
 
 def _encodable(text: str) -> bool:
     try:

@@ -100,7 +100,7 @@ def _std_encode(encoder: json.JSONEncoder, value: Any) -> str:
         pass
     if _too_deep(value):
         raise NestingError(f"value nested more than {MAX_DEPTH} levels") from None
-    with _recursion_room():
+    with recursion_room():
         return encoder.encode(value)
 
 
@@ -121,14 +121,15 @@ def std_loads(text: Union[str, bytes, bytearray]) -> Any:
     user hands in: it raises ``ValueError`` (never ``RecursionError``) for text it cannot read."""
     if not isinstance(text, str):
         text = bytes(text).decode("utf-8")  # a UnicodeDecodeError is a ValueError
+    if text.count("[") + text.count("{") > MAX_DEPTH:  # (fewer brackets cannot nest deeper: no scan)
+        depth = text_depth(text)  # decided on the text, whatever the interpreter's recursion limit is
+        if depth > MAX_DEPTH:
+            raise NestingError(f"JSON nested {depth} levels deep; at most {MAX_DEPTH} are accepted")
     try:
         return json.loads(text)
     except RecursionError:
         pass
-    depth = text_depth(text)
-    if depth > MAX_DEPTH:
-        raise NestingError(f"JSON nested {depth} levels deep; at most {MAX_DEPTH} are accepted") from None
-    with _recursion_room():
+    with recursion_room():
         return json.loads(text)
 
 
@@ -176,8 +177,9 @@ def _too_deep(value: Any) -> bool:
     return depth_exceeds(value, MAX_DEPTH)
 
 
-class _recursion_room:
-    """Raise the recursion limit by enough for :data:`MAX_DEPTH` levels of the C JSON codec, for a block."""
+class recursion_room:
+    """Raise the recursion limit by enough for :data:`MAX_DEPTH` levels (two frames each), for a
+    block: for recursive code walking a value the parsers accepted, whatever the caller's depth."""
 
     def __enter__(self) -> None:
         self._old = sys.getrecursionlimit()

@@ -87,7 +87,7 @@ def is_sink_layout(f: IO[bytes], base: int) -> bool:
     f.seek(base)
     head = f.read(_BUF).replace(b"\r\n", b"\n").lstrip(b" \t\n")
     first, _, rest = head.partition(b"\n")
-    return len(first) <= 1 and (rest.startswith(b"{\n    \"") or b"\n},\n{\n    \"" in head)
+    return len(first) <= 4 and (rest.startswith(b"{\n    \"") or b"\n},\n{\n    \"" in head)
 
 
 def _scan_sink_lines(f: IO[bytes], base: int) -> Iterator[ScanEvent]:
@@ -109,6 +109,8 @@ def _scan_sink_lines(f: IO[bytes], base: int) -> Iterator[ScanEvent]:
     opened = closed = False
     comma = False  # the last record ended with "},"
     records = 0
+    headless = False  # the open record did not start with a "{" line (damaged, or junk after the last one)
+    promised = False  # ... and the record before it ended with "," (so this is a record, not junk)
 
     def elements(end: int) -> List[ScanEvent]:
         """The open record as ScanEvents: one, or more when a damaged separator hides inside it."""
@@ -125,7 +127,7 @@ def _scan_sink_lines(f: IO[bytes], base: int) -> Iterator[ScanEvent]:
         bare = line.rstrip(b"\r\n")
         s = bare.strip()
         if start >= 0 and ended and s and bare != b"{":
-            if s == b"]":
+            if bare.rstrip() == b"]":
                 done = elements(at)
                 yield from done
                 index += len(done)
@@ -134,7 +136,8 @@ def _scan_sink_lines(f: IO[bytes], base: int) -> Iterator[ScanEvent]:
                 done = elements(at)  # this record is whole: what follows is a record with a damaged start
                 yield from done
                 index += len(done)
-                start, piece, ended, records = at, bytearray(), False, records + 1
+                start, piece, ended, records, headless = at, bytearray(), False, records + 1, True
+                promised = comma
             else:
                 ended = False  # the end line was damage inside the record
         if bare == b"{" and not closed:
@@ -144,7 +147,7 @@ def _scan_sink_lines(f: IO[bytes], base: int) -> Iterator[ScanEvent]:
                 index += len(done)
             elif records and not comma:
                 yield ("separator", None, at, at, b"")
-            start, piece, ended, comma = at, bytearray(line), False, False
+            start, piece, ended, comma, headless = at, bytearray(line), False, False, False
             records += 1
             continue
         if start >= 0:
@@ -164,9 +167,25 @@ def _scan_sink_lines(f: IO[bytes], base: int) -> Iterator[ScanEvent]:
             if comma:
                 yield ("separator", None, at, at, b"")
         elif opened and not closed:  # a record whose "{" line is damaged
-            start, piece, ended, records = at, bytearray(line), False, records + 1
+            start, piece, ended, records, headless = at, bytearray(line), False, records + 1, True
+            promised = comma or records == 1
         else:
             yield ("junk", None, at, at + len(bare), s[:_SNIPPET])
+    if start >= 0 and not ended and headless:
+        # Lines that never had a "{" line, up to the end: a record (when the one before it ended
+        # with ",", or when they parse: a scalar, an array) or junk, then the array's "]".
+        body = bytes(piece).rstrip()
+        last = body.rfind(b"\n")
+        if body[last + 1:].rstrip(b"\r") == b"]":
+            body, closed = body[:last + 1], True
+        if promised or _parses(body.rstrip().rstrip(b",")):
+            piece = bytearray(body)
+            yield from elements(start + len(body))
+        elif body.strip():
+            yield ("junk", None, start, start + len(body), body.strip()[:_SNIPPET])
+        if not closed:
+            yield ("unclosed", None, pos, pos, b"")
+        return
     if start >= 0 and not ended:
         yield ("truncated", index, start, pos, b"")
         return

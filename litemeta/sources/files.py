@@ -363,7 +363,7 @@ def _read_lines(f: IO[bytes], name: str, base: int) -> Iterator[Item]:
         offset += len(line)
         if not line.strip():
             continue
-        where = f"line {lineno} (byte {at})"
+        where = f"record #{index}, line {lineno} (byte {at})"
         try:
             obj = loads(line)
         except UnicodeDecodeError as e:

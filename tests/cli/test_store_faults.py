@@ -12,7 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-from typing import Any, Iterator, List, Optional
+from typing import Any, Iterator, List
 
 import pytest
 from click.testing import CliRunner
