@@ -24,7 +24,10 @@ from litemeta.errors import (
 )
 from litemeta.model.proposal import Proposal
 
+__version__ = "0.1.0"  # pyproject.toml reads it from here (setuptools dynamic version)
+
 __all__ = [
+    "__version__",
     "open_store",
     "MetadataStore",
     "Proposal",

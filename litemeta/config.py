@@ -9,6 +9,8 @@ import sys
 from dataclasses import dataclass, replace
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
+from litemeta.errors import ConfigurationError
+
 DEFAULT_DB = "./litemeta.db"
 DEFAULT_ACTOR = "urn:li:corpuser:datahub"
 DEFAULT_MAX_VERSIONS = 20  # DataHub's default retention policy, */*: maxVersions 20 (R8.3)
@@ -41,17 +43,43 @@ def from_environment(env: Optional[Mapping[str, str]] = None, **overrides: Any) 
     base = Settings(
         db=env.get("LITEMETA_DB", DEFAULT_DB),
         actor=env.get("LITEMETA_ACTOR", DEFAULT_ACTOR),
-        max_versions=int(env.get("LITEMETA_MAX_VERSIONS", DEFAULT_MAX_VERSIONS)),
-        batch_size=int(env.get("LITEMETA_BATCH_SIZE", DEFAULT_BATCH_SIZE)),
+        max_versions=_whole(env, "LITEMETA_MAX_VERSIONS", DEFAULT_MAX_VERSIONS),
+        batch_size=_whole(env, "LITEMETA_BATCH_SIZE", DEFAULT_BATCH_SIZE),
         index_dir=env.get("LITEMETA_INDEX_DIR"),
-        platform_events=_flag(env.get("LITEMETA_PLATFORM_EVENTS", "1")),
-        helper_processes=_flag(env.get("LITEMETA_HELPER_PROCESSES", "1")),
+        platform_events=_flag(env, "LITEMETA_PLATFORM_EVENTS"),
+        helper_processes=_flag(env, "LITEMETA_HELPER_PROCESSES"),
     )
     return base.with_(**overrides)
 
 
-def _flag(text: str) -> bool:
-    return text.strip().lower() not in ("0", "false", "no", "off")
+def _whole(env: Mapping[str, str], name: str, default: int) -> int:
+    """A positive whole number from ``env[name]``; a bad value is one error naming the variable."""
+    text = env.get(name)
+    if text is None:
+        return default
+    try:
+        value = int(text.strip())
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ConfigurationError(f"{name}={text!r}: expected a whole number of at least 1")
+    return value
+
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    """An on/off switch from ``env[name]`` (on by default); anything but 1/0, true/false, yes/no,
+    on/off is an error naming the variable (a typo must not silently mean "on")."""
+    text = env.get(name)
+    if text is None:
+        return True
+    word = text.strip().lower()
+    if word not in _TRUE + _FALSE:
+        raise ConfigurationError(f"{name}={text!r}: expected one of 1/0, true/false, yes/no, on/off")
+    return word in _TRUE
 
 
 def helper_command(module: str) -> Optional[Tuple[List[str], Dict[str, str]]]:

@@ -8,11 +8,21 @@ import click
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _db_value(ctx: click.Context, param: click.Parameter, value: Optional[str]) -> Optional[str]:
+    """``--db`` after the command, else the one given before it (``litemeta --db X get ...``)."""
+    before = ctx.find_root().params.get("db")
+    if value is not None and before is not None and value != before:
+        raise click.UsageError(f"--db given twice with different stores: {before!r} before the command, "
+                               f"{value!r} after it", ctx=ctx)
+    return value if value is not None else before
+
+
 def db_option(f: F) -> F:
-    """``--db PATH``: the store (default ``./litemeta.db``, or ``$LITEMETA_DB``)."""
+    """``--db PATH``: the store (default ``./litemeta.db``, or ``$LITEMETA_DB``), before or after the command."""
     return click.option(
-        "--db", "db", default=None, metavar="PATH|URL",
-        help="Store: SQLite path or SQLAlchemy URL [default: $LITEMETA_DB or ./litemeta.db].",
+        "--db", "db", default=None, metavar="PATH|URL", callback=_db_value,
+        help="Store: SQLite path or SQLAlchemy URL [default: $LITEMETA_DB or ./litemeta.db]. "
+             "Also accepted before the command name.",
     )(f)  # type: ignore[return-value]
 
 

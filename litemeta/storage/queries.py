@@ -1,42 +1,19 @@
 """Reads: latest aspects, versions, as-of, history, timeseries, urns (R1.5-R1.7)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Connection
 
 from litemeta.model.jsontext import dumps, loads
-from litemeta.storage.aspects import dt_to_ms, ms_to_dt
 from litemeta.storage.db import aspects, timeseries
 from litemeta.storage.log import chunks
-
-
-@dataclass(frozen=True)
-class AspectRow:
-    """One stored version of an aspect."""
-
-    urn: str
-    aspect: str
-    version: int
-    value: Any
-    system_metadata: Optional[Dict[str, Any]]
-    created_on: int
-    created_by: str
-    created_for: Optional[str]
-
-    def as_dict(self) -> Dict[str, Any]:
-        """JSON form (``--details``)."""
-        return {"urn": self.urn, "aspect": self.aspect, "version": self.version, "value": self.value,
-                "systemMetadata": self.system_metadata, "createdOn": self.created_on,
-                "createdBy": self.created_by, "createdFor": self.created_for}
+from litemeta.storage.rows import AspectRow, aspect_row, dt_to_ms, ms_to_dt
 
 
 def _row(r: Any) -> AspectRow:
-    return AspectRow(r.urn, r.aspect, r.version, loads(r.metadata),
-                     loads(r.systemmetadata) if r.systemmetadata else None,
-                     dt_to_ms(r.createdon), r.createdby, r.createdfor)
+    return aspect_row(r.urn, r.aspect, r.version, r.metadata, r.systemmetadata, r.createdon, r.createdby, r.createdfor)
 
 
 def latest(conn: Connection, urn: str, names: Optional[Sequence[str]] = None) -> Dict[str, AspectRow]:
