@@ -31,3 +31,19 @@ def open_cli_store(db: Optional[str], *, read_only: bool = False, **settings: An
     from litemeta.store import open_store
 
     return open_store(db, read_only=read_only, create=not read_only, **settings)
+
+
+def open_read_store(db: Optional[str]) -> Any:
+    """The store for a read command: on a SQLite file, the standard-library reader
+    (:class:`litemeta.storage.sqlite_reads.SqliteReader`: no SQLAlchemy import, the command's whole
+    process stays fast); otherwise the full store, read-only."""
+    import logging
+
+    from litemeta.config import from_environment
+    from litemeta.storage.sqlite_reads import open_reader
+
+    reader = open_reader(from_environment(db=db).db)
+    if reader is not None:
+        logging.getLogger("litemeta").debug("reading %s with the standard library's sqlite3", reader.location)
+        return reader
+    return open_cli_store(db, read_only=True)

@@ -10,7 +10,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import click
 
-from litemeta.cli._store import db_option, open_cli_store
+from litemeta.cli._store import db_option, open_cli_store, open_read_store
 from litemeta.cli.common import json_option, translate_errors
 
 
@@ -304,7 +304,7 @@ def runs_list(limit: Optional[int], db: Optional[str], as_json: bool) -> None:
         litemeta runs list --json
     """
     with translate_errors():
-        with open_cli_store(db, read_only=True) as store:
+        with open_read_store(db) as store:
             rows = store.runs()[:limit]
     if as_json:
         _dump(rows)
@@ -333,7 +333,7 @@ def runs_show(run_id: str, show_aspect: bool, start: int, count: Optional[int], 
         litemeta runs show --run-id nightly-42 -a
     """
     with translate_errors():
-        with open_cli_store(db, read_only=True) as store:
+        with open_read_store(db) as store:
             rows = sorted(store.run_rows(run_id), key=lambda r: (r.urn, r.aspect))
     if not rows:
         raise click.ClickException(f"run {run_id} wrote no current aspects (see `litemeta runs list`)")
@@ -413,7 +413,7 @@ def ls(path: str, include_removed: bool, db: Optional[str], as_json: bool) -> No
     from litemeta import admin
 
     with translate_errors():
-        with open_cli_store(db, read_only=True) as store:
+        with open_read_store(db) as store:
             listing = admin.ls(store, path, include_removed=include_removed)
     if as_json:
         _dump(listing.as_dict())
@@ -437,7 +437,7 @@ def stats(db: Optional[str], as_json: bool) -> None:
     from litemeta import admin
 
     with translate_errors():
-        with open_cli_store(db, read_only=True) as store:
+        with open_read_store(db) as store:
             s = admin.stats(store)
     if as_json:
         _dump(s)

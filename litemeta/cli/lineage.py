@@ -7,7 +7,7 @@ from typing import Any, Optional
 
 import click
 
-from litemeta.cli._store import db_option, open_cli_store
+from litemeta.cli._store import db_option, open_read_store
 from litemeta.cli.common import json_option, translate_errors
 
 FORMATS = ("table", "json", "dot", "mermaid")
@@ -17,7 +17,7 @@ def _load(db: Optional[str]) -> Any:
     """Open the store read-only and build the lineage graph from one scan; return (store, graph)."""
     from litemeta.graph import load_graph
 
-    store = open_cli_store(db, read_only=True)
+    store = open_read_store(db)
     try:
         return store, load_graph(store)
     except BaseException:
