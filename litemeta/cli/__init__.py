@@ -40,8 +40,30 @@ COMMANDS: Dict[str, Tuple[str, str, str]] = {
 }
 
 
+# DataHub's spellings of litemeta's commands (``datahub ingest list-runs`` is ``litemeta runs list``):
+# ``litemeta ingest <word> ...`` with one of these words runs the named command instead of reading
+# a file called <word> (a file of that name is still read as ``./<word>``).
+INGEST_ALIASES: Dict[str, Tuple[str, ...]] = {
+    "rollback": ("runs", "rollback"),
+    "list-runs": ("runs", "list"),
+    "show": ("runs", "show"),
+    "mcps": ("ingest",),
+    "run": ("ingest",),
+}
+
+
 class LazyGroup(click.Group):
     """A click group whose subcommands are imported on first use."""
+
+    def resolve_command(self, ctx: click.Context, args: List[str]) -> Tuple[Optional[str], Optional[click.Command], List[str]]:
+        if len(args) >= 2 and args[0] == "ingest" and args[1] in INGEST_ALIASES:
+            path = INGEST_ALIASES[args[1]]
+            cmd = self.get_command(ctx, path[0])
+            for name in path[1:]:
+                cmd = cmd.commands[name] if isinstance(cmd, click.Group) else None
+            if cmd is not None:
+                return f"ingest {args[1]}", cmd, list(args[2:])
+        return super().resolve_command(ctx, args)
 
     def list_commands(self, ctx: click.Context) -> List[str]:
         return sorted(COMMANDS)

@@ -38,6 +38,13 @@ class PositionalUrnsGroup(click.Group):
         return super().parse_args(ctx, as_urn_options(self, ctx, args))
 
 
+class PositionalUrnsCommand(click.Command):
+    """A command taking ``--urn`` (repeatable) that accepts the urns positionally too."""
+
+    def parse_args(self, ctx: click.Context, args: List[str]) -> List[str]:
+        return super().parse_args(ctx, as_urn_options(self, ctx, args))
+
+
 def as_urn_options(cmd: click.Command, ctx: click.Context, args: Sequence[str]) -> List[str]:
     """``args`` with each bare word that is not an option's value (nor a subcommand name in first
     place) turned into ``--urn WORD``."""

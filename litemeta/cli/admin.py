@@ -10,6 +10,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import click
 
+from litemeta.cli._options import PositionalUrnsCommand, PositionalUrnsGroup, pick_urn, urn_argument
 from litemeta.cli._store import db_option, open_cli_store, open_read_store
 from litemeta.cli.common import json_option, translate_errors
 
@@ -33,7 +34,7 @@ def _dump(obj: Any) -> None:
 
 # ------------------------------------------------------------------------------------------ put
 @click.command("put")
-@click.option("--urn", required=True, help="The entity urn.")
+@urn_argument()
 @click.option("-a", "--aspect", required=True, help="The aspect name (e.g. globalTags).")
 @click.option("-d", "--aspect-data", "data", required=True, metavar="FILE|-",
               help="A JSON file with the aspect value (a JSON Patch array for --change-type patch), or - for stdin.")
@@ -43,7 +44,7 @@ def _dump(obj: Any) -> None:
 @click.option("--actor", default=None, help="Actor urn of the audit stamp [default: urn:li:corpuser:datahub].")
 @db_option
 @json_option
-def put(urn: str, aspect: str, data: str, change_type: str, run_id: Optional[str], actor: Optional[str],
+def put(urn_arg: Optional[str], urn: Optional[str], aspect: str, data: str, change_type: str, run_id: Optional[str], actor: Optional[str],
         db: Optional[str], as_json: bool) -> None:
     """Write one aspect of an entity (DataHub's `datahub put`).
 
@@ -54,12 +55,14 @@ def put(urn: str, aspect: str, data: str, change_type: str, run_id: Optional[str
     \b
     Examples:
         litemeta put --urn "urn:li:corpuser:alice" -a corpUserInfo -d alice.json
+        litemeta put "urn:li:corpuser:alice" -a corpUserInfo -d alice.json
         echo '{"removed": false}' | litemeta put --urn "urn:li:corpuser:alice" -a status -d -
         litemeta put --urn "urn:li:dataset:(urn:li:dataPlatform:hive,db.t,PROD)" -a globalTags \\
             --change-type patch -d tag-patch.json
     """
     from litemeta.model.proposal import Origin, Proposal
 
+    urn = pick_urn(urn_arg, urn)
     value = _read_json(data)
     sm = {"runId": run_id} if run_id else None
     p = Proposal(urn, aspect, change_type.upper(), value, system_metadata=sm,
@@ -185,7 +188,7 @@ def _print_delete(report: Any, as_json: bool) -> None:
         sys.exit(1)
 
 
-@click.group("delete", invoke_without_command=True)
+@click.group("delete", cls=PositionalUrnsGroup, invoke_without_command=True)
 @_selection_options
 @click.option("-a", "--aspect", default=None, help="Delete only this aspect (and its history); implies --hard.")
 @click.option("--soft/--hard", "soft", default=None,
@@ -209,6 +212,7 @@ def delete(ctx: click.Context, urns: Tuple[str, ...], urn_file: Optional[str], e
     \b
     Examples:
         litemeta delete --urn "urn:li:dataset:(urn:li:dataPlatform:hive,db.t,PROD)"
+        litemeta delete "urn:li:dataset:(urn:li:dataPlatform:hive,db.t,PROD)" --hard
         litemeta delete --platform hive --env DEV --dry-run
         litemeta delete --entity-type dataset --platform hive --hard --force
         litemeta delete --urn "urn:li:corpuser:alice" -a corpUserEditableInfo
@@ -231,7 +235,7 @@ def delete(ctx: click.Context, urns: Tuple[str, ...], urn_file: Optional[str], e
                        force, dry_run, as_json)
 
 
-@delete.command("undo-by-filter")
+@delete.command("undo-by-filter", cls=PositionalUrnsCommand)
 @_selection_options
 @db_option
 @json_option
@@ -293,19 +297,25 @@ def runs() -> None:
 
 
 @runs.command("list")
+@click.argument("page_offset", type=click.IntRange(min=0), default=0, required=False)
+@click.argument("page_size", type=click.IntRange(min=1), default=None, required=False)
 @click.option("--limit", type=int, default=None, help="Show at most N runs (newest first).")
 @db_option
 @json_option
-def runs_list(limit: Optional[int], db: Optional[str], as_json: bool) -> None:
-    """List the runs that wrote the current aspects, newest first (`datahub ingest list-runs`).
+def runs_list(page_offset: int, page_size: Optional[int], limit: Optional[int], db: Optional[str],
+              as_json: bool) -> None:
+    """List the runs that wrote the current aspects, newest first (`datahub ingest list-runs
+    [PAGE_OFFSET] [PAGE_SIZE]`: skip PAGE_OFFSET runs, show PAGE_SIZE).
 
     \b
-    Example:
+    Examples:
         litemeta runs list --json
+        litemeta ingest list-runs 0 10
     """
+    size = page_size if page_size is not None else limit
     with translate_errors():
         with open_read_store(db) as store:
-            rows = store.runs()[:limit]
+            rows = store.runs()[page_offset:None if size is None else page_offset + size]
     if as_json:
         _dump(rows)
         return
