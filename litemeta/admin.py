@@ -122,11 +122,18 @@ def facts_of(urn: str, aspects: Mapping[str, Any], registry: Registry) -> Entity
                        bool(isinstance(st, Mapping) and st.get("removed")), browse_ids(aspects))
 
 
+# The aspects :func:`facts_of` looks at (besides each entity's key aspect).
+FACT_ASPECTS = ("dataPlatformInstance", "status", "browsePathsV2", "containerProperties")
+
+
 def entity_facts(store: Any, urns: Sequence[str], chunk: int = 500) -> Iterator[EntityFacts]:
-    """Facts of existing entities, read ``chunk`` urns at a time."""
+    """Facts of existing entities, read ``chunk`` urns at a time (only the aspects facts need)."""
+    reg = store.registry
+    keys = {reg.entities[et].key_aspect for et in {entity_type_of(u) for u in urns} if et in reg.entities}
+    names = list(FACT_ASPECTS) + sorted(keys)
     for i in range(0, len(urns), chunk):
         part = list(urns[i:i + chunk])
-        values = store.latest_many(part)
+        values = store.latest_many(part, names)
         for u in part:
             yield facts_of(u, values.get(u, {}), store.registry)
 
@@ -299,6 +306,8 @@ class LsEntry:
         d: Dict[str, Any] = {"name": self.name, "type": self.kind}
         if self.kind == "folder":
             d["count"] = self.count
+            if self.urn:  # a container folder
+                d["urn"] = self.urn
         else:
             d["urn"] = self.urn
         return d
@@ -346,12 +355,51 @@ def ls(store: Any, path: str = "/", include_removed: bool = False) -> Listing:
     if len(parts) == 1:
         return Listing(join_path(parts), tuple(_platform_level(visible)))
     platform = platform_urn(parts[1])
-    rest = tuple(parts[2:])
-    entries = _folder_level([f for f in visible if f.platform == platform], rest)
-    if not entries and not _folder_level([f for f in every if f.platform == platform], rest):
+    on_platform = [f for f in every if f.platform == platform]
+    names = container_names(store, on_platform)
+    rest = _resolve_names(tuple(parts[2:]), on_platform, names)
+    entries = _named(_folder_level([f for f in visible if f.platform == platform], rest), names)
+    if not entries and not _folder_level(on_platform, rest):
         raise InputError(f"path not found: {join_path(parts)} (`litemeta ls {join_path(parts[:-1])}` "
                          f"lists what exists)")
     return Listing(join_path(parts), tuple(entries))  # empty when everything there is soft-deleted
+
+
+CONTAINER_PREFIX = "urn:li:container:"
+
+
+def container_names(store: Any, facts: Sequence[EntityFacts]) -> Dict[str, str]:
+    """``{container urn: its name}`` (``containerProperties.name``) for the containers on these
+    entities' browse paths: ``ls`` shows folder names, not ``urn:li:container:b3df...``."""
+    ids = sorted({p for f in facts for p in f.browse_path if p.startswith(CONTAINER_PREFIX)})
+    out: Dict[str, str] = {}
+    for urn, aspects in store.latest_many(ids, ["containerProperties"]).items():
+        name = (aspects.get("containerProperties") or {}).get("name")
+        if name:
+            out[urn] = str(name)
+    return out
+
+
+def _resolve_names(rest: Tuple[str, ...], facts: Sequence[EntityFacts], names: Mapping[str, str]) -> Tuple[str, ...]:
+    """Path parts as browse-path ids: a part that is no id at its level but the name of exactly
+    one container there stands for that container (``ls /dataset/hive/shop``)."""
+    out: List[str] = []
+    for part in rest:
+        n = len(out)
+        here = {f.browse_path[n] for f in facts if len(f.browse_path) > n and list(f.browse_path[:n]) == out}
+        if part not in here:
+            named = [i for i in here if names.get(i) == part]
+            if len(named) == 1:
+                part = named[0]
+        out.append(part)
+    return tuple(out)
+
+
+def _named(entries: List[LsEntry], names: Mapping[str, str]) -> List[LsEntry]:
+    """Container folders under their names, with the container's urn kept beside."""
+    out = [LsEntry(names[e.name], e.kind, e.count, e.name) if e.kind == "folder" and e.name in names else e
+           for e in entries]
+    return sorted(out, key=lambda e: (e.kind != "folder", e.name))
 
 
 def _root(store: Any, include_removed: bool) -> List[LsEntry]:

@@ -371,10 +371,11 @@ class MetadataStore:
         with self.db.read() as conn:
             return Q.urns(conn, keys)
 
-    def latest_many(self, urns: Sequence[str]) -> Dict[str, Dict[str, Any]]:
-        """Current aspect values of many entities, ``{urn: {aspect: value}}`` (one query per 500 urns)."""
+    def latest_many(self, urns: Sequence[str], aspects: Optional[Sequence[str]] = None) -> Dict[str, Dict[str, Any]]:
+        """Current aspect values of many entities, ``{urn: {aspect: value}}`` (all aspects, or the
+        named ones; one query per 500 urns)."""
         with self.db.read() as conn:
-            return Q.latest_many(conn, urns)
+            return Q.latest_many(conn, urns, aspects)
 
     def scan(self, aspects: Sequence[str]) -> Iterator[Q.AspectRow]:
         """Stream the current value of every aspect with one of these names (all entities)."""

@@ -42,6 +42,7 @@ HOMES = {
     "ijson": {"sources/files.py"},
     "crc32c": {"followers/kafka_log.py"},
     "orjson": {"model/jsontext.py"},
+    "tqdm": {"cli/progress.py"},
     "datahub": set(),  # never at run time (tests only)
 }
 

@@ -428,8 +428,13 @@ def ls(path: str, include_removed: bool, db: Optional[str], as_json: bool) -> No
     if as_json:
         _dump(listing.as_dict())
         return
+    twice = {n for n in (e.name for e in listing.entries if e.kind == "folder")
+             if sum(1 for x in listing.entries if x.kind == "folder" and x.name == n) > 1}
     for e in listing.entries:
-        click.echo(f"{e.name}/  ({e.count})" if e.kind == "folder" else e.name)
+        if e.kind != "folder":
+            click.echo(e.name)
+        else:  # a container's urn only where two folders share a name
+            click.echo(f"{e.name}/  ({e.count})" + (f"  {e.urn}" if e.name in twice and e.urn else ""))
 
 
 # ------------------------------------------------------------------------------------------ stats

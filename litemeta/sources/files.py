@@ -32,6 +32,8 @@ import re
 import shutil
 import sys
 import tempfile
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import IO, Any, Callable, Dict, Generator, Iterable, Iterator, List, Optional, Tuple, Union
 
 import ijson
@@ -55,6 +57,22 @@ FILE_SUFFIXES = (".json", ".jsonl")
 _BOM = b"\xef\xbb\xbf"
 _HEAD = 4096
 _BUF = 1 << 16
+
+
+# Who wants to hear how far the file readers have got: ``(path, byte position)`` after each record
+# whose reading moved the position, and the file's size at its end (a progress bar with an ETA).
+ReadWatcher = Callable[[str, int], None]
+_WATCHER: ContextVar[Optional[ReadWatcher]] = ContextVar("litemeta_read_watcher", default=None)
+
+
+@contextmanager
+def watch_reads(watcher: ReadWatcher) -> Iterator[None]:
+    """Within this block, files read (in this thread) report ``watcher(path, position)``."""
+    token = _WATCHER.set(watcher)
+    try:
+        yield
+    finally:
+        _WATCHER.reset(token)
 
 
 # --------------------------------------------------------------------------------- public API
@@ -147,7 +165,18 @@ def _open_and_read(path: str, force_lines: bool) -> Iterator[Item]:
         yield InputError(f"cannot open: {e.strerror or e}", file=path)
         return
     with f:
-        yield from _read_stream(f, path, force_lines)
+        watcher = _WATCHER.get()
+        if watcher is None:
+            yield from _read_stream(f, path, force_lines)
+            return
+        last = 0
+        for item in _read_stream(f, path, force_lines):
+            yield item
+            pos = f.tell()  # the buffered reader's position: moves a chunk at a time
+            if pos != last:
+                watcher(path, pos)
+                last = pos
+        watcher(path, os.fstat(f.fileno()).st_size)
 
 
 ReaderFn = Callable[[str], Iterator[Item]]

@@ -24,12 +24,15 @@ def latest(conn: Connection, urn: str, names: Optional[Sequence[str]] = None) ->
     return {r.aspect: _row(r) for r in conn.execute(q.order_by(aspects.c.aspect))}
 
 
-def latest_many(conn: Connection, urns: Sequence[str]) -> Dict[str, Dict[str, Any]]:
-    """Current aspect values of many urns: ``{urn: {aspect: value}}`` (one query per 500 urns)."""
+def latest_many(conn: Connection, urns: Sequence[str], names: Optional[Sequence[str]] = None) -> Dict[str, Dict[str, Any]]:
+    """Current aspect values of many urns: ``{urn: {aspect: value}}`` (all aspects, or the named
+    ones; one query per 500 urns)."""
     out: Dict[str, Dict[str, Any]] = {}
     for part in chunks(list(urns), 500):
         q = select(aspects.c.urn, aspects.c.aspect, aspects.c.metadata).where(
             and_(aspects.c.version == 0, aspects.c.urn.in_(list(part))))
+        if names:
+            q = q.where(aspects.c.aspect.in_(list(names)))
         for r in conn.execute(q):
             out.setdefault(r.urn, {})[r.aspect] = loads(r.metadata)
     return out

@@ -124,5 +124,6 @@ def test_progress_draws_only_on_a_terminal() -> None:
             for _ in range(3):
                 p.update()
     assert pipe.getvalue() == ""
-    assert "\rchecked: 3 records (" in tty.getvalue()
-    assert "checked: 1 records" in tty.getvalue() and tty.getvalue().endswith("/s)\n")
+    drawn = tty.getvalue()  # tqdm's bar: count, elapsed time and rate (issue 19 item 10)
+    assert "checked: 1 records [" in drawn and "checked: 3 records [" in drawn and " records/s]" in drawn
+    assert drawn.endswith("\n")
