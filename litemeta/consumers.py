@@ -9,53 +9,24 @@ delivered again from the last commit (Kafka's at-least-once, DataHub Actions' mo
 """
 from __future__ import annotations
 
-import json
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from litemeta.errors import ConfigurationError
-from litemeta.model.events import PLATFORM_EVENT_TOPIC, TOPICS, TopicRecord, resolve_topic
+from litemeta.model.events import (  # noqa: F401 - event_filter is part of this module's API
+    PLATFORM_EVENT_TOPIC,
+    TOPICS,
+    TopicRecord,
+    event_filter,
+    resolve_topic,
+)
 from litemeta.storage import log as L
 from litemeta.storage.db import Database
 
 Filter = Callable[[TopicRecord], bool]
 Handler = Callable[[TopicRecord], Any]
-
-
-def event_filter(urn: Optional[str] = None, categories: Optional[Iterable[str]] = None,
-                 aspect: Optional[str] = None, entity_type: Optional[str] = None) -> Filter:
-    """A record filter by urn, entity-change category (OWNER accepted for OWNERSHIP), aspect or entity type."""
-    cats = {("OWNERSHIP" if c.upper() == "OWNER" else c.upper()) for c in categories} if categories else None
-
-    def accept(r: TopicRecord) -> bool:
-        v = r.value
-        if r.topic == PLATFORM_EVENT_TOPIC:
-            payload = _payload(v)
-            if urn and payload.get("entityUrn", payload.get("sourceUrn")) != urn:
-                return False
-            if cats is not None and str(payload.get("category", "")).upper() not in cats:
-                return False
-            if entity_type and payload.get("entityType") != entity_type:
-                return False
-            return aspect is None
-        target = v.get("entityUrn") or (v.get("metadataChangeProposal") or {}).get("entityUrn")
-        if urn and target != urn:
-            return False
-        if aspect and (v.get("aspectName") or (v.get("metadataChangeProposal") or {}).get("aspectName")) != aspect:
-            return False
-        if entity_type and v.get("entityType") != entity_type:
-            return False
-        return cats is None
-    return accept
-
-
-def _payload(value: Mapping[str, Any]) -> Dict[str, Any]:
-    try:
-        return json.loads(value.get("payload", {}).get("value", "{}"))  # type: ignore[no-any-return]
-    except (ValueError, AttributeError):
-        return {}
 
 
 @dataclass

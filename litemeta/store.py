@@ -421,10 +421,11 @@ class MetadataStore:
         with self.db.read() as conn:
             yield from L.iter_topic(conn, resolve_topic(topic), offset, end=end)
 
-    def key_records(self, topic: str, key: str) -> List[TopicRecord]:
-        """Every record of a topic (name or alias) with this key (an entity's urn), in offset order."""
+    def key_records(self, topic: str, key: str, partial: bool = False) -> List[TopicRecord]:
+        """Every record of a topic (name or alias) with this key (an entity's urn; with ``partial``,
+        whose key contains it: a platform event's ``<name>-<urn>``), in offset order."""
         with self.db.read() as conn:
-            return L.key_records(conn, resolve_topic(topic), key)
+            return L.key_records(conn, resolve_topic(topic), key, partial)
 
     def end_offsets(self) -> Dict[str, int]:
         """Log-end offset (the next offset) of every topic with records."""

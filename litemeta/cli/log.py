@@ -8,7 +8,7 @@ from typing import Any, Optional, Tuple
 
 import click
 
-from litemeta.cli._store import db_option, open_cli_store
+from litemeta.cli._store import db_option, open_cli_store, open_read_store
 from litemeta.cli.common import json_option, translate_errors
 
 
@@ -57,38 +57,57 @@ def log(topic: str, from_offset: Optional[int], follow: bool, group: Optional[st
         litemeta log pe --category TAG --json
         litemeta log pe --follow --group my-alerts
     """
-    from litemeta.consumers import event_filter
-    from litemeta.model.events import resolve_topic
+    from litemeta.model.events import FAILED_MCP_TOPIC, event_filter, resolve_topic
 
     with translate_errors():
         name = resolve_topic(topic)
         accept = event_filter(urn=urn, categories=categories or None)
         printed = 0
-        with open_cli_store(db, read_only=group is None) as store:
-            grp = group or f"litemeta-log-{id(store)}"
-            if from_offset is not None or group is None:
-                store.consumers.seek(grp, name, from_offset or 0)
-            stop = threading.Event()
+        stop = threading.Event()
 
-            def show(rec: Any) -> None:
-                nonlocal printed
-                click.echo(json.dumps(rec.as_dict(), ensure_ascii=False) if as_json else describe(rec))
-                printed += 1
-                if limit is not None and printed >= limit:
-                    stop.set()
+        def show(rec: Any) -> None:
+            nonlocal printed
+            click.echo(json.dumps(rec.as_dict(), ensure_ascii=False) if as_json else describe(rec))
+            printed += 1
+            if limit is not None and printed >= limit:
+                stop.set()
 
+        if group is None:  # a plain read: no offsets to commit, the standard-library reader will do
+            with open_read_store(db) as store:
+                offset = from_offset or 0
+                try:
+                    while not stop.is_set():
+                        if urn and not follow and name != FAILED_MCP_TOPIC:  # records are keyed by their urn
+                            records: Any = (r for r in store.key_records(name, urn, partial=True) if r.offset >= offset)
+                        else:
+                            records = store.iter_topic(name, offset)
+                        for r in records:
+                            offset = r.offset + 1
+                            if accept(r):
+                                show(r)
+                                if stop.is_set():
+                                    break
+                        if not follow:
+                            break
+                        stop.wait(0.5)
+                except KeyboardInterrupt:  # Ctrl-C ends a --follow cleanly
+                    pass
+            return
+        with open_cli_store(db) as store:
+            if from_offset is not None:
+                store.consumers.seek(group, name, from_offset)
             try:
                 while not stop.is_set():
-                    recs = store.consume(name, grp, 1000)
+                    recs = store.consume(name, group, 1000)
                     for r in recs:
                         if accept(r):
                             show(r)
                         if stop.is_set():
-                            store.consumers.seek(grp, name, r.offset + 1)
+                            store.consumers.seek(group, name, r.offset + 1)
                             break
-                    if group is not None and recs:
-                        store.commit(grp)
-                    if not recs:
+                    if recs:
+                        store.commit(group)
+                    else:
                         if not follow:
                             break
                         stop.wait(0.5)

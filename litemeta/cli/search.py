@@ -122,7 +122,8 @@ def search(query: str, entity_types: Tuple[str, ...], filters: Tuple[str, ...], 
     """
     from litemeta.model.registry import load_registry
 
-    chosen = [f for f, on in ((fmt, fmt is not None), ("json", as_json), ("table", as_table), ("urns", urns_only)) if on]
+    chosen = [f for f, on in ((fmt or "", fmt is not None), ("json", as_json), ("table", as_table), ("urns", urns_only))
+              if on]
     if len(set(chosen)) > 1:
         raise click.UsageError(f"choose one output format (got {', '.join(sorted(set(chosen)))})")
     fmt = chosen[0] if chosen else "table"

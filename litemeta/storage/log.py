@@ -277,17 +277,20 @@ def iter_topic(conn: Connection, topic: str, offset: int = 0, chunk: int = 8,
             return
 
 
-def key_records(conn: Connection, topic: str, key: str, partition: int = PARTITION) -> List[TopicRecord]:
-    """Every record of a topic whose key is ``key``, in offset order. Only batches whose index
-    names the key (as JSON text) are fetched and decoded: an entity's MCLs without a log scan."""
+def key_records(conn: Connection, topic: str, key: str, partial: bool = False,
+                partition: int = PARTITION) -> List[TopicRecord]:
+    """Every record of a topic whose key is ``key`` (with ``partial``: contains it), in offset
+    order. Only batches whose index names the key (as JSON text) are fetched and decoded: an
+    entity's MCLs without a log scan."""
     t = topic_log.c
+    text = dumps(key)[1:-1] if partial else dumps(key)
     q = (select(t.offset, t.records, t.codec, t.value)
-         .where(and_(t.topic == topic, t.partition == partition, t.records.contains(dumps(key), autoescape=True)))
+         .where(and_(t.topic == topic, t.partition == partition, t.records.contains(text, autoescape=True)))
          .order_by(t.offset))
     out: List[TopicRecord] = []
     for o, index_text, codec, value in conn.execute(q):
         recs, _ = unpack(topic, partition, (o, index_text, codec, value), o, None)
-        out += [r for r in recs if r.key == key]
+        out += [r for r in recs if (key in (r.key or "") if partial else r.key == key)]
     return out
 
 

@@ -264,16 +264,17 @@ class SqliteReader:
         """Records of a topic from ``offset`` (at most ``limit``)."""
         return list(self.iter_topic(topic, offset, None if limit is None else offset + limit))
 
-    def key_records(self, topic: str, key: str) -> List[TopicRecord]:
-        """Every record of a topic whose key is ``key``, in offset order: only the batches whose
-        index names the key are decoded (the index holds each key as JSON text)."""
+    def key_records(self, topic: str, key: str, partial: bool = False) -> List[TopicRecord]:
+        """Every record of a topic whose key is ``key`` (with ``partial``: contains it, as a platform
+        event's ``<name>-<urn>`` contains its urn), in offset order: only the batches whose index
+        names the key are decoded (the index holds each key as JSON text)."""
         name = resolve_topic(topic)
         out: List[TopicRecord] = []
         sql = ('SELECT "offset", records, codec, value FROM topic_log WHERE topic = ? AND "partition" = 0 '
                'AND instr(records, ?) > 0 ORDER BY "offset"')
-        for o, r, c, v in self._con.execute(sql, (name, dumps(key))):
+        for o, r, c, v in self._con.execute(sql, (name, dumps(key)[1:-1] if partial else dumps(key))):
             recs, _ = unpack(name, 0, (o, r, c, bytes(v)), o, None)
-            out += [x for x in recs if x.key == key]
+            out += [x for x in recs if (key in (x.key or "") if partial else x.key == key)]
         return out
 
     def end_offsets(self) -> Dict[str, int]:
