@@ -473,7 +473,10 @@ def stats(store: Any) -> Dict[str, Any]:
 # ------------------------------------------------------------------------------ nuke
 def store_files(db: Optional[str] = None) -> Tuple[str, List[str]]:
     """The SQLite file of a store (``db`` or the configured default) and every file or folder that
-    belongs to it: ``-wal``, ``-shm``, ``-journal`` and the search index folder ``<db>.index/``."""
+    belongs to it: ``-wal``, ``-shm``, ``-journal``, the search index folder ``<db>.index/`` and the
+    lineage graph cache ``<db>.lineage.json``."""
+    from litemeta.graph import CACHE_SUFFIX as LINEAGE_CACHE_SUFFIX
+
     settings = cfg.from_environment(db=db)
     path = settings.db
     if path == ":memory:":
@@ -483,7 +486,7 @@ def store_files(db: Optional[str] = None) -> Tuple[str, List[str]]:
             raise ConfigurationError(f"nuke deletes SQLite files only; drop the database of {path} with its own tools")
         path = path[len("sqlite:///"):]
     path = os.path.abspath(path)
-    found = [path + s for s in ("", "-wal", "-shm", "-journal", ".index")]
+    found = [path + s for s in ("", "-wal", "-shm", "-journal", ".index", LINEAGE_CACHE_SUFFIX)]
     if settings.index_dir and _is_index(settings.index_dir):  # an index folder configured elsewhere
         found.append(os.path.abspath(settings.index_dir))
     return path, found

@@ -29,6 +29,7 @@ node. Rendering (:func:`render_table`, :func:`render_json`, :func:`render_dot`,
 from __future__ import annotations
 
 import json
+import os
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
@@ -213,16 +214,58 @@ class LineageGraph:
 
     def edges_of(self, node: str, direction: str) -> List[Edge]:
         """Edges towards ``direction`` from ``node``, sorted by the neighbour's urn."""
-        if direction == UPSTREAM:
-            return sorted(self._up.get(node, ()), key=lambda e: (e.upstream, e.aspect, e.relationship))
-        return sorted(self._down.get(node, ()), key=lambda e: (e.downstream, e.aspect, e.relationship))
+        return _in_order(self._up.get(node, ()) if direction == UPSTREAM else self._down.get(node, ()), direction)
 
     def has_node(self, node: str) -> bool:
         """Whether any edge touches ``node``."""
         return node in self._up or node in self._down
 
+    def edges(self) -> Set[Edge]:
+        """Every edge."""
+        return set(self._edges)
+
     def __len__(self) -> int:
         return len(self._edges)
+
+
+def _in_order(edges: Iterable[Edge], direction: str) -> List[Edge]:
+    if direction == UPSTREAM:
+        return sorted(edges, key=lambda e: (e.upstream, e.aspect, e.relationship))
+    return sorted(edges, key=lambda e: (e.downstream, e.aspect, e.relationship))
+
+
+class _StoredGraph(LineageGraph):
+    """A graph read back from :func:`cached_graph`'s file: a row becomes an :class:`Edge` only when
+    a walk asks for its node's edges (a walk visits a few nodes of tens of thousands)."""
+
+    def __init__(self, rows: Sequence[Sequence[Any]], removed: Iterable[str]) -> None:
+        super().__init__()
+        self._rows_up: Dict[str, List[Sequence[Any]]] = defaultdict(list)    # by downstream node
+        self._rows_down: Dict[str, List[Sequence[Any]]] = defaultdict(list)  # by upstream node
+        for r in rows:
+            self._rows_up[r[1]].append(r)
+            self._rows_down[r[0]].append(r)
+        self._rows = rows
+        self.removed = set(removed)
+
+    def add(self, edge: Edge) -> None:
+        raise TypeError("a stored lineage graph is read-only")
+
+    def edges_of(self, node: str, direction: str) -> List[Edge]:
+        """Edges towards ``direction`` from ``node``, sorted by the neighbour's urn."""
+        rows = (self._rows_up if direction == UPSTREAM else self._rows_down).get(node, ())
+        return _in_order([Edge(*r) for r in rows], direction)
+
+    def has_node(self, node: str) -> bool:
+        """Whether any edge touches ``node``."""
+        return node in self._rows_up or node in self._rows_down
+
+    def edges(self) -> Set[Edge]:
+        """Every edge."""
+        return {Edge(*r) for r in self._rows}
+
+    def __len__(self) -> int:
+        return len(self._rows)
 
 
 def _other(edge: Edge, direction: str) -> str:
@@ -314,6 +357,45 @@ def load_graph(store: Any, registry: Optional[Registry] = None) -> LineageGraph:
                 graph.removed.add(row.urn)
         else:
             graph.add_aspect(row.urn, row.aspect, row.value, reg)
+    return graph
+
+
+# The graph of a SQLite store is kept beside it (``<db>.lineage.json``) by :func:`cached_graph`.
+CACHE_SUFFIX = ".lineage.json"
+_CACHE_FORMAT = 1
+
+
+def cached_graph(store: Any, registry: Optional[Registry] = None) -> LineageGraph:
+    """:func:`load_graph`, kept in ``<store file>.lineage.json`` and reused while the store's change
+    log has not moved (a store whose graph is unchanged answers lineage without a scan).
+
+    Every committed aspect change appends a MetadataChangeLog in the same transaction (rollbacks
+    and deletes included), so the log's last batch (its last offset and a digest of its index)
+    marks the graph's version; a cache of another mark is rebuilt. Like the search index, the
+    file is a cache a read may write; where it cannot be written the graph is simply not kept.
+    ``store`` needs ``location`` and ``log_mark()`` (:class:`litemeta.storage.sqlite_reads.SqliteReader`).
+    """
+    from litemeta.model.jsontext import dumps, loads
+
+    mark = list(store.log_mark())
+    path = store.location + CACHE_SUFFIX
+    try:
+        with open(path, "rb") as f:
+            data = loads(f.read())
+        if data.get("format") == _CACHE_FORMAT and data.get("mark") == mark:
+            return _StoredGraph(data["edges"], data["removed"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass  # no cache, another version's, or unreadable: rebuild it
+    graph = load_graph(store, registry)
+    edges = [[e.upstream, e.downstream, e.aspect, e.relationship, e.via] for e in graph._edges]
+    text = dumps({"format": _CACHE_FORMAT, "mark": mark, "edges": edges, "removed": sorted(graph.removed)})
+    try:
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)  # whole or not at all, for readers running at the same time
+    except OSError:
+        pass  # a read-only folder: no cache
     return graph
 
 

@@ -239,16 +239,21 @@ def test_stats(store: MetadataStore) -> None:
 
 
 # ------------------------------------------------------------------------------ nuke
-def test_nuke_removes_db_wal_shm_and_index(tmp_path: pathlib.Path) -> None:
+def test_nuke_removes_db_wal_shm_index_and_lineage_cache(tmp_path: pathlib.Path) -> None:
+    from litemeta.graph import cached_graph
+    from litemeta.storage.sqlite_reads import SqliteReader
+
     db = str(tmp_path / "n.db")
     with open_store(db) as s:
         s.ingest(records()[:3])
         s.search("orders")  # creates the index folder beside the store
+    with SqliteReader(db) as reader:
+        cached_graph(reader)  # `litemeta lineage` keeps the graph beside the store
     for extra in ("-wal", "-shm"):
         pathlib.Path(db + extra).write_bytes(b"")
-    assert os.path.isdir(db + ".index")
+    assert os.path.isdir(db + ".index") and os.path.isfile(db + ".lineage.json")
     removed = admin.nuke(db)
-    assert sorted(removed) == sorted([db, db + "-wal", db + "-shm", db + ".index"])
+    assert sorted(removed) == sorted([db, db + "-wal", db + "-shm", db + ".index", db + ".lineage.json"])
     assert os.listdir(tmp_path) == []
 
 

@@ -13,13 +13,19 @@ from litemeta.cli.common import json_option, translate_errors
 FORMATS = ("table", "json", "dot", "mermaid")
 
 
-def _load(db: Optional[str]) -> Any:
-    """Open the store read-only and build the lineage graph from one scan; return (store, graph)."""
-    from litemeta.graph import load_graph
+def _graph(store: Any) -> Any:
+    """The lineage graph: a SQLite store's is kept beside it while the change log has not moved
+    (:func:`litemeta.graph.cached_graph`); another database's is built from one scan."""
+    from litemeta.graph import cached_graph, load_graph
 
+    return cached_graph(store) if hasattr(store, "log_mark") else load_graph(store)
+
+
+def _load(db: Optional[str]) -> Any:
+    """Open the store read-only and build the lineage graph; return (store, graph)."""
     store = open_read_store(db)
     try:
-        return store, load_graph(store)
+        return store, _graph(store)
     except BaseException:
         store.close()
         raise
@@ -73,11 +79,11 @@ def lineage(ctx: click.Context, urn: Optional[str], direction: str, hops: int, c
 
     fmt = "json" if as_json else fmt
     with translate_errors():
-        store, graph = _load(db)
-        with store:
+        with open_read_store(db) as store:
             start = schema_field_urn(urn, column) if column else urn
-            _check_known(store, graph, start, urn)
             max_hops = None if hops >= 3 else hops
+            graph = _graph(store)
+            _check_known(store, graph, start, urn)
             result = traverse(graph, start, direction, max_hops, count)
     click.echo(render(result, fmt, hops, count))
 

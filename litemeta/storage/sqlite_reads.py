@@ -10,12 +10,14 @@ databases, writes, consumer groups) goes through the full store.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
 from contextlib import closing
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
-from litemeta.model.events import TopicRecord, resolve_topic
+from litemeta.errors import StorageError
+from litemeta.model.events import MCL_VERSIONED_TOPIC, TopicRecord, resolve_topic
 from litemeta.model.jsontext import dumps, loads
 from litemeta.storage.batches import RawBatch, unpack
 from litemeta.storage.rows import AspectRow, aspect_row, dt_to_ms
@@ -125,8 +127,14 @@ class SqliteReader:
             self._registry = load_registry()
         return self._registry
 
+    def _execute(self, sql: str, args: Sequence[Any] = ()) -> sqlite3.Cursor:
+        try:
+            return self._con.execute(sql, tuple(args))
+        except sqlite3.Error as e:  # as the full store translates its driver's errors
+            raise StorageError(f"cannot read {self.path}: {e}") from e
+
     def _rows(self, sql: str, args: Sequence[Any] = ()) -> List[AspectRow]:
-        return [aspect_row(*r) for r in self._con.execute(sql, tuple(args))]
+        return [aspect_row(*r) for r in self._execute(sql, args)]
 
     # ------------------------------------------------------------ aspects
     def get(self, urn: str, aspects: Optional[Sequence[str]] = None) -> Dict[str, Any]:
@@ -144,7 +152,7 @@ class SqliteReader:
         from litemeta.model.urns import entity_type_of
 
         spec = self.registry.entities.get(entity_type_of(urn))
-        if spec is None or self._con.execute(
+        if spec is None or self._execute(
                 "SELECT 1 FROM metadata_aspect_v2 WHERE urn = ? AND aspect = ? AND version = 0",
                 (urn, spec.key_aspect)).fetchone() is None:
             return False
@@ -159,7 +167,7 @@ class SqliteReader:
                 else sorted({e.key_aspect for e in self.registry.entities.values()}))
         sql = (f"SELECT urn FROM metadata_aspect_v2 WHERE version = 0 AND aspect IN ({_marks(len(keys))}) "
                "ORDER BY urn")
-        return [u for (u,) in self._con.execute(sql, keys)]
+        return [u for (u,) in self._execute(sql, keys)]
 
     def latest_many(self, urns: Sequence[str], aspects: Optional[Sequence[str]] = None) -> Dict[str, Dict[str, Any]]:
         """Current values of many entities, ``{urn: {aspect: value}}`` (all aspects, or the named ones)."""
@@ -170,7 +178,7 @@ class SqliteReader:
             sql = f"SELECT urn, aspect, metadata FROM metadata_aspect_v2 WHERE version = 0 AND urn IN ({_marks(len(part))})"
             if names:
                 sql += f" AND aspect IN ({_marks(len(names))})"
-            for urn, aspect, metadata in self._con.execute(sql, part + names):
+            for urn, aspect, metadata in self._execute(sql, part + names):
                 out.setdefault(urn, {})[aspect] = loads(metadata)
         return out
 
@@ -179,39 +187,30 @@ class SqliteReader:
         names = list(aspects)
         sql = (f"SELECT {_COLUMNS} FROM metadata_aspect_v2 WHERE version = 0 AND aspect IN ({_marks(len(names))}) "
                "ORDER BY urn, aspect")
-        for r in self._con.execute(sql, names):
+        for r in self._execute(sql, names):
             yield aspect_row(*r)
 
-    def mentioning(self, aspects: Sequence[str], texts: Sequence[str]) -> List[AspectRow]:
-        """Row 0 of the named aspects whose stored JSON contains one of ``texts`` (one scan): the
-        rows that may point at an entity, for reverse lookups (downstream lineage)."""
-        names, needles = list(aspects), list(texts)
-        if not needles:
-            return []
-        found = " OR ".join("instr(metadata, ?) > 0" for _ in needles)
-        return self._rows(f"SELECT {_COLUMNS} FROM metadata_aspect_v2 WHERE version = 0 AND "
-                          f"aspect IN ({_marks(len(names))}) AND ({found}) ORDER BY urn, aspect", names + needles)
-
-    def of_urns(self, urns: Sequence[str], aspects: Sequence[str]) -> List[AspectRow]:
-        """Row 0 of the named aspects of the given urns (primary-key lookups)."""
-        names, out = list(aspects), []
-        for i in range(0, len(urns), _IN_CHUNK):
-            part = list(urns[i:i + _IN_CHUNK])
-            out += self._rows(f"SELECT {_COLUMNS} FROM metadata_aspect_v2 WHERE version = 0 AND "
-                              f"urn IN ({_marks(len(part))}) AND aspect IN ({_marks(len(names))})", part + names)
-        return out
+    def log_mark(self) -> Tuple[int, str]:
+        """The change log's position: the last offset of the MetadataChangeLog topic and a digest of
+        its last batch's index (timestamps and keys), ``(-1, "")`` when empty. Every committed
+        aspect change moves it (caches of views over the current rows compare it)."""
+        row = self._execute('SELECT last_offset, records FROM topic_log WHERE topic = ? AND "partition" = 0 '
+                            'ORDER BY "offset" DESC LIMIT 1', (MCL_VERSIONED_TOPIC,)).fetchone()
+        if row is None:
+            return -1, ""
+        return int(row[0]), hashlib.sha1(row[1].encode("utf-8")).hexdigest()
 
     def aspect_counts(self) -> Dict[str, Dict[str, int]]:
         """Per aspect name: current rows (version 0) and archived versions."""
         out: Dict[str, Dict[str, int]] = {}
-        for name, is_latest, n in self._con.execute(
+        for name, is_latest, n in self._execute(
                 "SELECT aspect, version = 0, count(*) FROM metadata_aspect_v2 GROUP BY aspect, version = 0"):
             out.setdefault(name, {"current": 0, "archived": 0})["current" if is_latest else "archived"] += n
         return out
 
     def timeseries_counts(self) -> Dict[str, int]:
         """Stored timeseries rows per aspect name."""
-        return {a: n for a, n in self._con.execute("SELECT aspect, count(*) FROM metadata_timeseries GROUP BY aspect")}
+        return {a: n for a, n in self._execute("SELECT aspect, count(*) FROM metadata_timeseries GROUP BY aspect")}
 
     # ------------------------------------------------------------ runs
     def runs(self) -> List[Dict[str, Any]]:
@@ -220,7 +219,7 @@ class SqliteReader:
         # SQLite's JSON functions group in C: one pass, no row decoded in Python.
         sql = ("SELECT coalesce(json_extract(systemmetadata, '$.runId'), ''), count(*), min(createdon), "
                "max(createdon) FROM metadata_aspect_v2 WHERE version = 0 GROUP BY 1")
-        for rid, n, first, last in self._con.execute(sql):
+        for rid, n, first, last in self._execute(sql):
             rid = rid or "no-run-id-provided"
             d = out.setdefault(rid, {"runId": rid, "rows": 0, "first": None, "last": None})
             d["rows"] += n
@@ -246,7 +245,7 @@ class SqliteReader:
             sql += ' AND "offset" < ?'
             args.append(before)
         sql += ' ORDER BY "offset" LIMIT ?'
-        return [(o, r, c, bytes(v)) for o, r, c, v in self._con.execute(sql, args + [max_batches])]
+        return [(o, r, c, bytes(v)) for o, r, c, v in self._execute(sql, args + [max_batches])]
 
     def iter_topic(self, topic: str, offset: int = 0, end: Optional[int] = None) -> Iterator[TopicRecord]:
         """Stream a topic (name or alias) from ``offset``, up to ``end`` (exclusive) when given."""
@@ -272,7 +271,7 @@ class SqliteReader:
         out: List[TopicRecord] = []
         sql = ('SELECT "offset", records, codec, value FROM topic_log WHERE topic = ? AND "partition" = 0 '
                'AND instr(records, ?) > 0 ORDER BY "offset"')
-        for o, r, c, v in self._con.execute(sql, (name, dumps(key)[1:-1] if partial else dumps(key))):
+        for o, r, c, v in self._execute(sql, (name, dumps(key)[1:-1] if partial else dumps(key))):
             recs, _ = unpack(name, 0, (o, r, c, bytes(v)), o, None)
             out += [x for x in recs if (key in (x.key or "") if partial else x.key == key)]
         return out
@@ -280,21 +279,21 @@ class SqliteReader:
     def end_offsets(self) -> Dict[str, int]:
         """Log-end offset (the next offset) of every topic with records."""
         sql = ('SELECT topic, max(last_offset) FROM topic_log WHERE "partition" = 0 GROUP BY topic')
-        return {t: int(o) + 1 for t, o in self._con.execute(sql) if o is not None}
+        return {t: int(o) + 1 for t, o in self._execute(sql) if o is not None}
 
     def topic_sizes(self) -> Dict[str, int]:
         """Records per topic."""
         sql = 'SELECT topic, sum(last_offset - "offset" + 1) FROM topic_log GROUP BY topic'
-        return {t: int(n) for t, n in self._con.execute(sql)}
+        return {t: int(n) for t, n in self._execute(sql)}
 
     def consumer_groups(self) -> List[str]:
         """Every consumer group with committed offsets."""
-        return sorted({g for (g,) in self._con.execute("SELECT group_id FROM consumer_offsets")})
+        return sorted({g for (g,) in self._execute("SELECT group_id FROM consumer_offsets")})
 
     def lag(self, group: str, topics: Optional[Iterable[str]] = None) -> Dict[str, int]:
         """Records not yet committed by the group, per topic."""
         ends = self.end_offsets()
-        done = {t: o for t, o in self._con.execute(
+        done = {t: o for t, o in self._execute(
             "SELECT topic, next_offset FROM consumer_offsets WHERE group_id = ?", (group,))}
         names = [resolve_topic(t) for t in topics] if topics else sorted(ends)
         return {t: max(0, ends.get(t, 0) - done.get(t, 0)) for t in names}
