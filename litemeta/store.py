@@ -213,10 +213,11 @@ class MetadataStore:
             rows = list(Q.runs(conn).values())
         return sorted(rows, key=lambda r: r["last"] or 0, reverse=True)
 
-    def run_rows(self, run_id: str) -> List[Q.AspectRow]:
-        """Current aspects written by a run (``datahub ingest show``)."""
+    def run_rows(self, run_id: str, values: bool = True) -> List[Q.AspectRow]:
+        """Current aspects written by a run (``datahub ingest show``); without ``values`` each row's
+        value is None (read the shown ones with :meth:`latest_many`)."""
         with self.db.read() as conn:
-            return Q.rows_with_run(conn, run_id)
+            return Q.rows_with_run(conn, run_id, values)
 
     def _event_hook(self) -> Optional["PlatformEvents"]:
         if not self.settings.platform_events:
@@ -381,6 +382,10 @@ class MetadataStore:
         """Stream the current value of every aspect with one of these names (all entities)."""
         with self.db.read() as conn:
             yield from Q.scan_latest(conn, aspects)
+
+    def removed_urns(self) -> List[str]:
+        """Urns whose current ``status`` says ``removed`` (soft-deleted), sorted."""
+        return [r.urn for r in self.scan(["status"]) if isinstance(r.value, dict) and r.value.get("removed")]
 
     # ------------------------------------------------------------ consumers (the log as integration point)
     @property

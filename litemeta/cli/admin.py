@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -344,10 +345,13 @@ def runs_show(run_id: str, show_aspect: bool, start: int, count: Optional[int], 
     """
     with translate_errors():
         with open_read_store(db) as store:
-            rows = sorted(store.run_rows(run_id), key=lambda r: (r.urn, r.aspect))
+            rows = sorted(store.run_rows(run_id, values=False), key=lambda r: (r.urn, r.aspect))
+            page = rows[start:None if count is None else start + count]
+            if show_aspect and page:  # the values of the rows shown only
+                current = store.latest_many(sorted({r.urn for r in page}), sorted({r.aspect for r in page}))
+                page = [replace(r, value=current.get(r.urn, {}).get(r.aspect)) for r in page]
     if not rows:
         raise click.ClickException(f"run {run_id} wrote no current aspects (see `litemeta runs list`)")
-    page = rows[start:None if count is None else start + count]
     if as_json:
         _dump({"runId": run_id, "total": len(rows), "entities": len({r.urn for r in rows}),
                "rows": [{"urn": r.urn, "aspect": r.aspect, "createdOn": r.created_on, "createdBy": r.created_by,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterable, List, Optional, Sequence
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, null, or_, select
 from sqlalchemy.engine import Connection
 
 from litemeta.model.jsontext import dumps, loads
@@ -146,11 +146,15 @@ def runs(conn: Connection) -> Dict[str, Dict[str, Any]]:
     return out
 
 
-def rows_with_run(conn: Connection, run_id: str) -> List[AspectRow]:
-    """Row-0 aspects whose systemMetadata.runId is ``run_id``."""
+def rows_with_run(conn: Connection, run_id: str, values: bool = True) -> List[AspectRow]:
+    """Row-0 aspects whose systemMetadata.runId is ``run_id`` (without ``values``, each row's value
+    is None: a run can span the whole store, and its values are read only for what is shown)."""
     like = f'%"runId":{dumps(run_id)}%'
-    q = select(aspects).where(and_(aspects.c.version == 0, or_(aspects.c.systemmetadata.like(like))))
-    return [r for r in (_row(x) for x in conn.execute(q)) if (r.system_metadata or {}).get("runId") == run_id]
+    cols = [aspects.c.urn, aspects.c.aspect, aspects.c.version, aspects.c.metadata if values else null(),
+            aspects.c.systemmetadata, aspects.c.createdon, aspects.c.createdby, aspects.c.createdfor]
+    q = select(*cols).where(and_(aspects.c.version == 0, or_(aspects.c.systemmetadata.like(like))))
+    rows = (aspect_row(*x) if values else aspect_row(*x[:3], "null", *x[4:]) for x in conn.execute(q))
+    return [r for r in rows if (r.system_metadata or {}).get("runId") == run_id]
 
 
 def scan_latest(conn: Connection, names: Sequence[str], chunk: int = 5000) -> Iterable[AspectRow]:

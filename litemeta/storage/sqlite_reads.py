@@ -190,6 +190,13 @@ class SqliteReader:
         for r in self._execute(sql, names):
             yield aspect_row(*r)
 
+    def removed_urns(self) -> List[str]:
+        """Urns whose current ``status`` says ``removed`` (soft-deleted), sorted. ``status`` has one
+        field, so only a value holding ``true`` can say so: the others are not decoded."""
+        sql = ("SELECT urn, metadata FROM metadata_aspect_v2 WHERE version = 0 AND aspect = 'status' "
+               "AND instr(metadata, 'true') > 0 ORDER BY urn")
+        return [u for u, m in self._execute(sql) if (loads(m) or {}).get("removed") is True]
+
     def log_mark(self) -> Tuple[int, str]:
         """The change log's position: the last offset of the MetadataChangeLog topic and a digest of
         its last batch's index (timestamps and keys), ``(-1, "")`` when empty. Every committed
@@ -202,11 +209,8 @@ class SqliteReader:
 
     def aspect_counts(self) -> Dict[str, Dict[str, int]]:
         """Per aspect name: current rows (version 0) and archived versions."""
-        out: Dict[str, Dict[str, int]] = {}
-        for name, is_latest, n in self._execute(
-                "SELECT aspect, version = 0, count(*) FROM metadata_aspect_v2 GROUP BY aspect, version = 0"):
-            out.setdefault(name, {"current": 0, "archived": 0})["current" if is_latest else "archived"] += n
-        return out
+        sql = "SELECT aspect, sum(version = 0), count(*) FROM metadata_aspect_v2 GROUP BY aspect"
+        return {name: {"current": cur, "archived": n - cur} for name, cur, n in self._execute(sql)}
 
     def timeseries_counts(self) -> Dict[str, int]:
         """Stored timeseries rows per aspect name."""
@@ -228,10 +232,11 @@ class SqliteReader:
             d["last"] = la if d["last"] is None else max(d["last"], la)
         return sorted(out.values(), key=lambda r: r["last"] or 0, reverse=True)
 
-    def run_rows(self, run_id: str) -> List[AspectRow]:
-        """Row-0 aspects whose systemMetadata.runId is ``run_id``."""
+    def run_rows(self, run_id: str, values: bool = True) -> List[AspectRow]:
+        """Row-0 aspects whose systemMetadata.runId is ``run_id`` (without ``values``, value None)."""
         like = "%" + f'"runId":{dumps(run_id)}'.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        rows = self._rows(f"SELECT {_COLUMNS} FROM metadata_aspect_v2 WHERE version = 0 AND "
+        cols = _COLUMNS if values else _COLUMNS.replace("metadata,", "'null',", 1)
+        rows = self._rows(f"SELECT {cols} FROM metadata_aspect_v2 WHERE version = 0 AND "
                           "systemmetadata LIKE ? ESCAPE '\\'", (like,))
         return [r for r in rows if (r.system_metadata or {}).get("runId") == run_id]
 

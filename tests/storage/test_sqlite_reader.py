@@ -47,6 +47,7 @@ def test_same_answers_as_the_store(both: Tuple[Any, SqliteReader]) -> None:
     assert reader.latest_many(urns) == store.latest_many(urns)
     assert reader.latest_many(urns, ["status", "ownership"]) == store.latest_many(urns, ["status", "ownership"])
     assert list(reader.scan(["status", "upstreamLineage"])) == list(store.scan(["status", "upstreamLineage"]))
+    assert reader.removed_urns() == store.removed_urns() == [ALICE, "urn:li:dataset:(urn:li:dataPlatform:hive,shop.orders_tmp,PROD)"]
     for urn in urns + ["urn:li:corpuser:nobody", "urn:li:nosuchtype:x"]:
         assert reader.exists(urn) == store.exists(urn)
         assert reader.exists(urn, include_soft_deleted=False) == store.exists(urn, include_soft_deleted=False)
