@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from litemeta.model.events import PLATFORM_EVENT_TOPIC, TopicRecord
 from litemeta.model.jsontext import dumps, loads
@@ -97,9 +97,10 @@ def decode_value(codec: int, value: bytes) -> str:
     return bytes(data).decode("utf-8")
 
 
-def unpack(topic: str, partition: int, batch: RawBatch, start: int,
-            stop: Optional[int]) -> Tuple[List[TopicRecord], int]:
-    """The records of one batch with offsets in ``[start, stop)``, and the batch's end offset."""
+def unpack(topic: str, partition: int, batch: RawBatch, start: int, stop: Optional[int],
+           keep: Optional[Callable[[Optional[str]], bool]] = None) -> Tuple[List[TopicRecord], int]:
+    """The records of one batch with offsets in ``[start, stop)`` (and, with ``keep``, whose key it
+    accepts: the others' values are not decoded), and the batch's end offset."""
     base, index_text, codec, raw = batch
     enveloped = topic in ENVELOPED
     out: List[TopicRecord] = []
@@ -110,7 +111,7 @@ def unpack(topic: str, partition: int, batch: RawBatch, start: int,
     pos = 0
     offset = base
     for ts, key, n, h in index:
-        if offset >= start and (stop is None or offset < stop):
+        if offset >= start and (stop is None or offset < stop) and (keep is None or keep(key)):
             v = values[pos:pos + n]
             out.append(TopicRecord(topic, partition, offset, ts, key,
                                    envelope(key, ts, v) if enveloped else loads(v), h or {}))

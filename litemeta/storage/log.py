@@ -284,13 +284,17 @@ def key_records(conn: Connection, topic: str, key: str, partial: bool = False,
     entity's MCLs without a log scan."""
     t = topic_log.c
     text = dumps(key)[1:-1] if partial else dumps(key)
+
+    def keep(k: Optional[str]) -> bool:
+        return key in (k or "") if partial else k == key
+
     q = (select(t.offset, t.records, t.codec, t.value)
          .where(and_(t.topic == topic, t.partition == partition, t.records.contains(text, autoescape=True)))
          .order_by(t.offset))
     out: List[TopicRecord] = []
     for o, index_text, codec, value in conn.execute(q):
-        recs, _ = unpack(topic, partition, (o, index_text, codec, value), o, None)
-        out += [r for r in recs if (key in (r.key or "") if partial else r.key == key)]
+        recs, _ = unpack(topic, partition, (o, index_text, codec, value), o, None, keep)
+        out += recs
     return out
 
 

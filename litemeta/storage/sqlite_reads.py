@@ -274,11 +274,15 @@ class SqliteReader:
         names the key are decoded (the index holds each key as JSON text)."""
         name = resolve_topic(topic)
         out: List[TopicRecord] = []
+
+        def keep(k: Optional[str]) -> bool:
+            return key in (k or "") if partial else k == key
+
         sql = ('SELECT "offset", records, codec, value FROM topic_log WHERE topic = ? AND "partition" = 0 '
                'AND instr(records, ?) > 0 ORDER BY "offset"')
         for o, r, c, v in self._execute(sql, (name, dumps(key)[1:-1] if partial else dumps(key))):
-            recs, _ = unpack(name, 0, (o, r, c, bytes(v)), o, None)
-            out += [x for x in recs if (key in (x.key or "") if partial else x.key == key)]
+            recs, _ = unpack(name, 0, (o, r, c, bytes(v)), o, None, keep)
+            out += recs
         return out
 
     def end_offsets(self) -> Dict[str, int]:
