@@ -153,7 +153,7 @@ def rows_with_run(conn: Connection, run_id: str, values: bool = True) -> List[As
     cols = [aspects.c.urn, aspects.c.aspect, aspects.c.version, aspects.c.metadata if values else null(),
             aspects.c.systemmetadata, aspects.c.createdon, aspects.c.createdby, aspects.c.createdfor]
     q = select(*cols).where(and_(aspects.c.version == 0, or_(aspects.c.systemmetadata.like(like))))
-    rows = (aspect_row(*x) if values else aspect_row(*x[:3], "null", *x[4:]) for x in conn.execute(q))
+    rows = (aspect_row(x[0], x[1], x[2], x[3] if values else "null", *x[4:]) for x in conn.execute(q))
     return [r for r in rows if (r.system_metadata or {}).get("runId") == run_id]
 
 
