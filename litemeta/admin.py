@@ -35,7 +35,7 @@ from litemeta.core.versions import SYSTEM_ACTOR  # R8.21
 from litemeta.errors import ConfigurationError, InputError, LitemetaError, StorageError
 from litemeta.model import proposal as P
 from litemeta.model.proposal import Origin, Proposal
-from litemeta.model.registry import Registry
+from litemeta.model.registry import Registry, close_names
 from litemeta.model.urns import entity_type_of, parse_urn
 
 DELETE_RUN_ID = "__datahub-delete-cli"  # datahub delete_cli._delete_one_urn(run_id=...)
@@ -354,7 +354,7 @@ def ls(store: Any, path: str = "/", include_removed: bool = False) -> Listing:
         return Listing("/", tuple(_root(store, include_removed)))
     et = parts[0]
     if et not in store.registry.entities:
-        close = [n for n in sorted(store.registry.entities) if n.lower() == et.lower()]
+        close = close_names(et, sorted(store.registry.entities))
         hint = f"; did you mean /{close[0]}?" if close else "; `litemeta ls /` lists the entity types"
         raise InputError(f"path not found: {join_path(parts)}: {et!r} is not an entity type{hint}")
     every = list(entity_facts(store, store.list_urns(et)))

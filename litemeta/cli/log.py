@@ -33,6 +33,15 @@ def describe(rec: Any) -> str:
     return f"{rec.offset:>8}  {when}  {v.get('changeType'):<13} {v.get('aspectName', ''):<28} {v.get('entityUrn')}"
 
 
+def _key_part(urn: str) -> str:
+    """What the key of every record about ``urn`` contains: the urn, or for a schemaField the
+    urn of its dataset (a column's change events are keyed by the dataset, R3.4)."""
+    from litemeta.graph import schema_field_parts
+
+    parts = schema_field_parts(urn)
+    return parts[0] if parts else urn
+
+
 @click.command("log")
 @click.argument("topic")
 @click.option("--from-offset", type=int, default=None, help="Start at this offset [default: 0, or the group's committed offset].")
@@ -78,7 +87,8 @@ def log(topic: str, from_offset: Optional[int], follow: bool, group: Optional[st
                 try:
                     while not stop.is_set():
                         if urn and not follow and name != FAILED_MCP_TOPIC:  # records are keyed by their urn
-                            records: Any = (r for r in store.key_records(name, urn, partial=True) if r.offset >= offset)
+                            records: Any = (r for r in store.key_records(name, _key_part(urn), partial=True)
+                                            if r.offset >= offset)
                         else:
                             records = store.iter_topic(name, offset)
                         for r in records:

@@ -156,6 +156,11 @@ def test_a_bad_litemeta_variable_is_one_line_naming_it(db: str, name: str, value
         assert proc.stderr.strip().splitlines() == [f"Error: {name}={value!r}: " + proc.stderr.split(": ", 2)[2].strip()]
 
 
+def test_ls_of_an_unknown_entity_type_says_did_you_mean(db: str) -> None:
+    out = run("ls", "/datasets", "--db", db, code=1).output
+    assert "'datasets' is not an entity type; did you mean /dataset?" in out
+
+
 def test_ls_shows_container_names(tmp_path: pathlib.Path) -> None:
     subprocess.run([sys.executable, str(ROOT / "examples" / "make_shop_db.py"), str(tmp_path / "shop.db")], check=True)
     recipe = tmp_path / "recipe.yml"

@@ -89,6 +89,23 @@ READ_COMMANDS = [
 ]
 
 
+def test_log_with_urn_reads_only_that_entitys_batches_and_misses_nothing(both: Tuple[Any, SqliteReader]) -> None:
+    """``log TOPIC --urn U`` reads the batches keyed by U (a column's events by its dataset) and
+    prints what a filter over the whole topic prints (the full store with a consumer group)."""
+    from click.testing import CliRunner
+
+    from litemeta.cli import main
+
+    _, reader = both
+    column = "urn:li:schemaField:(urn:li:dataset:(urn:li:dataPlatform:hive,shop.orders,PROD),customer_id)"
+    for topic, urn in (("pe", ORDERS), ("pe", column), ("mcl", ORDERS), ("mcp", ALICE), ("pe", ALICE)):
+        fast = CliRunner().invoke(main, ["log", topic, "--urn", urn, "--json", "--db", reader.path]).output
+        grouped = CliRunner().invoke(main, ["log", topic, "--urn", urn, "--json", "--group", f"g-{topic}-{urn}",
+                                            "--db", reader.path]).output
+        assert fast == grouped, (topic, urn)
+    assert CliRunner().invoke(main, ["log", "pe", "--urn", column, "--db", reader.path]).output.strip()
+
+
 def test_read_commands_do_not_import_sqlalchemy(both: Tuple[Any, SqliteReader], tmp_path: pathlib.Path) -> None:
     _, reader = both
     code = ("import sys, runpy; sys.argv = ['litemeta'] + sys.argv[1:]\n"
