@@ -219,6 +219,13 @@ class MetadataStore:
         with self.db.read() as conn:
             return Q.rows_with_run(conn, run_id, values)
 
+    def run_page(self, run_id: str, start: int = 0,
+                 count: Optional[int] = None) -> Tuple[int, int, List[Q.AspectRow]]:
+        """``(aspects, entities, rows)`` of a run: how many current aspects and entities it wrote,
+        and the rows ``start .. start + count`` in (urn, aspect) order, values unread (None)."""
+        rows = sorted(self.run_rows(run_id, values=False), key=lambda r: (r.urn, r.aspect))
+        return len(rows), len({r.urn for r in rows}), rows[start:None if count is None else start + count]
+
     def _event_hook(self) -> Optional["PlatformEvents"]:
         if not self.settings.platform_events:
             return None

@@ -186,7 +186,8 @@ def test_the_graph_of_a_sqlite_store_is_kept_while_the_log_does_not_move(tmp_pat
         for start in (A, DASH, make_schema_field_urn(A, "id")):
             for direction in (UPSTREAM, DOWNSTREAM):
                 for hops, count in ((None, None), (1, None), (None, 2)):
-                    assert traverse(again, start, direction, hops, count) == traverse(graph, start, direction, hops, count)
+                    walk = (start, direction, hops, count)
+                    assert traverse(again, *walk) == traverse(graph, *walk)
         assert shortest_path(again, DASH, A) == shortest_path(graph, DASH, A)
     with open_store(path) as store:  # any write moves the log: the cache is rebuilt
         assert store.ingest([Proposal(C, "status", "UPSERT", {"removed": True})]).failed == 0

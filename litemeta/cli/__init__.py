@@ -55,7 +55,8 @@ INGEST_ALIASES: Dict[str, Tuple[str, ...]] = {
 class LazyGroup(click.Group):
     """A click group whose subcommands are imported on first use."""
 
-    def resolve_command(self, ctx: click.Context, args: List[str]) -> Tuple[Optional[str], Optional[click.Command], List[str]]:
+    def resolve_command(self, ctx: click.Context,
+                        args: List[str]) -> Tuple[Optional[str], Optional[click.Command], List[str]]:
         if len(args) >= 2 and args[0] == "ingest" and args[1] in INGEST_ALIASES:
             path = INGEST_ALIASES[args[1]]
             cmd = self.get_command(ctx, path[0])
@@ -93,7 +94,8 @@ class LazyGroup(click.Group):
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="litemeta")
 @click.option("--db", "db", default=None, metavar="PATH|URL",
-              help="Store for the command (also accepted after the command name) [default: $LITEMETA_DB or ./litemeta.db].")
+              help="Store for the command (also accepted after the command name) "
+                   "[default: $LITEMETA_DB or ./litemeta.db].")
 @click.option("-v", "--verbose", count=True, help="Log what litemeta does on stderr (-v: info; -vv or --debug: debug).")
 @click.option("--debug", is_flag=True, help="Log everything on stderr, with timings (same as -vv).")
 def main(db: Optional[str], verbose: int, debug: bool) -> None:

@@ -45,7 +45,8 @@ def _dump(obj: Any) -> None:
 @click.option("--actor", default=None, help="Actor urn of the audit stamp [default: urn:li:corpuser:datahub].")
 @db_option
 @json_option
-def put(urn_arg: Optional[str], urn: Optional[str], aspect: str, data: str, change_type: str, run_id: Optional[str], actor: Optional[str],
+def put(urn_arg: Optional[str], urn: Optional[str], aspect: str, data: str, change_type: str, run_id: Optional[str],
+        actor: Optional[str],
         db: Optional[str], as_json: bool) -> None:
     """Write one aspect of an entity (DataHub's `datahub put`).
 
@@ -345,19 +346,18 @@ def runs_show(run_id: str, show_aspect: bool, start: int, count: Optional[int], 
     """
     with translate_errors():
         with open_read_store(db) as store:
-            rows = sorted(store.run_rows(run_id, values=False), key=lambda r: (r.urn, r.aspect))
-            page = rows[start:None if count is None else start + count]
+            total, entities, page = store.run_page(run_id, start, count)
             if show_aspect and page:  # the values of the rows shown only
                 current = store.latest_many(sorted({r.urn for r in page}), sorted({r.aspect for r in page}))
                 page = [replace(r, value=current.get(r.urn, {}).get(r.aspect)) for r in page]
-    if not rows:
+    if not total:
         raise click.ClickException(f"run {run_id} wrote no current aspects (see `litemeta runs list`)")
     if as_json:
-        _dump({"runId": run_id, "total": len(rows), "entities": len({r.urn for r in rows}),
+        _dump({"runId": run_id, "total": total, "entities": entities,
                "rows": [{"urn": r.urn, "aspect": r.aspect, "createdOn": r.created_on, "createdBy": r.created_by,
                          **({"value": r.value} if show_aspect else {})} for r in page]})
         return
-    click.echo(f"run {run_id}: {len(rows)} aspects of {len({r.urn for r in rows})} entities")
+    click.echo(f"run {run_id}: {total} aspects of {entities} entities")
     for r in page:
         click.echo(f"  {r.urn}  {r.aspect}  {_when(r.created_on)}")
         if show_aspect:

@@ -24,7 +24,8 @@ def latest(conn: Connection, urn: str, names: Optional[Sequence[str]] = None) ->
     return {r.aspect: _row(r) for r in conn.execute(q.order_by(aspects.c.aspect))}
 
 
-def latest_many(conn: Connection, urns: Sequence[str], names: Optional[Sequence[str]] = None) -> Dict[str, Dict[str, Any]]:
+def latest_many(conn: Connection, urns: Sequence[str],
+                names: Optional[Sequence[str]] = None) -> Dict[str, Dict[str, Any]]:
     """Current aspect values of many urns: ``{urn: {aspect: value}}`` (all aspects, or the named
     ones; one query per 500 urns)."""
     out: Dict[str, Dict[str, Any]] = {}

@@ -175,7 +175,8 @@ class SqliteReader:
         names = list(aspects or ())
         for i in range(0, len(urns), _IN_CHUNK):
             part = list(urns[i:i + _IN_CHUNK])
-            sql = f"SELECT urn, aspect, metadata FROM metadata_aspect_v2 WHERE version = 0 AND urn IN ({_marks(len(part))})"
+            sql = ("SELECT urn, aspect, metadata FROM metadata_aspect_v2 WHERE version = 0 "
+                   f"AND urn IN ({_marks(len(part))})")
             if names:
                 sql += f" AND aspect IN ({_marks(len(names))})"
             for urn, aspect, metadata in self._execute(sql, part + names):
@@ -239,6 +240,19 @@ class SqliteReader:
         rows = self._rows(f"SELECT {cols} FROM metadata_aspect_v2 WHERE version = 0 AND "
                           "systemmetadata LIKE ? ESCAPE '\\'", (like,))
         return [r for r in rows if (r.system_metadata or {}).get("runId") == run_id]
+
+    def run_page(self, run_id: str, start: int = 0, count: Optional[int] = None) -> Tuple[int, int, List[AspectRow]]:
+        """``(aspects, entities, rows)`` of a run (``runs show``): how many current aspects and
+        entities it wrote, and the rows ``start .. start + count`` in (urn, aspect) order, values
+        unread (None). Counted and paged in SQL: a run may have written the whole store."""
+        like = "%" + f'"runId":{dumps(run_id)}'.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where = ("FROM metadata_aspect_v2 WHERE version = 0 AND systemmetadata LIKE ? ESCAPE '\\' "
+                 "AND json_extract(systemmetadata, '$.runId') = ?")
+        total, entities = self._execute(f"SELECT count(*), count(DISTINCT urn) {where}", (like, run_id)).fetchone()
+        cols = _COLUMNS.replace("metadata,", "'null',", 1)
+        rows = self._rows(f"SELECT {cols} {where} ORDER BY urn, aspect LIMIT ? OFFSET ?",
+                          (like, run_id, -1 if count is None else count, start))
+        return int(total), int(entities), rows
 
     # ------------------------------------------------------------ topics
     def _batches(self, topic: str, offset: int, max_batches: int, before: Optional[int]) -> List[RawBatch]:

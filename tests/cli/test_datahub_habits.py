@@ -153,7 +153,8 @@ def test_a_bad_litemeta_variable_is_one_line_naming_it(db: str, name: str, value
         proc = subprocess.run([sys.executable, "-m", "litemeta", *cmd, "--db", db], capture_output=True, text=True,
                               env=env, cwd=pathlib.Path(db).parent)
         assert proc.returncode == 1 and "Traceback" not in proc.stderr
-        assert proc.stderr.strip().splitlines() == [f"Error: {name}={value!r}: " + proc.stderr.split(": ", 2)[2].strip()]
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"Error: {name}={value!r}: expected ")
 
 
 def test_ls_of_an_unknown_entity_type_says_did_you_mean(db: str) -> None:
@@ -181,8 +182,8 @@ def test_ls_shows_container_names(tmp_path: pathlib.Path) -> None:
 def test_a_sqlite_recipe_on_a_missing_file_fails_and_an_empty_one_warns(tmp_path: pathlib.Path) -> None:
     recipe = tmp_path / "r.yml"
     missing = tmp_path / "shop.db"
-    recipe.write_text(f'source: {{type: sqlalchemy, config: {{connect_uri: "sqlite:///{missing}", platform: sqlite}}}}\n'
-                      f'sink: {{type: litemeta, config: {{db: "{tmp_path / "m.db"}"}}}}\n')
+    recipe.write_text(f'source: {{type: sqlalchemy, config: {{connect_uri: "sqlite:///{missing}", '
+                      f'platform: sqlite}}}}\nsink: {{type: litemeta, config: {{db: "{tmp_path / "m.db"}"}}}}\n')
     out = run("ingest", "-c", str(recipe), code=1).output
     assert f"SQLite database file {missing} does not exist" in out and not missing.exists()
     import sqlite3

@@ -47,7 +47,8 @@ def test_same_answers_as_the_store(both: Tuple[Any, SqliteReader]) -> None:
     assert reader.latest_many(urns) == store.latest_many(urns)
     assert reader.latest_many(urns, ["status", "ownership"]) == store.latest_many(urns, ["status", "ownership"])
     assert list(reader.scan(["status", "upstreamLineage"])) == list(store.scan(["status", "upstreamLineage"]))
-    assert reader.removed_urns() == store.removed_urns() == [ALICE, "urn:li:dataset:(urn:li:dataPlatform:hive,shop.orders_tmp,PROD)"]
+    tmp = "urn:li:dataset:(urn:li:dataPlatform:hive,shop.orders_tmp,PROD)"  # the sample soft-deletes it
+    assert reader.removed_urns() == store.removed_urns() == [ALICE, tmp]
     for urn in urns + ["urn:li:corpuser:nobody", "urn:li:nosuchtype:x"]:
         assert reader.exists(urn) == store.exists(urn)
         assert reader.exists(urn, include_soft_deleted=False) == store.exists(urn, include_soft_deleted=False)
@@ -55,6 +56,10 @@ def test_same_answers_as_the_store(both: Tuple[Any, SqliteReader]) -> None:
     assert reader.runs() == store.runs()
     for run in ("sample-run-1", "r_2%", "r_2"):  # LIKE's wildcards in a run id match only themselves
         assert reader.run_rows(run) == store.run_rows(run)
+        assert reader.run_rows(run, values=False) == store.run_rows(run, values=False)
+        for start, count in ((0, None), (3, 5), (50, 10)):
+            assert reader.run_page(run, start, count) == store.run_page(run, start, count)
+    assert reader.run_page("sample-run-1")[:2] == (54, 12)
     assert reader.aspect_counts() == store.aspect_counts()
     assert reader.timeseries_counts() == store.timeseries_counts()
     assert reader.topic_sizes() == store.topic_sizes() and reader.end_offsets() == store.end_offsets()
