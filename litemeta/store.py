@@ -384,9 +384,9 @@ class MetadataStore:
     # ------------------------------------------------------------ consumers (the log as integration point)
     @property
     def consumers(self) -> Any:
-        """Consumer-group operations (:class:`litemeta.consumers.Consumers`)."""
+        """Consumer-group operations (:class:`litemeta.followers.consumers.Consumers`)."""
         if self._consumers is None:
-            from litemeta.consumers import Consumers
+            from litemeta.followers.consumers import Consumers
 
             self._consumers = Consumers(self.db)
         return self._consumers

@@ -23,7 +23,6 @@ FORBIDDEN = {
     "emitter": {"cli"},
     # read-side modules above the store (lineage, diff, dump, timeline): they may use store, model, core
     "graph": {"cli"},
-    "consumers": {"cli", "core"},
     "diff": {"cli"},
     "dump": {"cli"},
     "timeline": {"cli"},

@@ -57,7 +57,7 @@ def log(topic: str, from_offset: Optional[int], follow: bool, group: Optional[st
         litemeta log pe --category TAG --json
         litemeta log pe --follow --group my-alerts
     """
-    from litemeta.consumers import event_filter
+    from litemeta.followers.consumers import event_filter
     from litemeta.model.events import resolve_topic
 
     with translate_errors():

@@ -10,7 +10,7 @@ from datahub.metadata import schema_classes as m
 from datahub.specific.dataset import DatasetPatchBuilder
 
 import litemeta
-from litemeta.consumers import event_filter
+from litemeta.followers.consumers import event_filter
 from litemeta.model.events import PLATFORM_EVENT_TOPIC
 
 DS = "urn:li:dataset:(urn:li:dataPlatform:hive,shop.orders,PROD)"
