@@ -46,9 +46,9 @@ from pathlib import Path
 from typing import IO, Any, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
 
 from litemeta.errors import ConfigurationError, ExportError, LitemetaError
-from litemeta.followers.avro_fast import encode_value
-from litemeta.followers.avro_fast import schema_of as _schema_of
-from litemeta.followers.kafka_log import (
+from litemeta.formats.avro_fast import encode_value
+from litemeta.formats.avro_fast import schema_of as _schema_of
+from litemeta.formats.kafka_log import (
     BatchRecord,
     CorruptionReport,
     SegmentWriter,

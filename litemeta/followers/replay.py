@@ -41,7 +41,7 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from litemeta.errors import ConfigurationError, ExportError
 from litemeta.followers.export import SCHEMA_IDS, SCHEMAS_FILE, sniff_format
-from litemeta.followers.kafka_log import CorruptionReport
+from litemeta.formats.kafka_log import CorruptionReport
 from litemeta.followers.replay_plan import (
     PROGRESS_FILE,
     Done,

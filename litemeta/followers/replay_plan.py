@@ -21,7 +21,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Proto
 
 from litemeta.errors import ConfigurationError, ExportError, LitemetaError
 from litemeta.followers.export import SCHEMAS_FILE, encode_value, read_export
-from litemeta.followers.kafka_log import CorruptionReport, list_segments, read_segment, split_partition_dir
+from litemeta.formats.kafka_log import CorruptionReport, list_segments, read_segment, split_partition_dir
 from litemeta.model.events import TOPIC_SCHEMAS, TOPICS, TopicRecord, resolve_topic
 
 PROGRESS_FILE = "replay-progress.json"

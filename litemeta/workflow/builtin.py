@@ -110,7 +110,7 @@ class KafkaExportSource(Source):
     def records(self) -> Iterator[Any]:
         """Proposals from the MCP/MCL values; corrupt parts as failures."""
         from litemeta.followers.export import read_export
-        from litemeta.followers.kafka_log import CorruptionReport
+        from litemeta.formats.kafka_log import CorruptionReport
         from litemeta.model.codec import proposal_from_mcp_value
 
         for item in read_export(self.path, self.topics):

@@ -17,7 +17,7 @@ from kafka.record.memory_records import MemoryRecords, MemoryRecordsBuilder
 from kafka.record.util import decode_varint as kp_decode_varint
 from kafka.record.util import encode_varint as kp_encode_varint
 
-from litemeta.followers.kafka_log import (
+from litemeta.formats.kafka_log import (
     BatchRecord,
     CorruptionReport,
     SegmentWriter,
