@@ -425,7 +425,7 @@ class MetadataStore:
         with self.db.read() as conn:
             return L.end_offsets(conn)
 
-    # ------------------------------------------------------------ admin reads (appended for litemeta.admin: stats, delete)
+    # ------------------------------------------------------------ admin reads (appended for litemeta.views.admin: stats, delete)
     def aspect_counts(self) -> Dict[str, Dict[str, int]]:
         """Per aspect name: current rows (version 0) and archived versions."""
         with self.db.read() as conn:

@@ -40,7 +40,7 @@ def metadata_diff(actual: str, expected: str, ignore_paths: Tuple[str, ...], sys
         litemeta check metadata-diff output.json golden.json
         litemeta check metadata-diff out.json golden.json --ignore-path customProperties.run_at --json
     """
-    from litemeta.diff import diff_files
+    from litemeta.views.diff import diff_files
     from litemeta.errors import LitemetaError
 
     try:

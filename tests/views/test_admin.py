@@ -1,4 +1,4 @@
-"""litemeta.admin: selection, soft/hard/aspect delete and undo through the write path, ls, stats, nuke."""
+"""litemeta.views.admin: selection, soft/hard/aspect delete and undo through the write path, ls, stats, nuke."""
 from __future__ import annotations
 
 import json
@@ -11,7 +11,7 @@ import pytest
 from datahub.emitter.mce_builder import make_data_job_urn, make_dataset_urn
 from datahub.emitter.mcp import MetadataChangeProposalWrapper as W
 
-from litemeta import admin
+from litemeta.views import admin
 from litemeta.errors import InputError, InvalidUrnError, LitemetaError, StorageError, UnknownAspectError
 from litemeta.store import MetadataStore, open_store
 

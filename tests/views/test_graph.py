@@ -1,4 +1,4 @@
-"""litemeta.graph: lineage edges from DataHub's lineage aspects, walks, shortest paths, rendering."""
+"""litemeta.views.graph: lineage edges from DataHub's lineage aspects, walks, shortest paths, rendering."""
 from __future__ import annotations
 
 import json
@@ -7,7 +7,7 @@ from typing import Any, Iterator, List
 import pytest
 from datahub.emitter.mce_builder import make_schema_field_urn
 
-from litemeta.graph import (
+from litemeta.views.graph import (
     DOWNSTREAM,
     UPSTREAM,
     Edge,

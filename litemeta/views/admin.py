@@ -1,7 +1,7 @@
 """Administration over a store: delete and undo by filter, browse (``ls``), statistics, nuke.
 
     >>> import litemeta
-    >>> from litemeta import admin
+    >>> from litemeta.views import admin
     >>> with litemeta.open_store("meta.db") as store:                                  # doctest: +SKIP
     ...     chosen = admin.select(store, platform="hive", env="PROD")
     ...     admin.delete_entities(store, chosen.urns, mode="soft", dry_run=True).as_dict()
