@@ -270,8 +270,6 @@ class MetadataStore:
     def _from_paths(self, paths: List[str], as_groups: Callable[[Any], Iterator[Any]]) -> Iterator[Any]:
         from litemeta.sources.files import read_records
 
-        enable_export_inputs()
-
         for rec in read_records(paths):
             yield from as_groups(rec)
 
@@ -450,22 +448,6 @@ class MetadataStore:
         """Every consumer group with committed offsets."""
         with self.db.read() as conn:
             return L.groups(conn)
-
-
-def enable_export_inputs() -> None:
-    """Let the file readers recognise exported topics (sources may not import followers: wired here).
-
-    The export reader (and the Avro and Kafka-log codecs it brings) is imported only when a path is
-    an export: a plain JSON ingest does not pay for it at start-up (about 50 ms)."""
-    from litemeta.sources.exports import install
-
-    install(_read_export)
-
-
-def _read_export(*args: Any, **kwargs: Any) -> Iterable[Any]:
-    from litemeta.followers.export import read_export
-
-    return read_export(*args, **kwargs)
 
 
 def _sdk_to_obj(obj: Any) -> Mapping[str, Any]:

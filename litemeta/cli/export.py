@@ -27,7 +27,7 @@ import click
 from litemeta.cli._store import db_option, open_cli_store
 from litemeta.cli.common import Progress, json_option, translate_errors
 
-FORMAT_CHOICES = ("kafka-log", "avro", "jsonl")  # litemeta.followers.export.FORMATS, kept light for --help
+FORMAT_CHOICES = ("kafka-log", "avro", "jsonl")  # litemeta.formats.export_layout.FORMATS, kept light for --help
 
 
 # A kafka-log export of at least this many platform events writes that topic in a second process.

@@ -5,7 +5,7 @@
     >>> report.records, report.failed                                     # doctest: +SKIP
     (120433, 0)
 
-The source is an export folder (any of the three formats, :mod:`litemeta.followers.export`) or a
+The source is an export folder (any of the three formats, :mod:`litemeta.formats.export_layout`) or a
 store's topic log. Every value goes out in Confluent framing (``0x00``, 4-byte schema id, Avro
 body) with the entity urn as key, the original timestamp (CreateTime) and headers, partitioned
 by Kafka's default (Java) partitioner, murmur2 of the key, as DataHub's producers do.
@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
 from litemeta.errors import ConfigurationError, ExportError
-from litemeta.followers.export import SCHEMA_IDS, SCHEMAS_FILE, sniff_format
+from litemeta.formats.export_layout import SCHEMA_IDS, SCHEMAS_FILE, sniff_format
 from litemeta.formats.kafka_log import CorruptionReport
 from litemeta.followers.replay_plan import (
     PROGRESS_FILE,

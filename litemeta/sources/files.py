@@ -20,7 +20,8 @@ position, and reading goes on with what follows.
   standard input.
 
 Extension point: :func:`input_kind` sniffs what a path holds and :data:`READERS` maps a kind to
-its reader; further formats (topic exports) register a sniffer in :data:`SNIFFERS` and a reader.
+its reader; further formats register a sniffer in :data:`SNIFFERS` and a reader, as topic exports
+(:mod:`litemeta.sources.exports`) do.
 
 ijson is imported only here (design.md: one home per third-party library).
 """
@@ -41,6 +42,7 @@ from litemeta.model.codec import Record, proposals_of, record_from_obj
 from litemeta.model.jsontext import loads, loads_strict
 from litemeta.model.proposal import Origin, Proposal
 from litemeta.model.registry import Registry
+from litemeta.sources import exports
 
 try:  # the C backend is ~10x faster than the pure-Python one
     _ijson: Any = ijson.get_backend("yajl2_c")
@@ -157,8 +159,9 @@ READERS: Dict[str, ReaderFn] = {
     "missing": _read_missing,
     "jsonl": _read_jsonl_file,
     "json": _read_json_file,
+    exports.EXPORT_KIND: exports.read_export_records,
 }
-SNIFFERS: List[Callable[[str], Optional[str]]] = []
+SNIFFERS: List[Callable[[str], Optional[str]]] = [exports.sniff_kind]
 
 
 # ---------------------------------------------------------------------------- content sniffing

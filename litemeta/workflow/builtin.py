@@ -76,11 +76,7 @@ class FileSource(Source):
 
     def records(self) -> Iterator[Any]:
         """Every record of every path, with errors in place of unreadable parts."""
-        from litemeta.followers.export import read_export
-        from litemeta.sources.exports import install
-        from litemeta.sources.files import read_records
-
-        install(read_export)  # exported topic folders/files are file inputs too
+        from litemeta.sources.files import read_records  # exported topic folders/files are file inputs too
 
         for item in read_records(self.paths):
             if self.aspect is not None and isinstance(item, Proposal) and item.aspect_name != self.aspect:
@@ -109,7 +105,7 @@ class KafkaExportSource(Source):
 
     def records(self) -> Iterator[Any]:
         """Proposals from the MCP/MCL values; corrupt parts as failures."""
-        from litemeta.followers.export import read_export
+        from litemeta.formats.export_layout import read_export
         from litemeta.formats.kafka_log import CorruptionReport
         from litemeta.model.codec import proposal_from_mcp_value
 
@@ -318,7 +314,7 @@ class KafkaExportSink(Sink):
             self._n += 1
 
     def _topic_records(self) -> Iterator[Any]:
-        from litemeta.followers.export import key_for, timestamp_for
+        from litemeta.formats.export_layout import key_for, timestamp_for
         from litemeta.model.events import MCP_TOPIC, TopicRecord
 
         self._spool.seek(0)

@@ -20,14 +20,9 @@ from kafka.record.memory_records import MemoryRecords
 
 import datahub.metadata
 from litemeta.errors import ConfigurationError, ExportError
-from litemeta.followers.export import (
-    OFFSET_HEADER,
-    SCHEMA_IDS,
-    encode_value,
-    export,
-    read_export,
-    sniff_format,
-)
+from litemeta.followers.export import export
+from litemeta.formats.avro_fast import encode_value
+from litemeta.formats.export_layout import OFFSET_HEADER, SCHEMA_IDS, read_export, sniff_format
 from litemeta.formats.kafka_log import CorruptionReport
 from litemeta.model import avro
 from litemeta.model.events import (

@@ -24,7 +24,8 @@ from datahub.metadata import schema_classes as sc
 import datahub.metadata
 from litemeta.errors import ConfigurationError, ExportError
 from litemeta.followers import replay as R
-from litemeta.followers.export import SCHEMA_IDS, export
+from litemeta.followers.export import export
+from litemeta.formats.export_layout import SCHEMA_IDS
 from litemeta.model.events import MCL_TIMESERIES_TOPIC, MCL_VERSIONED_TOPIC, MCP_TOPIC, PLATFORM_EVENT_TOPIC
 from litemeta.store import open_store
 
