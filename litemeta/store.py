@@ -28,6 +28,7 @@ from litemeta.storage.db import Database, open_database
 
 if TYPE_CHECKING:  # pragma: no cover
     from litemeta.core.platform import PlatformEvents
+    from litemeta.followers.export import ExportReport
 
 Input = Union[Proposal, Mapping[str, Any], str, Path, Any]
 
@@ -314,6 +315,22 @@ class MetadataStore:
     def reindex(self, from_log: bool = False) -> int:
         """Rebuild the search index from the current rows (or by replaying the whole log)."""
         return self.search_follower.rebuild(from_log=from_log)  # type: ignore[no-any-return]
+
+    # ------------------------------------------------------------ export (a follower of the log)
+    def export(self, out: Union[str, Path], fmt: str = "kafka-log", topics: Sequence[str] = (), partitions: int = 1,
+               from_offset: Optional[int] = None, group: Optional[str] = None,
+               progress: Optional[Callable[[int], None]] = None, parallel: Optional[bool] = None) -> "ExportReport":
+        """Write the topics (names or aliases; default all) to the folder ``out`` as Kafka log segments,
+        Avro container files or JSON Lines, from ``from_offset``, the ``group``'s committed offsets or
+        0, up to the end offsets when the export starts; a ``group``'s offsets are then committed.
+
+        One export at a time per folder; see :mod:`litemeta.followers.export` for the layouts, the
+        incremental appends and the second process of a large kafka-log export (``parallel``).
+        """
+        from litemeta.followers.export import export_store
+
+        return export_store(self.db, self.consumers, out, fmt, topics, partitions, from_offset, group, progress,
+                            parallel, helper_processes=self.settings.helper_processes)
 
     # ------------------------------------------------------------ reads
     def get(self, urn: str, aspects: Optional[Sequence[str]] = None, version: Optional[int] = None,

@@ -14,18 +14,47 @@
     True
 
 The layouts are those of :mod:`litemeta.formats.export_layout` (design.md choice 9), which also
-reads them back. Avro and JSONL files are rewritten by each export; kafka-log folders are appended to.
+reads them back. :func:`export` writes any records; :func:`export_store` (behind
+:meth:`litemeta.MetadataStore.export`) writes a store's topics:
+
+- Every topic is exported up to its end offset when the export starts (a consistent cut while
+  writers go on). Start offsets: ``from_offset`` when given, else the group's committed offsets,
+  else 0. With a ``group``, the new end offsets are committed once the files are written
+  (at-least-once: an export interrupted before the commit is written again by the next run).
+- ``kafka-log`` appends to the existing segments (new segments after the last offset there; a
+  record already in the folder is never written twice, with or without a group).
+- ``avro`` and ``jsonl`` append too: a topic the group exported before gets its new records
+  added to the end of ``OUT/<topic>.avro`` (a new block of the same container) or
+  ``OUT/<topic>.jsonl``. A topic exported for the first time, and every topic of an export
+  without ``--group``, has its file rewritten. Files are written in a temporary folder inside
+  OUT and moved into place, so a failed export leaves the previous files as they were.
+- **One export at a time per folder:** an export holds an exclusive lock on
+  ``OUT/.litemeta-export.lock`` (``flock``) from start to end, and its second process holds it
+  too. Another export into the same folder waits for it, up to ``lock_wait`` seconds (default
+  10), then fails with :class:`ExportError`; two exports never interleave their records.
+- **The second process dies with the export:** a kafka-log export of a SQLite store with at least
+  :data:`PARALLEL_MIN_RECORDS` platform events writes that topic in a second process
+  (``python -m litemeta.followers.export``, read-only on the store) while this one writes the
+  others. The second process ends when its parent does, however the parent ends (SIGKILL
+  included): Linux delivers it SIGKILL at its parent's death (``PR_SET_PDEATHSIG``), and on
+  every platform it watches a pipe from its parent and exits when the pipe closes. A killed
+  export run again therefore resumes after what is in the folder, with no record written twice.
 """
 from __future__ import annotations
 
 import itertools
 import json
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO, Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union
+from typing import IO, Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
+from litemeta import config
 from litemeta.errors import ConfigurationError, ExportError, LitemetaError
 from litemeta.formats.avro_fast import encode_value
 from litemeta.formats.avro_fast import schema_of as _schema_of
@@ -37,8 +66,19 @@ from litemeta.formats.export_layout import (
     schema_id_for,
 )
 from litemeta.formats.kafka_log import SegmentWriter, kafka_partition
+from litemeta.followers.consumers import Consumers
 from litemeta.model import avro
-from litemeta.model.events import TopicRecord
+from litemeta.model.events import PLATFORM_EVENT_TOPIC, TOPICS, TopicRecord, resolve_topic
+from litemeta.storage import log as L
+from litemeta.storage.db import Database, open_database
+
+if sys.platform != "win32":
+    import fcntl
+
+# A kafka-log export of at least this many platform events writes that topic in a second process.
+PARALLEL_MIN_RECORDS = 20_000
+LOCK_FILE = ".litemeta-export.lock"
+LOCK_WAIT_SECONDS = 10.0  # how long an export waits for another one writing into the same folder
 
 
 @dataclass(frozen=True)
@@ -52,6 +92,9 @@ class ExportReport:
     bytes: int = 0
     seconds: float = 0.0
     files: Tuple[str, ...] = field(default=())
+    group: Optional[str] = None  # the consumer group of a store export
+    from_offsets: Mapping[str, int] = field(default_factory=dict)  # where each topic started
+    next_offsets: Mapping[str, int] = field(default_factory=dict)  # the offset after each topic's last record
 
     @property
     def records(self) -> int:
@@ -64,7 +107,8 @@ class ExportReport:
             "format": self.format, "out": self.out_dir, "records": self.records, "skipped": self.skipped,
             "bytes": self.bytes, "seconds": round(self.seconds, 3),
             "counts": {t: {str(p): n for p, n in parts.items()} for t, parts in self.counts.items()},
-            "files": list(self.files),
+            "files": list(self.files), "group": self.group, "fromOffsets": dict(self.from_offsets),
+            "nextOffsets": dict(self.next_offsets),
         }
 
 
@@ -232,3 +276,237 @@ def _export_jsonl(records: Iterable[TopicRecord], out: Path) -> _Result:
             f.close()
     files = [str(out / f"{t}.jsonl") for t in handles]
     return counts, 0, sum(os.path.getsize(p) for p in files), files
+
+
+# --- a store's topics ------------------------------------------------------------------------------
+
+def export_store(db: Database, consumers: Consumers, out: Union[str, os.PathLike], fmt: str = "kafka-log",
+                 topics: Sequence[str] = (), partitions: int = 1, from_offset: Optional[int] = None,
+                 group: Optional[str] = None, progress: Optional[Callable[[int], None]] = None,
+                 parallel: Optional[bool] = None, helper_processes: bool = True,
+                 lock_wait: float = LOCK_WAIT_SECONDS) -> ExportReport:
+    """Export a store's topics to ``out`` (see the module docstring); the report carries the start
+    and next offsets by topic.
+
+    ``parallel=False`` never uses a second process, ``True`` always tries (for a kafka-log export
+    of a SQLite store); by default a large one does when ``helper_processes`` and two CPUs allow.
+    """
+    names = list(dict.fromkeys(resolve_topic(t) for t in topics)) if topics else list(TOPICS)
+    if from_offset is not None and from_offset < 0:
+        raise ConfigurationError(f"--from-offset must be >= 0, got {from_offset}")
+    target = Path(out)
+    with FolderLock(target, lock_wait) as lock:
+        committed: Dict[str, int] = consumers.committed(group) if group else {}
+        starts = {t: (from_offset if from_offset is not None else committed.get(t, 0)) for t in names}
+        with db.read() as conn:
+            end_of = L.end_offsets(conn)
+        ends: Dict[str, int] = {}
+
+        def records(which: Sequence[str]) -> Iterator[TopicRecord]:
+            return _records(db, which, starts, end_of, ends, progress)
+
+        if fmt == "kafka-log":
+            pe_records = end_of.get(PLATFORM_EVENT_TOPIC, 0) - starts.get(PLATFORM_EVENT_TOPIC, 0)
+            if parallel is None:
+                parallel = helper_processes and pe_records >= PARALLEL_MIN_RECORDS and config.usable_cpus() >= 2
+            db_path = db.sqlite_file
+            if db_path is not None and PLATFORM_EVENT_TOPIC in names and len(names) > 1 and parallel:
+                mine = [t for t in names if t != PLATFORM_EVENT_TOPIC]
+                report = _export_two_processes(db_path, records, target, partitions, mine, [PLATFORM_EVENT_TOPIC],
+                                               starts, end_of, ends, progress, lock)
+            else:
+                report = export(records(names), target, fmt, partitions)
+        else:
+            appending = {t for t in names if group and committed.get(t, 0) > 0 and from_offset is None}
+            report = _export_files(records(names), target, fmt, partitions, appending)
+        if group and ends:
+            consumers.commit(group, ends)
+    return replace(report, group=group, from_offsets=starts, next_offsets=ends)
+
+
+def _records(db: Database, topics: Sequence[str], starts: Mapping[str, int], end_of: Mapping[str, int],
+             ends: Dict[str, int], progress: Optional[Callable[[int], None]] = None) -> Iterator[TopicRecord]:
+    """The records of ``topics`` from their start to their end offsets; ``ends`` keeps, per topic,
+    the offset after the last record yielded; ``progress`` hears of every 1,000 records."""
+    n = 0
+    for topic in topics:
+        with db.read() as conn:
+            for rec in L.iter_topic(conn, topic, starts[topic], end=end_of.get(topic, 0)):
+                ends[topic] = rec.offset + 1
+                yield rec
+                n += 1
+                if progress is not None and n == 1000:
+                    progress(n)
+                    n = 0
+    if progress is not None and n:
+        progress(n)
+
+
+def _export_two_processes(db_path: str, records: Callable[[Sequence[str]], Iterator[TopicRecord]], out: Path,
+                          partitions: int, mine: List[str], theirs: List[str], starts: Dict[str, int],
+                          end_of: Dict[str, int], ends: Dict[str, int],
+                          progress: Optional[Callable[[int], None]], lock: "FolderLock") -> ExportReport:
+    """kafka-log: ``theirs`` written by a child process (``python -m litemeta.followers.export``),
+    ``mine`` here, at the same time. Topics have their own folders; schemas.json lists every topic
+    before either starts. The child holds the folder's lock with this process and ends with it.
+    Should the child fail, its topics are written here afterwards, resuming after whatever it
+    wrote (an export never writes a record twice)."""
+    t0 = time.perf_counter()
+    out.mkdir(parents=True, exist_ok=True)
+    write_schemas(out, [t for t in mine + theirs if end_of.get(t, 0) > starts[t]])
+    spec = {"db": db_path, "out": str(out), "topics": theirs, "partitions": partitions, "parent": os.getpid(),
+            "starts": {t: starts[t] for t in theirs}, "ends": {t: end_of.get(t, 0) for t in theirs}}
+    cmd = config.helper_command("litemeta.followers.export")
+    child: Optional[subprocess.Popen] = None
+    if cmd is not None:
+        try:  # stdin: a pipe the child watches (it ends when this process does); the lock's fd: shared
+            child = subprocess.Popen(cmd[0] + [json.dumps(spec)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, env=cmd[1], pass_fds=lock.inheritable_fds())
+        except OSError:
+            child = None
+    try:
+        reports = [export(records(mine), out, "kafka-log", partitions)]
+        theirs_report: Optional[Dict[str, Any]] = None
+        if child is not None:
+            assert child.stdout is not None
+            stdout = child.stdout.read()  # (not communicate(): that would close the child's stdin at once)
+            if child.wait() == 0:
+                try:
+                    theirs_report = json.loads(stdout.decode("utf-8").strip().splitlines()[-1])
+                except (ValueError, IndexError):
+                    theirs_report = None
+    finally:
+        if child is not None:
+            _end_child(child)
+    if theirs_report is None:
+        reports.append(export(records(theirs), out, "kafka-log", partitions))
+    else:
+        ends.update(theirs_report["ends"])
+        counts = {t: {int(p): n for p, n in parts.items()} for t, parts in theirs_report["counts"].items()}
+        reports.append(ExportReport("kafka-log", str(out), counts, theirs_report["skipped"], theirs_report["bytes"],
+                                    0.0, tuple(theirs_report["files"])))
+        if progress is not None:
+            progress(sum(n for parts in counts.values() for n in parts.values()))
+    counts_all: Dict[str, Dict[int, int]] = {}
+    for r in reports:
+        for t, parts in r.counts.items():
+            merged = counts_all.setdefault(t, {})
+            for p, n in parts.items():
+                merged[p] = merged.get(p, 0) + n
+    return ExportReport("kafka-log", str(out), counts_all, sum(r.skipped for r in reports),
+                        sum(r.bytes for r in reports), time.perf_counter() - t0,
+                        tuple(sorted({f for r in reports for f in r.files})))
+
+
+def _end_child(child: subprocess.Popen) -> None:
+    """Close the child's pipes; one still running (this process is failing) is stopped first."""
+    if child.poll() is None:
+        child.kill()
+        child.wait()
+    for stream in (child.stdin, child.stdout):
+        if stream is not None:
+            stream.close()
+
+
+def _child(spec_json: str) -> int:
+    """The second export process: its topics of ``spec`` to kafka-log; prints a JSON report."""
+    spec = json.loads(spec_json)
+    config.exit_with_parent(spec["parent"], sys.stdin.fileno())
+    ends: Dict[str, int] = {}
+    db = open_database(spec["db"], read_only=True)
+    try:
+        records = _records(db, spec["topics"], spec["starts"], spec["ends"], ends)
+        report = export(records, Path(spec["out"]), "kafka-log", spec["partitions"])
+    finally:
+        db.close()
+    d = report.as_dict()
+    print(json.dumps({"counts": d["counts"], "skipped": report.skipped, "bytes": report.bytes,
+                      "files": list(report.files), "ends": ends}))
+    return 0
+
+
+def _export_files(records: Iterator[TopicRecord], out: Path, fmt: str, partitions: int,
+                  appending: set) -> ExportReport:
+    """avro/jsonl: export into a temporary folder, then append to or replace the files in ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".litemeta-export-", dir=out))
+    try:
+        report = export(records, tmp, fmt, partitions)
+        files: List[str] = []
+        for produced in sorted(tmp.iterdir()):
+            topic = produced.name[: -len(produced.suffix)]
+            final = out / produced.name
+            if topic in appending and final.exists() and final.stat().st_size > 0:
+                if fmt == "jsonl":
+                    with open(final, "ab") as dst, open(produced, "rb") as src:
+                        shutil.copyfileobj(src, dst, 1 << 20)
+                else:  # a new block of the existing Avro container (same schema, same sync marker)
+                    with open(produced, "rb") as src, open(final, "a+b") as dst:
+                        avro.write_container(dst, topic, (v for _t, v in avro.read_container(src)))
+            else:
+                os.replace(produced, final)
+            files.append(str(final))
+        size = sum(os.path.getsize(f) for f in files)
+        return replace(report, out_dir=str(out), files=tuple(files), bytes=size)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+class FolderLock:
+    """An exclusive lock on an export folder (``OUT/.litemeta-export.lock``), held for a whole export.
+
+    ``flock`` on POSIX (released by the kernel when every process holding the file ends, however
+    it ends, so a killed export never leaves a stale lock), ``msvcrt.locking`` on Windows. A
+    second export waits up to ``wait`` seconds, then fails with :class:`ExportError`.
+    """
+
+    def __init__(self, folder: Path, wait: float = LOCK_WAIT_SECONDS) -> None:
+        self.folder = folder
+        self.wait = wait
+        self._fd: Optional[int] = None
+
+    def __enter__(self) -> "FolderLock":
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise ExportError(f"cannot write into {self.folder}: {e.strerror or e}") from e
+        deadline = time.monotonic() + self.wait
+        while not _try_lock(fd):
+            if time.monotonic() >= deadline:
+                os.close(fd)
+                raise ExportError(f"{self.folder} is being written by another export (waited {self.wait:g} s): "
+                                  f"two exports into one folder would interleave their records; run this one "
+                                  f"when the other has finished, or export into another folder")
+            time.sleep(0.05)
+        self._fd = fd
+        return self
+
+    def inheritable_fds(self) -> Tuple[int, ...]:
+        """The lock's descriptor, for a child process that must hold the lock too (POSIX: the same
+        open file, so the lock lasts until the parent and the child have both ended)."""
+        return (self._fd,) if self._fd is not None and sys.platform != "win32" else ()
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing releases the lock (the child's copy, if any, has ended)
+            self._fd = None
+
+
+def _try_lock(fd: int) -> bool:
+    try:
+        if sys.platform == "win32":  # pragma: no cover - Windows
+            import msvcrt
+
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        else:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
+if __name__ == "__main__":  # the second process of a parallel export (see _export_two_processes)
+    code = _child(sys.argv[1])
+    sys.stdout.flush()
+    os._exit(code)  # nothing left to clean up (the store is closed): skip the interpreter's teardown

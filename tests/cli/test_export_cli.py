@@ -19,7 +19,7 @@ from kafka.record.memory_records import MemoryRecords
 
 from litemeta.cli import COMMANDS, main
 from litemeta.cli.export import FORMAT_CHOICES
-from litemeta.followers.export import export
+from litemeta.followers.export import LOCK_FILE, export
 from litemeta.formats.export_layout import FORMATS
 from litemeta.followers.replay import mock_cluster_address
 from litemeta.model.events import MCL_VERSIONED_TOPIC, MCP_TOPIC
@@ -145,7 +145,7 @@ def test_group_exports_append_to_avro_and_jsonl_files(fmt: str, tmp_path: Path) 
         assert got == list(range(12))
     run("export", "--db", db, "--out", out, "--format", fmt, "--topic", "mcp")  # no group: rewritten
     assert len(read_back()) == 12
-    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary folder left
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == [LOCK_FILE]  # no temporary folder left
 
 
 def test_topic_filter_and_from_offset(tmp_path: Path) -> None:
@@ -157,7 +157,7 @@ def test_topic_filter_and_from_offset(tmp_path: Path) -> None:
     assert r["counts"] == {MCL_VERSIONED_TOPIC: {"0": n - 4}}
     lines = [json.loads(x) for x in (out / f"{MCL_VERSIONED_TOPIC}.jsonl").read_text().splitlines()]
     assert [x["offset"] for x in lines] == list(range(4, n))
-    assert sorted(p.name for p in out.iterdir()) == [f"{MCL_VERSIONED_TOPIC}.jsonl"]
+    assert sorted(p.name for p in out.iterdir()) == [LOCK_FILE, f"{MCL_VERSIONED_TOPIC}.jsonl"]
     text = run("export", "--db", db, "--out", tmp_path / "o2").output
     assert "Exported" in text and MCP_TOPIC in text
     assert run("export", "--db", db, "--out", out, "--format", "avro", "--partitions", "2", code=2)
