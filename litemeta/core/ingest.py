@@ -237,13 +237,8 @@ class Batch:
     def fail(self, p: Optional[Proposal], err: LitemetaError, raw: Any = None) -> None:
         """A rejected proposal: dead-letter topic and report (design.md choice 2)."""
         self.report.failed += 1
-        if isinstance(err, ValidationError):
+        if isinstance(err, (ValidationError, InputError)):
             info = err.as_dict()
-        elif isinstance(err, InputError):
-            where = ", ".join(x for x in (err.file, err.position) if x)
-            message = str(err)[len(where) + 2:] if where and str(err).startswith(where + ": ") else str(err)
-            info = {"file": err.file, "index": None, "urn": None, "aspect": None, "path": None,
-                    "position": err.position, "message": message}
         else:
             info = {"message": str(err)}
         info["reason"] = type(err).__name__
