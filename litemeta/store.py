@@ -414,6 +414,14 @@ class MetadataStore:
         """Commit a group's positions (or the given ``{topic: next_offset}``)."""
         self.consumers.commit(group, offsets)
 
+    def follow(self, topic: str, group: Optional[str] = None, from_offset: Optional[int] = None,
+               accept: Optional[Callable[[TopicRecord], bool]] = None, limit: Optional[int] = None,
+               follow: bool = False, **kwargs: Any) -> Iterator[TopicRecord]:
+        """A topic's records in offset order, optionally as a consumer group that commits as it goes,
+        optionally waiting for new ones (:meth:`litemeta.followers.consumers.Consumers.follow`)."""
+        return self.consumers.follow(topic, group, from_offset, accept, limit, follow,  # type: ignore[no-any-return]
+                                     **kwargs)
+
     def subscribe(self, handler: Callable[[TopicRecord], Any], topics: Any = ("PlatformEvent_v1",),
                   group: str = "default", filter: Optional[Callable[[TopicRecord], bool]] = None,
                   **kwargs: Any) -> int:
