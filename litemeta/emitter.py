@@ -16,7 +16,7 @@ import enum
 from typing import Any, Callable, List, Optional, Sequence, Union
 
 from litemeta.core.ingest import IngestReport
-from litemeta.errors import LitemetaError
+from litemeta.errors import EmitError, LitemetaError
 from litemeta.store import MetadataStore, open_store
 
 Callback = Callable[[Optional[Exception], str], None]
@@ -43,15 +43,6 @@ class EmitMode(enum.Enum):
         except KeyError:
             raise LitemetaError(f"unknown emit mode {mode!r}; expected one of {', '.join(m.name for m in cls)}") \
                 from None
-
-
-class EmitError(LitemetaError):
-    """Raised by ``emit`` when the item was rejected (the report names why)."""
-
-    def __init__(self, report: IngestReport) -> None:
-        self.report = report
-        msgs = "; ".join(e.get("message", "") for e in report.errors[:3])
-        super().__init__(f"{report.failed} proposal(s) rejected: {msgs}")
 
 
 class LitemetaEmitter:

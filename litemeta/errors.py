@@ -25,6 +25,21 @@ class ExportError(LitemetaError):
     """A topic export or import failed (names topic, partition and offset where known)."""
 
 
+class PipelineError(LitemetaError):
+    """Raised by :meth:`litemeta.workflow.run.Pipeline.raise_from_status` when a run had failures
+    (or warnings, if asked)."""
+
+
+class EmitError(LitemetaError):
+    """Raised by the emitter's ``emit`` when the item was rejected; ``report`` (the ingest's
+    :class:`~litemeta.core.ingest.IngestReport`) names why."""
+
+    def __init__(self, report: Any) -> None:
+        self.report = report
+        msgs = "; ".join(e.get("message", "") for e in report.errors[:3])
+        super().__init__(f"{report.failed} proposal(s) rejected: {msgs}")
+
+
 class InputError(LitemetaError):
     """A file or stream could not be read at all, or a part of it is unreadable.
 

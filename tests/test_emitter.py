@@ -10,7 +10,8 @@ from datahub.metadata import schema_classes as m
 from datahub.specific.dataset import DatasetPatchBuilder
 
 import litemeta
-from litemeta.emitter import EmitError, EmitMode, LitemetaEmitter
+from litemeta.emitter import EmitMode, LitemetaEmitter
+from litemeta.errors import EmitError
 
 DS = "urn:li:dataset:(urn:li:dataPlatform:hive,shop.orders,PROD)"
 

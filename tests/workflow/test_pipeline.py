@@ -12,9 +12,9 @@ from datahub.emitter.mcp import MetadataChangeProposalWrapper as W
 from datahub.ingestion.sink.file import write_metadata_file as sdk_write
 from datahub.metadata import schema_classes as S
 
-from litemeta.errors import ConfigurationError
+from litemeta.errors import ConfigurationError, PipelineError
 from litemeta.store import open_store
-from litemeta.workflow.run import Pipeline, PipelineError
+from litemeta.workflow.run import Pipeline
 from tests.workflow.sdk_harness import ds
 
 SM = S.SystemMetadataClass(lastObserved=1700000000000, runId="file-run")
