@@ -15,7 +15,6 @@ from __future__ import annotations
 import enum
 from typing import Any, Callable, List, Optional, Sequence, Union
 
-from litemeta.core.ingest import IngestReport
 from litemeta.errors import EmitError, LitemetaError
 from litemeta.store import MetadataStore, open_store
 
