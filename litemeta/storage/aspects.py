@@ -15,7 +15,7 @@ from sqlalchemy import and_, bindparam, func, select, tuple_
 from sqlalchemy.engine import Connection
 
 from litemeta.model.jsontext import loads
-from litemeta.storage.db import aspects, timeseries
+from litemeta.storage.tables import aspects, timeseries
 from litemeta.storage.log import chunks, insert_rows
 
 IN_CHUNK = 500

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 
 from litemeta.model.jsontext import dumps, loads
 from litemeta.storage.aspects import dt_to_ms, ms_to_dt
-from litemeta.storage.db import aspects, timeseries
+from litemeta.storage.tables import aspects, timeseries
 from litemeta.storage.log import chunks
 
 
