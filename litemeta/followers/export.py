@@ -65,7 +65,8 @@ from litemeta.formats.export_layout import (
     partition_folders,
     schema_id_for,
 )
-from litemeta.formats.kafka_log import SegmentWriter, kafka_partition
+from litemeta.formats.kafka_log import kafka_partition
+from litemeta.formats.kafka_segments import SegmentWriter
 from litemeta.followers.consumers import Consumers
 from litemeta.model import avro
 from litemeta.model.events import PLATFORM_EVENT_TOPIC, TOPICS, TopicRecord, resolve_topic

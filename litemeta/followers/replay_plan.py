@@ -22,7 +22,8 @@ from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Proto
 from litemeta.errors import ConfigurationError, ExportError, LitemetaError
 from litemeta.formats.avro_fast import encode_value
 from litemeta.formats.export_layout import SCHEMAS_FILE, read_export
-from litemeta.formats.kafka_log import CorruptionReport, list_segments, read_segment, split_partition_dir
+from litemeta.formats.kafka_log import CorruptionReport, read_segment
+from litemeta.formats.kafka_segments import list_segments, split_partition_dir
 from litemeta.model.events import TOPIC_SCHEMAS, TOPICS, TopicRecord, resolve_topic
 
 PROGRESS_FILE = "replay-progress.json"

@@ -40,7 +40,8 @@ from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple
 
 from litemeta.errors import ExportError, LitemetaError
 from litemeta.formats.avro_fast import schema_of as _schema_of
-from litemeta.formats.kafka_log import BatchRecord, CorruptionReport, list_segments, read_segment, split_partition_dir
+from litemeta.formats.kafka_log import BatchRecord, CorruptionReport, read_segment
+from litemeta.formats.kafka_segments import list_segments, split_partition_dir
 from litemeta.model import avro
 from litemeta.model.events import FAILED_MCP_TOPIC, PLATFORM_EVENT_TOPIC, TOPICS, TopicRecord, platform_event_key
 

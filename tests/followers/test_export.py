@@ -299,7 +299,7 @@ def test_corrupt_batches_are_reported_with_topic_partition_offset(tmp_path: Path
 
 
 def test_a_value_that_is_not_avro_is_reported_and_reading_goes_on(tmp_path: Path, records: List[TopicRecord]) -> None:
-    from litemeta.formats.kafka_log import SegmentWriter
+    from litemeta.formats.kafka_segments import SegmentWriter
 
     mcps = [r for r in records if r.topic == MCP_TOPIC][:3]
     with SegmentWriter(tmp_path, MCP_TOPIC, 0) as w:
