@@ -1,8 +1,11 @@
 """An emitter with the interface of acryl-datahub's emitters, writing into a litemeta store.
 
-    >>> from litemeta.emitter import LitemetaEmitter, EmitMode
-    >>> emitter = LitemetaEmitter("litemeta.db")                      # doctest: +SKIP
-    >>> emitter.emit(MetadataChangeProposalWrapper(entityUrn=urn, aspect=StatusClass(removed=False)))
+    >>> from litemeta.emitter import LitemetaEmitter
+    >>> emitter = LitemetaEmitter(":memory:")          # or a path; any acryl-datahub MCP/MCE object works too
+    >>> emitter.emit({"entityType": "corpuser", "entityUrn": "urn:li:corpuser:alice", "changeType": "UPSERT",
+    ...               "aspectName": "status", "aspect": {"json": {"removed": False}}})
+    >>> emitter.store.get("urn:li:corpuser:alice")["status"]
+    {'removed': False}
     >>> emitter.close()
 
 Emit modes follow design.md rule 3: ``SYNC_WAIT`` = committed and the search index caught up;

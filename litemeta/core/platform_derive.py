@@ -7,7 +7,7 @@ inline and what the helper process derives for it (:mod:`litemeta.core.platform_
     True
     >>> [key for _ts, key, _text, _h in events_of("urn:li:corpuser:a", "corpuser", r.aspects["globalTags"], "UPSERT",
     ...      None, {"tags": [{"tag": "urn:li:tag:t"}]}, {"time": 1, "actor": "urn:li:corpuser:x"}, r)]
-    ['entityChangeEvent-urn:li:corpuser:a']
+    ['entityChangeEvent-urn:li:corpuser:a', 'relationshipChangeEvent-urn:li:corpuser:a']
 """
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """Replay topics into a real Kafka with confluent-kafka (the optional extra ``litemeta[kafka]``).
 
-    >>> from litemeta.followers.replay import replay                      # doctest: +SKIP
-    >>> report = replay("localhost:9092", folder="export/", schema_registry="http://localhost:8081")
+    >>> from litemeta.followers.replay import replay
+    >>> report = replay("localhost:9092", folder="export/",                # doctest: +SKIP
+    ...                 schema_registry="http://localhost:8081")
     >>> report.records, report.failed                                     # doctest: +SKIP
     (120433, 0)
 
