@@ -12,18 +12,19 @@ from datahub.specific.dataset import DatasetPatchBuilder
 import litemeta
 from litemeta.followers.consumers import event_filter
 from litemeta.model.events import PLATFORM_EVENT_TOPIC
+from tests.conftest import Cli
 
 DS = "urn:li:dataset:(urn:li:dataPlatform:hive,shop.orders,PROD)"
 
 
 @pytest.fixture
-def store(tmp_path: Any) -> Any:
-    s = litemeta.open_store(str(tmp_path / "c.db"))
+def store(file_store: Any) -> Any:
+    """A store on file (tests reopen it by path), with a tag and an owner on one dataset."""
+    s = file_store
     s.ingest([MCPW(entityUrn=DS, aspect=m.GlobalTagsClass(tags=[m.TagAssociationClass(tag="urn:li:tag:a")])),
               MCPW(entityUrn=DS, aspect=m.OwnershipClass(owners=[m.OwnerClass(owner="urn:li:corpuser:x",
                                                                                type="DATAOWNER")]))])
-    yield s
-    s.close()
+    return s
 
 
 def categories(recs: List[Any]) -> List[str]:
@@ -132,20 +133,12 @@ def test_follow_waits_for_new_records_until_stopped(store: Any) -> None:
     assert [(r.offset, r.value["aspectName"]) for r in seen] == [(start, "status")]
 
 
-def test_log_command_prints_and_commits_as_a_group(store: Any) -> None:
-    from click.testing import CliRunner
-
-    from litemeta.cli import main
-
+def test_log_command_prints_and_commits_as_a_group(store: Any, cli: Cli) -> None:
     db = store.settings.db
     store.close()
-    runner = CliRunner()
-    out = runner.invoke(main, ["log", "mcl", "--db", db, "--json", "--limit", "2", "--group", "cli"],
-                        catch_exceptions=False)
-    assert out.exit_code == 0, out.output
-    assert [json.loads(line)["offset"] for line in out.output.splitlines()] == [0, 1]
-    out = runner.invoke(main, ["log", "mcl", "--db", db, "--json", "--limit", "1", "--group", "cli"],
-                        catch_exceptions=False)
-    assert [json.loads(line)["offset"] for line in out.output.splitlines()] == [2]
-    text = runner.invoke(main, ["log", "pe", "--db", db, "--category", "TAG"], catch_exceptions=False).output
+    out = cli("log", "mcl", "--db", db, "--json", "--limit", "2", "--group", "cli").output
+    assert [json.loads(line)["offset"] for line in out.splitlines()] == [0, 1]
+    out = cli("log", "mcl", "--db", db, "--json", "--limit", "1", "--group", "cli").output
+    assert [json.loads(line)["offset"] for line in out.splitlines()] == [2]
+    text = cli("log", "pe", "--db", db, "--category", "TAG").output
     assert text and all("TAG/" in line for line in text.splitlines())

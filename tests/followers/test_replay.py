@@ -170,6 +170,7 @@ def test_folder_replay_is_read_back_and_decodes_to_the_sdk_objects(store: Any, c
                 sc.DatasetPropertiesClass.from_obj(values[-1])
 
 
+@pytest.mark.slow
 def test_store_replay_resumes_after_an_interruption_without_duplicates(store: Any, cluster: str,
                                                                       tmp_path: Path) -> None:
     """Progress is a consumer group in the store: stopping after a confirmed chunk resumes exactly after it."""
