@@ -56,11 +56,11 @@ def records() -> List[Any]:
 
 
 @pytest.fixture
-def store(tmp_path: pathlib.Path) -> Any:
-    with open_store(str(tmp_path / "admin.db")) as s:
-        report = s.ingest(records())
-        assert report.failed == 0, report.errors
-        yield s
+def store(store: Any) -> Any:
+    """The shared store (memory and file), with the records above."""
+    report = store.ingest(records())
+    assert report.failed == 0, report.errors
+    return store
 
 
 # ------------------------------------------------------------------------------ facts and selection
