@@ -10,6 +10,7 @@ from typing import Any, Dict, Tuple
 import click
 
 from litemeta.cli.common import Progress, json_option, translate_errors
+from litemeta.cli.diff import metadata_diff
 
 
 @click.group()
@@ -67,4 +68,4 @@ def _echo_line(d: Dict[str, Any]) -> None:
     click.echo(" ".join(parts) + ": " + position + d["message"])
 
 
-from litemeta.cli.diff import metadata_diff as _md; check.add_command(_md)  # noqa: E402,E702
+check.add_command(metadata_diff)  # `litemeta check metadata-diff` (cli/diff.py)

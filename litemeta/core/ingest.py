@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Protocol, Sequence, Set, Tuple
 
 from litemeta.config import Settings
-from litemeta.core.report import IngestReport
 from litemeta.core import versions as V
+from litemeta.core.report import IngestReport
 from litemeta.core.validate import validate_proposal
 from litemeta.errors import ConflictError, InputError, LitemetaError, ValidationError
 from litemeta.model import proposal as P

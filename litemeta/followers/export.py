@@ -56,6 +56,7 @@ from typing import IO, Any, Callable, Dict, Iterable, Iterator, List, Mapping, O
 
 from litemeta import config
 from litemeta.errors import ConfigurationError, ExportError, LitemetaError
+from litemeta.followers.consumers import Consumers
 from litemeta.formats.avro_fast import encode_value
 from litemeta.formats.avro_fast import schema_of as _schema_of
 from litemeta.formats.export_layout import (
@@ -67,7 +68,6 @@ from litemeta.formats.export_layout import (
 )
 from litemeta.formats.kafka_log import kafka_partition
 from litemeta.formats.kafka_segments import SegmentWriter
-from litemeta.followers.consumers import Consumers
 from litemeta.model import avro
 from litemeta.model.events import PLATFORM_EVENT_TOPIC, TOPICS, TopicRecord, resolve_topic
 from litemeta.storage import log as L

@@ -41,8 +41,6 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
 from litemeta.errors import ConfigurationError, ExportError
-from litemeta.formats.export_layout import SCHEMA_IDS, SCHEMAS_FILE, sniff_format
-from litemeta.formats.kafka_log import CorruptionReport
 from litemeta.followers.replay_plan import (
     PROGRESS_FILE,
     Done,
@@ -61,6 +59,8 @@ from litemeta.followers.replay_plan import (
     schema_name,
     store_source,
 )
+from litemeta.formats.export_layout import SCHEMA_IDS, SCHEMAS_FILE, sniff_format
+from litemeta.formats.kafka_log import CorruptionReport
 from litemeta.model import avro
 from litemeta.model.events import TOPICS, resolve_topic
 

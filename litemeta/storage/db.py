@@ -31,6 +31,7 @@ from litemeta.storage.tables import (  # noqa: F401 - the tables are part of thi
     timeseries,
     topic_log,
 )
+
 BUSY_TIMEOUT_MS = 30_000
 # A session's own commits checkpoint the WAL only once it holds this many pages (64 MB) instead of
 # SQLite's 1,000 (4 MB): an ingest's batches of a few MB each do not pay a checkpoint (and its

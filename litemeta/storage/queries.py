@@ -9,8 +9,8 @@ from sqlalchemy.engine import Connection
 
 from litemeta.model.jsontext import dumps, loads
 from litemeta.storage.aspects import dt_to_ms, ms_to_dt
-from litemeta.storage.tables import aspects, timeseries
 from litemeta.storage.log import chunks
+from litemeta.storage.tables import aspects, timeseries
 
 
 @dataclass(frozen=True)

@@ -69,7 +69,7 @@ class PipelineContext:
         return self._registry
 
 
-class Step(ABC):
+class Step(ABC):  # noqa: B024 - abstract as a family; each role's base adds the abstract method
     """Common lifecycle: created from a config dict and the context; owns a :class:`Status`."""
 
     kind = "step"
@@ -85,7 +85,7 @@ class Step(ABC):
         """Build the step from its recipe ``config``; raise :class:`ConfigurationError` for a bad one."""
         return cls(config, ctx, name)
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - a hook: most steps hold nothing to release
         """Release resources; flush anything buffered. Called once at the end of the run."""
 
 

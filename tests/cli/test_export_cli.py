@@ -69,7 +69,7 @@ def kafka_python_offsets(folder: Path) -> List[int]:
 
 
 @pytest.mark.parametrize("fmt", ["kafka-log", "avro", "jsonl"])
-def test_store_a_export_fresh_store_b_gives_the_same_aspects_and_versions(cli: Cli, 
+def test_store_a_export_fresh_store_b_gives_the_same_aspects_and_versions(cli: Cli,
         fmt: str, tmp_path: Path, corpus_file: Callable[..., Path], pinned_clock: None) -> None:
     """The MCP topic is the journal of accepted proposals (design.md choice 5): ingesting its export
     rebuilds every aspect row (all versions, R1.1-R1.5), every timeseries row and the same journal."""

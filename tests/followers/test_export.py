@@ -10,6 +10,7 @@ import struct
 from pathlib import Path
 from typing import Any, Dict, List
 
+import datahub.metadata
 import fastavro
 import pytest
 from datahub.emitter.mcp import MetadataChangeProposalWrapper
@@ -18,7 +19,6 @@ from kafka.partitioner.default import murmur2 as kafka_python_murmur2
 from kafka.record.default_records import DefaultRecordBatch
 from kafka.record.memory_records import MemoryRecords
 
-import datahub.metadata
 from litemeta.errors import ConfigurationError, ExportError
 from litemeta.followers.export import export
 from litemeta.formats.avro_fast import encode_value

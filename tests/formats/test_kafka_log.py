@@ -268,7 +268,7 @@ def test_index_files_follow_kafkas_format(tmp_path: Path) -> None:
     """.index: (relative offset int32, position int32) every index.interval.bytes; .timeindex: (ts int64, rel int32)."""
     rnd = random.Random(4)
     with SegmentWriter(tmp_path, "T", 0, records_per_batch=5, index_interval_bytes=4096) as w:
-        for i in range(400):
+        for _ in range(400):
             w.append(1_000_000 + rnd.randint(0, 10_000), b"key", os.urandom(200))
     folder = tmp_path / "T-0"
     log = (folder / f"{0:020d}.log").read_bytes()

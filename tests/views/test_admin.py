@@ -11,9 +11,9 @@ import pytest
 from datahub.emitter.mce_builder import make_data_job_urn, make_dataset_urn
 from datahub.emitter.mcp import MetadataChangeProposalWrapper as W
 
-from litemeta.views import admin
 from litemeta.errors import InputError, InvalidUrnError, LitemetaError, StorageError, UnknownAspectError
 from litemeta.store import MetadataStore, open_store
+from litemeta.views import admin
 
 ORDERS = make_dataset_urn("hive", "shop.orders", "PROD")
 CUSTOMERS = make_dataset_urn("hive", "shop.customers", "PROD")

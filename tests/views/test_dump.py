@@ -11,9 +11,9 @@ from datahub.emitter.mce_builder import make_dataset_urn, make_user_urn
 from datahub.emitter.mcp import MetadataChangeProposalWrapper as W
 from datahub.ingestion.source.file import read_metadata_file
 
-from litemeta.views.dump import dump_file, dump_proposals
 from litemeta.errors import UnknownEntityError
 from litemeta.store import open_store
+from litemeta.views.dump import dump_file, dump_proposals
 
 DS = make_dataset_urn("hive", "db.orders")
 DS2 = make_dataset_urn("hive", "db.gone")

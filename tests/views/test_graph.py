@@ -7,6 +7,7 @@ from typing import Any, Iterator, List
 import pytest
 from datahub.emitter.mce_builder import make_schema_field_urn
 
+from litemeta.store import open_store
 from litemeta.views.graph import (
     DOWNSTREAM,
     UPSTREAM,
@@ -21,8 +22,7 @@ from litemeta.views.graph import (
     shortest_path,
     traverse,
 )
-from litemeta.store import open_store
-from tests.lineage_fixture import A, B, C, CHART, D, DASH, JOB, LONELY, lineage_records
+from tests.lineage_fixture import CHART, DASH, JOB, LONELY, A, B, C, D, lineage_records
 
 
 class CountingStore:

@@ -231,6 +231,7 @@ def test_builtins_are_found_through_the_entry_points_pyproject_declares() -> Non
     """One list of built-in step names: pyproject.toml's entry points, which resolve() reads; every
     step class litemeta defines has one, and each resolves to a step of its role."""
     import inspect
+
     import tomllib
 
     from litemeta.workflow import builtin, transformers
