@@ -21,9 +21,10 @@ DESIGN = PKG.parent / "docs" / "design.md"
 
 # Homes reserved by design.md for work that lands on other branches: the rules hold whether or
 # not the folder exists yet. serve/: the HTTP server and browser view (the web stack's one home);
-# integrations/: DataHub's tools (the one run-time importer of acryl-datahub and DataHub Actions).
-RESERVED = {"serve", "integrations"}
-ABOVE_STORE = {"store", "emitter", "views", "serve", "integrations", "cli"}
+# integrations/: DataHub's tools (the one run-time importer of acryl-datahub and DataHub Actions);
+# pytest_plugin.py: the pytest plugin (fixtures starting litemeta for tests of DataHub tools).
+RESERVED = {"serve", "integrations", "pytest_plugin"}
+ABOVE_STORE = {"store", "emitter", "views", "serve", "integrations", "pytest_plugin", "cli"}
 
 # layer -> layers it must not import (design.md "Dependency direction"; an arrow there means "may import")
 FORBIDDEN: Dict[str, Set[str]] = {
@@ -41,9 +42,10 @@ FORBIDDEN: Dict[str, Set[str]] = {
     "emitter": ABOVE_STORE - {"store", "emitter"},
     # read-side views (lineage, timeline, dump, diff, check, admin): anything below them
     "views": {"serve", "integrations", "cli"},
-    # above the store, below only the CLI (they may use each other)
-    "serve": {"cli"},
-    "integrations": {"cli"},
+    # above the store, below only the CLI and the pytest plugin (they may use each other)
+    "serve": {"cli", "pytest_plugin"},
+    "integrations": {"cli", "pytest_plugin"},
+    "pytest_plugin": {"cli"},
 }
 
 # third-party library -> the only modules (or folders, ending in /) that may import it
@@ -260,11 +262,11 @@ def test_the_design_doc_layout_names_what_the_tree_holds() -> None:
     entries = layout_entries(DESIGN.read_text(encoding="utf-8"))
     tree = {p.name[:-3] if p.suffix == ".py" else p.name for p in PKG.iterdir()
             if (p.suffix == ".py" or (p.is_dir() and (p / "__init__.py").exists()))}
-    doc = {e[:-3] if e.endswith(".py") else e for e in entries}
-    assert tree - doc == set(), f"in litemeta/ but not in design.md's layout: {sorted(tree - doc)}"
-    assert doc - tree <= RESERVED, f"in design.md's layout but not in litemeta/: {sorted(doc - tree - RESERVED)}"
+    doc = {e[:-3] if e.endswith(".py") else e: text for e, text in entries.items()}
+    assert tree - set(doc) == set(), f"in litemeta/ but not in design.md's layout: {sorted(tree - set(doc))}"
+    assert set(doc) - tree <= RESERVED, f"in design.md's layout but not in litemeta/: {sorted(set(doc) - tree - RESERVED)}"
     for name in RESERVED:
-        assert name in doc and "reserved" in entries[name], f"design.md reserves {name}/"
+        assert name in doc and "reserved" in doc[name], f"design.md reserves {name}"
     stale = []
     for entry, text in entries.items():
         folder = PKG / entry.replace(".py", "")
