@@ -11,15 +11,14 @@ Kept free of heavy imports: ``litemeta --help`` loads this module.
 """
 from __future__ import annotations
 
-import re
 import sys
 from contextlib import contextmanager
-from typing import Any, Callable, Dict, Iterator, TypeVar
+from typing import Any, Callable, Iterator, TypeVar
 
 import click
 
 from litemeta.cli.progress import Progress  # noqa: F401 - the commands' progress bar (tqdm), named here too
-from litemeta.errors import InputError, LitemetaError, ValidationError
+from litemeta.errors import LitemetaError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -67,22 +66,3 @@ def translate_errors() -> Iterator[None]:
         raise click.ClickException(str(e)) from e
 
 
-_RECORD_AT = re.compile(r"record #(\d+)")
-
-
-def error_dict(e: Exception) -> Dict[str, Any]:
-    """The report form of an error: ``file, index, urn, aspect, path, message``."""
-    if isinstance(e, ValidationError):
-        return e.as_dict()
-    if isinstance(e, InputError):
-        m = _RECORD_AT.search(e.position or "")
-        prefix = ", ".join(x for x in (e.file, e.position) if x) + ": "
-        text = str(e)
-        message = text[len(prefix):] if text.startswith(prefix) else text
-        rest = _RECORD_AT.sub("", e.position or "").strip(", ")
-        if rest:  # the record index has its own field; keep the byte or line position in the message
-            message = f"{rest}: {message}"
-        return {"file": e.file, "index": int(m.group(1)) if m else None, "urn": None, "aspect": None,
-                "path": None, "message": message}
-    return {"file": None, "index": None, "urn": None, "aspect": None, "path": None,
-            "message": f"{type(e).__name__}: {e}"}

@@ -15,8 +15,8 @@ FORMATS = ("table", "json", "dot", "mermaid")
 
 def _graph(store: Any) -> Any:
     """The lineage graph: a SQLite store's is kept beside it while the change log has not moved
-    (:func:`litemeta.graph.cached_graph`); another database's is built from one scan."""
-    from litemeta.graph import cached_graph, load_graph
+    (:func:`litemeta.views.graph.cached_graph`); another database's is built from one scan."""
+    from litemeta.views.graph import cached_graph, load_graph
 
     return cached_graph(store) if hasattr(store, "log_mark") else load_graph(store)
 
@@ -75,7 +75,7 @@ def lineage(ctx: click.Context, urn: Optional[str], direction: str, hops: int, c
         click.echo(ctx.get_help())
         ctx.exit(2)
     assert urn is not None
-    from litemeta.graph import render, schema_field_urn, traverse
+    from litemeta.views.graph import render, schema_field_urn, traverse
 
     fmt = "json" if as_json else fmt
     with translate_errors():
@@ -107,7 +107,7 @@ def path(ctx: click.Context, from_urn: str, to_urn: str, from_column: Optional[s
         litemeta lineage path --from "urn:li:dataset:(urn:li:dataPlatform:hive,raw.orders,PROD)" \\
             --to "urn:li:dashboard:(looker,sales)"
     """
-    from litemeta.graph import render_path, schema_field_urn, shortest_path
+    from litemeta.views.graph import render_path, schema_field_urn, shortest_path
 
     fmt = "json" if as_json else fmt
     db = db if db is not None else (ctx.obj or {}).get("db")

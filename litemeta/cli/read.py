@@ -98,7 +98,7 @@ def history(urn_arg: Optional[str], urn: Optional[str], aspect: str, full: bool,
         litemeta history "urn:li:corpuser:alice" -a corpUserInfo
         litemeta history --urn "urn:li:corpuser:alice" -a corpUserInfo --full
     """
-    from litemeta.timeline import value_changes
+    from litemeta.views.timeline import value_changes
 
     target = pick_urn(urn_arg, urn)
     with translate_errors():

@@ -15,9 +15,9 @@ from sqlalchemy import and_, bindparam, func, select, tuple_
 from sqlalchemy.engine import Connection
 
 from litemeta.model.jsontext import loads
-from litemeta.storage.db import aspects, timeseries
 from litemeta.storage.log import chunks, insert_rows
 from litemeta.storage.rows import dt_to_ms, ms_to_dt  # noqa: F401 - part of this module's API
+from litemeta.storage.tables import aspects, timeseries
 
 IN_CHUNK = 500
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+import time
 from contextlib import closing
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from litemeta.errors import StorageError
 from litemeta.model.events import MCL_VERSIONED_TOPIC, TopicRecord, resolve_topic
@@ -277,6 +278,27 @@ class SqliteReader:
                 offset = max(offset, batch_end)
             if offset == before:
                 return
+
+    def follow(self, topic: str, group: Optional[str] = None, from_offset: Optional[int] = None,
+               accept: Optional[Callable[[TopicRecord], bool]] = None, limit: Optional[int] = None,
+               follow: bool = False, poll_interval: float = 0.5) -> Iterator[TopicRecord]:
+        """:meth:`MetadataStore.follow` without a consumer group (a reader commits nothing): the
+        records from ``from_offset`` (or 0) that ``accept`` takes, at most ``limit``, then with
+        ``follow`` the new ones, polling every ``poll_interval`` seconds."""
+        if group is not None:
+            raise StorageError("a read-only reader cannot consume as a group; open the store")
+        offset, delivered = from_offset or 0, 0
+        while True:
+            for r in self.iter_topic(topic, offset):
+                offset = r.offset + 1
+                if accept is None or accept(r):
+                    yield r
+                    delivered += 1
+                    if limit is not None and delivered >= limit:
+                        return
+            if not follow:
+                return
+            time.sleep(poll_interval)
 
     def read_topic(self, topic: str, offset: int = 0, limit: Optional[int] = None) -> List[TopicRecord]:
         """Records of a topic from ``offset`` (at most ``limit``)."""

@@ -1,7 +1,7 @@
 """Administration over a store: delete and undo by filter, browse (``ls``), statistics, nuke.
 
     >>> import litemeta
-    >>> from litemeta import admin
+    >>> from litemeta.views import admin
     >>> with litemeta.open_store("meta.db") as store:                                  # doctest: +SKIP
     ...     chosen = admin.select(store, platform="hive", env="PROD")
     ...     admin.delete_entities(store, chosen.urns, mode="soft", dry_run=True).as_dict()
@@ -454,6 +454,7 @@ def stats(store: Any) -> Dict[str, Any]:
     aspects = store.aspect_counts()
     entities = {by_key[a]: c["current"] for a, c in sorted(aspects.items()) if a in by_key and c["current"]}
     soft: Dict[str, int] = {}
+    # a list: its read ends before exists() reads (an in-memory store has one connection for both)
     for urn in store.removed_urns():
         if store.exists(urn):
             et = stored_entity_type(urn)
@@ -482,7 +483,7 @@ def store_files(db: Optional[str] = None) -> Tuple[str, List[str]]:
     """The SQLite file of a store (``db`` or the configured default) and every file or folder that
     belongs to it: ``-wal``, ``-shm``, ``-journal``, the search index folder ``<db>.index/`` and the
     lineage graph cache ``<db>.lineage.json``."""
-    from litemeta.graph import CACHE_SUFFIX as LINEAGE_CACHE_SUFFIX
+    from litemeta.views.graph import CACHE_SUFFIX as LINEAGE_CACHE_SUFFIX
 
     settings = cfg.from_environment(db=db)
     path = settings.db

@@ -1,4 +1,4 @@
-"""litemeta.graph: lineage edges from DataHub's lineage aspects, walks, shortest paths, rendering."""
+"""litemeta.views.graph: lineage edges from DataHub's lineage aspects, walks, shortest paths, rendering."""
 from __future__ import annotations
 
 import json
@@ -7,7 +7,8 @@ from typing import Any, Iterator, List
 import pytest
 from datahub.emitter.mce_builder import make_schema_field_urn
 
-from litemeta.graph import (
+from litemeta.store import open_store
+from litemeta.views.graph import (
     DOWNSTREAM,
     UPSTREAM,
     Edge,
@@ -21,8 +22,7 @@ from litemeta.graph import (
     shortest_path,
     traverse,
 )
-from litemeta.store import open_store
-from tests.lineage_fixture import A, B, C, CHART, D, DASH, JOB, LONELY, lineage_records
+from tests.lineage_fixture import CHART, DASH, JOB, LONELY, A, B, C, D, lineage_records
 
 
 class CountingStore:
@@ -168,7 +168,7 @@ def test_renderings(graph: LineageGraph) -> None:
 def test_the_graph_of_a_sqlite_store_is_kept_while_the_log_does_not_move(tmp_path: Any, graph: LineageGraph) -> None:
     """Issue 19 item 8: lineage on a SQLite store reuses ``<db>.lineage.json`` while the change log
     has not moved (no scan), and rebuilds it after any write (here a soft delete, R1.6 status)."""
-    from litemeta import graph as G
+    from litemeta.views import graph as G
     from litemeta.model.proposal import Proposal
     from litemeta.storage.sqlite_reads import SqliteReader
 
