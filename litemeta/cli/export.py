@@ -7,7 +7,7 @@ folder are kept apart).
 from __future__ import annotations
 
 import json
-from typing import Optional, Tuple
+from typing import Any, Optional, Tuple
 
 import click
 
@@ -15,6 +15,19 @@ from litemeta.cli._store import db_option, open_cli_store
 from litemeta.cli.common import Progress, json_option, translate_errors
 
 FORMAT_CHOICES = ("kafka-log", "avro", "jsonl")  # litemeta.formats.export_layout.FORMATS, kept light for --help
+
+
+def _records_to_export(store: Any, topics: Tuple[str, ...], from_offset: Optional[int], group: Optional[str]) -> int:
+    """How many records the export will write (the bar's total): from ``from_offset``, else the
+    group's committed offsets, else 0, to each topic's end (records already in the folder are
+    skipped, so the bar may end short of it)."""
+    from litemeta.model.events import resolve_topic
+
+    ends = store.end_offsets()
+    names = [resolve_topic(t) for t in topics] or sorted(ends)
+    if from_offset is None and group is not None:
+        return sum(store.lag(group, names).values())
+    return sum(max(0, ends.get(n, 0) - (from_offset or 0)) for n in names)
 
 
 @click.command("export")
@@ -51,8 +64,9 @@ def export(out: str, topics: Tuple[str, ...], fmt: str, partitions: int, from_of
     if partitions != 1 and fmt != "kafka-log":
         raise click.UsageError("--partitions applies to --format kafka-log only")
     with translate_errors():
-        with open_cli_store(db, read_only=group is None) as store, Progress("export") as bar:
-            report = store.export(out, fmt, topics, partitions, from_offset, group, bar.update)
+        with open_cli_store(db, read_only=group is None) as store:
+            with Progress("export", total=_records_to_export(store, topics, from_offset, group)) as bar:
+                report = store.export(out, fmt, topics, partitions, from_offset, group, bar.update)
     if as_json:
         click.echo(json.dumps(report.as_dict()))
         return

@@ -51,3 +51,16 @@ def test_input_bytes_of_files_and_folders(tmp_path: pathlib.Path) -> None:
     assert input_bytes([str(SAMPLE)]) == sizes["file"]
     assert input_bytes([str(tmp_path), str(SAMPLE)]) == 2 + 3 + sizes["file"]
     assert input_bytes(["-"]) is None and input_bytes([str(tmp_path / "missing.json")]) is None
+
+
+def test_the_export_bar_knows_how_many_records_it_will_write(tmp_path: pathlib.Path) -> None:
+    from litemeta.cli.export import _records_to_export
+
+    with open_store(str(tmp_path / "s.db")) as store:
+        store.ingest([str(SAMPLE)])
+        ends = store.end_offsets()
+        assert _records_to_export(store, (), None, None) == sum(ends.values())
+        assert _records_to_export(store, ("mcl",), 10, None) == ends["MetadataChangeLog_Versioned_v1"] - 10
+        report = store.export(str(tmp_path / "out"), "jsonl", ("pe",), group="nightly")
+        assert report.records == ends["PlatformEvent_v1"]  # what the bar's total said before it ran
+        assert _records_to_export(store, ("pe",), None, "nightly") == 0  # the group has them all
