@@ -29,7 +29,6 @@ node. Rendering (:func:`render_table`, :func:`render_json`, :func:`render_dot`,
 from __future__ import annotations
 
 import json
-import os
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
@@ -360,43 +359,18 @@ def load_graph(store: Any, registry: Optional[Registry] = None) -> LineageGraph:
     return graph
 
 
-# The graph of a SQLite store is kept beside it (``<db>.lineage.json``) by :func:`cached_graph`.
-CACHE_SUFFIX = ".lineage.json"
-_CACHE_FORMAT = 1
-
-
 def cached_graph(store: Any, registry: Optional[Registry] = None) -> LineageGraph:
-    """:func:`load_graph`, kept in ``<store file>.lineage.json`` and reused while the store's change
-    log has not moved (a store whose graph is unchanged answers lineage without a scan).
+    """:func:`load_graph`, kept beside a SQLite store (``<db>.cache/lineage.json``) and reused while
+    its change log has not moved (:func:`litemeta.views.cache.cached`): an unchanged store answers
+    lineage without a scan. Read back lazily (:class:`_StoredGraph`)."""
+    from litemeta.views.cache import cached
 
-    Every committed aspect change appends a MetadataChangeLog in the same transaction (rollbacks
-    and deletes included), so the log's last batch (its last offset and a digest of its index)
-    marks the graph's version; a cache of another mark is rebuilt. Like the search index, the
-    file is a cache a read may write; where it cannot be written the graph is simply not kept.
-    ``store`` needs ``location`` and ``log_mark()`` (:class:`litemeta.storage.sqlite_reads.SqliteReader`).
-    """
-    from litemeta.model.jsontext import dumps, loads
+    def encode(graph: LineageGraph) -> Dict[str, Any]:
+        return {"edges": [[e.upstream, e.downstream, e.aspect, e.relationship, e.via] for e in graph.edges()],
+                "removed": sorted(graph.removed)}
 
-    mark = list(store.log_mark())
-    path = store.location + CACHE_SUFFIX
-    try:
-        with open(path, "rb") as f:
-            data = loads(f.read())
-        if data.get("format") == _CACHE_FORMAT and data.get("mark") == mark:
-            return _StoredGraph(data["edges"], data["removed"])
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        pass  # no cache, another version's, or unreadable: rebuild it
-    graph = load_graph(store, registry)
-    edges = [[e.upstream, e.downstream, e.aspect, e.relationship, e.via] for e in graph._edges]
-    text = dumps({"format": _CACHE_FORMAT, "mark": mark, "edges": edges, "removed": sorted(graph.removed)})
-    try:
-        tmp = f"{path}.{os.getpid()}.tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)  # whole or not at all, for readers running at the same time
-    except OSError:
-        pass  # a read-only folder: no cache
-    return graph
+    return cached(store, "lineage", lambda: load_graph(store, registry), encode,
+                  lambda d: _StoredGraph(d["edges"], d["removed"]))
 
 
 # ----------------------------------------------------------------------------------- rendering

@@ -191,3 +191,22 @@ def test_a_sqlite_recipe_on_a_missing_file_fails_and_an_empty_one_warns(tmp_path
     sqlite3.connect(missing).close()
     out = run("ingest", "-c", str(recipe)).output
     assert "found no tables or views" in out
+
+
+def test_views_kept_beside_the_store_follow_every_write(copy: str) -> None:
+    """item 8: ls and stats keep what they read in <db>.cache/ while the change log has not moved;
+    a write (here a soft delete, then its undo) moves it and they read again."""
+    before = run("ls", "/dataset/hive", "--db", copy).output
+    assert "shop" in before and pathlib.Path(copy + ".cache", "facts-dataset.json").is_file()
+    counts = json.loads(run("stats", "--json", "--db", copy).output)
+    types = run("ls", "--db", copy).output
+    assert run("ls", "/dataset/hive", "--db", copy).output == before  # from the cache
+    run("delete", "urn:li:dataset:(urn:li:dataPlatform:hive,shop.customers,PROD)", "--db", copy)
+    assert run("ls", "/dataset/hive", "--db", copy).output != before
+    after = json.loads(run("stats", "--json", "--db", copy).output)
+    assert after["softDeleted"]["dataset"] == counts["softDeleted"].get("dataset", 0) + 1
+    assert run("ls", "--db", copy).output != types
+    run("delete", "undo-by-filter", "urn:li:dataset:(urn:li:dataPlatform:hive,shop.customers,PROD)", "--db", copy)
+    assert run("ls", "/dataset/hive", "--db", copy).output == before and run("ls", "--db", copy).output == types
+    pathlib.Path(copy + ".cache", "facts-dataset.json").write_text("[damaged")
+    assert run("ls", "/dataset/hive", "--db", copy).output == before

@@ -251,9 +251,9 @@ def test_nuke_removes_db_wal_shm_index_and_lineage_cache(tmp_path: pathlib.Path)
         cached_graph(reader)  # `litemeta lineage` keeps the graph beside the store
     for extra in ("-wal", "-shm"):
         pathlib.Path(db + extra).write_bytes(b"")
-    assert os.path.isdir(db + ".index") and os.path.isfile(db + ".lineage.json")
+    assert os.path.isdir(db + ".index") and os.path.isfile(db + ".cache/lineage.json")
     removed = admin.nuke(db)
-    assert sorted(removed) == sorted([db, db + "-wal", db + "-shm", db + ".index", db + ".lineage.json"])
+    assert sorted(removed) == sorted([db, db + "-wal", db + "-shm", db + ".index", db + ".cache"])
     assert os.listdir(tmp_path) == []
 
 

@@ -166,7 +166,7 @@ def test_renderings(graph: LineageGraph) -> None:
 
 
 def test_the_graph_of_a_sqlite_store_is_kept_while_the_log_does_not_move(tmp_path: Any, graph: LineageGraph) -> None:
-    """Issue 19 item 8: lineage on a SQLite store reuses ``<db>.lineage.json`` while the change log
+    """Issue 19 item 8: lineage on a SQLite store reuses ``<db>.cache/lineage.json`` while the change log
     has not moved (no scan), and rebuilds it after any write (here a soft delete, R1.6 status)."""
     from litemeta.views import graph as G
     from litemeta.model.proposal import Proposal
@@ -175,7 +175,7 @@ def test_the_graph_of_a_sqlite_store_is_kept_while_the_log_does_not_move(tmp_pat
     path = str(tmp_path / "lineage.db")
     with open_store(path) as store:
         assert store.ingest(lineage_records()).failed == 0
-    cache = tmp_path / ("lineage.db" + G.CACHE_SUFFIX)
+    cache = tmp_path / "lineage.db.cache" / "lineage.json"
     with SqliteReader(path) as reader:
         first = G.cached_graph(reader)
         assert cache.exists() and first.edges() == graph.edges() and first.removed == graph.removed
