@@ -314,10 +314,12 @@ def runs_list(page_offset: int, page_size: Optional[int], limit: Optional[int], 
         litemeta runs list --json
         litemeta ingest list-runs 0 10
     """
+    from litemeta.views import admin
+
     size = page_size if page_size is not None else limit
     with translate_errors():
         with open_read_store(db) as store:
-            rows = store.runs()[page_offset:None if size is None else page_offset + size]
+            rows = admin.runs(store)[page_offset:None if size is None else page_offset + size]
     if as_json:
         _dump(rows)
         return

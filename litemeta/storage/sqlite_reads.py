@@ -199,12 +199,12 @@ class SqliteReader:
                "AND instr(metadata, 'true') > 0 ORDER BY urn")
         return [u for u, m in self._execute(sql) if (loads(m) or {}).get("removed") is True]
 
-    def log_mark(self) -> Tuple[int, str]:
-        """The change log's position: the last offset of the MetadataChangeLog topic and a digest of
-        its last batch's index (timestamps and keys), ``(-1, "")`` when empty. Every committed
-        aspect change moves it (caches of views over the current rows compare it)."""
+    def log_mark(self, topic: str = MCL_VERSIONED_TOPIC) -> Tuple[int, str]:
+        """A topic's position: its last offset and a digest of its last batch's index (timestamps
+        and keys), ``(-1, "")`` when empty. Every committed aspect change moves the change log's
+        (the default), every accepted proposal the MCP topic's (caches of views compare them)."""
         row = self._execute('SELECT last_offset, records FROM topic_log WHERE topic = ? AND "partition" = 0 '
-                            'ORDER BY "offset" DESC LIMIT 1', (MCL_VERSIONED_TOPIC,)).fetchone()
+                            'ORDER BY "offset" DESC LIMIT 1', (resolve_topic(topic),)).fetchone()
         if row is None:
             return -1, ""
         return int(row[0]), hashlib.sha1(row[1].encode("utf-8")).hexdigest()

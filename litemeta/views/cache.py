@@ -12,11 +12,15 @@ patches, deletes, rollbacks), so the log's last batch (its last offset and a dig
 current aspects; a view of aspect values that was built at the same position is current. Like the
 search index the folder is a cache a read may write, never required: where it cannot be written
 the view is built each time; a damaged file is rebuilt. ``nuke`` deletes it.
+
+A view of ``systemMetadata`` (the runs) also follows the MetadataChangeProposal topic: a no-op
+write refreshes a row's run id without an MCL, but every accepted proposal is journaled there
+(design.md choice 5).
 """
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Sequence, TypeVar
 
 CACHE_SUFFIX = ".cache"  # the folder beside the store file
 _FORMAT = 1
@@ -30,15 +34,15 @@ def same(value: Any) -> Any:
 
 
 def cached(store: Any, name: str, build: Callable[[], T], encode: Callable[[T], Any],
-           decode: Callable[[Any], T]) -> T:
+           decode: Callable[[Any], T], topics: Sequence[str] = ("mcl",)) -> T:
     """``build()``, kept as ``encode(value)`` (JSON) in ``<db>.cache/<name>.json`` and read back with
-    ``decode`` while the store's change log has not moved. A store without ``log_mark`` (another
-    database, the full store) just builds."""
+    ``decode`` while the ``topics`` (default: the change log) have not moved. A store without
+    ``log_mark`` (another database, the full store) just builds."""
     if not hasattr(store, "log_mark"):
         return build()
     from litemeta.model.jsontext import dumps, loads
 
-    mark = list(store.log_mark())
+    mark = [list(store.log_mark(t)) for t in topics]
     folder = store.location + CACHE_SUFFIX
     path = os.path.join(folder, name + ".json")
     try:

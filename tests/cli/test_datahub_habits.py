@@ -210,3 +210,14 @@ def test_views_kept_beside_the_store_follow_every_write(copy: str) -> None:
     assert run("ls", "/dataset/hive", "--db", copy).output == before and run("ls", "--db", copy).output == types
     pathlib.Path(copy + ".cache", "facts-dataset.json").write_text("[damaged")
     assert run("ls", "/dataset/hive", "--db", copy).output == before
+    # runs follow the proposal journal too: a no-op write moves a row to another run without an MCL
+    runs = run("runs", "list", "--db", copy).output
+    assert "again" not in runs and run("runs", "list", "--db", copy).output == runs
+    same = pathlib.Path(copy).with_suffix(".same.json")
+    info = json.loads(run("get", ALICE, "-a", "corpUserInfo", "--db", copy).output)["corpUserInfo"]
+    same.write_text(json.dumps(info))
+    mcl = run("log", "mcl", "--json", "--db", copy).output
+    put = run("put", ALICE, "-a", "corpUserInfo", "-d", str(same), "--run-id", "again", "--db", copy).output
+    assert "unchanged" in put
+    assert run("log", "mcl", "--json", "--db", copy).output == mcl  # no MCL: the change log did not move
+    assert "again " in run("runs", "list", "--db", copy).output
