@@ -24,8 +24,8 @@ def test_the_kafka_extra_installs_the_schema_registry_client_s_own_dependencies(
     'certifi': confluent_kafka.schema_registry needs confluent-kafka's `schemaregistry` extra."""
     [kafka] = [r for r in _extra("kafka") if canonicalize_name(r.name) == "confluent-kafka"]
     assert "schemaregistry" in kafka.extras
-    # and the extra is what this environment (installed from the test extra) runs the replay tests with
-    [tested] = [r for r in _extra("test") if canonicalize_name(r.name) == "confluent-kafka"]
+    # and the extra is what this environment (installed from the test extras) runs the replay tests with
+    [tested] = [r for r in _extra("test-tools") if canonicalize_name(r.name) == "confluent-kafka"]
     assert "schemaregistry" in tested.extras
     needed = [Requirement(r) for r in importlib.metadata.requires("confluent-kafka") or []]
     for req in needed:

@@ -7,18 +7,18 @@ are flushed together (the transactional outbox, design.md rule 1).
 """
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Protocol, Sequence, Set, Tuple
 
 from litemeta.config import Settings
-from litemeta.core import versions as V
 from litemeta.core import structured as S
-from litemeta.core.validate import validate_proposal, value_text
+from litemeta.core import versions as V
+from litemeta.core.prepare import ASPECT_EXISTS, ENTITY_EXISTS, Prepared, dead_letter, encodable, prepare
+from litemeta.core.report import IngestReport
+from litemeta.core.validate import validate_proposal
 from litemeta.errors import ConflictError, InputError, LitemetaError, ValidationError
 from litemeta.model import proposal as P
-from litemeta.model.avro import validate_aspect
 from litemeta.model.codec import proposal_to_mcp_value
 from litemeta.model.events import (
     FAILED_MCP_TOPIC,
@@ -28,7 +28,7 @@ from litemeta.model.events import (
 )
 from litemeta.model.proposal import Proposal
 from litemeta.model.registry import AspectSpec, EntitySpec, Registry
-from litemeta.model.urns import key_aspect_from_urn
+from litemeta.model.urns import entity_type_of, key_aspect_from_urn
 from litemeta.storage import aspects as A
 from litemeta.storage.db import Connection
 from litemeta.storage.log import Appender, dumps, next_offsets
@@ -36,44 +36,6 @@ from litemeta.storage.log import Appender, dumps, next_offsets
 JSON = P.JSON
 WRITE_TYPES = (P.UPSERT, P.UPDATE, P.CREATE, P.CREATE_ENTITY, P.PATCH)
 
-
-@dataclass
-class IngestReport:
-    """What an ingest did: counts, failures with reasons, and the topic offsets it appended."""
-
-    records: int = 0
-    proposals: int = 0
-    written: int = 0
-    unchanged: int = 0
-    failed: int = 0
-    warnings: List[Dict[str, Any]] = field(default_factory=list)
-    errors: List[Dict[str, Any]] = field(default_factory=list)
-    mcl: int = 0
-    platform_events: int = 0
-    offsets: Dict[str, Tuple[int, int]] = field(default_factory=dict)
-    seconds: float = 0.0
-
-    def failed_by_reason(self) -> Dict[str, int]:
-        """Failure counts by error class."""
-        out: Dict[str, int] = {}
-        for e in self.errors:
-            out[e.get("reason", "error")] = out.get(e.get("reason", "error"), 0) + 1
-        return out
-
-    def note_offset(self, topic: str, offset: int) -> None:
-        lo, _ = self.offsets.get(topic, (offset, offset))
-        self.offsets[topic] = (lo, offset)
-
-    def as_dict(self) -> Dict[str, Any]:
-        """The ``--json`` form."""
-        return {"records": self.records, "proposals": self.proposals, "written": self.written,
-                "unchanged": self.unchanged, "failed": self.failed, "mcl": self.mcl,
-                "platformEvents": self.platform_events, "seconds": round(self.seconds, 3),
-                "failedByReason": self.failed_by_reason(), "warnings": self.warnings, "errors": self.errors,
-                "offsets": {t: {"first": a, "last": b} for t, (a, b) in self.offsets.items()}}
-
-
-_RECORD_AT = re.compile(r"record #(\d+)")
 
 # Aspects a new entity's defaults look at (R1.23, choice 3), read with each urn of a batch that has no key.
 DEFAULT_LOOKUPS = ("browsePathsV2", "dataPlatformInstance", "container")
@@ -155,26 +117,19 @@ class Batch:
         for g in groups:
             for p in g:
                 urn = p.entity_urn
-                if not urn or not (urn.isascii() or _encodable(urn)):
+                if not urn or not encodable(urn):
                     continue  # (an urn that is not Unicode text fails validation; it cannot even be looked up)
                 names = wanted.get(urn)
                 if names is None:
-                    try:
-                        ent = entities.get(p.entity_type or _entity_type(urn))
-                    except LitemetaError:  # a malformed urn: validation rejects its proposal, nothing to read
-                        continue
                     names = wanted[urn] = set()
-                    kinds[urn] = ent
+                    ent = kinds[urn] = entities.get(p.entity_type or _entity_type(urn))
                     if ent is not None:
                         names.add(ent.key_aspect)
                 if p.aspect_name and p.aspect_name in self.registry.aspects:  # (others fail validation)
                     names.add(p.aspect_name)
-                if p.aspect_name == S.ASPECT:  # the definitions its values are checked against
-                    for prop in S.property_urns(p.aspect):
-                        if not (prop.isascii() or _encodable(prop)):
-                            continue
-                        wanted.setdefault(prop, set()).update((S.DEFINITION, "status"))
-                        kinds.setdefault(prop, None)
+                for prop in S.property_urns(p.aspect) if p.aspect_name == S.ASPECT else ():  # their definitions
+                    wanted.setdefault(prop, set()).update((S.DEFINITION, "status"))
+                    kinds.setdefault(prop, None)
         todo = {u: n for u, n in wanted.items() if u not in self.loaded and u not in self.partial
                 and u not in self.wiped_urns}
         if not todo:
@@ -251,14 +206,8 @@ class Batch:
     def fail(self, p: Optional[Proposal], err: LitemetaError, raw: Any = None) -> None:
         """A rejected proposal: dead-letter topic and report (design.md choice 2)."""
         self.report.failed += 1
-        if isinstance(err, ValidationError):
+        if isinstance(err, (ValidationError, InputError)):
             info = err.as_dict()
-        elif isinstance(err, InputError):
-            where = ", ".join(x for x in (err.file, err.position) if x)
-            message = str(err)[len(where) + 2:] if where and str(err).startswith(where + ": ") else str(err)
-            at = _RECORD_AT.search(err.position or "")  # "record #N[, bytes a-b]" names the record
-            info = {"file": err.file, "index": int(at.group(1)) if at else None, "urn": None, "aspect": None,
-                    "path": None, "position": err.position, "message": message}
         else:
             info = {"message": str(err)}
         info["reason"] = type(err).__name__
@@ -267,18 +216,15 @@ class Batch:
                                ("index", p.origin.index)):
                 if info.get(key) is None:
                     info[key] = value
-            text = _dead_letter(p, str(err))
+            text = dead_letter(p, str(err))
             if text is not None:
                 self.append_text(FAILED_MCP_TOPIC, p.entity_urn or "", self.clock(), text)
         self.report.errors.append(info)
 
     # ------------------------------------------------------------ a record
     def apply_group(self, group: Group) -> None:
-        """Apply one input record (an MCP, or all the aspects of a legacy MCE).
-
-        Everything that can reject a proposal is decided before anything of it is planned
-        (:meth:`_prepare`), so a rejected proposal leaves no trace: no row, no MCL, and no default
-        aspects of an entity it would have created."""
+        """Apply one input record (an MCP, or all the aspects of a legacy MCE). What can reject a proposal
+        is decided first (:mod:`litemeta.core.prepare`): a rejected one leaves no trace, not even defaults."""
         valid: List[Tuple[Proposal, AspectSpec, bool, Optional[str]]] = []
         for item in group:
             self.report.proposals += 1
@@ -295,7 +241,7 @@ class Batch:
         ready: List[Tuple[Proposal, AspectSpec, bool, Optional[Prepared]]] = []
         for p, spec, drop, text in valid:
             try:
-                ready.append((p, spec, drop, None if drop else self._prepare(p, spec, text)))
+                ready.append((p, spec, drop, None if drop else prepare(self, p, spec, text)))
             except ValidationError as err:  # ConflictError too
                 self.fail(p, err.located(file=p.origin.file, index=p.origin.index))
         if not ready:
@@ -321,7 +267,7 @@ class Batch:
                 elif p.change_type == P.DELETE:
                     self._apply_delete(p, spec)
                 elif p.change_type == P.CREATE_ENTITY and p.entity_urn not in created:
-                    self._conflict_or_drop(p, _ENTITY_EXISTS)
+                    self._conflict_or_drop(p, ENTITY_EXISTS)
                 else:
                     written = self._apply_write(p, spec, prepared=prepared)
             except ValidationError as err:  # only when a record writes one aspect twice (prepared before the first)
@@ -331,39 +277,6 @@ class Batch:
             # and the MCP topic has its own offsets, so its order is the proposals' order.
             self.journal(p, written)
 
-    def _prepare(self, p: Proposal, spec: AspectSpec, text: Optional[str]) -> Optional["Prepared"]:
-        """Decide whatever can reject ``p`` (conflicts, preconditions, the patch and the patched
-        value, structured property definitions) without planning anything; return what the write
-        reuses. Raises :class:`ConflictError` or another :class:`ValidationError`."""
-        if spec.timeseries or p.change_type == P.DELETE:
-            return Prepared(None, None, text)
-        urn, name = p.entity_urn, spec.name
-        if p.change_type == P.CREATE_ENTITY and self.entity_exists(urn, p.entity_type or ""):
-            if not V.if_none_match_star(p.headers):
-                self._conflict_or_drop(p, _ENTITY_EXISTS)
-            return None  # dropped when applied (If-None-Match: *)
-        prev = self.slot(urn, name).row0
-        if p.change_type == P.CREATE and prev is not None:
-            if not V.if_none_match_star(p.headers):
-                self._conflict_or_drop(p, _ASPECT_EXISTS)
-            return None
-        V.check_preconditions(p.headers, p.change_type, prev.sm if prev else None, prev is not None,
-                              prev.createdon_ms if prev else None)
-        value = p.aspect
-        if p.change_type == P.PATCH:
-            from litemeta.core.patch import apply_patch
-
-            value = apply_patch(name, prev.value if prev is not None else None, p.aspect, now_ms=self._time(p))
-            validate_aspect(name, value)
-            text = value_text(value)
-        elif name == S.ASPECT and p.change_type in S.CHECKED_CHANGE_TYPES:
-            S.check_structured_properties(value, self._property_lookup)
-        return Prepared(prev, value, text)
-
-    def _property_lookup(self, urn: str) -> Tuple[Optional[Dict[str, Any]], Optional[Dict[str, Any]]]:
-        definition, status = self.current(urn, S.DEFINITION), self.current(urn, "status")
-        return (definition.value if definition is not None else None, status.value if status is not None else None)
-
     def journal(self, p: Proposal, aspect_text: Optional[str] = None) -> None:
         """Choice 5: every accepted proposal on the MCP topic.
 
@@ -372,7 +285,7 @@ class Batch:
         replaying the journal reproduces the store exactly, audit times included.
         ``aspect_text`` is the aspect's compact JSON text when the write already made it.
         """
-        now = self._time(p)
+        now = self.time_of(p)
         if not (p.system_metadata or {}).get("lastObserved"):
             p = p.with_(system_metadata={**(p.system_metadata or {}), "lastObserved": now})
         self.append(MCP_TOPIC, p.entity_urn, now, proposal_to_mcp_value(p, compact=True, aspect_text=aspect_text))
@@ -385,11 +298,10 @@ class Batch:
                             actual="exists", urn=p.entity_urn, aspect=p.aspect_name)
 
     # ------------------------------------------------------------ helpers
-    def _time(self, p: Proposal) -> int:
-        sm = p.system_metadata
-        if sm and sm.get("lastObserved"):
-            return int(sm["lastObserved"])
-        return self.clock()
+    def time_of(self, p: Proposal) -> int:
+        """The time a proposal is applied at: its ``systemMetadata.lastObserved``, else the clock (choice 6)."""
+        observed = (p.system_metadata or {}).get("lastObserved")
+        return int(observed) if observed else self.clock()
 
     def _stamp(self, p: Proposal, now: int) -> Dict[str, Any]:
         return {"time": now, "actor": self.settings.actor}
@@ -439,22 +351,21 @@ class Batch:
 
     # ------------------------------------------------------------ versioned writes
     def _apply_write(self, p: Proposal, spec: AspectSpec, generated: bool = False,
-                     prepared: Optional["Prepared"] = None) -> Optional[str]:
+                     prepared: Optional[Prepared] = None) -> Optional[str]:
         """A versioned UPSERT/CREATE/PATCH; returns the compact JSON text of ``p.aspect`` when it
         made it (a plain write that changed the value), else None. ``prepared`` is what
-        :meth:`_prepare` decided, used when the aspect has not changed since."""
+        :func:`~litemeta.core.prepare.prepare` decided, used when the aspect has not changed since."""
         urn, name = p.entity_urn, spec.name
         s = self.slot(urn, name)
         prev = s.row0
-        now = self._time(p)
+        now = self.time_of(p)
         if p.change_type == P.CREATE and prev is not None:
-            self._conflict_or_drop(p, _ASPECT_EXISTS)
+            self._conflict_or_drop(p, ASPECT_EXISTS)
             return None
-        text: Optional[str] = None
         if prepared is not None and prepared.prev is prev:
             value, text = prepared.value, prepared.text
         else:
-            prepared = self._prepare(p, spec, None)
+            prepared = prepare(self, p, spec, None)
             value, text = (prepared.value, prepared.text) if prepared is not None else (p.aspect, None)
         incoming = V.fill_system_metadata(p.system_metadata, now)
         if prev is not None and prev.value == value:
@@ -508,7 +419,7 @@ class Batch:
         urn = p.entity_urn
         s = self.slot(urn, spec.name)
         prev = s.row0
-        now = self._time(p)
+        now = self.time_of(p)
         if prev is None or (spec.is_key and prev.sm is None):
             self.report.unchanged += 1
             return
@@ -575,11 +486,11 @@ class Batch:
         return {"urn": urn, "aspect": name, "action": "deleted", "removedVersions": len(doomed) + 1}
 
     # ------------------------------------------------------------ timeseries (R1.38-R1.40)
-    def _apply_timeseries(self, p: Proposal, spec: AspectSpec, prepared: Optional["Prepared"] = None) -> Optional[str]:
+    def _apply_timeseries(self, p: Proposal, spec: AspectSpec, prepared: Optional[Prepared] = None) -> Optional[str]:
         """A timeseries UPSERT or DELETE; returns the compact JSON text of an UPSERT's aspect."""
         text: Optional[str] = None
         urn = p.entity_urn
-        now = self._time(p)
+        now = self.time_of(p)
         sm = V.fill_system_metadata(p.system_metadata, now)
         stamp = self._stamp(p, now)
         if p.change_type == P.DELETE:
@@ -662,46 +573,11 @@ class Batch:
             self.out.flush(self.conn)
 
 
-@dataclass(frozen=True)
-class Prepared:
-    """What :meth:`Batch._prepare` decided: the aspect's row 0 it looked at, the value to write
-    (a PATCH's result) and its compact JSON text when known."""
-
-    prev: Optional[A.StoredRow]
-    value: Any
-    text: Optional[str]
-
-
-_ENTITY_EXISTS = "Cannot perform CREATE_ENTITY if not exists since the entity key already exists."
-_ASPECT_EXISTS = "Cannot perform CREATE since the aspect already exists."
-
-def _dead_letter(p: Proposal, error: str) -> Optional[str]:
-    """The FailedMetadataChangeProposal value of a rejected proposal, as stored text; a proposal
-    too deep to encode is dead-lettered without its aspect value, then without its systemMetadata
-    (the error says so); None when not even that can be written (the report still names it)."""
-    for attempt, left_out in ((p, ""), (p.with_(aspect=None), "aspect value"),
-                              (p.with_(aspect=None, system_metadata=None), "aspect value and systemMetadata")):
-        try:
-            mcp = proposal_to_mcp_value(attempt, compact=True)
-            why = f"{error} (its {left_out} is left out of this record: it cannot be encoded)" if left_out else error
-            return dumps({"metadataChangeProposal": mcp, "error": why})
-        except Exception:  # noqa: BLE001 - nested too deep, or not JSON at all: try with less of it
-            continue
-    return None
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def _entity_type(urn: str) -> str:
-    from litemeta.model.urns import entity_type_of
-
-    return entity_type_of(urn)
+    try:
+        return entity_type_of(urn)
+    except LitemetaError:  # a malformed urn: validation rejects its proposal
+        return ""
 
 
 def iter_batches(groups: Iterable[Group], size: int) -> Iterator[List[Group]]:

@@ -48,9 +48,20 @@ _STRING_TYPES = ("string", "rich_text", "date", "urn")
 
 
 def property_urns(value: Any) -> List[str]:
-    """The property urns a ``structuredProperties`` value assigns (for reading their definitions first)."""
+    """The property urns a ``structuredProperties`` value assigns (for reading their definitions
+    first; only those a store can look up: Unicode text)."""
     props = value.get("properties") if isinstance(value, dict) else None
-    return [a["propertyUrn"] for a in props or () if isinstance(a, dict) and isinstance(a.get("propertyUrn"), str)]
+    urns = [a["propertyUrn"] for a in (props if isinstance(props, list) else ())
+            if isinstance(a, dict) and isinstance(a.get("propertyUrn"), str)]
+    return [u for u in urns if _unicode(u)]
+
+
+def _unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate
+        return False
+    return True
 
 
 def check_structured_properties(value: Any, lookup: Lookup) -> None:

@@ -59,12 +59,12 @@ def recover(f: IO[bytes], name: str, base: int, *, elem_depth: int, skip: int, f
         if kind == "truncated":
             yield InputError(
                 f"truncated record: it starts at byte {start} and the file ends at byte {end} before it closes",
-                file=name, position=f"record #{index}",
+                file=name, index=index,
             )
         elif kind == "broken":
             yield InputError(
                 "broken record: its brackets do not balance before the next top-level record; skipped",
-                file=name, position=f"record #{index}, bytes {start}-{end}",
+                file=name, index=index, position=f"bytes {start}-{end}",
             )
         elif kind == "junk":
             yield InputError(f"unexpected content {data!r} outside any record; skipped", file=name,
@@ -77,8 +77,7 @@ def recover(f: IO[bytes], name: str, base: int, *, elem_depth: int, skip: int, f
         # or extra comma): say what the streaming parser objected to. (When the separators are
         # right, it objected to text the standard library reads, NaN or a number beyond 64 bits,
         # and validation judges those values.)
-        yield InputError(f"not valid JSON after record #{skip - 1}: {first_error}", file=name,
-                         position=f"record #{skip}")
+        yield InputError(f"not valid JSON: {first_error}", file=name, position=f"after record #{skip - 1}")
 
 
 def is_sink_layout(f: IO[bytes], base: int) -> bool:
@@ -239,15 +238,15 @@ def _parse_slice(raw: bytes, start: int, end: int, name: str, index: Optional[in
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        return InputError(f"not valid UTF-8 (byte {start + e.start}): record skipped", file=name,
-                          position=f"record #{index}, bytes {start}-{end}")
+        return InputError(f"not valid UTF-8 (byte {start + e.start}): record skipped", file=name, index=index,
+                          position=f"bytes {start}-{end}")
     try:
         obj = std_loads(text)
     except ValueError as e:  # (a NestingError too)
         msg = getattr(e, "msg", str(e))
         at = start + len(text[: getattr(e, "pos", 0)].encode("utf-8"))
-        return InputError(f"invalid JSON ({msg} at byte {at}): record skipped", file=name,
-                          position=f"record #{index}, bytes {start}-{end}")
+        return InputError(f"invalid JSON ({msg} at byte {at}): record skipped", file=name, index=index,
+                          position=f"bytes {start}-{end}")
     return record(obj, Origin(name, index))
 
 

@@ -20,7 +20,8 @@ position, and reading goes on with what follows.
   standard input.
 
 Extension point: :func:`input_kind` sniffs what a path holds and :data:`READERS` maps a kind to
-its reader; further formats (topic exports) register a sniffer in :data:`SNIFFERS` and a reader.
+its reader; further formats register a sniffer in :data:`SNIFFERS` and a reader, as topic exports
+(:mod:`litemeta.sources.exports`) do.
 
 ijson is imported only here (design.md: one home per third-party library).
 """
@@ -30,6 +31,8 @@ import os
 import shutil
 import sys
 import tempfile
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import IO, Any, Callable, Dict, Generator, Iterable, Iterator, List, Optional, Union
 
 import ijson
@@ -39,6 +42,7 @@ from litemeta.model.codec import Record, proposals_of, record_from_obj
 from litemeta.model.jsontext import loads, loads_strict, std_loads
 from litemeta.model.proposal import Origin, Proposal
 from litemeta.model.registry import Registry
+from litemeta.sources import exports
 from litemeta.sources.file_recovery import is_sink_layout, recover
 
 try:  # the C backend is ~10x faster than the pure-Python one
@@ -54,6 +58,22 @@ FILE_SUFFIXES = (".json", ".jsonl")
 _BOM = b"\xef\xbb\xbf"
 _HEAD = 4096
 _BUF = 1 << 16
+
+
+# Who wants to hear how far the file readers have got: ``(path, byte position)`` after each record
+# whose reading moved the position, and the file's size at its end (a progress bar with an ETA).
+ReadWatcher = Callable[[str, int], None]
+_WATCHER: ContextVar[Optional[ReadWatcher]] = ContextVar("litemeta_read_watcher", default=None)
+
+
+@contextmanager
+def watch_reads(watcher: ReadWatcher) -> Iterator[None]:
+    """Within this block, files read (in this thread) report ``watcher(path, position)``."""
+    token = _WATCHER.set(watcher)
+    try:
+        yield
+    finally:
+        _WATCHER.reset(token)
 
 
 # --------------------------------------------------------------------------------- public API
@@ -146,7 +166,18 @@ def _open_and_read(path: str, force_lines: bool) -> Iterator[Item]:
         yield InputError(f"cannot open: {e.strerror or e}", file=path)
         return
     with f:
-        yield from _read_stream(f, path, force_lines)
+        watcher = _WATCHER.get()
+        if watcher is None:
+            yield from _read_stream(f, path, force_lines)
+            return
+        last = 0
+        for item in _read_stream(f, path, force_lines):
+            yield item
+            pos = f.tell()  # the buffered reader's position: moves a chunk at a time
+            if pos != last:
+                watcher(path, pos)
+                last = pos
+        watcher(path, os.fstat(f.fileno()).st_size)
 
 
 ReaderFn = Callable[[str], Iterator[Item]]
@@ -156,8 +187,9 @@ READERS: Dict[str, ReaderFn] = {
     "missing": _read_missing,
     "jsonl": _read_jsonl_file,
     "json": _read_json_file,
+    exports.EXPORT_KIND: exports.read_export_records,
 }
-SNIFFERS: List[Callable[[str], Optional[str]]] = []
+SNIFFERS: List[Callable[[str], Optional[str]]] = [exports.sniff_kind]
 
 
 # ---------------------------------------------------------------------------- content sniffing
@@ -346,7 +378,7 @@ def _read_items(f: IO[bytes], name: str, base: int, *, prefix: str, multiple: bo
             index += 1
         return
     except OSError as e:
-        yield InputError(f"read error: {e.strerror or e}", file=name, position=f"record #{index}")
+        yield InputError(f"read error: {e.strerror or e}", file=name, index=index)
         return
     except (ijson.JSONError, ValueError) as e:  # IncompleteJSONError and UTF-8 errors derive from these
         first_error = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
@@ -363,13 +395,15 @@ def _read_lines(f: IO[bytes], name: str, base: int) -> Iterator[Item]:
         offset += len(line)
         if not line.strip():
             continue
-        where = f"record #{index}, line {lineno} (byte {at})"
+        where = f"line {lineno} (byte {at})"
         try:
             obj = loads(line)
         except UnicodeDecodeError as e:
-            yield InputError(f"not valid UTF-8 (byte {at + e.start}): line skipped", file=name, position=where)
+            yield InputError(f"not valid UTF-8 (byte {at + e.start}): line skipped", file=name, index=index,
+                             position=where)
         except ValueError as e:
-            yield InputError(f"invalid JSON ({getattr(e, 'msg', e)}): line skipped", file=name, position=where)
+            yield InputError(f"invalid JSON ({getattr(e, 'msg', e)}): line skipped", file=name, index=index,
+                             position=where)
         else:
             yield _record(obj, Origin(name, index))
         index += 1

@@ -4,7 +4,7 @@ A value with a URL scheme is a SQLAlchemy URL; anything else is a literal file p
 (:func:`is_url`): ``--db 'd/q?x=1.db'`` is the file ``d/q?x=1.db``, in every command.
 
     >>> refusal("x.db", {"metadata_aspect_v2": {"urn", "aspect_name", "version", "metadata",
-    ...                                          "system_metadata", "createdon"}}, None)[:30]
+    ...                                          "system_metadata", "createdon"}}, None)[:31]
     'x.db is a DataHub Lite database'
     >>> refusal("x.db", {}, None) is None        # empty: litemeta creates its tables
     True

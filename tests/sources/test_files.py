@@ -200,7 +200,8 @@ def test_json_lines_bad_line_is_skipped(tmp_path: pathlib.Path) -> None:
     p.write_bytes(b"\n".join([json.dumps(_mcp(0)).encode(), b"{not json", b"\xff\xfe", json.dumps(_mcp(1)).encode()]))
     records, errors = _split(list(read_records([str(p)])))
     assert _urns(records) == ["urn:li:corpuser:u0", "urn:li:corpuser:u1"]
-    assert [e.position.split(" (")[0] for e in errors] == ["record #1, line 2", "record #2, line 3"]  # (issue 15: named)
+    assert [e.position.split(" (")[0] for e in errors] == ["line 2", "line 3"]
+    assert [e.index for e in errors] == [1, 2]  # issue 15: the record is named
     assert "UTF-8" in str(errors[1])
 
 
@@ -230,6 +231,7 @@ def test_sniffer_extension_point(tmp_path: pathlib.Path, monkeypatch: pytest.Mon
 
 
 # ------------------------------------------------------------------------------------- memory
+@pytest.mark.slow
 def test_large_array_is_streamed_in_bounded_memory(tmp_path: pathlib.Path) -> None:
     """A ~50 MB array is read with a small, size-independent memory footprint (peak RSS delta),
     also when it is truncated and the reader falls back to its recovery scan."""
