@@ -15,8 +15,7 @@ import pytest
 from datahub.emitter.mcp import MetadataChangeProposalWrapper as MCPW
 from datahub.metadata import schema_classes as m
 
-import litemeta
-from tests.serve.compare import assert_same
+from tests.serve.compare import journal_equals_store
 
 DS = "urn:li:dataset:(urn:li:dataPlatform:hive,shop.orders,PROD)"
 DS2 = "urn:li:dataset:(urn:li:dataPlatform:mysql,crm.customers,PROD)"
@@ -37,13 +36,6 @@ def datahub(litemeta_server: str, tmp_path: Path) -> Any:
         return out
 
     return run
-
-
-def journal_equals_store(store: Any, tmp_path: Path) -> None:
-    with litemeta.open_store(str(tmp_path / "ref.db")) as ref:
-        report = ref.ingest([dict(r.value) for r in store.read_topic("mcp")])
-        assert report.failed == 0, report.errors
-        assert_same(store, ref)
 
 
 def test_put_get_exists(datahub: Any, litemeta_store: Any, tmp_path: Path) -> None:
