@@ -43,3 +43,34 @@ def test_a_stopped_writer_refuses_and_a_started_one_drains_on_stop(litemeta_stor
     writer.stop()
     assert all(f.result(1).ok for f in futures)
     assert len(litemeta_store.list_urns("corpuser")) == 20
+
+
+def test_the_feed_follows_the_log_as_commits_happen(litemeta_store: Any) -> None:
+    """The activity feed's primitive: what the topic holds, then each commit's records as it happens."""
+    import asyncio
+
+    from litemeta.serve.feed import LogFeed
+
+    feed = LogFeed(litemeta_store, poll_seconds=30)
+    writer = Writer(litemeta_store, on_commit=feed.publish)
+    writer.start()
+    writer.submit([status("urn:li:corpuser:before")]).result(30)
+
+    async def follow() -> list:
+        got = []
+        async for record in feed.follow("mcl", 0):
+            got.append((record.value["entityUrn"], record.value["aspectName"]))
+            if len(got) == 2:  # the first entity's key and status: now write while following
+                await asyncio.get_running_loop().run_in_executor(
+                    None, lambda: writer.submit([status("urn:li:corpuser:after")]).result(30))
+            if len(got) == 4:
+                return got
+        return got
+
+    try:
+        got = asyncio.run(asyncio.wait_for(follow(), 20))  # well under poll_seconds: woken by the commit
+    finally:
+        writer.stop()
+    assert got == [("urn:li:corpuser:before", "corpUserKey"), ("urn:li:corpuser:before", "status"),
+                   ("urn:li:corpuser:after", "corpUserKey"), ("urn:li:corpuser:after", "status")]
+    assert feed.commits == 2
