@@ -21,6 +21,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from litemeta.errors import LitemetaError
+from litemeta.model.urns import key_aspect_from_urn
 from litemeta.serve.app import Served, json_response
 from litemeta.serve.wire import HttpError, json_body
 
@@ -122,7 +123,13 @@ class EntityNode:
 
     def _key(self) -> Dict[str, Any]:
         ent = self._store.registry.entities[self.entity_type]
-        return self._aspects.get(ent.key_aspect) or {}
+        key = self._aspects.get(ent.key_aspect)
+        if key is None:  # an entity only referred to (a platform): its key is its urn's parts
+            try:
+                _, key = key_aspect_from_urn(self.urn, self._store.registry)
+            except LitemetaError:
+                key = {}
+        return key  # type: ignore[no-any-return]
 
     def name(self, info: Any) -> Optional[str]:
         props = self._aspects.get("datasetProperties") or {}
