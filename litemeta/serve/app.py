@@ -109,6 +109,11 @@ async def _litemeta_error(request: Request, exc: Exception) -> Response:
     return json_response(HttpError(status, str(exc)).body(), status)
 
 
+async def _server_error(request: Request, exc: Exception) -> Response:
+    # A bug, not bad input: still DataHub's error body, so that the client shows the message.
+    return json_response(HttpError(500, f"{type(exc).__name__}: {exc}").body(), 500)
+
+
 class Guard:
     """ASGI middleware: the bearer token (401, as GMS answers) and the body limit (413), before any
     route runs. A body without a length header is counted as it arrives."""
@@ -193,7 +198,8 @@ def create_app(store: Any, *, token: Optional[str] = None, max_body: int = MAX_B
     routes: List[BaseRoute] = [Route("/config", _config), Route("/health", _health)]
     routes += restli.routes() + openapi.routes() + graphql.routes() + list(extra_routes)
     app = Starlette(routes=routes, lifespan=lifespan,
-                    exception_handlers={HttpError: _http_error, LitemetaError: _litemeta_error})
+                    exception_handlers={HttpError: _http_error, LitemetaError: _litemeta_error,
+                                        Exception: _server_error})
     app.state.served = served
     app.state.config = config_body()
     app.add_middleware(Guard, token=token, max_body=max_body)
