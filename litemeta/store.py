@@ -474,6 +474,7 @@ class WriterSession:
         self.store = store
         self.conn = conn
         self.events = events
+        self._since_checkpoint = 0  # proposals committed since the last checkpoint behind the writer
 
     def write(self, parts: Sequence[Sequence[Input]], *, actor: Optional[str] = None) -> List[IngestReport]:
         """Apply every part's records, in order, in one transaction; one report per part.
@@ -502,7 +503,12 @@ class WriterSession:
         finally:
             if self.events is not None:
                 self.events.discard()
-        store.db.checkpoint_behind(self.conn)
+        # A checkpoint behind the writer once about a batch's worth is committed, as an ingest does
+        # (a server's small transactions would otherwise start one per commit).
+        self._since_checkpoint += sum(r.proposals for r in reports)
+        if self._since_checkpoint >= store.settings.batch_size:
+            self._since_checkpoint = 0
+            store.db.checkpoint_behind(self.conn)
         seconds = time.perf_counter() - t0
         for report in reports:
             report.seconds = seconds
