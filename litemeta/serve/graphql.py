@@ -12,13 +12,12 @@ answers an unknown field. Search runs through :meth:`MetadataStore.search` only.
 from __future__ import annotations
 
 import functools
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence
 
 from graphql import GraphQLSchema, build_schema, graphql_sync
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
 
 from litemeta.errors import LitemetaError
 from litemeta.model.urns import key_aspect_from_urn
@@ -249,7 +248,3 @@ async def graphql_endpoint(request: Request) -> Response:
     out = await run_in_threadpool(service.execute, body["query"], variables, body.get("operationName"))
     return json_response(out)
 
-
-def routes() -> List[BaseRoute]:
-    """The GraphQL route (GMS serves it at ``/api/graphql``)."""
-    return [Route("/api/graphql", graphql_endpoint, methods=["POST"])]
