@@ -9,7 +9,7 @@ from datahub.emitter.mcp import MetadataChangeProposalWrapper as MCPW
 from datahub.metadata import schema_classes as m
 
 import litemeta
-from tests.serve.compare import assert_same
+from tests.serve.compare import assert_same, journal_equals_store
 
 DS = "urn:li:dataset:(urn:li:dataPlatform:hive,shop.orders,PROD)"
 DS2 = "urn:li:dataset:(urn:li:dataPlatform:mysql,crm.customers,PROD)"
@@ -64,7 +64,7 @@ def test_get_urns_by_filter_scrolls_with_graphql(loaded: Any) -> None:
     assert list(loaded.get_urns_by_filter(entity_types=["dataset"], batch_size=1)).__len__() == 2  # two pages
 
 
-def test_soft_and_hard_delete(loaded: Any, litemeta_store: Any) -> None:
+def test_soft_and_hard_delete(loaded: Any, litemeta_store: Any, tmp_path: Any) -> None:
     loaded.soft_delete_entity(DS)
     assert litemeta_store.get(DS, ["status"])["status"] == {"removed": True}
     assert list(loaded.get_urns_by_filter(entity_types=["dataset"])) == [DS2]  # soft-deleted hidden (R4.4)
@@ -72,6 +72,7 @@ def test_soft_and_hard_delete(loaded: Any, litemeta_store: Any) -> None:
     assert (rows, ts_rows) >= (1, 3)
     assert not litemeta_store.exists(DS) and litemeta_store.timeseries(DS, "datasetProfile") == []
     assert loaded.exists(DS) is False
+    journal_equals_store(litemeta_store, tmp_path)
 
 
 def test_sdk_client_from_env_gets_and_upserts_entities(litemeta_server: str, litemeta_store: Any, tmp_path: Any) -> None:
