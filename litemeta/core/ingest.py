@@ -191,12 +191,12 @@ class Batch:
             return s
         if urn not in self.wiped_urns:  # after a key DELETE, an aspect not in memory is gone
             fetched = self.partial.get(urn)
-            if fetched is not None:
-                if aspect not in fetched:
-                    fetched.add(aspect)
-                    self._add_rows(A.load_pairs(self.conn, [(urn, aspect)]))
-            elif urn not in self.loaded:
-                self.load([urn])
+            if fetched is None and urn not in self.loaded:
+                # an urn outside the batch (a container, a platform): only the aspect asked for
+                fetched = self.partial[urn] = set()
+            if fetched is not None and aspect not in fetched:
+                fetched.add(aspect)
+                self._add_rows(A.load_pairs(self.conn, [(urn, aspect)]))
             s = self.slots.get((urn, aspect))
             if s is not None:
                 return s

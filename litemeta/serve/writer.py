@@ -64,6 +64,8 @@ class Submission:
     actor: Optional[str] = None
     wait_index: bool = False
     future: "Future[WriteResult]" = field(default_factory=Future)
+    # set by Writer.write: the asyncio future an async caller awaits, resolved on its own loop
+    waiter: Optional[Tuple[asyncio.AbstractEventLoop, "asyncio.Future[WriteResult]"]] = None
 
     @property
     def size(self) -> int:
@@ -121,17 +123,25 @@ class Writer:
         """Queue records for the writer; the future resolves after their transaction committed
         (and the search index caught up, with ``wait_index``), or with the storage error that
         rolled it back."""
-        sub = Submission(list(items), actor, wait_index)
-        if not self.running:
-            sub.future.set_exception(RuntimeError("the writer is not running"))
-            return sub.future
-        self._queue.put(sub)
-        return sub.future
+        return self._put(Submission(list(items), actor, wait_index)).future
 
     async def write(self, items: Sequence[Any], *, actor: Optional[str] = None,
                     wait_index: bool = False) -> WriteResult:
-        """:meth:`submit` for async callers (request handlers): awaits the commit."""
-        return await asyncio.wrap_future(self.submit(items, actor=actor, wait_index=wait_index))
+        """:meth:`submit` for async callers (request handlers): awaits the commit. The writer
+        resolves all of a loop's waiters of one transaction with a single wake-up of that loop."""
+        if not self.running:
+            raise RuntimeError("the writer is not running")
+        loop = asyncio.get_running_loop()
+        waiter: "asyncio.Future[WriteResult]" = loop.create_future()
+        self._put(Submission(list(items), actor, wait_index, waiter=(loop, waiter)))
+        return await waiter
+
+    def _put(self, sub: Submission) -> Submission:
+        if not self.running:
+            self._finish([(sub, None, RuntimeError("the writer is not running"))])
+            return sub
+        self._queue.put(sub)
+        return sub
 
     # ------------------------------------------------------------ the thread
     def _run(self) -> None:
@@ -181,8 +191,7 @@ class Writer:
                 reports = session.write([s.items for s in run], actor=run[0].actor)
             except BaseException as exc:  # a storage error: the whole transaction rolled back
                 _log.exception("write transaction failed")
-                for s in run:
-                    s.future.set_exception(exc)
+                self._finish([(s, None, exc) for s in run])
                 continue
             self.commits += 1
             self.submissions += len(run)
@@ -198,8 +207,26 @@ class Writer:
                     self.on_commit(offsets)
                 except Exception:  # a listener must not fail the writes
                     _log.exception("on_commit listener failed")
-            for s, r in zip(run, reports):
-                s.future.set_result(WriteResult(r, len(run), offsets))
+            self._finish([(s, WriteResult(r, len(run), offsets), None) for s, r in zip(run, reports)])
+
+    @staticmethod
+    def _finish(done: List[Tuple[Submission, Optional[WriteResult], Optional[BaseException]]]) -> None:
+        """Resolve submissions: their concurrent futures here, their asyncio waiters on their loops
+        (one call per loop: a wake-up of the loop costs a write to its self-pipe)."""
+        by_loop: Dict[asyncio.AbstractEventLoop, List[Tuple[Any, Any, Any]]] = {}
+        for sub, result, exc in done:
+            if exc is not None:
+                sub.future.set_exception(exc)
+            else:
+                sub.future.set_result(result)  # type: ignore[arg-type]
+            if sub.waiter is not None:
+                loop, fut = sub.waiter
+                by_loop.setdefault(loop, []).append((fut, result, exc))
+        for loop, items in by_loop.items():
+            try:
+                loop.call_soon_threadsafe(_resolve_waiters, items)
+            except RuntimeError:  # the loop is closed: nobody waits any more
+                pass
 
     def sync_index(self) -> None:
         """Bring the search index up to date with the log (under the index lock: one indexer at a time)."""
@@ -213,4 +240,15 @@ class Writer:
             except queue.Empty:
                 return
             if sub is not _STOP:
-                sub.future.set_exception(RuntimeError("the writer stopped"))
+                self._finish([(sub, None, RuntimeError("the writer stopped"))])
+
+
+def _resolve_waiters(items: List[Tuple["asyncio.Future[WriteResult]", Optional[WriteResult],
+                                       Optional[BaseException]]]) -> None:
+    for fut, result, exc in items:
+        if fut.done():  # the request was cancelled (the client went away)
+            continue
+        if exc is not None:
+            fut.set_exception(exc)
+        else:
+            fut.set_result(result)  # type: ignore[arg-type]
