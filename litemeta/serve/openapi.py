@@ -28,7 +28,7 @@ async def _write_entities(request: Request, change_type: str) -> Response:
     if entity_type not in s.registry.entities:
         raise HttpError(404, f"unknown entity type {entity_type!r}")
     body = json_body(await request.body())
-    proposals, wait = openapi_proposals(entity_type, body, change_type, origin_file(request), s.registry)
+    proposals, wait = openapi_proposals(entity_type, body, change_type, origin_file(request))
     await write(request, proposals, wait_index=wait)
     # GMS answers 202 to async=true and 200 with the entities otherwise; litemeta has committed
     # either way, and sends no traceparent header (so the client never polls the trace endpoint).

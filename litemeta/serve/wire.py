@@ -22,7 +22,7 @@ from litemeta.model import proposal as P
 from litemeta.model.codec import LegacyMCE, proposal_from_mcp_value
 from litemeta.model.jsontext import loads
 from litemeta.model.proposal import Origin, Proposal
-from litemeta.model.registry import AspectSpec, Registry
+from litemeta.model.registry import AspectSpec
 
 # The Rest.li error class GMS names in its error bodies (the client reads only ``message``).
 RESTLI_EXCEPTION = "com.linkedin.restli.server.RestLiServiceException"
@@ -124,8 +124,8 @@ def _avro_name(name: str) -> str:
 
 
 # ------------------------------------------------------------------------------ OpenAPI v3 writes
-def openapi_proposals(entity_type: str, body: Any, change_type: str, origin_file: str,
-                      registry: Registry) -> Tuple[List[Proposal], bool]:
+def openapi_proposals(entity_type: str, body: Any, change_type: str,
+                      origin_file: str) -> Tuple[List[Proposal], bool]:
     """``[{urn, <aspect>: {value, systemMetadata, headers}}]`` to proposals, in order; and whether
     any aspect asked for the search index to be synced (``X-DataHub-Sync-Index-Update: true``)."""
     if not isinstance(body, list):

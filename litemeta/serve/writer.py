@@ -84,6 +84,8 @@ class Writer:
         self.store = store
         self.group_proposals = group_proposals
         self.events_helper = events_helper
+        self.helper_after = store.settings.batch_size  # proposals written before the helper starts
+        self.helper_started = False
         self.index_lock = index_lock or threading.Lock()
         self.on_commit = on_commit
         self.commits = 0  # transactions committed (for tests and the benchmark)
@@ -154,9 +156,8 @@ class Writer:
             return
         self._ready.set()
         stopping = False
+        written = 0
         try:
-            if self.events_helper:  # after start() returned: the server answers while the helper boots
-                session.start_helper()
             while not stopping:
                 first = self._queue.get()
                 if first is _STOP:
@@ -174,6 +175,13 @@ class Writer:
                     group.append(nxt)
                     n += nxt.size
                 self._commit(session, group)
+                written += n
+                if self.events_helper and not self.helper_started and written >= self.helper_after:
+                    # Sustained writing: platform events move to a helper process (another core),
+                    # as an ingest of more than one batch does. A server that only takes a few
+                    # writes (a test's) never starts one.
+                    session.start_helper()
+                    self.helper_started = True
         finally:
             session_cm.__exit__(None, None, None)
             self._fail_queued()

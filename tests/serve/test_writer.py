@@ -74,3 +74,21 @@ def test_the_feed_follows_the_log_as_commits_happen(litemeta_store: Any) -> None
     assert got == [("urn:li:corpuser:before", "corpUserKey"), ("urn:li:corpuser:before", "status"),
                    ("urn:li:corpuser:after", "corpUserKey"), ("urn:li:corpuser:after", "status")]
     assert feed.commits == 2
+
+
+def test_the_events_helper_starts_only_under_sustained_writing(litemeta_store: Any) -> None:
+    """As an ingest of more than one batch does: a server that takes a few writes derives platform
+    events inline; past a batch's worth of proposals, a helper process (another core) does."""
+    writer = Writer(litemeta_store, events_helper=True)
+    writer.helper_after = 5
+    writer.start()
+    try:
+        writer.submit([status(f"urn:li:corpuser:h{i}") for i in range(4)]).result(30)
+        assert writer.helper_started is False
+        writer.submit([status(f"urn:li:corpuser:h{i}") for i in range(4, 8)]).result(30)
+        result = writer.submit([Proposal("urn:li:corpuser:h0", "globalTags",
+                                         aspect={"tags": [{"tag": "urn:li:tag:t"}]})]).result(30)
+        assert writer.helper_started is True  # after the commit that passed 5 proposals, before the next
+    finally:
+        writer.stop()
+    assert result.ok and result.report.platform_events >= 1  # derived (in the helper or inline when it could not start)
