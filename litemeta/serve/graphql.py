@@ -22,7 +22,7 @@ from starlette.responses import Response
 from litemeta.errors import LitemetaError
 from litemeta.model.urns import key_aspect_from_urn
 from litemeta.serve.app import Served, json_response
-from litemeta.serve.wire import HttpError, json_body
+from litemeta.serve.wire import HttpError, criterion, json_body
 
 # DataHub's GraphQL names where they are not the entity type in UPPER_SNAKE / its class form
 # (datahub.ingestion.graph.client.entity_type_to_graphql, and the GraphQL type names).
@@ -197,9 +197,9 @@ class GraphQLService:
 
     def _search(self, input: Dict[str, Any], start: int) -> Dict[str, Any]:
         types = [self.by_enum[t] for t in input.get("types") or [] if t in self.by_enum] or None
-        alternatives = [[_criterion(c) for c in (alt.get("and") or [])] for alt in (input.get("orFilters") or [])]
+        alternatives = [[criterion(c) for c in (alt.get("and") or [])] for alt in (input.get("orFilters") or [])]
         if input.get("filters"):
-            plain = [_criterion(c) for c in input["filters"]]
+            plain = [criterion(c) for c in input["filters"]]
             alternatives = [a + plain for a in alternatives] if alternatives else [plain]
         flags = input.get("searchFlags") or {}
         mentions_removed = any(c["field"] == "removed" for alt in alternatives for c in alt)
@@ -221,15 +221,6 @@ class GraphQLService:
                    "aggregations": [{"value": v, "count": n, "displayName": v} for v, n in values.items()]}
                   for f, values in (result.facets or {}).items()] if want_facets else []
         return {"count": len(hits), "total": result.total, "searchResults": hits, "facets": facets}
-
-
-def _criterion(c: Dict[str, Any]) -> Dict[str, Any]:
-    field = str(c.get("field", ""))
-    if field.endswith(".keyword"):  # an Elasticsearch sub-field the SDK names; litemeta's field matches exactly
-        field = field[: -len(".keyword")]
-    values = list(c.get("values") or ([c["value"]] if c.get("value") is not None else []))
-    return {"field": field, "condition": c.get("condition") or "EQUAL", "values": values,
-            "negated": bool(c.get("negated"))}
 
 
 async def graphql_endpoint(request: Request) -> Response:

@@ -32,6 +32,7 @@ from litemeta.serve.wire import (
     parse_restli_list,
     restli_mce,
     restli_proposal,
+    search_filter,
 )
 from litemeta.serve.writer import WriteResult
 
@@ -173,7 +174,7 @@ async def search_entities(request: Request, s: Served, body: Any) -> Response:
     entity = body.get("entity")
     query = str(body.get("input") or "*")
     start, count = number(body, "start", 0) or 0, number(body, "count", 10) or 0
-    result = await run_in_threadpool(s.search, query, [entity] if entity else None, body.get("filter") or None,
+    result = await run_in_threadpool(s.search, query, [entity] if entity else None, search_filter(body.get("filter")),
                                      False, start, count)
     hits = [{"entity": h.urn, "matchedFields": []} for h in result.results]
     return json_response({"value": {"numEntities": result.total, "from": start, "pageSize": count,

@@ -237,3 +237,23 @@ def or_filters(filt: Any) -> List[List[Mapping[str, Any]]]:
     if filt.get("criteria"):
         return [list(filt["criteria"])]
     return []
+
+
+def criterion(c: Any) -> Dict[str, Any]:
+    """A search criterion as :meth:`MetadataStore.search` takes it: ``value`` folded into ``values``,
+    and Elasticsearch's ``.keyword`` sub-field (which the SDK names, e.g. ``platform.keyword``)
+    mapped to the field itself, which litemeta matches exactly."""
+    if not isinstance(c, dict):
+        raise HttpError(400, f"a filter criterion must be an object, found {_type(c)}")
+    field = str(c.get("field", ""))
+    if field.endswith(".keyword"):
+        field = field[: -len(".keyword")]
+    values = list(c.get("values") or ([c["value"]] if c.get("value") is not None else []))
+    return {"field": field, "condition": c.get("condition") or "EQUAL", "values": values,
+            "negated": bool(c.get("negated"))}
+
+
+def search_filter(filt: Any) -> Optional[Dict[str, Any]]:
+    """A Rest.li search ``filter`` for :meth:`MetadataStore.search` (criteria through :func:`criterion`)."""
+    alternatives = [[criterion(c) for c in conj] for conj in or_filters(filt)]
+    return {"or": [{"and": conj} for conj in alternatives]} if alternatives else None

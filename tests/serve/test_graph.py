@@ -112,3 +112,17 @@ def test_versions_and_references(datahub_graph: Any, litemeta_store: Any) -> Non
     total, related = datahub_graph.delete_references_to_urn("urn:li:tag:pii", dry_run=True)
     assert total == 1 and related == [{"relationship": "TaggedWith", "entity": DS, "aspect": "globalTags"}]
     assert litemeta_store.get(DS)["globalTags"]["tags"][0]["tag"] == "urn:li:tag:pii"
+
+
+def test_restli_search_and_counts(datahub_graph: Any) -> None:
+    """entities?action=search (get_search_results, get_domain_urn_by_name) and aspects?action=getCount."""
+    datahub_graph.emit_mcps([
+        MCPW(entityUrn="urn:li:domain:sales", aspect=m.DomainPropertiesClass(name="Sales")),
+        MCPW(entityUrn="urn:li:domain:ops", aspect=m.DomainPropertiesClass(name="Operations")),
+        MCPW(entityUrn=DS, aspect=m.StatusClass(removed=False))])
+    assert datahub_graph.get_domain_urn_by_name("Sales") == "urn:li:domain:sales"
+    assert datahub_graph.get_domain_urn_by_name("Nobody") is None
+    result = datahub_graph.get_search_results(count=10, entity="domain")
+    assert result["value"]["numEntities"] == 2
+    assert sorted(e["entity"] for e in result["value"]["entities"]) == ["urn:li:domain:ops", "urn:li:domain:sales"]
+    assert datahub_graph.get_aspect_counts("domainProperties") == 2
