@@ -90,3 +90,14 @@ def test_emit_mcps_in_one_request_with_a_repeated_aspect(datahub_emitter: Any, l
     assert [r.value for r in litemeta_store.history(DS, "status")] == [{"removed": False}, {"removed": True}]
     with reference(tmp_path, items) as ref:
         assert_same(litemeta_store, ref)
+
+
+def test_sync_wait_answers_after_the_search_index_caught_up(litemeta_server: str, litemeta_store: Any) -> None:
+    """Design rule 3 / trap 6: SYNC_WAIT travels as an in-body header of the OpenAPI v3 dialect;
+    the answer then waits for the search index. SYNC_PRIMARY answers after the commit alone."""
+    follower = litemeta_store.search_follower
+    emitter = DataHubRestEmitter(litemeta_server, openapi_ingestion=True)
+    emitter.emit(MCPW(entityUrn=DS, aspect=m.StatusClass(removed=False)), emit_mode=EmitMode.SYNC_PRIMARY)
+    assert follower.lag() > 0
+    emitter.emit(MCPW(entityUrn=DS2, aspect=m.StatusClass(removed=False)), emit_mode=EmitMode.SYNC_WAIT)
+    assert follower.lag() == 0
