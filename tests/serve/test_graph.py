@@ -126,3 +126,16 @@ def test_restli_search_and_counts(datahub_graph: Any) -> None:
     assert result["value"]["numEntities"] == 2
     assert sorted(e["entity"] for e in result["value"]["entities"]) == ["urn:li:domain:ops", "urn:li:domain:sales"]
     assert datahub_graph.get_aspect_counts("domainProperties") == 2
+
+
+def test_hard_delete_of_a_timeseries_aspect(loaded: Any, litemeta_store: Any) -> None:
+    """entities?action=delete with aspectName: every row of that timeseries aspect goes (design.md
+    choice 1); a time range, which litemeta's DELETE cannot express, is a 400 that deletes nothing."""
+    from datetime import datetime, timezone
+
+    with pytest.raises(Exception) as err:
+        loaded.hard_delete_timeseries_aspect(DS, "datasetProfile", datetime(2023, 1, 1, tzinfo=timezone.utc), None)
+    assert "400" in str(err.value) or "time range" in str(err.value)
+    assert len(litemeta_store.timeseries(DS, "datasetProfile")) == 3
+    assert loaded.hard_delete_timeseries_aspect(DS, "datasetProfile", None, None) == 3
+    assert litemeta_store.timeseries(DS, "datasetProfile") == [] and litemeta_store.exists(DS)
