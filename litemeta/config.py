@@ -5,7 +5,9 @@ This module is the only reader of ``os.environ`` in litemeta.
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 from dataclasses import dataclass, replace
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
@@ -64,6 +66,39 @@ def helper_command(module: str) -> Optional[Tuple[List[str], Dict[str, str]]]:
     env = dict(os.environ)
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     return [sys.executable, "-m", module], env
+
+
+def exit_with_parent(parent: int, pipe_fd: Optional[int] = None) -> None:
+    """Make this helper process end when its parent process ``parent`` does, however it ends.
+
+    On Linux the kernel sends this process SIGKILL when the parent dies (``PR_SET_PDEATHSIG``; it
+    fires when the parent's thread that started this process ends, and litemeta's parents wait
+    for their helper in that thread). Everywhere, when ``pipe_fd`` is given (a pipe whose write end
+    only the parent holds), a thread reads it and ends this process at its end of file: the
+    kernel closes the pipe when the parent dies. A parent already gone ends this process at once.
+    (The thread reads the descriptor, not ``sys.stdin``: a daemon thread blocked in a buffered
+    reader would hold its lock at interpreter shutdown.)
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1: PR_SET_PDEATHSIG
+        except (OSError, AttributeError):  # no prctl (another libc): the pipe still tells
+            pass
+    if os.getppid() != parent:  # the parent ended before the signal was armed
+        os._exit(1)
+    if pipe_fd is not None:
+        threading.Thread(target=_exit_at_end_of, args=(pipe_fd,), name="litemeta-parent-watch", daemon=True).start()
+
+
+def _exit_at_end_of(fd: int) -> None:
+    try:
+        while os.read(fd, 1 << 16):
+            pass
+    except OSError:
+        pass
+    os._exit(1)  # the parent is gone: stop now (an interrupted write is cut off by the next export)
 
 
 def usable_cpus() -> int:

@@ -28,6 +28,7 @@ from litemeta.storage.db import Database, open_database
 
 if TYPE_CHECKING:  # pragma: no cover
     from litemeta.core.platform import PlatformEvents
+    from litemeta.followers.export import ExportReport
 
 Input = Union[Proposal, Mapping[str, Any], str, Path, Any]
 
@@ -288,8 +289,6 @@ class MetadataStore:
     def _from_paths(self, paths: List[str], as_groups: Callable[[Any], Iterator[Any]]) -> Iterator[Any]:
         from litemeta.sources.files import read_records
 
-        enable_export_inputs()
-
         for rec in read_records(paths):
             yield from as_groups(rec)
 
@@ -334,6 +333,22 @@ class MetadataStore:
     def reindex(self, from_log: bool = False) -> int:
         """Rebuild the search index from the current rows (or by replaying the whole log)."""
         return self.search_follower.rebuild(from_log=from_log)  # type: ignore[no-any-return]
+
+    # ------------------------------------------------------------ export (a follower of the log)
+    def export(self, out: Union[str, Path], fmt: str = "kafka-log", topics: Sequence[str] = (), partitions: int = 1,
+               from_offset: Optional[int] = None, group: Optional[str] = None,
+               progress: Optional[Callable[[int], None]] = None, parallel: Optional[bool] = None) -> "ExportReport":
+        """Write the topics (names or aliases; default all) to the folder ``out`` as Kafka log segments,
+        Avro container files or JSON Lines, from ``from_offset``, the ``group``'s committed offsets or
+        0, up to the end offsets when the export starts; a ``group``'s offsets are then committed.
+
+        One export at a time per folder; see :mod:`litemeta.followers.export` for the layouts, the
+        incremental appends and the second process of a large kafka-log export (``parallel``).
+        """
+        from litemeta.followers.export import export_store
+
+        return export_store(self.db, self.consumers, out, fmt, topics, partitions, from_offset, group, progress,
+                            parallel, helper_processes=self.settings.helper_processes)
 
     # ------------------------------------------------------------ reads
     def get(self, urn: str, aspects: Optional[Sequence[str]] = None, version: Optional[int] = None,
@@ -404,9 +419,9 @@ class MetadataStore:
     # ------------------------------------------------------------ consumers (the log as integration point)
     @property
     def consumers(self) -> Any:
-        """Consumer-group operations (:class:`litemeta.consumers.Consumers`)."""
+        """Consumer-group operations (:class:`litemeta.followers.consumers.Consumers`)."""
         if self._consumers is None:
-            from litemeta.consumers import Consumers
+            from litemeta.followers.consumers import Consumers
 
             self._consumers = Consumers(self.db)
         return self._consumers
@@ -418,6 +433,14 @@ class MetadataStore:
     def commit(self, group: str, offsets: Optional[Mapping[str, int]] = None) -> None:
         """Commit a group's positions (or the given ``{topic: next_offset}``)."""
         self.consumers.commit(group, offsets)
+
+    def follow(self, topic: str, group: Optional[str] = None, from_offset: Optional[int] = None,
+               accept: Optional[Callable[[TopicRecord], bool]] = None, limit: Optional[int] = None,
+               follow: bool = False, **kwargs: Any) -> Iterator[TopicRecord]:
+        """A topic's records in offset order, optionally as a consumer group that commits as it goes,
+        optionally waiting for new ones (:meth:`litemeta.followers.consumers.Consumers.follow`)."""
+        return self.consumers.follow(topic, group, from_offset, accept, limit, follow,  # type: ignore[no-any-return]
+                                     **kwargs)
 
     def subscribe(self, handler: Callable[[TopicRecord], Any], topics: Any = ("PlatformEvent_v1",),
                   group: str = "default", filter: Optional[Callable[[TopicRecord], bool]] = None,
@@ -445,7 +468,7 @@ class MetadataStore:
         with self.db.read() as conn:
             return L.end_offsets(conn)
 
-    # ------------------------------------------------------------ admin reads (appended for litemeta.admin: stats, delete)
+    # ------------------------------------------------------------ admin reads (appended for litemeta.views.admin: stats, delete)
     def aspect_counts(self) -> Dict[str, Dict[str, int]]:
         """Per aspect name: current rows (version 0) and archived versions."""
         with self.db.read() as conn:
@@ -524,22 +547,6 @@ class WriterSession:
             report.seconds = seconds
         store._after_write()
         return reports
-
-
-def enable_export_inputs() -> None:
-    """Let the file readers recognise exported topics (sources may not import followers: wired here).
-
-    The export reader (and the Avro and Kafka-log codecs it brings) is imported only when a path is
-    an export: a plain JSON ingest does not pay for it at start-up (about 50 ms)."""
-    from litemeta.sources.exports import install
-
-    install(_read_export)
-
-
-def _read_export(*args: Any, **kwargs: Any) -> Iterable[Any]:
-    from litemeta.followers.export import read_export
-
-    return read_export(*args, **kwargs)
 
 
 def _sdk_to_obj(obj: Any) -> Mapping[str, Any]:

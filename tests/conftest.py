@@ -1,18 +1,65 @@
-"""Shared fixtures: the registry, and SDK-built corpora written by the SDK's own file writer."""
+"""Shared fixtures: the registry, a store on memory and on file, the CLI, and SDK-built corpora
+written by the SDK's own file writer."""
 from __future__ import annotations
 
+import json
 import pathlib
-from typing import Callable, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import pytest
+from click.testing import CliRunner, Result
 
 from litemeta.model.registry import Registry, load_registry
+from litemeta.store import MetadataStore, open_store
 
 
 @pytest.fixture(scope="session")
 def registry() -> Registry:
     """The registry shipped with litemeta."""
     return load_registry()
+
+
+@pytest.fixture(params=["memory", "file"])
+def store(request: pytest.FixtureRequest, tmp_path: pathlib.Path) -> Iterator[MetadataStore]:
+    """An empty store, once on ``:memory:`` and once on a SQLite file (tinydb's ``params=['memory',
+    'json']``); closed after the test. A test module that needs data overrides it with a fixture of
+    the same name that takes this one and ingests into it."""
+    with open_store(":memory:" if request.param == "memory" else str(tmp_path / "store.db")) as s:
+        yield s
+
+
+@pytest.fixture
+def file_store(tmp_path: pathlib.Path) -> Iterator[MetadataStore]:
+    """An empty store on a SQLite file, for tests that reopen it, hand it to a command or a process."""
+    with open_store(str(tmp_path / "store.db")) as s:
+        yield s
+
+
+class Cli:
+    """The ``litemeta`` command run in this process (click's ``CliRunner``, exceptions not caught).
+
+    ``cli("get", urn, "--db", db)`` checks the exit code (``code=None``: any) and that no traceback
+    was printed, and returns click's result; ``cli.json(...)`` adds ``--json`` and returns the
+    parsed last line of standard output.
+    """
+
+    def __call__(self, *args: Any, code: Optional[int] = 0, input: Any = None) -> Result:
+        from litemeta.cli import main
+
+        result = CliRunner().invoke(main, [str(a) for a in args], input=input, catch_exceptions=False)
+        if code is not None:
+            assert result.exit_code == code, result.output
+        assert "Traceback" not in result.output
+        return result
+
+    def json(self, *args: Any, code: Optional[int] = 0, input: Any = None) -> Any:
+        return json.loads(self(*args, "--json", code=code, input=input).stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture
+def cli() -> Cli:
+    """The ``litemeta`` command line (:class:`Cli`)."""
+    return Cli()
 
 
 @pytest.fixture

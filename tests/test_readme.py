@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
-from click.testing import CliRunner
 
-from litemeta.cli import main
+from tests.conftest import Cli
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -52,7 +51,8 @@ def mock_kafka() -> Any:
     owner.flush(5)
 
 
-def test_tour_runs_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mock_kafka: Any) -> None:
+@pytest.mark.slow
+def test_tour_runs_end_to_end(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mock_kafka: Any) -> None:
     ck, bootstrap = mock_kafka
     shutil.copytree(ROOT / "examples", tmp_path / "examples")
     monkeypatch.chdir(tmp_path)
@@ -70,7 +70,7 @@ def test_tour_runs_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, m
     for line in commands:
         line = line.replace("localhost:9092", bootstrap).replace("http://localhost:8081", "mock://readme")
         args = shlex.split(line)[1:]
-        result = CliRunner().invoke(main, args, catch_exceptions=False)
+        result = cli(*args, code=None)
         assert result.exit_code == 0, f"{line}\n{result.output}"
         outputs[line] = result.output
 
@@ -96,6 +96,6 @@ def test_tour_runs_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, m
             break
     consumer.close()
     assert seen > 0
-    stats = json.loads(CliRunner().invoke(main, ["stats", "--json"], catch_exceptions=False).output)
+    stats = json.loads(cli("stats", "--json", code=None).output)
     # the sample's entities, plus the recipe's sqlite table and its containers
     assert stats["entities"]["dataset"] >= 5 and stats["entities"]["corpuser"] == 3

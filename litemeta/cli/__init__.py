@@ -1,4 +1,4 @@
-"""The ``litemeta`` command line: a thin layer over :class:`litemeta.MetadataStore`.
+"""The ``litemeta`` command line, a thin layer over :class:`litemeta.MetadataStore`; may import anything, nothing imports it.
 
 Each command lives in a module of this package and is loaded only when invoked, so that
 ``litemeta --help`` stays fast (heavy libraries are imported lazily).

@@ -1,6 +1,6 @@
 """Administration commands: ``put``, ``delete`` (and ``delete undo-by-filter``), ``runs``, ``ls``,
 ``stats`` and ``nuke`` (DataHub's ``datahub put/delete/ingest list-runs|show|rollback`` and
-DataHub Lite's ``ls``/``nuke``). Each is a thin layer over :mod:`litemeta.admin` or the store."""
+DataHub Lite's ``ls``/``nuke``). Each is a thin layer over :mod:`litemeta.views.admin` or the store."""
 from __future__ import annotations
 
 import json
@@ -216,7 +216,7 @@ def delete(ctx: click.Context, urns: Tuple[str, ...], urn_file: Optional[str], e
     """
     if ctx.invoked_subcommand is not None:
         return
-    from litemeta import admin
+    from litemeta.views import admin
 
     given = _gather_urns(urns, urn_file, {"entity-type": entity_type, "platform": platform, "env": env,
                                           "query": query})
@@ -248,7 +248,7 @@ def undo_by_filter(urns: Tuple[str, ...], urn_file: Optional[str], entity_type: 
         litemeta delete undo-by-filter --urn "urn:li:corpuser:alice"
         litemeta delete undo-by-filter --platform hive --dry-run
     """
-    from litemeta import admin
+    from litemeta.views import admin
 
     given = _gather_urns(urns, urn_file, {"entity-type": entity_type, "platform": platform, "env": env,
                                           "query": query})
@@ -261,7 +261,7 @@ def _select_and_delete(db: Optional[str], given: Any, filters: Dict[str, Optiona
                        mode: str, aspect: Optional[str], none_found: str, force: bool, dry_run: bool,
                        as_json: bool) -> None:
     """Select the entities (given urns, or the filters restricted to ``removed``), confirm, apply ``mode``."""
-    from litemeta import admin
+    from litemeta.views import admin
 
     with translate_errors():
         with _open_existing(db) as store:
@@ -410,7 +410,7 @@ def ls(path: str, include_removed: bool, db: Optional[str], as_json: bool) -> No
         litemeta ls /dataset/hive
         litemeta ls /dataset/hive/db --json
     """
-    from litemeta import admin
+    from litemeta.views import admin
 
     with translate_errors():
         with open_cli_store(db, read_only=True) as store:
@@ -434,7 +434,7 @@ def stats(db: Optional[str], as_json: bool) -> None:
     Example:
         litemeta stats --json
     """
-    from litemeta import admin
+    from litemeta.views import admin
 
     with translate_errors():
         with open_cli_store(db, read_only=True) as store:
@@ -479,7 +479,7 @@ def nuke(force: bool, db: Optional[str], as_json: bool) -> None:
         litemeta nuke --db scratch.db
         litemeta nuke --db scratch.db --force
     """
-    from litemeta import admin
+    from litemeta.views import admin
 
     with translate_errors():
         path, _ = admin.store_files(db)

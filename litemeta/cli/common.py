@@ -11,15 +11,14 @@ Kept free of heavy imports: ``litemeta --help`` loads this module.
 """
 from __future__ import annotations
 
-import re
 import sys
 import time
 from contextlib import contextmanager
-from typing import IO, Any, Callable, Dict, Iterator, Optional, TypeVar
+from typing import IO, Any, Callable, Iterator, Optional, TypeVar
 
 import click
 
-from litemeta.errors import InputError, LitemetaError, ValidationError
+from litemeta.errors import LitemetaError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -65,27 +64,6 @@ def translate_errors() -> Iterator[None]:
         yield
     except LitemetaError as e:
         raise click.ClickException(str(e)) from e
-
-
-_RECORD_AT = re.compile(r"record #(\d+)")
-
-
-def error_dict(e: Exception) -> Dict[str, Any]:
-    """The report form of an error: ``file, index, urn, aspect, path, message``."""
-    if isinstance(e, ValidationError):
-        return e.as_dict()
-    if isinstance(e, InputError):
-        m = _RECORD_AT.search(e.position or "")
-        prefix = ", ".join(x for x in (e.file, e.position) if x) + ": "
-        text = str(e)
-        message = text[len(prefix):] if text.startswith(prefix) else text
-        rest = _RECORD_AT.sub("", e.position or "").strip(", ")
-        if rest:  # the record index has its own field; keep the byte or line position in the message
-            message = f"{rest}: {message}"
-        return {"file": e.file, "index": int(m.group(1)) if m else None, "urn": None, "aspect": None,
-                "path": None, "message": message}
-    return {"file": None, "index": None, "urn": None, "aspect": None, "path": None,
-            "message": f"{type(e).__name__}: {e}"}
 
 
 class Progress:

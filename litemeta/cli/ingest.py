@@ -75,7 +75,7 @@ def _print_report(report: Any, as_json: bool, dry_run: bool) -> None:
         where = e.get("file") or "<input>"
         if e.get("index") is not None:
             where += f"#{e['index']}"
-        elif e.get("position"):
+        if e.get("position"):
             where += f" ({e['position']})"
         detail = " ".join(str(e[k]) for k in ("urn", "aspect", "path") if e.get(k))
         click.echo(f"  ✗ {where}{' ' + detail if detail else ''}: {e.get('message')}", err=True)

@@ -15,7 +15,7 @@ FORMATS = ("table", "json", "dot", "mermaid")
 
 def _load(db: Optional[str]) -> Any:
     """Open the store read-only and build the lineage graph from one scan; return (store, graph)."""
-    from litemeta.graph import load_graph
+    from litemeta.views.graph import load_graph
 
     store = open_cli_store(db, read_only=True)
     try:
@@ -69,7 +69,7 @@ def lineage(ctx: click.Context, urn: Optional[str], direction: str, hops: int, c
         click.echo(ctx.get_help())
         ctx.exit(2)
     assert urn is not None
-    from litemeta.graph import render, schema_field_urn, traverse
+    from litemeta.views.graph import render, schema_field_urn, traverse
 
     fmt = "json" if as_json else fmt
     with translate_errors():
@@ -101,7 +101,7 @@ def path(ctx: click.Context, from_urn: str, to_urn: str, from_column: Optional[s
         litemeta lineage path --from "urn:li:dataset:(urn:li:dataPlatform:hive,raw.orders,PROD)" \\
             --to "urn:li:dashboard:(looker,sales)"
     """
-    from litemeta.graph import render_path, schema_field_urn, shortest_path
+    from litemeta.views.graph import render_path, schema_field_urn, shortest_path
 
     fmt = "json" if as_json else fmt
     db = db if db is not None else (ctx.obj or {}).get("db")

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from datetime import datetime, timezone
 from typing import Any, Optional, Tuple
 
@@ -57,40 +56,13 @@ def log(topic: str, from_offset: Optional[int], follow: bool, group: Optional[st
         litemeta log pe --category TAG --json
         litemeta log pe --follow --group my-alerts
     """
-    from litemeta.consumers import event_filter
-    from litemeta.model.events import resolve_topic
+    from litemeta.followers.consumers import event_filter
 
     with translate_errors():
-        name = resolve_topic(topic)
         accept = event_filter(urn=urn, categories=categories or None)
-        printed = 0
         with open_cli_store(db, read_only=group is None) as store:
-            grp = group or f"litemeta-log-{id(store)}"
-            if from_offset is not None or group is None:
-                store.consumers.seek(grp, name, from_offset or 0)
-            stop = threading.Event()
-
-            def show(rec: Any) -> None:
-                nonlocal printed
-                click.echo(json.dumps(rec.as_dict(), ensure_ascii=False) if as_json else describe(rec))
-                printed += 1
-                if limit is not None and printed >= limit:
-                    stop.set()
-
             try:
-                while not stop.is_set():
-                    recs = store.consume(name, grp, 1000)
-                    for r in recs:
-                        if accept(r):
-                            show(r)
-                        if stop.is_set():
-                            store.consumers.seek(grp, name, r.offset + 1)
-                            break
-                    if group is not None and recs:
-                        store.commit(grp)
-                    if not recs:
-                        if not follow:
-                            break
-                        stop.wait(0.5)
+                for rec in store.follow(topic, group, from_offset, accept, limit, follow):
+                    click.echo(json.dumps(rec.as_dict(), ensure_ascii=False) if as_json else describe(rec))
             except KeyboardInterrupt:  # Ctrl-C ends a --follow cleanly
                 pass

@@ -38,8 +38,8 @@ def timeline(urn_arg: Optional[str], urn: Optional[str], categories: Tuple[str, 
         litemeta timeline --urn "urn:li:dataset:(...)" -c TAG -c OWNER --start 7daysago --json
     """
     from litemeta.cli.read import parse_time
-    from litemeta.timeline import normalize_categories
-    from litemeta.timeline import timeline as build
+    from litemeta.views.timeline import normalize_categories
+    from litemeta.views.timeline import timeline as build
 
     target = urn or urn_arg
     if not target:

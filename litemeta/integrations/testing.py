@@ -1,8 +1,8 @@
 """acryl-datahub clients pointed at a litemeta server, for tests (the ``datahub_graph`` and
 ``datahub_emitter`` fixtures of litemeta's pytest plugin use these).
 
-    >>> graph = graph_for("http://127.0.0.1:8080")                               # doctest: +SKIP
-    >>> graph.exists("urn:li:corpuser:alice")
+    >>> graph = graph_for("http://127.0.0.1:8080")    # a running litemeta serve  # doctest: +SKIP
+    >>> graph.exists("urn:li:corpuser:alice")                                     # doctest: +SKIP
     False
 
 Each is DataHub's own client, unchanged: what a test exercises is the code that would run against

@@ -1,8 +1,10 @@
-"""``litemeta serve``: DataHub's GMS HTTP contract over a litemeta store, for DataHub's own clients.
+"""``litemeta serve``, DataHub's GMS HTTP contract over a litemeta store for DataHub's own clients (and the browser view to come); may import the store, views, model, core's pure parts and integrations, never the CLI.
 
-    >>> from litemeta.serve import ServerThread, create_app                       # doctest: +SKIP
-    >>> with ServerThread(create_app("meta.db")) as server:
-    ...     DataHubRestEmitter(server.url).emit(mcpw)
+    >>> import json, os, tempfile, urllib.request
+    >>> from litemeta.serve import ServerThread, create_app
+    >>> with ServerThread(create_app(os.path.join(tempfile.mkdtemp(), "meta.db"))) as server:
+    ...     json.load(urllib.request.urlopen(server.url + "/config"))["noCode"]   # DataHubRestEmitter(server.url)...
+    'true'
 
 This package is the one home of the web stack (Starlette, uvicorn, graphql-core), installed with
 ``pip install 'litemeta[serve]'``. Modules: ``app`` (the app factory and the shared state),

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import time
-from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, MutableMapping, Optional, Sequence
 
 from starlette.applications import Starlette
@@ -27,6 +25,7 @@ from starlette.routing import BaseRoute, Route
 from litemeta.errors import LitemetaError, StorageError
 from litemeta.model.jsontext import dumps
 from litemeta.serve.feed import LogFeed
+from litemeta.serve.state import Served, json_response
 from litemeta.serve.wire import HttpError
 from litemeta.serve.writer import Writer
 
@@ -45,33 +44,6 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
-
-
-@dataclass
-class Served:
-    """What every route reaches through ``request.app.state.served``."""
-
-    store: Any
-    writer: Writer
-    feed: LogFeed
-    token: Optional[str] = None
-    index_lock: threading.Lock = field(default_factory=threading.Lock)
-    started: float = field(default_factory=time.time)
-
-    @property
-    def registry(self) -> Any:
-        """The store's entity registry."""
-        return self.store.registry
-
-    def search(self, *args: Any, **kwargs: Any) -> Any:
-        """:meth:`MetadataStore.search` under the index lock (the writer's index syncs take it too)."""
-        with self.index_lock:
-            return self.store.search(*args, **kwargs)
-
-
-def json_response(obj: Any, status: int = 200) -> Response:
-    """A JSON response written with litemeta's JSON codec."""
-    return Response(dumps(obj), status_code=status, media_type="application/json")
 
 
 def config_body() -> Dict[str, Any]:

@@ -1,8 +1,18 @@
 """Following the log from inside the server: the commits of the writer as they happen.
 
-    >>> feed = request.app.state.served.feed                                       # doctest: +SKIP
-    >>> async for record in feed.follow("mcl", offset=0):   # every MCL so far, then each new one
-    ...     await send_event(record.as_dict())               # e.g. a server-sent event
+    >>> import asyncio, os, tempfile, litemeta
+    >>> store = litemeta.open_store(os.path.join(tempfile.mkdtemp(), "meta.db"))
+    >>> _ = store.ingest([{"entityUrn": "urn:li:corpuser:alice", "entityType": "corpuser", "changeType": "UPSERT",
+    ...                    "aspectName": "status", "aspect": {"json": {"removed": False}}}])
+    >>> async def first_two(feed):        # in a route: feed = request.app.state.served.feed
+    ...     seen = []
+    ...     async for record in feed.follow("mcl", offset=0):   # every MCL so far, then each new one
+    ...         seen.append(record.value["aspectName"])         # e.g. send it as a server-sent event
+    ...         if len(seen) == 2:
+    ...             return seen
+    >>> asyncio.run(first_two(LogFeed(store)))
+    ['corpUserKey', 'status']
+    >>> store.close()
 
 The log is the integration point (design.md rule 2): a feed reads the store's topics like any
 follower, from an offset it keeps itself, and the writer only tells it when a commit appended

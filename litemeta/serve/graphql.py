@@ -21,7 +21,7 @@ from starlette.responses import Response
 
 from litemeta.errors import LitemetaError
 from litemeta.model.urns import key_aspect_from_urn
-from litemeta.serve.app import Served, json_response
+from litemeta.serve.state import Served, json_response
 from litemeta.serve.wire import HttpError, criterion, json_body
 
 # DataHub's GraphQL names where they are not the entity type in UPPER_SNAKE / its class form

@@ -9,12 +9,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from litemeta import admin
+from litemeta.views import admin
 from litemeta.errors import UnknownEntityError
 from litemeta.model import proposal as P
 from litemeta.model.proposal import Origin, Proposal
-from litemeta.serve.app import json_response
-from litemeta.serve.restli import aspect_spec, origin_file, served, urn_entity_type, write
+from litemeta.serve.state import json_response, served
+from litemeta.serve.restli import aspect_spec, origin_file, urn_entity_type, write
 from litemeta.serve.wire import HttpError, json_body, openapi_entities, openapi_proposals
 
 
@@ -101,7 +101,7 @@ async def trace_write(request: Request) -> Response:
 
 
 def _timeline(s: Any, urn: str, categories: Any, start: Any, end: Any, raw: bool) -> List[Dict[str, Any]]:
-    from litemeta.timeline import timeline
+    from litemeta.views.timeline import timeline
 
     try:
         return [t.as_dict() for t in timeline(s.store, urn, categories, start, end, raw)]

@@ -13,14 +13,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from litemeta import admin
+from litemeta.views import admin
 from litemeta.errors import LitemetaError
 from litemeta.model import proposal as P
 from litemeta.model.jsontext import dumps
 from litemeta.model.proposal import Origin, Proposal
 from litemeta.model.urns import entity_type_of, key_aspect_from_urn
 from litemeta.serve import references
-from litemeta.serve.app import Served, json_response
+from litemeta.serve.state import Served, json_response, served
 from litemeta.serve.wire import (
     HttpError,
     criteria_match,
@@ -44,11 +44,6 @@ def origin_file(request: Request) -> str:
     """Where a request's proposals came from, for reports: ``<POST /aspects?action=ingestProposal #12>``."""
     q = f"?{request.url.query}" if request.url.query else ""
     return f"<{request.method} {request.url.path}{q} #{next(_request_ids)}>"
-
-
-def served(request: Request) -> Served:
-    """The server state of the app handling ``request``."""
-    return request.app.state.served  # type: ignore[no-any-return]
 
 
 def check_result(result: WriteResult) -> None:

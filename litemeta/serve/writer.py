@@ -1,11 +1,18 @@
 """The server's one writer: a thread that applies submitted proposals in groups (group commit).
 
-    >>> writer = Writer(store)                                                    # doctest: +SKIP
+    >>> import os, tempfile, litemeta
+    >>> from litemeta.model.proposal import Proposal
+    >>> store = litemeta.open_store(os.path.join(tempfile.mkdtemp(), "meta.db"))
+    >>> writer = Writer(store)
     >>> writer.start()
-    >>> result = writer.submit([proposal]).result()       # blocks until its transaction committed
-    >>> result.ok, result.errors
-    >>> await writer.write([proposal], wait_index=True)  # from an async handler (asyncio)
+    >>> proposal = Proposal("urn:li:corpuser:alice", "status", aspect={"removed": False})
+    >>> result = writer.submit([proposal]).result()    # blocks until its transaction committed
+    >>> result.ok, result.report.written, result.errors
+    (True, 1, [])
     >>> writer.stop()
+    >>> store.close()
+
+From an async handler: ``result = await writer.write([proposal], wait_index=True)``.
 
 Every HTTP write (and, later, every edit made in the browser view) becomes a :class:`Submission`
 of proposals or legacy MCEs. The writer thread takes the first waiting submission, then every
@@ -28,7 +35,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from litemeta.core.ingest import IngestReport
+from litemeta.core.report import IngestReport
 
 _log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from sqlalchemy import and_, bindparam, func, select, tuple_
 from sqlalchemy.engine import Connection
 
 from litemeta.model.jsontext import loads
-from litemeta.storage.db import aspects, timeseries
 from litemeta.storage.log import chunks, insert_rows
+from litemeta.storage.tables import aspects, timeseries
 
 IN_CHUNK = 500
 _EPOCH = datetime(1970, 1, 1)

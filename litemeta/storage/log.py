@@ -34,7 +34,7 @@ from litemeta.storage.batches import (  # noqa: F401 - encode_batch and StoredRe
     encode_batch,
     index_and_value,
 )
-from litemeta.storage.db import consumer_offsets, topic_log
+from litemeta.storage.tables import consumer_offsets, topic_log
 
 PARTITION = 0  # the store keeps one partition per topic; exports may re-partition (murmur2)
 
@@ -356,29 +356,3 @@ def chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
     """Slices of at most ``size`` items (for IN lists)."""
     for i in range(0, len(items), size):
         yield items[i:i + size]
-
-
-def migrate_record_rows(conn: Connection) -> None:
-    """Schema 1 -> 2: rewrite a log of one row per record as record batches (same offsets and values)."""
-    from sqlalchemy import inspect
-
-    cols = {c["name"] for c in inspect(conn).get_columns("topic_log")}
-    if "last_offset" in cols:
-        return
-    conn.exec_driver_sql("ALTER TABLE topic_log RENAME TO topic_log_v1")
-    topic_log.create(conn)
-    topics = [t for (t,) in conn.exec_driver_sql("SELECT DISTINCT topic FROM topic_log_v1")]
-    for topic in topics:
-        off_col = '"offset"'
-        rows = conn.exec_driver_sql(
-            f'SELECT "partition", {off_col}, timestamp, key, value, headers FROM topic_log_v1 '
-            f'WHERE topic = ? ORDER BY "partition", {off_col}', (topic,)).fetchall()
-        if not rows:
-            continue
-        out = Appender({topic: rows[0][1]})  # the store has always kept one partition per topic
-        for _p, _o, ts, key, value, headers in rows:
-            if topic in ENVELOPED and value.startswith('{"header"'):  # early stores kept the envelope
-                value = str(loads(value)["payload"]["value"])
-            out.append_text(topic, key, ts, value, loads(headers) if headers else None)
-        out.flush(conn)
-    conn.exec_driver_sql("DROP TABLE topic_log_v1")

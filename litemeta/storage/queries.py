@@ -9,8 +9,8 @@ from sqlalchemy.engine import Connection
 
 from litemeta.model.jsontext import dumps, loads
 from litemeta.storage.aspects import dt_to_ms, ms_to_dt
-from litemeta.storage.db import aspects, timeseries
 from litemeta.storage.log import chunks
+from litemeta.storage.tables import aspects, timeseries
 
 
 @dataclass(frozen=True)
@@ -203,7 +203,7 @@ def delete_timeseries_of_run(conn: Connection, run_id: str, dry_run: bool = Fals
     return len(ids)
 
 
-# ------------------------------------------------------------------ appended for litemeta.admin (stats, delete)
+# ------------------------------------------------------------------ appended for litemeta.views.admin (stats, delete)
 def timeseries_counts(conn: Connection) -> Dict[str, int]:
     """Stored timeseries rows per aspect name."""
     q = select(timeseries.c.aspect, func.count()).group_by(timeseries.c.aspect)

@@ -17,6 +17,9 @@ from datahub.metadata import schema_classes as m
 
 from tests.serve.compare import journal_equals_store
 
+# Each test runs DataHub's own CLI in subprocesses (seconds each).
+pytestmark = pytest.mark.slow
+
 DS = "urn:li:dataset:(urn:li:dataPlatform:hive,shop.orders,PROD)"
 DS2 = "urn:li:dataset:(urn:li:dataPlatform:mysql,crm.customers,PROD)"
 

@@ -18,6 +18,9 @@ import litemeta
 from tests.serve.compare import journal_equals_store
 
 
+# Each test runs DataHub's own CLI in subprocesses (seconds each).
+pytestmark = pytest.mark.slow
+
 def run_recipe(recipe: Dict[str, Any], tmp_path: Path, *extra: str) -> subprocess.CompletedProcess:
     path = tmp_path / f"recipe-{len(list(tmp_path.glob('recipe-*')))}.yml"
     path.write_text(yaml.safe_dump(recipe))

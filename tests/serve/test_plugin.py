@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -19,6 +21,7 @@ def readme_test() -> str:
     return re.search(r"```python\n(.*?)```", section, re.S).group(1)  # type: ignore[union-attr]
 
 
+@pytest.mark.slow
 def test_the_readme_example_passes_in_a_users_pytest_run(tmp_path: Path) -> None:
     code = readme_test()
     assert len([line for line in code.splitlines() if line.strip()]) <= 12

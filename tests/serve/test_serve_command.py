@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import requests
 
 
@@ -18,6 +19,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@pytest.mark.slow
 def test_litemeta_serve_runs_until_terminated(tmp_path: Path) -> None:
     port = free_port()
     db = tmp_path / "served.db"

@@ -1,4 +1,4 @@
-"""litemeta.admin: selection, soft/hard/aspect delete and undo through the write path, ls, stats, nuke."""
+"""litemeta.views.admin: selection, soft/hard/aspect delete and undo through the write path, ls, stats, nuke."""
 from __future__ import annotations
 
 import json
@@ -11,9 +11,9 @@ import pytest
 from datahub.emitter.mce_builder import make_data_job_urn, make_dataset_urn
 from datahub.emitter.mcp import MetadataChangeProposalWrapper as W
 
-from litemeta import admin
 from litemeta.errors import InputError, InvalidUrnError, LitemetaError, StorageError, UnknownAspectError
 from litemeta.store import MetadataStore, open_store
+from litemeta.views import admin
 
 ORDERS = make_dataset_urn("hive", "shop.orders", "PROD")
 CUSTOMERS = make_dataset_urn("hive", "shop.customers", "PROD")
@@ -56,11 +56,11 @@ def records() -> List[Any]:
 
 
 @pytest.fixture
-def store(tmp_path: pathlib.Path) -> Any:
-    with open_store(str(tmp_path / "admin.db")) as s:
-        report = s.ingest(records())
-        assert report.failed == 0, report.errors
-        yield s
+def store(store: Any) -> Any:
+    """The shared store (memory and file), with the records above."""
+    report = store.ingest(records())
+    assert report.failed == 0, report.errors
+    return store
 
 
 # ------------------------------------------------------------------------------ facts and selection

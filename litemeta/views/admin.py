@@ -1,7 +1,7 @@
 """Administration over a store: delete and undo by filter, browse (``ls``), statistics, nuke.
 
     >>> import litemeta
-    >>> from litemeta import admin
+    >>> from litemeta.views import admin
     >>> with litemeta.open_store("meta.db") as store:                                  # doctest: +SKIP
     ...     chosen = admin.select(store, platform="hive", env="PROD")
     ...     admin.delete_entities(store, chosen.urns, mode="soft", dry_run=True).as_dict()
@@ -399,9 +399,11 @@ def stats(store: Any) -> Dict[str, Any]:
     aspects = store.aspect_counts()
     entities = {by_key[a]: c["current"] for a, c in sorted(aspects.items()) if a in by_key and c["current"]}
     soft: Dict[str, int] = {}
-    for r in store.scan(["status"]):
-        if (r.value or {}).get("removed") and store.exists(r.urn):
-            et = entity_type_of(r.urn)
+    # the scan's read ends before exists() reads (an in-memory store has one connection for both)
+    removed = [r.urn for r in store.scan(["status"]) if (r.value or {}).get("removed")]
+    for urn in removed:
+        if store.exists(urn):
+            et = entity_type_of(urn)
             soft[et] = soft.get(et, 0) + 1
     ts = store.timeseries_counts()
     topics = store.topic_sizes()

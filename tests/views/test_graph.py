@@ -1,4 +1,4 @@
-"""litemeta.graph: lineage edges from DataHub's lineage aspects, walks, shortest paths, rendering."""
+"""litemeta.views.graph: lineage edges from DataHub's lineage aspects, walks, shortest paths, rendering."""
 from __future__ import annotations
 
 import json
@@ -7,7 +7,8 @@ from typing import Any, Iterator, List
 import pytest
 from datahub.emitter.mce_builder import make_schema_field_urn
 
-from litemeta.graph import (
+from litemeta.store import open_store
+from litemeta.views.graph import (
     DOWNSTREAM,
     UPSTREAM,
     Edge,
@@ -21,8 +22,7 @@ from litemeta.graph import (
     shortest_path,
     traverse,
 )
-from litemeta.store import open_store
-from tests.lineage_fixture import A, B, C, CHART, D, DASH, JOB, LONELY, lineage_records
+from tests.lineage_fixture import CHART, DASH, JOB, LONELY, A, B, C, D, lineage_records
 
 
 class CountingStore:
