@@ -229,7 +229,7 @@ def reads(db: pathlib.Path, n: int = 3000) -> Dict[str, Any]:
         session = requests.Session()
         session.trust_env = False  # no ~/.netrc or proxy lookups per request: the client's cost, not the server's
         times: List[float] = []
-        for i, (urn, aspect) in enumerate(sample):
+        for urn, aspect in sample:
             url = f"{server.url}/aspects/{Urn.url_encode(urn)}?aspect={aspect}&version=0"
             t0 = time.perf_counter()
             r = session.get(url)

@@ -152,7 +152,6 @@ def create_app(store: Any, *, token: Optional[str] = None, max_body: int = MAX_B
     routes (for the browser view). ``events_helper`` derives platform events in a helper process
     (default: when the store's settings allow helper processes)."""
     from litemeta.serve import openapi, restli
-
     from litemeta.store import open_store
 
     owned = isinstance(store, str)

@@ -9,13 +9,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from litemeta.views import admin
 from litemeta.errors import UnknownEntityError
 from litemeta.model import proposal as P
 from litemeta.model.proposal import Origin, Proposal
-from litemeta.serve.state import json_response, served
 from litemeta.serve.restli import aspect_spec, origin_file, urn_entity_type, write
+from litemeta.serve.state import json_response, served
 from litemeta.serve.wire import HttpError, json_body, openapi_entities, openapi_proposals
+from litemeta.views import admin
 
 
 def _is_async(request: Request) -> bool:

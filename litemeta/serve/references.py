@@ -91,7 +91,7 @@ def plan(store: Any, found: List[Reference], target: str, origin_file: str) -> L
         if current is None:
             continue
         new: Any = current
-        for path, rel in store.registry.aspects[ref.aspect].relationships.items():
+        for path in store.registry.aspects[ref.aspect].relationships:
             if new is None:
                 break
             if refers(new, _parts(path), target):

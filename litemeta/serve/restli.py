@@ -13,7 +13,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from litemeta.views import admin
 from litemeta.errors import LitemetaError
 from litemeta.model import proposal as P
 from litemeta.model.jsontext import dumps
@@ -35,6 +34,7 @@ from litemeta.serve.wire import (
     search_filter,
 )
 from litemeta.serve.writer import WriteResult
+from litemeta.views import admin
 
 Handler = Callable[[Request, Served, Any], Coroutine[Any, Any, Response]]
 _request_ids = iter(range(1, 1 << 62))

@@ -11,7 +11,7 @@ import requests
 from datahub.configuration.common import OperationalError
 from datahub.emitter.mcp import MetadataChangeProposalWrapper as MCPW
 from datahub.emitter.rest_emitter import DataHubRestEmitter
-from datahub.ingestion.graph.client import DataHubGraph, DatahubClientConfig
+from datahub.ingestion.graph.client import DatahubClientConfig, DataHubGraph
 from datahub.metadata import schema_classes as m
 
 from litemeta.serve import ServerThread, create_app

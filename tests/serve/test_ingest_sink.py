@@ -17,7 +17,6 @@ import yaml
 import litemeta
 from tests.serve.compare import journal_equals_store
 
-
 # Each test runs DataHub's own CLI in subprocesses (seconds each).
 pytestmark = pytest.mark.slow
 
