@@ -156,12 +156,12 @@ class Batch:
             return s
         if urn not in self.wiped_urns:  # after a key DELETE, an aspect not in memory is gone
             fetched = self.partial.get(urn)
-            if fetched is not None:
-                if aspect not in fetched:
-                    fetched.add(aspect)
-                    self._add_rows(A.load_pairs(self.conn, [(urn, aspect)]))
-            elif urn not in self.loaded:
-                self.load([urn])
+            if fetched is None and urn not in self.loaded:
+                # an urn outside the batch (a container, a platform): only the aspect asked for
+                fetched = self.partial[urn] = set()
+            if fetched is not None and aspect not in fetched:
+                fetched.add(aspect)
+                self._add_rows(A.load_pairs(self.conn, [(urn, aspect)]))
             s = self.slots.get((urn, aspect))
             if s is not None:
                 return s
@@ -233,10 +233,14 @@ class Batch:
                 self.fail(item, err.located(file=item.origin.file, index=item.origin.index))
                 continue
             p = v.proposal
+            sm = p.system_metadata
+            if not (sm and sm.get("lastObserved")):
+                # one clock reading per proposal: rows, MCLs, events and journal share the time (R1.41)
+                p = p.with_(system_metadata={**(sm or {}), "lastObserved": self.clock()})
             for w in v.warnings:
                 self.report.warnings.append({"file": p.origin.file, "index": p.origin.index,
                                              "urn": p.entity_urn, "aspect": p.aspect_name, "message": w})
-            valid.append((v.proposal, v.spec, v.drop))
+            valid.append((p, v.spec, v.drop))
         if not valid:
             return
         carried: Dict[str, Set[str]] = {}
