@@ -11,13 +11,26 @@ to the topics in the same transaction.
 from __future__ import annotations
 
 import contextlib
-import gc
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Dict,
+    Iterable,
+    Iterator,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+    Union,
+)
 
 from litemeta import config as cfg
-from litemeta.core.ingest import Batch, IngestReport, clock_ms, iter_batches
+from litemeta.core.batching import gc_tuned, with_lookahead
+from litemeta.core.ingest import Batch, IngestReport, clock_ms
 from litemeta.errors import InputError, LitemetaError, StorageError, ValidationError
 from litemeta.model.events import TopicRecord, resolve_topic
 from litemeta.model.proposal import Origin, Proposal
@@ -31,35 +44,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from litemeta.followers.export import ExportReport
 
 Input = Union[Proposal, Mapping[str, Any], str, Path, Any]
-
-
-def _with_lookahead(groups: Iterable[Any], size: int) -> Iterator[Tuple[List[Any], bool]]:
-    """The input's batches (:func:`iter_batches`), each with whether more input follows it. One
-    group is read ahead, not a whole batch: the batch being written is the only one in memory."""
-    it = iter(groups)
-    ahead: List[Any] = []
-
-    def source() -> Iterator[Any]:
-        while True:
-            if ahead:
-                yield ahead.pop()
-                continue
-            g = next(it, _END)
-            if g is _END:
-                return
-            yield g
-
-    for batch in iter_batches(source(), size):
-        if not ahead:
-            g = next(it, _END)
-            if g is not _END:
-                ahead.append(g)
-        done = [(batch, bool(ahead))]
-        del batch  # no reference kept here: the batch is freed as soon as it is written
-        yield done.pop()
-
-
-_END = object()
 
 
 def open_store(path_or_url: Optional[str] = None, *, read_only: bool = False, create: bool = True,
@@ -125,7 +109,7 @@ class MetadataStore:
         size = batch_size or self.settings.batch_size
         groups = self._groups(items, report, run_id)
         events = self._event_hook()
-        with _gc_tuned() as collect, self.db.connection() as conn:
+        with gc_tuned() as collect, self.db.connection() as conn:
             self._ingest_batches(groups, report, settings, size, dry_run, fail_fast, progress, events, conn,
                                  collect)
         report.seconds = time.perf_counter() - t0
@@ -138,7 +122,7 @@ class MetadataStore:
                         collect: Callable[[], None]) -> None:
         try:
             first = True
-            for batch, more in _with_lookahead(groups, size):  # (enumerate would keep the last batch alive)
+            for batch, more in with_lookahead(groups, size):  # (enumerate would keep the last batch alive)
                 if events is not None and first and more:
                     # a large ingest: events are derived on the other core from the first batch on
                     # (the helper starts in about 0.15 s; the first flush waits for what it owes)
@@ -577,36 +561,6 @@ def _sdk_to_obj(obj: Any) -> Mapping[str, Any]:
     if type(obj).__name__ == "MetadataChangeProposalWrapper":
         return to_obj(simplified_structure=True)  # type: ignore[no-any-return]
     return to_obj()  # type: ignore[no-any-return]
-
-
-@contextlib.contextmanager
-def _gc_tuned() -> Iterator[Callable[[], None]]:
-    """No automatic cyclic-GC passes while an ingest runs; instead one collection after each batch,
-    through the function this yields.
-
-    An ingest allocates millions of short-lived, acyclic objects (parsed records, rows, events),
-    which reference counting frees. The automatic collector still walks every young object alive
-    when it triggers, and during a batch that is most of the batch (its records, parsed values
-    and rows): with a first generation of 20,000 objects, 113 passes took 0.18 s of the 20k
-    corpus. Between batches, when the batch just written is gone, a pass has little to walk,
-    and cycles (a failed record's exception and traceback) are still collected once per batch,
-    so memory stays bounded. The caller's setting comes back afterwards; a caller with GC off
-    gets no collections."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield _collect_young if was else _no_collection
-    finally:
-        if was:
-            gc.enable()
-
-
-def _collect_young() -> None:
-    gc.collect(1)
-
-
-def _no_collection() -> None:
-    return None
 
 
 __all__ = ["open_store", "MetadataStore", "WriterSession", "IngestReport", "StorageError"]

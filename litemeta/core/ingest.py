@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Protocol, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Protocol, Sequence, Set, Tuple
 
 from litemeta.config import Settings
 from litemeta.core import versions as V
@@ -248,7 +248,7 @@ class Batch:
             if not drop:
                 carried.setdefault(p.entity_urn, set()).add(p.aspect_name or "")
         created: Set[str] = set()
-        for p, spec, drop in valid:
+        for p, _spec, _drop in valid:
             if p.change_type in (P.DELETE, P.RESTATE) or p.entity_urn in created:
                 continue
             if not self.entity_exists(p.entity_urn, p.entity_type or ""):
@@ -579,20 +579,6 @@ def _entity_type(urn: str) -> str:
     from litemeta.model.urns import entity_type_of
 
     return entity_type_of(urn)
-
-
-def iter_batches(groups: Iterable[Group], size: int) -> Iterator[List[Group]]:
-    """Groups of input records holding about ``size`` proposals each (an MCE is never split)."""
-    batch: List[Group] = []
-    n = 0
-    for g in groups:
-        batch.append(g)
-        n += max(1, len(g)) if isinstance(g, list) else 1  # an error item (unreadable record) counts as one
-        if n >= size:
-            done, batch, n = [batch], [], 0
-            yield done.pop()  # no reference kept here: the batch is freed as soon as it is written
-    if batch:
-        yield batch
 
 
 def clock_ms() -> int:
