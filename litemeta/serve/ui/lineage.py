@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 from litemeta.graph import DOWNSTREAM, UPSTREAM, Edge, LineageGraph, aspect_edges, lineage_aspects, schema_field_parts, traverse
 from litemeta.model.events import MCL_VERSIONED_TOPIC
@@ -216,8 +216,11 @@ def follower_of(app: Any) -> LineageFollower:
 _create_lock = threading.Lock()
 
 
-def warm(app: Any) -> Iterable[threading.Thread]:
-    """Build the graph on a thread, so that the first lineage page does not wait for the scan."""
-    t = threading.Thread(target=follower_of(app).catch_up, name="litemeta-ui-lineage", daemon=True)
-    t.start()
-    return [t]
+def warm(app: Any) -> None:
+    """Start building the graph on a thread (once per app), so that the first lineage page does not
+    wait for the scan. Called by the first page served."""
+    with _create_lock:
+        if getattr(app.state, "ui_lineage_warming", False):
+            return
+        app.state.ui_lineage_warming = True
+    threading.Thread(target=follower_of(app).catch_up, name="litemeta-ui-lineage", daemon=True).start()

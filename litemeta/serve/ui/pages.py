@@ -16,7 +16,7 @@ from starlette.responses import RedirectResponse, Response
 from litemeta.errors import InvalidUrnError
 from litemeta.model.urns import parse_urn
 from litemeta.serve.ui import edits, entity, history, paths, results
-from litemeta.serve.ui.lineage import follower_of
+from litemeta.serve.ui.lineage import follower_of, warm
 from litemeta.serve.ui.render import error_page, page
 
 MAX_QUERY_CHARS = 1000
@@ -34,6 +34,7 @@ def partial(request: Request) -> bool:
 
 # ------------------------------------------------------------------------------ home and search
 async def home(request: Request) -> Response:
+    warm(request.app)
     s = served(request)
     found = await run_in_threadpool(results.run_search, s, "", {}, 1, 0)
     types = next((f for f in found.facets if f.field == results.ENTITY_FACET), None)
@@ -74,6 +75,7 @@ def _raw_rest(request: Request, kind: str) -> Optional[str]:
 
 
 async def entity_page(request: Request) -> Response:
+    warm(request.app)
     kind = request.url.path.split("/", 2)[1]
     urn, tab = paths.split_entity_path(kind, request.path_params.get("rest", ""), _raw_rest(request, kind))
     try:
