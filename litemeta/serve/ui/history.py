@@ -66,7 +66,8 @@ def readable_diff(old: Any, new: Any) -> List[Change]:
 
 
 def versions(store: Any, urn: str, aspects: Sequence[str]) -> Dict[str, List[Version]]:
-    """Every kept version of each named aspect, newest first, each with its diff from the one before."""
+    """Every kept version of each named aspect, newest first, each with its diff from the one before;
+    the aspects ordered by their last change, newest first."""
     out: Dict[str, List[Version]] = {}
     for name in aspects:
         rows = store.history(urn, name)
@@ -84,7 +85,8 @@ def versions(store: Any, urn: str, aspects: Sequence[str]) -> Dict[str, List[Ver
                               sm.get("runId"), r.value, changes, baseline))
             prev = r.value
         out[name] = vs[::-1]
-    return out
+    # the aspect changed last first (the page opens it)
+    return dict(sorted(out.items(), key=lambda kv: (-kv[1][0].time, kv[0])))
 
 
 def timeline_from_versions(urn: str, history: Dict[str, List[Version]],
