@@ -55,6 +55,7 @@ HOMES = {
     "graphql": {"serve/"},
     "jinja2": {"serve/"},
     "datahub": {"integrations/"},  # at run time only in the integrations (litemeta[datahub])
+    "selenium": set(),  # the browser view's tests drive Chromium with it; never the package
 }
 
 

@@ -171,7 +171,7 @@ def refs(urns: Sequence[Any], names: Mapping[str, str]) -> Tuple[Ref, ...]:
 
 def referenced(aspects: Mapping[str, Any]) -> List[str]:
     """Urns whose names a page of this entity shows (to read them in one query)."""
-    out: List[str] = []
+    out: List[Any] = []
     for t in (aspects.get("globalTags") or {}).get("tags") or ():
         out.append(t.get("tag"))
     for t in (aspects.get("glossaryTerms") or {}).get("terms") or ():

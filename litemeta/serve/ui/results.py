@@ -149,7 +149,7 @@ def run_search(served: Any, query: str, filters: Mapping[str, Sequence[str]], pa
         s = summarize(h.urn, aspects.get(h.urn, {}), served.registry, names)
         terms = {t for _, t in h.matched_fields}
         hits.append(Hit(s, snippet(s.description, terms), tuple(mark(s.name, terms)), float(h.score)))
-    return ResultPage(query, dict(filters), result.total, page, max(1, -(-result.total // page_size)) if page_size else 1, tuple(hits),
+    return ResultPage(query, {k: tuple(v) for k, v in filters.items()}, result.total, page, max(1, -(-result.total // page_size)) if page_size else 1, tuple(hits),
                       _facets(query, filters, facet_counts, names))
 
 
