@@ -57,10 +57,12 @@ def _get(doc: Any, pointer: str) -> Any:
 def readable_diff(old: Any, new: Any) -> List[Change]:
     """The changes from ``old`` to ``new`` by JSON pointer, with both sides' values."""
     out = []
-    for op in json_patch(old, new):
+    # a first version: its fields one by one rather than the whole value at "/"
+    base = {} if old is None and isinstance(new, dict) else old
+    for op in json_patch(base, new):
         path = op["path"] or "/"
         kind = {"add": "added", "remove": "removed"}.get(op["op"], "changed")
-        out.append(Change(kind, path, None if kind == "added" else _get(old, op["path"]),
+        out.append(Change(kind, path, None if kind == "added" else _get(base, op["path"]),
                           op.get("value") if kind != "removed" else None))
     return sorted(out, key=lambda c: c.path)
 

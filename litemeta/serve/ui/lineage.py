@@ -17,6 +17,7 @@ datasets.
 """
 from __future__ import annotations
 
+import logging
 import threading
 from collections import defaultdict
 from typing import Any, Dict, List, Optional, Set, Tuple
@@ -27,6 +28,7 @@ from litemeta.model.jsontext import loads
 from litemeta.serve.ui.entity import type_label, urn_name
 from litemeta.serve.ui.paths import entity_url
 
+_log = logging.getLogger(__name__)
 MAX_NODES = 250  # per direction: a graph beyond that is unreadable in a page; the view says it was capped
 MAX_HOPS = 10
 _Key = Tuple[str, str]  # (urn, aspect)
@@ -217,10 +219,19 @@ _create_lock = threading.Lock()
 
 
 def warm(app: Any) -> None:
-    """Start building the graph on a thread (once per app), so that the first lineage page does not
-    wait for the scan. Called by the first page served."""
+    """Start building the graph and opening the search index on a thread (once per app), so that
+    the first lineage page and the first search do not wait for them. Called by the first page served."""
     with _create_lock:
         if getattr(app.state, "ui_lineage_warming", False):
             return
         app.state.ui_lineage_warming = True
-    threading.Thread(target=follower_of(app).catch_up, name="litemeta-ui-lineage", daemon=True).start()
+    follower = follower_of(app)
+
+    def build() -> None:
+        try:
+            follower.catch_up()
+            app.state.served.search("*", count=0)  # the search index's first open (~1 s on 200k records) too
+        except Exception:  # a page that needs them retries and reports; the warm-up only saves time
+            _log.warning("warming the browser view failed", exc_info=True)
+
+    threading.Thread(target=build, name="litemeta-ui-warm", daemon=True).start()

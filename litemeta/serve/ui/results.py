@@ -33,6 +33,10 @@ FACETS: Tuple[Tuple[str, str], ...] = (
 ENTITY_FACET = "entity"  # the URL name of the entity-type facet (the index calls it _entityType)
 _INDEX_FACET = {"entity": "_entityType"}
 _WORD = re.compile(r"[^\W_]+")
+# index field names as the results show them ("matched in field names")
+_FIELD_LABELS = {"fieldPaths": "field names", "fieldDescriptions": "field descriptions", "fieldTags": "field tags",
+                 "fieldGlossaryTerms": "field terms", "customProperties": "custom properties", "id": "urn",
+                 "qualifiedName": "qualified name", "urn": "urn", "name": "name", "description": "description"}
 
 
 class QueryError(ValueError):
@@ -55,6 +59,7 @@ class Hit:
     snippet: Tuple[Piece, ...]
     name: Tuple[Piece, ...]
     score: float
+    matched_in: Tuple[str, ...] = ()  # the fields that matched, when neither name nor snippet shows a match
 
     @property
     def urn(self) -> str:
@@ -130,6 +135,7 @@ def run_search(served: Any, query: str, filters: Mapping[str, Sequence[str]], pa
     page = max(1, page)
     try:
         result = served.search(text, entity_types=entity_types, filters=store_filters or None,
+                               facets=[_INDEX_FACET.get(f, f) for f, _ in FACETS],
                                start=(page - 1) * page_size, count=page_size)
     except LitemetaError as err:
         raise QueryError(str(err)) from None
@@ -148,7 +154,10 @@ def run_search(served: Any, query: str, filters: Mapping[str, Sequence[str]], pa
     for h in hits_raw:
         s = summarize(h.urn, aspects.get(h.urn, {}), served.registry, names)
         terms = {t for _, t in h.matched_fields}
-        hits.append(Hit(s, snippet(s.description, terms), tuple(mark(s.name, terms)), float(h.score)))
+        name, snip = tuple(mark(s.name, terms)), snippet(s.description, terms)
+        shown = any(p.marked for p in name + snip)
+        elsewhere = () if shown else tuple(sorted({_FIELD_LABELS.get(f, f) for f, _ in h.matched_fields}))
+        hits.append(Hit(s, snip, name, float(h.score), elsewhere))
     return ResultPage(query, {k: tuple(v) for k, v in filters.items()}, result.total, page, max(1, -(-result.total // page_size)) if page_size else 1, tuple(hits),
                       _facets(query, filters, facet_counts, names))
 
