@@ -18,6 +18,7 @@ This module imports nothing optional: pytest loads it in every run where litemet
 """
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -47,7 +48,20 @@ def litemeta_server(litemeta_store: Any, monkeypatch: pytest.MonkeyPatch) -> Ite
         monkeypatch.setenv("DATAHUB_GMS_URL", server.url)
         monkeypatch.delenv("DATAHUB_GMS_TOKEN", raising=False)
         monkeypatch.setenv("DATAHUB_TELEMETRY_ENABLED", "false")
-        yield server.url
+        _forget_default_graph()
+        try:
+            yield server.url
+        finally:
+            _forget_default_graph()
+
+
+def _forget_default_graph() -> None:
+    # DataHubClient.from_env() keeps its graph for the life of the process (an lru_cache): each
+    # test's server has its own port. Only when acryl-datahub is already loaded: nothing is imported.
+    if "datahub.ingestion.graph.client" in sys.modules:
+        from litemeta.integrations.testing import forget_default_graph
+
+        forget_default_graph()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from datahub.emitter.rest_emitter import DataHubRestEmitter
-from datahub.ingestion.graph.client import DataHubGraph
+from datahub.ingestion.graph.client import DataHubGraph, get_default_graph
 from datahub.ingestion.graph.config import DatahubClientConfig
 
 
@@ -27,3 +27,10 @@ def emitter_for(url: str, **options: Any) -> DataHubRestEmitter:
     emitter = DataHubRestEmitter(url, **options)
     emitter.test_connection()
     return emitter
+
+
+def forget_default_graph() -> None:
+    """Drop the graph that ``get_default_graph`` (``DataHubClient.from_env()``, the CLI's commands)
+    keeps for the life of the process: a test's server has a port of its own, so the next test
+    must build its graph afresh from ``DATAHUB_GMS_URL``."""
+    get_default_graph.cache_clear()

@@ -6,8 +6,8 @@
 
 :func:`create_app` assembles route groups (Rest.li in :mod:`~litemeta.serve.restli`, OpenAPI v3,
 trace and timeline in :mod:`~litemeta.serve.openapi`, GraphQL in :mod:`~litemeta.serve.graphql`)
-over one :class:`Served`: the store, its one :class:`~litemeta.serve.writer.Writer`, and the
-options. Another front end served by the same process (the browser view) passes its own routes
+over one :class:`Served`: the store, its one :class:`~litemeta.serve.writer.Writer`, the
+:class:`~litemeta.serve.feed.LogFeed` that tells followers about each commit, and the options. Another front end served by the same process (the browser view) passes its own routes
 in ``extra_routes`` and reaches the store and the writer through ``request.app.state.served``.
 The GMS paths stay where DataHub's clients expect them; ``/`` is left to such a front end.
 """
@@ -26,6 +26,7 @@ from starlette.routing import BaseRoute, Route
 
 from litemeta.errors import LitemetaError, StorageError
 from litemeta.model.jsontext import dumps
+from litemeta.serve.feed import LogFeed
 from litemeta.serve.wire import HttpError
 from litemeta.serve.writer import Writer
 
@@ -50,6 +51,7 @@ class Served:
 
     store: Any
     writer: Writer
+    feed: LogFeed
     token: Optional[str] = None
     index_lock: threading.Lock = field(default_factory=threading.Lock)
     started: float = field(default_factory=time.time)
@@ -174,7 +176,9 @@ def create_app(store: Any, *, token: Optional[str] = None, max_body: int = MAX_B
                             "cannot be shared by the writer and the readers")
     helper = store.settings.helper_processes if events_helper is None else events_helper
     lock = threading.Lock()
-    served = Served(store, Writer(store, index_lock=lock, events_helper=helper), token, lock)
+    feed = LogFeed(store)
+    writer = Writer(store, index_lock=lock, events_helper=helper, on_commit=feed.publish)
+    served = Served(store, writer, feed, token, lock)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

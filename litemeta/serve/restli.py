@@ -63,7 +63,7 @@ def check_result(result: WriteResult) -> None:
 
 
 def _describe(e: Dict[str, Any]) -> str:
-    where = " ".join(str(x) for x in (e.get("urn"), e.get("aspect")) if x)
+    where = " ".join(str(x) for x in (e.get("urn"), e.get("aspect"), e.get("path")) if x)
     return f"{where}: {e.get('message')}" if where else str(e.get("message"))
 
 

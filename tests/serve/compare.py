@@ -71,3 +71,14 @@ def _same(got: List[Any], want: List[Any], what: str) -> None:
     for i, (x, y) in enumerate(zip(got, want)):
         assert x == y, f"{what} #{i} differs:\nserved:    {x}\nreference: {y}"
     assert len(got) == len(want), f"{what}: {len(got)} served, {len(want)} in the reference"
+
+
+def journal_equals_store(store: MetadataStore, tmp_path: Any) -> None:
+    """An ingest of the proposals the served store accepted (its MCP topic, design.md choice 5) into
+    a fresh store gives the same store: the HTTP path wrote what the ingest path writes."""
+    import litemeta
+
+    with litemeta.open_store(str(tmp_path / "journal-ref.db")) as ref:
+        report = ref.ingest([dict(r.value) for r in store.read_topic("mcp")])
+        assert report.failed == 0, report.errors
+        assert_same(store, ref)

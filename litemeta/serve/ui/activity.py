@@ -1,8 +1,9 @@
 """The activity page: platform events as a live feed, ingestion runs with rollback, consumer groups.
 
 The feed follows the ``PlatformEvent_v1`` topic with server-sent events (``/ui/events``): each
-stream polls the log's end offset and sends the records past the client's position, whoever wrote
-them (this server's writer, a ``litemeta ingest`` in another process). A stream ends after
+stream sends the records past the client's position, whoever wrote them, woken by the server's
+:class:`~litemeta.serve.feed.LogFeed` at each of its writer's commits and reading the log every
+:data:`POLL_SECONDS` for writes of other processes (a ``litemeta ingest`` beside the server). A stream ends after
 :data:`STREAM_SECONDS` (the browser's ``EventSource`` reconnects, resuming from ``Last-Event-ID``),
 so a server stopping never waits long for open feeds.
 
@@ -31,7 +32,7 @@ from litemeta.serve.ui.render import error_page, page
 
 FEED_SIZE = 50
 STREAM_SECONDS = 25.0
-POLL_SECONDS = 0.5
+POLL_SECONDS = 1.0
 RELATIONSHIP = "RELATIONSHIP"  # the category the feed gives relationship change events
 CATEGORIES = ("TAG", "GLOSSARY_TERM", "OWNERSHIP", "DOCUMENTATION", "TECHNICAL_SCHEMA", "DOMAIN",
               "STRUCTURED_PROPERTY", "LIFECYCLE", "DEPRECATION", "RUN", RELATIONSHIP)
@@ -130,6 +131,7 @@ async def events(request: Request) -> Response:
         while time.monotonic() < deadline:
             if await request.is_disconnected():
                 return
+            seen = s.feed.commits
             records = await run_in_threadpool(s.store.read_topic, PLATFORM_EVENT_TOPIC, position, 200)
             for r in records:
                 item = feed_item(r)
@@ -139,7 +141,8 @@ async def events(request: Request) -> Response:
                 yield f"id: {r.offset}\nevent: platform-event\ndata: {dumps(item.as_dict())}\n\n"
             if not records:
                 yield ": idle\n\n"  # a comment keeps proxies from closing the stream
-                await asyncio.sleep(POLL_SECONDS)
+                # woken by this server's next commit; another process's writes are seen within POLL_SECONDS
+                await s.feed.wait(seen, POLL_SECONDS)
 
     return StreamingResponse(stream(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
