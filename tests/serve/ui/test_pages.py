@@ -228,3 +228,33 @@ def test_events_stream_sends_new_platform_events(ui_server: Server) -> None:
             if "urn:li:tag:streamed" in seen:
                 break
     assert f"id: {end}" in seen and '"category":"TAG"' in seen
+
+
+def test_rollback_after_confirmation_restores_the_previous_run(tmp_path: Any) -> None:
+    import datahub.metadata.schema_classes as m
+    from datahub.emitter.mcp import MetadataChangeProposalWrapper as MCPW
+
+    from litemeta.serve import ui
+    from litemeta.serve.app import create_app
+    from litemeta.serve.runner import ServerThread
+    from litemeta.store import open_store
+
+    urn = "urn:li:dataset:(urn:li:dataPlatform:hive,rolled.back,PROD)"
+    with open_store(str(tmp_path / "r.db")) as store:
+        store.ingest([MCPW(entityUrn=urn, aspect=m.DatasetPropertiesClass(description="first"))], run_id="run-a")
+        store.ingest([MCPW(entityUrn=urn, aspect=m.DatasetPropertiesClass(description="second"))], run_id="run-b")
+        app = create_app(store, extra_routes=ui.routes(), events_helper=False)
+        with ServerThread(app) as server:
+            preview = requests.get(server.url + "/activity/rollback?run=run-b", timeout=30)
+            assert "1 aspect go back" in preview.text
+            assert store.get(urn)["datasetProperties"]["description"] == "second"  # nothing done yet
+            # without the confirmation field the post only leads back to the question
+            r = requests.post(server.url + "/ui/rollback", data={"run": "run-b"}, headers={"Origin": server.url},
+                              allow_redirects=False, timeout=30)
+            assert r.status_code == 303 and store.get(urn)["datasetProperties"]["description"] == "second"
+            r = requests.post(server.url + "/ui/rollback", data={"run": "run-b", "confirm": "yes"},
+                              headers={"Origin": server.url}, timeout=30)
+            assert r.status_code == 200 and "Rolled back: 1 aspect restored or removed" in r.text
+            assert store.get(urn)["datasetProperties"]["description"] == "first"
+            assert ">0 results for “second”" in requests.get(server.url + "/search?query=second", timeout=30).text
+            assert "1 result for “first”" in requests.get(server.url + "/search?query=first", timeout=30).text
