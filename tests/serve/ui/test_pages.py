@@ -258,3 +258,15 @@ def test_rollback_after_confirmation_restores_the_previous_run(tmp_path: Any) ->
             assert store.get(urn)["datasetProperties"]["description"] == "first"
             assert ">0 results for “second”" in requests.get(server.url + "/search?query=second", timeout=30).text
             assert "1 result for “first”" in requests.get(server.url + "/search?query=first", timeout=30).text
+
+
+def test_datahub_clients_still_reach_the_gms_api_beside_the_pages(ui_server: Server) -> None:
+    from datahub.metadata.schema_classes import DatasetPropertiesClass
+
+    from litemeta.integrations.testing import graph_for
+
+    graph = graph_for(ui_server[0])
+    assert graph.get_aspect(SRC, DatasetPropertiesClass).name == "orders"
+    assert graph.exists(DST)
+    assert requests.get(ui_server[0] + "/aspects/" + quote(SRC, safe="") + "?aspect=datasetProperties&version=0",
+                        timeout=30).json()["aspect"]["com.linkedin.dataset.DatasetProperties"]["name"] == "orders"
