@@ -203,8 +203,14 @@ def test_bad_edits_write_nothing(ui_server: Server) -> None:
 
 def test_activity_feed_runs_and_rollback(ui_server: Server, ui_store_path: Any) -> None:
     store = ui_server[1].state.served.store
+    consumed = store.consume("pe", "ui-test-group", 5)
+    store.commit("ui-test-group")
+    lag = store.lag("ui-test-group")
+    assert len(consumed) == 5 and lag["PlatformEvent_v1"] > 0
     r = get(ui_server, "/activity")
     assert r.status_code == 200 and 'id="feed"' in r.text
+    assert f"<code>ui-test-group</code></td><td>{sum(lag.values()):,}</td>" in r.text
+    assert f"PlatformEvent_v1: {lag['PlatformEvent_v1']:,}" in r.text
     last = store.read_topic("PlatformEvent_v1", store.end_offsets()["PlatformEvent_v1"] - 1)[-1]
     assert f'data-offset="{last.offset}"' in r.text
     runs = get(ui_server, "/ui/runs")
