@@ -217,3 +217,15 @@ def test_narrow_window_has_no_sideways_scroll(browser: Any, ui_server: Server) -
         screenshot(browser, "narrow-search")
     finally:
         browser.set_window_size(1280, 900)
+
+
+def test_html_in_metadata_is_shown_as_text_not_run(browser: Any, ui_server: Server) -> None:
+    for tab in ("Properties", "Aspects", "History"):
+        browser.get(ui_server[0] + entity_url(HOSTILE, tab))
+        assert browser.execute_script("return window.pwned === undefined")
+        assert by_css(browser, "h1.entity-name")[0].text == "<b>bold</b> table"
+        assert not by_css(browser, "#tab-panel img, #tab-panel b")
+    by_css(browser, "#q")[0].send_keys("pwned\n")
+    wait_for(lambda: "/search" in browser.current_url, what="the results")
+    assert "<script>window.pwned = 1</script>" in by_css(browser, ".hit .snippet")[0].text
+    assert browser.execute_script("return window.pwned === undefined")
