@@ -278,3 +278,35 @@ def test_datahub_clients_still_reach_the_gms_api_beside_the_pages(ui_server: Ser
     assert graph.exists(DST)
     assert requests.get(ui_server[0] + "/aspects/" + quote(SRC, safe="") + "?aspect=datasetProperties&version=0",
                         timeout=30).json()["aspect"]["com.linkedin.dataset.DatasetProperties"]["name"] == "orders"
+
+
+@pytest.mark.parametrize("no_ui", [False, True])
+def test_litemeta_serve_command_serves_the_pages_unless_told_not_to(tmp_path: Any, no_ui: bool) -> None:
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    with socket.socket() as sock:  # a free port (the command binds it itself)
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    cmd = [sys.executable, "-m", "litemeta", "serve", "--db", str(tmp_path / "cli.db"), "--port", str(port),
+           "--log-level", "warning"] + (["--no-ui"] if no_ui else [])
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                r = requests.get(f"http://127.0.0.1:{port}/", timeout=5)
+                break
+            except requests.ConnectionError:
+                assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read() if proc.stderr else ""
+                time.sleep(0.2)
+        if no_ui:
+            assert r.status_code == 404
+        else:
+            assert r.status_code == 200 and "0 entities in this store" in r.text
+        assert requests.get(f"http://127.0.0.1:{port}/config", timeout=5).json()["noCode"] == "true"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
