@@ -67,24 +67,21 @@ def _forget_default_graph() -> None:
 @pytest.fixture
 def datahub_graph(litemeta_server: str) -> Iterator[Any]:
     """acryl-datahub's ``DataHubGraph`` on the test's server."""
-    pytest.importorskip("datahub", reason="datahub_graph needs acryl-datahub (litemeta[datahub])")
-    from litemeta.integrations.testing import graph_for
-
-    graph = graph_for(litemeta_server)
-    try:
-        yield graph
-    finally:
-        graph.close()
+    yield from _sdk_client(litemeta_server, "graph_for")
 
 
 @pytest.fixture
 def datahub_emitter(litemeta_server: str) -> Iterator[Any]:
     """acryl-datahub's ``DataHubRestEmitter`` on the test's server."""
-    pytest.importorskip("datahub", reason="datahub_emitter needs acryl-datahub (litemeta[datahub])")
-    from litemeta.integrations.testing import emitter_for
+    yield from _sdk_client(litemeta_server, "emitter_for")
 
-    emitter = emitter_for(litemeta_server)
+
+def _sdk_client(url: str, factory: str) -> Iterator[Any]:
+    pytest.importorskip("datahub", reason="the DataHub client fixtures need acryl-datahub (litemeta[datahub])")
+    from litemeta.integrations import testing
+
+    client = getattr(testing, factory)(url)
     try:
-        yield emitter
+        yield client
     finally:
-        emitter.close()
+        client.close()

@@ -74,7 +74,8 @@ class MetadataStore:
     def __init__(self, settings: cfg.Settings, *, read_only: bool = False, create: bool = True) -> None:
         self.settings = settings
         self.registry: Registry = load_registry()
-        self.db: Database = open_database(settings.db, read_only=read_only, create=create)
+        self.db: Database = open_database(settings.db, read_only=read_only, create=create,
+                                          pooled_connections=settings.pooled_connections)
         self.read_only = read_only
         self._closed = False
         self._followers: List[Any] = []
@@ -180,13 +181,15 @@ class MetadataStore:
     def writer_session(self, *, events_helper: bool = False) -> Iterator["WriterSession"]:
         """A long-lived writer (``litemeta serve``): one connection and one event hook for many
         transactions, each applying several callers' records (group commit, :meth:`WriterSession.write`).
-        With ``events_helper`` the platform events are derived in a helper process (another core)."""
+        With ``events_helper`` the platform events are derived in a helper process (another core)
+        from the start; :meth:`WriterSession.start_helper` starts it later."""
         events = self._event_hook()
         try:
             with self.db.connection() as conn:
-                if events is not None and events_helper:
-                    events.start_helper()
-                yield WriterSession(self, conn, events)
+                session = WriterSession(self, conn, events)
+                if events_helper:
+                    session.start_helper()
+                yield session
         finally:
             if events is not None:
                 events.close()
@@ -346,7 +349,9 @@ class MetadataStore:
                 return out
             rows = Q.as_of(conn, urn, as_of, aspects) if as_of is not None else Q.latest(conn, urn, aspects)
             result = {name: (r.as_dict() if details else r.value) for name, r in rows.items()}
-            if as_of is None:
+            specs = self.registry.aspects
+            # timeseries values only when asked for all aspects or for a timeseries one (one query less)
+            if as_of is None and (not aspects or any(a not in specs or specs[a].timeseries for a in aspects)):
                 ts = Q.timeseries_aspects(conn, urn)
                 for name, value in ts.items():
                     if not aspects or name in aspects:
@@ -474,6 +479,12 @@ class WriterSession:
         self.store = store
         self.conn = conn
         self.events = events
+        self._since_checkpoint = 0  # proposals committed since the last checkpoint behind the writer
+
+    def start_helper(self) -> None:
+        """Derive platform events in a helper process from now on (when the machine has a second CPU)."""
+        if self.events is not None:
+            self.events.start_helper()
 
     def write(self, parts: Sequence[Sequence[Input]], *, actor: Optional[str] = None) -> List[IngestReport]:
         """Apply every part's records, in order, in one transaction; one report per part.
@@ -502,7 +513,12 @@ class WriterSession:
         finally:
             if self.events is not None:
                 self.events.discard()
-        store.db.checkpoint_behind(self.conn)
+        # A checkpoint behind the writer once about a batch's worth is committed, as an ingest does
+        # (a server's small transactions would otherwise start one per commit).
+        self._since_checkpoint += sum(r.proposals for r in reports)
+        if self._since_checkpoint >= store.settings.batch_size:
+            self._since_checkpoint = 0
+            store.db.checkpoint_behind(self.conn)
         seconds = time.perf_counter() - t0
         for report in reports:
             report.seconds = seconds

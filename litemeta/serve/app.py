@@ -36,6 +36,8 @@ MAX_BODY_BYTES = 16 * 1024 * 1024
 # OpenAPI v3 dialect; < 1.7.0 keeps the ingestion auto-status processor on UPSERT. It must parse
 # as vX.Y.Z (trap 2).
 ADVERTISED_VERSION = "v1.3.0"
+# SQLite connections a served store keeps open (the reads' thread pool and the writer).
+READ_CONNECTIONS = 8
 # Paths GMS serves without authentication (its authentication.excludedPaths).
 PUBLIC_PATHS = ("/config", "/health")
 
@@ -98,6 +100,13 @@ async def _health(request: Request) -> Response:
     return Response("", status_code=200)
 
 
+async def _graphql(request: Request) -> Response:
+    # graphql-core is imported with the first query: it is a fifth of the server's start-up.
+    from litemeta.serve.graphql import graphql_endpoint
+
+    return await graphql_endpoint(request)
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HttpError)
     return json_response(exc.body(), exc.status)
@@ -107,6 +116,11 @@ async def _litemeta_error(request: Request, exc: Exception) -> Response:
     # A store error is the server's fault (503: retried by the client); anything else the caller's.
     status = 503 if isinstance(exc, StorageError) else 400
     return json_response(HttpError(status, str(exc)).body(), status)
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    # A bug, not bad input: still DataHub's error body, so that the client shows the message.
+    return json_response(HttpError(500, f"{type(exc).__name__}: {exc}").body(), 500)
 
 
 class Guard:
@@ -165,12 +179,13 @@ def create_app(store: Any, *, token: Optional[str] = None, max_body: int = MAX_B
     a store opened here from a path is closed then too. ``extra_routes`` are mounted after the GMS
     routes (for the browser view). ``events_helper`` derives platform events in a helper process
     (default: when the store's settings allow helper processes)."""
-    from litemeta.serve import graphql, openapi, restli
+    from litemeta.serve import openapi, restli
 
     from litemeta.store import open_store
 
     owned = isinstance(store, str)
-    store = open_store(store) if isinstance(store, str) else store
+    # Reads come from a thread pool: their SQLite connections are kept open for reuse.
+    store = open_store(store, pooled_connections=READ_CONNECTIONS) if isinstance(store, str) else store
     if store.db.sqlite_file is None and store.db.is_sqlite:
         raise LitemetaError("litemeta serve needs a store in a file (or a database URL): an in-memory store "
                             "cannot be shared by the writer and the readers")
@@ -191,9 +206,11 @@ def create_app(store: Any, *, token: Optional[str] = None, max_body: int = MAX_B
                 store.close()
 
     routes: List[BaseRoute] = [Route("/config", _config), Route("/health", _health)]
-    routes += restli.routes() + openapi.routes() + graphql.routes() + list(extra_routes)
+    routes += restli.routes() + openapi.routes() + [Route("/api/graphql", _graphql, methods=["POST"])]
+    routes += list(extra_routes)
     app = Starlette(routes=routes, lifespan=lifespan,
-                    exception_handlers={HttpError: _http_error, LitemetaError: _litemeta_error})
+                    exception_handlers={HttpError: _http_error, LitemetaError: _litemeta_error,
+                                        Exception: _server_error})
     app.state.served = served
     app.state.config = config_body()
     app.add_middleware(Guard, token=token, max_body=max_body)

@@ -12,15 +12,15 @@ answers an unknown field. Search runs through :meth:`MetadataStore.search` only.
 from __future__ import annotations
 
 import functools
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence
 
 from graphql import GraphQLSchema, build_schema, graphql_sync
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
 
 from litemeta.errors import LitemetaError
+from litemeta.model.urns import key_aspect_from_urn
 from litemeta.serve.app import Served, json_response
 from litemeta.serve.wire import HttpError, json_body
 
@@ -122,7 +122,13 @@ class EntityNode:
 
     def _key(self) -> Dict[str, Any]:
         ent = self._store.registry.entities[self.entity_type]
-        return self._aspects.get(ent.key_aspect) or {}
+        key = self._aspects.get(ent.key_aspect)
+        if key is None:  # an entity only referred to (a platform): its key is its urn's parts
+            try:
+                _, key = key_aspect_from_urn(self.urn, self._store.registry)
+            except LitemetaError:
+                key = {}
+        return key  # type: ignore[no-any-return]
 
     def name(self, info: Any) -> Optional[str]:
         props = self._aspects.get("datasetProperties") or {}
@@ -242,7 +248,3 @@ async def graphql_endpoint(request: Request) -> Response:
     out = await run_in_threadpool(service.execute, body["query"], variables, body.get("operationName"))
     return json_response(out)
 
-
-def routes() -> List[BaseRoute]:
-    """The GraphQL route (GMS serves it at ``/api/graphql``)."""
-    return [Route("/api/graphql", graphql_endpoint, methods=["POST"])]

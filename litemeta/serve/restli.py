@@ -96,11 +96,9 @@ async def timeseries_values(request: Request, s: Served, body: Any) -> Response:
     if not spec.timeseries:
         raise HttpError(400, f"aspect {name} is not a timeseries aspect")
     groups = or_filters(body.get("filter"))
-    limit = body.get("limit")
-    if body.get("latestValue"):
-        limit = 1
-    values = await run_in_threadpool(s.store.timeseries, urn, name, body.get("startTimeMillis"),
-                                      body.get("endTimeMillis"), None if groups else limit)
+    limit = 1 if body.get("latestValue") else number(body, "limit", None)
+    start, end = number(body, "startTimeMillis", None), number(body, "endTimeMillis", None)
+    values = await run_in_threadpool(s.store.timeseries, urn, name, start, end, None if groups else limit)
     if groups:  # the stateful-ingestion checkpoint lookup filters by pipeline name and platform instance
         values = [v for v in values if any(criteria_match(v, g) for g in groups)]
         values = values[:limit] if isinstance(limit, int) else values
@@ -155,10 +153,26 @@ async def delete_references(request: Request, s: Served, body: Any) -> Response:
     return json_response({"value": {"total": len(related), "relatedAspects": related}})
 
 
+def number(body: Any, key: str, default: Optional[int]) -> Optional[int]:
+    """``body[key]`` as a non-negative int (JSON number or numeric string), or ``default`` when absent."""
+    value = body.get(key) if isinstance(body, dict) else None
+    if value is None:
+        return default
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        raise HttpError(400, f"body.{key} must be a number, found {value!r}") from None
+    if n < 0:
+        raise HttpError(400, f"body.{key} must be >= 0, found {n}")
+    return n
+
+
 async def search_entities(request: Request, s: Served, body: Any) -> Response:
-    entity = body.get("entity") if isinstance(body, dict) else None
-    query = body.get("input") or "*" if isinstance(body, dict) else "*"
-    start, count = int(body.get("start") or 0), int(body.get("count") or 10)
+    if not isinstance(body, dict):
+        raise HttpError(400, "the body must be a JSON object")
+    entity = body.get("entity")
+    query = str(body.get("input") or "*")
+    start, count = number(body, "start", 0) or 0, number(body, "count", 10) or 0
     result = await run_in_threadpool(s.search, query, [entity] if entity else None, body.get("filter") or None,
                                      False, start, count)
     hits = [{"entity": h.urn, "matchedFields": []} for h in result.results]
@@ -168,7 +182,7 @@ async def search_entities(request: Request, s: Served, body: Any) -> Response:
 
 async def list_urns(request: Request, s: Served, body: Any) -> Response:
     entity = need(body, "entity", str, "body")
-    start, count = int(body.get("start") or 0), int(body.get("count") or 10)
+    start, count = number(body, "start", 0) or 0, number(body, "count", 10) or 0
     urns = await run_in_threadpool(s.store.list_urns, entity)
     return json_response({"value": {"entities": urns[start:start + count], "start": start, "count": count,
                                     "total": len(urns)}})

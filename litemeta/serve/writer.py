@@ -136,7 +136,7 @@ class Writer:
     # ------------------------------------------------------------ the thread
     def _run(self) -> None:
         try:
-            session_cm = self.store.writer_session(events_helper=self.events_helper)
+            session_cm = self.store.writer_session()
             session = session_cm.__enter__()
         except BaseException as exc:  # reported by start()
             self._failure = exc
@@ -145,6 +145,8 @@ class Writer:
         self._ready.set()
         stopping = False
         try:
+            if self.events_helper:  # after start() returned: the server answers while the helper boots
+                session.start_helper()
             while not stopping:
                 first = self._queue.get()
                 if first is _STOP:

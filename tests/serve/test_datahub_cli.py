@@ -105,3 +105,16 @@ def _file(tmp_path: Path, value: Any) -> str:
     path.write_text(json.dumps(value))
     return str(path)
 
+
+
+def test_search_runs_search_across_entities(datahub: Any, datahub_graph: Any) -> None:
+    """`datahub search` sends searchAcrossEntities (first asking the schema which fields exist, and
+    dropping the others): executed by graphql-core against litemeta's declared schema."""
+    datahub_graph.emit_mcps([MCPW(entityUrn=DS, aspect=m.DatasetPropertiesClass(description="orders table")),
+                             MCPW(entityUrn=DS2, aspect=m.DatasetPropertiesClass(description="customers"))])
+    assert datahub("search", "orders", "--urns-only").stdout.split() == [DS]
+    result = json.loads(datahub("search", "*", "--format", "json").stdout)
+    assert result["total"] == 2
+    hit = next(r["entity"] for r in result["searchResults"] if r["entity"]["urn"] == DS)
+    assert hit["platform"] == {"name": "hive", "urn": "urn:li:dataPlatform:hive"}
+    assert hit["properties"]["description"] == "orders table" and hit["type"] == "DATASET"

@@ -41,6 +41,10 @@ def nothing_written(store: Any) -> None:
     ("/openapi/v3/entity/dataset?async=false", b"{}", 400, "must be a list"),
     ("/openapi/v3/entity/noSuchType?async=false", b"[]", 404, "unknown entity type"),
     ("/entities?action=ingest", json.dumps({"entity": {}}).encode(), 400, "entity.value is missing"),
+    ("/entities?action=search", json.dumps({"input": "*", "count": "ten"}).encode(), 400, "count must be a number"),
+    ("/aspects?action=getTimeseriesAspectValues", json.dumps({"urn": DS, "aspect": "datasetProfile", "limit": -1}).encode(),
+     400, "limit must be >= 0"),
+    ("/entities?action=delete", json.dumps({"urn": "not-an-urn"}).encode(), 400, "invalid urn"),
 ])
 def test_malformed_requests_are_400s_naming_the_problem(litemeta_server: str, litemeta_store: Any, path: str,
                                                         body: bytes, status: int, needle: str) -> None:

@@ -98,3 +98,16 @@ def test_graph_writes_equal_an_ingest(datahub_graph: Any, litemeta_store: Any, t
     with litemeta.open_store(str(tmp_path / "ref.db")) as ref:
         ref.ingest(items)
         assert_same(litemeta_store, ref)
+
+
+def test_versions_and_references(datahub_graph: Any, litemeta_store: Any) -> None:
+    """GET /aspects version=N reads an archived version (R1.5); deleteReferences in dry-run lists
+    the referring aspects without changing them."""
+    for d in ("first", "second"):
+        datahub_graph.emit(MCPW(entityUrn=DS, aspect=m.DatasetPropertiesClass(description=d)))
+    assert datahub_graph.get_aspect(DS, m.DatasetPropertiesClass).description == "second"
+    assert datahub_graph.get_aspect(DS, m.DatasetPropertiesClass, version=1).description == "first"
+    datahub_graph.emit(MCPW(entityUrn=DS, aspect=m.GlobalTagsClass(tags=[m.TagAssociationClass("urn:li:tag:pii")])))
+    total, related = datahub_graph.delete_references_to_urn("urn:li:tag:pii", dry_run=True)
+    assert total == 1 and related == [{"relationship": "TaggedWith", "entity": DS, "aspect": "globalTags"}]
+    assert litemeta_store.get(DS)["globalTags"]["tags"][0]["tag"] == "urn:li:tag:pii"
