@@ -68,6 +68,7 @@ HOMES: Dict[str, Set[str]] = {
     # acryl-datahub and the Actions framework: at run time only the integrations (tests use them freely)
     "datahub": {"integrations/"},
     "datahub_actions": {"integrations/"},
+    "selenium": set(),  # the browser view's tests drive Chromium with it; never the package
 }
 
 MAX_LINES = 600
