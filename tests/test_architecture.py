@@ -11,15 +11,15 @@ PKG = Path(__file__).resolve().parents[1] / "litemeta"
 
 # layer -> layers it must not import (design.md "Dependency direction")
 FORBIDDEN = {
-    "errors": {"config", "model", "core", "storage", "followers", "sources", "workflow", "store", "emitter", "cli"},
-    "config": {"model", "core", "storage", "followers", "sources", "workflow", "store", "emitter", "cli"},
-    "model": {"core", "storage", "followers", "sources", "workflow", "store", "emitter", "cli"},
-    "storage": {"core", "followers", "sources", "workflow", "store", "emitter", "cli"},
-    "core": {"followers", "sources", "workflow", "store", "emitter", "cli"},
-    "followers": {"core", "sources", "workflow", "store", "emitter", "cli"},
-    "sources": {"core", "followers", "workflow", "store", "emitter", "cli"},
+    "errors": {"config", "model", "core", "storage", "followers", "sources", "workflow", "store", "emitter", "cli", "integrations"},
+    "config": {"model", "core", "storage", "followers", "sources", "workflow", "store", "emitter", "cli", "integrations"},
+    "model": {"core", "storage", "followers", "sources", "workflow", "store", "emitter", "cli", "integrations"},
+    "storage": {"core", "followers", "sources", "workflow", "store", "emitter", "cli", "integrations"},
+    "core": {"followers", "sources", "workflow", "store", "emitter", "cli", "integrations"},
+    "followers": {"core", "sources", "workflow", "store", "emitter", "cli", "integrations"},
+    "sources": {"core", "followers", "workflow", "store", "emitter", "cli", "integrations"},
     "workflow": {"cli", "core"},
-    "store": {"cli"},
+    "store": {"cli", "integrations"},
     "emitter": {"cli"},
     # read-side modules above the store (lineage, diff, dump, timeline): they may use store, model, core
     "graph": {"cli"},
@@ -29,6 +29,8 @@ FORBIDDEN = {
     "timeline": {"cli"},
     # administration above the store (delete by filter, undo, ls, stats, nuke)
     "admin": {"cli"},
+    # plugins into DataHub's tools and DataHub's tools inside litemeta (acryl-datahub, DataHub Actions)
+    "integrations": {"cli"},
 }
 
 # third-party library -> the only modules that may import it
@@ -42,7 +44,9 @@ HOMES = {
     "ijson": {"sources/files.py"},
     "crc32c": {"followers/kafka_log.py"},
     "orjson": {"model/jsontext.py"},
-    "datahub": set(),  # never at run time (tests only)
+    # acryl-datahub and DataHub Actions are optional extras: only litemeta/integrations/ imports them
+    "datahub": {"integrations/"},
+    "datahub_actions": {"integrations/"},
 }
 
 

@@ -57,6 +57,7 @@ class PipelineContext:
     pipeline_name: Optional[str] = None
     dry_run: bool = False
     graph: Optional[AspectReader] = None
+    db: Optional[str] = None  # the store the recipe writes into (its litemeta sink's or bulk sink's db), if named
     _registry: Optional[Registry] = field(default=None, repr=False)
 
     @property
@@ -85,6 +86,10 @@ class Step(ABC):
 
     def close(self) -> None:
         """Release resources; flush anything buffered. Called once at the end of the run."""
+
+    def on_run_end(self, failures: bool, warnings: bool) -> None:
+        """Called once after every step closed (and the bulk sink ran), with whether any step failed or
+        warned: DataHub's commit phase (a stateful source commits its checkpoints here)."""
 
 
 S = TypeVar("S", bound=Step)
@@ -194,14 +199,26 @@ def resolve(role: str, type_name: str) -> Type[Step]:
     elif "." in type_name or ":" in type_name:
         target = _import(type_name, role, type_name)
     else:
-        names = ", ".join(available(role))
-        raise ConfigurationError(f"unknown {role} type {type_name!r}; available: {names} "
-                                 f"(or a dotted path package.module:Class)")
+        target = _datahub_step(role, type_name)
+        if target is None:
+            names = ", ".join(available(role))
+            raise ConfigurationError(f"unknown {role} type {type_name!r}; available: {names} "
+                                     f"(or a dotted path package.module:Class"
+                                     + (", or any of DataHub's own types" if role in ("source", "transformer") else "")
+                                     + ")")
     wanted = _BASES[role]
     if not (isinstance(target, type) and issubclass(target, wanted)):
         raise ConfigurationError(f"{role} {type_name!r} resolves to {target!r}, which is not a "
                                  f"{wanted.__module__}.{wanted.__name__} subclass")
     return target
+
+
+def _datahub_step(role: str, type_name: str) -> Optional[Type[Step]]:
+    """DataHub's own source or transformer ``type_name`` as a litemeta step, through acryl-datahub's plugin
+    registry (litemeta.integrations; an error naming the package when acryl-datahub is missing)."""
+    from litemeta.integrations import datahub_steps
+
+    return datahub_steps.resolve(role, type_name)
 
 
 def _import(path: str, role: str, type_name: str) -> Any:
