@@ -1,12 +1,16 @@
 """Shared fixtures: the registry, and SDK-built corpora written by the SDK's own file writer."""
 from __future__ import annotations
 
+import os
 import pathlib
 from typing import Callable, Optional
 
 import pytest
 
 from litemeta.model.registry import Registry, load_registry
+
+# acryl-datahub reads this once, when first imported: no telemetry (no network) from any test
+os.environ.setdefault("DATAHUB_TELEMETRY_ENABLED", "false")
 
 
 @pytest.fixture(scope="session")

@@ -21,6 +21,7 @@ values from the store (:class:`StoreGraph`).
 """
 from __future__ import annotations
 
+import logging
 from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Type
 
 from litemeta.errors import ConfigurationError, LitemetaError, ValidationError
@@ -77,6 +78,11 @@ def _registry(role: str) -> Any:
 
 def _datahub_context(ctx: PipelineContext, graph: Any = None) -> Any:
     from datahub.ingestion.api.common import PipelineContext as DataHubContext
+
+    # DataHub logs each failure it reports (with its traceback) before the step's status carries it; without
+    # a handler of the user's, Python's last-resort handler would print those on stderr.
+    if not any(isinstance(h, logging.NullHandler) for h in logging.getLogger("datahub").handlers):
+        logging.getLogger("datahub").addHandler(logging.NullHandler())
 
     return DataHubContext(run_id=ctx.run_id, pipeline_name=ctx.pipeline_name, dry_run=ctx.dry_run, graph=graph)
 
@@ -156,7 +162,7 @@ def _copy_report(report: Any, status: Any) -> None:
             message = getattr(entry, "message", None) or str(entry)
             context = list(getattr(entry, "context", None) or [])
             key = "; ".join(str(c) for c in context[:3]) or title or "source"
-            add(key, f"{title}: {message}" if title else message)
+            add(key, f"{title}: {message}" if title and title != message else message)
 
 
 def _plain(value: Any) -> Any:
