@@ -9,14 +9,18 @@ entry points, is the wheel. Built once per session (~10 s).
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import sysconfig
+import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, Iterator, List, Optional
 
 import pytest
 
@@ -104,3 +108,48 @@ def wheel_env(tmp_path_factory: pytest.TempPathFactory) -> WheelEnv:
 def first_line(text: str, needle: str) -> Optional[str]:
     """The first line of ``text`` containing ``needle``."""
     return next((line for line in text.splitlines() if needle in line), None)
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def serve_subprocess(db: Path, token: Optional[str] = None, timeout: float = 60) -> Iterator[str]:
+    """``litemeta serve --db DB`` as its own process on 127.0.0.1 and a free port, as a user runs it; yields its URL
+    once ``GET /config`` answers, and always stops it (SIGTERM, then SIGKILL after 10 s)."""
+    port = free_port()
+    args = [sys.executable, "-m", "litemeta", "serve", "--db", str(db), "--port", str(port), "--log-level", "warning"]
+    if token:
+        args += ["--token", token]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LITEMETA_")}
+    proc = subprocess.Popen(args, cwd=str(ROOT), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                out = proc.stdout.read().decode("utf-8", "replace") if proc.stdout else ""
+                raise RuntimeError(f"litemeta serve exited {proc.returncode}: {out[-3000:]}")
+            try:
+                with urllib.request.urlopen(url + "/config", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"litemeta serve did not answer on {url} within {timeout} s")
+            time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        if proc.stdout:
+            proc.stdout.close()
