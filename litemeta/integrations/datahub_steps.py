@@ -235,33 +235,18 @@ class StoreGraph:
 
         return self.get_aspect(entity_urn, getattr(schema_classes, class_name))
 
-    def get_ownership(self, entity_urn: str) -> Any:
-        """The entity's ownership."""
-        return self._typed(entity_urn, "OwnershipClass")
 
-    def get_tags(self, entity_urn: str) -> Any:
-        """The entity's globalTags."""
-        return self._typed(entity_urn, "GlobalTagsClass")
+# DataHubGraph's typed shortcuts that transformers call, each get_aspect of one class
+for _method, _class in (("get_ownership", "OwnershipClass"), ("get_tags", "GlobalTagsClass"),
+                        ("get_glossary_terms", "GlossaryTermsClass"), ("get_domain", "DomainsClass"),
+                        ("get_schema_metadata", "SchemaMetadataClass"),
+                        ("get_dataset_properties", "DatasetPropertiesClass"), ("get_browse_path", "BrowsePathsClass")):
+    def _shortcut(self: StoreGraph, entity_urn: str, _name: str = _class) -> Any:
+        return self._typed(entity_urn, _name)
 
-    def get_glossary_terms(self, entity_urn: str) -> Any:
-        """The entity's glossaryTerms."""
-        return self._typed(entity_urn, "GlossaryTermsClass")
-
-    def get_domain(self, entity_urn: str) -> Any:
-        """The entity's domains."""
-        return self._typed(entity_urn, "DomainsClass")
-
-    def get_schema_metadata(self, entity_urn: str) -> Any:
-        """The entity's schemaMetadata."""
-        return self._typed(entity_urn, "SchemaMetadataClass")
-
-    def get_dataset_properties(self, entity_urn: str) -> Any:
-        """The dataset's datasetProperties."""
-        return self._typed(entity_urn, "DatasetPropertiesClass")
-
-    def get_browse_path(self, entity_urn: str) -> Any:
-        """The entity's browsePaths."""
-        return self._typed(entity_urn, "BrowsePathsClass")
+    _shortcut.__name__ = _method
+    _shortcut.__doc__ = f"The entity's current {_class[:-5]} (DataHubGraph.{_method})."
+    setattr(StoreGraph, _method, _shortcut)
 
 
 __all__ = ["resolve", "datahub_types", "DataHubSource", "DataHubTransformer", "StoreGraph"]

@@ -26,6 +26,18 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
+# Python source that makes ``datahub`` unimportable for the rest of a ``python -c`` program (as if
+# acryl-datahub were not installed).
+BLOCK_DATAHUB = """
+import sys
+class NoDataHub:
+    def find_spec(self, name, path=None, target=None):
+        if name == "datahub" or name.startswith("datahub."):
+            raise ImportError("acryl-datahub is not installed (blocked by the test)")
+        return None
+sys.meta_path.insert(0, NoDataHub())
+"""
+
 
 def datahub_env(home: Path, **extra: str) -> Dict[str, str]:
     """Environment for DataHub's CLI in tests: its own HOME (no ~/.datahubenv), no telemetry, no upgrade check."""

@@ -21,6 +21,7 @@ from litemeta.cli import main  # noqa: E402
 from litemeta.errors import ConfigurationError  # noqa: E402
 from litemeta.store import open_store  # noqa: E402
 from litemeta.workflow.run import Pipeline  # noqa: E402
+from tests.integrations.conftest import BLOCK_DATAHUB  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 DS = "urn:li:dataset:(urn:li:dataPlatform:hive,db.{},PROD)"
@@ -162,14 +163,7 @@ def test_an_unknown_type_names_litemetas_and_datahubs(tmp_path: Path) -> None:
 
 def test_without_acryl_datahub_the_error_names_the_package(tmp_path: Path) -> None:
     (tmp_path / "recipe.yml").write_text("source: {type: postgres, config: {host_port: 'localhost:5432'}}\n")
-    code = textwrap.dedent('''
-        import sys
-        class NoDataHub:
-            def find_spec(self, name, path=None, target=None):
-                if name == "datahub" or name.startswith("datahub."):
-                    raise ImportError("blocked by the test")
-                return None
-        sys.meta_path.insert(0, NoDataHub())
+    code = BLOCK_DATAHUB + textwrap.dedent('''
         from litemeta.cli import main
         main(["ingest", "-c", "recipe.yml", "--db", "m.db"], prog_name="litemeta")
     ''')

@@ -15,6 +15,7 @@ from datahub.emitter.mcp import MetadataChangeProposalWrapper  # noqa: E402
 from datahub.metadata.schema_classes import StatusClass  # noqa: E402
 
 from litemeta.emitter import LitemetaEmitter  # noqa: E402
+from tests.integrations.conftest import BLOCK_DATAHUB  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 URN = "urn:li:dataset:(urn:li:dataPlatform:hive,db.a,PROD)"
@@ -71,14 +72,7 @@ def test_mypy_accepts_it_where_datahubs_emitter_is_expected(tmp_path: Path) -> N
 
 def test_the_emitter_works_without_acryl_datahub(tmp_path: Path) -> None:
     """With ``datahub`` unimportable, the emitter is a plain class that still writes proposals."""
-    code = textwrap.dedent(f'''
-        import sys
-        class NoDataHub:
-            def find_spec(self, name, path=None, target=None):
-                if name == "datahub" or name.startswith("datahub."):
-                    raise ImportError("acryl-datahub is not installed (blocked by the test)")
-                return None
-        sys.meta_path.insert(0, NoDataHub())
+    code = BLOCK_DATAHUB + textwrap.dedent(f'''
         from litemeta.emitter import LitemetaEmitter
         from litemeta.model.proposal import Proposal
         assert LitemetaEmitter.__mro__[1] is object, LitemetaEmitter.__mro__
