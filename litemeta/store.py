@@ -176,6 +176,21 @@ class MetadataStore:
             if events is not None:
                 events.discard()  # nothing is owed past the batch (flushed, rolled back or a dry run)
 
+    @contextlib.contextmanager
+    def writer_session(self, *, events_helper: bool = False) -> Iterator["WriterSession"]:
+        """A long-lived writer (``litemeta serve``): one connection and one event hook for many
+        transactions, each applying several callers' records (group commit, :meth:`WriterSession.write`).
+        With ``events_helper`` the platform events are derived in a helper process (another core)."""
+        events = self._event_hook()
+        try:
+            with self.db.connection() as conn:
+                if events is not None and events_helper:
+                    events.start_helper()
+                yield WriterSession(self, conn, events)
+        finally:
+            if events is not None:
+                events.close()
+
     def rollback(self, run_id: str, *, dry_run: bool = False) -> Dict[str, Any]:
         """Undo a run (``datahub ingest rollback``): every aspect whose row 0 the run wrote goes back to
         its last version from another run, or is deleted (R1.34); entities whose key the run wrote
@@ -452,6 +467,49 @@ class MetadataStore:
             return L.groups(conn)
 
 
+class WriterSession:
+    """Group commit over one connection (from :meth:`MetadataStore.writer_session`)."""
+
+    def __init__(self, store: MetadataStore, conn: Optional[Any], events: Optional["PlatformEvents"]) -> None:
+        self.store = store
+        self.conn = conn
+        self.events = events
+
+    def write(self, parts: Sequence[Sequence[Input]], *, actor: Optional[str] = None) -> List[IngestReport]:
+        """Apply every part's records, in order, in one transaction; one report per part.
+
+        Each record goes through the write path exactly as :meth:`MetadataStore.ingest` sends it
+        (validation, versions, MCLs, events, the dead-letter topic), so the store is the one an
+        ingest of the concatenated parts gives. A part's report holds its own counts and errors;
+        the platform events appended at the flush are counted on the last part's report."""
+        store = self.store
+        reports = [IngestReport() for _ in parts]
+        t0 = time.perf_counter()
+        settings = store.settings if actor is None else store.settings.with_(actor=actor)
+        parted = [list(store._groups(part, report, None)) for part, report in zip(parts, reports)]
+        try:
+            with store.db.write(self.conn) as conn:
+                b = Batch(conn, store.registry, settings, reports[0], self.events, store.clock)
+                b.load_needed([g for groups in parted for g in groups if isinstance(g, list)])
+                for report, groups in zip(reports, parted):
+                    b.report = report
+                    for g in groups:
+                        if isinstance(g, list):
+                            b.apply_group(g)
+                        else:
+                            b.fail(None, g)
+                b.flush()
+        finally:
+            if self.events is not None:
+                self.events.discard()
+        store.db.checkpoint_behind(self.conn)
+        seconds = time.perf_counter() - t0
+        for report in reports:
+            report.seconds = seconds
+        store._after_write()
+        return reports
+
+
 def enable_export_inputs() -> None:
     """Let the file readers recognise exported topics (sources may not import followers: wired here).
 
@@ -509,4 +567,4 @@ def _no_collection() -> None:
     return None
 
 
-__all__ = ["open_store", "MetadataStore", "IngestReport", "StorageError"]
+__all__ = ["open_store", "MetadataStore", "WriterSession", "IngestReport", "StorageError"]

@@ -10,27 +10,34 @@ import pytest
 PKG = Path(__file__).resolve().parents[1] / "litemeta"
 
 # layer -> layers it must not import (design.md "Dependency direction")
+# The server (serve/), the DataHub integrations (integrations/) and the pytest plugin sit above the
+# store and everything read-side: only the CLI (and the plugin, for serve and integrations) is above them.
+_FRONT = {"serve", "integrations", "pytest_plugin"}
 FORBIDDEN = {
-    "errors": {"config", "model", "core", "storage", "followers", "sources", "workflow", "store", "emitter", "cli", "integrations"},
-    "config": {"model", "core", "storage", "followers", "sources", "workflow", "store", "emitter", "cli", "integrations"},
-    "model": {"core", "storage", "followers", "sources", "workflow", "store", "emitter", "cli", "integrations"},
-    "storage": {"core", "followers", "sources", "workflow", "store", "emitter", "cli", "integrations"},
-    "core": {"followers", "sources", "workflow", "store", "emitter", "cli", "integrations"},
-    "followers": {"core", "sources", "workflow", "store", "emitter", "cli", "integrations"},
-    "sources": {"core", "followers", "workflow", "store", "emitter", "cli", "integrations"},
-    "workflow": {"cli", "core"},
-    "store": {"cli", "integrations"},
-    "emitter": {"cli"},
+    "errors": {"config", "model", "core", "storage", "followers", "sources", "workflow", "store", "emitter", "cli"} | _FRONT,
+    "config": {"model", "core", "storage", "followers", "sources", "workflow", "store", "emitter", "cli"} | _FRONT,
+    "model": {"core", "storage", "followers", "sources", "workflow", "store", "emitter", "cli"} | _FRONT,
+    "storage": {"core", "followers", "sources", "workflow", "store", "emitter", "cli"} | _FRONT,
+    "core": {"followers", "sources", "workflow", "store", "emitter", "cli"} | _FRONT,
+    "followers": {"core", "sources", "workflow", "store", "emitter", "cli"} | _FRONT,
+    "sources": {"core", "followers", "workflow", "store", "emitter", "cli"} | _FRONT,
+    # a recipe step type litemeta does not know is looked up in DataHub's registries (integrations)
+    "workflow": {"cli", "core", "serve", "pytest_plugin"},
+    "store": {"cli"} | _FRONT,
+    # its base class is DataHub's Emitter when acryl-datahub imports (integrations/sdk.py)
+    "emitter": {"cli", "serve", "pytest_plugin"},
     # read-side modules above the store (lineage, diff, dump, timeline): they may use store, model, core
-    "graph": {"cli"},
-    "consumers": {"cli", "core"},
-    "diff": {"cli"},
-    "dump": {"cli"},
-    "timeline": {"cli"},
+    "graph": {"cli"} | _FRONT,
+    "consumers": {"cli", "core"} | _FRONT,
+    "diff": {"cli"} | _FRONT,
+    "dump": {"cli"} | _FRONT,
+    "timeline": {"cli"} | _FRONT,
     # administration above the store (delete by filter, undo, ls, stats, nuke)
-    "admin": {"cli"},
-    # plugins into DataHub's tools and DataHub's tools inside litemeta (acryl-datahub, DataHub Actions)
-    "integrations": {"cli"},
+    "admin": {"cli"} | _FRONT,
+    # the GMS-compatible server and the DataHub integrations: above the store, below the CLI
+    "serve": {"cli", "pytest_plugin"},
+    "integrations": {"cli", "pytest_plugin", "serve"},
+    "pytest_plugin": {"cli"},
 }
 
 # third-party library -> the only modules that may import it
@@ -44,6 +51,11 @@ HOMES = {
     "ijson": {"sources/files.py"},
     "crc32c": {"followers/kafka_log.py"},
     "orjson": {"model/jsontext.py"},
+    # the web stack: the server's folder only (templates too, for the browser view)
+    "starlette": {"serve/"},
+    "uvicorn": {"serve/"},
+    "graphql": {"serve/"},
+    "jinja2": {"serve/"},
     # acryl-datahub and DataHub Actions are optional extras: only litemeta/integrations/ imports them
     "datahub": {"integrations/"},
     "datahub_actions": {"integrations/"},
@@ -94,3 +106,16 @@ def test_one_home_per_library(path: Path) -> None:
         if not any(rel == h or (h.endswith("/") and rel.startswith(h)) for h in homes):
             problems[mod] = f"only in {sorted(homes) or 'tests'}"
     assert not problems, f"{rel} imports {problems}"
+
+
+def test_the_pytest_plugin_imports_nothing_optional() -> None:
+    """pytest loads the plugin (entry point pytest11) in every run where litemeta is installed: it
+    must import neither the web stack nor acryl-datahub nor the store's heavy libraries."""
+    import subprocess
+    import sys
+
+    code = ("import sys, litemeta.pytest_plugin; "
+            "print(sorted(m for m in ('starlette', 'uvicorn', 'graphql', 'datahub', 'sqlalchemy', 'whoosh') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr

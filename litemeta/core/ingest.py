@@ -273,10 +273,15 @@ class Batch:
                 self.fail(item, err.located(file=item.origin.file, index=item.origin.index))
                 continue
             p = v.proposal
+            sm = p.system_metadata
+            if not (sm and sm.get("lastObserved")):
+                # One reading of the clock per proposal: its rows, MCLs, events and journal record
+                # then all carry the same time (R1.41), however long the batch takes.
+                p = p.with_(system_metadata={**(sm or {}), "lastObserved": self.clock()})
             for w in v.warnings:
                 self.report.warnings.append({"file": p.origin.file, "index": p.origin.index,
                                              "urn": p.entity_urn, "aspect": p.aspect_name, "message": w})
-            valid.append((v.proposal, v.spec, v.drop))
+            valid.append((p, v.spec, v.drop))
         if not valid:
             return
         carried: Dict[str, Set[str]] = {}

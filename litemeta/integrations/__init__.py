@@ -1,7 +1,9 @@
 """litemeta inside DataHub's own tools, and DataHub's tools inside litemeta (optional extras).
 
 Every module that imports acryl-datahub (``litemeta[datahub]``) or the Actions framework
-(``litemeta[actions]``) at run time lives in this package; the rest of litemeta never imports
-them (tests/test_architecture.py). Each module imports its library when it is used, and says which
-extra to install when it is missing.
+(``litemeta[actions]``) at run time lives in this package: the plugins DataHub's registries find
+(the ``datahub ingest`` sink, the checkpoint provider, the Actions event source), DataHub's steps in
+litemeta recipes, ``push``, and DataHub's clients for tests (``testing.py``). The rest of litemeta
+never imports those libraries (tests/test_architecture.py). Each module imports its library when it
+is used, and says which extra to install when it is missing.
 """
