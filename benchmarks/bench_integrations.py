@@ -38,7 +38,7 @@ from bench_ingest import DEFAULT_CACHE, ROOT, corpus, load, machine, measure  # 
 
 TARGET_SINK_OVERHEAD = 0.30
 TARGET_ACTIONS_RATIO = 0.70
-_FINISHED = re.compile(r"produced (\d+) events in ([\d.]+) seconds")
+_FINISHED = re.compile(r"produced (\d+) events in (?:(\d+) minutes? and )?([\d.]+) seconds")
 
 
 def _env(home: pathlib.Path) -> Dict[str, str]:
@@ -65,7 +65,8 @@ def ingest_run(corpus_path: pathlib.Path, work: pathlib.Path, sink: str) -> Dict
     if m is None:
         raise RuntimeError(f"datahub ingest (sink {sink}) did not finish: {run.stderr[-3000:]}{run.stdout[-3000:]}")
     shutil.rmtree(out, ignore_errors=True)
-    return {"sink": sink, "events": int(m.group(1)), "pipeline_s": float(m.group(2)), "wall_s": round(run.wall_s, 2),
+    pipeline_s = 60 * int(m.group(2) or 0) + float(m.group(3))
+    return {"sink": sink, "events": int(m.group(1)), "pipeline_s": pipeline_s, "wall_s": round(run.wall_s, 2),
             "cpu_s": round(run.cpu_s, 2), "peak_rss_mb": round(run.peak_rss_mb, 1)}
 
 

@@ -1,7 +1,10 @@
-"""``from_obj`` for acryl-datahub's generated (avrogen) classes, compiled once per schema: the same objects, faster.
+"""``from_obj`` and ``to_obj`` for acryl-datahub's generated (avrogen) classes, compiled once per schema: the
+same objects and the same JSON, faster.
 
-    >>> from litemeta.integrations.avro_classes import from_obj
+    >>> from litemeta.integrations.avro_classes import from_obj, to_obj
     >>> from_obj(MetadataChangeLogClass, value) == MetadataChangeLogClass.from_obj(value)   # doctest: +SKIP
+    True
+    >>> to_obj(aspect) == aspect.to_obj()                                                     # doctest: +SKIP
     True
 
 avrogen's ``from_obj`` walks the Avro schema for every value it converts: each field's type is
@@ -17,6 +20,14 @@ class built like ``DictWrapper._construct``. Two shortcuts, both for well-formed
 need no default is given its field dict directly. Anything else (logical types, a member chosen
 by validation) is handed to avrogen itself. tests/integrations check the result equals avrogen's
 on every MCL, entity change and relationship change event of the SDK corpus.
+
+``to_obj`` is the way back (``AvroJsonConverter._generic_to_json``): fields that default to null
+and are null left out, bytes as text, a union member wrapped as ``{name: value}`` when the union
+is ambiguous or sits directly in an array, the member found by the value's own record schema. It
+does not validate the object first (avrogen's ``to_obj`` does, and raises for an invalid one): the
+``datahub ingest`` sink hands what it makes to litemeta's write path, which validates every aspect
+against DataHub's schema. A union member that only validation can find is left to avrogen. Tested
+on every record of the SDK corpus against avrogen's output.
 """
 from __future__ import annotations
 
@@ -24,7 +35,9 @@ import threading
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 Converter = Callable[[Any], Any]
+ToConverter = Callable[..., Any]  # (value, in_array=False) -> JSON; in_array: the value sits directly in an array
 _compiled: Dict[str, Converter] = {}
+_compiled_to: Dict[str, ToConverter] = {}
 _lock = threading.Lock()
 
 
@@ -37,6 +50,17 @@ def from_obj(cls: Any, obj: Any) -> Any:
             convert = _Compiler().record(schema)
             _compiled[schema.fullname] = convert
     return convert(obj)
+
+
+def to_obj(record: Any) -> Any:
+    """``record.to_obj()`` (avrogen, non-tuple JSON form) through the compiled converter of its schema."""
+    schema = type(record).RECORD_SCHEMA
+    to_json = _compiled_to.get(schema.fullname)
+    if to_json is None:
+        with _lock:
+            to_json = _ToJson().record(schema)
+            _compiled_to[schema.fullname] = to_json
+    return to_json(record)
 
 
 def _identity(v: Any) -> Any:
@@ -153,4 +177,88 @@ class _Compiler:
         return self.records[name]
 
 
-__all__ = ["from_obj"]
+def _text(v: Any, in_array: bool = False) -> Any:
+    return v.decode() if isinstance(v, bytes) else v
+
+
+class _ToJson:
+    def __init__(self) -> None:
+        from avrogen.avrojson import get_global_json_converter
+
+        self.conv = get_global_json_converter(False)
+        self.records: Dict[str, ToConverter] = {}
+
+    def type(self, schema: Any) -> ToConverter:
+        t = schema.type
+        if self.conv.use_logical_types and schema.props.get("logicalType"):
+            conv = self.conv
+            return lambda v, in_array=False: conv._generic_to_json(v, schema, in_array)
+        if t in ("null", "string", "boolean", "int", "long", "float", "double", "bytes", "enum", "fixed"):
+            return _text
+        if t == "array":
+            item = self.type(schema.items)
+            return lambda v, in_array=False: [item(x, True) for x in v]
+        if t == "map":
+            value = self.type(schema.values)
+            return lambda v, in_array=False: {k: value(x, False) for k, x in v.items()}
+        if t == "union":
+            return self.union(schema)
+        if t == "record":
+            return self.record(schema)
+        conv = self.conv
+        return lambda v, in_array=False: conv._generic_to_json(v, schema, in_array)
+
+    def union(self, schema: Any) -> ToConverter:
+        conv = self.conv
+        members = [(s, conv._fullname(s), self.type(s)) for s in schema.schemas]
+        by_record = {s.fullname: (name, convert) for s, name, convert in members if s.type == "record"}
+        has_null = any(s.type == "null" for s, _, _ in members)
+        others = [(name, convert) for s, name, convert in members if s.type != "null"]
+        only = others[0] if len(others) == 1 else None
+        unambiguous = conv._is_unambiguous_union(schema)
+
+        def wrap(name: str, out: Any, in_array: bool) -> Any:
+            return out if unambiguous and not in_array else {name: out}
+
+        def convert(v: Any, in_array: bool = False) -> Any:
+            if v is None and has_null:
+                return None
+            own = getattr(type(v), "RECORD_SCHEMA", None)
+            if own is not None and own.fullname in by_record:
+                name, member = by_record[own.fullname]
+                return wrap(name, member(v, False), in_array)
+            if only is not None and v is not None:
+                return wrap(only[0], only[1](v, False), in_array)
+            return conv._union_to_json(v, schema, in_array)  # chosen by validation, as avrogen does
+
+        return convert
+
+    def record(self, schema: Any) -> ToConverter:
+        name = schema.fullname
+        if name in self.records:
+            return self.records[name]
+        build: List[ToConverter] = []
+        self.records[name] = lambda v, in_array=False: build[0](v, in_array)
+        fields = []
+        for f in schema.fields:
+            default = _Compiler().type(f.type)(f.default) if f.has_default else None
+            fields.append((f.name, self.type(f.type), f.has_default, default))
+
+        def convert(record: Any, in_array: bool = False) -> Any:
+            inner = record._inner_dict
+            out: Dict[str, Any] = {}
+            for fname, fconv, has_default, default in fields:
+                if has_default:
+                    v = inner.get(fname, default)
+                    if v is None and default is None:
+                        continue  # avrogen leaves out a null that is the default
+                else:
+                    v = inner.get(fname)
+                out[fname] = fconv(v, False)
+            return out
+
+        build.append(convert)
+        return self.records[name]
+
+
+__all__ = ["from_obj", "to_obj"]

@@ -12,7 +12,8 @@ once litemeta is installed. Config: ``db`` (a SQLite path or SQLAlchemy URL; def
 default false: the index is a cache that the next search brings up to date).
 
 Records are buffered and written a batch at a time through the store's one writer, so DataHub's
-pipeline pays one transaction per batch. Every record gets its outcome: written records are
+pipeline pays one transaction per batch; from the first full batch on, the batches go through one
+long-lived writer session whose platform events are derived in a helper process (another core). Every record gets its outcome: written records are
 counted in the sink report (``total_records_written``, plus litemeta's ``unchanged``, ``mcl`` and
 ``platform_events``) and confirmed to the pipeline's write callback; a rejected record is a failure
 in the sink report (so ``datahub ingest`` prints it and exits 1), goes to the write callback (and
@@ -78,6 +79,8 @@ class LitemetaSink(Sink[LitemetaSinkConfig, LitemetaSinkReport]):
         except LitemetaError as e:  # DataHub wraps this as "Failed to configure the sink (litemeta)"
             raise ValueError(f"cannot open the litemeta store {self.config.db or '(default)'}: {e}") from e
         self.report.store = self.store.location
+        self._session: Any = None  # the store's long-lived writer, opened by the first full batch
+        self._session_cm: Any = None
         self._pending: List[Pending] = []
         self._seq = 0
         route_default_provider(self.ctx, self.config.db or self.store.location)
@@ -108,19 +111,35 @@ class LitemetaSink(Sink[LitemetaSinkConfig, LitemetaSinkReport]):
         """Write what is buffered, run DataHub's pre-shutdown callbacks, close the store."""
         try:
             self._write()
+            self._end_session()
             super().close()
             if self.config.sync_search:
                 self.store.sync_followers()
         finally:
+            self._end_session()
             self.store.close()
+
+    def _end_session(self) -> None:
+        cm, self._session_cm, self._session = self._session_cm, None, None
+        if cm is not None:
+            cm.__exit__(None, None, None)
 
     # ------------------------------------------------------------------------------------------ internals
     def _write(self) -> None:
         batch, self._pending = self._pending, []
         if not batch:
             return
+        records = [rec for _, _, rec in batch]
         try:
-            result = self.store.ingest([rec for _, _, rec in batch], batch_size=len(batch), actor=self.config.actor)
+            if self._session is None and len(batch) >= self.config.batch_size:
+                # a run of more than one batch: one connection for all of them, and the platform events
+                # derived in a helper process on another core while DataHub's pipeline makes the next batch
+                self._session_cm = self.store.writer_session(events_helper=True)
+                self._session = self._session_cm.__enter__()
+            if self._session is not None:
+                [result] = self._session.write([records], actor=self.config.actor)
+            else:
+                result = self.store.ingest(records, batch_size=len(batch), actor=self.config.actor)
         except LitemetaError as exc:  # the store itself failed: none of the batch is written
             for envelope, callback, rec in batch:
                 self._failed(envelope, callback, exc, rec)

@@ -46,14 +46,34 @@ def require_datahub(what: str) -> None:
 
 
 def sdk_to_obj(obj: Any) -> Any:
-    """An acryl-datahub MCPW, MCP or MCE as a dict in DataHub's file-sink form (``to_obj``; an MCPW simplified,
-    as DataHub's file sink writes it)."""
+    """An acryl-datahub MCPW, MCP or MCE as a dict in DataHub's file-sink form: what ``to_obj`` gives (an MCPW
+    simplified, its aspect as JSON, as DataHub's file sink writes it), made by the compiled converters of
+    :mod:`litemeta.integrations.avro_classes` (the same JSON, without avrogen's validation)."""
+    from litemeta.integrations.avro_classes import to_obj
+
     if type(obj).__name__ == "MetadataChangeProposalWrapper":
-        return obj.to_obj(simplified_structure=True)
-    to_obj = getattr(obj, "to_obj", None)
-    if to_obj is None:
+        return _wrapper_obj(obj, to_obj)
+    if getattr(type(obj), "RECORD_SCHEMA", None) is not None:
+        return to_obj(obj)
+    to_obj_method = getattr(obj, "to_obj", None)
+    if to_obj_method is None:
         raise ValidationError(f"a {type(obj).__name__} is not a DataHub record; expected an MCPW, an MCP or an MCE")
-    return to_obj()
+    return to_obj_method()
+
+
+def _wrapper_obj(w: Any, to_obj: Any) -> Any:
+    """``MetadataChangeProposalWrapper.to_obj(simplified_structure=True)``: the MCP without its aspect, then the
+    aspect's JSON as ``_make_generic_aspect`` serializes it (``pre_json_transform`` of its ``to_obj``)."""
+    if w.aspect is None or w.entityKeyAspect is not None:
+        return w.to_obj(simplified_structure=True)  # the rare shapes: DataHub's own code
+    from datahub.emitter.serialization_helper import pre_json_transform
+    from datahub.metadata.schema_classes import MetadataChangeProposalClass
+
+    out = to_obj(MetadataChangeProposalClass(entityType=w.entityType, entityUrn=w.entityUrn, changeType=w.changeType,
+                                             auditHeader=w.auditHeader, aspectName=w.aspectName,
+                                             systemMetadata=w.systemMetadata, headers=w.headers))
+    out["aspect"] = {"json": pre_json_transform(to_obj(w.aspect))}
+    return out
 
 
 def record_from_sdk(obj: Any, origin: Origin = NO_ORIGIN) -> Record:

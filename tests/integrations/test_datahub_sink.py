@@ -173,3 +173,24 @@ def test_a_named_provider_is_left_alone(tmp_path: Path) -> None:
     assert "datahubIngestionCheckpoint" in (tmp_path / "state.json").read_text()
     with open_store(str(tmp_path / "m.db"), read_only=True) as meta:
         assert not any("dataJob" in u for u in meta.list_urns())
+
+
+def test_records_convert_as_datahubs_file_sink_writes_them() -> None:
+    """The sink's conversion (compiled converters, no avrogen validation) gives DataHub's file-sink form of
+    every record of the SDK corpus: MCPWs simplified, PATCH MCPs, DELETEs, MCEs."""
+    from datahub.ingestion.sink.file import _to_obj_for_file
+
+    from litemeta.integrations.avro_classes import to_obj
+    from litemeta.integrations.sdk import sdk_to_obj
+
+    records = build_records(400, seed=4)
+    kinds = set()
+    for rec in records:
+        kinds.add(type(rec).__name__)
+        expected = _to_obj_for_file(rec) if isinstance(rec, MetadataChangeProposalWrapper) else rec.to_obj()
+        assert json.loads(json.dumps(sdk_to_obj(rec))) == json.loads(json.dumps(expected))
+        if not isinstance(rec, MetadataChangeProposalWrapper):
+            assert json.dumps(to_obj(rec)) == json.dumps(rec.to_obj())  # same keys, same order
+        elif rec.aspect is not None:
+            assert json.dumps(to_obj(rec.aspect)) == json.dumps(rec.aspect.to_obj())
+    assert kinds == {"MetadataChangeProposalWrapper", "MetadataChangeProposalClass", "MetadataChangeEventClass"}
