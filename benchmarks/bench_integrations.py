@@ -61,7 +61,8 @@ def ingest_run(corpus_path: pathlib.Path, work: pathlib.Path, sink: str) -> Dict
     recipe = out / "recipe.json"
     recipe.write_text(json.dumps({"source": {"type": "file", "config": {"path": str(corpus_path)}}, "sink": sink_cfg}))
     run = measure(_datahub() + ["ingest", "-c", str(recipe), "--no-default-report"], env=_env(work), cwd=str(out))
-    m = _FINISHED.search(run.stdout + run.stderr)
+    found = list(_FINISHED.finditer(run.stdout + run.stderr))  # the last one: the progress lines say it too
+    m = found[-1] if found else None
     if m is None:
         raise RuntimeError(f"datahub ingest (sink {sink}) did not finish: {run.stderr[-3000:]}{run.stdout[-3000:]}")
     shutil.rmtree(out, ignore_errors=True)
