@@ -173,7 +173,7 @@ def bench_push(db: pathlib.Path, work: pathlib.Path, repeat: int, log: bool) -> 
         target.mkdir(parents=True)
         with serve_subprocess(target / "meta.db") as url:
             run = measure([sys.executable, "-m", "litemeta", "push", "--db", str(db), "--server", url,
-                           "--group", f"bench-{i}", "--json"], env=_env(work), cwd=str(ROOT))
+                           "--group", f"bench-{i}", "--reset", "--json"], env=_env(work), cwd=str(ROOT))
         shutil.rmtree(target, ignore_errors=True)
         if run.rc != 0:
             raise RuntimeError(f"litemeta push exited {run.rc}: {run.stderr[-3000:]}")
