@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Protocol, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Protocol, Sequence, Set, Tuple
 
 from litemeta.config import Settings
 from litemeta.core import structured as S
@@ -160,12 +160,12 @@ class Batch:
             return s
         if urn not in self.wiped_urns:  # after a key DELETE, an aspect not in memory is gone
             fetched = self.partial.get(urn)
-            if fetched is not None:
-                if aspect not in fetched:
-                    fetched.add(aspect)
-                    self._add_rows(A.load_pairs(self.conn, [(urn, aspect)]))
-            elif urn not in self.loaded:
-                self.load([urn])
+            if fetched is None and urn not in self.loaded:
+                # an urn outside the batch (a container, a platform): only the aspect asked for
+                fetched = self.partial[urn] = set()
+            if fetched is not None and aspect not in fetched:
+                fetched.add(aspect)
+                self._add_rows(A.load_pairs(self.conn, [(urn, aspect)]))
             s = self.slots.get((urn, aspect))
             if s is not None:
                 return s
@@ -234,10 +234,14 @@ class Batch:
                 self.fail(item, err.located(file=item.origin.file, index=item.origin.index))
                 continue
             p = v.proposal
+            sm = p.system_metadata
+            if not (sm and sm.get("lastObserved")):
+                # one clock reading per proposal: rows, MCLs, events and journal share the time (R1.41)
+                p = p.with_(system_metadata={**(sm or {}), "lastObserved": self.clock()})
             for w in v.warnings:
                 self.report.warnings.append({"file": p.origin.file, "index": p.origin.index,
                                              "urn": p.entity_urn, "aspect": p.aspect_name, "message": w})
-            valid.append((v.proposal, v.spec, v.drop, v.text))
+            valid.append((p, v.spec, v.drop, v.text))
         ready: List[Tuple[Proposal, AspectSpec, bool, Optional[Prepared]]] = []
         for p, spec, drop, text in valid:
             try:
@@ -251,7 +255,7 @@ class Batch:
             if not drop:
                 carried.setdefault(p.entity_urn, set()).add(p.aspect_name or "")
         created: Set[str] = set()
-        for p, spec, drop, _ in ready:
+        for p, _spec, _drop, _prepared in ready:
             if p.change_type in (P.DELETE, P.RESTATE) or p.entity_urn in created:
                 continue
             if not self.entity_exists(p.entity_urn, p.entity_type or ""):
@@ -578,20 +582,6 @@ def _entity_type(urn: str) -> str:
         return entity_type_of(urn)
     except LitemetaError:  # a malformed urn: validation rejects its proposal
         return ""
-
-
-def iter_batches(groups: Iterable[Group], size: int) -> Iterator[List[Group]]:
-    """Groups of input records holding about ``size`` proposals each (an MCE is never split)."""
-    batch: List[Group] = []
-    n = 0
-    for g in groups:
-        batch.append(g)
-        n += max(1, len(g)) if isinstance(g, list) else 1  # an error item (unreadable record) counts as one
-        if n >= size:
-            done, batch, n = [batch], [], 0
-            yield done.pop()  # no reference kept here: the batch is freed as soon as it is written
-    if batch:
-        yield batch
 
 
 def clock_ms() -> int:
