@@ -119,7 +119,7 @@ def state(db: str) -> str:
 
 def export_records(folder: str) -> Dict[str, List[str]]:
     """Per topic, the exported records as comparable text (read back with litemeta's own reader)."""
-    from litemeta.followers.export import read_export
+    from litemeta.formats.export_layout import read_export
 
     out: Dict[str, List[str]] = {}
     for item in read_export(folder):
