@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import stat
 from dataclasses import dataclass
-from typing import Iterator, Optional
+from typing import Iterable, Iterator, Optional
 
 try:
     import fcntl
@@ -130,42 +130,36 @@ def real_dirs_below(base: str, folder: str, what: str) -> None:
         real_dir(current, what)
 
 
+_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC
+_APPEND = os.O_WRONLY | os.O_APPEND | os.O_CREAT | _NOFOLLOW | _CLOEXEC
+
+
 def write_new(path: str, data: bytes, mode: int) -> None:
     """Write a new file (``O_EXCL``: a file or a link of that name is refused), fsync it."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, mode)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    _write(path, _NEW, mode, [data])
 
 
 def append(path: str, data: bytes, mode: int = 0o644) -> None:
     """Append to a file (created if missing), never through a link; fsync it."""
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | _NOFOLLOW | _CLOEXEC, mode)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    _write(path, _APPEND, mode, [data])
 
 
 def copy_claimed(held: Claim, dest: str) -> None:
     """Copy a claimed file to the new file ``dest`` (another file system), keeping its mode and times."""
-    fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, stat.S_IMODE(held.st.st_mode))
+    _write(dest, _NEW, stat.S_IMODE(held.st.st_mode), held.chunks())
+    os.utime(dest, ns=(held.st.st_atime_ns, held.st.st_mtime_ns), follow_symlinks=False)
+
+
+def _write(path: str, flags: int, mode: int, chunks: Iterable[bytes]) -> None:
+    fd = os.open(path, flags, mode)
     try:
-        for chunk in held.chunks():
+        for chunk in chunks:
             view = memoryview(chunk)
             while view:
                 view = view[os.write(fd, view):]
         os.fsync(fd)
     finally:
         os.close(fd)
-    os.utime(dest, ns=(held.st.st_atime_ns, held.st.st_mtime_ns), follow_symlinks=False)
 
 
 def report_mode(source_mode: Optional[int]) -> int:
