@@ -29,6 +29,8 @@ class Settings:
     index_dir: Optional[str] = None  # the search index folder; default <db file>.index
     platform_events: bool = True  # derive entity change events (PlatformEvent_v1); off only to measure their cost
     helper_processes: bool = True  # large ingests and exports use a second process (another core)
+    # A search that finds the index behind other processes' writes starts a background catch-up.
+    search_background: bool = True
 
     def with_(self, **changes: Any) -> "Settings":
         """A copy with the given non-None fields replaced."""
@@ -46,6 +48,7 @@ def from_environment(env: Optional[Mapping[str, str]] = None, **overrides: Any) 
         index_dir=env.get("LITEMETA_INDEX_DIR"),
         platform_events=_flag(env.get("LITEMETA_PLATFORM_EVENTS", "1")),
         helper_processes=_flag(env.get("LITEMETA_HELPER_PROCESSES", "1")),
+        search_background=_flag(env.get("LITEMETA_SEARCH_BACKGROUND", "1")),
     )
     return base.with_(**overrides)
 

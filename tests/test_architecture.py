@@ -33,7 +33,7 @@ FORBIDDEN = {
 
 # third-party library -> the only modules that may import it
 HOMES = {
-    "whoosh": {"followers/search.py"},
+    "whoosh": {"followers/search/"},
     "watchdog": {"sources/watch.py"},
     "fastavro": {"model/avro.py"},
     "sqlalchemy": {"storage/", "sources/database.py", "sources/lite.py"},

@@ -76,6 +76,13 @@ def decode_index(index_text: str) -> List[Tuple[int, str, int, Optional[Dict[str
     return out
 
 
+def fingerprint(index_text: str) -> str:
+    """``<timestamp>:<key>`` of a batch's first record: for the first batch of a topic, a mark of
+    the log that only a copy of the same store shares (the search index checks it)."""
+    ts, key, _n, _h = decode_index(index_text)[0]
+    return f"{ts}:{key}"
+
+
 def decode_value(codec: int, value: bytes) -> str:
     """A batch's values as one text (a record's value is a slice of it, by the index's lengths)."""
     data = zlib.decompress(value) if codec == CODEC_ZLIB else value

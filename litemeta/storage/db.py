@@ -28,6 +28,7 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    select,
     text,
 )
 from sqlalchemy.engine import Connection, Engine
@@ -109,7 +110,9 @@ consumer_offsets = Table(
     PrimaryKeyConstraint("group_id", "topic", "partition", name="pk_consumer_offsets"),
 )
 
-# Store-level settings (retention...) and the schema version, for future migrations.
+# Store-level settings and the schema version, for future migrations. ``store_id`` (a random id
+# written when the store is created, or first opened for writing by this version) names the
+# store: the search index records it and is rebuilt when it finds another (followers/search).
 store_settings = Table(
     "litemeta_settings",
     metadata,
@@ -193,10 +196,14 @@ class Database:
             checkpointer.kick()
 
     @contextlib.contextmanager
-    def read(self) -> Iterator[Connection]:
-        """A read connection (a consistent snapshot on SQLite WAL for the block's duration)."""
+    def read(self, cache_kib: Optional[int] = None) -> Iterator[Connection]:
+        """A read connection (a consistent snapshot on SQLite WAL for the block's duration).
+        ``cache_kib``: a smaller page cache for a SQLite file's connection (a scan of large rows
+        need not keep them cached: one 50 MB aspect would otherwise stay in it)."""
         try:
             with self.engine.connect() as conn:
+                if self.is_sqlite and cache_kib is not None and self.sqlite_file is not None:
+                    conn.exec_driver_sql(f"PRAGMA cache_size=-{int(cache_kib)}")
                 if self.is_sqlite:
                     conn.exec_driver_sql("BEGIN")
                 yield conn
@@ -354,6 +361,19 @@ def _create_schema(db: Database) -> None:
                 migrate_record_rows(conn)  # 1 -> 2: the log's per-record rows become record batches
                 conn.execute(schema_version.insert().values(version=SCHEMA_VERSION,
                                                             applied_at=int(time.time() * 1000)))
+            _ensure_store_id(conn)
             conn.commit()
     except SQLAlchemyError as exc:
         raise StorageError(f"cannot create tables in {db.url}: {exc}") from exc
+
+
+STORE_ID = "store_id"
+
+
+def _ensure_store_id(conn: Connection) -> None:
+    """Give the store its id (in ``litemeta_settings``) if it has none yet."""
+    found = conn.execute(select(store_settings.c.value).where(store_settings.c.name == STORE_ID)).first()
+    if found is None:
+        import uuid
+
+        conn.execute(store_settings.insert().values(name=STORE_ID, value=uuid.uuid4().hex))
