@@ -33,10 +33,13 @@ EXACT_NAME_BOOST = 1000.0
 # entities they own.
 FACET_URN_QUERY_BOOST = 0.2
 # All the query's words standing together as written, in one field, add this times the field's
-# boost (DataHub adds a phrase match of the query to its query_string).
+# boost, counting low boosts as PHRASE_FLOOR (DataHub adds a phrase match of the query to its
+# query_string): five words of a description in a row outweigh the same words scattered in names.
 PHRASE_BONUS = 2.0
+PHRASE_FLOOR = 10.0
 # A prefix match of the last word (a word still being typed) scores this times the field's boost.
 PREFIX_FACTOR = 0.5
+_RUN = re.compile(r"[^\W_]+")  # a word as the analyzers cut them (analysis.words)
 NUMERIC_CONDITIONS = {"GREATER_THAN", "GREATER_THAN_OR_EQUAL_TO", "LESS_THAN", "LESS_THAN_OR_EQUAL_TO"}
 
 
@@ -237,7 +240,7 @@ class Planner:
             return self._field(item)
         raise TypeError(f"not a query item: {item!r}")
 
-    def _word(self, text: str, last: bool) -> Any:
+    def _word(self, text: str, last: bool, min_prefix: int = sc.MIN_PREFIX) -> Any:
         if "*" in text or "?" in text:
             pattern = fold(text)
             wild = [sc.Wildcard(f.wfield, pattern, f.boost) for f in self.defaults]
@@ -245,17 +248,26 @@ class Planner:
         folded = fold(text)
         if folded in STOP_WORDS:
             return None
+        if last:
+            runs = list(_RUN.finditer(text))
+            if len(runs) > 1:  # "stg_shopify__ord": the words before it, then the one being typed
+                head = self._word(text[:runs[-1].start()], last=False)
+                tail = self._word(runs[-1].group(0), last=True, min_prefix=1)
+                parts = [n for n in (head, tail) if n is not None]
+                return (parts[0] if len(parts) == 1 else sc.And(tuple(parts))) if parts else None
         alts: List[Any] = []
         for f in self.defaults:
             node = self._terms(f, text)
             if node is not None:
                 alts.append(node)
-            if last and f.kind in ("words", "urn", "values"):
+            if last and f.kind in ("words", "urn", "values") and len(folded) >= min_prefix:
                 ws = [w for _p, w in words(text, KIND_STOPS[f.kind])] if f.kind != "values" else [folded]
-                if len(ws) == 1 and len(ws[0]) >= sc.MIN_PREFIX:
+                if len(ws) == 1:
                     alts.append(sc.Prefix(f.wfield, ws[0], f.boost * PREFIX_FACTOR))
         if not alts:
             return None  # every field drops it ("urn", "li"...): never required
+        if last and len(folded) < min_prefix:
+            return None  # one character typed: too little to require anything yet
         return sc.Or(tuple(alts))
 
     def _terms(self, f: IndexField, text: str, boost: Optional[float] = None) -> Any:
@@ -321,7 +333,7 @@ class Planner:
             return []
         first = found[0][0]
         ws, offs = tuple(w for _p, w in found), tuple(p - first for p, _w in found)
-        return [sc.Phrase(f.wfield, ws, offs, f.boost * PHRASE_BONUS) for f in self.defaults
+        return [sc.Phrase(f.wfield, ws, offs, max(f.boost, PHRASE_FLOOR) * PHRASE_BONUS) for f in self.defaults
                 if f.kind in POSITIONAL_KINDS]
 
     # -- filters
