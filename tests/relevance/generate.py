@@ -16,6 +16,7 @@ a plain word split, never with litemeta), so the expected entity is the right an
 """
 from __future__ import annotations
 
+import bisect
 import json
 import random
 import re
@@ -43,11 +44,6 @@ def tokens(text: str) -> List[str]:
     return re.findall(r"[a-z0-9]+", plain(text))
 
 
-def _contains(haystack: List[str], needle: List[str]) -> bool:
-    n = len(needle)
-    return any(haystack[i:i + n] == needle for i in range(len(haystack) - n + 1))
-
-
 def queries(entities: List[Entity], seed: int = SEED) -> List[Dict[str, str]]:
     """The query set (see the module docstring), in a stable order."""
     rng = random.Random(seed)
@@ -62,14 +58,22 @@ def queries(entities: List[Entity], seed: int = SEED) -> List[Dict[str, str]]:
 
     take("name", [(e.name, e.urn) for e in unique])
 
-    described = [(e, tokens(e.description)) for e in entities if e.description]
+    texts = [tokens(e.description) for e in entities]
+    grams: Dict[int, Counter] = {}  # n -> every run of n words, counted once per description
+
+    def count(key: Tuple[str, ...]) -> int:
+        n = len(key)
+        if n not in grams:
+            grams[n] = Counter()
+            for ws in texts:
+                grams[n].update({tuple(ws[i:i + n]) for i in range(len(ws) - n + 1)})
+        return grams[n][key]
+
     phrases = []
-    for e, words in described:
+    for e in entities:
         first = e.description.split()[:5]
-        if len(first) < 5:
-            continue
-        key = tokens(" ".join(first))
-        if sum(1 for _other, ws in described if _contains(ws, key)) == 1:
+        key = tuple(tokens(" ".join(first)))
+        if len(first) == 5 and key and count(key) == 1:
             phrases.append((" ".join(w.strip(".,;:") for w in first), e.urn))
     take("description", phrases)
 
@@ -77,13 +81,15 @@ def queries(entities: List[Entity], seed: int = SEED) -> List[Dict[str, str]]:
     take("column", [(c, e.urn) for e in entities for c in e.columns if columns[plain(c)] == 1])
 
     typing = []
+    ordered = sorted(plain(e.name) for e in entities)
     for e in unique:
         words = e.name.split()
         last = words[-1]
         if len(last) < 6:
             continue
         prefix = " ".join(words[:-1] + [last[: len(last) * 2 // 3]])
-        if sum(1 for other in entities if plain(other.name).startswith(plain(prefix))) == 1:
+        start = bisect.bisect_left(ordered, plain(prefix))
+        if ordered[start + 1: start + 2] == [] or not ordered[start + 1].startswith(plain(prefix)):
             typing.append((prefix, e.urn))
     take("typing", typing)
 

@@ -11,6 +11,8 @@ catalogue" matches the words ``product`` and ``catalogue`` three positions apart
 - ``urn``: URN fields; the urn's parts without ``urn`` and ``li``.
 - ``urn_ngrams``: URN_PARTIAL; those parts and their prefixes.
 - ``values``: KEYWORD and BOOLEAN; one lowercase term per value.
+- ``pairs``: beside each ``words`` field F, ``F__2`` holds each word with the next one and the
+  distance between them (``product 3 catalogue``), so phrases need few position reads.
 
     >>> fold("Ölpreis Straße")
     'olpreis strasse'
@@ -18,6 +20,8 @@ catalogue" matches the words ``product`` and ``catalogue`` three positions apart
     [(1, 'product'), (4, 'catalogue')]
     >>> field_terms("ngrams", "Orders")
     ['or', 'ord', 'orde', 'order', 'orders']
+    >>> pairs("A product in the catalogue")
+    ['product 3 catalogue']
 
 The whoosh fields below (:class:`_FastText`, :class:`_FastID`) index a value in one pass with the
 terms, frequencies and positions their analyzers give (a test compares them): the analyzer chain
@@ -79,14 +83,34 @@ def ngrams(word: str) -> List[str]:
 
 
 KIND_STOPS: Dict[str, FrozenSet[str]] = {"words": STOP_WORDS, "ngrams": STOP_WORDS, "urn": URN_STOPS,
-                                         "urn_ngrams": URN_STOPS, "values": frozenset()}
+                                         "urn_ngrams": URN_STOPS, "values": frozenset(), "pairs": STOP_WORDS}
 POSITIONAL_KINDS = frozenset({"words"})
+
+
+def pair(first: str, gap: int, second: str) -> str:
+    """The pair term of two words ``gap`` positions apart (1: adjacent; more: stop words between)."""
+    return f"{first} {gap} {second}"
+
+
+def pairs(text: str) -> List[str]:
+    """The pair terms of a positional field's text: each word with the next one in the same value
+    (Elasticsearch's ``index_phrases``: a phrase query becomes a few set intersections, positions
+    are read only to confirm phrases of three words or more)."""
+    out: List[str] = []
+    prev: Tuple[int, str] = (-POSITION_GAP, "")
+    for pos, w in words(text):
+        if pos - prev[0] < POSITION_GAP:
+            out.append(pair(prev[1], pos - prev[0], w))
+        prev = (pos, w)
+    return out
 
 
 def field_terms(kind: str, text: str) -> List[str]:
     """The index terms of ``text`` in a field of ``kind`` (in order, repeats kept)."""
     if kind == "values":
         return [t for t in fold(text).split("\n") if t]
+    if kind == "pairs":
+        return pairs(text)
     found = [w for _p, w in words(text, KIND_STOPS[kind])]
     if kind in ("ngrams", "urn_ngrams"):
         return [g for w in found for g in ngrams(w)]
@@ -103,6 +127,7 @@ def kind_of(field_type: str) -> str:
         return "urn"
     if field_type in sd.KEYWORD_TYPES or field_type in sd.BOOLEAN_TYPES:
         return "values"
+    assert sd.positional(field_type), field_type
     return "words"
 
 
@@ -111,12 +136,14 @@ class _Words(Tokenizer):  # type: ignore[misc]
     """whoosh's view of :func:`words` (query-time analysis of filters, and the reference the
     one-pass indexing is tested against); ``ngrams`` adds each word's prefixes."""
 
-    def __init__(self, stops: FrozenSet[str], grams: bool = False) -> None:
+    def __init__(self, stops: FrozenSet[str], grams: bool = False, paired: bool = False) -> None:
         self.stops = stops
         self.grams = grams
+        self.paired = paired
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and (other.stops, other.grams) == (self.stops, self.grams)  # type: ignore[attr-defined]
+        return type(other) is type(self) and (other.stops, other.grams, other.paired) == (  # type: ignore[attr-defined]
+            self.stops, self.grams, self.paired)
 
     def __call__(self, value: str, positions: bool = False, chars: bool = False, keeporiginal: bool = False,
                  removestops: bool = True, start_pos: int = 0, start_char: int = 0, mode: str = "",
@@ -130,6 +157,11 @@ class _Words(Tokenizer):  # type: ignore[misc]
             if chars:
                 t.startchar, t.endchar = start_char, start_char + len(value)
             yield t
+            return
+        if self.paired:
+            for text in pairs(value):
+                t.text = t.original = text
+                yield t
             return
         for pos, w in words(value, self.stops):
             for text in (ngrams(w) if self.grams else (w,)):
@@ -168,7 +200,7 @@ class _Folded(Tokenizer):  # type: ignore[misc]
 def _analyzer(kind: str) -> Any:
     if kind == "values":
         return _Folded()
-    return _Words(KIND_STOPS[kind], grams=kind in ("ngrams", "urn_ngrams"))
+    return _Words(KIND_STOPS[kind], grams=kind in ("ngrams", "urn_ngrams"), paired=kind == "pairs")
 
 
 class _FastText(wf.TEXT):  # type: ignore[misc]
@@ -232,7 +264,10 @@ def build_schema(registry: Registry) -> wf.Schema:
             numtype = int if t in sd.INT_TYPES else float
             schema.add(sd.wname(name), wf.NUMERIC(numtype=numtype, bits=64, signed=True, shift_step=64))
             continue
-        schema.add(sd.wname(name), _FastText(kind_of(t), stored=name == sd.ENTITY_TYPE_FIELD))
+        kind = kind_of(t)
+        schema.add(sd.wname(name), _FastText(kind, stored=name == sd.ENTITY_TYPE_FIELD))
+        if kind in POSITIONAL_KINDS:
+            schema.add(sd.wname(name) + sd.PAIR_SUFFIX, _FastText("pairs"))
         if sd.has_exact_field(fd):
             schema.add(sd.wname(name) + sd.EXACT_SUFFIX, _FastID())
     return schema

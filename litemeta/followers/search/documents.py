@@ -35,6 +35,7 @@ INT_TYPES = frozenset({"COUNT", "DATETIME"})
 FLOAT_TYPES = frozenset({"DOUBLE"})
 QUERY_BY_DEFAULT_TYPES = frozenset({"TEXT", "TEXT_PARTIAL", "WORD_GRAM", "URN", "URN_PARTIAL"})
 
+
 # DataHub's FieldExtractor drops map entries whose value is this long or longer, and
 # SearchDocumentTransformer indexes at most this many elements of an array (its default).
 MAX_MAP_VALUE_LENGTH = 200
@@ -363,6 +364,7 @@ def value_text(v: Any, limit: int = MAX_FIELD_CHARS) -> str:
 
 # ------------------------------------------------------------------------------ index fields
 EXACT_SUFFIX = "__x"
+PAIR_SUFFIX = "__2"  # word pairs of a phrase field (analysis.pairs)
 # whoosh reserves names starting with "_": document field "_x" is index field "lm_x".
 RESERVED_PREFIX = "lm"
 EXACT_NAME_FIELD = "lm_exact"
@@ -382,6 +384,13 @@ def docname(wfield: str) -> str:
     if wfield.endswith(EXACT_SUFFIX):
         wfield = wfield[: -len(EXACT_SUFFIX)]
     return wfield[len(RESERVED_PREFIX):] if wfield.startswith(RESERVED_PREFIX + "_") else wfield
+
+
+def positional(field_type: str) -> bool:
+    """Whether a field type is analysed into words with positions (phrases match it): TEXT,
+    WORD_GRAM, browse paths and other text, not partial, urn, keyword, boolean or number types."""
+    return field_type not in (PARTIAL_TYPES | URN_PARTIAL_TYPES | URN_TYPES | KEYWORD_TYPES | BOOLEAN_TYPES
+                              | INT_TYPES | FLOAT_TYPES)
 
 
 def has_exact_field(fd: FieldDef) -> bool:
@@ -441,6 +450,8 @@ def index_fields(doc: Mapping[str, Any], registry: Registry, fold: Callable[[str
         texts = _bounded([value_text(v) for v in values])
         joined = "\n".join(texts)
         out[wname(name)] = joined
+        if positional(fd.field_type):
+            out[wname(name) + PAIR_SUFFIX] = joined
         if has_exact_field(fd):
             out[wname(name) + EXACT_SUFFIX] = joined
         textual = fd.field_type not in URN_TYPES | URN_PARTIAL_TYPES | BOOLEAN_TYPES

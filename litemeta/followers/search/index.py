@@ -32,6 +32,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set, 
 
 from whoosh import index as wi
 from whoosh.codec.whoosh3 import W3Codec
+from whoosh.filedb.structfile import BufferFile
 from whoosh.scoring import BM25F
 
 from litemeta.errors import SearchIndexDamaged, StorageError, ValidationError
@@ -44,6 +45,59 @@ from litemeta.followers.search.reader import IndexReader
 from litemeta.followers.search.results import SearchHit, SearchResult
 from litemeta.model.registry import Registry
 from litemeta.model.urns import entity_type_of
+
+class _View:
+    """A read-only file over a buffer (a slice of a mapped segment file), without copying it.
+
+    whoosh opens each file inside a compound segment as ``BufferFile(memoryview)``, whose
+    constructor wraps it in ``BytesIO`` and so copies it: opening an index read every byte of it
+    into memory (a search on the 200,000-record store: 90 ms and 40 MB more)."""
+
+    def __init__(self, buf: Any) -> None:
+        self._buf = buf
+        self._pos = 0
+
+    def read(self, n: int = -1) -> bytes:
+        end = len(self._buf) if n is None or n < 0 else min(len(self._buf), self._pos + n)
+        out = bytes(self._buf[self._pos:end])
+        self._pos = end
+        return out
+
+    def readinto(self, b: Any) -> int:
+        data = self.read(len(b))
+        b[:len(data)] = data
+        return len(data)
+
+    def readline(self, limit: int = -1) -> bytes:
+        end = len(self._buf) if limit is None or limit < 0 else min(len(self._buf), self._pos + limit)
+        i = self._pos
+        while i < end and self._buf[i] != 10:
+            i += 1
+        return self.read(min(i + 1, end) - self._pos)
+
+    def __iter__(self) -> Any:
+        while self._pos < len(self._buf):
+            yield self.readline()
+
+    def seek(self, pos: int, whence: int = 0) -> int:
+        self._pos = pos if whence == 0 else self._pos + pos if whence == 1 else len(self._buf) + pos
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+    def close(self) -> None:
+        self._buf = b""
+
+
+def _buffer_file_init(self: Any, buf: Any, name: Optional[str] = None, onclose: Any = None) -> None:
+    self._buf, self._name, self.file, self.onclose = buf, name, _View(buf), onclose
+    self.is_real = False
+    self.is_closed = False
+
+
+if hasattr(BufferFile, "get") and "BytesIO" in BufferFile.__init__.__code__.co_names:
+    BufferFile.__init__ = _buffer_file_init  # whoosh 2.7's constructor: see _View
 
 META_URN = "\x00litemeta-index"  # the bookkeeping document (no entity urn starts with NUL)
 Filters = Union[Mapping[str, Any], None]
@@ -119,7 +173,7 @@ class SearchIndex:
         # them costs a length lookup per posting at commit.
         codec = W3Codec(compression=1)  # zlib level 1: the same size as level 3 here, less CPU
         codec.length_stats = False
-        return self._ix.writer(procs=1, limitmb=256, multisegment=False, timeout=30.0, codec=codec)
+        return self._ix.writer(procs=1, limitmb=512, multisegment=False, timeout=30.0, codec=codec)
 
     # ----------------------------------------------------------------------------- the record
     def meta(self) -> Optional[IndexMeta]:
@@ -271,9 +325,10 @@ class SearchIndex:
                     scores = sc.score(node, matched, reader)
                     top = [(d, scores[d]) for d in reader.best(scores, start + count)[start:]]
                 hits: List[SearchHit] = []
+                parts = list(sc.leaves(node))
                 for docnum, score in top:
                     stored = reader.searcher.stored_fields(docnum)
-                    terms = () if isinstance(node, sc.Every) else _matched(sc.matched_terms(node, docnum, reader))
+                    terms = () if isinstance(node, sc.Every) else _matched(sc.matched_terms(node, docnum, reader, parts))
                     hits.append(SearchHit(stored["urn"], stored.get(sd.ENTITY_TYPE, ""), float(score), terms))
                 counts = {name: self._count(reader, fd, matched) for name, fd in zip(facet_names, facet_defs)}
             except _DAMAGE as e:

@@ -32,9 +32,10 @@ EXACT_NAME_BOOST = 1000.0
 # still matched by free text, at this fraction of their boost, so an owner's name finds the
 # entities they own.
 FACET_URN_QUERY_BOOST = 0.2
-# All the query's words standing together as written, in one field, add this times the field's
-# boost, counting low boosts as PHRASE_FLOOR (DataHub adds a phrase match of the query to its
-# query_string): five words of a description in a row outweigh the same words scattered in names.
+# All the query's words standing together as written, in one field, score again (BM25) at this
+# times the field's boost, counting low boosts as PHRASE_FLOOR (DataHub adds a phrase match of the
+# query to its query_string): five words of a description in a row outweigh the same words
+# scattered over names and columns, and a column name typed whole finds its table.
 PHRASE_BONUS = 2.0
 PHRASE_FLOOR = 10.0
 # A prefix match of the last word (a word still being typed) scores this times the field's boost.
@@ -250,11 +251,14 @@ class Planner:
             return None
         if last:
             runs = list(_RUN.finditer(text))
-            if len(runs) > 1:  # "stg_shopify__ord": the words before it, then the one being typed
+            if len(runs) > 1:  # "stg_shopify__ord": the whole word, or the words before it and one being typed
+                whole = self._word(text, last=False)
                 head = self._word(text[:runs[-1].start()], last=False)
                 tail = self._word(runs[-1].group(0), last=True, min_prefix=1)
                 parts = [n for n in (head, tail) if n is not None]
-                return (parts[0] if len(parts) == 1 else sc.And(tuple(parts))) if parts else None
+                typing = (parts[0] if len(parts) == 1 else sc.And(tuple(parts))) if parts else None
+                either = [n for n in (whole, typing) if n is not None]
+                return (either[0] if len(either) == 1 else sc.DisMax(tuple(either), tie=0.0)) if either else None
         alts: List[Any] = []
         for f in self.defaults:
             node = self._terms(f, text)
@@ -268,7 +272,7 @@ class Planner:
             return None  # every field drops it ("urn", "li"...): never required
         if last and len(folded) < min_prefix:
             return None  # one character typed: too little to require anything yet
-        return sc.Or(tuple(alts))
+        return sc.DisMax(tuple(alts))
 
     def _terms(self, f: IndexField, text: str, boost: Optional[float] = None) -> Any:
         """Text in one field, analysed as the field analyses it: a term, a phrase (positional
@@ -292,7 +296,8 @@ class Planner:
             return sc.Term(f.wfield, found[0][1], b)
         if f.kind in POSITIONAL_KINDS:
             first = found[0][0]
-            return sc.Phrase(f.wfield, tuple(w for _p, w in found), tuple(p - first for p, _w in found), b)
+            return sc.Phrase(f.wfield, tuple(w for _p, w in found), tuple(p - first for p, _w in found), b,
+                             f.wfield + sd.PAIR_SUFFIX)
         return sc.And(tuple(sc.Term(f.wfield, w, b) for _p, w in found))
 
     def _phrase(self, text: str) -> Any:
@@ -307,7 +312,7 @@ class Planner:
                 node = self._terms(f, text)
                 if node is not None:
                     alts.append(node)
-        return sc.Or(tuple(alts)) if alts else sc.Nothing()
+        return sc.DisMax(tuple(alts)) if alts else sc.Nothing()
 
     def _field(self, item: QField) -> Any:
         f = self.fields.get(filter_field_name(item.field))
@@ -325,16 +330,17 @@ class Planner:
 
     def _phrase_bonus(self, tree: Any) -> List[Any]:
         """A phrase of the query's plain words in each positional default field, when there are two or more."""
-        if not isinstance(tree, QAnd) or not all(isinstance(x, QWord) for x in tree.items) or len(tree.items) < 2:
+        items = tree.items if isinstance(tree, QAnd) else (tree,)
+        if not items or not all(isinstance(x, QWord) for x in items):
             return []
-        text = " ".join(x.text for x in tree.items)
+        text = " ".join(x.text for x in items)
         found = list(words(text))
         if len(found) < 2:
             return []
         first = found[0][0]
         ws, offs = tuple(w for _p, w in found), tuple(p - first for p, _w in found)
-        return [sc.Phrase(f.wfield, ws, offs, max(f.boost, PHRASE_FLOOR) * PHRASE_BONUS) for f in self.defaults
-                if f.kind in POSITIONAL_KINDS]
+        return [sc.Phrase(f.wfield, ws, offs, max(f.boost, PHRASE_FLOOR) * PHRASE_BONUS, f.wfield + sd.PAIR_SUFFIX)
+                for f in self.defaults if f.kind in POSITIONAL_KINDS]
 
     # -- filters
     def filters(self, filters: Optional[Mapping[str, Any]], entity_types: Optional[Sequence[str]] = None) -> Any:

@@ -22,7 +22,9 @@ _BYTE_TO_LENGTH = [byte_to_length(i) for i in range(256)]
 class IndexReader:
     """Per-searcher postings source and caches (see the module docstring)."""
 
-    MAX_CACHED_TERMS = 20000
+    # Postings kept per searcher: at most this many (field, term) lists, and this many entries in all.
+    MAX_CACHED_TERMS = 200_000
+    MAX_CACHED_POSTINGS = 3_000_000
 
     def __init__(self, searcher: Any, hidden: Iterable[int] = ()) -> None:
         self.searcher = searcher
@@ -32,12 +34,14 @@ class IndexReader:
         self._has_deletions = len(self.live) != self.reader.doc_count_all()
         self.live.difference_update(hidden)
         self._postings: Dict[Tuple[str, str], Dict[int, float]] = {}
+        self._cached = 0  # entries in _postings
         self._lengths: Dict[str, List[int]] = {}
         self._avg: Dict[str, float] = {}
         self._idf: Dict[Tuple[str, str], float] = {}
         self._facets: Dict[str, Dict[str, Set[int]]] = {}
         self._expansions: Dict[Tuple[str, str, bool, Optional[int]], List[str]] = {}
         self._urns: Dict[int, str] = {}
+        self.memo: Dict[Any, Dict[int, float]] = {}  # the engine's term-level results (scoring._full)
 
     def close(self) -> None:
         """Close the searcher (its segment files stay mapped until then)."""
@@ -97,9 +101,12 @@ class IndexReader:
                     hit.update(items)
                 if self._has_deletions:
                     hit = {d: w for d, w in hit.items() if d in self.live}
-            if len(self._postings) >= self.MAX_CACHED_TERMS:
+            if len(self._postings) >= self.MAX_CACHED_TERMS or self._cached >= self.MAX_CACHED_POSTINGS:
                 self._postings.clear()
+                self.memo.clear()
+                self._cached = 0
             self._postings[key] = hit
+            self._cached += len(hit)
         return hit
 
     def facet(self, field: str) -> Dict[str, Set[int]]:

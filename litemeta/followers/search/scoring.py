@@ -37,6 +37,7 @@ B = 0.75
 # shortest first: the words a user is most likely typing), and only from MIN_PREFIX characters.
 MAX_EXPANSIONS = 512
 MIN_PREFIX = 2
+MEMO_SIZE = 50_000  # term-level results kept per searcher (see _full)
 
 
 @dataclass(frozen=True)
@@ -51,12 +52,14 @@ class Term:
 @dataclass(frozen=True)
 class Phrase:
     """Words of one field at these relative positions (a stop word between two words of the
-    query leaves its position, as it does in the index)."""
+    query leaves its position, as it does in the index). ``pairs``: the field holding each word
+    with the next and their distance (``"a 1 b"``), which narrows the candidates first."""
 
     field: str
     words: Tuple[str, ...]
     offsets: Tuple[int, ...]
     boost: float = 1.0
+    pairs: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,17 @@ class Or:
 
 
 @dataclass(frozen=True)
+class DisMax:
+    """Documents matching any subquery, scored by the best one plus ``tie`` times the others
+    (Elasticsearch's ``dis_max``, what its multi-field ``query_string`` does per word: a word found
+    in five fields is not five matches)."""
+
+    queries: Tuple["Node", ...]
+    tie: float = 0.1
+    boost: float = 1.0
+
+
+@dataclass(frozen=True)
 class Should:
     """The documents of ``query``; each of ``bonus`` that a document also matches adds its boost
     to the score (a phrase of the query's words, an exact name), never a condition."""
@@ -153,7 +167,8 @@ Node = Any  # one of the node classes above
 
 
 class PostingsSource(Protocol):
-    """What the engine reads: live documents, postings, field lengths, idf, positions, terms."""
+    """What the engine reads: live documents, postings, field lengths, idf, positions, terms;
+    ``memo`` (optional): a dict the engine may keep term-level results in while the index is unchanged."""
 
     live: Set[int]
 
@@ -209,13 +224,17 @@ def docs(q: Node, src: PostingsSource) -> Set[int]:
         return acc
     if isinstance(q, Should):
         return docs(q.query, src)
-    if isinstance(q, Phrase):
-        return _phrase_docs(q, src)
-    if isinstance(q, (Prefix, Wildcard)):
-        acc = set()
-        for text in _expansion(q, src):
-            acc.update(src.postings(q.field, text))
-        return acc
+    if isinstance(q, (Phrase, Prefix, Wildcard)):
+        return set(_full(q, src))
+    if isinstance(q, DisMax):
+        memo: Optional[Dict[Any, Any]] = getattr(src, "memo", None)
+        hit = memo.get(("dismax", q)) if memo is not None else None
+        if hit is not None:
+            return set(hit)
+        found: Set[int] = set()
+        for sub in q.queries:
+            found |= docs(sub, src)
+        return found
     if isinstance(q, Range):
         return src.range_docs(q)
     if isinstance(q, Exists):
@@ -223,6 +242,62 @@ def docs(q: Node, src: PostingsSource) -> Set[int]:
     if isinstance(q, Matched):
         return set(q.docs) & src.live
     raise TypeError(f"not a query node: {q!r}")
+
+
+def _full(q: Node, src: PostingsSource) -> Dict[int, float]:
+    """The scores of every document a term-level node holds (a term, a phrase, a prefix or a
+    wildcard), kept in the source's ``memo`` while its index does not change."""
+    memo: Optional[Dict[Any, Any]] = getattr(src, "memo", None)
+    hit = memo.get(q) if memo is not None else None
+    if hit is not None:
+        return hit  # type: ignore[no-any-return]
+    b = float(getattr(q, "boost", 1.0) or 1.0)
+    out: Dict[int, float]
+    if isinstance(q, Term):
+        out = _bm25(q.field, q.text, None, src, b)
+    elif isinstance(q, Phrase):
+        found = _phrase_docs(q, src)
+        out = dict.fromkeys(found, 0.0)
+        for w in q.words:
+            _add(out, _bm25(q.field, w, found, src, b))
+    elif isinstance(q, (Prefix, Wildcard)):
+        out = {}
+        for text in _expansion(q, src):
+            out.update(dict.fromkeys(src.postings(q.field, text), b))
+    else:
+        raise TypeError(f"not a term-level node: {q!r}")
+    if memo is not None:
+        if len(memo) >= MEMO_SIZE:
+            memo.clear()
+        memo[q] = out
+    return out
+
+
+def _dismax(q: DisMax, src: PostingsSource) -> Dict[int, float]:
+    """A dis_max's scores over every document it holds (unboosted), in the source's ``memo``: a
+    word's best field among some thirty, asked for a second time (a long-lived reader), is
+    worked out once for all documents, then looked up; a one-off search scores only its matches."""
+    memo: Optional[Dict[Any, Any]] = getattr(src, "memo", None)
+    key = ("dismax", q)
+    hit = memo.get(key) if memo is not None else None
+    if hit is not None:
+        return hit  # type: ignore[no-any-return]
+    best: Dict[int, float] = {}
+    total: Dict[int, float] = {}
+    for sub in q.queries:
+        part = _full(sub, src) if _term_level(sub) else _score(sub, docs(sub, src), src, 1.0)
+        for d, v in part.items():
+            total[d] = total.get(d, 0.0) + v
+            if v > best.get(d, 0.0):
+                best[d] = v
+    out = {d: v + q.tie * (total[d] - v) for d, v in best.items()}
+    if memo is not None:
+        memo[key] = out
+    return out
+
+
+def _term_level(q: Node) -> bool:
+    return isinstance(q, (Term, Phrase, Prefix, Wildcard))
 
 
 def _expansion(q: Any, src: PostingsSource) -> List[str]:
@@ -241,18 +316,23 @@ def at_offsets(positions: Sequence[Sequence[int]], offsets: Sequence[int]) -> bo
 
 
 def _phrase_docs(q: Phrase, src: PostingsSource) -> Set[int]:
-    # Candidates by set intersection, then positions checked for those documents only.
+    # Candidates by set intersection (of the word pairs when the field has them), then positions
+    # checked for those documents only, unless the pairs already are the phrase (two words).
     words = list(q.words)
     if not words:
         return set()
+    if q.pairs is not None and len(words) > 1:
+        keys = [(q.pairs, f"{words[i]} {q.offsets[i + 1] - q.offsets[i]} {words[i + 1]}") for i in range(len(words) - 1)]
+    else:
+        keys = [(q.field, w) for w in words]
     cands: Optional[Set[int]] = None
-    for w in words:
-        has = src.postings(q.field, w).keys()
+    for field, text in sorted(keys, key=lambda k: len(src.postings(*k))):
+        has = src.postings(field, text).keys()
         cands = set(has) if cands is None else cands & has
         if not cands:
             return set()
     assert cands is not None
-    if len(words) == 1:
+    if len(words) == 1 or (q.pairs is not None and len(words) == 2):
         return cands
     found = src.positions(q.field, words, sorted(cands))
     if found is None:
@@ -273,7 +353,7 @@ def leaves(q: Node, boost: float = 1.0) -> Iterator[Tuple[str, Any, float, Optio
             yield q.field, w, b, None
     elif isinstance(q, (Prefix, Wildcard)):
         yield q.field, None, b, q
-    elif isinstance(q, (And, Or)):
+    elif isinstance(q, (And, Or, DisMax)):
         for sub in q.queries:
             yield from leaves(sub, b)
     elif isinstance(q, Should):
@@ -286,33 +366,79 @@ def leaves(q: Node, boost: float = 1.0) -> Iterator[Tuple[str, Any, float, Optio
 
 
 def score(q: Node, matched: Set[int], src: PostingsSource) -> Dict[int, float]:
-    """BM25F scores of the matched documents."""
+    """BM25F scores of the matched documents (0 for a matched document no scoring part of ``q`` holds)."""
     scores: Dict[int, float] = dict.fromkeys(matched, 0.0)
-    k1, b = K1, B
-    for field, text, boost, node in leaves(q):
-        if node is None:
-            post = src.postings(field, text)
-            if not post:
-                continue
-            lens, avg = src.field_lengths(field)
-            w = boost * src.idf(field, text) * (k1 + 1)
-            for d in (post.keys() & matched):
-                tf = post[d]
-                scores[d] += w * tf / (tf + k1 * (1 - b + b * lens[d] / avg))
-        else:
-            for d in docs(node, src) & matched:
-                scores[d] += boost
+    for d, v in _score(q, matched, src, 1.0).items():
+        scores[d] += v
     return scores
 
 
-def matched_terms(q: Node, doc: int, src: PostingsSource) -> List[Tuple[str, str]]:
-    """The (index field, term) pairs of ``q`` present in ``doc`` (prefixes and wildcards by the
-    terms they expanded to)."""
+def _bm25(field: str, text: Any, docs_: Optional[Set[int]], src: PostingsSource, boost: float) -> Dict[int, float]:
+    post = src.postings(field, text)
+    if not post:
+        return {}
+    lens, avg = src.field_lengths(field)
+    w = boost * src.idf(field, text) * (K1 + 1)
+    k1, b = K1, B
+    if docs_ is None:
+        hit: Any = post
+    else:
+        hit = post.keys() & docs_ if len(post) > len(docs_) else [d for d in post if d in docs_]
+    return {d: w * post[d] / (post[d] + k1 * (1 - b + b * lens[d] / avg)) for d in hit}
+
+
+def _add(into: Dict[int, float], part: Dict[int, float]) -> None:
+    for d, v in part.items():
+        into[d] = into.get(d, 0.0) + v
+
+
+def _score(q: Node, within: Set[int], src: PostingsSource, boost: float) -> Dict[int, float]:
+    """Scores of the documents of ``within`` that ``q``'s scoring parts hold (sparse)."""
+    b = boost * float(getattr(q, "boost", 1.0) or 1.0)
+    if _term_level(q):
+        full = _full(q, src)
+        hit = full.keys() & within if len(full) > len(within) else [d for d in full if d in within]
+        return {d: full[d] * boost for d in hit} if boost != 1.0 else {d: full[d] for d in hit}
+    if isinstance(q, DisMax):
+        memo: Optional[Dict[Any, Any]] = getattr(src, "memo", None)
+        if memo is not None and (("dismax", q) in memo or memo.pop(("again", q), False)):
+            full = _dismax(q, src)  # asked for before: worth working out for every document
+            hit = full.keys() & within if len(full) > len(within) else [d for d in full if d in within]
+            return {d: full[d] * b for d in hit}
+        if memo is not None:
+            memo[("again", q)] = True
+        best: Dict[int, float] = {}
+        total: Dict[int, float] = {}
+        for sub in q.queries:
+            for d, v in _score(sub, within, src, 1.0).items():
+                total[d] = total.get(d, 0.0) + v
+                if v > best.get(d, 0.0):
+                    best[d] = v
+        return {d: b * (v + q.tie * (total[d] - v)) for d, v in best.items()}
+    if isinstance(q, (And, Or, Matched)):
+        out: Dict[int, float] = {}
+        for sub in (q.scoring if isinstance(q, Matched) else q.queries):
+            _add(out, _score(sub, within, src, b))
+        return out
+    if isinstance(q, Should):
+        out = _score(q.query, within, src, b)
+        for bonus in q.bonus:
+            _add(out, _score(bonus, within, src, b))
+        return out
+    return {}  # Not, Every, Nothing, Range, Exists: conditions only
+
+
+def matched_terms(q: Node, doc: int, src: PostingsSource,
+                  parts: Optional[List[Tuple[str, Any, float, Optional[Node]]]] = None) -> List[Tuple[str, str]]:
+    """The (index field, term) pairs of ``q`` present in ``doc`` (a prefix by the prefix: what a
+    view highlights is every word starting with it). ``parts``: ``list(leaves(q))``, when the
+    caller asks for several documents."""
     out: List[Tuple[str, str]] = []
-    for field, text, _b, node in leaves(q):
+    for field, text, _b, node in (parts if parts is not None else leaves(q)):
         if node is None:
             if doc in src.postings(field, text):
                 out.append((field, text))
-        elif isinstance(node, (Prefix, Wildcard)):
-            out.extend((field, t) for t in _expansion(node, src) if doc in src.postings(field, t))
+        elif isinstance(node, Prefix):
+            if doc in _full(node, src):
+                out.append((field, node.text))
     return out
