@@ -266,7 +266,7 @@ def build_schema(registry: Registry) -> wf.Schema:
             continue
         kind = kind_of(t)
         schema.add(sd.wname(name), _FastText(kind, stored=name == sd.ENTITY_TYPE_FIELD))
-        if kind in POSITIONAL_KINDS:
+        if kind in POSITIONAL_KINDS and name not in sd.NO_PAIRS:
             schema.add(sd.wname(name) + sd.PAIR_SUFFIX, _FastText("pairs"))
         if sd.has_exact_field(fd):
             schema.add(sd.wname(name) + sd.EXACT_SUFFIX, _FastID())

@@ -173,6 +173,7 @@ class IndexField:
     boost: float
     default: bool  # searched by bare words
     exact: Optional[str]  # index field of exact values
+    pairs: Optional[str] = None  # index field of word pairs (analysis.pairs)
 
 
 def index_fields_of(defs: Mapping[str, sd.FieldDef], present: Sequence[str]) -> Dict[str, IndexField]:
@@ -190,8 +191,9 @@ def index_fields_of(defs: Mapping[str, sd.FieldDef], present: Sequence[str]) -> 
             elif fd.add_to_filters and fd.field_type in sd.URN_TYPES:
                 default, boost = True, fd.boost * FACET_URN_QUERY_BOOST
         wfield = sd.wname(name)
+        pairs = wfield + sd.PAIR_SUFFIX
         out[name] = IndexField(name, wfield, kind, boost, default and wfield in have,
-                               sd.exact_name(fd) if sd.has_exact_field(fd) else None)
+                               sd.exact_name(fd) if sd.has_exact_field(fd) else None, pairs if pairs in have else None)
     return out
 
 
@@ -297,7 +299,7 @@ class Planner:
         if f.kind in POSITIONAL_KINDS:
             first = found[0][0]
             return sc.Phrase(f.wfield, tuple(w for _p, w in found), tuple(p - first for p, _w in found), b,
-                             f.wfield + sd.PAIR_SUFFIX)
+                             f.pairs)
         return sc.And(tuple(sc.Term(f.wfield, w, b) for _p, w in found))
 
     def _phrase(self, text: str) -> Any:
@@ -339,8 +341,8 @@ class Planner:
             return []
         first = found[0][0]
         ws, offs = tuple(w for _p, w in found), tuple(p - first for p, _w in found)
-        return [sc.Phrase(f.wfield, ws, offs, max(f.boost, PHRASE_FLOOR) * PHRASE_BONUS, f.wfield + sd.PAIR_SUFFIX)
-                for f in self.defaults if f.kind in POSITIONAL_KINDS]
+        return [sc.Phrase(f.wfield, ws, offs, max(f.boost, PHRASE_FLOOR) * PHRASE_BONUS, f.pairs)
+                for f in self.defaults if f.pairs is not None]  # where pairs make it cheap
 
     # -- filters
     def filters(self, filters: Optional[Mapping[str, Any]], entity_types: Optional[Sequence[str]] = None) -> Any:
