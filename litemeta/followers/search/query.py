@@ -129,7 +129,8 @@ def parse(text: str, fields: Optional[Sequence[str]] = None) -> Any:
         else:
             items.append(QWord(value))
         tokens.extend(("item", QNot(x) if m.group("neg") else x) for x in items)
-    if typing and tokens and tokens[-1][0] == "item" and isinstance(tokens[-1][1], QWord):
+    if typing and tokens and tokens[-1][0] == "item" and isinstance(tokens[-1][1], QWord) \
+            and (len(tokens) < 2 or tokens[-2][0] != "NOT"):  # a negated word is no prefix
         tokens[-1] = ("item", QWord(tokens[-1][1].text, last=True))
     tree, _ = _parse_seq(tokens, 0)
     return tree
