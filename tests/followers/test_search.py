@@ -447,3 +447,13 @@ def test_an_index_written_with_other_field_types_is_not_served(tmp_path: Path) -
     wi.create_in(str(tmp_path / "ix"), plain)
     with pytest.raises(SearchIndexDamaged, match="another schema"):
         SearchIndex.open(tmp_path / "ix", REG)
+
+
+def test_facets_of_few_matches_from_stored_values_equal_those_from_postings(index: SearchIndex, monkeypatch: Any) -> None:
+    """A few matches are counted from their stored facet values, many from postings: the same counts."""
+    from litemeta.followers.search import index as ix_module
+
+    queries = ["customer", "orders", "*", "pii", '"customer lifetime value"']
+    few = [index.search(q, count=0).facets for q in queries]
+    monkeypatch.setattr(ix_module, "FEW_MATCHES", -1)
+    assert [index.search(q, count=0).facets for q in queries] == few

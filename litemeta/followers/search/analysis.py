@@ -256,6 +256,7 @@ def build_schema(registry: Registry) -> wf.Schema:
     schema = wf.Schema(urn=wf.ID(stored=True, unique=True))
     schema.add(sd.EXACT_NAME_FIELD, _FastText("values"))
     schema.add(sd.AUTOCOMPLETE_FIELD, wf.STORED())
+    schema.add(sd.FACETS_FIELD, wf.STORED())
     schema.add(META_FIELD, wf.STORED())
     for name, fd in sd.field_defs(registry).items():
         t = fd.field_type

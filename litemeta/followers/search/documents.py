@@ -373,6 +373,7 @@ NO_PAIRS = frozenset({"fieldDescriptions", "editedFieldDescriptions"})
 RESERVED_PREFIX = "lm"
 EXACT_NAME_FIELD = "lm_exact"
 AUTOCOMPLETE_FIELD = "lm_ac"
+FACETS_FIELD = "lm_facets"  # stored: the default facets' exact values, to count a few matches fast
 ENTITY_TYPE = "lm_entityType"
 
 
@@ -435,12 +436,14 @@ def index_fields(doc: Mapping[str, Any], registry: Registry, fold: Callable[[str
     ``F`` holds the values of field F joined by newlines (at most :data:`MAX_FIELD_CHARS`), ``F__x``
     the same exact values for filters and facets, ``lm_exact`` the whole names (fields boosted 10 or
     more, case and accents folded by ``fold``) and their last dotted part, and the urn, so that an
-    exact name ranks first; ``lm_ac`` the autocomplete values (stored, not indexed).
+    exact name ranks first; ``lm_ac`` the autocomplete values and ``lm_facets`` the default facets'
+    exact values (stored, not indexed).
     """
     defs = field_defs(registry)
     out: Dict[str, Any] = {"urn": doc[URN_FIELD]}
-    exact: List[str] = [doc[URN_FIELD].lower()]
+    exact: List[str] = [fold(doc[URN_FIELD])]
     complete: List[Tuple[str, str]] = []
+    facets: Dict[str, List[str]] = {}
     for name, value in doc.items():
         fd = defs.get(name)
         if fd is None:
@@ -458,6 +461,8 @@ def index_fields(doc: Mapping[str, Any], registry: Registry, fold: Callable[[str
             out[wname(name) + PAIR_SUFFIX] = joined
         if has_exact_field(fd):
             out[wname(name) + EXACT_SUFFIX] = joined
+            if name in DEFAULT_FACETS:
+                facets[name] = sorted(set(texts))
         textual = fd.field_type not in URN_TYPES | URN_PARTIAL_TYPES | BOOLEAN_TYPES
         if textual and fd.boost >= 10.0:
             for t in texts:
@@ -472,6 +477,7 @@ def index_fields(doc: Mapping[str, Any], registry: Registry, fold: Callable[[str
             complete.extend((name, t[:MAX_NAME_CHARS]) for t in texts)
     out[EXACT_NAME_FIELD] = "\n".join(dict.fromkeys(exact))
     out[AUTOCOMPLETE_FIELD] = complete
+    out[FACETS_FIELD] = facets
     return out
 
 

@@ -99,7 +99,8 @@ def _buffer_file_init(self: Any, buf: Any, name: Optional[str] = None, onclose: 
 if hasattr(BufferFile, "get") and "BytesIO" in BufferFile.__init__.__code__.co_names:
     BufferFile.__init__ = _buffer_file_init  # whoosh 2.7's constructor: see _View
 
-META_URN = "\x00litemeta-index"  # the bookkeeping document (no entity urn starts with NUL)
+META_URN = "\x00litemeta-index"
+FEW_MATCHES = 1000  # up to this many matches, facets are counted from their stored values  # the bookkeeping document (no entity urn starts with NUL)
 Filters = Union[Mapping[str, Any], None]
 Changes = Iterable[Tuple[str, Optional[Mapping[str, Any]]]]
 # What reading a damaged index raises (a truncated or corrupt file, a missing segment): these
@@ -330,7 +331,7 @@ class SearchIndex:
                     stored = reader.searcher.stored_fields(docnum)
                     terms = () if isinstance(node, sc.Every) else _matched(sc.matched_terms(node, docnum, reader, parts))
                     hits.append(SearchHit(stored["urn"], stored.get(sd.ENTITY_TYPE, ""), float(score), terms))
-                counts = {name: self._count(reader, fd, matched) for name, fd in zip(facet_names, facet_defs)}
+                counts = self._counts(reader, facet_names, facet_defs, matched)
             except _DAMAGE as e:
                 raise _damaged(self.directory, e) from e
         return SearchResult(len(matched), tuple(hits), counts)
@@ -342,13 +343,28 @@ class SearchIndex:
         return fd
 
     @staticmethod
-    def _count(reader: IndexReader, fd: sd.FieldDef, matched: Set[int]) -> Dict[str, int]:
-        out: Dict[str, int] = {}
-        for value, docs in reader.facet(sd.exact_name(fd)).items():
-            n = len(docs & matched) if len(docs) < len(matched) else len(matched & docs)
-            if n:
-                out[value] = n
-        return dict(sorted(out.items(), key=lambda kv: (-kv[1], kv[0])))
+    def _counts(reader: IndexReader, names: List[str], defs: List[sd.FieldDef], matched: Set[int]
+                ) -> Dict[str, Dict[str, int]]:
+        """Facet counts: from the matches' stored facet values when they are few (a specific
+        query), else from each facet value's postings (all of them, read once per searcher)."""
+        stored = [fd.name in sd.DEFAULT_FACETS for fd in defs]
+        few: Optional[List[Dict[str, List[str]]]] = None
+        if len(matched) <= FEW_MATCHES and any(stored):
+            few = [reader.searcher.stored_fields(d).get(sd.FACETS_FIELD) or {} for d in matched]
+        out: Dict[str, Dict[str, int]] = {}
+        for name, fd, kept in zip(names, defs, stored):
+            counts: Dict[str, int] = {}
+            if few is not None and kept:
+                for values in few:
+                    for v in values.get(fd.name, ()):
+                        counts[v] = counts.get(v, 0) + 1
+            else:
+                for value, docs in reader.facet(sd.exact_name(fd)).items():
+                    n = len(docs & matched) if len(docs) < len(matched) else len(matched & docs)
+                    if n:
+                        counts[value] = n
+            out[name] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+        return out
 
     # ----------------------------------------------------------------------------- autocomplete
     def autocomplete(self, prefix: str, entity_type: Optional[str] = None, limit: int = 10,
