@@ -70,7 +70,7 @@ def cli_env(pythonpath: Optional[str]) -> Tuple[List[str], Dict[str, str]]:
     env = bi.litemeta_env()
     if pythonpath:
         env["PYTHONPATH"] = pythonpath
-        return [sys.executable, "-m", "litemeta"], env
+        return [sys.executable, "-P", "-m", "litemeta"], env  # -P: the working folder's litemeta never wins
     return bi.litemeta_cmd(), env
 
 

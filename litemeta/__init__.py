@@ -22,9 +22,10 @@ from litemeta.errors import (
     UnknownAspectError,
     ValidationError,
 )
-from litemeta.model.proposal import Proposal
+__version__ = "0.1.0"  # pyproject.toml reads it from here (setuptools dynamic version)
 
 __all__ = [
+    "__version__",
     "open_store",
     "MetadataStore",
     "Proposal",
@@ -43,7 +44,12 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    # The store pulls in SQLAlchemy; import it only when asked for (keeps `litemeta --help` fast).
+    # Imported only when asked for, so that the CLI's start pays for none of them: the store pulls
+    # in SQLAlchemy, Proposal the model (urns, the registry).
+    if name == "Proposal":
+        from litemeta.model.proposal import Proposal
+
+        return Proposal
     if name in ("open_store", "MetadataStore"):
         from litemeta import store
 

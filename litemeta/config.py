@@ -5,9 +5,13 @@ This module is the only reader of ``os.environ`` in litemeta.
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 from dataclasses import dataclass, replace
 from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+from litemeta.errors import ConfigurationError
 
 DEFAULT_DB = "./litemeta.db"
 DEFAULT_ACTOR = "urn:li:corpuser:datahub"
@@ -43,18 +47,44 @@ def from_environment(env: Optional[Mapping[str, str]] = None, **overrides: Any) 
     base = Settings(
         db=env.get("LITEMETA_DB", DEFAULT_DB),
         actor=env.get("LITEMETA_ACTOR", DEFAULT_ACTOR),
-        max_versions=int(env.get("LITEMETA_MAX_VERSIONS", DEFAULT_MAX_VERSIONS)),
-        batch_size=int(env.get("LITEMETA_BATCH_SIZE", DEFAULT_BATCH_SIZE)),
+        max_versions=_whole(env, "LITEMETA_MAX_VERSIONS", DEFAULT_MAX_VERSIONS),
+        batch_size=_whole(env, "LITEMETA_BATCH_SIZE", DEFAULT_BATCH_SIZE),
         index_dir=env.get("LITEMETA_INDEX_DIR"),
-        platform_events=_flag(env.get("LITEMETA_PLATFORM_EVENTS", "1")),
-        helper_processes=_flag(env.get("LITEMETA_HELPER_PROCESSES", "1")),
-        search_background=_flag(env.get("LITEMETA_SEARCH_BACKGROUND", "1")),
+        platform_events=_flag(env, "LITEMETA_PLATFORM_EVENTS"),
+        helper_processes=_flag(env, "LITEMETA_HELPER_PROCESSES"),
+        search_background=_flag(env, "LITEMETA_SEARCH_BACKGROUND"),
     )
     return base.with_(**overrides)
 
 
-def _flag(text: str) -> bool:
-    return text.strip().lower() not in ("0", "false", "no", "off")
+def _whole(env: Mapping[str, str], name: str, default: int) -> int:
+    """A positive whole number from ``env[name]``; a bad value is one error naming the variable."""
+    text = env.get(name)
+    if text is None:
+        return default
+    try:
+        value = int(text.strip())
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ConfigurationError(f"{name}={text!r}: expected a whole number of at least 1")
+    return value
+
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    """An on/off switch from ``env[name]`` (on by default); anything but 1/0, true/false, yes/no,
+    on/off is an error naming the variable (a typo must not silently mean "on")."""
+    text = env.get(name)
+    if text is None:
+        return True
+    word = text.strip().lower()
+    if word not in _TRUE + _FALSE:
+        raise ConfigurationError(f"{name}={text!r}: expected one of 1/0, true/false, yes/no, on/off")
+    return word in _TRUE
 
 
 def helper_command(module: str) -> Optional[Tuple[List[str], Dict[str, str]]]:
@@ -66,6 +96,39 @@ def helper_command(module: str) -> Optional[Tuple[List[str], Dict[str, str]]]:
     env = dict(os.environ)
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     return [sys.executable, "-m", module], env
+
+
+def exit_with_parent(parent: int, pipe_fd: Optional[int] = None) -> None:
+    """Make this helper process end when its parent process ``parent`` does, however it ends.
+
+    On Linux the kernel sends this process SIGKILL when the parent dies (``PR_SET_PDEATHSIG``; it
+    fires when the parent's thread that started this process ends, and litemeta's parents wait
+    for their helper in that thread). Everywhere, when ``pipe_fd`` is given (a pipe whose write end
+    only the parent holds), a thread reads it and ends this process at its end of file: the
+    kernel closes the pipe when the parent dies. A parent already gone ends this process at once.
+    (The thread reads the descriptor, not ``sys.stdin``: a daemon thread blocked in a buffered
+    reader would hold its lock at interpreter shutdown.)
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1: PR_SET_PDEATHSIG
+        except (OSError, AttributeError):  # no prctl (another libc): the pipe still tells
+            pass
+    if os.getppid() != parent:  # the parent ended before the signal was armed
+        os._exit(1)
+    if pipe_fd is not None:
+        threading.Thread(target=_exit_at_end_of, args=(pipe_fd,), name="litemeta-parent-watch", daemon=True).start()
+
+
+def _exit_at_end_of(fd: int) -> None:
+    try:
+        while os.read(fd, 1 << 16):
+            pass
+    except OSError:
+        pass
+    os._exit(1)  # the parent is gone: stop now (an interrupted write is cut off by the next export)
 
 
 def usable_cpus() -> int:

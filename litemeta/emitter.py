@@ -1,8 +1,11 @@
 """An emitter with the interface of acryl-datahub's emitters, writing into a litemeta store.
 
-    >>> from litemeta.emitter import LitemetaEmitter, EmitMode
-    >>> emitter = LitemetaEmitter("litemeta.db")                      # doctest: +SKIP
-    >>> emitter.emit(MetadataChangeProposalWrapper(entityUrn=urn, aspect=StatusClass(removed=False)))
+    >>> from litemeta.emitter import LitemetaEmitter
+    >>> emitter = LitemetaEmitter(":memory:")          # or a path; any acryl-datahub MCP/MCE object works too
+    >>> emitter.emit({"entityType": "corpuser", "entityUrn": "urn:li:corpuser:alice", "changeType": "UPSERT",
+    ...               "aspectName": "status", "aspect": {"json": {"removed": False}}})
+    >>> emitter.store.get("urn:li:corpuser:alice")["status"]
+    {'removed': False}
     >>> emitter.close()
 
 Emit modes follow design.md rule 3: ``SYNC_WAIT`` = committed and the search index caught up;
@@ -15,8 +18,7 @@ from __future__ import annotations
 import enum
 from typing import Any, Callable, List, Optional, Sequence, Union
 
-from litemeta.core.ingest import IngestReport
-from litemeta.errors import LitemetaError
+from litemeta.errors import EmitError, LitemetaError
 from litemeta.store import MetadataStore, open_store
 
 Callback = Callable[[Optional[Exception], str], None]
@@ -43,15 +45,6 @@ class EmitMode(enum.Enum):
         except KeyError:
             raise LitemetaError(f"unknown emit mode {mode!r}; expected one of {', '.join(m.name for m in cls)}") \
                 from None
-
-
-class EmitError(LitemetaError):
-    """Raised by ``emit`` when the item was rejected (the report names why)."""
-
-    def __init__(self, report: IngestReport) -> None:
-        self.report = report
-        msgs = "; ".join(e.get("message", "") for e in report.errors[:3])
-        super().__init__(f"{report.failed} proposal(s) rejected: {msgs}")
 
 
 class LitemetaEmitter:

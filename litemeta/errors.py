@@ -30,14 +30,51 @@ class ExportError(LitemetaError):
     """A topic export or import failed (names topic, partition and offset where known)."""
 
 
-class InputError(LitemetaError):
-    """A file or stream could not be read at all, or a part of it is unreadable."""
+class PipelineError(LitemetaError):
+    """Raised by :meth:`litemeta.workflow.run.Pipeline.raise_from_status` when a run had failures
+    (or warnings, if asked)."""
 
-    def __init__(self, message: str, *, file: Optional[str] = None, position: Optional[str] = None) -> None:
+
+class EmitError(LitemetaError):
+    """Raised by the emitter's ``emit`` when the item was rejected; ``report`` (the ingest's
+    :class:`~litemeta.core.ingest.IngestReport`) names why."""
+
+    def __init__(self, report: Any) -> None:
+        self.report = report
+        msgs = "; ".join(e.get("message", "") for e in report.errors[:3])
+        super().__init__(f"{report.failed} proposal(s) rejected: {msgs}")
+
+
+class InputError(LitemetaError):
+    """A file or stream could not be read at all, or a part of it is unreadable.
+
+    Carries the file, the index of the record it concerns (when the reader knows it) and any
+    finer position (``bytes 10-20``, ``line 3``), and renders them itself:
+
+        >>> str(InputError("invalid JSON", file="a.json", index=3, position="bytes 10-20"))
+        'a.json, record #3, bytes 10-20: invalid JSON'
+        >>> InputError("invalid JSON", file="a.json", index=3).as_dict()["index"]
+        3
+    """
+
+    def __init__(self, message: str, *, file: Optional[str] = None, index: Optional[int] = None,
+                 position: Optional[str] = None) -> None:
+        self.message = message
         self.file = file
+        self.index = index
         self.position = position
-        where = ", ".join(x for x in (file, position) if x)
-        super().__init__(f"{where}: {message}" if where else message)
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        """One line: ``file, record #index, position: message`` (the parts that are known)."""
+        record = f"record #{self.index}" if self.index is not None else None
+        where = ", ".join(x for x in (self.file, record, self.position) if x)
+        return f"{where}: {self.message}" if where else self.message
+
+    def as_dict(self) -> Dict[str, Any]:
+        """The JSON form used by reports: file, index, urn, aspect, path (None), position, message."""
+        return {"file": self.file, "index": self.index, "urn": None, "aspect": None, "path": None,
+                "position": self.position, "message": self.message}
 
 
 class ValidationError(LitemetaError):
@@ -128,3 +165,12 @@ class ConflictError(ValidationError):
         self.expected = expected
         self.actual = actual
         super().__init__(message, **where)
+
+
+def error_dict(e: BaseException) -> Dict[str, Any]:
+    """The report form of any error: ``file, index, urn, aspect, path, message`` (and ``position`` for
+    unreadable input); an error litemeta did not raise on purpose is named by its type."""
+    if isinstance(e, (ValidationError, InputError)):
+        return e.as_dict()
+    return {"file": None, "index": None, "urn": None, "aspect": None, "path": None,
+            "message": f"{type(e).__name__}: {e}"}

@@ -28,6 +28,7 @@ from litemeta.storage.db import Database, open_database
 
 if TYPE_CHECKING:  # pragma: no cover
     from litemeta.core.platform import PlatformEvents
+    from litemeta.followers.export import ExportReport
 
 Input = Union[Proposal, Mapping[str, Any], str, Path, Any]
 
@@ -214,10 +215,18 @@ class MetadataStore:
             rows = list(Q.runs(conn).values())
         return sorted(rows, key=lambda r: r["last"] or 0, reverse=True)
 
-    def run_rows(self, run_id: str) -> List[Q.AspectRow]:
-        """Current aspects written by a run (``datahub ingest show``)."""
+    def run_rows(self, run_id: str, values: bool = True) -> List[Q.AspectRow]:
+        """Current aspects written by a run (``datahub ingest show``); without ``values`` each row's
+        value is None (read the shown ones with :meth:`latest_many`)."""
         with self.db.read() as conn:
-            return Q.rows_with_run(conn, run_id)
+            return Q.rows_with_run(conn, run_id, values)
+
+    def run_page(self, run_id: str, start: int = 0,
+                 count: Optional[int] = None) -> Tuple[int, int, List[Q.AspectRow]]:
+        """``(aspects, entities, rows)`` of a run: how many current aspects and entities it wrote,
+        and the rows ``start .. start + count`` in (urn, aspect) order, values unread (None)."""
+        rows = sorted(self.run_rows(run_id, values=False), key=lambda r: (r.urn, r.aspect))
+        return len(rows), len({r.urn for r in rows}), rows[start:None if count is None else start + count]
 
     def _event_hook(self) -> Optional["PlatformEvents"]:
         if not self.settings.platform_events:
@@ -270,8 +279,6 @@ class MetadataStore:
 
     def _from_paths(self, paths: List[str], as_groups: Callable[[Any], Iterator[Any]]) -> Iterator[Any]:
         from litemeta.sources.files import read_records
-
-        enable_export_inputs()
 
         for rec in read_records(paths):
             yield from as_groups(rec)
@@ -333,6 +340,22 @@ class MetadataStore:
         entity the log mentions); searches meanwhile answer from the previous one."""
         return self.search_follower.rebuild(from_log=from_log)  # type: ignore[no-any-return]
 
+    # ------------------------------------------------------------ export (a follower of the log)
+    def export(self, out: Union[str, Path], fmt: str = "kafka-log", topics: Sequence[str] = (), partitions: int = 1,
+               from_offset: Optional[int] = None, group: Optional[str] = None,
+               progress: Optional[Callable[[int], None]] = None, parallel: Optional[bool] = None) -> "ExportReport":
+        """Write the topics (names or aliases; default all) to the folder ``out`` as Kafka log segments,
+        Avro container files or JSON Lines, from ``from_offset``, the ``group``'s committed offsets or
+        0, up to the end offsets when the export starts; a ``group``'s offsets are then committed.
+
+        One export at a time per folder; see :mod:`litemeta.followers.export` for the layouts, the
+        incremental appends and the second process of a large kafka-log export (``parallel``).
+        """
+        from litemeta.followers.export import export_store
+
+        return export_store(self.db, self.consumers, out, fmt, topics, partitions, from_offset, group, progress,
+                            parallel, helper_processes=self.settings.helper_processes)
+
     # ------------------------------------------------------------ reads
     def get(self, urn: str, aspects: Optional[Sequence[str]] = None, version: Optional[int] = None,
             as_of: Optional[int] = None, details: bool = False) -> Dict[str, Any]:
@@ -387,22 +410,27 @@ class MetadataStore:
         with self.db.read() as conn:
             return Q.urns(conn, keys)
 
-    def latest_many(self, urns: Sequence[str]) -> Dict[str, Dict[str, Any]]:
-        """Current aspect values of many entities, ``{urn: {aspect: value}}`` (one query per 500 urns)."""
+    def latest_many(self, urns: Sequence[str], aspects: Optional[Sequence[str]] = None) -> Dict[str, Dict[str, Any]]:
+        """Current aspect values of many entities, ``{urn: {aspect: value}}`` (all aspects, or the
+        named ones; one query per 500 urns)."""
         with self.db.read() as conn:
-            return Q.latest_many(conn, urns)
+            return Q.latest_many(conn, urns, aspects)
 
     def scan(self, aspects: Sequence[str]) -> Iterator[Q.AspectRow]:
         """Stream the current value of every aspect with one of these names (all entities)."""
         with self.db.read() as conn:
             yield from Q.scan_latest(conn, aspects)
 
+    def removed_urns(self) -> List[str]:
+        """Urns whose current ``status`` says ``removed`` (soft-deleted), sorted."""
+        return [r.urn for r in self.scan(["status"]) if isinstance(r.value, dict) and r.value.get("removed")]
+
     # ------------------------------------------------------------ consumers (the log as integration point)
     @property
     def consumers(self) -> Any:
-        """Consumer-group operations (:class:`litemeta.consumers.Consumers`)."""
+        """Consumer-group operations (:class:`litemeta.followers.consumers.Consumers`)."""
         if self._consumers is None:
-            from litemeta.consumers import Consumers
+            from litemeta.followers.consumers import Consumers
 
             self._consumers = Consumers(self.db)
         return self._consumers
@@ -414,6 +442,14 @@ class MetadataStore:
     def commit(self, group: str, offsets: Optional[Mapping[str, int]] = None) -> None:
         """Commit a group's positions (or the given ``{topic: next_offset}``)."""
         self.consumers.commit(group, offsets)
+
+    def follow(self, topic: str, group: Optional[str] = None, from_offset: Optional[int] = None,
+               accept: Optional[Callable[[TopicRecord], bool]] = None, limit: Optional[int] = None,
+               follow: bool = False, **kwargs: Any) -> Iterator[TopicRecord]:
+        """A topic's records in offset order, optionally as a consumer group that commits as it goes,
+        optionally waiting for new ones (:meth:`litemeta.followers.consumers.Consumers.follow`)."""
+        return self.consumers.follow(topic, group, from_offset, accept, limit, follow,  # type: ignore[no-any-return]
+                                     **kwargs)
 
     def subscribe(self, handler: Callable[[TopicRecord], Any], topics: Any = ("PlatformEvent_v1",),
                   group: str = "default", filter: Optional[Callable[[TopicRecord], bool]] = None,
@@ -436,12 +472,18 @@ class MetadataStore:
         with self.db.read() as conn:
             yield from L.iter_topic(conn, resolve_topic(topic), offset, end=end)
 
+    def key_records(self, topic: str, key: str, partial: bool = False) -> List[TopicRecord]:
+        """Every record of a topic (name or alias) with this key (an entity's urn; with ``partial``,
+        whose key contains it: a platform event's ``<name>-<urn>``), in offset order."""
+        with self.db.read() as conn:
+            return L.key_records(conn, resolve_topic(topic), key, partial)
+
     def end_offsets(self) -> Dict[str, int]:
         """Log-end offset (the next offset) of every topic with records."""
         with self.db.read() as conn:
             return L.end_offsets(conn)
 
-    # ------------------------------------------------------------ admin reads (appended for litemeta.admin: stats, delete)
+    # ------------------------------------------------------------ admin reads (appended for litemeta.views.admin: stats, delete)
     def aspect_counts(self) -> Dict[str, Dict[str, int]]:
         """Per aspect name: current rows (version 0) and archived versions."""
         with self.db.read() as conn:
@@ -466,22 +508,6 @@ class MetadataStore:
         """Every consumer group with committed offsets."""
         with self.db.read() as conn:
             return L.groups(conn)
-
-
-def enable_export_inputs() -> None:
-    """Let the file readers recognise exported topics (sources may not import followers: wired here).
-
-    The export reader (and the Avro and Kafka-log codecs it brings) is imported only when a path is
-    an export: a plain JSON ingest does not pay for it at start-up (about 50 ms)."""
-    from litemeta.sources.exports import install
-
-    install(_read_export)
-
-
-def _read_export(*args: Any, **kwargs: Any) -> Iterable[Any]:
-    from litemeta.followers.export import read_export
-
-    return read_export(*args, **kwargs)
 
 
 def _sdk_to_obj(obj: Any) -> Mapping[str, Any]:

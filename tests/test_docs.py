@@ -9,9 +9,9 @@ from typing import Iterator, List, Tuple
 
 import click
 import pytest
-from click.testing import CliRunner
 
-from litemeta.cli import COMMANDS, main
+from litemeta.cli import COMMANDS
+from tests.conftest import Cli
 
 README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
 
@@ -43,9 +43,9 @@ def test_registry_names_match_the_commands() -> None:
 
 
 @pytest.mark.parametrize("path,cmd", ALL, ids=[" ".join(p) for p, _ in ALL])
-def test_help_has_an_example(path: Tuple[str, ...], cmd: click.Command) -> None:
+def test_help_has_an_example(cli: Cli, path: Tuple[str, ...], cmd: click.Command) -> None:
     assert cmd.help and cmd.help.strip(), f"`litemeta {' '.join(path)}` has no help text"
-    result = CliRunner().invoke(main, [*path, "--help"], catch_exceptions=False)
+    result = cli(*path, "--help", code=None)
     assert result.exit_code == 0, result.output
     assert "Example" in result.output, f"`litemeta {' '.join(path)} --help` shows no example"
 

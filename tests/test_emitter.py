@@ -9,17 +9,10 @@ from datahub.emitter.mcp import MetadataChangeProposalWrapper as MCPW
 from datahub.metadata import schema_classes as m
 from datahub.specific.dataset import DatasetPatchBuilder
 
-import litemeta
-from litemeta.emitter import EmitError, EmitMode, LitemetaEmitter
+from litemeta.emitter import EmitMode, LitemetaEmitter
+from litemeta.errors import EmitError
 
 DS = "urn:li:dataset:(urn:li:dataPlatform:hive,shop.orders,PROD)"
-
-
-@pytest.fixture
-def store(tmp_path: Any) -> Any:
-    s = litemeta.open_store(str(tmp_path / "e.db"))
-    yield s
-    s.close()
 
 
 def test_emit_accepts_mcpw_mcp_and_mce_with_callbacks(store: Any) -> None:

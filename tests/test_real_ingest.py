@@ -9,9 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
-from litemeta.cli import main
+from tests.conftest import Cli
 
 SHOP = """
 PRAGMA foreign_keys=ON;
@@ -53,18 +52,18 @@ def datahub_output(tmp_path_factory: Any) -> Path:
     return out
 
 
-def test_check_finds_no_error_in_a_real_datahub_run(datahub_output: Path) -> None:
-    r = CliRunner().invoke(main, ["check", "metadata-file", str(datahub_output), "--json"], catch_exceptions=False)
+def test_check_finds_no_error_in_a_real_datahub_run(cli: Cli, datahub_output: Path) -> None:
+    r = cli("check", "metadata-file", str(datahub_output), "--json", code=None)
     report = json.loads(r.output)
     assert r.exit_code == 0, report["errors"][:3]
     assert report["records"] > 20 and report["invalid"] == 0
 
 
-def test_ingest_writes_every_record_of_a_real_datahub_run(datahub_output: Path, tmp_path: Path) -> None:
+def test_ingest_writes_every_record_of_a_real_datahub_run(cli: Cli, datahub_output: Path, tmp_path: Path) -> None:
     db = str(tmp_path / "r.db")
-    r = CliRunner().invoke(main, ["ingest", "--db", db, str(datahub_output), "--json"], catch_exceptions=False)
+    r = cli("ingest", "--db", db, str(datahub_output), "--json", code=None)
     report = json.loads(r.output)
     assert r.exit_code == 0 and report["failed"] == 0, report["errors"][:3]
     assert report["written"] > 0
-    found = CliRunner().invoke(main, ["search", "orders", "--db", db, "--json"], catch_exceptions=False)
+    found = cli("search", "orders", "--db", db, "--json", code=None)
     assert any("orders" in h["urn"] for h in json.loads(found.output)["results"])

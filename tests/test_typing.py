@@ -15,6 +15,7 @@ pytest.importorskip("mypy")
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow
 def test_the_package_type_checks(tmp_path: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "mypy", "--cache-dir", str(tmp_path / "mypy-cache"), "--show-error-codes", "litemeta"],

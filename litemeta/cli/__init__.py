@@ -1,4 +1,4 @@
-"""The ``litemeta`` command line: a thin layer over :class:`litemeta.MetadataStore`.
+"""The ``litemeta`` command line, a thin layer over :class:`litemeta.MetadataStore`; may import anything, nothing imports it.
 
 Each command lives in a module of this package and is loaded only when invoked, so that
 ``litemeta --help`` stays fast (heavy libraries are imported lazily).
@@ -6,9 +6,12 @@ Each command lives in a module of this package and is loaded only when invoked, 
 from __future__ import annotations
 
 import importlib
-from typing import Dict, List, Optional, Tuple
+import sys
+from typing import Any, Dict, List, Optional, Tuple
 
 import click
+
+from litemeta import __version__
 
 # command name -> (module, attribute, one-line help). Help text is repeated here so that
 # ``litemeta --help`` does not import every command module.
@@ -37,8 +40,31 @@ COMMANDS: Dict[str, Tuple[str, str, str]] = {
 }
 
 
+# DataHub's spellings of litemeta's commands (``datahub ingest list-runs`` is ``litemeta runs list``):
+# ``litemeta ingest <word> ...`` with one of these words runs the named command instead of reading
+# a file called <word> (a file of that name is still read as ``./<word>``).
+INGEST_ALIASES: Dict[str, Tuple[str, ...]] = {
+    "rollback": ("runs", "rollback"),
+    "list-runs": ("runs", "list"),
+    "show": ("runs", "show"),
+    "mcps": ("ingest",),
+    "run": ("ingest",),
+}
+
+
 class LazyGroup(click.Group):
     """A click group whose subcommands are imported on first use."""
+
+    def resolve_command(self, ctx: click.Context,
+                        args: List[str]) -> Tuple[Optional[str], Optional[click.Command], List[str]]:
+        if len(args) >= 2 and args[0] == "ingest" and args[1] in INGEST_ALIASES:
+            path = INGEST_ALIASES[args[1]]
+            cmd = self.get_command(ctx, path[0])
+            for name in path[1:]:
+                cmd = cmd.commands[name] if isinstance(cmd, click.Group) else None
+            if cmd is not None:
+                return f"ingest {args[1]}", cmd, list(args[2:])
+        return super().resolve_command(ctx, args)
 
     def list_commands(self, ctx: click.Context) -> List[str]:
         return sorted(COMMANDS)
@@ -49,6 +75,16 @@ class LazyGroup(click.Group):
         module, attr, _ = COMMANDS[name]
         return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
 
+    def invoke(self, ctx: click.Context) -> Any:
+        # One line for an error litemeta raised on purpose wherever it surfaces (a bad LITEMETA_*
+        # value read before a command's own error handling, say), never a traceback.
+        from litemeta.errors import LitemetaError
+
+        try:
+            return super().invoke(ctx)
+        except LitemetaError as e:
+            raise click.ClickException(str(e)) from e
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
         with formatter.section("Commands"):
@@ -56,15 +92,31 @@ class LazyGroup(click.Group):
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="litemeta")
-def main() -> None:
+@click.version_option(__version__, prog_name="litemeta")
+@click.option("--db", "db", default=None, metavar="PATH|URL",
+              help="Store for the command (also accepted after the command name) "
+                   "[default: $LITEMETA_DB or ./litemeta.db].")
+@click.option("-v", "--verbose", count=True, help="Log what litemeta does on stderr (-v: info; -vv or --debug: debug).")
+@click.option("--debug", is_flag=True, help="Log everything on stderr, with timings (same as -vv).")
+def main(db: Optional[str], verbose: int, debug: bool) -> None:
     """litemeta: DataHub's metadata service as an embedded library over SQLite.
 
     \b
     Example:
         litemeta ingest examples/sample.json
-        litemeta search "customer orders"
+        litemeta --db other.db search "customer orders"
+
+    \b
+    Shell completion (bash; zsh and fish likewise, see click's docs):
+        eval "$(_LITEMETA_COMPLETE=bash_source litemeta)"
     """
+    if verbose or debug:
+        import logging
+
+        level = logging.DEBUG if debug or verbose > 1 else logging.INFO
+        logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.getLogger("litemeta").setLevel(level)
 
 
 def entry() -> None:

@@ -9,11 +9,21 @@ import click
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _db_value(ctx: click.Context, param: click.Parameter, value: Optional[str]) -> Optional[str]:
+    """``--db`` after the command, else the one given before it (``litemeta --db X get ...``)."""
+    before = ctx.find_root().params.get("db")
+    if value is not None and before is not None and value != before:
+        raise click.UsageError(f"--db given twice with different stores: {before!r} before the command, "
+                               f"{value!r} after it", ctx=ctx)
+    return value if value is not None else before
+
+
 def db_option(f: F) -> F:
-    """``--db PATH``: the store (default ``./litemeta.db``, or ``$LITEMETA_DB``)."""
+    """``--db PATH``: the store (default ``./litemeta.db``, or ``$LITEMETA_DB``), before or after the command."""
     return click.option(
-        "--db", "db", default=None, metavar="PATH|URL",
-        help="Store: SQLite path or SQLAlchemy URL [default: $LITEMETA_DB or ./litemeta.db].",
+        "--db", "db", default=None, metavar="PATH|URL", callback=_db_value,
+        help="Store: SQLite path or SQLAlchemy URL [default: $LITEMETA_DB or ./litemeta.db]. "
+             "Also accepted before the command name.",
     )(f)  # type: ignore[return-value]
 
 
@@ -32,8 +42,26 @@ class _EchoHandler(logging.Handler):
 
 
 def show_notices() -> None:
-    """Print warnings of the ``litemeta`` loggers on stderr as plain lines (once per process)."""
-    log = logging.getLogger("litemeta")
-    if not any(isinstance(h, _EchoHandler) for h in log.handlers):
-        log.addHandler(_EchoHandler(logging.WARNING))
-        log.propagate = False
+    """Print the search index's notices (``litemeta.search`` warnings) on stderr as plain lines,
+    once per process; with ``-v``/``--debug`` the root handler prints them instead."""
+    log = logging.getLogger("litemeta.search")
+    if logging.getLogger().handlers or any(isinstance(h, _EchoHandler) for h in log.handlers):
+        return
+    log.addHandler(_EchoHandler(logging.WARNING))
+    log.propagate = False
+
+
+def open_read_store(db: Optional[str]) -> Any:
+    """The store for a read command: on a SQLite file, the standard-library reader
+    (:class:`litemeta.storage.sqlite_reads.SqliteReader`: no SQLAlchemy import, the command's whole
+    process stays fast); otherwise the full store, read-only."""
+    import logging
+
+    from litemeta.config import from_environment
+    from litemeta.storage.sqlite_reads import open_reader
+
+    reader = open_reader(from_environment(db=db).db)
+    if reader is not None:
+        logging.getLogger("litemeta").debug("reading %s with the standard library's sqlite3", reader.location)
+        return reader
+    return open_cli_store(db, read_only=True)

@@ -1,16 +1,18 @@
 """Administration commands: ``put``, ``delete`` (and ``delete undo-by-filter``), ``runs``, ``ls``,
 ``stats`` and ``nuke`` (DataHub's ``datahub put/delete/ingest list-runs|show|rollback`` and
-DataHub Lite's ``ls``/``nuke``). Each is a thin layer over :mod:`litemeta.admin` or the store."""
+DataHub Lite's ``ls``/``nuke``). Each is a thin layer over :mod:`litemeta.views.admin` or the store."""
 from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import click
 
-from litemeta.cli._store import db_option, open_cli_store
+from litemeta.cli._options import PositionalUrnsCommand, PositionalUrnsGroup, pick_urn, urn_argument
+from litemeta.cli._store import db_option, open_cli_store, open_read_store
 from litemeta.cli.common import json_option, translate_errors
 
 
@@ -33,7 +35,7 @@ def _dump(obj: Any) -> None:
 
 # ------------------------------------------------------------------------------------------ put
 @click.command("put")
-@click.option("--urn", required=True, help="The entity urn.")
+@urn_argument()
 @click.option("-a", "--aspect", required=True, help="The aspect name (e.g. globalTags).")
 @click.option("-d", "--aspect-data", "data", required=True, metavar="FILE|-",
               help="A JSON file with the aspect value (a JSON Patch array for --change-type patch), or - for stdin.")
@@ -43,7 +45,8 @@ def _dump(obj: Any) -> None:
 @click.option("--actor", default=None, help="Actor urn of the audit stamp [default: urn:li:corpuser:datahub].")
 @db_option
 @json_option
-def put(urn: str, aspect: str, data: str, change_type: str, run_id: Optional[str], actor: Optional[str],
+def put(urn_arg: Optional[str], urn: Optional[str], aspect: str, data: str, change_type: str, run_id: Optional[str],
+        actor: Optional[str],
         db: Optional[str], as_json: bool) -> None:
     """Write one aspect of an entity (DataHub's `datahub put`).
 
@@ -54,12 +57,14 @@ def put(urn: str, aspect: str, data: str, change_type: str, run_id: Optional[str
     \b
     Examples:
         litemeta put --urn "urn:li:corpuser:alice" -a corpUserInfo -d alice.json
+        litemeta put "urn:li:corpuser:alice" -a corpUserInfo -d alice.json
         echo '{"removed": false}' | litemeta put --urn "urn:li:corpuser:alice" -a status -d -
         litemeta put --urn "urn:li:dataset:(urn:li:dataPlatform:hive,db.t,PROD)" -a globalTags \\
             --change-type patch -d tag-patch.json
     """
     from litemeta.model.proposal import Origin, Proposal
 
+    urn = pick_urn(urn_arg, urn)
     value = _read_json(data)
     sm = {"runId": run_id} if run_id else None
     p = Proposal(urn, aspect, change_type.upper(), value, system_metadata=sm,
@@ -185,7 +190,7 @@ def _print_delete(report: Any, as_json: bool) -> None:
         sys.exit(1)
 
 
-@click.group("delete", invoke_without_command=True)
+@click.group("delete", cls=PositionalUrnsGroup, invoke_without_command=True)
 @_selection_options
 @click.option("-a", "--aspect", default=None, help="Delete only this aspect (and its history); implies --hard.")
 @click.option("--soft/--hard", "soft", default=None,
@@ -209,6 +214,7 @@ def delete(ctx: click.Context, urns: Tuple[str, ...], urn_file: Optional[str], e
     \b
     Examples:
         litemeta delete --urn "urn:li:dataset:(urn:li:dataPlatform:hive,db.t,PROD)"
+        litemeta delete "urn:li:dataset:(urn:li:dataPlatform:hive,db.t,PROD)" --hard
         litemeta delete --platform hive --env DEV --dry-run
         litemeta delete --entity-type dataset --platform hive --hard --force
         litemeta delete --urn "urn:li:corpuser:alice" -a corpUserEditableInfo
@@ -216,7 +222,7 @@ def delete(ctx: click.Context, urns: Tuple[str, ...], urn_file: Optional[str], e
     """
     if ctx.invoked_subcommand is not None:
         return
-    from litemeta import admin
+    from litemeta.views import admin
 
     given = _gather_urns(urns, urn_file, {"entity-type": entity_type, "platform": platform, "env": env,
                                           "query": query})
@@ -231,7 +237,7 @@ def delete(ctx: click.Context, urns: Tuple[str, ...], urn_file: Optional[str], e
                        force, dry_run, as_json)
 
 
-@delete.command("undo-by-filter")
+@delete.command("undo-by-filter", cls=PositionalUrnsCommand)
 @_selection_options
 @db_option
 @json_option
@@ -248,7 +254,7 @@ def undo_by_filter(urns: Tuple[str, ...], urn_file: Optional[str], entity_type: 
         litemeta delete undo-by-filter --urn "urn:li:corpuser:alice"
         litemeta delete undo-by-filter --platform hive --dry-run
     """
-    from litemeta import admin
+    from litemeta.views import admin
 
     given = _gather_urns(urns, urn_file, {"entity-type": entity_type, "platform": platform, "env": env,
                                           "query": query})
@@ -261,7 +267,7 @@ def _select_and_delete(db: Optional[str], given: Any, filters: Dict[str, Optiona
                        mode: str, aspect: Optional[str], none_found: str, force: bool, dry_run: bool,
                        as_json: bool) -> None:
     """Select the entities (given urns, or the filters restricted to ``removed``), confirm, apply ``mode``."""
-    from litemeta import admin
+    from litemeta.views import admin
 
     with translate_errors():
         with _open_existing(db) as store:
@@ -293,19 +299,27 @@ def runs() -> None:
 
 
 @runs.command("list")
+@click.argument("page_offset", type=click.IntRange(min=0), default=0, required=False)
+@click.argument("page_size", type=click.IntRange(min=1), default=None, required=False)
 @click.option("--limit", type=int, default=None, help="Show at most N runs (newest first).")
 @db_option
 @json_option
-def runs_list(limit: Optional[int], db: Optional[str], as_json: bool) -> None:
-    """List the runs that wrote the current aspects, newest first (`datahub ingest list-runs`).
+def runs_list(page_offset: int, page_size: Optional[int], limit: Optional[int], db: Optional[str],
+              as_json: bool) -> None:
+    """List the runs that wrote the current aspects, newest first (`datahub ingest list-runs
+    [PAGE_OFFSET] [PAGE_SIZE]`: skip PAGE_OFFSET runs, show PAGE_SIZE).
 
     \b
-    Example:
+    Examples:
         litemeta runs list --json
+        litemeta ingest list-runs 0 10
     """
+    from litemeta.views import admin
+
+    size = page_size if page_size is not None else limit
     with translate_errors():
-        with open_cli_store(db, read_only=True) as store:
-            rows = store.runs()[:limit]
+        with open_read_store(db) as store:
+            rows = admin.runs(store)[page_offset:None if size is None else page_offset + size]
     if as_json:
         _dump(rows)
         return
@@ -333,17 +347,19 @@ def runs_show(run_id: str, show_aspect: bool, start: int, count: Optional[int], 
         litemeta runs show --run-id nightly-42 -a
     """
     with translate_errors():
-        with open_cli_store(db, read_only=True) as store:
-            rows = sorted(store.run_rows(run_id), key=lambda r: (r.urn, r.aspect))
-    if not rows:
+        with open_read_store(db) as store:
+            total, entities, page = store.run_page(run_id, start, count)
+            if show_aspect and page:  # the values of the rows shown only
+                current = store.latest_many(sorted({r.urn for r in page}), sorted({r.aspect for r in page}))
+                page = [replace(r, value=current.get(r.urn, {}).get(r.aspect)) for r in page]
+    if not total:
         raise click.ClickException(f"run {run_id} wrote no current aspects (see `litemeta runs list`)")
-    page = rows[start:None if count is None else start + count]
     if as_json:
-        _dump({"runId": run_id, "total": len(rows), "entities": len({r.urn for r in rows}),
+        _dump({"runId": run_id, "total": total, "entities": entities,
                "rows": [{"urn": r.urn, "aspect": r.aspect, "createdOn": r.created_on, "createdBy": r.created_by,
                          **({"value": r.value} if show_aspect else {})} for r in page]})
         return
-    click.echo(f"run {run_id}: {len(rows)} aspects of {len({r.urn for r in rows})} entities")
+    click.echo(f"run {run_id}: {total} aspects of {entities} entities")
     for r in page:
         click.echo(f"  {r.urn}  {r.aspect}  {_when(r.created_on)}")
         if show_aspect:
@@ -410,16 +426,21 @@ def ls(path: str, include_removed: bool, db: Optional[str], as_json: bool) -> No
         litemeta ls /dataset/hive
         litemeta ls /dataset/hive/db --json
     """
-    from litemeta import admin
+    from litemeta.views import admin
 
     with translate_errors():
-        with open_cli_store(db, read_only=True) as store:
+        with open_read_store(db) as store:
             listing = admin.ls(store, path, include_removed=include_removed)
     if as_json:
         _dump(listing.as_dict())
         return
+    twice = {n for n in (e.name for e in listing.entries if e.kind == "folder")
+             if sum(1 for x in listing.entries if x.kind == "folder" and x.name == n) > 1}
     for e in listing.entries:
-        click.echo(f"{e.name}/  ({e.count})" if e.kind == "folder" else e.name)
+        if e.kind != "folder":
+            click.echo(e.name)
+        else:  # a container's urn only where two folders share a name
+            click.echo(f"{e.name}/  ({e.count})" + (f"  {e.urn}" if e.name in twice and e.urn else ""))
 
 
 # ------------------------------------------------------------------------------------------ stats
@@ -434,10 +455,10 @@ def stats(db: Optional[str], as_json: bool) -> None:
     Example:
         litemeta stats --json
     """
-    from litemeta import admin
+    from litemeta.views import admin
 
     with translate_errors():
-        with open_cli_store(db, read_only=True) as store:
+        with open_read_store(db) as store:
             s = admin.stats(store)
     if as_json:
         _dump(s)
@@ -479,7 +500,7 @@ def nuke(force: bool, db: Optional[str], as_json: bool) -> None:
         litemeta nuke --db scratch.db
         litemeta nuke --db scratch.db --force
     """
-    from litemeta import admin
+    from litemeta.views import admin
 
     with translate_errors():
         path, _ = admin.store_files(db)

@@ -5,13 +5,12 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, Tuple
 
 import click
 
-from litemeta.cli.common import Progress, error_dict, json_option, translate_errors
-from litemeta.errors import ValidationError
-from litemeta.model.proposal import Proposal
+from litemeta.cli.common import Progress, json_option, translate_errors
+from litemeta.cli.diff import metadata_diff
 
 
 @click.group()
@@ -41,8 +40,10 @@ def metadata_file(paths: Tuple[str, ...], as_json: bool) -> None:
         litemeta check metadata-file exports/ --json
         datahub ingest ... | litemeta check metadata-file -
     """
-    with translate_errors():
-        summary = check_paths(list(paths), echo=None if as_json else click.echo)
+    from litemeta.views.check import check_paths
+
+    with translate_errors(), Progress("checked") as bar:
+        summary = check_paths(paths, on_error=None if as_json else _echo_line, progress=bar.update)
     if as_json:
         click.echo(json.dumps(summary))
     else:
@@ -53,67 +54,8 @@ def metadata_file(paths: Tuple[str, ...], as_json: bool) -> None:
         raise SystemExit(1)
 
 
-def check_paths(paths: List[str], echo: Any = None) -> Dict[str, Any]:
-    """Validate every record of ``paths``; return ``{records, valid, invalid, errors}``.
-
-    ``echo`` (when given) is called with one line per error as errors are found.
-    """
-    # Imported here so that `litemeta --help` does not pay for them.
-    from litemeta.core.validate import validate_proposal
-    from litemeta.model.codec import proposals_of
-    from litemeta.model.registry import load_registry
-    from litemeta.sources.files import read_records
-
-    registry = load_registry()
-    valid = invalid = 0
-    errors: List[Dict[str, Any]] = []
-
-    def fail(errs: List[Exception]) -> None:
-        nonlocal invalid
-        invalid += 1
-        for e in errs:
-            d = error_dict(e)
-            errors.append(d)
-            if echo is not None:
-                echo(_line(d))
-
-    with Progress("checked") as progress:
-        for item in read_records(paths):
-            progress.update()
-            if isinstance(item, Exception):
-                fail([item])
-                continue
-            errs: List[Exception] = []
-            try:
-                proposals = proposals_of(item, registry)
-            except Exception as e:  # an MCE with an unknown aspect
-                fail([e])
-                continue
-            for p in proposals:
-                try:
-                    validate_proposal(p, registry)
-                except ValidationError as e:
-                    errs.append(_located(e, p))
-                except Exception as e:  # noqa: BLE001 - a validator bug must not hide the other records
-                    errs.append(_located(ValidationError(
-                        f"internal error while validating ({type(e).__name__}: {e}); please report it"), p))
-            if errs:
-                fail(errs)
-            else:
-                valid += 1
-    return {"records": valid + invalid, "valid": valid, "invalid": invalid, "errors": errors}
-
-
-def _located(e: ValidationError, p: Proposal) -> ValidationError:
-    """Fill in the record's file, index, urn and aspect where the validator left them out."""
-    if e.urn is None:
-        e.urn = p.entity_urn or None
-    if e.aspect is None:
-        e.aspect = p.aspect_name
-    return e.located(file=p.origin.file, index=p.origin.index)
-
-
-def _line(d: Dict[str, Any]) -> str:
+def _echo_line(d: Dict[str, Any]) -> None:
+    """One line per error: ``file#index urn aspect at path: [position: ]message``."""
     where = f"{d['file'] or '<input>'}#{d['index'] if d['index'] is not None else '?'}"
     parts = [where]
     if d.get("urn"):
@@ -122,7 +64,8 @@ def _line(d: Dict[str, Any]) -> str:
         parts.append(f"aspect {d['aspect']}")
     if d.get("path"):
         parts.append(f"at {d['path']}")
-    return " ".join(parts) + ": " + d["message"]
+    position = f"{d['position']}: " if d.get("position") else ""
+    click.echo(" ".join(parts) + ": " + position + d["message"])
 
 
-from litemeta.cli.diff import metadata_diff as _md; check.add_command(_md)  # noqa: E402,E702
+check.add_command(metadata_diff)  # `litemeta check metadata-diff` (cli/diff.py)

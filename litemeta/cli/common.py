@@ -11,15 +11,14 @@ Kept free of heavy imports: ``litemeta --help`` loads this module.
 """
 from __future__ import annotations
 
-import re
 import sys
-import time
 from contextlib import contextmanager
-from typing import IO, Any, Callable, Dict, Iterator, Optional, TypeVar
+from typing import Any, Callable, Iterator, TypeVar
 
 import click
 
-from litemeta.errors import InputError, LitemetaError, ValidationError
+from litemeta.cli.progress import Progress  # noqa: F401 - the commands' progress bar (tqdm), named here too
+from litemeta.errors import LitemetaError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -67,60 +66,3 @@ def translate_errors() -> Iterator[None]:
         raise click.ClickException(str(e)) from e
 
 
-_RECORD_AT = re.compile(r"record #(\d+)")
-
-
-def error_dict(e: Exception) -> Dict[str, Any]:
-    """The report form of an error: ``file, index, urn, aspect, path, message``."""
-    if isinstance(e, ValidationError):
-        return e.as_dict()
-    if isinstance(e, InputError):
-        m = _RECORD_AT.search(e.position or "")
-        prefix = ", ".join(x for x in (e.file, e.position) if x) + ": "
-        text = str(e)
-        message = text[len(prefix):] if text.startswith(prefix) else text
-        rest = _RECORD_AT.sub("", e.position or "").strip(", ")
-        if rest:  # the record index has its own field; keep the byte or line position in the message
-            message = f"{rest}: {message}"
-        return {"file": e.file, "index": int(m.group(1)) if m else None, "urn": None, "aspect": None,
-                "path": None, "message": message}
-    return {"file": None, "index": None, "urn": None, "aspect": None, "path": None,
-            "message": f"{type(e).__name__}: {e}"}
-
-
-class Progress:
-    """A one-line counter on stderr, shown only when stderr is a terminal (quiet when piped)."""
-
-    def __init__(self, label: str, unit: str = "records", stream: Optional[IO[str]] = None,
-                 interval: float = 0.2) -> None:
-        self.label = label
-        self.unit = unit
-        self.stream = stream if stream is not None else sys.stderr
-        self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
-        self.interval = interval
-        self.count = 0
-        self._start = time.monotonic()
-        self._last = 0.0
-
-    def update(self, n: int = 1) -> None:
-        """Count ``n`` more items; redraw at most every ``interval`` seconds."""
-        self.count += n
-        if self.enabled:
-            now = time.monotonic()
-            if now - self._last >= self.interval:
-                self._last = now
-                self._draw(now)
-
-    def _draw(self, now: float) -> None:
-        rate = self.count / max(now - self._start, 1e-9)
-        self.stream.write(f"\r{self.label}: {self.count:,} {self.unit} ({rate:,.0f}/s)")
-        self.stream.flush()
-
-    def __enter__(self) -> "Progress":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        if self.enabled:
-            self._draw(time.monotonic())
-            self.stream.write("\n")
-            self.stream.flush()

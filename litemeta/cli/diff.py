@@ -40,8 +40,8 @@ def metadata_diff(actual: str, expected: str, ignore_paths: Tuple[str, ...], sys
         litemeta check metadata-diff output.json golden.json
         litemeta check metadata-diff out.json golden.json --ignore-path customProperties.run_at --json
     """
-    from litemeta.diff import diff_files
     from litemeta.errors import LitemetaError
+    from litemeta.views.diff import diff_files
 
     try:
         result = diff_files(actual, expected, ignore_paths, with_system_metadata=system_metadata)

@@ -34,7 +34,7 @@ def dump(file: str, all_versions: bool, entity_type: Optional[str], timeseries: 
         litemeta dump history.json --all-versions --entity-type dataset
         litemeta dump - | datahub ingest mcps /dev/stdin
     """
-    from litemeta.dump import dump_file
+    from litemeta.views.dump import dump_file
 
     with translate_errors():
         with open_cli_store(db, read_only=True) as store:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Optional, Tuple
+from typing import Any, Dict, Optional, Sequence, Tuple
 
 import click
 
@@ -45,13 +45,47 @@ def ingest(paths: Tuple[str, ...], recipe: Optional[str], db: Optional[str], run
         return
     if not paths:
         raise click.UsageError("give at least one PATH (a file, a folder or - for stdin), or -c RECIPE")
+    from litemeta.sources.files import watch_reads
+
+    total = input_bytes(paths)
     with translate_errors():
-        with open_cli_store(db) as store, Progress("ingest") as bar:
-            report = store.ingest(list(paths), run_id=run_id, dry_run=dry_run, fail_fast=fail_fast,
-                                  batch_size=batch_size, progress=bar.update, actor=actor)
+        with open_cli_store(db) as store, Progress("ingest", unit="B" if total else "records", total=total) as bar:
+            done: Dict[str, int] = {}
+
+            def read_to(path: str, position: int) -> None:  # the bar follows the bytes read
+                done[path] = position
+                bar.moveto(sum(done.values()))
+
+            def records(n: int) -> None:
+                if total:
+                    bar.count += n
+                    bar.note(f"{bar.count:,} records")
+                else:
+                    bar.update(n)
+
+            with watch_reads(read_to):
+                report = store.ingest(list(paths), run_id=run_id, dry_run=dry_run, fail_fast=fail_fast,
+                                      batch_size=batch_size, progress=records, actor=actor)
             store.sync_followers(wait=False)  # an existing search index sees this ingest's writes
     _print_report(report, as_json, dry_run)
     finish(1 if report.failed else 0)
+
+
+def input_bytes(paths: Sequence[str]) -> Optional[int]:
+    """Bytes of the metadata files under ``paths`` (a folder's ``.json``/``.jsonl`` files, as the
+    reader takes them), or None when a size is unknown (stdin, an exported topic folder)."""
+    import os
+
+    total = 0
+    for path in paths:
+        if os.path.isfile(path):
+            total += os.path.getsize(path)
+        elif os.path.isdir(path) and not any(os.path.isdir(os.path.join(path, n)) for n in os.listdir(path)):
+            total += sum(os.path.getsize(os.path.join(path, n)) for n in os.listdir(path)
+                         if n.endswith((".json", ".jsonl")) and os.path.isfile(os.path.join(path, n)))
+        else:
+            return None
+    return total or None
 
 
 def _print_report(report: Any, as_json: bool, dry_run: bool) -> None:
@@ -75,7 +109,7 @@ def _print_report(report: Any, as_json: bool, dry_run: bool) -> None:
         where = e.get("file") or "<input>"
         if e.get("index") is not None:
             where += f"#{e['index']}"
-        elif e.get("position"):
+        if e.get("position"):
             where += f" ({e['position']})"
         detail = " ".join(str(e[k]) for k in ("urn", "aspect", "path") if e.get(k))
         click.echo(f"  ✗ {where}{' ' + detail if detail else ''}: {e.get('message')}", err=True)

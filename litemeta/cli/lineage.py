@@ -7,19 +7,25 @@ from typing import Any, Optional
 
 import click
 
-from litemeta.cli._store import db_option, open_cli_store
+from litemeta.cli._store import db_option, open_read_store
 from litemeta.cli.common import json_option, translate_errors
 
 FORMATS = ("table", "json", "dot", "mermaid")
 
 
-def _load(db: Optional[str]) -> Any:
-    """Open the store read-only and build the lineage graph from one scan; return (store, graph)."""
-    from litemeta.graph import load_graph
+def _graph(store: Any) -> Any:
+    """The lineage graph: a SQLite store's is kept beside it while the change log has not moved
+    (:func:`litemeta.views.graph.cached_graph`); another database's is built from one scan."""
+    from litemeta.views.graph import cached_graph, load_graph
 
-    store = open_cli_store(db, read_only=True)
+    return cached_graph(store) if hasattr(store, "log_mark") else load_graph(store)
+
+
+def _load(db: Optional[str]) -> Any:
+    """Open the store read-only and build the lineage graph; return (store, graph)."""
+    store = open_read_store(db)
     try:
-        return store, load_graph(store)
+        return store, _graph(store)
     except BaseException:
         store.close()
         raise
@@ -69,15 +75,15 @@ def lineage(ctx: click.Context, urn: Optional[str], direction: str, hops: int, c
         click.echo(ctx.get_help())
         ctx.exit(2)
     assert urn is not None
-    from litemeta.graph import render, schema_field_urn, traverse
+    from litemeta.views.graph import render, schema_field_urn, traverse
 
     fmt = "json" if as_json else fmt
     with translate_errors():
-        store, graph = _load(db)
-        with store:
+        with open_read_store(db) as store:
             start = schema_field_urn(urn, column) if column else urn
-            _check_known(store, graph, start, urn)
             max_hops = None if hops >= 3 else hops
+            graph = _graph(store)
+            _check_known(store, graph, start, urn)
             result = traverse(graph, start, direction, max_hops, count)
     click.echo(render(result, fmt, hops, count))
 
@@ -101,7 +107,7 @@ def path(ctx: click.Context, from_urn: str, to_urn: str, from_column: Optional[s
         litemeta lineage path --from "urn:li:dataset:(urn:li:dataPlatform:hive,raw.orders,PROD)" \\
             --to "urn:li:dashboard:(looker,sales)"
     """
-    from litemeta.graph import render_path, schema_field_urn, shortest_path
+    from litemeta.views.graph import render_path, schema_field_urn, shortest_path
 
     fmt = "json" if as_json else fmt
     db = db if db is not None else (ctx.obj or {}).get("db")

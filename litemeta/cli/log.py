@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import json
-import threading
 from datetime import datetime, timezone
-from typing import Any, Optional, Tuple
+from typing import Any, Iterable, Optional, Tuple
 
 import click
 
-from litemeta.cli._store import db_option, open_cli_store
+from litemeta.cli._store import db_option, open_cli_store, open_read_store
 from litemeta.cli.common import json_option, translate_errors
 
 
@@ -31,6 +30,15 @@ def describe(rec: Any) -> str:
         return f"{rec.offset:>8}  {when}  FAILED {mcp.get('changeType')} {mcp.get('aspectName')}  " \
                f"{mcp.get('entityUrn')}: {v.get('error')}"
     return f"{rec.offset:>8}  {when}  {v.get('changeType'):<13} {v.get('aspectName', ''):<28} {v.get('entityUrn')}"
+
+
+def _key_part(urn: str) -> str:
+    """What the key of every record about ``urn`` contains: the urn, or for a schemaField the
+    urn of its dataset (a column's change events are keyed by the dataset, R3.4)."""
+    from litemeta.views.graph import schema_field_parts
+
+    parts = schema_field_parts(urn)
+    return parts[0] if parts else urn
 
 
 @click.command("log")
@@ -57,40 +65,25 @@ def log(topic: str, from_offset: Optional[int], follow: bool, group: Optional[st
         litemeta log pe --category TAG --json
         litemeta log pe --follow --group my-alerts
     """
-    from litemeta.consumers import event_filter
-    from litemeta.model.events import resolve_topic
+    from itertools import islice
+
+    from litemeta.model.events import FAILED_MCP_TOPIC, event_filter, resolve_topic
 
     with translate_errors():
         name = resolve_topic(topic)
         accept = event_filter(urn=urn, categories=categories or None)
-        printed = 0
-        with open_cli_store(db, read_only=group is None) as store:
-            grp = group or f"litemeta-log-{id(store)}"
-            if from_offset is not None or group is None:
-                store.consumers.seek(grp, name, from_offset or 0)
-            stop = threading.Event()
-
-            def show(rec: Any) -> None:
-                nonlocal printed
-                click.echo(json.dumps(rec.as_dict(), ensure_ascii=False) if as_json else describe(rec))
-                printed += 1
-                if limit is not None and printed >= limit:
-                    stop.set()
-
+        # a plain read (no group offsets to commit) goes through the standard-library reader
+        with (open_read_store(db) if group is None else open_cli_store(db)) as store:
+            records: Iterable[Any]
+            if urn and group is None and not follow and name != FAILED_MCP_TOPIC:
+                # records are keyed by the urn they are about: read only the batches that hold it
+                start = from_offset or 0
+                records = islice((r for r in store.key_records(name, _key_part(urn), partial=True)
+                                  if r.offset >= start and accept(r)), limit)
+            else:
+                records = store.follow(topic, group, from_offset, accept, limit, follow)
             try:
-                while not stop.is_set():
-                    recs = store.consume(name, grp, 1000)
-                    for r in recs:
-                        if accept(r):
-                            show(r)
-                        if stop.is_set():
-                            store.consumers.seek(grp, name, r.offset + 1)
-                            break
-                    if group is not None and recs:
-                        store.commit(grp)
-                    if not recs:
-                        if not follow:
-                            break
-                        stop.wait(0.5)
+                for rec in records:
+                    click.echo(json.dumps(rec.as_dict(), ensure_ascii=False) if as_json else describe(rec))
             except KeyboardInterrupt:  # Ctrl-C ends a --follow cleanly
                 pass

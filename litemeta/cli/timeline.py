@@ -7,7 +7,7 @@ from typing import Optional, Tuple
 
 import click
 
-from litemeta.cli._store import db_option, open_cli_store
+from litemeta.cli._store import db_option, open_read_store
 from litemeta.cli.common import json_option, translate_errors
 
 
@@ -38,8 +38,8 @@ def timeline(urn_arg: Optional[str], urn: Optional[str], categories: Tuple[str, 
         litemeta timeline --urn "urn:li:dataset:(...)" -c TAG -c OWNER --start 7daysago --json
     """
     from litemeta.cli.read import parse_time
-    from litemeta.timeline import normalize_categories
-    from litemeta.timeline import timeline as build
+    from litemeta.views.timeline import normalize_categories
+    from litemeta.views.timeline import timeline as build
 
     target = urn or urn_arg
     if not target:
@@ -51,7 +51,7 @@ def timeline(urn_arg: Optional[str], urn: Optional[str], categories: Tuple[str, 
     t0 = parse_time(start) if start else None
     t1 = parse_time(end) if end else None
     with translate_errors():
-        with open_cli_store(db, read_only=True) as store:
+        with open_read_store(db) as store:
             txns = build(store, target, cats, t0, t1, raw)
     if as_json:
         click.echo(json.dumps([t.as_dict() for t in txns], ensure_ascii=False, indent=2))

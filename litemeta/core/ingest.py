@@ -13,6 +13,7 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Prot
 
 from litemeta.config import Settings
 from litemeta.core import versions as V
+from litemeta.core.report import IngestReport
 from litemeta.core.validate import validate_proposal
 from litemeta.errors import ConflictError, InputError, LitemetaError, ValidationError
 from litemeta.model import proposal as P
@@ -33,42 +34,6 @@ from litemeta.storage.log import Appender, dumps, next_offsets
 
 JSON = P.JSON
 WRITE_TYPES = (P.UPSERT, P.UPDATE, P.CREATE, P.CREATE_ENTITY, P.PATCH)
-
-
-@dataclass
-class IngestReport:
-    """What an ingest did: counts, failures with reasons, and the topic offsets it appended."""
-
-    records: int = 0
-    proposals: int = 0
-    written: int = 0
-    unchanged: int = 0
-    failed: int = 0
-    warnings: List[Dict[str, Any]] = field(default_factory=list)
-    errors: List[Dict[str, Any]] = field(default_factory=list)
-    mcl: int = 0
-    platform_events: int = 0
-    offsets: Dict[str, Tuple[int, int]] = field(default_factory=dict)
-    seconds: float = 0.0
-
-    def failed_by_reason(self) -> Dict[str, int]:
-        """Failure counts by error class."""
-        out: Dict[str, int] = {}
-        for e in self.errors:
-            out[e.get("reason", "error")] = out.get(e.get("reason", "error"), 0) + 1
-        return out
-
-    def note_offset(self, topic: str, offset: int) -> None:
-        lo, _ = self.offsets.get(topic, (offset, offset))
-        self.offsets[topic] = (lo, offset)
-
-    def as_dict(self) -> Dict[str, Any]:
-        """The ``--json`` form."""
-        return {"records": self.records, "proposals": self.proposals, "written": self.written,
-                "unchanged": self.unchanged, "failed": self.failed, "mcl": self.mcl,
-                "platformEvents": self.platform_events, "seconds": round(self.seconds, 3),
-                "failedByReason": self.failed_by_reason(), "warnings": self.warnings, "errors": self.errors,
-                "offsets": {t: {"first": a, "last": b} for t, (a, b) in self.offsets.items()}}
 
 
 # Aspects a new entity's defaults look at (R1.23, choice 3), read with each urn of a batch that has no key.
@@ -237,13 +202,8 @@ class Batch:
     def fail(self, p: Optional[Proposal], err: LitemetaError, raw: Any = None) -> None:
         """A rejected proposal: dead-letter topic and report (design.md choice 2)."""
         self.report.failed += 1
-        if isinstance(err, ValidationError):
+        if isinstance(err, (ValidationError, InputError)):
             info = err.as_dict()
-        elif isinstance(err, InputError):
-            where = ", ".join(x for x in (err.file, err.position) if x)
-            message = str(err)[len(where) + 2:] if where and str(err).startswith(where + ": ") else str(err)
-            info = {"file": err.file, "index": None, "urn": None, "aspect": None, "path": None,
-                    "position": err.position, "message": message}
         else:
             info = {"message": str(err)}
         info["reason"] = type(err).__name__

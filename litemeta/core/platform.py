@@ -20,67 +20,18 @@ import logging
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from litemeta import config
-from litemeta.core.changes import (
-    DEFAULT_EXCLUDED_ENTITY_TYPES,
-    ECE_CHANGE_TYPES,
-    ELIGIBLE_ASPECTS,
-    ENTITY_CHANGE_EVENT_NAME,
-    RELATIONSHIP_CHANGE_EVENT_NAME,
-    entity_change_events,
-    payload_text,
-    relationship_change_events,
-)
+from litemeta.core.platform_derive import EventRecord, Job, derive, eligible, events_of
+from litemeta.core.platform_helper import Helper, HelperGone
 from litemeta.model.events import PLATFORM_EVENT_TOPIC
-from litemeta.model.jsontext import loads
 from litemeta.model.registry import AspectSpec, Registry, load_registry
 from litemeta.storage.batches import EncodedBatch
 
 if TYPE_CHECKING:  # pragma: no cover
     from litemeta.core.ingest import Batch
-    from litemeta.core.platform_helper import Helper
-
-# (urn, entity type, aspect, change type, previous value's JSON text, new value's JSON text, audit stamp)
-Job = Tuple[str, str, str, str, Optional[str], Optional[str], Dict[str, Any]]
-# A stored platform-event record: (timestamp, key, payload text, headers)
-EventRecord = Tuple[int, str, str, None]
 
 _log = logging.getLogger("litemeta")
 
 CHUNK = 64  # MCLs per helper task (the flush waits for the last one)
-
-
-def eligible(spec: AspectSpec, entity_type: str, change_type: str) -> bool:
-    """Whether an MCL can have platform events at all (R8.12's aspect list, or graph edges)."""
-    return bool(spec.relationships) or (spec.name in ELIGIBLE_ASPECTS and change_type in ECE_CHANGE_TYPES
-                                        and entity_type not in DEFAULT_EXCLUDED_ENTITY_TYPES)
-
-
-def events_of(urn: str, entity_type: str, spec: AspectSpec, change_type: str, previous: Optional[Any],
-              new: Optional[Any], stamp: Dict[str, Any], registry: Registry) -> List[EventRecord]:
-    """The platform-event records of one MCL (RESTATE MCLs never reach here, R3.1), in R3.5's order."""
-    ts = int(stamp["time"])
-    out: List[EventRecord] = []
-    key = f"{ENTITY_CHANGE_EVENT_NAME}-{urn}"
-    for ece in entity_change_events(entity_urn=urn, entity_type=entity_type, aspect_name=spec.name,
-                                    change_type=change_type, previous=previous, new=new, audit_stamp=stamp):
-        out.append((ts, key, payload_text(ece), None))
-    if spec.relationships:
-        key = f"{RELATIONSHIP_CHANGE_EVENT_NAME}-{urn}"
-        for rce in relationship_change_events(entity_urn=urn, aspect_name=spec.name, change_type=change_type,
-                                              previous=previous, new=new, audit_stamp=stamp, registry=registry):
-            out.append((ts, key, payload_text(rce), None))
-    return out
-
-
-def derive(jobs: List[Job]) -> List[EventRecord]:
-    """The platform-event records of a chunk of MCLs, in order (runs in the helper process)."""
-    registry = load_registry()
-    out: List[EventRecord] = []
-    for urn, entity_type, aspect, change_type, prev_text, new_text, stamp in jobs:
-        out.extend(events_of(urn, entity_type, registry.aspects[aspect], change_type,
-                             loads(prev_text) if prev_text is not None else None,
-                             loads(new_text) if new_text is not None else None, stamp, registry))
-    return out
 
 
 class PlatformEvents:
@@ -89,7 +40,7 @@ class PlatformEvents:
     def __init__(self, registry: Registry, helper: bool = True) -> None:
         self.registry = registry
         self._allow_helper = helper
-        self._helper: Optional["Helper"] = None
+        self._helper: Optional[Helper] = None
         self._jobs: List[Job] = []
         self._tasks: List[Tuple[List[Job], bool]] = []  # (chunk, handed to the helper)
         self._parallel = False
@@ -101,8 +52,6 @@ class PlatformEvents:
         if self._helper is not None or not self._allow_helper or self.registry is not load_registry() \
                 or config.usable_cpus() < 2:
             return
-        from litemeta.core.platform_helper import Helper, HelperGone
-
         try:
             self._helper = Helper()
         except HelperGone as exc:
@@ -133,8 +82,6 @@ class PlatformEvents:
 
     def flush(self, batch: "Batch") -> None:
         """Append the events of every MCL handed over since the last flush (before the batch's rows)."""
-        from litemeta.core.platform_helper import HelperGone
-
         self.hand_over()
         tasks, self._tasks = self._tasks, []
         for jobs, handed in tasks:
@@ -153,8 +100,6 @@ class PlatformEvents:
 
     def discard(self) -> None:
         """Forget what was handed over (the batch was rolled back, or was a dry run)."""
-        from litemeta.core.platform_helper import HelperGone
-
         for _, handed in self._tasks:
             if handed and self._helper is not None:
                 try:

@@ -1,7 +1,7 @@
 """The platform-event helper: a child process that derives events while the writer writes.
 
 ``python -m litemeta.core.platform_helper`` reads length-prefixed pickled chunks of MCL jobs
-(:data:`litemeta.core.platform.Job`) on stdin and answers each, in order, with the chunk's
+(:data:`litemeta.core.platform_derive.Job`) on stdin and answers each, in order, with the chunk's
 events encoded as one compressed log batch ``(count, index, value, codec)``, or with
 ``("error", message)``. :class:`Helper` is the writer's end: a writer thread feeds the pipe and a
 reader thread drains it, so neither side ever blocks the other on a full pipe.
@@ -19,6 +19,10 @@ import sys
 import threading
 from typing import Any, List, Optional, Tuple
 
+from litemeta.config import helper_command
+from litemeta.core.platform_derive import derive
+from litemeta.storage.batches import encode_batch
+
 _EOF = object()
 
 
@@ -34,9 +38,6 @@ def _read_exact(stream: Any, n: int) -> Optional[bytes]:
 
 def serve(inp: Any, out: Any) -> None:
     """The child's loop: a chunk in, its encoded batch (or error) out, until stdin closes."""
-    from litemeta.core.platform import derive
-    from litemeta.storage.batches import encode_batch
-
     while True:
         head = _read_exact(inp, 8)
         if head is None:
@@ -64,8 +65,6 @@ class Helper:
     """The writer's end of one helper process."""
 
     def __init__(self) -> None:
-        from litemeta.config import helper_command
-
         cmd = helper_command("litemeta.core.platform_helper")
         if cmd is None:
             raise HelperGone("no Python interpreter to run the helper with (a frozen application)")

@@ -1,7 +1,7 @@
 """Pure decisions of the write path: system metadata merges, version numbers, defaults, preconditions.
 
 Nothing here touches a database; :mod:`litemeta.core.ingest` applies the results. Each function
-names the DataHub rule it follows (``../docs`` of the project: datahub-semantics.md).
+names the DataHub rule it follows (docs/datahub-semantics.md).
 """
 from __future__ import annotations
 

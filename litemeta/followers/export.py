@@ -1,4 +1,4 @@
-"""Topic export and import: Kafka log segments, Avro container files, JSON Lines.
+"""Topic export: the store's topics written as Kafka log segments, Avro container files or JSON Lines.
 
     >>> import tempfile
     >>> from litemeta.model.events import TopicRecord
@@ -9,75 +9,77 @@
     >>> out = tempfile.mkdtemp()
     >>> export([rec], out).records
     1
+    >>> from litemeta.formats.export_layout import read_export
     >>> list(read_export(out)) == [rec]
     True
 
-Layouts (design.md choice 9):
+The layouts are those of :mod:`litemeta.formats.export_layout` (design.md choice 9), which also
+reads them back. :func:`export` writes any records; :func:`export_store` (behind
+:meth:`litemeta.MetadataStore.export`) writes a store's topics:
 
-- ``kafka-log``: ``OUT/<topic>-<partition>/<20-digit base offset>.log`` segments of RecordBatch v2
-  (with ``.index``/``.timeindex``), key = the record key in UTF-8, value = Confluent framing
-  (``0x00``, 4-byte big-endian schema id, Avro binary of the topic's DataHub schema), timestamp =
-  the record's (CreateTime), the record's headers as Kafka headers (UTF-8 values). ``OUT/schemas.json``
-  lists ``{subject: "<topic>-value", id, schema}``. Schema ids are litemeta's own and fixed per
-  schema (:data:`SCHEMA_IDS`); ``schema_ids`` overrides them by topic or schema name.
-  With one partition the Kafka offsets are the store's offsets. With ``partitions=N > 1``
-  records are placed by Kafka's default partitioner (murmur2 of the key) and numbered
-  contiguously per partition; each then carries its store offset in the header
-  ``litemeta.offset``, which :func:`read_export` uses to restore the store's coordinates and
-  order. Exporting again into the same folder appends: records already there (by offset) are
-  skipped, new ones continue the partitions in new segments.
-- ``avro``: ``OUT/<topic>.avro``, one Avro object container file of the topic's values. Avro holds
-  values only: reading it back gives offsets 0.., keys derived from the values
-  (:func:`key_for`) and timestamps from the values (:func:`timestamp_for`).
-- ``jsonl``: ``OUT/<topic>.jsonl``, one object per record: topic, partition, offset, timestamp,
-  key, value (and headers when there are any).
-
-Avro and JSONL files are rewritten by each export; kafka-log folders are appended to.
+- Every topic is exported up to its end offset when the export starts (a consistent cut while
+  writers go on). Start offsets: ``from_offset`` when given, else the group's committed offsets,
+  else 0. With a ``group``, the new end offsets are committed once the files are written
+  (at-least-once: an export interrupted before the commit is written again by the next run).
+- ``kafka-log`` appends to the existing segments (new segments after the last offset there; a
+  record already in the folder is never written twice, with or without a group).
+- ``avro`` and ``jsonl`` append too: a topic the group exported before gets its new records
+  added to the end of ``OUT/<topic>.avro`` (a new block of the same container) or
+  ``OUT/<topic>.jsonl``. A topic exported for the first time, and every topic of an export
+  without ``--group``, has its file rewritten. Files are written in a temporary folder inside
+  OUT and moved into place, so a failed export leaves the previous files as they were.
+- **One export at a time per folder:** an export holds an exclusive lock on
+  ``OUT/.litemeta-export.lock`` (``flock``) from start to end, and its second process holds it
+  too. Another export into the same folder waits for it, up to ``lock_wait`` seconds (default
+  10), then fails with :class:`ExportError`; two exports never interleave their records.
+- **The second process dies with the export:** a kafka-log export of a SQLite store with at least
+  :data:`PARALLEL_MIN_RECORDS` platform events writes that topic in a second process
+  (``python -m litemeta.followers.export``, read-only on the store) while this one writes the
+  others. The second process ends when its parent does, however the parent ends (SIGKILL
+  included): Linux delivers it SIGKILL at its parent's death (``PR_SET_PDEATHSIG``), and on
+  every platform it watches a pipe from its parent and exits when the pipe closes. A killed
+  export run again therefore resumes after what is in the folder, with no record written twice.
 """
 from __future__ import annotations
 
-import heapq
 import itertools
 import json
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO, Any, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
+from typing import IO, Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
+from litemeta import config
 from litemeta.errors import ConfigurationError, ExportError, LitemetaError
-from litemeta.followers.avro_fast import encode_value
-from litemeta.followers.avro_fast import schema_of as _schema_of
-from litemeta.followers.kafka_log import (
-    BatchRecord,
-    CorruptionReport,
-    SegmentWriter,
-    kafka_partition,
-    list_segments,
-    read_segment,
-    split_partition_dir,
+from litemeta.followers.consumers import Consumers
+from litemeta.formats.avro_fast import encode_value
+from litemeta.formats.avro_fast import schema_of as _schema_of
+from litemeta.formats.export_layout import (
+    FORMATS,
+    OFFSET_HEADER,
+    SCHEMAS_FILE,
+    partition_folders,
+    schema_id_for,
 )
+from litemeta.formats.kafka_log import kafka_partition
+from litemeta.formats.kafka_segments import SegmentWriter
 from litemeta.model import avro
-from litemeta.model.events import (
-    FAILED_MCP_TOPIC,
-    PLATFORM_EVENT_TOPIC,
-    TOPICS,
-    TopicRecord,
-    platform_event_key,
-)
+from litemeta.model.events import PLATFORM_EVENT_TOPIC, TOPICS, TopicRecord, resolve_topic
+from litemeta.storage import log as L
+from litemeta.storage.db import Database, open_database
 
-FORMATS = ("kafka-log", "avro", "jsonl")
-# litemeta's Schema Registry ids, fixed per schema so that every export frames values alike.
-SCHEMA_IDS: Mapping[str, int] = {
-    "MetadataChangeProposal": 1,
-    "FailedMetadataChangeProposal": 2,
-    "MetadataChangeLog": 3,
-    "PlatformEvent": 4,
-}
-OFFSET_HEADER = "litemeta.offset"  # store offset of a re-partitioned record
-SCHEMAS_FILE = "schemas.json"
+if sys.platform != "win32":
+    import fcntl
 
-ExportItem = Union[TopicRecord, CorruptionReport]
+# A kafka-log export of at least this many platform events writes that topic in a second process.
+PARALLEL_MIN_RECORDS = 20_000
+LOCK_FILE = ".litemeta-export.lock"
+LOCK_WAIT_SECONDS = 10.0  # how long an export waits for another one writing into the same folder
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,9 @@ class ExportReport:
     bytes: int = 0
     seconds: float = 0.0
     files: Tuple[str, ...] = field(default=())
+    group: Optional[str] = None  # the consumer group of a store export
+    from_offsets: Mapping[str, int] = field(default_factory=dict)  # where each topic started
+    next_offsets: Mapping[str, int] = field(default_factory=dict)  # the offset after each topic's last record
 
     @property
     def records(self) -> int:
@@ -103,19 +108,9 @@ class ExportReport:
             "format": self.format, "out": self.out_dir, "records": self.records, "skipped": self.skipped,
             "bytes": self.bytes, "seconds": round(self.seconds, 3),
             "counts": {t: {str(p): n for p, n in parts.items()} for t, parts in self.counts.items()},
-            "files": list(self.files),
+            "files": list(self.files), "group": self.group, "fromOffsets": dict(self.from_offsets),
+            "nextOffsets": dict(self.next_offsets),
         }
-
-
-# --- schema ids --------------------------------------------------------------------------------
-
-def schema_id_for(topic: str, schema_ids: Optional[Mapping[str, int]] = None) -> int:
-    """The schema id framing ``topic``'s values: ``schema_ids[topic]``, ``schema_ids[schema]`` or SCHEMA_IDS."""
-    schema = _schema_of(topic)
-    for key in (topic, schema):
-        if schema_ids and key in schema_ids:
-            return int(schema_ids[key])
-    return SCHEMA_IDS[schema]
 
 
 # --- export ------------------------------------------------------------------------------------
@@ -163,7 +158,7 @@ def _export_kafka_log(records: Iterable[TopicRecord], out: Path, partitions: int
     partition_of: Dict[Optional[bytes], int] = {}
 
     def open_topic(topic: str) -> List[SegmentWriter]:
-        existing = [p for p in _partition_folders(out).get(topic, []) if p >= partitions]
+        existing = [p for p in partition_folders(out).get(topic, []) if p >= partitions]
         if existing:
             raise ExportError(f"{out} already holds {topic} partition {max(existing)}; export with "
                               f"partitions={max(existing) + 1} or into a new folder")
@@ -227,15 +222,6 @@ def _export_kafka_log(records: Iterable[TopicRecord], out: Path, partitions: int
     return counts, skipped, written, files + [str(out / SCHEMAS_FILE)] if writers else files
 
 
-def _partition_folders(out: Path) -> Dict[str, List[int]]:
-    found: Dict[str, List[int]] = {}
-    if out.is_dir():
-        for child in out.iterdir():
-            parsed = split_partition_dir(child.name) if child.is_dir() else None
-            if parsed:
-                found.setdefault(parsed[0], []).append(parsed[1])
-    return found
-
 
 def write_schemas(out: Path, topics: List[str], schema_ids: Optional[Mapping[str, int]] = None) -> None:
     """schemas.json: {subject, id, schema} per topic, merged with what an earlier export listed."""
@@ -293,177 +279,235 @@ def _export_jsonl(records: Iterable[TopicRecord], out: Path) -> _Result:
     return counts, 0, sum(os.path.getsize(p) for p in files), files
 
 
-# --- import ------------------------------------------------------------------------------------
+# --- a store's topics ------------------------------------------------------------------------------
 
-def sniff_format(path: Union[str, os.PathLike]) -> str:
-    """``kafka-log``, ``avro`` or ``jsonl`` for an export folder, a partition folder or a single file."""
-    p = Path(path)
-    if p.is_file():
-        for suffix, fmt in ((".log", "kafka-log"), (".avro", "avro"), (".jsonl", "jsonl")):
-            if p.name.endswith(suffix):
-                return fmt
-        raise ExportError(f"{p}: not an export file (expected .log, .avro or .jsonl)")
-    if not p.is_dir():
-        raise ExportError(f"{p}: no such export file or folder")
-    if split_partition_dir(p.name) and list_segments(p):
-        return "kafka-log"
-    if any(list_segments(c) for c in p.iterdir() if c.is_dir() and split_partition_dir(c.name)):
-        return "kafka-log"
-    for suffix, fmt in ((".avro", "avro"), (".jsonl", "jsonl")):
-        if any(p.glob(f"*{suffix}")):
-            return fmt
-    raise ExportError(f"{p}: no kafka-log partition folders, .avro or .jsonl files found")
+def export_store(db: Database, consumers: Consumers, out: Union[str, os.PathLike], fmt: str = "kafka-log",
+                 topics: Sequence[str] = (), partitions: int = 1, from_offset: Optional[int] = None,
+                 group: Optional[str] = None, progress: Optional[Callable[[int], None]] = None,
+                 parallel: Optional[bool] = None, helper_processes: bool = True,
+                 lock_wait: float = LOCK_WAIT_SECONDS) -> ExportReport:
+    """Export a store's topics to ``out`` (see the module docstring); the report carries the start
+    and next offsets by topic.
 
-
-def _topic_order(topic: str) -> Tuple[int, str]:
-    return (TOPICS.index(topic) if topic in TOPICS else len(TOPICS), topic)
-
-
-def read_export(path: Union[str, os.PathLike], topics: Optional[Iterable[str]] = None) -> Iterator[ExportItem]:
-    """The records of an export (any of the three formats, sniffed), topic by topic, in offset order.
-
-    Unreadable parts come as :class:`CorruptionReport` (topic, partition, offset, file, reason)
-    and reading goes on with what follows them.
+    ``parallel=False`` never uses a second process, ``True`` always tries (for a kafka-log export
+    of a SQLite store); by default a large one does when ``helper_processes`` and two CPUs allow.
     """
-    p = Path(path)
-    fmt = sniff_format(p)
-    wanted = set(topics) if topics is not None else None
-    if fmt == "kafka-log":
-        yield from _read_kafka_log(p, wanted)
-        return
-    suffix = ".avro" if fmt == "avro" else ".jsonl"
-    files = [p] if p.is_file() else sorted(p.glob(f"*{suffix}"), key=lambda f: _topic_order(f.name[:-len(suffix)]))
-    for f in files:
-        if wanted is not None and f.name[:-len(suffix)] not in wanted:
-            continue
-        yield from (_read_avro(f) if fmt == "avro" else _read_jsonl(f, wanted))
+    names = list(dict.fromkeys(resolve_topic(t) for t in topics)) if topics else list(TOPICS)
+    if from_offset is not None and from_offset < 0:
+        raise ConfigurationError(f"--from-offset must be >= 0, got {from_offset}")
+    target = Path(out)
+    with FolderLock(target, lock_wait) as lock:
+        committed: Dict[str, int] = consumers.committed(group) if group else {}
+        starts = {t: (from_offset if from_offset is not None else committed.get(t, 0)) for t in names}
+        with db.read() as conn:
+            end_of = L.end_offsets(conn)
+        ends: Dict[str, int] = {}
 
+        def records(which: Sequence[str]) -> Iterator[TopicRecord]:
+            return _records(db, which, starts, end_of, ends, progress)
 
-def _read_kafka_log(p: Path, wanted: Optional[set]) -> Iterator[ExportItem]:
-    if p.is_file():
-        parsed = split_partition_dir(p.parent.name)
-        if not parsed:
-            raise ExportError(f"{p}: a segment must sit in a <topic>-<partition> folder")
-        yield from _topic_records(parsed[0], {parsed[1]: [p]})
-        return
-    own = split_partition_dir(p.name)
-    if own and list_segments(p):
-        folders = {own[0]: [own[1]]}
-        root = p.parent
-    else:
-        folders = _partition_folders(p)
-        root = p
-    for topic in sorted(folders, key=_topic_order):
-        if wanted is not None and topic not in wanted:
-            continue
-        segs = {part: [path for _b, path in list_segments(root / f"{topic}-{part}")]
-                for part in sorted(folders[topic])}
-        yield from _topic_records(topic, segs)
-
-
-def _partition_items(topic: str, partition: int, segments: List[Path]) -> Iterator[Tuple[int, int, ExportItem]]:
-    """(sort key, tie-break, item) for one partition: the store offset when known, else the Kafka offset."""
-    last = -1
-    for seg in segments:
-        for item in read_segment(seg, topic=topic, partition=partition):
-            if isinstance(item, CorruptionReport):
-                yield last, 1, item
-                continue
-            rec = _to_topic_record(topic, partition, item, str(seg))
-            if isinstance(rec, TopicRecord):
-                last = rec.offset
-            yield last, 0, rec
-
-
-def _topic_records(topic: str, segments: Dict[int, List[Path]]) -> Iterator[ExportItem]:
-    streams = [_partition_items(topic, part, segs) for part, segs in segments.items()]
-    if len(streams) == 1:
-        for _k, _t, item in streams[0]:
-            yield item
-        return
-    for _k, _t, item in heapq.merge(*streams, key=lambda x: (x[0], x[1])):
-        yield item
-
-
-def _to_topic_record(topic: str, partition: int, rec: BatchRecord, file: str) -> ExportItem:
-    def report(reason: str) -> CorruptionReport:
-        return CorruptionReport(file, rec.position, rec.offset, f"record at offset {rec.offset}: {reason}",
-                                topic, partition)
-
-    if rec.value is None:
-        return report("no value")
-    try:
-        _schema_id, body = avro.unframe(rec.value)
-        value = avro.decode_event(topic, body)
-    except LitemetaError as e:
-        return report(str(e))
-    headers: Dict[str, str] = {}
-    offset, part = rec.offset, partition
-    try:
-        for k, v in rec.headers:
-            if k == OFFSET_HEADER and v is not None:
-                offset, part = int(v), 0
+        if fmt == "kafka-log":
+            pe_records = end_of.get(PLATFORM_EVENT_TOPIC, 0) - starts.get(PLATFORM_EVENT_TOPIC, 0)
+            if parallel is None:
+                parallel = helper_processes and pe_records >= PARALLEL_MIN_RECORDS and config.usable_cpus() >= 2
+            db_path = db.sqlite_file
+            if db_path is not None and PLATFORM_EVENT_TOPIC in names and len(names) > 1 and parallel:
+                mine = [t for t in names if t != PLATFORM_EVENT_TOPIC]
+                report = _export_two_processes(db_path, records, target, partitions, mine, [PLATFORM_EVENT_TOPIC],
+                                               starts, end_of, ends, progress, lock)
             else:
-                headers[k] = v.decode("utf-8") if v is not None else ""
-        key = rec.key.decode("utf-8") if rec.key is not None else ""
-    except (UnicodeDecodeError, ValueError) as e:
-        return report(f"undecodable key or header: {e}")
-    return TopicRecord(topic, part, offset, rec.timestamp, key, value, headers)
+                report = export(records(names), target, fmt, partitions)
+        else:
+            appending = {t for t in names if group and committed.get(t, 0) > 0 and from_offset is None}
+            report = _export_files(records(names), target, fmt, partitions, appending)
+        if group and ends:
+            consumers.commit(group, ends)
+    return replace(report, group=group, from_offsets=starts, next_offsets=ends)
 
 
-def key_for(topic: str, value: Mapping[str, Any]) -> str:
-    """The Kafka key DataHub gives a topic value: the entity urn (``entityChangeEvent-<urn>`` for platform events)."""
-    if topic == PLATFORM_EVENT_TOPIC:
-        try:
-            urn = json.loads(value["payload"]["value"]).get("entityUrn", "")
-        except (KeyError, TypeError, ValueError):
-            urn = ""
-        return platform_event_key(urn)
-    if topic == FAILED_MCP_TOPIC:
-        value = value.get("metadataChangeProposal") or {}
-    return str(value.get("entityUrn", ""))
-
-
-def timestamp_for(topic: str, value: Mapping[str, Any]) -> int:
-    """A record timestamp recovered from a value (avro exports keep no timestamps); 0 when none."""
-    if topic == PLATFORM_EVENT_TOPIC:
-        return int((value.get("header") or {}).get("timestampMillis", 0))
-    if topic == FAILED_MCP_TOPIC:
-        value = value.get("metadataChangeProposal") or {}
-    created = value.get("created") or {}
-    if "time" in created:
-        return int(created["time"])
-    return int((value.get("systemMetadata") or {}).get("lastObserved", 0))
-
-
-def _read_avro(path: Path) -> Iterator[ExportItem]:
-    index = 0
-    default_topic = path.name[: -len(".avro")]
-    try:
-        with open(path, "rb") as f:
-            for topic, value in avro.read_container(f):
-                topic = topic or default_topic
-                yield TopicRecord(topic, 0, index, timestamp_for(topic, value), key_for(topic, value), value)
-                index += 1
-    except (LitemetaError, OSError, ValueError, EOFError) as e:
-        yield CorruptionReport(str(path), -1, index, f"Avro container unreadable from record {index} on: {e}",
-                               default_topic, 0, stopped=True)
-
-
-def _read_jsonl(path: Path, wanted: Optional[set]) -> Iterator[ExportItem]:
-    position = 0
-    with open(path, "rb") as f:
-        for number, line in enumerate(f, 1):
-            start = position
-            position += len(line)
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-                rec = TopicRecord(obj["topic"], int(obj["partition"]), int(obj["offset"]), int(obj["timestamp"]),
-                                  obj["key"], obj["value"], obj.get("headers") or {})
-            except (ValueError, KeyError, TypeError) as e:
-                yield CorruptionReport(str(path), start, None, f"line {number}: {e}", path.stem, None)
-                continue
-            if wanted is None or rec.topic in wanted:
+def _records(db: Database, topics: Sequence[str], starts: Mapping[str, int], end_of: Mapping[str, int],
+             ends: Dict[str, int], progress: Optional[Callable[[int], None]] = None) -> Iterator[TopicRecord]:
+    """The records of ``topics`` from their start to their end offsets; ``ends`` keeps, per topic,
+    the offset after the last record yielded; ``progress`` hears of every 1,000 records."""
+    n = 0
+    for topic in topics:
+        with db.read() as conn:
+            for rec in L.iter_topic(conn, topic, starts[topic], end=end_of.get(topic, 0)):
+                ends[topic] = rec.offset + 1
                 yield rec
+                n += 1
+                if progress is not None and n == 1000:
+                    progress(n)
+                    n = 0
+    if progress is not None and n:
+        progress(n)
+
+
+def _export_two_processes(db_path: str, records: Callable[[Sequence[str]], Iterator[TopicRecord]], out: Path,
+                          partitions: int, mine: List[str], theirs: List[str], starts: Dict[str, int],
+                          end_of: Dict[str, int], ends: Dict[str, int],
+                          progress: Optional[Callable[[int], None]], lock: "FolderLock") -> ExportReport:
+    """kafka-log: ``theirs`` written by a child process (``python -m litemeta.followers.export``),
+    ``mine`` here, at the same time. Topics have their own folders; schemas.json lists every topic
+    before either starts. The child holds the folder's lock with this process and ends with it.
+    Should the child fail, its topics are written here afterwards, resuming after whatever it
+    wrote (an export never writes a record twice)."""
+    t0 = time.perf_counter()
+    out.mkdir(parents=True, exist_ok=True)
+    write_schemas(out, [t for t in mine + theirs if end_of.get(t, 0) > starts[t]])
+    spec = {"db": db_path, "out": str(out), "topics": theirs, "partitions": partitions, "parent": os.getpid(),
+            "starts": {t: starts[t] for t in theirs}, "ends": {t: end_of.get(t, 0) for t in theirs}}
+    cmd = config.helper_command("litemeta.followers.export")
+    child: Optional[subprocess.Popen] = None
+    if cmd is not None:
+        try:  # stdin: a pipe the child watches (it ends when this process does); the lock's fd: shared
+            child = subprocess.Popen(cmd[0] + [json.dumps(spec)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, env=cmd[1], pass_fds=lock.inheritable_fds())
+        except OSError:
+            child = None
+    try:
+        reports = [export(records(mine), out, "kafka-log", partitions)]
+        theirs_report: Optional[Dict[str, Any]] = None
+        if child is not None:
+            assert child.stdout is not None
+            stdout = child.stdout.read()  # (not communicate(): that would close the child's stdin at once)
+            if child.wait() == 0:
+                try:
+                    theirs_report = json.loads(stdout.decode("utf-8").strip().splitlines()[-1])
+                except (ValueError, IndexError):
+                    theirs_report = None
+    finally:
+        if child is not None:
+            _end_child(child)
+    if theirs_report is None:
+        reports.append(export(records(theirs), out, "kafka-log", partitions))
+    else:
+        ends.update(theirs_report["ends"])
+        counts = {t: {int(p): n for p, n in parts.items()} for t, parts in theirs_report["counts"].items()}
+        reports.append(ExportReport("kafka-log", str(out), counts, theirs_report["skipped"], theirs_report["bytes"],
+                                    0.0, tuple(theirs_report["files"])))
+        if progress is not None:
+            progress(sum(n for parts in counts.values() for n in parts.values()))
+    counts_all: Dict[str, Dict[int, int]] = {}
+    for r in reports:
+        for t, parts in r.counts.items():
+            merged = counts_all.setdefault(t, {})
+            for p, n in parts.items():
+                merged[p] = merged.get(p, 0) + n
+    return ExportReport("kafka-log", str(out), counts_all, sum(r.skipped for r in reports),
+                        sum(r.bytes for r in reports), time.perf_counter() - t0,
+                        tuple(sorted({f for r in reports for f in r.files})))
+
+
+def _end_child(child: subprocess.Popen) -> None:
+    """Close the child's pipes; one still running (this process is failing) is stopped first."""
+    if child.poll() is None:
+        child.kill()
+        child.wait()
+    for stream in (child.stdin, child.stdout):
+        if stream is not None:
+            stream.close()
+
+
+def _child(spec_json: str) -> int:
+    """The second export process: its topics of ``spec`` to kafka-log; prints a JSON report."""
+    spec = json.loads(spec_json)
+    config.exit_with_parent(spec["parent"], sys.stdin.fileno())
+    ends: Dict[str, int] = {}
+    db = open_database(spec["db"], read_only=True)
+    try:
+        records = _records(db, spec["topics"], spec["starts"], spec["ends"], ends)
+        report = export(records, Path(spec["out"]), "kafka-log", spec["partitions"])
+    finally:
+        db.close()
+    d = report.as_dict()
+    print(json.dumps({"counts": d["counts"], "skipped": report.skipped, "bytes": report.bytes,
+                      "files": list(report.files), "ends": ends}))
+    return 0
+
+
+def _export_files(records: Iterator[TopicRecord], out: Path, fmt: str, partitions: int,
+                  appending: set) -> ExportReport:
+    """avro/jsonl: export into a temporary folder, then append to or replace the files in ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".litemeta-export-", dir=out))
+    try:
+        report = export(records, tmp, fmt, partitions)
+        files: List[str] = []
+        for produced in sorted(tmp.iterdir()):
+            topic = produced.name[: -len(produced.suffix)]
+            final = out / produced.name
+            if topic in appending and final.exists() and final.stat().st_size > 0:
+                if fmt == "jsonl":
+                    with open(final, "ab") as dst, open(produced, "rb") as src:
+                        shutil.copyfileobj(src, dst, 1 << 20)
+                else:  # a new block of the existing Avro container (same schema, same sync marker)
+                    with open(produced, "rb") as src, open(final, "a+b") as dst:
+                        avro.write_container(dst, topic, (v for _t, v in avro.read_container(src)))
+            else:
+                os.replace(produced, final)
+            files.append(str(final))
+        size = sum(os.path.getsize(f) for f in files)
+        return replace(report, out_dir=str(out), files=tuple(files), bytes=size)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+class FolderLock:
+    """An exclusive lock on an export folder (``OUT/.litemeta-export.lock``), held for a whole export.
+
+    ``flock`` on POSIX (released by the kernel when every process holding the file ends, however
+    it ends, so a killed export never leaves a stale lock), ``msvcrt.locking`` on Windows. A
+    second export waits up to ``wait`` seconds, then fails with :class:`ExportError`.
+    """
+
+    def __init__(self, folder: Path, wait: float = LOCK_WAIT_SECONDS) -> None:
+        self.folder = folder
+        self.wait = wait
+        self._fd: Optional[int] = None
+
+    def __enter__(self) -> "FolderLock":
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise ExportError(f"cannot write into {self.folder}: {e.strerror or e}") from e
+        deadline = time.monotonic() + self.wait
+        while not _try_lock(fd):
+            if time.monotonic() >= deadline:
+                os.close(fd)
+                raise ExportError(f"{self.folder} is being written by another export (waited {self.wait:g} s): "
+                                  f"two exports into one folder would interleave their records; run this one "
+                                  f"when the other has finished, or export into another folder")
+            time.sleep(0.05)
+        self._fd = fd
+        return self
+
+    def inheritable_fds(self) -> Tuple[int, ...]:
+        """The lock's descriptor, for a child process that must hold the lock too (POSIX: the same
+        open file, so the lock lasts until the parent and the child have both ended)."""
+        return (self._fd,) if self._fd is not None and sys.platform != "win32" else ()
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing releases the lock (the child's copy, if any, has ended)
+            self._fd = None
+
+
+def _try_lock(fd: int) -> bool:
+    try:
+        if sys.platform == "win32":  # pragma: no cover - Windows
+            import msvcrt
+
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        else:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
+if __name__ == "__main__":  # the second process of a parallel export (see _export_two_processes)
+    code = _child(sys.argv[1])
+    sys.stdout.flush()
+    os._exit(code)  # nothing left to clean up (the store is closed): skip the interpreter's teardown

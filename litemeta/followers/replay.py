@@ -1,11 +1,12 @@
 """Replay topics into a real Kafka with confluent-kafka (the optional extra ``litemeta[kafka]``).
 
-    >>> from litemeta.followers.replay import replay                      # doctest: +SKIP
-    >>> report = replay("localhost:9092", folder="export/", schema_registry="http://localhost:8081")
+    >>> from litemeta.followers.replay import replay
+    >>> report = replay("localhost:9092", folder="export/",                # doctest: +SKIP
+    ...                 schema_registry="http://localhost:8081")
     >>> report.records, report.failed                                     # doctest: +SKIP
     (120433, 0)
 
-The source is an export folder (any of the three formats, :mod:`litemeta.followers.export`) or a
+The source is an export folder (any of the three formats, :mod:`litemeta.formats.export_layout`) or a
 store's topic log. Every value goes out in Confluent framing (``0x00``, 4-byte schema id, Avro
 body) with the entity urn as key, the original timestamp (CreateTime) and headers, partitioned
 by Kafka's default (Java) partitioner, murmur2 of the key, as DataHub's producers do.
@@ -40,8 +41,6 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
 from litemeta.errors import ConfigurationError, ExportError
-from litemeta.followers.export import SCHEMA_IDS, SCHEMAS_FILE, sniff_format
-from litemeta.followers.kafka_log import CorruptionReport
 from litemeta.followers.replay_plan import (
     PROGRESS_FILE,
     Done,
@@ -60,6 +59,8 @@ from litemeta.followers.replay_plan import (
     schema_name,
     store_source,
 )
+from litemeta.formats.export_layout import SCHEMA_IDS, SCHEMAS_FILE, sniff_format
+from litemeta.formats.kafka_log import CorruptionReport
 from litemeta.model import avro
 from litemeta.model.events import TOPICS, resolve_topic
 

@@ -20,8 +20,10 @@ from pathlib import Path
 from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Protocol, Sequence, Tuple, Union
 
 from litemeta.errors import ConfigurationError, ExportError, LitemetaError
-from litemeta.followers.export import SCHEMAS_FILE, encode_value, read_export
-from litemeta.followers.kafka_log import CorruptionReport, list_segments, read_segment, split_partition_dir
+from litemeta.formats.avro_fast import encode_value
+from litemeta.formats.export_layout import SCHEMAS_FILE, read_export
+from litemeta.formats.kafka_log import CorruptionReport, read_segment
+from litemeta.formats.kafka_segments import list_segments, split_partition_dir
 from litemeta.model.events import TOPIC_SCHEMAS, TOPICS, TopicRecord, resolve_topic
 
 PROGRESS_FILE = "replay-progress.json"

@@ -9,8 +9,9 @@ payload: {value: "<json text>", contentType}}``. FailedMetadataChangeProposal:
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Callable, Dict, Iterable, Mapping, Optional
 
 MCP_TOPIC = "MetadataChangeProposal_v1"
 FAILED_MCP_TOPIC = "FailedMetadataChangeProposal_v1"
@@ -87,3 +88,37 @@ def drop_nulls(d: Mapping[str, Any]) -> Dict[str, Any]:
 def optional(d: Optional[Mapping[str, Any]]) -> Optional[Dict[str, Any]]:
     """A copy of a mapping, or None."""
     return dict(d) if d is not None else None
+
+
+def event_filter(urn: Optional[str] = None, categories: Optional[Iterable[str]] = None,
+                 aspect: Optional[str] = None, entity_type: Optional[str] = None) -> Callable[[TopicRecord], bool]:
+    """A record filter by urn, entity-change category (OWNER accepted for OWNERSHIP), aspect or entity type."""
+    cats = {("OWNERSHIP" if c.upper() == "OWNER" else c.upper()) for c in categories} if categories else None
+
+    def accept(r: TopicRecord) -> bool:
+        v = r.value
+        if r.topic == PLATFORM_EVENT_TOPIC:
+            payload = _payload(v)
+            if urn and payload.get("entityUrn", payload.get("sourceUrn")) != urn:
+                return False
+            if cats is not None and str(payload.get("category", "")).upper() not in cats:
+                return False
+            if entity_type and payload.get("entityType") != entity_type:
+                return False
+            return aspect is None
+        target = v.get("entityUrn") or (v.get("metadataChangeProposal") or {}).get("entityUrn")
+        if urn and target != urn:
+            return False
+        if aspect and (v.get("aspectName") or (v.get("metadataChangeProposal") or {}).get("aspectName")) != aspect:
+            return False
+        if entity_type and v.get("entityType") != entity_type:
+            return False
+        return cats is None
+    return accept
+
+
+def _payload(value: Mapping[str, Any]) -> Dict[str, Any]:
+    try:
+        return json.loads(value.get("payload", {}).get("value", "{}"))  # type: ignore[no-any-return]
+    except (ValueError, AttributeError):
+        return {}

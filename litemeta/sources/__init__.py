@@ -1,1 +1,1 @@
-"""sources."""
+"""Where proposals come from (metadata files, topic exports, a watched folder, SQL databases, DataHub Lite); may import ``errors``, ``config``, ``model``, ``formats`` and ``storage`` reads, never ``core``."""

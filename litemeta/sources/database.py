@@ -29,6 +29,7 @@ tokenizer, the report) live in :mod:`litemeta.sources.database_model`, which nee
 """
 from __future__ import annotations
 
+import os
 import random
 import re
 import string
@@ -184,6 +185,10 @@ class SqlAlchemySource:
     def proposals(self) -> Iterator[Proposal]:
         """Yield every proposal of one run: containers, datasets, view lineage, then profiles."""
         c = self.config
+        missing = _missing_sqlite_file(c.connect_uri)
+        if missing:  # SQLite would create an empty file and the run would find nothing
+            self.report.fail(c.connect_uri, f"SQLite database file {missing} does not exist")
+            return
         try:
             engine = sa.create_engine(c.connect_uri, **dict(c.options))
         except Exception as e:  # bad URL or missing driver: the whole run fails, as data
@@ -219,6 +224,10 @@ class SqlAlchemySource:
                     views.append((rel, definition))
                 elif c.profiling.enabled and c.profile_pattern.allowed(f"{rel.schema}.{rel.name}"):
                     profile_targets.append(rel)
+        if not known:
+            self.report.warn(c.connect_uri, "found no tables or views" + (
+                f" (schemas {', '.join(self.report.filtered)} left out by schema_pattern)" if self.report.filtered else
+                " (the database is empty, or table_pattern/view_pattern leave nothing)"))
         if c.include_view_lineage:
             for rel, definition in views:
                 lineage = self._view_lineage(rel, definition, known)
@@ -471,6 +480,18 @@ class SqlAlchemySource:
             _rollback(conn)
             return {}
         return {n: float(v) for n, v in zip(names, values) if v is not None}
+
+
+def _missing_sqlite_file(connect_uri: str) -> Optional[str]:
+    """The file of a ``sqlite:///path`` URL when that file does not exist (else None)."""
+    try:
+        url = sa.engine.make_url(connect_uri)
+    except Exception:  # a bad URL is reported when the engine is created
+        return None
+    path = url.database
+    if url.get_backend_name() != "sqlite" or not path or path == ":memory:" or path.startswith("file:"):
+        return None
+    return None if os.path.exists(path) else path
 
 
 def _lookup(multi: Mapping[Any, Any], schema: str, name: str) -> Any:

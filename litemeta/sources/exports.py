@@ -1,8 +1,8 @@
 """Topic exports as input: the proposals of an exported ``MetadataChangeProposal_v1`` topic.
 
-    >>> from litemeta.followers.export import read_export                 # doctest: +SKIP
-    >>> from litemeta.sources.exports import install
-    >>> install(read_export)           # `ingest` now reads export folders, .avro, .jsonl and .log files
+    >>> from litemeta.sources.files import input_kind
+    >>> input_kind("export/")            # doctest: +SKIP
+    'topic-export'
 
 The MCP topic is the journal of every accepted proposal (design.md choice 5), so ingesting it, in
 offset order, into a fresh store rebuilds the same aspects and versions. The other topics of an
@@ -15,41 +15,28 @@ named after a topic or whose first line is a topic record (``topic``, ``partitio
 ``value``). Proposals carry ``Origin(<path>, <offset in the topic>)``; an unreadable part of the
 export comes as :class:`InputError` naming the topic, partition and offset, and reading goes on.
 
-sources must not import followers (design.md; tests/test_architecture.py), so the function that
-reads export files (:func:`litemeta.followers.export.read_export`) is handed in by the
-composition root through :func:`install`, which registers the sniffer and reader with
-:mod:`litemeta.sources.files`.
+:mod:`litemeta.sources.files` asks :func:`sniff_kind` about every path and reads exports with
+:func:`read_export_records`. Sniffing is cheap; the reader of the export layouts
+(:mod:`litemeta.formats.export_layout`, with the Avro and Kafka-log codecs) is imported only when
+a path is an export, so a plain JSON ingest does not pay for it at start-up (about 50 ms).
 """
 from __future__ import annotations
 
 import json
 import os
-from typing import Any, Callable, Iterable, Iterator, Optional, Union
+from typing import Any, Iterator, Optional, Union
 
 from litemeta.errors import InputError, LitemetaError, ValidationError
 from litemeta.model.codec import Record, proposal_from_mcp_value
-from litemeta.model.events import MCP_TOPIC, TOPICS
+from litemeta.model.events import MCP_TOPIC, TOPICS, TopicRecord
 from litemeta.model.proposal import Origin
 
 EXPORT_KIND = "topic-export"
-ExportReader = Callable[..., Iterable[Any]]  # read_export(path, topics) -> TopicRecord | CorruptionReport
 Item = Union[Record, InputError, ValidationError]
 
-_reader: Optional[ExportReader] = None
 
-
-def install(read_export: ExportReader) -> None:
-    """Make :mod:`litemeta.sources.files` read topic exports with ``read_export`` (idempotent)."""
-    global _reader
-    from litemeta.sources import files
-
-    _reader = read_export
-    files.READERS[EXPORT_KIND] = read_export_records
-    if _sniff not in files.SNIFFERS:
-        files.SNIFFERS.append(_sniff)
-
-
-def _sniff(path: str) -> Optional[str]:
+def sniff_kind(path: str) -> Optional[str]:
+    """:data:`EXPORT_KIND` when ``path`` is a topic export, else None (a sniffer of :mod:`litemeta.sources.files`)."""
     return EXPORT_KIND if sniff_export(path) else None
 
 
@@ -110,25 +97,22 @@ def _has_mcp_topic(path: str) -> bool:
                for n in names) or any(n.endswith(".jsonl") for n in names)
 
 
-def read_export_records(path: str, read_export: Optional[ExportReader] = None) -> Iterator[Item]:
+def read_export_records(path: str) -> Iterator[Item]:
     """Proposals of the ``MetadataChangeProposal_v1`` topic of an export, in offset order.
 
     Unreadable parts (bad CRC, truncated batch, undecodable value, bad JSON line) come as
     :class:`InputError` with ``position="topic T partition P offset O"``; records that are not
-    valid proposals as :class:`ValidationError`. ``read_export`` defaults to the installed reader.
+    valid proposals as :class:`ValidationError`.
     """
-    reader = read_export or _reader
-    if reader is None:
-        yield InputError("topic exports cannot be read: no export reader installed "
-                         "(litemeta.sources.exports.install)", file=path)
-        return
+    from litemeta.formats.export_layout import read_export  # the codecs: only for exports
+
     try:
         if not _has_mcp_topic(path):
             yield InputError(f"this export holds no {MCP_TOPIC} topic: ingest reads the proposals of an "
                              f"export (export it with --topic mcp)", file=path)
             return
-        for item in reader(path, [MCP_TOPIC]):
-            if hasattr(item, "value"):
+        for item in read_export(path, [MCP_TOPIC]):
+            if isinstance(item, TopicRecord):
                 try:
                     yield proposal_from_mcp_value(dict(item.value), Origin(path, item.offset))
                 except ValidationError as e:

@@ -20,7 +20,8 @@ position, and reading goes on with what follows.
   standard input.
 
 Extension point: :func:`input_kind` sniffs what a path holds and :data:`READERS` maps a kind to
-its reader; further formats (topic exports) register a sniffer in :data:`SNIFFERS` and a reader.
+its reader; further formats register a sniffer in :data:`SNIFFERS` and a reader, as topic exports
+(:mod:`litemeta.sources.exports`) do.
 
 ijson is imported only here (design.md: one home per third-party library).
 """
@@ -32,6 +33,8 @@ import re
 import shutil
 import sys
 import tempfile
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import IO, Any, Callable, Dict, Generator, Iterable, Iterator, List, Optional, Tuple, Union
 
 import ijson
@@ -41,6 +44,7 @@ from litemeta.model.codec import Record, proposals_of, record_from_obj
 from litemeta.model.jsontext import loads, loads_strict
 from litemeta.model.proposal import Origin, Proposal
 from litemeta.model.registry import Registry
+from litemeta.sources import exports
 
 try:  # the C backend is ~10x faster than the pure-Python one
     _ijson: Any = ijson.get_backend("yajl2_c")
@@ -55,6 +59,22 @@ FILE_SUFFIXES = (".json", ".jsonl")
 _BOM = b"\xef\xbb\xbf"
 _HEAD = 4096
 _BUF = 1 << 16
+
+
+# Who wants to hear how far the file readers have got: ``(path, byte position)`` after each record
+# whose reading moved the position, and the file's size at its end (a progress bar with an ETA).
+ReadWatcher = Callable[[str, int], None]
+_WATCHER: ContextVar[Optional[ReadWatcher]] = ContextVar("litemeta_read_watcher", default=None)
+
+
+@contextmanager
+def watch_reads(watcher: ReadWatcher) -> Iterator[None]:
+    """Within this block, files read (in this thread) report ``watcher(path, position)``."""
+    token = _WATCHER.set(watcher)
+    try:
+        yield
+    finally:
+        _WATCHER.reset(token)
 
 
 # --------------------------------------------------------------------------------- public API
@@ -147,7 +167,18 @@ def _open_and_read(path: str, force_lines: bool) -> Iterator[Item]:
         yield InputError(f"cannot open: {e.strerror or e}", file=path)
         return
     with f:
-        yield from _read_stream(f, path, force_lines)
+        watcher = _WATCHER.get()
+        if watcher is None:
+            yield from _read_stream(f, path, force_lines)
+            return
+        last = 0
+        for item in _read_stream(f, path, force_lines):
+            yield item
+            pos = f.tell()  # the buffered reader's position: moves a chunk at a time
+            if pos != last:
+                watcher(path, pos)
+                last = pos
+        watcher(path, os.fstat(f.fileno()).st_size)
 
 
 ReaderFn = Callable[[str], Iterator[Item]]
@@ -157,8 +188,9 @@ READERS: Dict[str, ReaderFn] = {
     "missing": _read_missing,
     "jsonl": _read_jsonl_file,
     "json": _read_json_file,
+    exports.EXPORT_KIND: exports.read_export_records,
 }
-SNIFFERS: List[Callable[[str], Optional[str]]] = []
+SNIFFERS: List[Callable[[str], Optional[str]]] = [exports.sniff_kind]
 
 
 # ---------------------------------------------------------------------------- content sniffing
@@ -337,7 +369,7 @@ def _read_items(f: IO[bytes], name: str, base: int, *, prefix: str, multiple: bo
             index += 1
         return
     except OSError as e:
-        yield InputError(f"read error: {e.strerror or e}", file=name, position=f"record #{index}")
+        yield InputError(f"read error: {e.strerror or e}", file=name, index=index)
         return
     except (ijson.JSONError, ValueError) as e:  # IncompleteJSONError and UTF-8 errors derive from these
         first_error = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
@@ -372,12 +404,12 @@ def _recover(f: IO[bytes], name: str, base: int, *, elem_depth: int, skip: int, 
         if kind == "truncated":
             yield InputError(
                 f"truncated record: it starts at byte {start} and the file ends at byte {end} before it closes",
-                file=name, position=f"record #{index}",
+                file=name, index=index,
             )
         elif kind == "broken":
             yield InputError(
                 "broken record: its brackets do not balance before the next top-level record; skipped",
-                file=name, position=f"record #{index}, bytes {start}-{end}",
+                file=name, index=index, position=f"bytes {start}-{end}",
             )
         elif kind == "junk":
             yield InputError(f"unexpected content {data!r} outside any record; skipped", file=name,
@@ -388,23 +420,22 @@ def _recover(f: IO[bytes], name: str, base: int, *, elem_depth: int, skip: int, 
     if not reported:
         # Every record was recovered, but the file is still not valid JSON (e.g. NaN, a missing
         # comma): say what the streaming parser objected to.
-        yield InputError(f"not valid JSON after record #{skip - 1}: {first_error}", file=name,
-                         position=f"record #{skip}")
+        yield InputError(f"not valid JSON after record #{skip - 1}: {first_error}", file=name, index=skip)
 
 
 def _parse_slice(raw: bytes, start: int, end: int, name: str, index: Optional[int]) -> Item:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        return InputError(f"not valid UTF-8 (byte {start + e.start}): record skipped", file=name,
-                          position=f"record #{index}, bytes {start}-{end}")
+        return InputError(f"not valid UTF-8 (byte {start + e.start}): record skipped", file=name, index=index,
+                          position=f"bytes {start}-{end}")
     try:
         obj = json.loads(text)
     except ValueError as e:
         msg = getattr(e, "msg", str(e))
         at = start + len(text[: getattr(e, "pos", 0)].encode("utf-8"))
-        return InputError(f"invalid JSON ({msg} at byte {at}): record skipped", file=name,
-                          position=f"record #{index}, bytes {start}-{end}")
+        return InputError(f"invalid JSON ({msg} at byte {at}): record skipped", file=name, index=index,
+                          position=f"bytes {start}-{end}")
     return _record(obj, Origin(name, index))
 
 

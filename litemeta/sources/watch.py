@@ -1,10 +1,18 @@
 """Watch a folder and ingest metadata files as they land (the only module that imports watchdog).
 
-    >>> import threading
+    >>> import json, os, tempfile, threading
+    >>> from litemeta.store import open_store
     >>> from litemeta.sources.watch import FolderWatcher, WatchOptions
-    >>> w = FolderWatcher("incoming/", store.ingest, WatchOptions(patterns=("*.json",)))   # doctest: +SKIP
-    >>> w.run_once(print)                   # cron: handle what is there, then return
-    >>> w.run(threading.Event(), print)     # until the event is set (Ctrl-C in `litemeta watch`)
+    >>> incoming = tempfile.mkdtemp()
+    >>> with open(os.path.join(incoming, "a.json"), "w") as f:
+    ...     json.dump([{"entityType": "corpuser", "entityUrn": "urn:li:corpuser:alice", "changeType": "UPSERT",
+    ...                 "aspectName": "status", "aspect": {"json": {"removed": False}}}], f)
+    >>> store = open_store(":memory:")
+    >>> w = FolderWatcher(incoming, store.ingest, WatchOptions(patterns=("*.json",), settle_seconds=0))
+    >>> done = w.run_once(lambda o: print(o.status, os.path.basename(o.path), o.written))  # cron: what is there
+    processed a.json 1
+    >>> w.run(threading.Event(), print)     # doctest: +SKIP
+    >>> # (run: until the event is set, Ctrl-C in `litemeta watch`)
 
 The watcher ingests through the callable it is given (``ingest([path], run_id=...)`` returning an
 ingest report, i.e. :meth:`MetadataStore.ingest`); it never touches the store itself.

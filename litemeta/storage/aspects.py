@@ -7,7 +7,7 @@ the writes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from functools import lru_cache
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -15,25 +15,11 @@ from sqlalchemy import and_, bindparam, func, select, tuple_
 from sqlalchemy.engine import Connection
 
 from litemeta.model.jsontext import loads
-from litemeta.storage.db import aspects, timeseries
 from litemeta.storage.log import chunks, insert_rows
+from litemeta.storage.rows import dt_to_ms, ms_to_dt  # noqa: F401 - part of this module's API
+from litemeta.storage.tables import aspects, timeseries
 
 IN_CHUNK = 500
-_EPOCH = datetime(1970, 1, 1)
-_MS = timedelta(milliseconds=1)
-
-
-@lru_cache(maxsize=8192)
-def ms_to_dt(ms: int) -> datetime:
-    """Epoch milliseconds → naive UTC datetime (the ``createdon`` column)."""
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).replace(tzinfo=None)
-
-
-def dt_to_ms(dt: Any) -> int:
-    """``createdon`` back to epoch milliseconds (a datetime, or SQLite's stored text)."""
-    if isinstance(dt, str):
-        dt = datetime.fromisoformat(dt)
-    return (dt - _EPOCH) // _MS
 
 
 @dataclass

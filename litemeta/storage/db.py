@@ -14,118 +14,31 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Iterator, Optional
 
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    DateTime,
-    Index,
-    Integer,
-    LargeBinary,
-    MetaData,
-    PrimaryKeyConstraint,
-    String,
-    Table,
-    Text,
-    create_engine,
-    event,
-    select,
-    text,
-)
+from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool, StaticPool
 
 from litemeta.errors import StorageError
+from litemeta.storage.migrations import upgrade
+from litemeta.storage.tables import (  # noqa: F401 - the tables are part of this module's API
+    SCHEMA_VERSION,
+    STORE_ID,
+    aspects,
+    consumer_offsets,
+    metadata,
+    schema_version,
+    store_settings,
+    timeseries,
+    topic_log,
+)
 
-SCHEMA_VERSION = 2  # 1: one topic_log row per record; 2: record batches
 BUSY_TIMEOUT_MS = 30_000
 # A session's own commits checkpoint the WAL only once it holds this many pages (64 MB) instead of
 # SQLite's 1,000 (4 MB): an ingest's batches of a few MB each do not pay a checkpoint (and its
 # fsync) in the writer; between batches the session's checkpointer thread does that work beside
 # it (:class:`_Checkpointer`), so this limit is reached only if that thread falls behind.
 SESSION_CHECKPOINT_PAGES = 16_384
-
-metadata = MetaData()
-
-# DataHub's own table (R1.1): version 0 is the latest value, 1..N the archive.
-aspects = Table(
-    "metadata_aspect_v2",
-    metadata,
-    Column("urn", String(500), nullable=False),
-    Column("aspect", String(200), nullable=False),
-    Column("version", BigInteger, nullable=False),
-    Column("metadata", Text, nullable=False),
-    Column("systemmetadata", Text),
-    Column("createdon", DateTime, nullable=False),
-    Column("createdby", String(255), nullable=False),
-    Column("createdfor", String(255)),
-    PrimaryKeyConstraint("urn", "aspect", "version", name="pk_metadata_aspect_v2"),
-)
-Index("timeIndex", aspects.c.createdon)
-
-# Timeseries aspects, keyed like DataHub's Elasticsearch document id (R1.40).
-timeseries = Table(
-    "metadata_timeseries",
-    metadata,
-    Column("aspect", String(200), nullable=False),
-    Column("docid", String(64), nullable=False),
-    Column("urn", String(500), nullable=False),
-    Column("timestampmillis", BigInteger, nullable=False),
-    Column("eventgranularity", Text),
-    Column("partitionspec", Text),
-    Column("messageid", Text),
-    Column("metadata", Text, nullable=False),
-    Column("systemmetadata", Text),
-    Column("createdon", DateTime, nullable=False),
-    PrimaryKeyConstraint("aspect", "docid", name="pk_metadata_timeseries"),
-)
-Index("ix_timeseries_urn", timeseries.c.urn, timeseries.c.aspect, timeseries.c.timestampmillis)
-
-# The topic log, stored as record batches (as Kafka does): one row holds the records
-# ``offset .. last_offset`` of a topic-partition (offsets contiguous per topic-partition).
-# ``records`` is the batch's index, a JSON array of ``[timestamp, key, value length, headers]``
-# per record; ``value`` is the records' stored values, concatenated, in UTF-8, compressed when
-# ``codec`` says so (0: none, 1: zlib), as Kafka's batch attributes do (see storage/log.py).
-topic_log = Table(
-    "topic_log",
-    metadata,
-    Column("topic", String(200), nullable=False),
-    Column("partition", Integer, nullable=False),
-    Column("offset", BigInteger, nullable=False),
-    Column("last_offset", BigInteger, nullable=False),
-    Column("records", Text, nullable=False),
-    Column("codec", Integer, nullable=False),
-    Column("value", LargeBinary, nullable=False),
-    PrimaryKeyConstraint("topic", "partition", "offset", name="pk_topic_log"),
-)
-
-# Committed offsets of consumer groups (followers, subscriptions, exports).
-consumer_offsets = Table(
-    "consumer_offsets",
-    metadata,
-    Column("group_id", String(200), nullable=False),
-    Column("topic", String(200), nullable=False),
-    Column("partition", Integer, nullable=False),
-    Column("next_offset", BigInteger, nullable=False),
-    PrimaryKeyConstraint("group_id", "topic", "partition", name="pk_consumer_offsets"),
-)
-
-# Store-level settings and the schema version, for future migrations. ``store_id`` (a random id
-# written when the store is created, or first opened for writing by this version) names the
-# store: the search index records it and is rebuilt when it finds another (followers/search).
-store_settings = Table(
-    "litemeta_settings",
-    metadata,
-    Column("name", String(100), primary_key=True),
-    Column("value", Text, nullable=False),
-)
-schema_version = Table(
-    "litemeta_schema_version",
-    metadata,
-    Column("version", Integer, primary_key=True),
-    Column("applied_at", BigInteger, nullable=False),
-)
-
 
 @dataclass(frozen=True)
 class Database:
@@ -354,24 +267,17 @@ def _create_schema(db: Database) -> None:
             elif row > SCHEMA_VERSION:
                 raise StorageError(f"store {db.url} has schema version {row}; this litemeta knows {SCHEMA_VERSION}")
             elif row < SCHEMA_VERSION:
-                import time
-
-                from litemeta.storage.log import migrate_record_rows
-
-                migrate_record_rows(conn)  # 1 -> 2: the log's per-record rows become record batches
-                conn.execute(schema_version.insert().values(version=SCHEMA_VERSION,
-                                                            applied_at=int(time.time() * 1000)))
+                upgrade(conn, row)
             _ensure_store_id(conn)
             conn.commit()
     except SQLAlchemyError as exc:
         raise StorageError(f"cannot create tables in {db.url}: {exc}") from exc
 
 
-STORE_ID = "store_id"
-
-
 def _ensure_store_id(conn: Connection) -> None:
-    """Give the store its id (in ``litemeta_settings``) if it has none yet."""
+    """Give the store its id (``store_id`` in ``litemeta_settings``: a random id, written when the
+    store is created or first opened for writing by a litemeta that has ids) if it has none yet.
+    The search index records it and is rebuilt when it finds another (followers/search/)."""
     found = conn.execute(select(store_settings.c.value).where(store_settings.c.name == STORE_ID)).first()
     if found is None:
         import uuid

@@ -22,35 +22,25 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Connection
 
 from litemeta.errors import StorageError
-from litemeta.model.events import PLATFORM_EVENT_TOPIC, TOPICS, TopicRecord
+from litemeta.model.events import TOPICS, TopicRecord
 from litemeta.model.jsontext import dumps, loads
 from litemeta.storage.batches import (  # noqa: F401 - encode_batch and StoredRecord are part of this API
     CODEC_NONE,
     CODEC_ZLIB,
+    ENVELOPED,
     EncodedBatch,
+    RawBatch,
     StoredRecord,
     decode_index,
-    decode_value,
     encode_batch,
+    envelope,
     fingerprint,
     index_and_value,
+    unpack,
 )
-from litemeta.storage.db import consumer_offsets, topic_log
+from litemeta.storage.tables import consumer_offsets, topic_log
 
 PARTITION = 0  # the store keeps one partition per topic; exports may re-partition (murmur2)
-
-# Platform events are stored as their payload's JSON text: their envelope (design.md choice 8:
-# ``{header: {timestampMillis}, name, payload: {value, contentType}}``) is a function of the
-# record's timestamp and key (``<name>-<urn>``, R3.4), rebuilt on read. This keeps the largest
-# topic a third smaller and spares a JSON escape on write and a JSON parse on read.
-ENVELOPED = frozenset({PLATFORM_EVENT_TOPIC})
-
-
-def envelope(key: str, timestamp: int, payload_text: str) -> Dict[str, Any]:
-    """The PlatformEvent value of a stored payload."""
-    return {"header": {"timestampMillis": timestamp}, "name": key.split("-", 1)[0],
-            "payload": {"value": payload_text, "contentType": "application/json"}}
-
 
 def _stored_text(topic: str, key: str, timestamp: int, value: Mapping[str, Any]) -> str:
     if topic not in ENVELOPED:
@@ -236,10 +226,6 @@ def insert_rows(conn: Connection, table: Any, rows: Sequence[Sequence[Any]]) -> 
     conn.exec_driver_sql(sql, list(rows))
 
 
-# One stored batch: (base offset, index JSON text, codec, value bytes).
-RawBatch = Tuple[int, str, int, bytes]
-
-
 def _raw_batches(conn: Connection, topic: str, offset: int, partition: int,
                  max_batches: Optional[int] = None, before: Optional[int] = None,
                  values: bool = True) -> List[RawBatch]:
@@ -256,28 +242,6 @@ def _raw_batches(conn: Connection, topic: str, offset: int, partition: int,
     if max_batches is not None:
         q = q.limit(max_batches)
     return [(r[0], r[1], r[2], r[3] if values else b"") for r in conn.execute(q)]
-
-
-def _unpack(topic: str, partition: int, batch: RawBatch, start: int,
-            stop: Optional[int]) -> Tuple[List[TopicRecord], int]:
-    """The records of one batch with offsets in ``[start, stop)``, and the batch's end offset."""
-    base, index_text, codec, raw = batch
-    enveloped = topic in ENVELOPED
-    out: List[TopicRecord] = []
-    index = decode_index(index_text)
-    if start >= base + len(index) or (stop is not None and stop <= base):
-        return out, base + len(index)
-    values = decode_value(codec, raw)
-    pos = 0
-    offset = base
-    for ts, key, n, h in index:
-        if offset >= start and (stop is None or offset < stop):
-            v = values[pos:pos + n]
-            out.append(TopicRecord(topic, partition, offset, ts, key,
-                                   envelope(key, ts, v) if enveloped else loads(v), h or {}))
-        pos += n
-        offset += 1
-    return out, offset
 
 
 def read_topic(conn: Connection, topic: str, offset: int = 0, limit: Optional[int] = None,
@@ -307,7 +271,7 @@ def iter_topic(conn: Connection, topic: str, offset: int = 0, chunk: int = 8,
         batches = _raw_batches(conn, topic, offset, partition, max_batches=chunk, before=end)
         before = offset
         for batch in batches:
-            recs, batch_end = _unpack(topic, partition, batch, offset, end)
+            recs, batch_end = unpack(topic, partition, batch, offset, end)
             yield from recs
             offset = max(offset, batch_end)
         if offset == before:
@@ -320,6 +284,27 @@ def log_fingerprint(conn: Connection, topic: str, partition: int = PARTITION) ->
     row = conn.execute(select(t.records).where(and_(t.topic == topic, t.partition == partition))
                        .order_by(t.offset).limit(1)).first()
     return None if row is None else fingerprint(row[0])
+
+
+def key_records(conn: Connection, topic: str, key: str, partial: bool = False,
+                partition: int = PARTITION) -> List[TopicRecord]:
+    """Every record of a topic whose key is ``key`` (with ``partial``: contains it), in offset
+    order. Only batches whose index names the key (as JSON text) are fetched and decoded: an
+    entity's MCLs without a log scan."""
+    t = topic_log.c
+    text = dumps(key)[1:-1] if partial else dumps(key)
+
+    def keep(k: Optional[str]) -> bool:
+        return key in (k or "") if partial else k == key
+
+    q = (select(t.offset, t.records, t.codec, t.value)
+         .where(and_(t.topic == topic, t.partition == partition, t.records.contains(text, autoescape=True)))
+         .order_by(t.offset))
+    out: List[TopicRecord] = []
+    for o, index_text, codec, value in conn.execute(q):
+        recs, _ = unpack(topic, partition, (o, index_text, codec, value), o, None, keep)
+        out += recs
+    return out
 
 
 def end_offsets(conn: Connection) -> Dict[str, int]:
@@ -365,29 +350,3 @@ def chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
     """Slices of at most ``size`` items (for IN lists)."""
     for i in range(0, len(items), size):
         yield items[i:i + size]
-
-
-def migrate_record_rows(conn: Connection) -> None:
-    """Schema 1 -> 2: rewrite a log of one row per record as record batches (same offsets and values)."""
-    from sqlalchemy import inspect
-
-    cols = {c["name"] for c in inspect(conn).get_columns("topic_log")}
-    if "last_offset" in cols:
-        return
-    conn.exec_driver_sql("ALTER TABLE topic_log RENAME TO topic_log_v1")
-    topic_log.create(conn)
-    topics = [t for (t,) in conn.exec_driver_sql("SELECT DISTINCT topic FROM topic_log_v1")]
-    for topic in topics:
-        off_col = '"offset"'
-        rows = conn.exec_driver_sql(
-            f'SELECT "partition", {off_col}, timestamp, key, value, headers FROM topic_log_v1 '
-            f'WHERE topic = ? ORDER BY "partition", {off_col}', (topic,)).fetchall()
-        if not rows:
-            continue
-        out = Appender({topic: rows[0][1]})  # the store has always kept one partition per topic
-        for _p, _o, ts, key, value, headers in rows:
-            if topic in ENVELOPED and value.startswith('{"header"'):  # early stores kept the envelope
-                value = str(loads(value)["payload"]["value"])
-            out.append_text(topic, key, ts, value, loads(headers) if headers else None)
-        out.flush(conn)
-    conn.exec_driver_sql("DROP TABLE topic_log_v1")

@@ -1,42 +1,19 @@
 """Reads: latest aspects, versions, as-of, history, timeseries, urns (R1.5-R1.7)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, null, or_, select
 from sqlalchemy.engine import Connection
 
 from litemeta.model.jsontext import dumps, loads, loads_bounded
-from litemeta.storage.aspects import dt_to_ms, ms_to_dt
-from litemeta.storage.db import STORE_ID, aspects, store_settings, timeseries
 from litemeta.storage.log import chunks
-
-
-@dataclass(frozen=True)
-class AspectRow:
-    """One stored version of an aspect."""
-
-    urn: str
-    aspect: str
-    version: int
-    value: Any
-    system_metadata: Optional[Dict[str, Any]]
-    created_on: int
-    created_by: str
-    created_for: Optional[str]
-
-    def as_dict(self) -> Dict[str, Any]:
-        """JSON form (``--details``)."""
-        return {"urn": self.urn, "aspect": self.aspect, "version": self.version, "value": self.value,
-                "systemMetadata": self.system_metadata, "createdOn": self.created_on,
-                "createdBy": self.created_by, "createdFor": self.created_for}
+from litemeta.storage.rows import AspectRow, aspect_row, dt_to_ms, ms_to_dt
+from litemeta.storage.tables import STORE_ID, aspects, store_settings, timeseries
 
 
 def _row(r: Any) -> AspectRow:
-    return AspectRow(r.urn, r.aspect, r.version, loads(r.metadata),
-                     loads(r.systemmetadata) if r.systemmetadata else None,
-                     dt_to_ms(r.createdon), r.createdby, r.createdfor)
+    return aspect_row(r.urn, r.aspect, r.version, r.metadata, r.systemmetadata, r.createdon, r.createdby, r.createdfor)
 
 
 def latest(conn: Connection, urn: str, names: Optional[Sequence[str]] = None) -> Dict[str, AspectRow]:
@@ -57,7 +34,7 @@ def latest_many(conn: Connection, urns: Sequence[str], names: Optional[Sequence[
     for part in chunks(list(urns), 500):
         q = select(aspects.c.urn, aspects.c.aspect, aspects.c.metadata).where(
             and_(aspects.c.version == 0, aspects.c.urn.in_(list(part))))
-        if names is not None:
+        if names:
             q = q.where(aspects.c.aspect.in_(list(names)))
         for r in conn.execute(q):
             text = r.metadata
@@ -183,11 +160,15 @@ def runs(conn: Connection) -> Dict[str, Dict[str, Any]]:
     return out
 
 
-def rows_with_run(conn: Connection, run_id: str) -> List[AspectRow]:
-    """Row-0 aspects whose systemMetadata.runId is ``run_id``."""
+def rows_with_run(conn: Connection, run_id: str, values: bool = True) -> List[AspectRow]:
+    """Row-0 aspects whose systemMetadata.runId is ``run_id`` (without ``values``, each row's value
+    is None: a run can span the whole store, and its values are read only for what is shown)."""
     like = f'%"runId":{dumps(run_id)}%'
-    q = select(aspects).where(and_(aspects.c.version == 0, or_(aspects.c.systemmetadata.like(like))))
-    return [r for r in (_row(x) for x in conn.execute(q)) if (r.system_metadata or {}).get("runId") == run_id]
+    cols = [aspects.c.urn, aspects.c.aspect, aspects.c.version, aspects.c.metadata if values else null(),
+            aspects.c.systemmetadata, aspects.c.createdon, aspects.c.createdby, aspects.c.createdfor]
+    q = select(*cols).where(and_(aspects.c.version == 0, or_(aspects.c.systemmetadata.like(like))))
+    rows = (aspect_row(x[0], x[1], x[2], x[3] if values else "null", *x[4:]) for x in conn.execute(q))
+    return [r for r in rows if (r.system_metadata or {}).get("runId") == run_id]
 
 
 def scan_latest(conn: Connection, names: Sequence[str], chunk: int = 5000) -> Iterable[AspectRow]:
@@ -220,7 +201,7 @@ def delete_timeseries_of_run(conn: Connection, run_id: str, dry_run: bool = Fals
     return len(ids)
 
 
-# ------------------------------------------------------------------ appended for litemeta.admin (stats, delete)
+# ------------------------------------------------------------------ appended for litemeta.views.admin (stats, delete)
 def timeseries_counts(conn: Connection) -> Dict[str, int]:
     """Stored timeseries rows per aspect name."""
     q = select(timeseries.c.aspect, func.count()).group_by(timeseries.c.aspect)

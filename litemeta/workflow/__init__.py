@@ -1,1 +1,1 @@
-"""workflow."""
+"""Recipes and pipelines (source, transformers, sink, stage, bulk sink; steps found by entry points); may import the store, ``model``, ``formats``, ``sources`` and ``followers``, never ``core`` or the CLI."""

@@ -35,25 +35,9 @@ from litemeta.workflow.steps import (
     Sink,
     Source,
     Stage,
+    import_object,
     read_config,
 )
-from litemeta.workflow.transformers import TRANSFORMERS
-
-_T = "litemeta.workflow.transformers:"
-_B = "litemeta.workflow.builtin:"
-
-# role -> type name -> "module:Class". pyproject.toml declares the same names as entry points;
-# this table serves a source tree that is not installed (and keeps the names in one place).
-BUILTINS: Dict[str, Dict[str, str]] = {
-    "source": {"file": _B + "FileSource", "kafka-export": _B + "KafkaExportSource",
-               "sqlalchemy": _B + "SqlAlchemySource", "datahub-lite": _B + "DataHubLiteSource",
-               "python": _B + "PythonSource"},
-    "transformer": {name: _T + cls.__name__ for name, cls in TRANSFORMERS.items()},
-    "sink": {"litemeta": _B + "LitemetaSink", "file": _B + "FileSink", "kafka-export": _B + "KafkaExportSink",
-             "console": _B + "ConsoleSink"},
-    "stage": {"file-stage": _B + "FileStage"},
-    "bulk_sink": {"litemeta-bulk": _B + "LitemetaBulkSink"},
-}
 
 
 # ------------------------------------------------------------------------------------ sources
@@ -76,11 +60,7 @@ class FileSource(Source):
 
     def records(self) -> Iterator[Any]:
         """Every record of every path, with errors in place of unreadable parts."""
-        from litemeta.followers.export import read_export
-        from litemeta.sources.exports import install
-        from litemeta.sources.files import read_records
-
-        install(read_export)  # exported topic folders/files are file inputs too
+        from litemeta.sources.files import read_records  # exported topic folders/files are file inputs too
 
         for item in read_records(self.paths):
             if self.aspect is not None and isinstance(item, Proposal) and item.aspect_name != self.aspect:
@@ -109,8 +89,8 @@ class KafkaExportSource(Source):
 
     def records(self) -> Iterator[Any]:
         """Proposals from the MCP/MCL values; corrupt parts as failures."""
-        from litemeta.followers.export import read_export
-        from litemeta.followers.kafka_log import CorruptionReport
+        from litemeta.formats.export_layout import read_export
+        from litemeta.formats.kafka_log import CorruptionReport
         from litemeta.model.codec import proposal_from_mcp_value
 
         for item in read_export(self.path, self.topics):
@@ -173,10 +153,8 @@ class PythonSource(Source):
 
     def __init__(self, config: Mapping[str, Any], ctx: PipelineContext, name: Optional[str] = None) -> None:
         super().__init__(config, ctx, name)
-        from litemeta.workflow.steps import _import
-
         c = read_config(self.config, {"function": (str, REQUIRED), "kwargs": (dict, lambda: {})}, self.name)
-        self.function = _import(c["function"], "source", c["function"])
+        self.function = import_object(c["function"], "source", c["function"])
         if not callable(self.function):
             raise ConfigurationError(f"function {c['function']!r} is not callable")
         self.kwargs = c["kwargs"]
@@ -318,7 +296,7 @@ class KafkaExportSink(Sink):
             self._n += 1
 
     def _topic_records(self) -> Iterator[Any]:
-        from litemeta.followers.export import key_for, timestamp_for
+        from litemeta.formats.export_layout import key_for, timestamp_for
         from litemeta.model.events import MCP_TOPIC, TopicRecord
 
         self._spool.seek(0)
@@ -477,6 +455,6 @@ class LitemetaBulkSink(BulkSink):
         self.store.close()
 
 
-__all__ = ["BUILTINS", "FileSource", "KafkaExportSource", "SqlAlchemySource", "DataHubLiteSource", "PythonSource",
+__all__ = ["FileSource", "KafkaExportSource", "SqlAlchemySource", "DataHubLiteSource", "PythonSource",
            "LitemetaSink", "FileSink", "KafkaExportSink", "ConsoleSink", "FileStage", "LitemetaBulkSink",
            "aggregate_file"]

@@ -25,7 +25,7 @@ import time
 from dataclasses import replace
 from typing import Any, Callable, Dict, List, Mapping, Optional
 
-from litemeta.errors import ConfigurationError, LitemetaError, ValidationError
+from litemeta.errors import ConfigurationError, LitemetaError, PipelineError, ValidationError
 from litemeta.model.codec import LegacyMCE, record_from_obj, record_to_obj
 from litemeta.model.proposal import Origin, Proposal
 from litemeta.workflow.recipe import Recipe, RecipeInput, StepConfig, load_recipe
@@ -41,10 +41,6 @@ from litemeta.workflow.steps import (
     Step,
     create_step,
 )
-
-
-class PipelineError(LitemetaError):
-    """Raised by :meth:`Pipeline.raise_from_status` when a run had failures (or warnings, if asked)."""
 
 
 def with_db(recipe: Recipe, db: Optional[str]) -> Recipe:

@@ -18,9 +18,11 @@ objects (anything with ``to_obj``) or errors (a :class:`~litemeta.errors.Litemet
 source failures.
 
 Steps are found by type name in the entry-point groups ``litemeta.sources``,
-``litemeta.transformers``, ``litemeta.sinks`` (sinks, stages and bulk sinks share the group), then
-in litemeta's built-ins, and finally a type may be a dotted path ``package.module:Class`` or
-``package.module.Class``. A user's package adds a step by declaring, in its own ``pyproject.toml``::
+``litemeta.transformers``, ``litemeta.sinks`` (sinks, stages and bulk sinks share the group);
+litemeta's built-ins are declared there too, in its own ``pyproject.toml`` (so the package must be
+installed, ``pip install -e .`` for a checkout). Finally a type may be a dotted path
+``package.module:Class`` or ``package.module.Class`` (:func:`import_object`). A user's package
+adds a step by declaring, in its own ``pyproject.toml``::
 
     [project.entry-points."litemeta.transformers"]
     my_transformer = "my_pkg.transformers:MyTransformer"
@@ -67,7 +69,7 @@ class PipelineContext:
         return self._registry
 
 
-class Step(ABC):
+class Step(ABC):  # noqa: B024 - abstract as a family; each role's base adds the abstract method
     """Common lifecycle: created from a config dict and the context; owns a :class:`Status`."""
 
     kind = "step"
@@ -83,7 +85,7 @@ class Step(ABC):
         """Build the step from its recipe ``config``; raise :class:`ConfigurationError` for a bad one."""
         return cls(config, ctx, name)
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - a hook: most steps hold nothing to release
         """Release resources; flush anything buffered. Called once at the end of the run."""
 
 
@@ -168,17 +170,12 @@ def entry_points(group: str) -> Dict[str, importlib.metadata.EntryPoint]:
 
 def available(role: str) -> Dict[str, str]:
     """Every step type usable as ``role`` (source, transformer, sink...) -> where it comes from."""
-    from litemeta.workflow import builtin
-
-    out = {name: target for name, target in builtin.BUILTINS[role].items()}
-    out.update({name: ep.value for name, ep in entry_points(GROUPS[role]).items()})
-    return dict(sorted(out.items()))
+    return dict(sorted((name, ep.value) for name, ep in entry_points(GROUPS[role]).items()))
 
 
 def resolve(role: str, type_name: str) -> Type[Step]:
-    """The step class for ``type_name``: entry points, then built-ins, then a dotted import path."""
-    from litemeta.workflow import builtin
-
+    """The step class for ``type_name``: an entry point (litemeta's built-ins are entry points too),
+    else a dotted import path."""
     if role not in GROUPS:
         raise ConfigurationError(f"unknown step role {role!r}; expected one of {', '.join(GROUPS)}")
     target: Any = None
@@ -189,10 +186,8 @@ def resolve(role: str, type_name: str) -> Type[Step]:
         except Exception as e:
             raise ConfigurationError(f"{role} {type_name!r}: cannot load entry point {ep.value!r}: "
                                      f"{type(e).__name__}: {e}") from e
-    elif type_name in builtin.BUILTINS[role]:
-        target = _import(builtin.BUILTINS[role][type_name], role, type_name)
     elif "." in type_name or ":" in type_name:
-        target = _import(type_name, role, type_name)
+        target = import_object(type_name, role, type_name)
     else:
         names = ", ".join(available(role))
         raise ConfigurationError(f"unknown {role} type {type_name!r}; available: {names} "
@@ -204,7 +199,9 @@ def resolve(role: str, type_name: str) -> Type[Step]:
     return target
 
 
-def _import(path: str, role: str, type_name: str) -> Any:
+def import_object(path: str, role: str, type_name: str) -> Any:
+    """The object at ``package.module:attr`` or ``package.module.attr``; a failure is a
+    :class:`ConfigurationError` naming the step (``role type_name``) and what could not be found."""
     module, _, attr = path.partition(":") if ":" in path else path.rpartition(".")
     try:
         obj: Any = importlib.import_module(module)

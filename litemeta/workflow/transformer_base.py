@@ -18,7 +18,7 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optio
 from litemeta.errors import ConfigurationError, LitemetaError
 from litemeta.model.codec import LegacyMCE, pegasus_json
 from litemeta.model.proposal import JSON, UPSERT, Origin, Proposal
-from litemeta.workflow.steps import PipelineContext, Processor, Record, read_config
+from litemeta.workflow.steps import PipelineContext, Processor, Record, import_object, read_config
 
 Value = Dict[str, Any]
 OWNERSHIP_TYPES: Tuple[str, ...] = ("CUSTOM", "TECHNICAL_OWNER", "BUSINESS_OWNER", "DATA_STEWARD", "NONE", "DEVELOPER",
@@ -78,9 +78,7 @@ def load_callable(path: Any, where: str) -> Callable[..., Any]:
         return path  # type: ignore[no-any-return]
     if not isinstance(path, str) or not ("." in path or ":" in path):
         raise ConfigurationError(f"{where} must be a dotted path to a callable (package.module.function)")
-    from litemeta.workflow.steps import _import
-
-    return _import(path, "transformer", where)  # type: ignore[no-any-return]
+    return import_object(path, "transformer", where)  # type: ignore[no-any-return]
 
 
 class AspectTransformer(Processor):

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import copy
 import time
-from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
 
 from litemeta.errors import ConfigurationError
 from litemeta.model.proposal import Proposal
@@ -53,13 +53,13 @@ from litemeta.workflow.transformer_base import (
 )
 
 __all__ = [
-    "ALL_TYPES", "LEGACY_OWNERSHIP_TYPES", "OWNERSHIP_TYPES", "SEMANTICS", "TRANSFORMERS", "AddDatasetProperties",
+    "ALL_TYPES", "LEGACY_OWNERSHIP_TYPES", "OWNERSHIP_TYPES", "SEMANTICS", "AddDatasetProperties",
     "AddDatasetTags", "AddDatasetTerms", "AddDomain", "AddOwnership", "AspectTransformer", "Filter",
     "KeyValuePattern", "MarkDatasetStatus", "PatternAddDatasetDomain", "PatternAddDatasetOwnership",
     "PatternAddDatasetTags", "PatternAddDatasetTerms", "PatternAddDomain", "PatternAddOwnership",
     "SetDatasetBrowsePath", "SimpleAddDatasetDomain", "SimpleAddDatasetOwnership", "SimpleAddDatasetProperties",
     "SimpleAddDatasetTags", "SimpleAddDatasetTerms", "SimpleAddDomain", "SimpleAddOwnership", "dedupe_last",
-    "names", "ownership_type",
+    "ownership_type",
 ]
 
 
@@ -464,33 +464,3 @@ class MarkDatasetStatus(AspectTransformer):
         out = dict(value or {})
         out["removed"] = self.opts["removed"]
         return out
-
-
-TRANSFORMERS: Dict[str, type] = {
-    "add_dataset_tags": AddDatasetTags,
-    "simple_add_dataset_tags": SimpleAddDatasetTags,
-    "pattern_add_dataset_tags": PatternAddDatasetTags,
-    "add_dataset_terms": AddDatasetTerms,
-    "simple_add_dataset_terms": SimpleAddDatasetTerms,
-    "pattern_add_dataset_terms": PatternAddDatasetTerms,
-    "add_ownership": AddOwnership,
-    "simple_add_ownership": SimpleAddOwnership,
-    "pattern_add_ownership": PatternAddOwnership,
-    "simple_add_dataset_ownership": SimpleAddDatasetOwnership,
-    "pattern_add_dataset_ownership": PatternAddDatasetOwnership,
-    "add_domain": AddDomain,
-    "simple_add_domain": SimpleAddDomain,
-    "pattern_add_domain": PatternAddDomain,
-    "simple_add_dataset_domain": SimpleAddDatasetDomain,
-    "pattern_add_dataset_domain": PatternAddDatasetDomain,
-    "add_dataset_properties": AddDatasetProperties,
-    "simple_add_dataset_properties": SimpleAddDatasetProperties,
-    "set_dataset_browse_path": SetDatasetBrowsePath,
-    "mark_dataset_status": MarkDatasetStatus,
-    "filter": Filter,
-}
-
-
-def names() -> Sequence[str]:
-    """The built-in transformer names."""
-    return sorted(TRANSFORMERS)

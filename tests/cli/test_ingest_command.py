@@ -9,10 +9,9 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from click.testing import CliRunner
-
 import litemeta
-from litemeta.cli import common, main
+from litemeta.cli import common
+from tests.conftest import Cli
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:
@@ -38,9 +37,9 @@ def test_exit_codes_and_complete_output_of_a_process(corpus_file: Callable[..., 
     assert not Path(db + "-wal").exists() or Path(db + "-wal").stat().st_size == 0  # checkpointed at close
 
 
-def test_inside_another_program_the_command_returns(corpus_file: Callable[..., Path], tmp_path: Path,
+def test_inside_another_program_the_command_returns(cli: Cli, corpus_file: Callable[..., Path], tmp_path: Path,
                                                    monkeypatch: Any) -> None:
     """Run by CliRunner (or any caller of ``main``), ingest never ends the caller's process."""
     assert common.STANDALONE is False
-    result = CliRunner().invoke(main, ["ingest", "--db", str(tmp_path / "s.db"), str(corpus_file(50, 2))])
+    result = cli("ingest", "--db", str(tmp_path / "s.db"), str(corpus_file(50, 2)), code=None)
     assert result.exit_code == 0 and "50 records" in result.output

@@ -12,10 +12,10 @@ from datahub.emitter.mce_builder import make_schema_field_urn
 from datahub.emitter.mcp import MetadataChangeProposalWrapper as W
 from datahub.ingestion.source.file import read_metadata_file
 
-from litemeta.cli import main
 from litemeta.cli.diff import metadata_diff
 from litemeta.store import open_store
-from tests.lineage_fixture import A, B, C, CHART, D, DASH, JOB, LONELY, lineage_records
+from tests.conftest import Cli
+from tests.lineage_fixture import CHART, DASH, JOB, LONELY, A, B, C, D, lineage_records
 
 
 @pytest.fixture(scope="module")
@@ -28,107 +28,100 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> str:
     return path
 
 
-def run(*args: str, code: int = 0) -> Any:
-    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
-    assert result.exit_code == code, result.output
-    assert "Traceback" not in result.output
-    return result
-
-
 MISSING = "urn:li:dataset:(urn:li:dataPlatform:hive,nope,PROD)"
 
 
-def test_help_has_examples() -> None:
+def test_help_has_examples(cli: Cli) -> None:
     for cmd in (["lineage"], ["lineage", "path"], ["dump"], ["timeline"]):
-        out = run(*cmd, "--help").output
+        out = cli(*cmd, "--help").output
         assert "Example" in out and "--db" in out and "--json" in out
     assert "Example" in CliRunner().invoke(metadata_diff, ["--help"]).output
-    listing = run("--help").output
+    listing = cli("--help").output
     assert all(name in listing for name in ("lineage", "dump", "timeline"))
 
 
-def test_lineage_table_and_json(db: str) -> None:
-    out = run("lineage", "--urn", DASH, "--db", db).output
+def test_lineage_table_and_json(cli: Cli, db: str) -> None:
+    out = cli("lineage", "--urn", DASH, "--db", db).output
     assert out.startswith("Upstream lineage: 6 entities, up to 5 hops")
     assert "raw.b (removed)" in out and "sales_chart" in out
-    data = json.loads(run("lineage", "--urn", DASH, "--hops", "2", "--json", "--db", db).output)
+    data = json.loads(cli("lineage", "--urn", DASH, "--hops", "2", "--json", "--db", db).output)
     assert {r["urn"]: r["hops"] for r in data["results"]} == {A: 1, CHART: 1, D: 2}
-    data = json.loads(run("lineage", "--urn", A, "--direction", "downstream", "--format", "json",
+    data = json.loads(cli("lineage", "--urn", A, "--direction", "downstream", "--format", "json",
                           "--count", "2", "--db", db).output)
     assert data["metadata"]["capped"] is True and len(data["results"]) == 2
 
 
-def test_lineage_hops_three_means_unlimited(db: str) -> None:
+def test_lineage_hops_three_means_unlimited(cli: Cli, db: str) -> None:
     """datahub lineage: --hops 1 and 2 are exact, 3 or more is the whole graph."""
-    data = json.loads(run("lineage", "--urn", DASH, "--hops", "3", "--json", "--db", db).output)
+    data = json.loads(cli("lineage", "--urn", DASH, "--hops", "3", "--json", "--db", db).output)
     assert max(r["hops"] for r in data["results"]) == 5
 
 
-def test_lineage_column_dot_and_mermaid(db: str) -> None:
-    data = json.loads(run("lineage", "--urn", A, "--column", "id", "--direction", "downstream", "--json",
+def test_lineage_column_dot_and_mermaid(cli: Cli, db: str) -> None:
+    data = json.loads(cli("lineage", "--urn", A, "--column", "id", "--direction", "downstream", "--json",
                           "--db", db).output)
     assert [r["urn"] for r in data["results"]] == [make_schema_field_urn(C, "id"),
                                                    make_schema_field_urn(D, "customer_id"),
                                                    make_schema_field_urn(CHART, "cust")]
-    dot = run("lineage", "--urn", C, "--format", "dot", "--db", db).output
+    dot = cli("lineage", "--urn", C, "--format", "dot", "--db", db).output
     assert dot.startswith("digraph lineage {") and dot.count(" -> ") == 2
-    mermaid = run("lineage", "--urn", C, "--format", "mermaid", "--db", db).output
+    mermaid = cli("lineage", "--urn", C, "--format", "mermaid", "--db", db).output
     assert mermaid.startswith("graph LR") and "removed" in mermaid
 
 
-def test_lineage_path(db: str) -> None:
-    out = run("lineage", "path", "--from", A, "--to", CHART, "--db", db).output
+def test_lineage_path(cli: Cli, db: str) -> None:
+    out = cli("lineage", "path", "--from", A, "--to", CHART, "--db", db).output
     assert out.startswith("Path found (4 hops, downstream)")
-    data = json.loads(run("lineage", "path", "--from", CHART, "--to", A, "--json", "--db", db).output)
+    data = json.loads(cli("lineage", "path", "--from", CHART, "--to", A, "--json", "--db", db).output)
     assert data["direction"] == "upstream" and [n["urn"] for n in data["nodes"]] == [CHART, D, JOB, C, A]
     # the group's --db is used by the subcommand too
-    assert run("lineage", "--db", db, "path", "--from", A, "--to", DASH).output.startswith("Path found (1 hops")
-    out = run("lineage", "path", "--from", B, "--to", LONELY, "--db", db, code=1).output
+    assert cli("lineage", "--db", db, "path", "--from", A, "--to", DASH).output.startswith("Path found (1 hops")
+    out = cli("lineage", "path", "--from", B, "--to", LONELY, "--db", db, code=1).output
     assert "No path found" in out
 
 
-def test_lineage_errors(db: str, tmp_path: pathlib.Path) -> None:
-    out = run("lineage", "--urn", MISSING, "--db", db, code=1).output
+def test_lineage_errors(cli: Cli, db: str, tmp_path: pathlib.Path) -> None:
+    out = cli("lineage", "--urn", MISSING, "--db", db, code=1).output
     assert f"urn {MISSING} not found" in out
-    out = run("lineage", "path", "--from", A, "--to", MISSING, "--db", db, code=1).output
+    out = cli("lineage", "path", "--from", A, "--to", MISSING, "--db", db, code=1).output
     assert "not found" in out
-    out = run("lineage", "--urn", LONELY, "--db", db).output
+    out = cli("lineage", "--urn", LONELY, "--db", db).output
     assert "No upstream lineage found." in out
-    out = run("lineage", "--urn", A, "--db", str(tmp_path / "missing.db"), code=1).output
+    out = cli("lineage", "--urn", A, "--db", str(tmp_path / "missing.db"), code=1).output
     assert "Error" in out
-    run("lineage", "--urn", A, "--hops", "0", "--db", db, code=2)
+    cli("lineage", "--urn", A, "--hops", "0", "--db", db, code=2)
 
 
-def test_dump_file_stdout_and_json(db: str, tmp_path: pathlib.Path) -> None:
+def test_dump_file_stdout_and_json(cli: Cli, db: str, tmp_path: pathlib.Path) -> None:
     target = tmp_path / "out.json"
-    out = run("dump", str(target), "--json", "--db", db).output
+    out = cli("dump", str(target), "--json", "--db", db).output
     summary = json.loads(out)
     records = list(read_metadata_file(target))
     assert summary["records"] == len(records) > 0
-    stdout = CliRunner().invoke(main, ["dump", "-", "--entity-type", "chart", "--db", db], catch_exceptions=False)
+    stdout = cli("dump", "-", "--entity-type", "chart", "--db", db, code=None)
     assert stdout.exit_code == 0
     body = stdout.stdout if hasattr(stdout, "stdout") else stdout.output
     objs = json.loads(body[: body.rindex("]") + 1])
     assert {o["entityUrn"] for o in objs} == {CHART}
     history = tmp_path / "h.json"
-    run("dump", str(history), "--all-versions", "--no-timeseries", "--db", db)
+    cli("dump", str(history), "--all-versions", "--no-timeseries", "--db", db)
     assert len(list(read_metadata_file(history))) == len(records)  # one version of each aspect here
-    assert "unknown entity type" in run("dump", str(tmp_path / "x.json"), "--entity-type", "nope", "--db", db,
+    assert "unknown entity type" in cli("dump", str(tmp_path / "x.json"), "--entity-type", "nope", "--db", db,
                                          code=1).output
 
 
-def test_timeline_text_json_and_errors(db: str) -> None:
-    out = run("timeline", A, "--db", db).output
+def test_timeline_text_json_and_errors(cli: Cli, db: str) -> None:
+    out = cli("timeline", A, "--db", db).output
     assert "0.0.0-computed" in out and "TAG" in out and "urn:li:tag:pii" in out
-    data = json.loads(run("timeline", "--urn", A, "-c", "TAG", "--json", "--db", db).output)
+    data = json.loads(cli("timeline", "--urn", A, "-c", "TAG", "--json", "--db", db).output)
     assert [t["timestamp"] for t in data] == [5_000] and data[0]["semVer"] == "0.0.0-computed"
     assert data[0]["changeEvents"][0]["category"] == "TAG" and data[0]["runId"] == "tags"
-    assert json.loads(run("timeline", A, "-c", "TAG", "--start", "6000", "--json", "--db", db).output) == []
-    assert json.loads(run("timeline", A, "-c", "TAG", "--end", "1970-01-01T00:00:05Z", "--json",
+    assert json.loads(cli("timeline", A, "-c", "TAG", "--start", "6000", "--json", "--db", db).output) == []
+    assert json.loads(cli("timeline", A, "-c", "TAG", "--end", "1970-01-01T00:00:05Z", "--json",
                           "--db", db).output)[0]["timestamp"] == 5_000
-    run("timeline", A, "-c", "NOPE", "--db", db, code=2)
-    assert "not found" in run("timeline", MISSING, "--db", db, code=1).output
-    run("timeline", "--db", db, code=2)
+    cli("timeline", A, "-c", "NOPE", "--db", db, code=2)
+    assert "not found" in cli("timeline", MISSING, "--db", db, code=1).output
+    cli("timeline", "--db", db, code=2)
 
 
 def _mcps(path: pathlib.Path, records: List[Any]) -> str:
@@ -159,7 +152,7 @@ def test_metadata_diff_exit_codes(tmp_path: pathlib.Path) -> None:
     assert r.exit_code == 2 and "Traceback" not in r.output
 
 
-def test_metadata_diff_is_a_check_subcommand(tmp_path: pathlib.Path) -> None:
+def test_metadata_diff_is_a_check_subcommand(cli: Cli, tmp_path: pathlib.Path) -> None:
     """Reached as `litemeta check metadata-diff`, DataHub's spelling."""
     a = _mcps(tmp_path / "a.json", lineage_records())
-    assert run("check", "metadata-diff", a, a).output.startswith("No differences")
+    assert cli("check", "metadata-diff", a, a).output.startswith("No differences")

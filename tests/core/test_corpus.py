@@ -99,6 +99,7 @@ def expected_state(records: Any) -> Tuple[Dict[Tuple[str, str], Any], Set[Tuple[
     return state, patched, changes
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("size,seed", [(600, 1), (1500, 7)])
 def test_sdk_corpus_ingests_without_failures_and_matches_the_model(tmp_path: Any, size: int, seed: int) -> None:
     """R1.2-R1.5, R1.18, R1.34, R1.35, R8.19 on a varied SDK corpus written by the SDK's file sink."""

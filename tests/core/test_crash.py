@@ -9,6 +9,8 @@ import sys
 import time
 from typing import Any, List, Tuple
 
+import pytest
+
 import litemeta
 from litemeta.model.codec import proposal_from_mcp_value
 from litemeta.model.events import MCL_TIMESERIES_TOPIC, MCL_VERSIONED_TOPIC, MCP_TOPIC, PLATFORM_EVENT_TOPIC
@@ -51,6 +53,7 @@ def _helper_pids(parent: int) -> List[int]:
     return out
 
 
+@pytest.mark.slow
 def test_sigkill_mid_ingest_leaves_no_partial_batch(tmp_path: Any) -> None:
     corpus = tmp_path / "c.json"
     write_corpus(corpus, 3000, 5)

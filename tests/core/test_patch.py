@@ -459,6 +459,7 @@ def test_r1_32_inputs_are_not_mutated() -> None:
 tag_urns = st.lists(st.from_regex(r"urn:li:tag:[a-z0-9_/~.]{1,12}", fullmatch=True), unique=True, max_size=8)
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(existing=tag_urns, added=tag_urns)
 def test_r8_14_hypothesis_add_then_remove_restores_tags(existing: List[str], added: List[str]) -> None:

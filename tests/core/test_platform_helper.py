@@ -146,12 +146,14 @@ def test_no_helper_on_a_single_cpu(corpus: Path, inline, tmp_path: Path, monkeyp
     assert zlib_rows == 0 and pe == inline[1]
 
 
-def test_helper_process_starts_without_sqlalchemy() -> None:
+def test_helper_process_starts_without_sqlalchemy(tmp_path: Path) -> None:
     """The helper imports only what deriving and encoding events need (storage.batches, not the SQL
     layer): SQLAlchemy's import is 0.3 s of CPU on the core beside the writer."""
     code = ("import io, sys; from litemeta.core.platform_helper import serve; "
             "serve(io.BytesIO(b''), io.BytesIO()); "  # the helper's own imports, then end of input
             "from litemeta.model.registry import load_registry; load_registry(); "  # what derive loads
             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sqlalchemy'))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    # run outside the repository: ``-c`` puts the working folder first on sys.path, and the package
+    # under test is the installed one (CI's second run installs it without -e)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path).stdout
     assert out.strip() == "[]"

@@ -10,6 +10,7 @@ import struct
 from pathlib import Path
 from typing import Any, Dict, List
 
+import datahub.metadata
 import fastavro
 import pytest
 from datahub.emitter.mcp import MetadataChangeProposalWrapper
@@ -18,17 +19,11 @@ from kafka.partitioner.default import murmur2 as kafka_python_murmur2
 from kafka.record.default_records import DefaultRecordBatch
 from kafka.record.memory_records import MemoryRecords
 
-import datahub.metadata
 from litemeta.errors import ConfigurationError, ExportError
-from litemeta.followers.export import (
-    OFFSET_HEADER,
-    SCHEMA_IDS,
-    encode_value,
-    export,
-    read_export,
-    sniff_format,
-)
-from litemeta.followers.kafka_log import CorruptionReport
+from litemeta.followers.export import export
+from litemeta.formats.avro_fast import encode_value
+from litemeta.formats.export_layout import OFFSET_HEADER, SCHEMA_IDS, read_export, sniff_format
+from litemeta.formats.kafka_log import CorruptionReport
 from litemeta.model import avro
 from litemeta.model.events import (
     FAILED_MCP_TOPIC,
@@ -304,7 +299,7 @@ def test_corrupt_batches_are_reported_with_topic_partition_offset(tmp_path: Path
 
 
 def test_a_value_that_is_not_avro_is_reported_and_reading_goes_on(tmp_path: Path, records: List[TopicRecord]) -> None:
-    from litemeta.followers.kafka_log import SegmentWriter
+    from litemeta.formats.kafka_segments import SegmentWriter
 
     mcps = [r for r in records if r.topic == MCP_TOPIC][:3]
     with SegmentWriter(tmp_path, MCP_TOPIC, 0) as w:

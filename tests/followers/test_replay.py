@@ -24,7 +24,8 @@ from datahub.metadata import schema_classes as sc
 import datahub.metadata
 from litemeta.errors import ConfigurationError, ExportError
 from litemeta.followers import replay as R
-from litemeta.followers.export import SCHEMA_IDS, export
+from litemeta.followers.export import export
+from litemeta.formats.export_layout import SCHEMA_IDS
 from litemeta.model.events import MCL_TIMESERIES_TOPIC, MCL_VERSIONED_TOPIC, MCP_TOPIC, PLATFORM_EVENT_TOPIC
 from litemeta.store import open_store
 
@@ -169,6 +170,7 @@ def test_folder_replay_is_read_back_and_decodes_to_the_sdk_objects(store: Any, c
                 sc.DatasetPropertiesClass.from_obj(values[-1])
 
 
+@pytest.mark.slow
 def test_store_replay_resumes_after_an_interruption_without_duplicates(store: Any, cluster: str,
                                                                       tmp_path: Path) -> None:
     """Progress is a consumer group in the store: stopping after a confirmed chunk resumes exactly after it."""

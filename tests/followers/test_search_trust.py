@@ -162,6 +162,7 @@ def bulk_store(tmp_path: Path, size: int, seed: int = 5, name: str = "bulk.db") 
     return db
 
 
+@pytest.mark.slow
 def test_eight_first_searches_at_once(tmp_path: Path) -> None:
     """`ingest` leaves no index; 8 searches started together on the fresh store all exit 0 with the
     same, right answer (one builds the index, the others wait for it or serve it)."""
@@ -183,6 +184,7 @@ def _reindex_seconds(db: str) -> float:
     return time.monotonic() - t
 
 
+@pytest.mark.slow
 def test_searches_during_reindex_return_the_previous_results(tmp_path: Path) -> None:
     """Every search that runs while `reindex` rebuilds answers from the previous whole index."""
     db = bulk_store(tmp_path, 8000)
@@ -201,6 +203,7 @@ def test_searches_during_reindex_return_the_previous_results(tmp_path: Path) -> 
     assert result_urns(search_json(db, "Cost of Goods Sold")) == result_urns(before)
 
 
+@pytest.mark.slow
 def test_a_reindex_killed_with_sigkill_leaves_the_previous_index(tmp_path: Path) -> None:
     """SIGKILL at any point of `reindex`: the next search answers from the previous index, and the
     next `reindex` completes."""
@@ -221,6 +224,7 @@ def test_a_reindex_killed_with_sigkill_leaves_the_previous_index(tmp_path: Path)
     assert result_urns(search_json(db, "Cost of Goods Sold")) == result_urns(before)
 
 
+@pytest.mark.slow
 def test_the_index_follows_its_own_store(tmp_path: Path) -> None:
     """Delete litemeta.db*, keep litemeta.db.index/, ingest another file at the same path: search
     answers for the new store (never the old one's entities) and says once that it rebuilt."""
@@ -251,6 +255,7 @@ def _segments(db: str) -> List[Path]:
     return sorted(Path(db + ".index").glob("**/*.seg"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("damage", ["delete", "corrupt", "truncate"])
 def test_a_damaged_segment_is_detected_and_rebuilt(tmp_path: Path, damage: str) -> None:
     """A deleted, corrupted or truncated segment file is never served: the next search rebuilds the
@@ -286,6 +291,7 @@ def test_a_damaged_segment_is_detected_and_rebuilt(tmp_path: Path, damage: str) 
             assert len(notices) == 1 and "rebuil" in notices[0].lower(), p.stderr
 
 
+@pytest.mark.slow
 def test_searches_under_four_concurrent_ingests(tmp_path: Path) -> None:
     """With 4 ingests writing, searches answer from the last whole index without catching up
     themselves; `--json` says how far behind it is; once the writers stop, the index catches up
@@ -324,6 +330,7 @@ def test_searches_under_four_concurrent_ingests(tmp_path: Path) -> None:
     assert result_urns(out)[:1] == [marker]
 
 
+@pytest.mark.slow
 def test_a_search_does_not_wait_for_a_writer_of_the_index(tmp_path: Path) -> None:
     """While another process holds the index's write lock (a long catch-up or rebuild), a search
     answers at once from the last whole index and reports that it lags."""
@@ -363,6 +370,7 @@ def _peak_rss_mb(args: Sequence[str], timeout: float) -> float:
     return int(kb) / 1024
 
 
+@pytest.mark.slow
 def test_search_memory_with_one_50_mb_aspect(tmp_path: Path) -> None:
     """A store holding one 50 MB aspect: the first search (which builds the index) and the next one
     stay under 300 MB of peak RSS (1.1 GB before)."""

@@ -13,6 +13,8 @@ import sys
 from collections import defaultdict
 from typing import Any, Dict, List, Tuple
 
+import pytest
+
 import litemeta
 from tests.relevance.corpus import build
 from tests.relevance.generate import OUT, SEED, generate
@@ -53,6 +55,7 @@ def test_the_set_is_large_enough() -> None:
     assert {"name", "description"} <= classes
 
 
+@pytest.mark.slow
 def test_top3_recall_holds_its_measured_level(tmp_path: Any) -> None:
     recall, misses = measure(str(tmp_path))
     for cls, floor in FLOORS.items():

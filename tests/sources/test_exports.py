@@ -7,8 +7,7 @@ from pathlib import Path
 from datahub.emitter.mcp import MetadataChangeProposalWrapper as MCPW
 from datahub.metadata import schema_classes as sc
 
-from litemeta.errors import InputError
-from litemeta.followers.export import export, read_export
+from litemeta.followers.export import export
 from litemeta.model.events import MCL_VERSIONED_TOPIC, MCP_TOPIC, TopicRecord
 from litemeta.model.proposal import Origin, Proposal
 from litemeta.sources.exports import read_export_records, sniff_export
@@ -45,12 +44,31 @@ def test_proposals_carry_their_topic_offset_and_other_topics_are_ignored(tmp_pat
     recs = [_mcp_record(i) for i in range(4)]
     mcl = TopicRecord(MCL_VERSIONED_TOPIC, 0, 0, 1, URN, {**recs[0].value, "created": {"time": 1, "actor": "urn:li:corpuser:x"}})
     export(recs + [mcl], tmp_path)
-    got = list(read_export_records(str(tmp_path), read_export))
+    got = list(read_export_records(str(tmp_path)))
     assert all(isinstance(p, Proposal) for p in got)
     assert [(p.origin, p.aspect) for p in got] == [(Origin(str(tmp_path), i), {"removed": bool(i % 2)}) for i in range(4)]
 
 
-def test_without_an_installed_reader_an_error_says_so(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr("litemeta.sources.exports._reader", None)
-    (item,) = list(read_export_records(str(tmp_path)))
-    assert isinstance(item, InputError) and "install" in str(item)
+def test_the_file_readers_read_exports_without_any_wiring(tmp_path: Path) -> None:
+    """sources.files sniffs exports itself (no reader injected by the store): a fresh interpreter
+    that imports only sources.files reads an export folder's proposals."""
+    import subprocess
+    import sys
+
+    export([_mcp_record(i) for i in range(3)], tmp_path, "jsonl")
+    code = ("import sys; from litemeta.sources.files import read_records; "
+            "print(sum(1 for r in read_records([sys.argv[1]]) if not isinstance(r, Exception)))")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "3"
+
+
+def test_a_plain_json_file_does_not_load_the_export_codecs() -> None:
+    """Only an export path imports the export layouts and their codecs (about 50 ms of start-up)."""
+    import subprocess
+    import sys
+
+    sample = Path(__file__).resolve().parents[2] / "examples" / "sample.json"
+    code = ("import sys; from litemeta.sources.files import read_records; n = sum(1 for _ in read_records([sys.argv[1]])); "
+            "print(n > 0, 'litemeta.formats.export_layout' in sys.modules, 'fastavro' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code, str(sample)], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "False", "False"]

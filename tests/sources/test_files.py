@@ -230,6 +230,7 @@ def test_sniffer_extension_point(tmp_path: pathlib.Path, monkeypatch: pytest.Mon
 
 
 # ------------------------------------------------------------------------------------- memory
+@pytest.mark.slow
 def test_large_array_is_streamed_in_bounded_memory(tmp_path: pathlib.Path) -> None:
     """A ~50 MB array is read with a small, size-independent memory footprint (peak RSS delta),
     also when it is truncated and the reader falls back to its recovery scan."""

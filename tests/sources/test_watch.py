@@ -15,15 +15,14 @@ from typing import Any, Callable, Iterator, List, Optional, Tuple
 
 import datahub.metadata.schema_classes as S
 import pytest
-from click.testing import CliRunner
 from datahub.emitter.mce_builder import make_dataset_urn
 from datahub.emitter.mcp import MetadataChangeProposalWrapper as W
 from datahub.ingestion.sink.file import write_metadata_file
 
-from litemeta.cli import main
 from litemeta.sources import watch as wt
 from litemeta.sources.watch import FileOutcome, FolderWatcher, Pending, WatchOptions
 from litemeta.store import MetadataStore, open_store
+from tests.conftest import Cli
 
 SETTLE = 0.3
 FAST = dict(settle_seconds=SETTLE, poll_interval=0.05)
@@ -57,12 +56,6 @@ class Recorder:
     def __call__(self, items: List[str], run_id: Optional[str] = None) -> Any:
         self.calls.append((items[0], os.path.getsize(items[0]), time.time()))
         return self.store.ingest(items, run_id=run_id)
-
-
-@pytest.fixture
-def store(tmp_path: pathlib.Path) -> Iterator[MetadataStore]:
-    with open_store(str(tmp_path / "w.db")) as s:
-        yield s
 
 
 @pytest.fixture
@@ -186,6 +179,7 @@ def test_error_json_lists_every_rejected_record(store: MetadataStore, inbox: pat
     assert not (inbox / "processed" / "junk.json").exists()
 
 
+@pytest.mark.slow
 def test_once_leaves_a_file_still_being_written(store: MetadataStore, inbox: pathlib.Path,
                                                 tmp_path: pathlib.Path) -> None:
     """A cut JSON array written just now is left for the next run, then taken as broken when it stays so."""
@@ -238,6 +232,7 @@ def test_same_name_new_content_is_ingested_again(store: MetadataStore, inbox: pa
 
 
 # ------------------------------------------------------------------------------ real observer
+@pytest.mark.slow
 def test_slow_writer_json_array_is_not_ingested_before_it_is_complete(
         store: MetadataStore, inbox: pathlib.Path, tmp_path: pathlib.Path) -> None:
     data = sdk_bytes(tmp_path, 300)
@@ -252,6 +247,7 @@ def test_slow_writer_json_array_is_not_ingested_before_it_is_complete(
     assert len(store.list_urns("dataset")) == 300
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="open/close events are inotify's")
 def test_slow_writer_pausing_at_a_record_boundary(store: MetadataStore, inbox: pathlib.Path) -> None:
     """JSON Lines parse at every line end; a writer that pauses longer than the settle period with
@@ -306,25 +302,24 @@ def test_stop_is_prompt(store: MetadataStore, inbox: pathlib.Path) -> None:
 
 
 # ------------------------------------------------------------------------------ CLI
-def test_cli_once(tmp_path: pathlib.Path, inbox: pathlib.Path) -> None:
+def test_cli_once(cli: Cli, tmp_path: pathlib.Path, inbox: pathlib.Path) -> None:
     db = str(tmp_path / "cli.db")
     (inbox / "nightly-42.json").write_bytes(sdk_bytes(tmp_path, 4))
     (inbox / "junk.json").write_text("nope")
-    res = CliRunner().invoke(main, ["watch", str(inbox), "--once", "--settle", "0.1", "--run-id-from", "filename",
-                                    "--json", "--db", db], catch_exceptions=False)
+    res = cli("watch", str(inbox), "--once", "--settle", "0.1", "--run-id-from", "filename", "--json", "--db", db, code=None)
     assert res.exit_code == 1, res.output  # a file failed
     lines = [json.loads(x) for x in res.output.splitlines() if x.startswith("{")]
     assert {(os.path.basename(d["path"]), d["status"]) for d in lines} == {("nightly-42.json", "processed"),
                                                                            ("junk.json", "failed")}
     with open_store(db, read_only=True) as s:
         assert [r["runId"] for r in s.runs()] == ["nightly-42"]
-    res = CliRunner().invoke(main, ["watch", str(inbox), "--once", "--db", db], catch_exceptions=False)
+    res = cli("watch", str(inbox), "--once", "--db", db, code=None)
     assert res.exit_code == 0 and res.output == ""
-    res = CliRunner().invoke(main, ["watch", str(tmp_path / "nowhere"), "--once", "--db", db],
-                             catch_exceptions=False)
+    res = cli("watch", str(tmp_path / "nowhere"), "--once", "--db", db, code=None)
     assert res.exit_code == 1 and "not a folder" in res.output and "Traceback" not in res.output
 
 
+@pytest.mark.slow
 def test_cli_ctrl_c_stops_cleanly(tmp_path: pathlib.Path, inbox: pathlib.Path) -> None:
     db = str(tmp_path / "sig.db")
     proc = subprocess.Popen([sys.executable, "-m", "litemeta", "watch", str(inbox), "--settle", "0.2", "--db", db],

@@ -11,7 +11,7 @@ from datahub.emitter.mcp import MetadataChangeProposalWrapper as MCPW
 from sqlalchemy import select
 
 import litemeta
-from litemeta.storage.db import aspects, timeseries
+from litemeta.storage.tables import aspects, timeseries
 
 DS = "urn:li:dataset:(urn:li:dataPlatform:hive,db.t,PROD)"
 

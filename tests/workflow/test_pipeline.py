@@ -12,9 +12,9 @@ from datahub.emitter.mcp import MetadataChangeProposalWrapper as W
 from datahub.ingestion.sink.file import write_metadata_file as sdk_write
 from datahub.metadata import schema_classes as S
 
-from litemeta.errors import ConfigurationError
+from litemeta.errors import ConfigurationError, PipelineError
 from litemeta.store import open_store
-from litemeta.workflow.run import Pipeline, PipelineError
+from litemeta.workflow.run import Pipeline
 from tests.workflow.sdk_harness import ds
 
 SM = S.SystemMetadataClass(lastObserved=1700000000000, runId="file-run")
@@ -227,16 +227,40 @@ def test_entry_point_discovery_with_a_fake_distribution(tmp_path: Path, monkeypa
     sys.modules.pop("lm_plugin_demo", None)
 
 
-def test_pyproject_entry_points_match_the_builtin_table() -> None:
-    """The entry points declared in pyproject.toml are the built-ins (one list of names)."""
+def test_builtins_are_found_through_the_entry_points_pyproject_declares() -> None:
+    """One list of built-in step names: pyproject.toml's entry points, which resolve() reads; every
+    step class litemeta defines has one, and each resolves to a step of its role."""
+    import inspect
+
     import tomllib
 
-    from litemeta.workflow.builtin import BUILTINS
+    from litemeta.workflow import builtin, transformers
+    from litemeta.workflow.steps import GROUPS, Step, available, resolve
 
-    eps = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())["project"]["entry-points"]
-    assert eps["litemeta.sources"] == BUILTINS["source"]
-    assert eps["litemeta.transformers"] == BUILTINS["transformer"]
-    assert eps["litemeta.sinks"] == {**BUILTINS["sink"], **BUILTINS["stage"], **BUILTINS["bulk_sink"]}
+    declared = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
+    eps = declared["project"]["entry-points"]
+    for role, group in GROUPS.items():
+        assert {n: v for n, v in available(role).items() if v.startswith("litemeta.")} == eps[group]
+    targets = {v for group in eps.values() for v in group.values()}
+    defined = {f"{m.__name__}:{c.__name__}" for m in (builtin, transformers) for _n, c in inspect.getmembers(m)
+               if inspect.isclass(c) and issubclass(c, Step) and c.__module__ == m.__name__ and not inspect.isabstract(c)
+               and not c.__name__.startswith("_")}
+    assert defined <= targets, f"step classes without an entry point: {sorted(defined - targets)}"
+    roles = {"litemeta.sources": ["source"], "litemeta.transformers": ["transformer"],
+             "litemeta.sinks": ["sink", "stage", "bulk_sink"]}
+    for group, names in eps.items():
+        for name in names:
+            assert any(_resolves(role, name, resolve) for role in roles[group]), f"{group} {name} does not resolve"
+
+
+def _resolves(role: str, name: str, resolve: Any) -> bool:
+    from litemeta.errors import ConfigurationError
+
+    try:
+        resolve(role, name)
+    except ConfigurationError:
+        return False
+    return True
 
 
 def test_sqlalchemy_source_by_name(tmp_path: Path) -> None:

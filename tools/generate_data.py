@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Regenerate litemeta's copy of DataHub's model from an installed ``acryl-datahub``.
 
-    python data/generate.py            # writes data/registry.json and data/schemas/
+    python tools/generate_data.py      # writes data/registry.json and data/schemas/
+
+(It lives outside ``data/`` so that the wheel, which ships ``data/`` as ``litemeta._data``, does
+not carry a script that needs the SDK.)
 
 The entity registry is derived from the annotations inside the Avro schemas that ship with the
 SDK (``datahub/metadata/schemas/*.avsc``): record-level ``Aspect`` (name, timeseries type,
@@ -20,7 +23,7 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Set
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1] / "data"
 ANNOTATIONS = ("Searchable", "Relationship", "TimeseriesField", "TimeseriesFieldCollection")
 PRIMITIVES = {"null", "boolean", "int", "long", "float", "double", "bytes", "string"}
 

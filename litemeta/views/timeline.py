@@ -42,7 +42,6 @@ CATEGORIES: Tuple[str, ...] = (
     "TAG", "OWNERSHIP", "GLOSSARY_TERM", "TECHNICAL_SCHEMA", "DOCUMENTATION", "DOMAIN",
     "STRUCTURED_PROPERTY", "LIFECYCLE", "DEPRECATION", "BUSINESS_ATTRIBUTE", "RUN",
 )
-_PAGE = 2000
 
 
 @dataclass(frozen=True)
@@ -167,6 +166,40 @@ def json_patch(old: Any, new: Any, path: str = "") -> List[Dict[str, Any]]:
     return [{"op": "replace", "path": path or "", "value": new}]
 
 
+def value_changes(old: Any, new: Any, path: str = "") -> List[Tuple[str, str, Any, Any]]:
+    """What changed from one aspect value to the next, as ``(op, path, old, new)`` with op ``+``
+    (added), ``-`` (removed) or ``~`` (replaced), paths as in JSON Pointer (pure).
+
+    Unlike :func:`json_patch` (a patch to apply), this is for reading: objects are compared key by
+    key, arrays of equal length element by element, other arrays by membership (what left, what
+    came), so a tag added to a list of ten shows as one ``+`` line.
+
+        >>> value_changes({"tags": ["a"], "n": 1}, {"tags": ["a", "b"], "n": 2})
+        [('~', '/n', 1, 2), ('+', '/tags/1', None, 'b')]
+    """
+    if old == new and type(old) is type(new):
+        return []
+    if isinstance(old, dict) and isinstance(new, dict):
+        out: List[Tuple[str, str, Any, Any]] = []
+        for k in sorted(set(old) | set(new), key=str):
+            p = path + "/" + str(k).replace("~", "~0").replace("/", "~1")
+            if k not in new:
+                out.append(("-", p, old[k], None))
+            elif k not in old:
+                out.append(("+", p, None, new[k]))
+            else:
+                out += value_changes(old[k], new[k], p)
+        return out
+    if isinstance(old, list) and isinstance(new, list):
+        if len(old) == len(new):
+            return [c for i, (a, b) in enumerate(zip(old, new)) for c in value_changes(a, b, f"{path}/{i}")]
+        kept = [json.dumps(v, sort_keys=True) for v in new]
+        was = [json.dumps(v, sort_keys=True) for v in old]
+        return ([("-", f"{path}/{i}", v, None) for i, v in enumerate(old) if was[i] not in kept]
+                + [("+", f"{path}/{i}", None, v) for i, v in enumerate(new) if kept[i] not in was])
+    return [("~", path, old, new)]
+
+
 def _events(c: AspectChange, categories: Optional[Sequence[str]]) -> List[Dict[str, Any]]:
     stamp = {"actor": c.actor, "time": c.time}
     out = []
@@ -208,15 +241,9 @@ def build_timeline(changes: Iterable[AspectChange], categories: Optional[Iterabl
 
 
 def read_changes(store: Any, urn: str) -> List[AspectChange]:
-    """Every aspect change of ``urn`` in the store's versioned MCL topic, in log order."""
-    out: List[AspectChange] = []
-    offset = 0
-    while True:
-        records = store.read_topic(MCL_VERSIONED_TOPIC, offset, _PAGE)
-        if not records:
-            return out
-        out.extend(changes_from_mcls((r.value for r in records), urn))
-        offset = records[-1].offset + 1
+    """Every aspect change of ``urn`` in the store's versioned MCL topic, in log order (the MCLs are
+    keyed by entity urn: only the log batches holding that key are read)."""
+    return list(changes_from_mcls((r.value for r in store.key_records(MCL_VERSIONED_TOPIC, urn)), urn))
 
 
 def timeline(store: Any, urn: str, categories: Optional[Iterable[str]] = None, start: Optional[int] = None,
@@ -230,4 +257,4 @@ def timeline(store: Any, urn: str, categories: Optional[Iterable[str]] = None, s
 
 
 __all__ = ["AspectChange", "ChangeTransaction", "CATEGORIES", "build_timeline", "changes_from_mcls",
-           "describe_event", "json_patch", "normalize_categories", "read_changes", "timeline"]
+           "describe_event", "json_patch", "value_changes", "normalize_categories", "read_changes", "timeline"]

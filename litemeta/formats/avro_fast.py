@@ -18,7 +18,7 @@ import struct
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from litemeta.errors import ExportError, LitemetaError
-from litemeta.followers.kafka_log import encode_varint
+from litemeta.formats.kafka_log import encode_varint
 from litemeta.model import avro
 from litemeta.model.events import PLATFORM_EVENT_TOPIC, TOPIC_SCHEMAS, TOPICS
 

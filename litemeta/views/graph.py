@@ -213,16 +213,58 @@ class LineageGraph:
 
     def edges_of(self, node: str, direction: str) -> List[Edge]:
         """Edges towards ``direction`` from ``node``, sorted by the neighbour's urn."""
-        if direction == UPSTREAM:
-            return sorted(self._up.get(node, ()), key=lambda e: (e.upstream, e.aspect, e.relationship))
-        return sorted(self._down.get(node, ()), key=lambda e: (e.downstream, e.aspect, e.relationship))
+        return _in_order(self._up.get(node, ()) if direction == UPSTREAM else self._down.get(node, ()), direction)
 
     def has_node(self, node: str) -> bool:
         """Whether any edge touches ``node``."""
         return node in self._up or node in self._down
 
+    def edges(self) -> Set[Edge]:
+        """Every edge."""
+        return set(self._edges)
+
     def __len__(self) -> int:
         return len(self._edges)
+
+
+def _in_order(edges: Iterable[Edge], direction: str) -> List[Edge]:
+    if direction == UPSTREAM:
+        return sorted(edges, key=lambda e: (e.upstream, e.aspect, e.relationship))
+    return sorted(edges, key=lambda e: (e.downstream, e.aspect, e.relationship))
+
+
+class _StoredGraph(LineageGraph):
+    """A graph read back from :func:`cached_graph`'s file: a row becomes an :class:`Edge` only when
+    a walk asks for its node's edges (a walk visits a few nodes of tens of thousands)."""
+
+    def __init__(self, rows: Sequence[Sequence[Any]], removed: Iterable[str]) -> None:
+        super().__init__()
+        self._rows_up: Dict[str, List[Sequence[Any]]] = defaultdict(list)    # by downstream node
+        self._rows_down: Dict[str, List[Sequence[Any]]] = defaultdict(list)  # by upstream node
+        for r in rows:
+            self._rows_up[r[1]].append(r)
+            self._rows_down[r[0]].append(r)
+        self._rows = rows
+        self.removed = set(removed)
+
+    def add(self, edge: Edge) -> None:
+        raise TypeError("a stored lineage graph is read-only")
+
+    def edges_of(self, node: str, direction: str) -> List[Edge]:
+        """Edges towards ``direction`` from ``node``, sorted by the neighbour's urn."""
+        rows = (self._rows_up if direction == UPSTREAM else self._rows_down).get(node, ())
+        return _in_order([Edge(*r) for r in rows], direction)
+
+    def has_node(self, node: str) -> bool:
+        """Whether any edge touches ``node``."""
+        return node in self._rows_up or node in self._rows_down
+
+    def edges(self) -> Set[Edge]:
+        """Every edge."""
+        return {Edge(*r) for r in self._rows}
+
+    def __len__(self) -> int:
+        return len(self._rows)
 
 
 def _other(edge: Edge, direction: str) -> str:
@@ -315,6 +357,20 @@ def load_graph(store: Any, registry: Optional[Registry] = None) -> LineageGraph:
         else:
             graph.add_aspect(row.urn, row.aspect, row.value, reg)
     return graph
+
+
+def cached_graph(store: Any, registry: Optional[Registry] = None) -> LineageGraph:
+    """:func:`load_graph`, kept beside a SQLite store (``<db>.cache/lineage.json``) and reused while
+    its change log has not moved (:func:`litemeta.views.cache.cached`): an unchanged store answers
+    lineage without a scan. Read back lazily (:class:`_StoredGraph`)."""
+    from litemeta.views.cache import cached
+
+    def encode(graph: LineageGraph) -> Dict[str, Any]:
+        return {"edges": [[e.upstream, e.downstream, e.aspect, e.relationship, e.via] for e in graph.edges()],
+                "removed": sorted(graph.removed)}
+
+    return cached(store, "lineage", lambda: load_graph(store, registry), encode,
+                  lambda d: _StoredGraph(d["edges"], d["removed"]))
 
 
 # ----------------------------------------------------------------------------------- rendering

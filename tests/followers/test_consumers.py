@@ -10,20 +10,21 @@ from datahub.metadata import schema_classes as m
 from datahub.specific.dataset import DatasetPatchBuilder
 
 import litemeta
-from litemeta.consumers import event_filter
+from litemeta.followers.consumers import event_filter
 from litemeta.model.events import PLATFORM_EVENT_TOPIC
+from tests.conftest import Cli
 
 DS = "urn:li:dataset:(urn:li:dataPlatform:hive,shop.orders,PROD)"
 
 
 @pytest.fixture
-def store(tmp_path: Any) -> Any:
-    s = litemeta.open_store(str(tmp_path / "c.db"))
+def store(file_store: Any) -> Any:
+    """A store on file (tests reopen it by path), with a tag and an owner on one dataset."""
+    s = file_store
     s.ingest([MCPW(entityUrn=DS, aspect=m.GlobalTagsClass(tags=[m.TagAssociationClass(tag="urn:li:tag:a")])),
               MCPW(entityUrn=DS, aspect=m.OwnershipClass(owners=[m.OwnerClass(owner="urn:li:corpuser:x",
                                                                                type="DATAOWNER")]))])
-    yield s
-    s.close()
+    return s
 
 
 def categories(recs: List[Any]) -> List[str]:
@@ -90,3 +91,54 @@ def test_events_are_keyed_and_enveloped_as_datahub_does(store: Any) -> None:
     assert payload["auditStamp"] == mcl_created["globalTags"]
     assert rec.value["header"]["timestampMillis"] == mcl_created["globalTags"]["time"]
     assert rec.value["payload"]["contentType"] == "application/json"
+
+
+def test_follow_reads_a_topic_from_the_start_and_commits_nothing_without_a_group(store: Any) -> None:
+    every = store.read_topic("pe")
+    assert [r.offset for r in store.follow("pe")] == [r.offset for r in every]
+    assert [r.offset for r in store.follow("pe", from_offset=2)] == [r.offset for r in every[2:]]
+    assert store.consumer_groups() == []
+
+
+def test_follow_as_a_group_resumes_where_its_last_limit_stopped(store: Any) -> None:
+    n = len(store.read_topic("mcl"))
+    assert [r.offset for r in store.follow("mcl", group="g", limit=1)] == [0]
+    assert store.consumers.committed("g") == {"MetadataChangeLog_Versioned_v1": 1}
+    assert [r.offset for r in store.follow("mcl", group="g")] == list(range(1, n))
+    assert store.lag("g", ["mcl"]) == {"MetadataChangeLog_Versioned_v1": 0}
+
+
+def test_follow_filters_and_counts_only_accepted_records(store: Any) -> None:
+    tags = list(store.follow("pe", accept=event_filter(categories=["TAG"]), limit=5))
+    assert tags and categories(tags) == ["TAG"] * len(tags)
+    owners = list(store.follow("pe", accept=event_filter(categories=["OWNER"]), limit=1))
+    assert categories(owners) == ["OWNERSHIP"]
+
+
+def test_follow_waits_for_new_records_until_stopped(store: Any) -> None:
+    import threading
+
+    stop = threading.Event()
+    start = len(store.read_topic("mcl"))
+
+    def later() -> None:
+        with litemeta.open_store(store.settings.db) as writer:
+            writer.ingest(MCPW(entityUrn=DS, aspect=m.StatusClass(removed=True)))
+
+    threading.Timer(0.3, later).start()
+    seen = []
+    for rec in store.follow("mcl", from_offset=start, follow=True, poll_interval=0.05, stop=stop):
+        seen.append(rec)
+        stop.set()  # the first new record is enough
+    assert [(r.offset, r.value["aspectName"]) for r in seen] == [(start, "status")]
+
+
+def test_log_command_prints_and_commits_as_a_group(store: Any, cli: Cli) -> None:
+    db = store.settings.db
+    store.close()
+    out = cli("log", "mcl", "--db", db, "--json", "--limit", "2", "--group", "cli").output
+    assert [json.loads(line)["offset"] for line in out.splitlines()] == [0, 1]
+    out = cli("log", "mcl", "--db", db, "--json", "--limit", "1", "--group", "cli").output
+    assert [json.loads(line)["offset"] for line in out.splitlines()] == [2]
+    text = cli("log", "pe", "--db", db, "--category", "TAG").output
+    assert text and all("TAG/" in line for line in text.splitlines())

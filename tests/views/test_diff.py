@@ -1,4 +1,4 @@
-"""litemeta.diff against DataHub's own MCPDiff (datahub/testing/mcp_diff.py, compare_metadata_json.py).
+"""litemeta.views.diff against DataHub's own MCPDiff (datahub/testing/mcp_diff.py, compare_metadata_json.py).
 
 Each pair of files is written with the SDK's write_metadata_file and compared both ways: DataHub's
 ``diff_metadata_json(output=actual, golden=expected)`` and litemeta's ``diff_files(actual, expected)``
@@ -21,7 +21,7 @@ from datahub.ingestion.sink.file import write_metadata_file
 from datahub.testing.compare_metadata_json import diff_metadata_json
 from datahub.testing.mcp_diff import MCPDiff
 
-from litemeta.diff import convert_path, diff_files, diff_objects
+from litemeta.views.diff import convert_path, diff_files, diff_objects
 from tests.sdkcorpus import build_records
 
 DS = make_dataset_urn("hive", "db.t")

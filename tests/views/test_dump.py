@@ -1,4 +1,4 @@
-"""litemeta.dump: DataHub file-sink JSON of the store, read back by the SDK and by a fresh store."""
+"""litemeta.views.dump: DataHub file-sink JSON of the store, read back by the SDK and by a fresh store."""
 from __future__ import annotations
 
 import io
@@ -11,9 +11,9 @@ from datahub.emitter.mce_builder import make_dataset_urn, make_user_urn
 from datahub.emitter.mcp import MetadataChangeProposalWrapper as W
 from datahub.ingestion.source.file import read_metadata_file
 
-from litemeta.dump import dump_file, dump_proposals
 from litemeta.errors import UnknownEntityError
 from litemeta.store import open_store
+from litemeta.views.dump import dump_file, dump_proposals
 
 DS = make_dataset_urn("hive", "db.orders")
 DS2 = make_dataset_urn("hive", "db.gone")

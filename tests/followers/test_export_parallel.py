@@ -1,5 +1,5 @@
 """A kafka-log export with many platform events writes that topic in a second process
-(cli/export.py ``_export_two_processes``). The folder must be byte for byte what one process
+(followers/export.py ``_export_two_processes``). The folder must be byte for byte what one process
 writes, read by kafka-python's own record reader, and a failing second process loses nothing."""
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Dict
 import pytest
 from kafka.record.memory_records import MemoryRecords
 
-import litemeta.cli.export as E
+import litemeta.followers.export as E
 from litemeta.store import open_store
 
 
@@ -33,7 +33,8 @@ def _files(folder: Path) -> Dict[str, bytes]:
 
 def _export(store_path: Path, out: Path, **kw):
     with open_store(str(store_path), read_only=True) as s:
-        return E.export_store(s, str(out), **kw)
+        report = s.export(str(out), **kw)
+    return report, report.from_offsets, report.next_offsets
 
 
 def test_two_processes_write_exactly_what_one_writes(store_path: Path, tmp_path: Path) -> None:
@@ -79,15 +80,15 @@ def test_the_cut_is_taken_when_the_export_starts(store_path: Path, tmp_path: Pat
     from datahub.emitter.mcp import MetadataChangeProposalWrapper as MCPW
     from datahub.metadata.schema_classes import GlobalTagsClass, TagAssociationClass
 
-    from litemeta.store import MetadataStore
+    from litemeta.storage import log as L
 
     db = tmp_path / "s.db"
     shutil.copy(store_path, db)
-    real = MetadataStore.end_offsets
+    real = L.end_offsets
     seen = {}
 
-    def end_offsets_then_a_write(self: MetadataStore) -> Dict[str, int]:
-        cut = real(self)
+    def end_offsets_then_a_write(conn) -> Dict[str, int]:
+        cut = real(conn)
         seen.update(cut)
         with open_store(str(db)) as w:  # another writer, during the export
             r = w.ingest(MCPW(entityUrn="urn:li:corpuser:late", aspect=GlobalTagsClass(
@@ -95,12 +96,13 @@ def test_the_cut_is_taken_when_the_export_starts(store_path: Path, tmp_path: Pat
             assert r.written == 1 and r.platform_events >= 1
         return cut
 
-    monkeypatch.setattr(MetadataStore, "end_offsets", end_offsets_then_a_write)
+    monkeypatch.setattr(L, "end_offsets", end_offsets_then_a_write)
     rep, _, ends = _export(db, tmp_path / "x", parallel=True)
+    monkeypatch.undo()
     assert ends == {t: n for t, n in seen.items() if n}
     assert {t: sum(p.values()) for t, p in rep.counts.items()} == ends
     with open_store(str(db), read_only=True) as s:
-        after = real(s)
+        after = s.end_offsets()
     assert all(after[t] > seen[t] for t in ("MetadataChangeProposal_v1", "PlatformEvent_v1"))
 
 
@@ -110,7 +112,7 @@ def test_helper_processes_off_keeps_an_export_in_one_process(store_path: Path, t
     calls = []
     monkeypatch.setattr(E, "_export_two_processes", lambda *a, **k: calls.append(a))
     with open_store(str(store_path), read_only=True, helper_processes=False) as s:
-        E.export_store(s, str(tmp_path / "x"))
+        s.export(str(tmp_path / "x"))
     assert calls == []
 
 

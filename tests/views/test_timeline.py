@@ -1,4 +1,4 @@
-"""litemeta.timeline: change transactions from the MCL log, with DataHub's semantic versions."""
+"""litemeta.views.timeline: change transactions from the MCL log, with DataHub's semantic versions."""
 from __future__ import annotations
 
 from typing import Any, List
@@ -10,7 +10,7 @@ from datahub.emitter.mcp import MetadataChangeProposalWrapper as W
 
 from litemeta.errors import UnknownEntityError
 from litemeta.store import open_store
-from litemeta.timeline import (
+from litemeta.views.timeline import (
     AspectChange,
     build_timeline,
     changes_from_mcls,

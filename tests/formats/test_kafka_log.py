@@ -17,20 +17,18 @@ from kafka.record.memory_records import MemoryRecords, MemoryRecordsBuilder
 from kafka.record.util import decode_varint as kp_decode_varint
 from kafka.record.util import encode_varint as kp_encode_varint
 
-from litemeta.followers.kafka_log import (
+from litemeta.formats.kafka_log import (
     BatchRecord,
     CorruptionReport,
-    SegmentWriter,
     decode_varint,
-    encode_batch,
+    encode_record_batch,
     encode_varint,
     iter_batches,
     kafka_partition,
-    list_segments,
     murmur2,
-    read_partition,
     read_segment,
 )
+from litemeta.formats.kafka_segments import SegmentWriter, list_segments, read_partition
 
 Rec = Tuple[int, Optional[bytes], Optional[bytes], List[Tuple[str, Optional[bytes]]]]
 
@@ -161,7 +159,7 @@ def test_murmur2_and_partition_match_kafka_python_on_random_keys() -> None:
 
 def _three_batches() -> Tuple[bytes, List[int]]:
     batches = [
-        encode_batch([BatchRecord(o, 1000 + o, b"k%d" % o, b"v" * 40, ()) for o in range(base, base + 5)])
+        encode_record_batch([BatchRecord(o, 1000 + o, b"k%d" % o, b"v" * 40, ()) for o in range(base, base + 5)])
         for base in (0, 5, 10)
     ]
     positions = [0, len(batches[0]), len(batches[0]) + len(batches[1])]
@@ -212,7 +210,7 @@ def test_bad_magic_and_impossible_length_are_reported() -> None:
 
 def test_record_level_malformation_with_valid_crc_is_reported() -> None:
     """A batch whose CRC matches but whose records do not fill it exactly (a writer bug) is reported."""
-    good = encode_batch([BatchRecord(0, 1, b"k", b"v", ())])
+    good = encode_record_batch([BatchRecord(0, 1, b"k", b"v", ())])
     bad = bytearray(good)
     struct.pack_into(">i", bad, 57, 2)  # record count 2, only one record present
     import crc32c
@@ -270,7 +268,7 @@ def test_index_files_follow_kafkas_format(tmp_path: Path) -> None:
     """.index: (relative offset int32, position int32) every index.interval.bytes; .timeindex: (ts int64, rel int32)."""
     rnd = random.Random(4)
     with SegmentWriter(tmp_path, "T", 0, records_per_batch=5, index_interval_bytes=4096) as w:
-        for i in range(400):
+        for _ in range(400):
             w.append(1_000_000 + rnd.randint(0, 10_000), b"key", os.urandom(200))
     folder = tmp_path / "T-0"
     log = (folder / f"{0:020d}.log").read_bytes()

@@ -1,4 +1,4 @@
-"""litemeta.graph: lineage edges from DataHub's lineage aspects, walks, shortest paths, rendering."""
+"""litemeta.views.graph: lineage edges from DataHub's lineage aspects, walks, shortest paths, rendering."""
 from __future__ import annotations
 
 import json
@@ -7,7 +7,8 @@ from typing import Any, Iterator, List
 import pytest
 from datahub.emitter.mce_builder import make_schema_field_urn
 
-from litemeta.graph import (
+from litemeta.store import open_store
+from litemeta.views.graph import (
     DOWNSTREAM,
     UPSTREAM,
     Edge,
@@ -21,8 +22,7 @@ from litemeta.graph import (
     shortest_path,
     traverse,
 )
-from litemeta.store import open_store
-from tests.lineage_fixture import A, B, C, CHART, D, DASH, JOB, LONELY, lineage_records
+from tests.lineage_fixture import CHART, DASH, JOB, LONELY, A, B, C, D, lineage_records
 
 
 class CountingStore:
@@ -163,3 +163,38 @@ def test_renderings(graph: LineageGraph) -> None:
     table = render(r, "table")
     assert table.startswith("Upstream lineage: 2 entities, up to 1 hops")
     assert "raw.b (removed)" in table
+
+
+def test_the_graph_of_a_sqlite_store_is_kept_while_the_log_does_not_move(tmp_path: Any, graph: LineageGraph) -> None:
+    """Issue 19 item 8: lineage on a SQLite store reuses ``<db>.cache/lineage.json`` while the change log
+    has not moved (no scan), and rebuilds it after any write (here a soft delete, R1.6 status)."""
+    from litemeta.views import graph as G
+    from litemeta.model.proposal import Proposal
+    from litemeta.storage.sqlite_reads import SqliteReader
+
+    path = str(tmp_path / "lineage.db")
+    with open_store(path) as store:
+        assert store.ingest(lineage_records()).failed == 0
+    cache = tmp_path / "lineage.db.cache" / "lineage.json"
+    with SqliteReader(path) as reader:
+        first = G.cached_graph(reader)
+        assert cache.exists() and first.edges() == graph.edges() and first.removed == graph.removed
+        counting = CountingStore(reader)
+        again = G.cached_graph(counting)
+        assert "scan" not in counting.calls and again.edges() == graph.edges() and again.removed == graph.removed
+        assert len(again) == len(graph) and again.has_node(A) and not again.has_node(LONELY)
+        for start in (A, DASH, make_schema_field_urn(A, "id")):
+            for direction in (UPSTREAM, DOWNSTREAM):
+                for hops, count in ((None, None), (1, None), (None, 2)):
+                    walk = (start, direction, hops, count)
+                    assert traverse(again, *walk) == traverse(graph, *walk)
+        assert shortest_path(again, DASH, A) == shortest_path(graph, DASH, A)
+    with open_store(path) as store:  # any write moves the log: the cache is rebuilt
+        assert store.ingest([Proposal(C, "status", "UPSERT", {"removed": True})]).failed == 0
+    with SqliteReader(path) as reader:
+        counting = CountingStore(reader)
+        after = G.cached_graph(counting)
+        assert "scan" in counting.calls and C in after.removed and C not in graph.removed
+    cache.write_text("{not json")  # a damaged cache is rebuilt, never trusted
+    with SqliteReader(path) as reader:
+        assert G.cached_graph(reader).removed == after.removed

@@ -9,53 +9,27 @@ delivered again from the last commit (Kafka's at-least-once, DataHub Actions' mo
 """
 from __future__ import annotations
 
-import json
+import itertools
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from litemeta.errors import ConfigurationError
-from litemeta.model.events import PLATFORM_EVENT_TOPIC, TOPICS, TopicRecord, resolve_topic
+from litemeta.model.events import (  # noqa: F401 - event_filter is part of this module's API
+    PLATFORM_EVENT_TOPIC,
+    TOPICS,
+    TopicRecord,
+    event_filter,
+    resolve_topic,
+)
 from litemeta.storage import log as L
 from litemeta.storage.db import Database
 
 Filter = Callable[[TopicRecord], bool]
 Handler = Callable[[TopicRecord], Any]
 
-
-def event_filter(urn: Optional[str] = None, categories: Optional[Iterable[str]] = None,
-                 aspect: Optional[str] = None, entity_type: Optional[str] = None) -> Filter:
-    """A record filter by urn, entity-change category (OWNER accepted for OWNERSHIP), aspect or entity type."""
-    cats = {("OWNERSHIP" if c.upper() == "OWNER" else c.upper()) for c in categories} if categories else None
-
-    def accept(r: TopicRecord) -> bool:
-        v = r.value
-        if r.topic == PLATFORM_EVENT_TOPIC:
-            payload = _payload(v)
-            if urn and payload.get("entityUrn", payload.get("sourceUrn")) != urn:
-                return False
-            if cats is not None and str(payload.get("category", "")).upper() not in cats:
-                return False
-            if entity_type and payload.get("entityType") != entity_type:
-                return False
-            return aspect is None
-        target = v.get("entityUrn") or (v.get("metadataChangeProposal") or {}).get("entityUrn")
-        if urn and target != urn:
-            return False
-        if aspect and (v.get("aspectName") or (v.get("metadataChangeProposal") or {}).get("aspectName")) != aspect:
-            return False
-        if entity_type and v.get("entityType") != entity_type:
-            return False
-        return cats is None
-    return accept
-
-
-def _payload(value: Mapping[str, Any]) -> Dict[str, Any]:
-    try:
-        return json.loads(value.get("payload", {}).get("value", "{}"))  # type: ignore[no-any-return]
-    except (ValueError, AttributeError):
-        return {}
+_anonymous = itertools.count()  # numbers the in-memory groups of follow() without a group
 
 
 @dataclass
@@ -113,6 +87,49 @@ class Consumers:
             done = {t: o for (t, _), o in L.committed(conn, group).items()}
         names = [resolve_topic(t) for t in topics] if topics else sorted(ends)
         return {t: max(0, ends.get(t, 0) - done.get(t, 0)) for t in names}
+
+    def follow(self, topic: str, group: Optional[str] = None, from_offset: Optional[int] = None,
+               accept: Optional[Filter] = None, limit: Optional[int] = None, follow: bool = False,
+               poll_interval: float = 0.5, stop: Optional[threading.Event] = None) -> Iterator[TopicRecord]:
+        """A topic's records in offset order, like ``kafka-console-consumer`` (``litemeta log``).
+
+        From ``from_offset``, else the ``group``'s committed offset, else 0. With a ``group``, the
+        position is committed after each poll's records have been handed out (at-least-once: a
+        reader that stops in the middle of a poll sees its records again) and after the last one
+        when ``limit`` ends the iteration. ``accept`` filters (:func:`event_filter`); ``limit``
+        counts accepted records. With ``follow`` it waits for new records every ``poll_interval``
+        seconds until ``stop`` is set; without, it ends at the end of the topic.
+        """
+        name = resolve_topic(topic)
+        grp = group or f"litemeta-follow-{next(_anonymous)}"  # an anonymous group is never committed
+        if from_offset is not None or group is None:
+            self.seek(grp, name, from_offset or 0)
+        delivered = 0
+        try:
+            while stop is None or not stop.is_set():
+                recs = self.consume(name, grp, 1000)
+                for r in recs:
+                    if accept is not None and not accept(r):
+                        continue
+                    yield r
+                    delivered += 1
+                    if limit is not None and delivered >= limit:
+                        self.seek(grp, name, r.offset + 1)
+                        if group is not None:
+                            self.commit(grp)
+                        return
+                if group is not None and recs:
+                    self.commit(grp)
+                if not recs:
+                    if not follow:
+                        return
+                    if stop is not None:
+                        stop.wait(poll_interval)
+                    else:
+                        time.sleep(poll_interval)
+        finally:
+            if group is None:
+                self._positions.pop((grp, name), None)
 
     def subscribe(self, handler: Handler, topics: Union[str, Sequence[str]] = (PLATFORM_EVENT_TOPIC,),
                   group: str = "default", filter: Optional[Filter] = None, follow: bool = False,

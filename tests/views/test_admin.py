@@ -1,4 +1,4 @@
-"""litemeta.admin: selection, soft/hard/aspect delete and undo through the write path, ls, stats, nuke."""
+"""litemeta.views.admin: selection, soft/hard/aspect delete and undo through the write path, ls, stats, nuke."""
 from __future__ import annotations
 
 import json
@@ -11,9 +11,9 @@ import pytest
 from datahub.emitter.mce_builder import make_data_job_urn, make_dataset_urn
 from datahub.emitter.mcp import MetadataChangeProposalWrapper as W
 
-from litemeta import admin
 from litemeta.errors import InputError, InvalidUrnError, LitemetaError, StorageError, UnknownAspectError
 from litemeta.store import MetadataStore, open_store
+from litemeta.views import admin
 
 ORDERS = make_dataset_urn("hive", "shop.orders", "PROD")
 CUSTOMERS = make_dataset_urn("hive", "shop.customers", "PROD")
@@ -56,11 +56,11 @@ def records() -> List[Any]:
 
 
 @pytest.fixture
-def store(tmp_path: pathlib.Path) -> Any:
-    with open_store(str(tmp_path / "admin.db")) as s:
-        report = s.ingest(records())
-        assert report.failed == 0, report.errors
-        yield s
+def store(store: Any) -> Any:
+    """The shared store (memory and file), with the records above."""
+    report = store.ingest(records())
+    assert report.failed == 0, report.errors
+    return store
 
 
 # ------------------------------------------------------------------------------ facts and selection
@@ -239,16 +239,21 @@ def test_stats(store: MetadataStore) -> None:
 
 
 # ------------------------------------------------------------------------------ nuke
-def test_nuke_removes_db_wal_shm_and_index(tmp_path: pathlib.Path) -> None:
+def test_nuke_removes_db_wal_shm_index_and_lineage_cache(tmp_path: pathlib.Path) -> None:
+    from litemeta.views.graph import cached_graph
+    from litemeta.storage.sqlite_reads import SqliteReader
+
     db = str(tmp_path / "n.db")
     with open_store(db) as s:
         s.ingest(records()[:3])
         s.search("orders")  # creates the index folder beside the store
+    with SqliteReader(db) as reader:
+        cached_graph(reader)  # `litemeta lineage` keeps the graph beside the store
     for extra in ("-wal", "-shm"):
         pathlib.Path(db + extra).write_bytes(b"")
-    assert os.path.isdir(db + ".index")
+    assert os.path.isdir(db + ".index") and os.path.isfile(db + ".cache/lineage.json")
     removed = admin.nuke(db)
-    assert sorted(removed) == sorted([db, db + "-wal", db + "-shm", db + ".index"])
+    assert sorted(removed) == sorted([db, db + "-wal", db + "-shm", db + ".index", db + ".cache"])
     assert os.listdir(tmp_path) == []
 
 

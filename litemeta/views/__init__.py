@@ -1,0 +1,1 @@
+"""What litemeta shows of a store or of metadata files, each the library behind one CLI command (lineage, timeline, dump, diff, administration); may import the store, model, formats, sources' readers and core's pure decisions, never the CLI."""
