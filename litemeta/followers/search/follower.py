@@ -75,8 +75,7 @@ class SearchFollower:
         self._ix: Optional[SearchIndex] = None
         self._gen: Optional[str] = None
         self._lock = threading.RLock()
-        self._held: Optional[Any] = None  # the folder's write lock while this follower holds it
-        self._depth = 0
+        self._depth = 0  # how deep this follower is in holding the folder's write lock
         keys = {e.key_aspect for e in registry.entities.values()}
         self._key_aspects = sorted(keys)
         searchable = {name for name, spec in registry.aspects.items() if spec.searchable and not spec.timeseries}
@@ -108,11 +107,11 @@ class SearchFollower:
                 return
         else:
             lock = self.folder.acquire(timeout)
-        self._held, self._depth = lock, 1
+        self._depth = 1
         try:
             yield True
         finally:
-            self._held, self._depth = None, 0
+            self._depth = 0
             self.folder.unlock(lock)
 
     def on_write(self) -> None:
@@ -149,7 +148,7 @@ class SearchFollower:
                             self.notice(f"search index {self.directory}: {problem}; rebuilding it from the store")
                         self._build(identity)
                         return self._ix, identity  # type: ignore[return-value]
-            self._ix, self._gen = ix, self.folder.current()
+            self._ix, self._gen = ix, ix.directory
             return ix, identity
 
     def _drop(self) -> None:
