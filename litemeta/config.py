@@ -33,6 +33,7 @@ class Settings:
     index_dir: Optional[str] = None  # the search index folder; default <db file>.index
     platform_events: bool = True  # derive entity change events (PlatformEvent_v1); off only to measure their cost
     helper_processes: bool = True  # large ingests and exports use a second process (another core)
+    pooled_connections: int = 0  # SQLite connections kept open for reuse (litemeta serve); 0: one per use
     # A search that finds the index behind other processes' writes starts a background catch-up.
     search_background: bool = True
 

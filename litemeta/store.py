@@ -11,13 +11,26 @@ to the topics in the same transaction.
 from __future__ import annotations
 
 import contextlib
-import gc
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Dict,
+    Iterable,
+    Iterator,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+    Union,
+)
 
 from litemeta import config as cfg
-from litemeta.core.ingest import Batch, IngestReport, clock_ms, iter_batches
+from litemeta.core.batching import gc_tuned, with_lookahead
+from litemeta.core.ingest import Batch, IngestReport, clock_ms
 from litemeta.errors import InputError, LitemetaError, StorageError, ValidationError
 from litemeta.model.events import TopicRecord, resolve_topic
 from litemeta.model.proposal import Origin, Proposal
@@ -33,35 +46,6 @@ if TYPE_CHECKING:  # pragma: no cover
 Input = Union[Proposal, Mapping[str, Any], str, Path, Any]
 
 
-def _with_lookahead(groups: Iterable[Any], size: int) -> Iterator[Tuple[List[Any], bool]]:
-    """The input's batches (:func:`iter_batches`), each with whether more input follows it. One
-    group is read ahead, not a whole batch: the batch being written is the only one in memory."""
-    it = iter(groups)
-    ahead: List[Any] = []
-
-    def source() -> Iterator[Any]:
-        while True:
-            if ahead:
-                yield ahead.pop()
-                continue
-            g = next(it, _END)
-            if g is _END:
-                return
-            yield g
-
-    for batch in iter_batches(source(), size):
-        if not ahead:
-            g = next(it, _END)
-            if g is not _END:
-                ahead.append(g)
-        done = [(batch, bool(ahead))]
-        del batch  # no reference kept here: the batch is freed as soon as it is written
-        yield done.pop()
-
-
-_END = object()
-
-
 def open_store(path_or_url: Optional[str] = None, *, read_only: bool = False, create: bool = True,
                **settings: Any) -> "MetadataStore":
     """Open a store: a SQLite path (default ``./litemeta.db`` or ``$LITEMETA_DB``), ``:memory:`` or a SQLAlchemy URL."""
@@ -75,7 +59,8 @@ class MetadataStore:
     def __init__(self, settings: cfg.Settings, *, read_only: bool = False, create: bool = True) -> None:
         self.settings = settings
         self.registry: Registry = load_registry()
-        self.db: Database = open_database(settings.db, read_only=read_only, create=create)
+        self.db: Database = open_database(settings.db, read_only=read_only, create=create,
+                                          pooled_connections=settings.pooled_connections)
         self.read_only = read_only
         self._closed = False
         self._followers: List[Any] = []
@@ -125,7 +110,7 @@ class MetadataStore:
         size = batch_size or self.settings.batch_size
         groups = self._groups(items, report, run_id)
         events = self._event_hook()
-        with _gc_tuned() as collect, self.db.connection() as conn:
+        with gc_tuned() as collect, self.db.connection() as conn:
             self._ingest_batches(groups, report, settings, size, dry_run, fail_fast, progress, events, conn,
                                  collect)
         report.seconds = time.perf_counter() - t0
@@ -138,7 +123,7 @@ class MetadataStore:
                         collect: Callable[[], None]) -> None:
         try:
             first = True
-            for batch, more in _with_lookahead(groups, size):  # (enumerate would keep the last batch alive)
+            for batch, more in with_lookahead(groups, size):  # (enumerate would keep the last batch alive)
                 if events is not None and first and more:
                     # a large ingest: events are derived on the other core from the first batch on
                     # (the helper starts in about 0.15 s; the first flush waits for what it owes)
@@ -177,6 +162,23 @@ class MetadataStore:
         finally:
             if events is not None:
                 events.discard()  # nothing is owed past the batch (flushed, rolled back or a dry run)
+
+    @contextlib.contextmanager
+    def writer_session(self, *, events_helper: bool = False) -> Iterator["WriterSession"]:
+        """A long-lived writer (``litemeta serve``): one connection and one event hook for many
+        transactions, each applying several callers' records (group commit, :meth:`WriterSession.write`).
+        With ``events_helper`` the platform events are derived in a helper process (another core)
+        from the start; :meth:`WriterSession.start_helper` starts it later."""
+        events = self._event_hook()
+        try:
+            with self.db.connection() as conn:
+                session = WriterSession(self, conn, events)
+                if events_helper:
+                    session.start_helper()
+                yield session
+        finally:
+            if events is not None:
+                events.close()
 
     def rollback(self, run_id: str, *, dry_run: bool = False) -> Dict[str, Any]:
         """Undo a run (``datahub ingest rollback``): every aspect whose row 0 the run wrote goes back to
@@ -370,7 +372,9 @@ class MetadataStore:
                 return out
             rows = Q.as_of(conn, urn, as_of, aspects) if as_of is not None else Q.latest(conn, urn, aspects)
             result = {name: (r.as_dict() if details else r.value) for name, r in rows.items()}
-            if as_of is None:
+            specs = self.registry.aspects
+            # timeseries values only when asked for all aspects or for a timeseries one (one query less)
+            if as_of is None and (not aspects or any(a not in specs or specs[a].timeseries for a in aspects)):
                 ts = Q.timeseries_aspects(conn, urn)
                 for name, value in ts.items():
                     if not aspects or name in aspects:
@@ -510,6 +514,60 @@ class MetadataStore:
             return L.groups(conn)
 
 
+class WriterSession:
+    """Group commit over one connection (from :meth:`MetadataStore.writer_session`)."""
+
+    def __init__(self, store: MetadataStore, conn: Optional[Any], events: Optional["PlatformEvents"]) -> None:
+        self.store = store
+        self.conn = conn
+        self.events = events
+        self._since_checkpoint = 0  # proposals committed since the last checkpoint behind the writer
+
+    def start_helper(self) -> None:
+        """Derive platform events in a helper process from now on (when the machine has a second CPU)."""
+        if self.events is not None:
+            self.events.start_helper()
+
+    def write(self, parts: Sequence[Sequence[Input]], *, actor: Optional[str] = None) -> List[IngestReport]:
+        """Apply every part's records, in order, in one transaction; one report per part.
+
+        Each record goes through the write path exactly as :meth:`MetadataStore.ingest` sends it
+        (validation, versions, MCLs, events, the dead-letter topic), so the store is the one an
+        ingest of the concatenated parts gives. A part's report holds its own counts and errors;
+        the platform events appended at the flush are counted on the last part's report."""
+        store = self.store
+        reports = [IngestReport() for _ in parts]
+        t0 = time.perf_counter()
+        settings = store.settings if actor is None else store.settings.with_(actor=actor)
+        parted = [list(store._groups(part, report, None)) for part, report in zip(parts, reports)]
+        try:
+            with store.db.write(self.conn) as conn:
+                b = Batch(conn, store.registry, settings, reports[0], self.events, store.clock)
+                b.load_needed([g for groups in parted for g in groups if isinstance(g, list)])
+                for report, groups in zip(reports, parted):
+                    b.report = report
+                    for g in groups:
+                        if isinstance(g, list):
+                            b.apply_group(g)
+                        else:
+                            b.fail(None, g)
+                b.flush()
+        finally:
+            if self.events is not None:
+                self.events.discard()
+        # A checkpoint behind the writer once about a batch's worth is committed, as an ingest does
+        # (a server's small transactions would otherwise start one per commit).
+        self._since_checkpoint += sum(r.proposals for r in reports)
+        if self._since_checkpoint >= store.settings.batch_size:
+            self._since_checkpoint = 0
+            store.db.checkpoint_behind(self.conn)
+        seconds = time.perf_counter() - t0
+        for report in reports:
+            report.seconds = seconds
+        store._after_write()
+        return reports
+
+
 def _sdk_to_obj(obj: Any) -> Mapping[str, Any]:
     """acryl-datahub objects (MCPW, MetadataChangeProposalClass, MetadataChangeEventClass) as file-sink dicts."""
     to_obj = getattr(obj, "to_obj", None)
@@ -521,34 +579,4 @@ def _sdk_to_obj(obj: Any) -> Mapping[str, Any]:
     return to_obj()  # type: ignore[no-any-return]
 
 
-@contextlib.contextmanager
-def _gc_tuned() -> Iterator[Callable[[], None]]:
-    """No automatic cyclic-GC passes while an ingest runs; instead one collection after each batch,
-    through the function this yields.
-
-    An ingest allocates millions of short-lived, acyclic objects (parsed records, rows, events),
-    which reference counting frees. The automatic collector still walks every young object alive
-    when it triggers, and during a batch that is most of the batch (its records, parsed values
-    and rows): with a first generation of 20,000 objects, 113 passes took 0.18 s of the 20k
-    corpus. Between batches, when the batch just written is gone, a pass has little to walk,
-    and cycles (a failed record's exception and traceback) are still collected once per batch,
-    so memory stays bounded. The caller's setting comes back afterwards; a caller with GC off
-    gets no collections."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield _collect_young if was else _no_collection
-    finally:
-        if was:
-            gc.enable()
-
-
-def _collect_young() -> None:
-    gc.collect(1)
-
-
-def _no_collection() -> None:
-    return None
-
-
-__all__ = ["open_store", "MetadataStore", "IngestReport", "StorageError"]
+__all__ = ["open_store", "MetadataStore", "WriterSession", "IngestReport", "StorageError"]

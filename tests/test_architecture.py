@@ -68,6 +68,7 @@ HOMES: Dict[str, Set[str]] = {
     # acryl-datahub and the Actions framework: at run time only the integrations (tests use them freely)
     "datahub": {"integrations/"},
     "datahub_actions": {"integrations/"},
+    "selenium": set(),  # the browser view's tests drive Chromium with it; never the package
 }
 
 MAX_LINES = 600
@@ -275,3 +276,16 @@ def test_the_design_doc_layout_names_what_the_tree_holds() -> None:
             if folder.is_dir() and not (folder / f"{mod}.py").exists() and not (folder / mod).is_dir():
                 stale.append(f"{entry}/{mod}.py")
     assert not stale, f"design.md's layout names modules that do not exist: {stale}"
+
+
+def test_the_pytest_plugin_imports_nothing_optional() -> None:
+    """pytest loads the plugin (entry point pytest11) in every run where litemeta is installed: it
+    must import neither the web stack nor acryl-datahub nor the store's heavy libraries."""
+    import subprocess
+    import sys
+
+    code = ("import sys, litemeta.pytest_plugin; "
+            "print(sorted(m for m in ('starlette', 'uvicorn', 'graphql', 'datahub', 'sqlalchemy', 'whoosh') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr

@@ -37,6 +37,7 @@ COMMANDS: Dict[str, Tuple[str, str, str]] = {
     "ls": ("litemeta.cli.admin", "ls", "Browse entity types, platforms and browse paths as folders."),
     "stats": ("litemeta.cli.admin", "stats", "Counts of entities, aspects, versions, topics and consumer lag."),
     "nuke": ("litemeta.cli.admin", "nuke", "Delete the store's files and its index folder."),
+    "serve": ("litemeta.cli.serve", "serve", "Serve the store over DataHub's GMS HTTP API (litemeta[serve])."),
 }
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Protocol, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Protocol, Sequence, Set, Tuple
 
 from litemeta.config import Settings
 from litemeta.core import versions as V
@@ -156,12 +156,12 @@ class Batch:
             return s
         if urn not in self.wiped_urns:  # after a key DELETE, an aspect not in memory is gone
             fetched = self.partial.get(urn)
-            if fetched is not None:
-                if aspect not in fetched:
-                    fetched.add(aspect)
-                    self._add_rows(A.load_pairs(self.conn, [(urn, aspect)]))
-            elif urn not in self.loaded:
-                self.load([urn])
+            if fetched is None and urn not in self.loaded:
+                # an urn outside the batch (a container, a platform): only the aspect asked for
+                fetched = self.partial[urn] = set()
+            if fetched is not None and aspect not in fetched:
+                fetched.add(aspect)
+                self._add_rows(A.load_pairs(self.conn, [(urn, aspect)]))
             s = self.slots.get((urn, aspect))
             if s is not None:
                 return s
@@ -233,10 +233,14 @@ class Batch:
                 self.fail(item, err.located(file=item.origin.file, index=item.origin.index))
                 continue
             p = v.proposal
+            sm = p.system_metadata
+            if not (sm and sm.get("lastObserved")):
+                # one clock reading per proposal: rows, MCLs, events and journal share the time (R1.41)
+                p = p.with_(system_metadata={**(sm or {}), "lastObserved": self.clock()})
             for w in v.warnings:
                 self.report.warnings.append({"file": p.origin.file, "index": p.origin.index,
                                              "urn": p.entity_urn, "aspect": p.aspect_name, "message": w})
-            valid.append((v.proposal, v.spec, v.drop))
+            valid.append((p, v.spec, v.drop))
         if not valid:
             return
         carried: Dict[str, Set[str]] = {}
@@ -244,7 +248,7 @@ class Batch:
             if not drop:
                 carried.setdefault(p.entity_urn, set()).add(p.aspect_name or "")
         created: Set[str] = set()
-        for p, spec, drop in valid:
+        for p, _spec, _drop in valid:
             if p.change_type in (P.DELETE, P.RESTATE) or p.entity_urn in created:
                 continue
             if not self.entity_exists(p.entity_urn, p.entity_type or ""):
@@ -575,20 +579,6 @@ def _entity_type(urn: str) -> str:
     from litemeta.model.urns import entity_type_of
 
     return entity_type_of(urn)
-
-
-def iter_batches(groups: Iterable[Group], size: int) -> Iterator[List[Group]]:
-    """Groups of input records holding about ``size`` proposals each (an MCE is never split)."""
-    batch: List[Group] = []
-    n = 0
-    for g in groups:
-        batch.append(g)
-        n += max(1, len(g)) if isinstance(g, list) else 1  # an error item (unreadable record) counts as one
-        if n >= size:
-            done, batch, n = [batch], [], 0
-            yield done.pop()  # no reference kept here: the batch is freed as soon as it is written
-    if batch:
-        yield batch
 
 
 def clock_ms() -> int:

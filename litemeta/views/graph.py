@@ -205,6 +205,17 @@ class LineageGraph:
         self._up[edge.downstream].append(edge)
         self._down[edge.upstream].append(edge)
 
+    def discard(self, edge: Edge) -> None:
+        """Remove an edge (nothing happens when it is absent): a follower of the log replaces the
+        edges of an aspect when a new value of it is written."""
+        if edge not in self._edges:
+            return
+        self._edges.discard(edge)
+        for side, node in ((self._up, edge.downstream), (self._down, edge.upstream)):
+            side[node].remove(edge)
+            if not side[node]:
+                del side[node]
+
     def add_aspect(self, urn: str, aspect_name: str, value: Any, registry: Registry) -> None:
         """Add the edges one aspect value declares (entity and field level)."""
         entity, fields = aspect_edges(urn, aspect_name, value, registry)

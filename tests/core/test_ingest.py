@@ -504,7 +504,7 @@ def test_rollback_then_reingest_gives_the_first_ingest_state(store: Any) -> None
 def test_batches_say_whether_input_follows_reading_one_group_ahead(n: int) -> None:
     """The ingest loop's batches (3 proposals each here) come with whether more input follows (the
     event helper starts only then), and the input is read at most one group past the batch."""
-    from litemeta.store import _with_lookahead
+    from litemeta.core.batching import with_lookahead
 
     read: List[int] = []
 
@@ -513,7 +513,23 @@ def test_batches_say_whether_input_follows_reading_one_group_ahead(n: int) -> No
             read.append(i)
             yield [i]
 
-    seen = [(b, more, len(read)) for b, more in _with_lookahead(groups(), 3)]
+    seen = [(b, more, len(read)) for b, more in with_lookahead(groups(), 3)]
     batches = [[[i] for i in range(k, min(k + 3, n))] for k in range(0, n, 3)]
     assert [(b, more) for b, more, _ in seen] == [(b, k < len(batches) - 1) for k, b in enumerate(batches)]
     assert [r for _, _, r in seen] == [min(3 * (k + 1) + 1, n) for k in range(len(batches))]
+
+
+def test_a_proposal_without_lastobserved_reads_the_clock_once(store: Any) -> None:
+    """R1.41: a missing (or 0) lastObserved becomes the time of the write, and the row, its MCL and
+    the journal record carry the same time even when the clock ticks during the batch (it did
+    for `datahub put --run-id`, which sends lastObserved 0: the journal was a millisecond late)."""
+    ticks = iter(range(T0, T0 + 1000))
+    store.clock = lambda: next(ticks)
+    store.ingest([{"entityType": "dataset", "entityUrn": DS, "changeType": "UPSERT", "aspectName": "status",
+                   "aspect": {"json": {"removed": False}}, "systemMetadata": {"lastObserved": 0, "runId": "r"}}])
+    row = store.get(DS, ["status"], details=True)["status"]
+    mcl = [r.value for r in store.read_topic(MCL_VERSIONED_TOPIC) if r.value["aspectName"] == "status"][0]
+    journal = [r for r in store.read_topic(MCP_TOPIC)][0]
+    t = row["systemMetadata"]["lastObserved"]
+    assert row["createdOn"] == t == mcl["created"]["time"] == mcl["systemMetadata"]["lastObserved"]
+    assert journal.value["systemMetadata"]["lastObserved"] == t == journal.timestamp

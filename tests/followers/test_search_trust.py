@@ -363,10 +363,16 @@ def _peak_rss_mb(args: Sequence[str], timeout: float) -> float:
     code = ("import resource, subprocess, sys\n"
             "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
             "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n")
-    p = subprocess.run([sys.executable, "-c", code, sys.executable, "-m", "litemeta", *args], capture_output=True,
-                       text=True, timeout=timeout, env=_env(), cwd=str(ROOT))
-    rc, kb = p.stdout.split()
-    assert rc == "0", p.stderr
+    p = subprocess.Popen([sys.executable, "-c", code, sys.executable, "-m", "litemeta", *args], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, env=_env(), cwd=str(ROOT), start_new_session=True)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)  # the search too, not only the wrapper
+        p.communicate()
+        raise
+    rc, kb = out.split()
+    assert rc == "0", err
     return int(kb) / 1024
 
 

@@ -1,0 +1,1 @@
+"""Bridges into DataHub's own Python tools (acryl-datahub, installed with ``litemeta[datahub]``), the only place litemeta imports ``datahub`` at run time; may import the store, views, model and serve, never the CLI."""
