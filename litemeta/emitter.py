@@ -19,9 +19,12 @@ import enum
 from typing import Any, Callable, List, Optional, Sequence, Union
 
 from litemeta.errors import EmitError, LitemetaError
+from litemeta.integrations.sdk import EmitterBase
 from litemeta.store import MetadataStore, open_store
 
-Callback = Callable[[Optional[Exception], str], None]
+# DataHub's emitters declare the callback as Callable[[Exception, str], None] and call it with None on
+# success; Any keeps both kinds of callback acceptable to a type checker.
+Callback = Callable[[Any, str], None]
 
 
 class EmitMode(enum.Enum):
@@ -47,8 +50,12 @@ class EmitMode(enum.Enum):
                 from None
 
 
-class LitemetaEmitter:
-    """``emit``, ``emit_mcp``, ``emit_mcps``, ``emit_mce``, ``flush``, ``close`` over a :class:`MetadataStore`."""
+class LitemetaEmitter(EmitterBase):
+    """``emit``, ``emit_mcp``, ``emit_mcps``, ``emit_mce``, ``flush``, ``close`` over a :class:`MetadataStore`.
+
+    With acryl-datahub installed it is a ``datahub.emitter.generic_emitter.Emitter`` (its base class),
+    so code typed against DataHub's emitter interface takes it; without, a plain class.
+    """
 
     def __init__(self, store: Union[MetadataStore, str, None] = None, *, run_id: Optional[str] = None,
                  emit_mode: Any = None) -> None:

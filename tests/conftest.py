@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import importlib.util
 import json
+import os
 import pathlib
 from typing import Any, Callable, Iterator, Optional
 
@@ -63,6 +64,9 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
         return (yield)
     except ModuleNotFoundError as e:
         _skip_without_sdk(e)
+
+# acryl-datahub reads this once, when first imported: no telemetry (no network) from any test
+os.environ.setdefault("DATAHUB_TELEMETRY_ENABLED", "false")
 
 
 @pytest.fixture(scope="session")

@@ -30,6 +30,7 @@ COMMANDS: Dict[str, Tuple[str, str, str]] = {
     "log": ("litemeta.cli.log", "log", "Print or follow a topic (MCL, platform events, proposals, failures)."),
     "export": ("litemeta.cli.export", "export", "Export topics as Kafka log segments, Avro or JSON Lines (incremental with --group)."),
     "replay": ("litemeta.cli.replay", "replay", "Produce an export or the store's topics to a real Kafka (litemeta[kafka])."),
+    "push": ("litemeta.cli.push", "push", "Push the store's accepted proposals to a live DataHub over REST (litemeta[datahub])."),
     "watch": ("litemeta.cli.watch", "watch", "Ingest metadata files as they land in a folder (or once, for cron)."),
     "put": ("litemeta.cli.admin", "put", "Write one aspect of an entity from a JSON file or stdin."),
     "delete": ("litemeta.cli.admin", "delete", "Soft- or hard-delete entities or aspects by urn or filter; undo."),

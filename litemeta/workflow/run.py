@@ -64,7 +64,7 @@ class Pipeline:
         self.dry_run = dry_run
         self.preview = preview
         self.progress = progress
-        self.ctx = PipelineContext(recipe.run_id, recipe.pipeline_name, dry_run)
+        self.ctx = PipelineContext(recipe.run_id, recipe.pipeline_name, dry_run, db=_store_db(recipe))
         self.seconds = 0.0
         self._ran = False
         self.steps: List[Step] = []
@@ -144,6 +144,7 @@ class Pipeline:
             self._close_all()
             if self.bulk_sink is not None and self.stage is not None:
                 self._run_bulk()
+            self._run_end()
             self.seconds = time.perf_counter() - t0
         return self
 
@@ -222,6 +223,14 @@ class Pipeline:
             except Exception as e:
                 step.status.failed_exception(f"{step.name} close", e)
 
+    def _run_end(self) -> None:
+        failures, warnings = self.has_failures(), self.has_warnings()
+        for step in self.steps:
+            try:
+                step.on_run_end(failures, warnings)
+            except Exception as e:
+                step.status.failed_exception(f"{step.name} end of run", e)
+
     def _run_bulk(self) -> None:
         assert self.bulk_sink is not None and self.stage is not None
         try:
@@ -269,6 +278,14 @@ class Pipeline:
                      for s in bad]
             raise PipelineError("pipeline finished with " + ("failures" if any(s.failures for s in bad) else "warnings")
                                 + "; " + "; ".join(parts))
+
+
+def _store_db(recipe: Recipe) -> Optional[str]:
+    """The ``db`` of the recipe's ``litemeta`` sink or ``litemeta-bulk`` bulk sink, when it names one."""
+    for sc, kind in ((recipe.sink, "litemeta"), (recipe.bulk_sink, "litemeta-bulk")):
+        if sc is not None and sc.type == kind and isinstance(sc.config.get("db"), str):
+            return str(sc.config["db"])
+    return None
 
 
 def _sdk_obj(obj: Any) -> Any:

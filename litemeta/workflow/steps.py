@@ -45,6 +45,8 @@ Record = Union[Proposal, LegacyMCE]
 
 GROUPS = {"source": "litemeta.sources", "transformer": "litemeta.transformers", "sink": "litemeta.sinks",
           "stage": "litemeta.sinks", "bulk_sink": "litemeta.sinks"}
+# Entry points resolving step types no group names (DataHub's own sources and transformers).
+RESOLVERS = "litemeta.step_resolvers"
 
 # Reads the current value of an aspect in the target store ("the server" of DataHub's PATCH
 # transformer semantics): (urn, aspect name) -> value or None.
@@ -59,6 +61,7 @@ class PipelineContext:
     pipeline_name: Optional[str] = None
     dry_run: bool = False
     graph: Optional[AspectReader] = None
+    db: Optional[str] = None  # the store the recipe writes into (its litemeta sink's or bulk sink's db), if named
     _registry: Optional[Registry] = field(default=None, repr=False)
 
     @property
@@ -87,6 +90,10 @@ class Step(ABC):  # noqa: B024 - abstract as a family; each role's base adds the
 
     def close(self) -> None:  # noqa: B027 - a hook: most steps hold nothing to release
         """Release resources; flush anything buffered. Called once at the end of the run."""
+
+    def on_run_end(self, failures: bool, warnings: bool) -> None:
+        """Called once after every step closed (and the bulk sink ran), with whether any step failed or
+        warned: DataHub's commit phase (a stateful source commits its checkpoints here)."""
 
 
 S = TypeVar("S", bound=Step)
@@ -189,14 +196,35 @@ def resolve(role: str, type_name: str) -> Type[Step]:
     elif "." in type_name or ":" in type_name:
         target = import_object(type_name, role, type_name)
     else:
-        names = ", ".join(available(role))
-        raise ConfigurationError(f"unknown {role} type {type_name!r}; available: {names} "
-                                 f"(or a dotted path package.module:Class)")
+        target = _plugin_step(role, type_name)
+        if target is None:
+            names = ", ".join(available(role))
+            raise ConfigurationError(f"unknown {role} type {type_name!r}; available: {names} "
+                                     f"(or a dotted path package.module:Class"
+                                     + (", or any of DataHub's own types" if role in ("source", "transformer") else "")
+                                     + ")")
     wanted = _BASES[role]
     if not (isinstance(target, type) and issubclass(target, wanted)):
         raise ConfigurationError(f"{role} {type_name!r} resolves to {target!r}, which is not a "
                                  f"{wanted.__module__}.{wanted.__name__} subclass")
     return target
+
+
+def _plugin_step(role: str, type_name: str) -> Optional[Type[Step]]:
+    """A step another package resolves: each entry point of ``litemeta.step_resolvers`` is a callable
+    ``(role, type_name) -> step class or None`` (litemeta's own: DataHub's sources and transformers
+    through acryl-datahub's plugin registry, ``litemeta.integrations.datahub_steps``). Found through
+    entry points, so the workflow never imports the integrations that build on it."""
+    for name, ep in entry_points(RESOLVERS).items():
+        try:
+            resolver = ep.load()
+        except Exception as e:
+            raise ConfigurationError(f"{role} {type_name!r}: cannot load step resolver {name!r} ({ep.value}): "
+                                     f"{type(e).__name__}: {e}") from e
+        found = resolver(role, type_name)
+        if found is not None:
+            return found  # type: ignore[no-any-return]
+    return None
 
 
 def import_object(path: str, role: str, type_name: str) -> Any:

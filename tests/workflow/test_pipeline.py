@@ -239,7 +239,7 @@ def test_builtins_are_found_through_the_entry_points_pyproject_declares() -> Non
 
     declared = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
     # the pipeline's step groups (pyproject also declares pytest's plugin, entry point group pytest11)
-    eps = {g: v for g, v in declared["project"]["entry-points"].items() if g.startswith("litemeta.")}
+    eps = {g: v for g, v in declared["project"]["entry-points"].items() if g in GROUPS.values()}
     for role, group in GROUPS.items():
         assert {n: v for n, v in available(role).items() if v.startswith("litemeta.")} == eps[group]
     targets = {v for group in eps.values() for v in group.values()}
@@ -277,3 +277,25 @@ def test_sqlalchemy_source_by_name(tmp_path: Path) -> None:
     with open_store(str(db), read_only=True) as store:
         urns = store.list_urns("dataset")
     assert any("orders" in u for u in urns)
+
+
+def test_step_types_no_group_names_come_from_the_resolver_entry_points(monkeypatch: Any) -> None:
+    """resolve() asks each `litemeta.step_resolvers` entry point (how DataHub's own source types reach
+    litemeta recipes without the workflow importing the integrations); None means "not mine"."""
+    import types
+
+    from litemeta.workflow import steps
+    from litemeta.workflow.builtin import FileSource
+
+    asked = []
+
+    def resolver(role: str, type_name: str) -> Any:
+        asked.append((role, type_name))
+        return FileSource if type_name == "from-a-plugin" else None
+
+    ep = types.SimpleNamespace(value="demo:resolver", load=lambda: resolver)  # what _plugin_step uses of one
+    monkeypatch.setattr(steps, "entry_points", lambda group: {"demo": ep} if group == steps.RESOLVERS else {})
+    assert steps.resolve("source", "from-a-plugin") is FileSource
+    with pytest.raises(ConfigurationError, match="unknown source type 'nobody-has-it'"):
+        steps.resolve("source", "nobody-has-it")
+    assert asked == [("source", "from-a-plugin"), ("source", "nobody-has-it")]
