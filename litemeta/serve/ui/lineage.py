@@ -1,7 +1,7 @@
 """The lineage graph for the browser: built once, then kept current by following the MCL log.
 
     >>> follower = LineageFollower(store)                                        # doctest: +SKIP
-    >>> follower.view("urn:li:dataset:(...)", hops=3)["nodes"][0]["data"]["label"]
+    >>> follower.view("urn:li:dataset:(...)", hops=3)["nodes"][0]["data"]["label"]  # doctest: +SKIP
 
 Building the graph scans every lineage aspect (:func:`litemeta.views.graph.load_graph`'s work: ~2 s on
 the 200k-record store), far too slow for a page. So the server builds it once and, before each

@@ -1,7 +1,7 @@
 """Search for the browser: the one place that calls the store's search and shapes its results.
 
     >>> page = run_search(served, "revenue", {"platform": ["urn:li:dataPlatform:hive"]}, page=1)  # doctest: +SKIP
-    >>> page.total, [h.name for h in page.hits], page.facets[0].values[0].label
+    >>> page.total, [h.name for h in page.hits], page.facets[0].values[0].label  # doctest: +SKIP
 
 The search follower's result (total, hits with the (field, term) pairs that matched, facet counts)
 becomes :class:`ResultPage`: rows with the entity's name, platform, type, a description snippet
