@@ -35,7 +35,7 @@ from datahub.emitter.serialization_helper import pre_json_transform
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from litemeta.followers.search import SearchIndex  # noqa: E402
+from litemeta.followers.search.index import SearchIndex  # noqa: E402
 from litemeta.model.registry import load_registry  # noqa: E402
 
 WORDS = (

@@ -34,6 +34,8 @@ class Settings:
     platform_events: bool = True  # derive entity change events (PlatformEvent_v1); off only to measure their cost
     helper_processes: bool = True  # large ingests and exports use a second process (another core)
     pooled_connections: int = 0  # SQLite connections kept open for reuse (litemeta serve); 0: one per use
+    # A search that finds the index behind other processes' writes starts a background catch-up.
+    search_background: bool = True
 
     def with_(self, **changes: Any) -> "Settings":
         """A copy with the given non-None fields replaced."""
@@ -51,6 +53,7 @@ def from_environment(env: Optional[Mapping[str, str]] = None, **overrides: Any) 
         index_dir=env.get("LITEMETA_INDEX_DIR"),
         platform_events=_flag(env, "LITEMETA_PLATFORM_EVENTS"),
         helper_processes=_flag(env, "LITEMETA_HELPER_PROCESSES"),
+        search_background=_flag(env, "LITEMETA_SEARCH_BACKGROUND"),
     )
     return base.with_(**overrides)
 

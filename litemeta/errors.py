@@ -21,6 +21,11 @@ class StorageError(LitemetaError):
     """The store could not be opened, read or written (driver errors are translated to this)."""
 
 
+class SearchIndexDamaged(StorageError):
+    """The search index beside a store cannot be used as it is (a missing or corrupt file, another
+    schema, another store's index); litemeta rebuilds it, it never answers from it."""
+
+
 class ExportError(LitemetaError):
     """A topic export or import failed (names topic, partition and offset where known)."""
 

@@ -66,6 +66,7 @@ class MetadataStore:
         self._followers: List[Any] = []
         self._consumers: Any = None
         self._search: Any = None
+        self._wrote = False  # this process committed writes its searches must see (design.md rule 3)
         self.clock: Callable[[], int] = clock_ms  # wall clock in ms; tests may pin it
 
     # ------------------------------------------------------------ lifecycle
@@ -291,45 +292,60 @@ class MetadataStore:
             yield from as_groups(rec)
 
     def _after_write(self) -> None:
+        self._wrote = True
         for f in self._followers:
             f.on_write()
 
-    def sync_followers(self) -> None:
-        """Bring every follower (the search index) up to date with the log."""
+    def sync_followers(self, wait: bool = True) -> None:
+        """Bring every follower up to date with the log: the search index when it is open or
+        exists beside the store (a store nobody searched yet gets no index). With ``wait=False``
+        an index that another process is writing is left to a background catch-up."""
+        if self._search is None and self._index_exists():
+            self.search_follower  # noqa: B018 - opens the follower of the existing index
         for f in self._followers:
-            f.catch_up()
+            f.catch_up(wait=wait)
+
+    def _index_exists(self) -> bool:
+        path = self.settings.index_dir or (self.db.sqlite_file + ".index" if self.db.sqlite_file else None)
+        if path is None:
+            return False
+        from litemeta.followers.search.generations import is_index_folder
+
+        return is_index_folder(path)
 
     # ------------------------------------------------------------ search (a follower of the log)
     @property
     def search_follower(self) -> Any:
         """The search index follower, opened on first use (``<db>.index/`` beside a SQLite file)."""
         if self._search is None:
-            from litemeta.followers.indexer import SearchFollower
+            from litemeta.followers.search.follower import SearchFollower
 
-            self._search = SearchFollower(self.db, self.registry, self.settings.index_dir)
+            self._search = SearchFollower(self.db, self.registry, self.settings.index_dir,
+                                          background=self.settings.search_background, wrote=self._wrote)
             self._followers.append(self._search)
         return self._search
 
     def search(self, query: str = "*", entity_types: Optional[Sequence[str]] = None, filters: Any = None,
-               facets: bool = True, start: int = 0, count: int = 10, include_removed: bool = False) -> Any:
-        """Ranked full-text search with facets and filters (DataHub's search, offline).
+               facets: Any = True, start: int = 0, count: int = 10, include_removed: bool = False) -> Any:
+        """Ranked full-text search with facets and filters (DataHub's search, offline): a
+        :class:`~litemeta.followers.search.results.SearchResult`.
 
-        The index first catches up with the log, so results are never stale. Soft-deleted
+        Answers from the index's current generation: after this process wrote, the index first
+        catches up, so a process always sees its own writes; other processes' newer writes may be
+        missing, and ``stale`` then says how many change-log records behind the answer is (a
+        background process is catching up; :meth:`sync_followers` waits for it). Soft-deleted
         entities are hidden unless ``include_removed``; hard-deleted ones are gone.
         """
-        f = self.search_follower
-        f.catch_up()
-        return f.index.search(query, entity_types=entity_types, filters=filters, facets=facets, start=start,
-                              count=count, include_removed=include_removed)
+        return self.search_follower.search(query, entity_types=entity_types, filters=filters, facets=facets,
+                                           start=start, count=count, include_removed=include_removed)
 
     def autocomplete(self, prefix: str, entity_type: Optional[str] = None, limit: int = 10) -> List[Any]:
         """Completions from fields marked ``enableAutocomplete``: ``(urn, entityType, text)``."""
-        f = self.search_follower
-        f.catch_up()
-        return f.index.autocomplete(prefix, entity_type=entity_type, limit=limit)  # type: ignore[no-any-return]
+        return self.search_follower.autocomplete(prefix, entity_type=entity_type, limit=limit)  # type: ignore[no-any-return]
 
     def reindex(self, from_log: bool = False) -> int:
-        """Rebuild the search index from the current rows (or by replaying the whole log)."""
+        """Rebuild the search index into a new generation, from the current rows (or from every
+        entity the log mentions); searches meanwhile answer from the previous one."""
         return self.search_follower.rebuild(from_log=from_log)  # type: ignore[no-any-return]
 
     # ------------------------------------------------------------ export (a follower of the log)

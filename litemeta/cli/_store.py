@@ -1,6 +1,7 @@
 """The ``--db`` option and store opening shared by every command that uses a store (choice 10)."""
 from __future__ import annotations
 
+import logging
 from typing import Any, Callable, Optional, TypeVar
 
 import click
@@ -28,10 +29,27 @@ def db_option(f: F) -> F:
 
 
 def open_cli_store(db: Optional[str], *, read_only: bool = False, **settings: Any) -> Any:
-    """Open the store for a command; read-only commands open SQLite read-only."""
+    """Open the store for a command; read-only commands open SQLite read-only. The library's
+    notices (the search index rebuilt, and why) are printed on stderr, one line each."""
     from litemeta.store import open_store
 
+    show_notices()
     return open_store(db, read_only=read_only, create=not read_only, **settings)
+
+
+class _EchoHandler(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(self.format(record), err=True)
+
+
+def show_notices() -> None:
+    """Print the search index's notices (``litemeta.search`` warnings) on stderr as plain lines,
+    once per process; with ``-v``/``--debug`` the root handler prints them instead."""
+    log = logging.getLogger("litemeta.search")
+    if logging.getLogger().handlers or any(isinstance(h, _EchoHandler) for h in log.handlers):
+        return
+    log.addHandler(_EchoHandler(logging.WARNING))
+    log.propagate = False
 
 
 def open_read_store(db: Optional[str]) -> Any:

@@ -67,7 +67,7 @@ def ingest(paths: Tuple[str, ...], recipe: Optional[str], db: Optional[str], run
             with watch_reads(read_to):
                 report = store.ingest(list(paths), run_id=run_id, dry_run=dry_run, fail_fast=fail_fast,
                                       batch_size=batch_size, progress=records, actor=actor)
-            store.sync_followers()
+            store.sync_followers(wait=False)  # an existing search index sees this ingest's writes
     _print_report(report, as_json, dry_run)
     finish(1 if report.failed else 0)
 

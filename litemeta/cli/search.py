@@ -7,7 +7,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import click
 
 from litemeta.cli._store import db_option, open_cli_store
-from litemeta.cli.common import json_option, translate_errors
+from litemeta.cli.common import Progress, json_option, translate_errors
 
 FACET_LABELS = {"_entityType": "entity type", "platform": "platform", "origin": "env", "tags": "tags",
                 "glossaryTerms": "glossary terms", "owners": "owners", "domains": "domains",
@@ -44,7 +44,7 @@ def _filters(pairs: Tuple[str, ...], platform: Optional[str], env: Optional[str]
              registry: Any) -> Tuple[Dict[str, List[str]], List[str]]:
     """``(filters, entity types)`` from ``--filter field=value`` (a comma = OR, as in ``datahub search``),
     ``-p`` and ``-e``. Unknown fields are a usage error that names the close ones."""
-    from litemeta.followers.search_docs import ENTITY_TYPE_FIELD, URN_FIELD, field_defs
+    from litemeta.followers.search.documents import ENTITY_TYPE_FIELD, URN_FIELD, field_defs
     from litemeta.model.registry import did_you_mean
 
     known = set(field_defs(registry)) | {ENTITY_TYPE_FIELD, URN_FIELD}
@@ -134,26 +134,18 @@ def search(query: str, entity_types: Tuple[str, ...], filters: Tuple[str, ...], 
     kwargs = dict(entity_types=types or None, filters=flt or None,
                   facets=facets or fmt == "json", start=offset, count=limit, include_removed=include_removed)
     with translate_errors():
-        fast = _search_current_index(db, query, kwargs, check=flt.get("platform"))
-        if fast is not None:
-            res, names = fast
-        else:
-            with open_cli_store(db, read_only=True) as store:
-                res = store.search(query, **kwargs)
-                if not res.total and flt.get("platform"):
-                    _check_platforms(store.search, flt["platform"])
-                names = _names(store.latest_many([h.urn for h in res.results]))
+        res, names = search_store(db, query, kwargs, check=flt.get("platform"))
+    if res.stale is not None:
+        click.echo(f"note: the search index is {res.stale.behind:,} change(s) behind the store; "
+                   "it is catching up in the background", err=True)
     if fmt == "urns":
         for h in res.results:
             click.echo(h.urn)
         return
     if fmt == "json":
-        click.echo(json.dumps({
-            "total": res.total,
-            "results": [{"urn": h.urn, "entityType": h.entity_type, "score": round(h.score, 4),
-                         "matchedFields": [list(m) for m in h.matched_fields]} for h in res.results],
-            "facets": res.facets,
-        }, ensure_ascii=False))
+        from litemeta.followers.search.results import result_dict
+
+        click.echo(json.dumps(result_dict(res), ensure_ascii=False))
         return
     shown = f"{offset + 1}-{offset + len(res.results)}" if res.results else "0"
     click.echo(f"{res.total} result(s) for {query!r} (showing {shown})")
@@ -168,43 +160,57 @@ def search(query: str, entity_types: Tuple[str, ...], filters: Tuple[str, ...], 
             click.echo(f"  {FACET_LABELS.get(field, field)}: {top}")
 
 
-def _search_current_index(db: Optional[str], query: str, kwargs: Dict[str, Any],
-                          check: Optional[List[str]] = None) -> Optional[Tuple[Any, Dict[str, str]]]:
-    """Search a SQLite store's index directly when it is current (no store, no SQLAlchemy: fast)."""
+def search_store(db: Optional[str], query: str, kwargs: Dict[str, Any],
+                 check: Optional[List[str]] = None) -> Tuple[Any, Dict[str, str]]:
+    """Search a store: straight from its index's current generation when it can serve the store
+    (a SQLite file: no store, no SQLAlchemy), else through the store, which builds or rebuilds
+    the index (with a progress bar on a terminal and a one-line notice saying why). Returns the
+    result and a display name per hit. ``check``: platforms filtered on, named in an error when
+    nothing matches and the store has none of them."""
     from litemeta.config import from_environment
-    from litemeta.followers.search_fast import current_index
+    from litemeta.followers.search.current import search_sqlite_file
     from litemeta.model.registry import load_registry
-    from litemeta.storage.sqlite_reads import latest, sqlite_file
+    from litemeta.storage.sqlite_reads import json_fields, sqlite_file
 
     settings = from_environment(db=db)
     path = sqlite_file(settings.db)
-    if path is None:
-        return None
-    ix = current_index(path, settings.index_dir or path + ".index", load_registry())
-    if ix is None:
-        return None
-    try:
-        res = ix.search(query, **kwargs)
-        if not res.total and check:
-            _check_platforms(ix.search, check)
-    finally:
-        ix.close()
-    return res, _names({h.urn: latest(path, h.urn, NAME_ASPECTS) for h in res.results})
+    res = None
+    if path is not None:
+        registry, index_dir = load_registry(), settings.index_dir or path + ".index"
+
+        def run(q: str, **kw: Any) -> Any:
+            return search_sqlite_file(path, index_dir, registry, q, **kw)
+
+        res = run(query, **kwargs)
+        if res is not None and not res.total and check:
+            _check_platforms(run, check)
+    if res is None:
+        with open_cli_store(db, read_only=True) as store, Progress("indexing", unit="entities") as bar:
+            store.search_follower.progress = bar.update
+            res = store.search(query, **kwargs)
+            if not res.total and check:
+                _check_platforms(store.search, check)
+            if path is None:
+                current = store.latest_many([h.urn for h in res.results])
+                return res, _names({u: {a: (aspects.get(a) or {}).get(f) for a, f in NAME_FIELDS}
+                                    for u, aspects in current.items()})
+    assert path is not None
+    return res, _names(json_fields(path, [h.urn for h in res.results], NAME_FIELDS))
 
 
-NAME_ASPECTS = ["datasetProperties", "chartInfo", "dashboardInfo", "corpUserInfo", "tagProperties",
-                "glossaryTermInfo", "domainProperties", "containerProperties", "dataFlowInfo", "dataJobInfo"]
+# Where an entity's display name is, by aspect (the first one found wins).
+NAME_FIELDS = [("datasetProperties", "name"), ("chartInfo", "title"), ("dashboardInfo", "title"),
+               ("corpUserInfo", "displayName"), ("tagProperties", "name"), ("glossaryTermInfo", "name"),
+               ("domainProperties", "name"), ("containerProperties", "name"), ("dataFlowInfo", "name"),
+               ("dataJobInfo", "name")]
 
 
-def _names(current: Dict[str, Dict[str, Any]]) -> Dict[str, str]:
-    """A display name per urn from the usual aspects (for the readable table)."""
+def _names(found: Dict[str, Dict[str, Any]]) -> Dict[str, str]:
+    """A display name per urn (``{urn: {aspect: name}}`` in, the first of :data:`NAME_FIELDS` out)."""
     out: Dict[str, str] = {}
-    for urn, aspects in current.items():
-        for aspect, key in (("datasetProperties", "name"), ("chartInfo", "title"), ("dashboardInfo", "title"),
-                            ("corpUserInfo", "displayName"), ("tagProperties", "name"), ("glossaryTermInfo", "name"),
-                            ("domainProperties", "name"), ("containerProperties", "name"),
-                            ("dataFlowInfo", "name"), ("dataJobInfo", "name")):
-            v = aspects.get(aspect, {}).get(key)
+    for urn, names in found.items():
+        for aspect, _field in NAME_FIELDS:
+            v = names.get(aspect)
             if v:
                 out[urn] = str(v)
                 break
@@ -216,14 +222,18 @@ def _names(current: Dict[str, Dict[str, Any]]) -> Dict[str, str]:
 @db_option
 @json_option
 def reindex(from_log: bool, db: Optional[str], as_json: bool) -> None:
-    """Rebuild the search index beside the store (``<db>.index/``).
+    """Rebuild the search index beside the store (``<db>.index/``) into a new generation.
+
+    Searches meanwhile answer from the previous one; a reindex that is interrupted leaves it in
+    place. Repairs a damaged index.
 
     \b
     Example:
         litemeta reindex --db meta.db
     """
     with translate_errors():
-        with open_cli_store(db, read_only=True) as store:
+        with open_cli_store(db, read_only=True) as store, Progress("reindex", unit="entities") as bar:
+            store.search_follower.progress = bar.update
             n = store.reindex(from_log=from_log)
             docs = store.search_follower.index.doc_count()
     if as_json:

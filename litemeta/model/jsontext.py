@@ -33,7 +33,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from typing import Any, Iterator, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
 
 import orjson
 
@@ -131,6 +131,77 @@ def std_loads(text: Union[str, bytes, bytearray]) -> Any:
         pass
     with recursion_room():
         return json.loads(text)
+
+
+# The standard library's (C) scanner of one JSON value: (value, end index) from a start index.
+_SCAN: Callable[[str, int], Tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+_SPACE = " \t\n\r"
+
+
+def loads_bounded(text: str, max_chars: int, max_items: int) -> Any:
+    """Parse JSON text keeping at most ``max_items`` elements of each array and the first
+    ``max_chars`` characters of each string: the value a reader that looks no further would see,
+    without ever holding the whole of a huge document as objects (a 50 MB aspect of 100,000
+    columns). Objects are walked here; scalars and skipped elements go through the standard
+    library's C scanner, so the skipped part costs C time and no memory."""
+    value, end = _bounded(text, _skip(text, 0), max_chars, max_items)
+    if _skip(text, end) != len(text):
+        raise json.JSONDecodeError("Extra data", text, end)
+    return value
+
+
+def _skip(text: str, i: int) -> int:
+    n = len(text)
+    while i < n and text[i] in _SPACE:
+        i += 1
+    return i
+
+
+def _expect(text: str, i: int, chars: str) -> int:
+    i = _skip(text, i)
+    if i >= len(text) or text[i] not in chars:
+        raise json.JSONDecodeError(f"Expecting one of {chars!r}", text, i)
+    return i
+
+
+def _bounded(text: str, i: int, max_chars: int, max_items: int) -> Tuple[Any, int]:
+    c = text[i:i + 1]
+    if c == "{":
+        out: Dict[str, Any] = {}
+        i = _skip(text, i + 1)
+        if text[i:i + 1] == "}":
+            return out, i + 1
+        while True:
+            i = _expect(text, i, '"')
+            key, i = _SCAN(text, i)
+            i = _expect(text, i, ":")
+            out[key], i = _bounded(text, _skip(text, i + 1), max_chars, max_items)
+            i = _expect(text, i, ",}")
+            if text[i] == "}":
+                return out, i + 1
+            i += 1
+    if c == "[":
+        items: List[Any] = []
+        i = _skip(text, i + 1)
+        if text[i:i + 1] == "]":
+            return items, i + 1
+        while True:
+            if len(items) < max_items:
+                item, i = _bounded(text, _skip(text, i), max_chars, max_items)
+                items.append(item)
+            else:
+                _, i = _SCAN(text, _skip(text, i))  # parsed in C and dropped
+            i = _expect(text, i, ",]")
+            if text[i] == "]":
+                return items, i + 1
+            i += 1
+    try:
+        value, end = _SCAN(text, i)
+    except StopIteration:
+        raise json.JSONDecodeError("Expecting value", text, i) from None
+    if isinstance(value, str) and len(value) > max_chars:
+        value = value[:max_chars]
+    return value, end
 
 
 def loads_strict(text: Union[str, bytes, bytearray, memoryview]) -> Any:

@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Dict, Iterator, Optional, Set
 
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool, QueuePool, StaticPool
@@ -24,6 +24,7 @@ from litemeta.storage.identity import MARKER, TABLES, is_url, read_only_uri, ref
 from litemeta.storage.migrations import upgrade
 from litemeta.storage.tables import (  # noqa: F401 - the tables are part of this module's API
     SCHEMA_VERSION,
+    STORE_ID,
     aspects,
     consumer_offsets,
     metadata,
@@ -115,10 +116,14 @@ class Database:
             checkpointer.kick()
 
     @contextlib.contextmanager
-    def read(self) -> Iterator[Connection]:
-        """A read connection (a consistent snapshot on SQLite WAL for the block's duration)."""
+    def read(self, cache_kib: Optional[int] = None) -> Iterator[Connection]:
+        """A read connection (a consistent snapshot on SQLite WAL for the block's duration).
+        ``cache_kib``: a smaller page cache for a SQLite file's connection (a scan of large rows
+        need not keep them cached: one 50 MB aspect would otherwise stay in it)."""
         try:
             conn = self.engine.connect()
+            if self.is_sqlite and cache_kib is not None and self.sqlite_file is not None:
+                conn.exec_driver_sql(f"PRAGMA cache_size=-{int(cache_kib)}")
             if self.is_sqlite:
                 conn.exec_driver_sql("BEGIN")
         except SQLAlchemyError as exc:
@@ -355,6 +360,18 @@ def _create_schema(db: Database) -> None:
                                                             applied_at=int(time.time() * 1000)))
             elif row < SCHEMA_VERSION:
                 upgrade(conn, row)
+            _ensure_store_id(conn)
             conn.commit()
     except SQLAlchemyError as exc:
         raise storage_error(f"cannot create litemeta's tables in {db.where}", exc) from exc
+
+
+def _ensure_store_id(conn: Connection) -> None:
+    """Give the store its id (``store_id`` in ``litemeta_settings``: a random id, written when the
+    store is created or first opened for writing by a litemeta that has ids) if it has none yet.
+    The search index records it and is rebuilt when it finds another (followers/search/)."""
+    found = conn.execute(select(store_settings.c.value).where(store_settings.c.name == STORE_ID)).first()
+    if found is None:
+        import uuid
+
+        conn.execute(store_settings.insert().values(name=STORE_ID, value=uuid.uuid4().hex))

@@ -34,6 +34,7 @@ from litemeta.storage.batches import (  # noqa: F401 - encode_batch and StoredRe
     decode_index,
     encode_batch,
     envelope,
+    fingerprint,
     index_and_value,
     unpack,
 )
@@ -275,6 +276,14 @@ def iter_topic(conn: Connection, topic: str, offset: int = 0, chunk: int = 8,
             offset = max(offset, batch_end)
         if offset == before:
             return
+
+
+def log_fingerprint(conn: Connection, topic: str, partition: int = PARTITION) -> Optional[str]:
+    """:func:`~litemeta.storage.batches.fingerprint` of a topic's first record (None when empty)."""
+    t = topic_log.c
+    row = conn.execute(select(t.records).where(and_(t.topic == topic, t.partition == partition))
+                       .order_by(t.offset).limit(1)).first()
+    return None if row is None else fingerprint(row[0])
 
 
 def key_records(conn: Connection, topic: str, key: str, partial: bool = False,

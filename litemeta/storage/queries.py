@@ -1,15 +1,15 @@
 """Reads: latest aspects, versions, as-of, history, timeseries, urns (R1.5-R1.7)."""
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Optional, Sequence
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from sqlalchemy import and_, func, null, or_, select
 from sqlalchemy.engine import Connection
 
-from litemeta.model.jsontext import dumps, loads
+from litemeta.model.jsontext import dumps, loads, loads_bounded
 from litemeta.storage.log import chunks
 from litemeta.storage.rows import AspectRow, aspect_row, dt_to_ms, ms_to_dt
-from litemeta.storage.tables import aspects, timeseries
+from litemeta.storage.tables import STORE_ID, aspects, store_settings, timeseries
 
 
 def _row(r: Any) -> AspectRow:
@@ -24,10 +24,12 @@ def latest(conn: Connection, urn: str, names: Optional[Sequence[str]] = None) ->
     return {r.aspect: _row(r) for r in conn.execute(q.order_by(aspects.c.aspect))}
 
 
-def latest_many(conn: Connection, urns: Sequence[str],
-                names: Optional[Sequence[str]] = None) -> Dict[str, Dict[str, Any]]:
-    """Current aspect values of many urns: ``{urn: {aspect: value}}`` (all aspects, or the named
-    ones; one query per 500 urns)."""
+def latest_many(conn: Connection, urns: Sequence[str], names: Optional[Sequence[str]] = None,
+                bounded: Optional[Tuple[int, int, int]] = None) -> Dict[str, Dict[str, Any]]:
+    """Current aspect values of many urns (all aspects, or the named ones): ``{urn: {aspect:
+    value}}`` (one query per 500 urns). ``bounded=(size, max_chars, max_items)``: an aspect
+    whose text is longer than ``size`` is read with :func:`~litemeta.model.jsontext.loads_bounded`
+    (the search index reads no more than that of a huge aspect)."""
     out: Dict[str, Dict[str, Any]] = {}
     for part in chunks(list(urns), 500):
         q = select(aspects.c.urn, aspects.c.aspect, aspects.c.metadata).where(
@@ -35,8 +37,19 @@ def latest_many(conn: Connection, urns: Sequence[str],
         if names:
             q = q.where(aspects.c.aspect.in_(list(names)))
         for r in conn.execute(q):
-            out.setdefault(r.urn, {})[r.aspect] = loads(r.metadata)
+            text = r.metadata
+            if bounded is not None and len(text) > bounded[0]:
+                out.setdefault(r.urn, {})[r.aspect] = loads_bounded(text, bounded[1], bounded[2])
+            else:
+                out.setdefault(r.urn, {})[r.aspect] = loads(text)
     return out
+
+
+def store_id(conn: Connection) -> Optional[str]:
+    """The id the store was given when created (None for a store created before store ids that
+    was never opened for writing since)."""
+    row = conn.execute(select(store_settings.c.value).where(store_settings.c.name == STORE_ID)).first()
+    return None if row is None else str(row[0])
 
 
 def max_version(conn: Connection, urn: str, aspect: str) -> Optional[int]:

@@ -20,7 +20,7 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequ
 from litemeta.errors import StorageError
 from litemeta.model.events import MCL_VERSIONED_TOPIC, TopicRecord, resolve_topic
 from litemeta.model.jsontext import dumps, loads
-from litemeta.storage.batches import RawBatch, unpack
+from litemeta.storage.batches import RawBatch, fingerprint, unpack
 from litemeta.storage.identity import MARKER, TABLES, is_url, read_only_uri, refusal, storage_error
 from litemeta.storage.rows import AspectRow, aspect_row, dt_to_ms
 
@@ -108,12 +108,53 @@ def latest(path: str, urn: str, names: Optional[Sequence[str]] = None) -> Dict[s
     return out
 
 
+def json_fields(path: str, urns: Sequence[str], fields: Sequence[Tuple[str, str]]) -> Dict[str, Dict[str, Any]]:
+    """``{urn: {aspect: value}}`` of one top-level field per aspect (``(aspect, field)`` pairs),
+    extracted by SQLite (``json_extract``) so that a large aspect is never read whole; values
+    that are not text are skipped."""
+    out: Dict[str, Dict[str, Any]] = {}
+    if not urns:
+        return out
+    wanted = dict(fields)
+    with closing(_connect(path)) as con:
+        q = (f"SELECT urn, aspect, metadata FROM metadata_aspect_v2 WHERE version = 0 "
+             f"AND urn IN ({', '.join('?' * len(urns))}) AND aspect IN ({', '.join('?' * len(wanted))})")
+        try:
+            rows = con.execute(q.replace("metadata FROM", "json_extract(metadata, '$.' || CASE aspect "
+                                         + " ".join("WHEN ? THEN ?" for _ in wanted) + " END) FROM"),
+                               [x for pair in wanted.items() for x in pair] + list(urns) + list(wanted)).fetchall()
+        except sqlite3.OperationalError:  # an SQLite without JSON functions: read the aspects
+            rows = [(u, a, loads(m).get(wanted[a])) for u, a, m in con.execute(q, list(urns) + list(wanted))]
+    for urn, aspect, value in rows:
+        if isinstance(value, str):
+            out.setdefault(urn, {})[aspect] = value
+    return out
+
+
 def key_row_exists(path: str, urn: str, key_aspect: str) -> bool:
     """R1.6: an entity exists iff its key aspect row (version 0) exists."""
     with closing(_connect(path)) as con:
         row = con.execute("SELECT 1 FROM metadata_aspect_v2 WHERE urn = ? AND aspect = ? AND version = 0",
                           (urn, key_aspect)).fetchone()
     return row is not None
+
+
+def store_identity(path: str, topic: str) -> Tuple[Optional[str], Optional[str], int]:
+    """``(store id, fingerprint of the topic's first record, the topic's end offset)`` in one
+    read transaction (the same SQL as :func:`litemeta.storage.queries.store_id`,
+    :func:`litemeta.storage.log.log_fingerprint` and the log's end offset)."""
+    with closing(_connect(path)) as con:
+        con.execute("BEGIN")
+        try:
+            row = con.execute("SELECT value FROM litemeta_settings WHERE name = 'store_id'").fetchone()
+        except sqlite3.OperationalError:  # a store older than the settings table
+            row = None
+        first = con.execute('SELECT records FROM topic_log WHERE topic = ? AND "partition" = 0 '
+                            'ORDER BY "offset" LIMIT 1', (topic,)).fetchone()
+        last = con.execute('SELECT last_offset FROM topic_log WHERE topic = ? AND "partition" = 0 '
+                           'ORDER BY "offset" DESC LIMIT 1', (topic,)).fetchone()
+    return (None if row is None else str(row[0]), None if first is None else fingerprint(first[0]),
+            0 if last is None or last[0] is None else int(last[0]) + 1)
 
 
 def topic_end(path: str, topic: str) -> int:

@@ -92,6 +92,9 @@ consumer_offsets = Table(
 )
 
 # Store-level settings (retention...) and the schema version, for future migrations.
+# ``store_id`` (a random id written when the store is created, or first opened for writing by a
+# litemeta that has ids) names the store: the search index records it (followers/search/).
+STORE_ID = "store_id"
 store_settings = Table(
     "litemeta_settings",
     metadata,

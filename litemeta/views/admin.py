@@ -541,9 +541,9 @@ def store_files(db: Optional[str] = None) -> Tuple[str, List[str]]:
 
 
 def _is_index(folder: str) -> bool:
-    from litemeta.followers.indexer import OFFSET_FILE
+    from litemeta.followers.search.generations import is_index_folder
 
-    return os.path.isfile(os.path.join(folder, OFFSET_FILE))
+    return is_index_folder(folder)
 
 
 def nuke(db: Optional[str] = None) -> List[str]:

@@ -1,4 +1,4 @@
-"""Search index (litemeta.followers.search and search_docs) on a corpus built with the DataHub SDK.
+"""Search index (litemeta.followers.search: documents, analysis, index) on a corpus built with the DataHub SDK.
 
 Aspects are SDK objects turned into Pegasus JSON (``to_obj()`` → ``pre_json_transform``), the
 form the store keeps. Expected values are computed here from those inputs, never by the index.
@@ -24,8 +24,8 @@ from datahub.emitter.mce_builder import (
 from datahub.emitter.serialization_helper import pre_json_transform
 
 from litemeta.errors import ValidationError
-from litemeta.followers import search_docs as sd
-from litemeta.followers.search import SearchIndex
+from litemeta.followers.search import documents as sd
+from litemeta.followers.search.index import SearchIndex
 from litemeta.model.registry import load_registry
 from litemeta.model.urns import parse_urn
 
@@ -293,7 +293,7 @@ def test_delete_entity_removes_it_and_reinsert_restores(tmp_path: Path) -> None:
     assert ix.search("orders").results[0].urn == ORDERS
     ix.apply(CORPUS)  # idempotent
     assert ix.doc_count() == len(CORPUS)
-    ix.clear()
+    ix.apply([(u, None) for u, _ in CORPUS])
     assert ix.doc_count() == 0 and ix.search("*").total == 0
     ix.close()
 
@@ -409,18 +409,18 @@ def test_rebuild_after_deleting_the_index_dir_gives_same_results(tmp_path: Path)
 def test_one_pass_field_indexing_gives_what_whooshs_analyzers_give() -> None:
     """The one-pass ``index`` of litemeta's TEXT/ID fields yields the terms, frequencies, weights
     and positions that whoosh's own analyzer + format path yields, for every field of every
-    document of the corpus (plus stop words, case, accents, separators and repeats)."""
+    document of the corpus (plus stop words, case, accents, separators, repeats and values on
+    several lines)."""
     from whoosh import fields as wf
 
-    from litemeta.followers import search as s
-    from litemeta.followers.search_query import whoosh_fields
+    from litemeta.followers.search import analysis
 
-    schema = s.build_schema(REG)
-    extra = "\nThe Of and x\n\nÄÖ Straße İstanbul_a-b orders orders\nurn:li:corpuser:jdoe"
+    schema = analysis.build_schema(REG)
+    extra = "\nThe Of and x\n\nÄÖ Straße İstanbul_a-b orders orders\nurn:li:corpuser:jdoe Ölpreis"
     checked = Counter()
     for urn, aspects in CORPUS:
         doc = sd.build_document(urn, parse_urn(urn).entity_type, aspects, REG)
-        for name, value in whoosh_fields(doc, REG).items():
+        for name, value in sd.index_fields(doc, REG, analysis.fold).items():
             field = schema[name]
             if not isinstance(value, str) or type(field).__name__ not in ("_FastText", "_FastID"):
                 continue  # numbers, stored values and the urn: indexed by whoosh itself
@@ -431,23 +431,29 @@ def test_one_pass_field_indexing_gives_what_whooshs_analyzers_give() -> None:
     assert checked["_FastText"] > 50 and checked["_FastID"] > 20
 
 
-def test_an_index_written_with_other_field_types_is_replaced(tmp_path: Path) -> None:
-    """A folder whose schema has the same field names but other field classes is rebuilt (schema_changed)."""
+def test_an_index_written_with_other_field_types_is_not_served(tmp_path: Path) -> None:
+    """A folder whose schema has the same field names but other field classes is refused
+    (SearchIndexDamaged): the follower rebuilds it into a new generation."""
     from whoosh import fields as wf
     from whoosh import index as wi
 
-    from litemeta.followers import search as s
+    from litemeta.errors import SearchIndexDamaged
+    from litemeta.followers.search import analysis
 
-    schema = s.build_schema(REG)
+    schema = analysis.build_schema(REG)
     plain = wf.Schema(**{name: (wf.TEXT() if isinstance(schema[name], wf.TEXT) else schema[name])
                          for name in schema.names()})
     (tmp_path / "ix").mkdir()
     wi.create_in(str(tmp_path / "ix"), plain)
-    ix = SearchIndex.open(tmp_path / "ix", REG)
-    assert ix.schema_changed
-    ix.apply(CORPUS[:2])
-    assert ix.search("*").total == 2
-    ix.close()
-    again = SearchIndex.open(tmp_path / "ix", REG)
-    assert not again.schema_changed and again.doc_count() == 2
-    again.close()
+    with pytest.raises(SearchIndexDamaged, match="another schema"):
+        SearchIndex.open(tmp_path / "ix", REG)
+
+
+def test_facets_of_few_matches_from_stored_values_equal_those_from_postings(index: SearchIndex, monkeypatch: Any) -> None:
+    """A few matches are counted from their stored facet values, many from postings: the same counts."""
+    from litemeta.followers.search import index as ix_module
+
+    queries = ["customer", "orders", "*", "pii", '"customer lifetime value"']
+    few = [index.search(q, count=0).facets for q in queries]
+    monkeypatch.setattr(ix_module, "FEW_MATCHES", -1)
+    assert [index.search(q, count=0).facets for q in queries] == few

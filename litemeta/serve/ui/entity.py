@@ -2,7 +2,7 @@
 
     >>> s = summarize("urn:li:corpuser:alice", {"corpUserInfo": {"displayName": "Alice", "active": True}}, registry)
     ...                                                                          # doctest: +SKIP
-    >>> s.name, s.type_label                                                  # doctest: +SKIP
+    >>> s.name, s.type_label  # doctest: +SKIP
     ('Alice', 'User')
 
 Names, descriptions and links are read where DataHub's UI reads them (the editable aspect first,

@@ -2,8 +2,11 @@
 
 One document per entity, merging the annotated fields of all its current aspects, the way
 DataHub's ``SearchDocumentTransformer`` and ``FieldExtractor`` build an Elasticsearch document
-(datahub-semantics.md §4, R8.18). No whoosh here: :mod:`litemeta.followers.search` maps these
-documents onto an index.
+(datahub-semantics.md §4, R8.18), then the index fields of that document (:func:`index_fields`).
+No whoosh here: :mod:`litemeta.followers.search.analysis` defines how the index analyses them.
+
+Every text field of a document is bounded (:data:`MAX_FIELD_CHARS`, 64 KB): one huge aspect (a
+50 MB description) adds at most that much text per field to the index, whatever its size.
 
     >>> from litemeta.model.registry import load_registry
     >>> doc = build_document(
@@ -16,7 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from litemeta.model.registry import Registry
 from litemeta.model.urns import key_aspect_from_urn
@@ -32,10 +35,16 @@ INT_TYPES = frozenset({"COUNT", "DATETIME"})
 FLOAT_TYPES = frozenset({"DOUBLE"})
 QUERY_BY_DEFAULT_TYPES = frozenset({"TEXT", "TEXT_PARTIAL", "WORD_GRAM", "URN", "URN_PARTIAL"})
 
+
 # DataHub's FieldExtractor drops map entries whose value is this long or longer, and
 # SearchDocumentTransformer indexes at most this many elements of an array (its default).
 MAX_MAP_VALUE_LENGTH = 200
 MAX_ARRAY_LENGTH = 1000
+# litemeta's bound on the text one field of one document adds to the index (all its values
+# together), so that one huge aspect cannot blow up an index build's memory or the index; names
+# longer than MAX_NAME_CHARS are not exact-name or autocomplete candidates.
+MAX_FIELD_CHARS = 65536
+MAX_NAME_CHARS = 512
 
 URN_FIELD = "urn"  # the document id, as in DataHub's documents; no annotated field may take it
 ENTITY_TYPE_FIELD = "_entityType"
@@ -341,112 +350,134 @@ def build_document(urn: str, entity_type: str, aspects: Mapping[str, Any], regis
     return doc
 
 
-# ------------------------------------------------------------------------------ search records
-@dataclass(frozen=True)
-class SearchHit:
-    """One result: the entity, its score and the (field, term) pairs that matched."""
-
-    urn: str
-    entity_type: str
-    score: float
-    matched_fields: Tuple[Tuple[str, str], ...] = ()
-
-
-@dataclass(frozen=True)
-class SearchResult:
-    """A page of results, the total number of matches and facet counts (filter name → value → n)."""
-
-    total: int
-    results: Tuple[SearchHit, ...]
-    facets: Mapping[str, Mapping[str, int]]
-
-
-@dataclass(frozen=True)
-class Criterion:
-    """One filter criterion (DataHub's ``Criterion`` PDL): field, condition, values, negated."""
-
-    field: str
-    condition: str = "EQUAL"
-    values: Tuple[str, ...] = ()
-    negated: bool = False
-
-
-def value_text(v: Any) -> str:
-    """A document or filter value as index text (booleans as ``true``/``false``)."""
+def value_text(v: Any, limit: int = MAX_FIELD_CHARS) -> str:
+    """A document or filter value as index text (booleans as ``true``/``false``), at most
+    ``limit`` characters (cut at a space when there is one near the end)."""
     if isinstance(v, bool):
         return "true" if v else "false"
-    return str(v).replace("\n", " ")
+    text = v if isinstance(v, str) else str(v)
+    if len(text) > limit:
+        cut = text.rfind(" ", limit - 200, limit)
+        text = text[: cut if cut > 0 else limit]
+    return text.replace("\n", " ")
 
 
-def filter_field_name(field: str) -> str:
-    """The document field a DataHub filter or facet names (``x.keyword`` → ``x``,
-    ``entityType`` → ``_entityType``)."""
-    if field.endswith(".keyword"):
-        field = field[: -len(".keyword")]
-    return ENTITY_TYPE_FIELD if field == "entityType" else field
+# ------------------------------------------------------------------------------ index fields
+EXACT_SUFFIX = "__x"
+PAIR_SUFFIX = "__2"  # word pairs of a phrase field (analysis.pairs)
+# Phrase fields without word pairs: the descriptions of a dataset's columns, many sentences per
+# document, held a quarter of all index postings as pairs on the 200k corpus (a build 2.6 times
+# as long); phrases there read positions instead.
+NO_PAIRS = frozenset({"fieldDescriptions", "editedFieldDescriptions"})
+# whoosh reserves names starting with "_": document field "_x" is index field "lm_x".
+RESERVED_PREFIX = "lm"
+EXACT_NAME_FIELD = "lm_exact"
+AUTOCOMPLETE_FIELD = "lm_ac"
+FACETS_FIELD = "lm_facets"  # stored: the default facets' exact values, to count a few matches fast
+ENTITY_TYPE = "lm_entityType"
 
 
-def _criterion(c: Mapping[str, Any]) -> Criterion:
-    values = c.get("values")
-    if values is None:
-        values = [c["value"]] if c.get("value") is not None else []
-    if not isinstance(values, (list, tuple)):
-        values = [values]
-    return Criterion(
-        field=filter_field_name(str(c.get("field", ""))),
-        condition=str(c.get("condition") or "EQUAL").upper(),
-        values=tuple(value_text(v) for v in values),
-        negated=_truthy(c.get("negated", False)),
-    )
+def wname(name: str) -> str:
+    """The index field name of a document field (whoosh forbids a leading underscore)."""
+    return RESERVED_PREFIX + name if name.startswith("_") else name
 
 
-def normalize_filters(filters: Optional[Mapping[str, Any]]) -> Tuple[Tuple[Criterion, ...], ...]:
-    """DataHub's ``{"or": [{"and": [criterion...]}]}`` (also ``{"and": [...]}`` /
-    ``{"criteria": [...]}``), or a simple ``{field: value | [values]}`` (EQUAL, values or-ed,
-    fields and-ed), as an or of ands of :class:`Criterion`."""
-    if not filters:
-        return ()
-    if "or" in filters or "and" in filters or "criteria" in filters:
-        ors = filters.get("or")
-        if ors is None:
-            ors = [{"and": filters.get("and") or filters.get("criteria") or []}]
-        return tuple(tuple(_criterion(c) for c in conj.get("and", [])) for conj in ors)
-    return (tuple(_criterion({"field": k, "values": v}) for k, v in filters.items()),)
+def docname(wfield: str) -> str:
+    """The document field of an index field (``lm_exact`` is reported as ``name``)."""
+    if wfield == EXACT_NAME_FIELD:
+        return "name"
+    if wfield.endswith(EXACT_SUFFIX):
+        wfield = wfield[: -len(EXACT_SUFFIX)]
+    return wfield[len(RESERVED_PREFIX):] if wfield.startswith(RESERVED_PREFIX + "_") else wfield
 
 
-def escape_wildcards(v: str) -> str:
-    """A filter value with wildcard characters removed (CONTAIN and END_WITH add their own)."""
-    return v.replace("*", "").replace("?", "")
+def positional(field_type: str) -> bool:
+    """Whether a field type is analysed into words with positions (phrases match it): TEXT,
+    WORD_GRAM, browse paths and other text, not partial, urn, keyword, boolean or number types."""
+    return field_type not in (PARTIAL_TYPES | URN_PARTIAL_TYPES | URN_TYPES | KEYWORD_TYPES | BOOLEAN_TYPES
+                              | INT_TYPES | FLOAT_TYPES)
 
 
-def in_sequence(positions: List[Sequence[int]], slop: int) -> bool:
-    """Whether some position of the first word starts a run of the next words, each at most
-    ``slop`` positions after the previous one (a phrase match)."""
-    rest = [set(p) for p in positions[1:]]
-    for start in positions[0]:
-        cur = start
-        for nxt in rest:
-            found = next((cur + k for k in range(1, slop + 1) if cur + k in nxt), None)
-            if found is None:
-                break
-            cur = found
-        else:
-            return True
-    return False
+def has_exact_field(fd: FieldDef) -> bool:
+    """Whether a field keeps its exact values in ``F__x`` (for filters and facets).
+
+    Not for numbers (numeric ranges), booleans (the field itself is exact) and plain TEXT
+    (descriptions...), whose filters match the analysed words instead; map fields
+    (``customProperties``: "key=value") keep them.
+    """
+    t = fd.field_type
+    if t in INT_TYPES | FLOAT_TYPES | BOOLEAN_TYPES:
+        return False
+    return t != "TEXT" or fd.is_map
 
 
-def best_completion(values: Sequence[Tuple[str, str]], prefix: str, words: List[str]) -> Tuple[Optional[str], int]:
-    """The autocomplete text for a prefix among (field, text) values and its rank: 0 = starts
-    with the prefix, 1 = has a word starting with the last word, (None, 3) = neither."""
-    best: Tuple[Optional[str], int] = (None, 3)
-    for _field, text in values:
-        low = text.lower()
-        if low.startswith(prefix):
-            rank = 0
-        elif words and any(w.startswith(words[-1]) for w in re.findall(r"[^\W_]+", low)):
-            rank = 1
-        else:
+def exact_name(fd: FieldDef) -> str:
+    """The index field holding the exact values of a document field."""
+    return wname(fd.name) + EXACT_SUFFIX if has_exact_field(fd) else wname(fd.name)
+
+
+def _bounded(texts: List[str], limit: int = MAX_FIELD_CHARS) -> List[str]:
+    """The first values whose joined length stays within ``limit`` (the first one always, cut)."""
+    out: List[str] = []
+    used = 0
+    for t in texts:
+        if used + len(t) > limit:
+            if not out:
+                out.append(t[:limit])
+            break
+        out.append(t)
+        used += len(t) + 1
+    return out
+
+
+def index_fields(doc: Mapping[str, Any], registry: Registry, fold: Callable[[str], str]) -> Dict[str, Any]:
+    """The index fields of a search document (the keyword arguments of whoosh's ``add_document``).
+
+    ``F`` holds the values of field F joined by newlines (at most :data:`MAX_FIELD_CHARS`), ``F__x``
+    the same exact values for filters and facets, ``lm_exact`` the whole names (fields boosted 10 or
+    more, case and accents folded by ``fold``) and their last dotted part, and the urn, so that an
+    exact name ranks first; ``lm_ac`` the autocomplete values and ``lm_facets`` the default facets'
+    exact values (stored, not indexed).
+    """
+    defs = field_defs(registry)
+    out: Dict[str, Any] = {"urn": doc[URN_FIELD]}
+    exact: List[str] = [fold(doc[URN_FIELD])]
+    complete: List[Tuple[str, str]] = []
+    facets: Dict[str, List[str]] = {}
+    for name, value in doc.items():
+        fd = defs.get(name)
+        if fd is None:
             continue
-        if rank < best[1] or (rank == best[1] and best[0] is not None and len(text) < len(best[0])):
-            best = (text, rank)
-    return best
+        values = value if isinstance(value, list) else [value]
+        if not values:
+            continue
+        if fd.field_type in INT_TYPES or fd.field_type in FLOAT_TYPES:
+            out[wname(name)] = values
+            continue
+        texts = _bounded([value_text(v) for v in values])
+        joined = "\n".join(texts)
+        out[wname(name)] = joined
+        if positional(fd.field_type) and name not in NO_PAIRS:
+            out[wname(name) + PAIR_SUFFIX] = joined
+        if has_exact_field(fd):
+            out[wname(name) + EXACT_SUFFIX] = joined
+            if name in DEFAULT_FACETS:
+                facets[name] = sorted(set(texts))
+        textual = fd.field_type not in URN_TYPES | URN_PARTIAL_TYPES | BOOLEAN_TYPES
+        if textual and fd.boost >= 10.0:
+            for t in texts:
+                if len(t) > MAX_NAME_CHARS:
+                    continue
+                low = fold(t)
+                exact.append(low)
+                last = re.split(r"[./]", low)[-1]
+                if last and last != low:
+                    exact.append(last)
+        if fd.autocomplete and textual:
+            complete.extend((name, t[:MAX_NAME_CHARS]) for t in texts)
+    out[EXACT_NAME_FIELD] = "\n".join(dict.fromkeys(exact))
+    out[AUTOCOMPLETE_FIELD] = complete
+    out[FACETS_FIELD] = facets
+    return out
+
+

@@ -1,4 +1,4 @@
-"""The search follower: catches up from its committed offset, recovers, rebuilds; store.search on SDK data."""
+"""The search follower: catches up from the offset its generation records, recovers, rebuilds; store.search on SDK data."""
 from __future__ import annotations
 
 import os
@@ -10,7 +10,6 @@ from datahub.emitter.mcp import MetadataChangeProposalWrapper as MCPW
 from datahub.metadata import schema_classes as m
 
 import litemeta
-from litemeta.followers.indexer import OFFSET_FILE
 
 ORDERS = "urn:li:dataset:(urn:li:dataPlatform:hive,shop.orders,PROD)"
 USERS = "urn:li:dataset:(urn:li:dataPlatform:hive,shop.customers,PROD)"
@@ -41,8 +40,8 @@ def urns(res: Any) -> list:
     return [h.urn for h in res.results]
 
 
-def test_search_catches_up_before_answering(store: Any) -> None:
-    """Issue 5 consistency: a search first catches up, so nobody sees stale results."""
+def test_search_catches_up_with_its_own_writes_before_answering(store: Any) -> None:
+    """Design rule 3: a process always sees its own committed writes (its search catches up first)."""
     assert urns(store.search("orders"))[0] == ORDERS
     assert urns(store.search("email_address")) == [USERS]  # a column name finds its table
     store.ingest([MCPW(entityUrn=ORDERS, aspect=m.EditableDatasetPropertiesClass(description="refunds included"))])
@@ -73,17 +72,19 @@ def test_index_rebuilds_after_being_deleted(store: Any) -> None:
         again.close()
 
 
-def test_recovers_after_a_crash_between_index_commit_and_offset(store: Any) -> None:
-    """Idempotent follower: an offset left behind (crash after the index commit) only repeats work."""
-    store.search("*")
+def test_an_offset_left_behind_only_repeats_work(store: Any) -> None:
+    """Idempotent follower: a generation whose recorded offset is behind what it holds (re-processing)
+    catches up to the same documents."""
+    before = urns(store.search("*", count=50))
     follower = store.search_follower
     end = follower.offset()
     assert end > 0 and follower.lag() == 0
-    with open(os.path.join(follower.directory, OFFSET_FILE), "w") as f:
-        f.write('{"MetadataChangeLog_Versioned_v1": 1}')
+    ix, identity = follower.ensure()
+    ix.apply([], identity.meta(1))  # the record says offset 1, the documents are all there
     assert follower.lag() == end - 1
+    store.sync_followers()
+    assert follower.offset() == end and urns(store.search("*", count=50)) == before
     assert urns(store.search("orders"))[0] == ORDERS
-    assert follower.offset() == end and store.search("*").total == 2
 
 
 def test_sync_wait_makes_the_index_current_before_returning(tmp_path: Any) -> None:
@@ -129,28 +130,26 @@ def test_facet_counts_equal_counts_computed_from_the_sql_rows(tmp_path: Any) -> 
             assert got[facet] == dict(counts), facet
 
 
-def test_a_search_waits_for_another_writer_of_the_index(store: Any) -> None:
-    """Two processes searching one store: the one that finds the index locked waits, then answers."""
+def test_own_writes_are_seen_even_while_another_writer_holds_the_index(store: Any) -> None:
+    """A process that wrote waits for another writer of the index (its lock), then sees its write."""
     import threading
     import time as _time
 
-    from litemeta.followers.search import SearchIndex
-
     store.search("*")  # build the index
     store.ingest([MCPW(entityUrn=ORDERS, aspect=m.EditableDatasetPropertiesClass(description="waited for"))])
-    other = SearchIndex.open(store.search_follower.directory, store.registry)
-    writer = other._writer()  # "another process" holds the write lock for a while
+    folder = store.search_follower.folder
+    lock = folder.try_lock()  # "another process" holds the write lock for a while
+    assert lock is not None
     released = threading.Event()
 
     def release() -> None:
         _time.sleep(1.0)
-        writer.cancel()
         released.set()
+        folder.unlock(lock)
 
     threading.Thread(target=release).start()
     assert urns(store.search("waited")) == [ORDERS]
     assert released.is_set()
-    other.close()
 
 
 def test_updates_of_an_existing_index_replace_documents(store: Any) -> None:
@@ -162,26 +161,29 @@ def test_updates_of_an_existing_index_replace_documents(store: Any) -> None:
     assert store.search_follower.index.doc_count() == 2
 
 
-def test_cli_search_reads_a_current_index_directly_and_catches_up_otherwise(store: Any) -> None:
-    """The whole-process search skips the store only when the index has indexed the whole log."""
+def test_cli_search_reads_the_current_generation_and_reports_its_lag(store: Any) -> None:
+    """The whole-process search answers from the current generation without the store; when the
+    generation lags other processes' writes it says so (``stale``) instead of catching up itself."""
     import json as _json
 
     from click.testing import CliRunner
 
     from litemeta.cli import main
-    from litemeta.followers.search_fast import current_index
+    from litemeta.followers.search.current import search_sqlite_file
 
     db = store.settings.db
     folder = store.search_follower.directory
-    assert current_index(db, folder, store.registry) is None  # nothing indexed yet
-    store.search("*")
-    ix = current_index(db, folder, store.registry)
-    assert ix is not None
-    ix.close()
+    assert search_sqlite_file(db, folder, store.registry, "orders") is None  # nothing indexed yet
     expected = [h.urn for h in store.search("orders").results]
+    direct = search_sqlite_file(db, folder, store.registry, "orders")
+    assert direct is not None and [h.urn for h in direct.results] == expected and direct.stale is None
     out = _json.loads(CliRunner().invoke(main, ["search", "orders", "--db", db, "--json"]).output)
-    assert [r["urn"] for r in out["results"]] == expected
-    store.ingest([MCPW(entityUrn=USERS, aspect=m.EditableDatasetPropertiesClass(description="fresh words"))])
-    assert current_index(db, folder, store.registry) is None  # behind the log: the CLI goes through the store
+    assert [r["urn"] for r in out["results"]] == expected and out["stale"] is None
+    writer = litemeta.open_store(db)  # another writer: this store's follower knows nothing of it
+    writer.ingest([MCPW(entityUrn=USERS, aspect=m.EditableDatasetPropertiesClass(description="fresh words"))])
+    writer.close()
+    lagging = search_sqlite_file(db, folder, store.registry, "fresh")
+    assert lagging is not None and lagging.stale is not None and lagging.stale.behind > 0
+    store.sync_followers()  # waits for the background catch-up, or does it
     out = _json.loads(CliRunner().invoke(main, ["search", "fresh", "--db", db, "--json"]).output)
-    assert [r["urn"] for r in out["results"]] == [USERS]
+    assert [r["urn"] for r in out["results"]] == [USERS] and out["stale"] is None
