@@ -9,11 +9,12 @@ runs is reported as skipped. Everything else runs.
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.util
 import json
 import os
 import pathlib
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, Iterator, List, Optional
 
 import pytest
 from click.testing import CliRunner, Result
@@ -23,18 +24,34 @@ from litemeta.store import MetadataStore, open_store
 
 
 HAS_SDK = importlib.util.find_spec("datahub") is not None
-# test helpers that import the SDK at module level
-SDK_HELPERS = {"tests.sdkcorpus", "tests.lineage_fixture", "tests.workflow.sdk_harness"}
+TESTS = pathlib.Path(__file__).parent
+# for a test that needs the SDK in another process (``python -m datahub``, a user's pytest run)
+needs_sdk = pytest.mark.skipif(not HAS_SDK, reason="needs acryl-datahub (the test extra) in a subprocess")
 
 
-def _imports_sdk_at_top(path: pathlib.Path) -> bool:
-    """Whether a test module imports acryl-datahub (or an SDK helper) when it is imported."""
+def _top_imports(path: pathlib.Path) -> List[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: List[str] = []
     for node in tree.body:
-        names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                 else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
-        if any(n == "datahub" or n.startswith("datahub.") or n in SDK_HELPERS for n in names):
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            names.append(node.module or "")
+    return names
+
+
+@functools.lru_cache(maxsize=None)
+def _imports_sdk_at_top(path: pathlib.Path) -> bool:
+    """Whether a test module imports acryl-datahub when it is imported, itself or through a test
+    helper module (``tests.relevance.corpus``...) that does."""
+    for name in _top_imports(path):
+        if name == "datahub" or name.startswith("datahub."):
             return True
+        if name.startswith("tests.") and name != "tests.conftest":
+            helper = TESTS.parent.joinpath(*name.split("."))
+            for candidate in (helper.with_suffix(".py"), helper / "__init__.py"):
+                if candidate.is_file() and _imports_sdk_at_top(candidate):
+                    return True
     return False
 
 

@@ -291,3 +291,10 @@ def test_the_pytest_plugin_imports_nothing_optional() -> None:
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_one_progress_bar() -> None:
+    """Long commands share ``cli/progress.py``'s bar (tqdm: rate and ETA on a terminal, quiet when
+    piped); click's ``progressbar`` would draw another kind, without a rate."""
+    users = [str(p.relative_to(PKG)) for p in MODULES if "progressbar(" in p.read_text(encoding="utf-8")]
+    assert users == [], f"click.progressbar in {users}: use litemeta.cli.progress.Progress"

@@ -9,6 +9,7 @@ import click
 
 from litemeta.cli._store import db_option, open_cli_store
 from litemeta.cli.common import json_option, translate_errors
+from litemeta.cli.progress import Progress
 
 
 @click.command("push")
@@ -53,32 +54,13 @@ def push(server: str, token: Optional[str], group: Optional[str], run_id: Option
 
         with open_cli_store(db) as store:
             start, end = pending(store, server, group, reset or (run_id is not None and group is None))
-            with _bar(end - start, "push" if not dry_run else "dry run") as bar:
+            with Progress("push" if not dry_run else "dry run", unit="proposals", total=end - start) as bar:
                 report = run_push(store, server, token=token, group=group, run_id=run_id, reset=reset,
                                   dry_run=dry_run, batch_size=batch_size, retries=retries, timeout=timeout,
                                   progress=bar.update)
     _print(report, as_json)
     if not report.ok:
         sys.exit(1)
-
-
-def _bar(length: int, label: str) -> Any:
-    """click's progress bar on stderr when it is a terminal; quiet otherwise (click renders nothing then)."""
-    if not sys.stderr.isatty():
-        return _Quiet()
-    return click.progressbar(length=length, label=label, file=sys.stderr, show_pos=True, show_percent=True,
-                             item_show_func=None)
-
-
-class _Quiet:
-    def __enter__(self) -> "_Quiet":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        return None
-
-    def update(self, n: int) -> None:
-        return None
 
 
 def _print(report: Any, as_json: bool) -> None:

@@ -14,7 +14,8 @@ from litemeta.cli.common import translate_errors
               help="Address to bind (localhost by default: anyone who reaches the port can write).")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port to bind.")
 @click.option("--token", default=None, metavar="TOKEN",
-              help="Require `Authorization: Bearer TOKEN` on every request but /config and /health (401 otherwise).")
+              help="Require `Authorization: Bearer TOKEN` on every request but /config and /health (401 otherwise); "
+                   "the browser view asks for the token once on a sign-in page and keeps a session cookie.")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]), help="uvicorn's log level.")
 @click.option("--no-ui", is_flag=True, help="Serve DataHub's GMS API only, without the browser view at /.")
@@ -41,12 +42,12 @@ def serve(host: str, port: int, token: Optional[str], log_level: str, no_ui: boo
         raise click.ClickException(f"litemeta serve needs the serve extra ({missing.name} is not installed): "
                                    f"pip install 'litemeta[serve]'") from None
     with translate_errors():
-        extra = []
+        extra, sign_in = [], None
         if not no_ui:
             from litemeta.serve import ui
 
-            extra = ui.routes()
-        app = create_app(db or _default_db(), token=token, extra_routes=extra)
+            extra, sign_in = ui.routes(), ui.sign_in()
+        app = create_app(db or _default_db(), token=token, extra_routes=extra, sign_in=sign_in)
     click.echo(f"litemeta serve: DataHub GMS API on http://{host}:{port} (export DATAHUB_GMS_URL=http://{host}:{port})"
                + ("" if no_ui else f"; the catalog in a browser at http://{host}:{port}/"), err=True)
     run(app, host, port, log_level)

@@ -23,10 +23,11 @@ from litemeta.errors import UnknownAspectError, UnknownEntityError
 def data_dir() -> Path:
     """The folder holding registry.json and schemas/ (installed as the package ``litemeta._data``,
     beside this package's folder; an editable install maps it elsewhere, which its import spec
-    says). Not importlib.resources: importing it costs a read command a fifth of its start-up."""
-    beside = Path(__file__).resolve().parents[1] / "_data"
-    if (beside / "registry.json").is_file():
-        return beside
+    says; ``python -m litemeta`` run in a source checkout reads the checkout's ``data/``). Not importlib.resources: importing it costs a read command a fifth of its start-up."""
+    package = Path(__file__).resolve().parents[1]
+    for beside in (package / "_data", package.parent / "data"):  # installed; a source checkout's data/
+        if (beside / "registry.json").is_file():
+            return beside
     from importlib.util import find_spec
 
     spec = find_spec("litemeta._data")

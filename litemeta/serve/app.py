@@ -24,6 +24,7 @@ from starlette.routing import BaseRoute, Route
 
 from litemeta.errors import LitemetaError, StorageError
 from litemeta.model.jsontext import dumps
+from litemeta.serve.auth import Access, SignIn
 from litemeta.serve.feed import LogFeed
 from litemeta.serve.state import Served, json_response
 from litemeta.serve.wire import HttpError
@@ -37,8 +38,6 @@ MAX_BODY_BYTES = 16 * 1024 * 1024
 ADVERTISED_VERSION = "v1.3.0"
 # SQLite connections a served store keeps open (the reads' thread pool and the writer).
 READ_CONNECTIONS = 8
-# Paths GMS serves without authentication (its authentication.excludedPaths).
-PUBLIC_PATHS = ("/config", "/health")
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -96,12 +95,13 @@ async def _server_error(request: Request, exc: Exception) -> Response:
 
 
 class Guard:
-    """ASGI middleware: the bearer token (401, as GMS answers) and the body limit (413), before any
-    route runs. A body without a length header is counted as it arrives."""
+    """ASGI middleware: the token (:class:`~litemeta.serve.auth.Access`: 401 as GMS answers, or the
+    browser's sign-in page) and the body limit (413), before any route runs. A body without a length
+    header is counted as it arrives."""
 
-    def __init__(self, app: Any, token: Optional[str], max_body: int) -> None:
+    def __init__(self, app: Any, access: Optional[Access], max_body: int) -> None:
         self.app = app
-        self.token = ("Bearer " + token).encode() if token else None
+        self.access = access
         self.max_body = max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -109,11 +109,11 @@ class Guard:
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
-        if self.token is not None and scope["path"] not in PUBLIC_PATHS and headers.get(b"authorization") != self.token:
-            message = ("Unauthorized to perform this action: a valid token is required (Authorization: Bearer <token>)"
-                       if b"authorization" not in headers else "Unauthorized to perform this action: the token is not valid")
-            await _send(send, HttpError(401, message))
-            return
+        if self.access is not None:
+            refused = self.access.refusal(scope, headers)
+            if refused is not None:
+                await refused(scope, receive, send)
+                return
         length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_body:
             await _send(send, _too_large(int(length), self.max_body))
@@ -144,13 +144,17 @@ async def _send(send: Send, err: HttpError) -> None:
 
 
 def create_app(store: Any, *, token: Optional[str] = None, max_body: int = MAX_BODY_BYTES,
-               extra_routes: Sequence[BaseRoute] = (), events_helper: Optional[bool] = None) -> Starlette:
+               extra_routes: Sequence[BaseRoute] = (), sign_in: Optional[SignIn] = None,
+               events_helper: Optional[bool] = None) -> Starlette:
     """The GMS-compatible ASGI app over ``store`` (a :class:`MetadataStore` or a path to open).
 
     The writer thread starts with the app (ASGI lifespan) and stops after writing what is queued;
     a store opened here from a path is closed then too. ``extra_routes`` are mounted after the GMS
-    routes (for the browser view). ``events_helper`` derives platform events in a helper process
-    (default: when the store's settings allow helper processes)."""
+    routes (for the browser view). With a ``token``, every route wants ``Authorization: Bearer
+    <token>``; the extra routes also take the session cookie their front end's ``sign_in`` page sets
+    (see :mod:`litemeta.serve.auth`; the browser view's is :func:`litemeta.serve.ui.sign_in`).
+    ``events_helper`` derives platform events in a helper process (default: when the store's
+    settings allow helper processes)."""
     from litemeta.serve import openapi, restli
     from litemeta.store import open_store
 
@@ -178,11 +182,12 @@ def create_app(store: Any, *, token: Optional[str] = None, max_body: int = MAX_B
 
     routes: List[BaseRoute] = [Route("/config", _config), Route("/health", _health)]
     routes += restli.routes() + openapi.routes() + [Route("/api/graphql", _graphql, methods=["POST"])]
+    access = Access(token, routes, extra_routes, sign_in) if token else None
     routes += list(extra_routes)
     app = Starlette(routes=routes, lifespan=lifespan,
                     exception_handlers={HttpError: _http_error, LitemetaError: _litemeta_error,
                                         Exception: _server_error})
     app.state.served = served
     app.state.config = config_body()
-    app.add_middleware(Guard, token=token, max_body=max_body)
+    app.add_middleware(Guard, access=access, max_body=max_body)
     return app

@@ -1,10 +1,14 @@
 """Issue 19 item 10: a real progress bar (tqdm) with rate and ETA on a terminal, quiet when piped;
-the ingest bar follows the bytes the file readers have read."""
+the ingest bar follows the bytes the file readers have read; push draws the same bar."""
 from __future__ import annotations
 
 import io
+import json
 import pathlib
+import sys
 from typing import Dict, List, Tuple
+
+import pytest
 
 from litemeta.cli.ingest import input_bytes
 from litemeta.cli.progress import Progress
@@ -64,3 +68,24 @@ def test_the_export_bar_knows_how_many_records_it_will_write(tmp_path: pathlib.P
         report = store.export(str(tmp_path / "out"), "jsonl", ("pe",), group="nightly")
         assert report.records == ends["PlatformEvent_v1"]  # what the bar's total said before it ran
         assert _records_to_export(store, ("pe",), None, "nightly") == 0  # the group has them all
+
+
+def test_push_draws_the_shared_bar_with_rate_and_eta_and_nothing_when_piped(
+        tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("datahub")
+    from litemeta.cli.push import push
+
+    db = tmp_path / "s.db"
+    with open_store(str(db)) as store:
+        store.ingest([str(SAMPLE)])
+        journal = store.end_offsets()["MetadataChangeProposal_v1"]
+    tty, pipe = Tty(), io.StringIO()
+    for stream in (tty, pipe):
+        monkeypatch.setattr(sys, "stderr", stream)
+        # a dry run reads and builds every proposal and never connects (nothing listens on port 9)
+        push.main(["--db", str(db), "--server", "http://127.0.0.1:9", "--dry-run", "--json"], standalone_mode=False)
+        assert json.loads(capsys.readouterr().out)["records"] == journal
+    assert pipe.getvalue() == ""
+    drawn = tty.getvalue()
+    assert "dry run: 100%" in drawn and f"{journal}/{journal}" in drawn  # the journal's records are its total
+    assert "proposals/s" in drawn and "<00:0" in drawn  # rate and ETA

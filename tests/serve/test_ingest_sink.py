@@ -15,10 +15,11 @@ import pytest
 import yaml
 
 import litemeta
+from tests.conftest import needs_sdk
 from tests.serve.compare import journal_equals_store
 
 # Each test runs DataHub's own CLI in subprocesses (seconds each).
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, needs_sdk]
 
 def run_recipe(recipe: Dict[str, Any], tmp_path: Path, *extra: str) -> subprocess.CompletedProcess:
     path = tmp_path / f"recipe-{len(list(tmp_path.glob('recipe-*')))}.yml"

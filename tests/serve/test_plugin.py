@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import needs_sdk
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -22,6 +24,7 @@ def readme_test() -> str:
 
 
 @pytest.mark.slow
+@needs_sdk
 def test_the_readme_example_passes_in_a_users_pytest_run(tmp_path: Path) -> None:
     code = readme_test()
     assert len([line for line in code.splitlines() if line.strip()]) <= 12

@@ -1,4 +1,5 @@
-"""``litemeta serve`` as a command: binds 127.0.0.1, answers /config, enforces --token, stops on SIGTERM."""
+"""``litemeta serve`` as a command: binds 127.0.0.1, answers /config, enforces --token (the pages sign in once),
+stops on SIGTERM."""
 from __future__ import annotations
 
 import os
@@ -46,6 +47,12 @@ def test_litemeta_serve_runs_until_terminated(tmp_path: Path) -> None:
         ok = requests.post(url + "/aspects?action=ingestProposal", json=body, timeout=10,
                            headers={"Authorization": "Bearer t0k"})
         assert ok.status_code == 200 and ok.json() == {"value": "urn:li:corpuser:a"}
+        # the browser view asks for the token on its sign-in page, then keeps a session cookie
+        page = requests.get(url + "/search?query=a", timeout=10, allow_redirects=False)
+        assert page.status_code == 303 and page.headers["location"] == "/ui/signin?next=%2Fsearch%3Fquery%3Da"
+        with requests.Session() as browser:
+            signed = browser.post(url + "/ui/signin", data={"token": "t0k", "next": "/"}, headers={"Origin": url}, timeout=10)
+            assert signed.status_code == 200 and "entities in this store" in signed.text
     finally:
         proc.send_signal(signal.SIGTERM)
         code = proc.wait(60)

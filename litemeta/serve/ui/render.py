@@ -53,6 +53,8 @@ def environment() -> Environment:
 
 def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     """Render ``template`` with ``context`` (plus the request) as an HTML response."""
+    state = getattr(request.app.state, "served", None)
+    context.setdefault("sign_out", getattr(state, "token", None) is not None)  # a server with a token
     html = environment().get_template(template).render(request=request, **context)
     return HTMLResponse(html, status_code=status, headers=_HEADERS)
 

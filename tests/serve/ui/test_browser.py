@@ -4,7 +4,8 @@ Covers what only a browser shows: typing a search and picking a suggestion with 
 narrowing by a facet, an entity page of each main type, the schema filter, the lineage graph drawn
 by Cytoscape.js (its nodes, and a click on one opening it), an edit that shows in the history and
 the timeline, the live feed showing an event that a concurrent ``litemeta ingest`` process wrote,
-accessibility (axe-core: no serious or critical violation on the main pages), and a narrow window.
+accessibility (axe-core: no serious or critical violation on the main pages), a narrow window, and
+signing in once to a server started with a token.
 Screenshots of the main pages go to ``artifacts/ui/``.
 """
 from __future__ import annotations
@@ -15,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 from typing import Any, Callable, Tuple
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -229,3 +231,35 @@ def test_html_in_metadata_is_shown_as_text_not_run(browser: Any, ui_server: Serv
     wait_for(lambda: "/search" in browser.current_url, what="the results")
     assert "<script>window.pwned = 1</script>" in by_css(browser, ".hit .snippet")[0].text
     assert browser.execute_script("return window.pwned === undefined")
+
+
+def test_sign_in_once_with_the_servers_token(browser: Any, ui_store_path: Path) -> None:
+    """``litemeta serve --token``: a page sends the browser to the sign-in page; the token entered once
+    (a wrong one is refused) sets an HttpOnly session cookie and opens the page asked for; sign out ends it."""
+    from litemeta.serve import ui
+    from litemeta.serve.app import create_app
+    from litemeta.serve.runner import ServerThread
+
+    token = "browser-s3cret"
+    app = create_app(str(ui_store_path), token=token, extra_routes=ui.routes(), sign_in=ui.sign_in(),
+                     events_helper=False)
+    with ServerThread(app) as server:
+        base = server.url
+        browser.get(base + "/search?query=order")
+        wait_for(lambda: urlsplit(browser.current_url).path == "/ui/signin", what="the sign-in page")
+        assert not [v["id"] for v in axe_violations(browser) if v.get("impact") in ("serious", "critical")]
+        screenshot(browser, "signin")
+        by_css(browser, "#token")[0].send_keys("not-it\n")
+        wait_for(lambda: by_css(browser, "[role=alert]"), what="the refusal")
+        assert "not this server's token" in by_css(browser, "[role=alert]")[0].text
+        by_css(browser, "#token")[0].send_keys(token + "\n")
+        wait_for(lambda: browser.current_url == base + "/search?query=order", what="the search page")
+        assert by_css(browser, ".hit") and int(by_css(browser, "#result-count")[0].text.split()[0].replace(",", "")) > 0
+        screenshot(browser, "signed-in-search")
+        cookie = next(c for c in browser.get_cookies() if c["name"] == f"litemeta_session_{urlsplit(base).port}")
+        assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and token not in cookie["value"]
+        assert browser.execute_script("return document.cookie") == ""  # scripts cannot read it
+        by_css(browser, "a[href='/ui/signout']")[0].click()
+        wait_for(lambda: urlsplit(browser.current_url).path == "/ui/signin", what="the sign-in page after signing out")
+        browser.get(base + "/")
+        assert urlsplit(browser.current_url).path == "/ui/signin"
