@@ -99,9 +99,9 @@ def corpus_store(corpus_path: pathlib.Path, work: pathlib.Path) -> pathlib.Path:
 
 
 def bench_actions(db: pathlib.Path, work: pathlib.Path, repeat: int, log: bool) -> Dict[str, Any]:
-    from datahub_actions.plugin.action.hello_world.hello_world import HelloWorldAction, HelloWorldConfig
     from datahub_actions.pipeline.pipeline import Pipeline
     from datahub_actions.pipeline.pipeline_context import PipelineContext
+    from datahub_actions.plugin.action.hello_world.hello_world import HelloWorldAction, HelloWorldConfig
     from datahub_actions.source.event_source import EventSource
 
     from litemeta.integrations.actions_source import LitemetaEventSource

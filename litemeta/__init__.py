@@ -22,6 +22,7 @@ from litemeta.errors import (
     UnknownAspectError,
     ValidationError,
 )
+
 __version__ = "0.1.0"  # pyproject.toml reads it from here (setuptools dynamic version)
 
 __all__ = [

@@ -22,7 +22,6 @@ from click.testing import CliRunner, Result
 from litemeta.model.registry import Registry, load_registry
 from litemeta.store import MetadataStore, open_store
 
-
 HAS_SDK = importlib.util.find_spec("datahub") is not None
 TESTS = pathlib.Path(__file__).parent
 # for a test that needs the SDK in another process (``python -m datahub``, a user's pytest run)

@@ -31,9 +31,9 @@ stdout and, with --stats FILE, written to FILE.
 """
 
 import argparse
-import pathlib
 import collections
 import json
+import pathlib
 import random
 import sys
 import time

@@ -59,7 +59,6 @@ from pydantic import Field, field_validator
 
 from litemeta.errors import LitemetaError
 from litemeta.integrations.avro_classes import from_obj
-from litemeta.model.jsontext import loads
 from litemeta.model.events import (
     MCL_TIMESERIES_TOPIC,
     MCL_VERSIONED_TOPIC,
@@ -67,6 +66,7 @@ from litemeta.model.events import (
     TopicRecord,
     resolve_topic,
 )
+from litemeta.model.jsontext import loads
 from litemeta.store import MetadataStore, open_store
 
 logger = logging.getLogger(__name__)

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection
 
 from litemeta.errors import StorageError
 from litemeta.model.events import TOPICS, TopicRecord
-from litemeta.model.jsontext import dumps, loads
+from litemeta.model.jsontext import dumps
 from litemeta.storage.batches import (  # noqa: F401 - encode_batch and StoredRecord are part of this API
     CODEC_NONE,
     CODEC_ZLIB,

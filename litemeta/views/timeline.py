@@ -32,7 +32,13 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
 
-from litemeta.core.changes import CATEGORY_ALIASES, aspect_change_events, event_semver, semantic_change, semantic_versions
+from litemeta.core.changes import (
+    CATEGORY_ALIASES,
+    aspect_change_events,
+    event_semver,
+    semantic_change,
+    semantic_versions,
+)
 from litemeta.errors import UnknownEntityError
 from litemeta.model.events import MCL_VERSIONED_TOPIC
 

@@ -91,7 +91,7 @@ class Step(ABC):  # noqa: B024 - abstract as a family; each role's base adds the
     def close(self) -> None:  # noqa: B027 - a hook: most steps hold nothing to release
         """Release resources; flush anything buffered. Called once at the end of the run."""
 
-    def on_run_end(self, failures: bool, warnings: bool) -> None:
+    def on_run_end(self, failures: bool, warnings: bool) -> None:  # noqa: B027 - a hook, like close
         """Called once after every step closed (and the bulk sink ran), with whether any step failed or
         warned: DataHub's commit phase (a stateful source commits its checkpoints here)."""
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from datahub.emitter.serialization_helper import pre_json_transform
 from datahub.metadata import schema_classes as sc
 from datahub.specific.dataset import DatasetPatchBuilder
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from litemeta.core.changes import (
     ELIGIBLE_ASPECTS,

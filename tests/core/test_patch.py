@@ -13,9 +13,6 @@ import json
 from typing import Any, Dict, List, Optional
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from datahub.emitter.serialization_helper import pre_json_transform
 from datahub.metadata import schema_classes as sc
 from datahub.specific.chart import ChartPatchBuilder
@@ -26,6 +23,8 @@ from datahub.specific.dataset import DatasetPatchBuilder
 from datahub.specific.form import FormPatchBuilder
 from datahub.specific.status import StatusPatchBuilder
 from datahub.specific.structured_property import StructuredPropertyPatchBuilder
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from litemeta.core.patch import apply_patch
 from litemeta.errors import PatchError

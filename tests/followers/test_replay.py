@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
+import datahub.metadata
 import fastavro
 import pytest
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
@@ -21,7 +22,6 @@ from confluent_kafka.schema_registry import Schema
 from datahub.emitter.mcp import MetadataChangeProposalWrapper as MCPW
 from datahub.metadata import schema_classes as sc
 
-import datahub.metadata
 from litemeta.errors import ConfigurationError, ExportError
 from litemeta.followers import replay as R
 from litemeta.followers.export import export
@@ -269,7 +269,7 @@ class FakeProducer:
         return 0
 
     def flush(self, timeout: float) -> int:
-        for topic, key, value, cb in self.pending:
+        for topic, _key, value, cb in self.pending:
             n = len(self.sent)
             if n in self.fail:
                 cb("Broker: Message size too large", None)

@@ -1,7 +1,6 @@
 """The search follower: catches up from the offset its generation records, recovers, rebuilds; store.search on SDK data."""
 from __future__ import annotations
 
-import os
 import shutil
 from typing import Any
 

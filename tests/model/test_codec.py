@@ -31,7 +31,7 @@ from litemeta.model.proposal import DELETE, JSON, JSON_PATCH, PATCH, Origin, Pro
 from tests.sdkcorpus import build_records, extra_records
 
 DS = "urn:li:dataset:(urn:li:dataPlatform:hive,db.t,PROD)"
-O = Origin("f.json", 7)
+ORIGIN = Origin("f.json", 7)
 
 
 def _sdk_bytes(tmp_path: pathlib.Path, records: List[Any]) -> bytes:
@@ -97,7 +97,7 @@ def test_delete_written_without_aspect_key_like_the_sdk(tmp_path: pathlib.Path) 
     w = MCPW(entityUrn=DS, changeType=m.ChangeTypeClass.DELETE, aspectName="status")
     obj = json.loads(_sdk_bytes(tmp_path, [w]))[0]
     assert "aspect" not in obj
-    p = record_from_obj(obj, O)
+    p = record_from_obj(obj, ORIGIN)
     assert p.change_type == DELETE and p.aspect is None and p.aspect_name == "status"
     assert proposal_to_obj(p) == obj
     with pytest.raises(ValueError):
@@ -110,9 +110,9 @@ def test_empty_aspect_is_read_although_the_sdk_reader_fails(tmp_path: pathlib.Pa
                                          aspect=m.GenericAspectClass(value=b"{}", contentType="application/json"))
     obj = json.loads(_sdk_bytes(tmp_path, [mcpc]))[0]
     assert obj["aspect"] == {"json": {}}
-    with pytest.raises(Exception):
+    with pytest.raises(Exception):  # noqa: B017 - acryl-datahub's own reader: whatever it raises
         _from_obj_for_file(json.loads(json.dumps(obj)))
-    p = record_from_obj(obj, O)
+    p = record_from_obj(obj, ORIGIN)
     assert p.aspect == {} and proposal_to_obj(p) == obj
 
 
@@ -121,7 +121,7 @@ def test_delete_forms(aspect_form: str) -> None:
     obj = {"entityType": "dataset", "entityUrn": DS, "changeType": "DELETE", "aspectName": "datasetKey"}
     if aspect_form == "null":
         obj["aspect"] = None
-    p = record_from_obj(obj, O)
+    p = record_from_obj(obj, ORIGIN)
     assert isinstance(p, Proposal)
     assert (p.change_type, p.aspect_name, p.aspect, p.entity_type) == ("DELETE", "datasetKey", None, "dataset")
 
@@ -133,7 +133,7 @@ def test_nested_dialect_equals_simplified(tmp_path: pathlib.Path) -> None:
     nested = [_to_obj_for_file(r, simplified_structure=False) for r in sdk_records]
     assert any("value" in (o.get("aspect") or {}) for o in nested)
     for s, n in zip(simplified, nested):
-        ps, pn = record_from_obj(s, O), record_from_obj(n, O)
+        ps, pn = record_from_obj(s, ORIGIN), record_from_obj(n, ORIGIN)
         assert ps == pn
         if ps.change_type == PATCH:
             assert ps.content_type == JSON_PATCH
@@ -143,8 +143,8 @@ def test_patch_shapes_kept_as_written() -> None:
     """formats.md §1 PATCH: a list of operations, or {patch, arrayPrimaryKeys}; recognised by changeType."""
     tags = DatasetPatchBuilder(DS).add_tag(m.TagAssociationClass(tag="urn:li:tag:pii")).build()[0]
     props = DatasetPatchBuilder(DS).set_description("d").build()[0]
-    pt = record_from_obj(_to_obj_for_file(tags), O)
-    pp = record_from_obj(_to_obj_for_file(props), O)
+    pt = record_from_obj(_to_obj_for_file(tags), ORIGIN)
+    pp = record_from_obj(_to_obj_for_file(props), ORIGIN)
     assert pt.change_type == pp.change_type == PATCH
     assert set(pt.aspect) == {"patch", "arrayPrimaryKeys"}
     assert pt.aspect["patch"][0]["path"] == "/tags//urn:li:tag:pii"
@@ -156,7 +156,7 @@ def test_entity_key_aspect_without_urn(tmp_path: pathlib.Path) -> None:
     w = MCPW(entityType="dataset", entityKeyAspect=m.DatasetKeyClass(platform="urn:li:dataPlatform:hive", name="db.k", origin="PROD"),
              aspect=m.StatusClass(removed=False))
     obj = json.loads(_sdk_bytes(tmp_path, [w]))[0]
-    p = record_from_obj(obj, O)
+    p = record_from_obj(obj, ORIGIN)
     assert p.entity_urn == "" and p.entity_type == "dataset"
     assert p.entity_key_aspect == {"platform": "urn:li:dataPlatform:hive", "name": "db.k", "origin": "PROD"}
 
@@ -165,7 +165,7 @@ def test_mce_expands_into_one_upsert_per_aspect_with_pegasus_json(registry: Any)
     """formats.md §1 legacy MCE: each aspect becomes the UPSERT an MCPW of it would be, in Pegasus JSON."""
     for rec in [r for r in extra_records() + build_records(800, 2) if isinstance(r, m.MetadataChangeEventClass)]:
         snap = rec.proposedSnapshot
-        mce = record_from_obj(_to_obj_for_file(rec), O)
+        mce = record_from_obj(_to_obj_for_file(rec), ORIGIN)
         assert isinstance(mce, LegacyMCE) and mce.urn == snap.urn
         proposals = proposals_of(mce, registry)
         assert len(proposals) == len(snap.aspects)
@@ -174,21 +174,21 @@ def test_mce_expands_into_one_upsert_per_aspect_with_pegasus_json(registry: Any)
             assert p.change_type == "UPSERT" and p.aspect_name == aspect.get_aspect_name()
             assert p.aspect == expected["aspect"]["json"]
             assert p.system_metadata == expected.get("systemMetadata")
-            assert p.origin == O
+            assert p.origin == ORIGIN
 
 
 def test_mce_with_unknown_record_name_names_it(registry: Any) -> None:
     obj = {"proposedSnapshot": {"com.linkedin.pegasus2avro.metadata.snapshot.DatasetSnapshot": {
         "urn": DS, "aspects": [{"com.linkedin.pegasus2avro.common.Nope": {}}]}}}
     with pytest.raises(UnknownAspectError) as e:
-        proposals_of(record_from_obj(obj, O), registry)
+        proposals_of(record_from_obj(obj, ORIGIN), registry)
     assert (e.value.file, e.value.index, e.value.urn) == ("f.json", 7, DS)
     assert "com.linkedin.pegasus2avro.common.Nope" in str(e.value)
 
 
 def test_usage_aggregation_is_rejected_clearly() -> None:
     with pytest.raises(ValidationError, match="UsageAggregation records are not supported") as e:
-        record_from_obj({"bucket": 1, "duration": "DAY", "resource": DS, "metrics": {}}, O)
+        record_from_obj({"bucket": 1, "duration": "DAY", "resource": DS, "metrics": {}}, ORIGIN)
     assert (e.value.file, e.value.index) == ("f.json", 7)
 
 
@@ -206,14 +206,14 @@ def test_usage_aggregation_is_rejected_clearly() -> None:
 ])
 def test_malformed_records_name_the_problem(obj: Any, expected: str) -> None:
     with pytest.raises(ValidationError) as e:
-        record_from_obj(obj, O)
+        record_from_obj(obj, ORIGIN)
     assert expected in e.value.message
     assert "f.json#7" in str(e.value)
 
 
 def test_unknown_change_type() -> None:
     with pytest.raises(ChangeTypeError, match="unknown changeType 'MERGE'"):
-        record_from_obj({"entityUrn": DS, "changeType": "MERGE", "aspectName": "status", "aspect": {"json": {}}}, O)
+        record_from_obj({"entityUrn": DS, "changeType": "MERGE", "aspectName": "status", "aspect": {"json": {}}}, ORIGIN)
 
 
 def test_mcp_value_matches_the_sdk_mcp() -> None:
@@ -222,15 +222,15 @@ def test_mcp_value_matches_the_sdk_mcp() -> None:
     for r in sdk_records:
         mcp = r.make_mcp() if isinstance(r, MCPW) else r
         expected = json.loads(json.dumps(mcp.to_obj()))
-        p = record_from_obj(_to_obj_for_file(r), O)
+        p = record_from_obj(_to_obj_for_file(r), ORIGIN)
         assert proposal_to_mcp_value(p) == expected
-        assert proposal_from_mcp_value(expected, O) == p
+        assert proposal_from_mcp_value(expected, ORIGIN) == p
 
 
 def test_opaque_content_type_kept() -> None:
     obj = {"entityType": "dataset", "entityUrn": DS, "changeType": "UPSERT", "aspectName": "status",
            "aspect": {"value": "<xml/>", "contentType": "application/xml"}}
-    p = record_from_obj(obj, O)
+    p = record_from_obj(obj, ORIGIN)
     assert (p.aspect, p.content_type) == ("<xml/>", "application/xml")
     assert proposal_to_obj(p) == obj
 

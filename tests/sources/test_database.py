@@ -300,10 +300,9 @@ def test_allow_deny_pattern_matches_datahubs(pattern: Dict[str, Any]) -> None:
 
 def test_field_types_are_datahubs() -> None:
     import sqlalchemy.types as t
-    from sqlalchemy.dialects import postgresql
-
     from datahub.ingestion.source.sql.sql_common import get_column_type
     from datahub.ingestion.source.sql.sql_report import SQLSourceReport
+    from sqlalchemy.dialects import postgresql
 
     for sa_type in [t.INTEGER(), t.BIGINT(), t.DECIMAL(10, 2), t.Float(), t.BOOLEAN(), t.Enum("a"),
                     t.LargeBinary(), t.ARRAY(t.INTEGER()), t.VARCHAR(3), t.TEXT(), t.DATE(), t.TIME(),

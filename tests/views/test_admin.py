@@ -240,8 +240,8 @@ def test_stats(store: MetadataStore) -> None:
 
 # ------------------------------------------------------------------------------ nuke
 def test_nuke_removes_db_wal_shm_index_and_lineage_cache(tmp_path: pathlib.Path) -> None:
-    from litemeta.views.graph import cached_graph
     from litemeta.storage.sqlite_reads import SqliteReader
+    from litemeta.views.graph import cached_graph
 
     db = str(tmp_path / "n.db")
     with open_store(db) as s:

@@ -168,9 +168,9 @@ def test_renderings(graph: LineageGraph) -> None:
 def test_the_graph_of_a_sqlite_store_is_kept_while_the_log_does_not_move(tmp_path: Any, graph: LineageGraph) -> None:
     """Issue 19 item 8: lineage on a SQLite store reuses ``<db>.cache/lineage.json`` while the change log
     has not moved (no scan), and rebuilds it after any write (here a soft delete, R1.6 status)."""
-    from litemeta.views import graph as G
     from litemeta.model.proposal import Proposal
     from litemeta.storage.sqlite_reads import SqliteReader
+    from litemeta.views import graph as G
 
     path = str(tmp_path / "lineage.db")
     with open_store(path) as store:

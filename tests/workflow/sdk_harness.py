@@ -6,7 +6,8 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from datahub.emitter.aspect import ASPECT_MAP
 from datahub.emitter.mcp import MetadataChangeProposalWrapper
-from datahub.ingestion.api.common import EndOfStream, PipelineContext as DHContext, RecordEnvelope
+from datahub.ingestion.api.common import EndOfStream, RecordEnvelope
+from datahub.ingestion.api.common import PipelineContext as DHContext
 from datahub.metadata import schema_classes as S
 from datahub.specific.dataset import DatasetPatchBuilder
 

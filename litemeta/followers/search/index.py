@@ -46,6 +46,7 @@ from litemeta.followers.search.results import SearchHit, SearchResult
 from litemeta.model.registry import Registry
 from litemeta.model.urns import entity_type_of
 
+
 class _View:
     """A read-only file over a buffer (a slice of a mapped segment file), without copying it.
 

@@ -200,7 +200,10 @@ class IndexReader:
         if q.field not in self.fields:
             return set()
         ftype = self.searcher.schema[q.field]
-        conv = (lambda v: None if v is None else (int(v) if ftype.numtype is int else float(v)))
+
+        def conv(v: Any) -> Any:
+            return None if v is None else (int(v) if ftype.numtype is int else float(v))
+
         wrq = wq.NumericRange(q.field, conv(q.start), conv(q.end), startexcl=q.start_excl, endexcl=q.end_excl)
         return set(self.searcher.docs_for_query(wrq)) & self.live
 

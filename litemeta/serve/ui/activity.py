@@ -13,7 +13,6 @@ SQLite's write lock, as a ``litemeta ingest rollback`` run beside the server wou
 """
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import dataclass
 from typing import Any, AsyncIterator, Dict, List, Optional, Sequence

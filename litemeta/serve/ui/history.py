@@ -95,7 +95,7 @@ def timeline_from_versions(urn: str, history: Dict[str, List[Version]],
                            categories: Optional[Sequence[str]] = None) -> List[ChangeTransaction]:
     """Change transactions, newest first, from :func:`versions` (the entity's change events)."""
     changes: List[AspectChange] = []
-    for name, vs in history.items():
+    for vs in history.values():
         chron = vs[::-1]
         for i, v in enumerate(chron):
             if v.baseline:

@@ -22,11 +22,20 @@ import threading
 from collections import defaultdict
 from typing import Any, Dict, List, Optional, Set, Tuple
 
-from litemeta.views.graph import DOWNSTREAM, UPSTREAM, Edge, LineageGraph, aspect_edges, lineage_aspects, schema_field_parts, traverse
 from litemeta.model.events import MCL_VERSIONED_TOPIC
 from litemeta.model.jsontext import loads
 from litemeta.serve.ui.entity import type_label, urn_name
 from litemeta.serve.ui.paths import entity_url
+from litemeta.views.graph import (
+    DOWNSTREAM,
+    UPSTREAM,
+    Edge,
+    LineageGraph,
+    aspect_edges,
+    lineage_aspects,
+    schema_field_parts,
+    traverse,
+)
 
 _log = logging.getLogger(__name__)
 MAX_NODES = 250  # per direction: a graph beyond that is unreadable in a page; the view says it was capped

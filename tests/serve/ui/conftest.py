@@ -13,6 +13,8 @@ from typing import Any, Iterator, List, Tuple
 
 import pytest
 
+from tests.serve.ui.browser import browser  # noqa: F401 - the headless Chromium fixture, for every test here
+
 os.environ.setdefault("DATAHUB_TELEMETRY_ENABLED", "false")
 
 HOSTILE = "urn:li:dataset:(urn:li:dataPlatform:hive,web.<b>bold</b>_table,PROD)"

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from litemeta.serve.ui.paths import entity_url
-from tests.serve.ui.browser import axe_violations, browser, screenshot  # noqa: F401 (fixture)
+from tests.serve.ui.browser import axe_violations, screenshot
 from tests.serve.ui.conftest import DST, HOSTILE, SRC
 
 pytestmark = pytest.mark.slow

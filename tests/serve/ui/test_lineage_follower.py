@@ -8,9 +8,9 @@ from typing import Any, List
 import datahub.metadata.schema_classes as m
 from datahub.emitter.mcp import MetadataChangeProposalWrapper as MCPW
 
-from litemeta.views.graph import Edge, LineageGraph, load_graph, traverse
 from litemeta.serve.ui.lineage import LineageFollower
 from litemeta.store import open_store
+from litemeta.views.graph import Edge, LineageGraph, load_graph, traverse
 
 
 def ds(name: str) -> str:

@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from litemeta.serve.ui.paths import entity_url, split_entity_path
-from tests.serve.ui.conftest import DST, HOSTILE, HOSTILE_DESCRIPTION, SRC
+from tests.serve.ui.conftest import DST, HOSTILE, SRC
 
 Server = Tuple[str, Any]
 
