@@ -223,7 +223,7 @@ def full_disk(b: Bench, sizes: Sequence[str]) -> Trial:
             "export avro": lambda d: ("export", "--out", str(d / "exp"), "--format", "avro", "--db", b.db),
             "dump": lambda d: ("dump", str(d / "d.json"), "--db", b.db),
             "reindex": lambda d: ("reindex", "--db", b.copy_store(d)),
-            "watch --once": lambda d: ("watch", str(_inbox(b, d)), "--once", "--settle", "0.05", "--db",
+            "watch --once": lambda d, size=size: ("watch", str(_inbox(b, d)), "--once", "--settle", "0.05", "--db",
                                        str(b.work / f"w-{size}.db")),
         }
         for name, args in commands.items():
@@ -362,7 +362,7 @@ def kill_export(b: Bench, kills: int) -> Trial:
         if orphans:
             t.violation(f"{fmt}: export helper process(es) {orphans} alive after the export was killed")
             for pid in orphans:
-                with_suppress(lambda: os.kill(pid, signal.SIGKILL))
+                with_suppress(lambda pid=pid: os.kill(pid, signal.SIGKILL))
         again = cli("export", "--out", str(out), "--format", fmt, "--db", b.db)  # what a user does next
         fresh = b.work / f"kill-exp-{i}-fresh"
         cli("export", "--out", str(fresh), "--format", fmt, "--db", b.db)

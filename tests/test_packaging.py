@@ -4,7 +4,6 @@ from __future__ import annotations
 import importlib.metadata
 import pathlib
 import subprocess
-import tomllib
 import venv
 
 import pytest
@@ -15,6 +14,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 def _extra(name: str) -> list:
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+; the package supports 3.10
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     return [Requirement(r) for r in pyproject["project"]["optional-dependencies"][name]]
 

@@ -24,7 +24,6 @@ from litemeta.model.registry import AspectSpec
 from litemeta.storage.aspects import StoredRow
 
 
-
 class BatchState(Protocol):
     """What :func:`prepare` reads of a batch (:class:`litemeta.core.ingest.Batch` is one)."""
 

@@ -41,8 +41,8 @@ from litemeta.errors import (
     UnknownEntityError,
     ValidationError,
 )
-from litemeta.model.jsontext import LoneSurrogateError, NestingError, dumps_utf8, loads
 from litemeta.model import pegasus_validation as PV
+from litemeta.model.jsontext import LoneSurrogateError, NestingError, dumps_utf8, loads
 from litemeta.model.pegasus_validation import aspect_validator, show
 from litemeta.model.proposal import (
     CHANGE_TYPES,

@@ -376,7 +376,7 @@ def test_two_watch_processes_on_one_folder_ingest_each_file_once(tmp_path: pathl
     cmd = [sys.executable, "-m", "litemeta", "watch", str(inbox), "--once", "--settle", "0.05", "--json", "--db", db]
     procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     results = [p.communicate(timeout=300) for p in procs]
-    for p, (out, err) in zip(procs, results):
+    for p, (_out, err) in zip(procs, results):
         assert p.returncode == 0, err
         assert "Traceback" not in err
     handled = [json.loads(x)["path"] for out, _ in results for x in out.splitlines() if x.startswith("{")]
