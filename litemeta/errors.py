@@ -104,7 +104,7 @@ class ValidationError(LitemetaError):
         if self.file is not None or self.index is not None:
             where.append(f"{self.file or '<input>'}#{self.index if self.index is not None else '?'}")
         if self.urn:
-            where.append(self.urn)
+            where.append(printable(self.urn))
         if self.aspect:
             where.append(f"aspect {self.aspect}")
         if self.path:
@@ -174,3 +174,29 @@ def error_dict(e: BaseException) -> Dict[str, Any]:
         return e.as_dict()
     return {"file": None, "index": None, "urn": None, "aspect": None, "path": None,
             "message": f"{type(e).__name__}: {e}"}
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters and lone surrogates escaped (``\\n``, ``\\udc80``), so that
+    a message naming a bad value stays one printable line."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() and not "\ud800" <= c <= "\udfff" else repr(c)[1:-1] for c in text)
+
+
+_OS_HINTS = {
+    "ENOSPC": "free some space and run the command again",
+    "EDQUOT": "free some space (a disk quota is reached) and run the command again",
+    "EACCES": "check the permissions, or choose another location",
+    "EPERM": "check the permissions, or choose another location",
+    "EROFS": "the file system is read-only; choose another location",
+}
+
+
+def os_problem(e: OSError) -> str:
+    """An ``OSError`` as ``<what the system said>: <what to do>`` (the caller names the file)."""
+    import errno
+
+    said = e.strerror or str(e) or type(e).__name__
+    hint = _OS_HINTS.get(errno.errorcode.get(e.errno or 0, ""))
+    return f"{said}: {hint}" if hint else said

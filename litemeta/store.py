@@ -241,7 +241,8 @@ class MetadataStore:
         from litemeta.model.codec import LegacyMCE, proposals_of, record_from_obj
 
         def as_groups(record: Any) -> Iterator[Any]:
-            report.records += 1
+            if not isinstance(record, InputError) or record.index is not None:
+                report.records += 1  # (unreadable bytes outside any record are an error, not a record)
             if isinstance(record, LitemetaError):
                 yield record
                 return
@@ -249,6 +250,11 @@ class MetadataStore:
                 ps = [record] if isinstance(record, Proposal) else proposals_of(record, self.registry)
             except ValidationError as err:
                 yield err
+                return
+            except Exception as err:  # noqa: BLE001 - a record too broken to expand is rejected, never a crash
+                origin = getattr(record, "origin", None)
+                yield ValidationError(f"unreadable record ({type(err).__name__}: {err})",
+                                      file=getattr(origin, "file", None), index=getattr(origin, "index", None))
                 return
             if run_id is not None:
                 ps = [p.with_(system_metadata={**(p.system_metadata or {}), "runId": run_id}) for p in ps]

@@ -22,7 +22,8 @@ def db_option(f: F) -> F:
     """``--db PATH``: the store (default ``./litemeta.db``, or ``$LITEMETA_DB``), before or after the command."""
     return click.option(
         "--db", "db", default=None, metavar="PATH|URL", callback=_db_value,
-        help="Store: SQLite path or SQLAlchemy URL [default: $LITEMETA_DB or ./litemeta.db]. "
+        help="Store: a SQLite file path (taken literally) or a SQLAlchemy URL (scheme://...) "
+             "[default: $LITEMETA_DB or ./litemeta.db]. "
              "Also accepted before the command name.",
     )(f)  # type: ignore[return-value]
 

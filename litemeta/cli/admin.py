@@ -95,8 +95,10 @@ def _read_json(source: str) -> Any:
         text = sys.stdin.read() if source == "-" else open(source, encoding="utf-8-sig").read()
     except OSError as e:
         raise click.ClickException(f"cannot read {source}: {e.strerror or e}") from None
+    from litemeta.model.jsontext import std_loads
+
     try:
-        return json.loads(text)
+        return std_loads(text)
     except ValueError as e:
         raise click.ClickException(f"{'<stdin>' if source == '-' else source}: not valid JSON: {e}") from None
 

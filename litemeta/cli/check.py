@@ -11,6 +11,7 @@ import click
 
 from litemeta.cli.common import Progress, json_option, translate_errors
 from litemeta.cli.diff import metadata_diff
+from litemeta.errors import printable
 
 
 @click.group()
@@ -31,8 +32,11 @@ def metadata_file(paths: Tuple[str, ...], as_json: bool) -> None:
 
     Reads JSON arrays (streamed, any size), single objects, JSON Lines, folders of *.json and
     *.jsonl files, and standard input (-). Each record is parsed and validated against DataHub's
-    model (urn, entity, aspect, change type, Avro schema) as `litemeta ingest` would, but nothing
-    is written. Prints each invalid record and a summary; exits with 1 if any record is invalid.
+    model (urn, entity, aspect, change type, Avro schema, systemMetadata) as `litemeta ingest`
+    would, but nothing is written. Structured property values are checked against the
+    definitions written earlier in the same input. What depends on a store's content (PATCH
+    results, CREATE conflicts, conditional headers) is checked by ingest only. Prints each
+    invalid record and a summary; exits with 1 if any record is invalid or a part is unreadable.
 
     \b
     Examples:
@@ -50,7 +54,7 @@ def metadata_file(paths: Tuple[str, ...], as_json: bool) -> None:
         click.echo(
             f"{summary['records']:,} records: {summary['valid']:,} valid, {summary['invalid']:,} invalid"
         )
-    if summary["invalid"]:
+    if summary["invalid"] or summary["errors"]:
         raise SystemExit(1)
 
 
@@ -59,7 +63,7 @@ def _echo_line(d: Dict[str, Any]) -> None:
     where = f"{d['file'] or '<input>'}#{d['index'] if d['index'] is not None else '?'}"
     parts = [where]
     if d.get("urn"):
-        parts.append(d["urn"])
+        parts.append(printable(d["urn"]))
     if d.get("aspect"):
         parts.append(f"aspect {d['aspect']}")
     if d.get("path"):

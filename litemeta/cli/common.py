@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterator, TypeVar
 import click
 
 from litemeta.cli.progress import Progress  # noqa: F401 - the commands' progress bar (tqdm), named here too
-from litemeta.errors import LitemetaError
+from litemeta.errors import LitemetaError, os_problem, printable
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -59,10 +59,14 @@ def json_option(f: F) -> F:
 
 @contextmanager
 def translate_errors() -> Iterator[None]:
-    """Turn a :class:`LitemetaError` into a :class:`click.ClickException` (message, exit code 1)."""
+    """Turn a :class:`LitemetaError` into a :class:`click.ClickException` (message, exit code 1), and
+    so an ``OSError`` (a full disk, a folder that is not writable): one line naming the file."""
     try:
         yield
     except LitemetaError as e:
-        raise click.ClickException(str(e)) from e
+        raise click.ClickException(printable(str(e))) from e
+    except OSError as e:
+        where = f"{e.filename}: " if e.filename else ""
+        raise click.ClickException(f"{where}{os_problem(e)}") from e
 
 

@@ -9,6 +9,7 @@ import click
 
 from litemeta.cli._store import db_option, open_cli_store
 from litemeta.cli.common import json_option, translate_errors
+from litemeta.errors import os_problem
 
 
 @click.command("dump")
@@ -47,7 +48,7 @@ def dump(file: str, all_versions: bool, entity_type: Optional[str], timeseries: 
                     report = dump_file(store, file, all_versions=all_versions, entity_type=entity_type,
                                        timeseries=timeseries)
                 except OSError as e:
-                    raise click.ClickException(f"cannot write {file}: {e.strerror or e}") from e
+                    raise click.ClickException(f"cannot write {file}: {os_problem(e)}") from e
     summary = {"file": file, "records": report.records, "entities": report.entities,
                "versioned": report.versioned, "timeseries": report.timeseries}
     to_err = file == "-"

@@ -8,6 +8,7 @@ import click
 
 from litemeta.cli._store import db_option, open_cli_store
 from litemeta.cli.common import Progress, finish, json_option, translate_errors
+from litemeta.errors import printable
 
 
 @click.command("ingest")
@@ -111,7 +112,7 @@ def _print_report(report: Any, as_json: bool, dry_run: bool) -> None:
             where += f"#{e['index']}"
         if e.get("position"):
             where += f" ({e['position']})"
-        detail = " ".join(str(e[k]) for k in ("urn", "aspect", "path") if e.get(k))
+        detail = printable(" ".join(str(e[k]) for k in ("urn", "aspect", "path") if e.get(k)))
         click.echo(f"  ✗ {where}{' ' + detail if detail else ''}: {e.get('message')}", err=True)
     if len(d["errors"]) > 20:
         click.echo(f"  ... and {len(d['errors']) - 20} more (use --json for all)", err=True)

@@ -12,7 +12,7 @@ from typing import Optional
 import click
 
 from litemeta.cli.common import Progress
-from litemeta.errors import ConfigurationError
+from litemeta.errors import ConfigurationError, LitemetaError
 
 
 def run_recipe(recipe_path: str, *, db: Optional[str] = None, dry_run: bool = False, preview: Optional[int] = None,
@@ -27,6 +27,9 @@ def run_recipe(recipe_path: str, *, db: Optional[str] = None, dry_run: bool = Fa
     except ConfigurationError as e:
         click.echo(f"Error: {recipe_path}: {e}" if recipe_path not in str(e) else f"Error: {e}", err=True)
         sys.exit(2)
+    except LitemetaError as e:  # e.g. the sink's store cannot be opened: one line, as every command says it
+        click.echo(f"Error: {e}", err=True)
+        sys.exit(1)
     if as_json:
         click.echo(json.dumps(pipeline.summary(), default=str))
     else:

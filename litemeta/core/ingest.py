@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Optional, Protocol, Sequence, Set, Tuple
 
 from litemeta.config import Settings
+from litemeta.core import structured as S
 from litemeta.core import versions as V
+from litemeta.core.prepare import ASPECT_EXISTS, ENTITY_EXISTS, Prepared, dead_letter, encodable, prepare
 from litemeta.core.report import IngestReport
 from litemeta.core.validate import validate_proposal
 from litemeta.errors import ConflictError, InputError, LitemetaError, ValidationError
 from litemeta.model import proposal as P
-from litemeta.model.avro import validate_aspect
 from litemeta.model.codec import proposal_to_mcp_value
 from litemeta.model.events import (
     FAILED_MCP_TOPIC,
@@ -27,7 +28,7 @@ from litemeta.model.events import (
 )
 from litemeta.model.proposal import Proposal
 from litemeta.model.registry import AspectSpec, EntitySpec, Registry
-from litemeta.model.urns import key_aspect_from_urn
+from litemeta.model.urns import entity_type_of, key_aspect_from_urn
 from litemeta.storage import aspects as A
 from litemeta.storage.db import Connection
 from litemeta.storage.log import Appender, dumps, next_offsets
@@ -116,16 +117,19 @@ class Batch:
         for g in groups:
             for p in g:
                 urn = p.entity_urn
-                if not urn:
-                    continue
+                if not urn or not encodable(urn):
+                    continue  # (an urn that is not Unicode text fails validation; it cannot even be looked up)
                 names = wanted.get(urn)
                 if names is None:
                     names = wanted[urn] = set()
                     ent = kinds[urn] = entities.get(p.entity_type or _entity_type(urn))
                     if ent is not None:
                         names.add(ent.key_aspect)
-                if p.aspect_name:
+                if p.aspect_name and p.aspect_name in self.registry.aspects:  # (others fail validation)
                     names.add(p.aspect_name)
+                for prop in S.property_urns(p.aspect) if p.aspect_name == S.ASPECT else ():  # their definitions
+                    wanted.setdefault(prop, set()).update((S.DEFINITION, "status"))
+                    kinds.setdefault(prop, None)
         todo = {u: n for u, n in wanted.items() if u not in self.loaded and u not in self.partial
                 and u not in self.wiped_urns}
         if not todo:
@@ -212,19 +216,16 @@ class Batch:
                                ("index", p.origin.index)):
                 if info.get(key) is None:
                     info[key] = value
-            try:
-                mcp = proposal_to_mcp_value(p, compact=True)
-            except Exception:  # a proposal too broken to serialise still reaches the report
-                mcp = None
-            if mcp is not None:
-                self.append(FAILED_MCP_TOPIC, p.entity_urn or "", self.clock(),
-                            {"metadataChangeProposal": mcp, "error": str(err)})
+            text = dead_letter(p, str(err))
+            if text is not None:
+                self.append_text(FAILED_MCP_TOPIC, p.entity_urn or "", self.clock(), text)
         self.report.errors.append(info)
 
     # ------------------------------------------------------------ a record
     def apply_group(self, group: Group) -> None:
-        """Apply one input record (an MCP, or all the aspects of a legacy MCE)."""
-        valid: List[Tuple[Proposal, AspectSpec, bool]] = []
+        """Apply one input record (an MCP, or all the aspects of a legacy MCE). What can reject a proposal
+        is decided first (:mod:`litemeta.core.prepare`): a rejected one leaves no trace, not even defaults."""
+        valid: List[Tuple[Proposal, AspectSpec, bool, Optional[str]]] = []
         for item in group:
             self.report.proposals += 1
             try:
@@ -240,43 +241,45 @@ class Batch:
             for w in v.warnings:
                 self.report.warnings.append({"file": p.origin.file, "index": p.origin.index,
                                              "urn": p.entity_urn, "aspect": p.aspect_name, "message": w})
-            valid.append((p, v.spec, v.drop))
-        if not valid:
+            valid.append((p, v.spec, v.drop, v.text))
+        ready: List[Tuple[Proposal, AspectSpec, bool, Optional[Prepared]]] = []
+        for p, spec, drop, text in valid:
+            try:
+                ready.append((p, spec, drop, None if drop else prepare(self, p, spec, text)))
+            except ValidationError as err:  # ConflictError too
+                self.fail(p, err.located(file=p.origin.file, index=p.origin.index))
+        if not ready:
             return
         carried: Dict[str, Set[str]] = {}
-        for p, _, drop in valid:
+        for p, _, drop, _ in ready:
             if not drop:
                 carried.setdefault(p.entity_urn, set()).add(p.aspect_name or "")
         created: Set[str] = set()
-        for p, _spec, _drop in valid:
+        for p, _spec, _drop, _prepared in ready:
             if p.change_type in (P.DELETE, P.RESTATE) or p.entity_urn in created:
                 continue
             if not self.entity_exists(p.entity_urn, p.entity_type or ""):
                 self._create_defaults(p, carried.get(p.entity_urn, set()))
                 created.add(p.entity_urn)
-        for p, spec, drop in valid:
-            text: Optional[str] = None  # the aspect's compact JSON text, when a write made it
+        for p, spec, drop, prepared in ready:
+            written: Optional[str] = None  # the aspect's compact JSON text, when a write made it
             try:
                 if drop:
                     self.report.unchanged += 1
                 elif spec.timeseries:
-                    text = self._apply_timeseries(p, spec)
+                    written = self._apply_timeseries(p, spec, prepared)
                 elif p.change_type == P.DELETE:
                     self._apply_delete(p, spec)
                 elif p.change_type == P.CREATE_ENTITY and p.entity_urn not in created:
-                    self._conflict_or_drop(p, "Cannot perform CREATE_ENTITY if not exists since the entity key "
-                                              "already exists.")
+                    self._conflict_or_drop(p, ENTITY_EXISTS)
                 else:
-                    text = self._apply_write(p, spec)
-            except ConflictError as err:
-                self.fail(p, err)
-                continue
-            except ValidationError as err:
+                    written = self._apply_write(p, spec, prepared=prepared)
+            except ValidationError as err:  # only when a record writes one aspect twice (prepared before the first)
                 self.fail(p, err.located(file=p.origin.file, index=p.origin.index))
                 continue
             # Journaled once accepted: failures are raised before anything of the proposal is queued,
             # and the MCP topic has its own offsets, so its order is the proposals' order.
-            self.journal(p, text)
+            self.journal(p, written)
 
     def journal(self, p: Proposal, aspect_text: Optional[str] = None) -> None:
         """Choice 5: every accepted proposal on the MCP topic.
@@ -286,7 +289,7 @@ class Batch:
         replaying the journal reproduces the store exactly, audit times included.
         ``aspect_text`` is the aspect's compact JSON text when the write already made it.
         """
-        now = self._time(p)
+        now = self.time_of(p)
         if not (p.system_metadata or {}).get("lastObserved"):
             p = p.with_(system_metadata={**(p.system_metadata or {}), "lastObserved": now})
         self.append(MCP_TOPIC, p.entity_urn, now, proposal_to_mcp_value(p, compact=True, aspect_text=aspect_text))
@@ -299,11 +302,10 @@ class Batch:
                             actual="exists", urn=p.entity_urn, aspect=p.aspect_name)
 
     # ------------------------------------------------------------ helpers
-    def _time(self, p: Proposal) -> int:
-        sm = p.system_metadata
-        if sm and sm.get("lastObserved"):
-            return int(sm["lastObserved"])
-        return self.clock()
+    def time_of(self, p: Proposal) -> int:
+        """The time a proposal is applied at: its ``systemMetadata.lastObserved``, else the clock (choice 6)."""
+        observed = (p.system_metadata or {}).get("lastObserved")
+        return int(observed) if observed else self.clock()
 
     def _stamp(self, p: Proposal, now: int) -> Dict[str, Any]:
         return {"time": now, "actor": self.settings.actor}
@@ -352,25 +354,23 @@ class Batch:
         return d or V.DEFAULT_DATASET_DELIMITER
 
     # ------------------------------------------------------------ versioned writes
-    def _apply_write(self, p: Proposal, spec: AspectSpec, generated: bool = False) -> Optional[str]:
+    def _apply_write(self, p: Proposal, spec: AspectSpec, generated: bool = False,
+                     prepared: Optional[Prepared] = None) -> Optional[str]:
         """A versioned UPSERT/CREATE/PATCH; returns the compact JSON text of ``p.aspect`` when it
-        made it (a plain write that changed the value), else None."""
+        made it (a plain write that changed the value), else None. ``prepared`` is what
+        :func:`~litemeta.core.prepare.prepare` decided, used when the aspect has not changed since."""
         urn, name = p.entity_urn, spec.name
         s = self.slot(urn, name)
         prev = s.row0
-        now = self._time(p)
+        now = self.time_of(p)
         if p.change_type == P.CREATE and prev is not None:
-            self._conflict_or_drop(p, "Cannot perform CREATE since the aspect already exists.")
+            self._conflict_or_drop(p, ASPECT_EXISTS)
             return None
-        V.check_preconditions(p.headers, p.change_type, prev.sm if prev else None, prev is not None,
-                              prev.createdon_ms if prev else None)
-        if p.change_type == P.PATCH:
-            from litemeta.core.patch import apply_patch
-
-            value = apply_patch(name, prev.value if prev is not None else None, p.aspect, now_ms=now)
-            validate_aspect(name, value)
+        if prepared is not None and prepared.prev is prev:
+            value, text = prepared.value, prepared.text
         else:
-            value = p.aspect
+            prepared = prepare(self, p, spec, None)
+            value, text = (prepared.value, prepared.text) if prepared is not None else (p.aspect, None)
         incoming = V.fill_system_metadata(p.system_metadata, now)
         if prev is not None and prev.value == value:
             self._noop(p, spec, s, prev, incoming, now)
@@ -390,7 +390,8 @@ class Batch:
             new_version = 1
         stored_sm = V.changed_system_metadata(prev.sm if prev else None, incoming, new_version)
         stamp = self._stamp(p, now)
-        text = dumps(value)
+        if text is None:
+            text = dumps(value)
         s.row0 = A.StoredRow(text, dumps(stored_sm), now, stamp["actor"], stamp.get("impersonator"),
                              _value=value, _sm=stored_sm)
         s.dirty = True
@@ -401,6 +402,7 @@ class Batch:
         if not generated:
             self.report.written += 1
         return text if value is p.aspect else None
+
 
     def _noop(self, p: Proposal, spec: AspectSpec, s: Slot, prev: A.StoredRow, incoming: Dict[str, Any],
               now: int) -> None:
@@ -421,7 +423,7 @@ class Batch:
         urn = p.entity_urn
         s = self.slot(urn, spec.name)
         prev = s.row0
-        now = self._time(p)
+        now = self.time_of(p)
         if prev is None or (spec.is_key and prev.sm is None):
             self.report.unchanged += 1
             return
@@ -488,11 +490,11 @@ class Batch:
         return {"urn": urn, "aspect": name, "action": "deleted", "removedVersions": len(doomed) + 1}
 
     # ------------------------------------------------------------ timeseries (R1.38-R1.40)
-    def _apply_timeseries(self, p: Proposal, spec: AspectSpec) -> Optional[str]:
+    def _apply_timeseries(self, p: Proposal, spec: AspectSpec, prepared: Optional[Prepared] = None) -> Optional[str]:
         """A timeseries UPSERT or DELETE; returns the compact JSON text of an UPSERT's aspect."""
         text: Optional[str] = None
         urn = p.entity_urn
-        now = self._time(p)
+        now = self.time_of(p)
         sm = V.fill_system_metadata(p.system_metadata, now)
         stamp = self._stamp(p, now)
         if p.change_type == P.DELETE:
@@ -503,7 +505,7 @@ class Batch:
         else:
             value = p.aspect
             docid = V.timeseries_document_id(urn, value)
-            text = dumps(value)
+            text = prepared.text if prepared is not None and prepared.text is not None else dumps(value)
             self.ts_rows[(spec.name, docid)] = {
                 "aspect": spec.name, "docid": docid, "urn": urn, "timestampmillis": int(value["timestampMillis"]),
                 "eventgranularity": dumps(value["eventGranularity"]) if value.get("eventGranularity") else None,
@@ -576,9 +578,10 @@ class Batch:
 
 
 def _entity_type(urn: str) -> str:
-    from litemeta.model.urns import entity_type_of
-
-    return entity_type_of(urn)
+    try:
+        return entity_type_of(urn)
+    except LitemetaError:  # a malformed urn: validation rejects its proposal
+        return ""
 
 
 def clock_ms() -> int:

@@ -55,7 +55,7 @@ from pathlib import Path
 from typing import IO, Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from litemeta import config
-from litemeta.errors import ConfigurationError, ExportError, LitemetaError
+from litemeta.errors import ConfigurationError, ExportError, LitemetaError, os_problem
 from litemeta.followers.consumers import Consumers
 from litemeta.formats.avro_fast import encode_value
 from litemeta.formats.avro_fast import schema_of as _schema_of
@@ -130,15 +130,18 @@ def export(records: Iterable[TopicRecord], out_dir: Union[str, os.PathLike], fmt
     if partitions < 1 or (partitions != 1 and fmt != "kafka-log"):
         raise ConfigurationError(f"partitions={partitions}: must be >= 1, and only kafka-log exports re-partition")
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    if fmt == "kafka-log":
-        report = _export_kafka_log(records, out, partitions, schema_ids, max_segment_bytes, records_per_batch,
-                                   write_indexes)
-    elif fmt == "avro":
-        report = _export_avro(records, out)
-    else:
-        report = _export_jsonl(records, out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        if fmt == "kafka-log":
+            report = _export_kafka_log(records, out, partitions, schema_ids, max_segment_bytes, records_per_batch,
+                                       write_indexes)
+        elif fmt == "avro":
+            report = _export_avro(records, out)
+        else:
+            report = _export_jsonl(records, out)
+    except OSError as e:  # a full disk, a folder that is not writable: one line naming the file
+        raise ExportError(f"cannot write the export to {e.filename or out}: {os_problem(e)}") from e
     return ExportReport(fmt, str(out), report[0], report[1], report[2], time.perf_counter() - started,
                         tuple(sorted(report[3])))
 
@@ -237,8 +240,12 @@ def write_schemas(out: Path, topics: List[str], schema_ids: Optional[Mapping[str
         entries[f"{topic}-value"] = {"subject": f"{topic}-value", "id": schema_id_for(topic, schema_ids),
                                      "schema": avro.schema_text(_schema_of(topic))}
     tmp = path.with_suffix(f".json.{os.getpid()}.tmp")  # two export processes may write it at once
-    tmp.write_text(json.dumps(sorted(entries.values(), key=lambda e: e["subject"]), indent=1), encoding="utf-8")
-    tmp.replace(path)
+    try:
+        tmp.write_text(json.dumps(sorted(entries.values(), key=lambda e: e["subject"]), indent=1), encoding="utf-8")
+        tmp.replace(path)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise ExportError(f"cannot write {path}: {os_problem(e)}") from e
 
 
 def _export_avro(records: Iterable[TopicRecord], out: Path) -> _Result:

@@ -44,6 +44,7 @@ from litemeta.formats.kafka_log import BatchRecord, CorruptionReport, read_segme
 from litemeta.formats.kafka_segments import list_segments, split_partition_dir
 from litemeta.model import avro
 from litemeta.model.events import FAILED_MCP_TOPIC, PLATFORM_EVENT_TOPIC, TOPICS, TopicRecord, platform_event_key
+from litemeta.model.jsontext import std_loads
 
 FORMATS = ("kafka-log", "avro", "jsonl")
 # litemeta's Schema Registry ids, fixed per schema so that every export frames values alike.
@@ -248,7 +249,7 @@ def _read_jsonl(path: Path, wanted: Optional[set]) -> Iterator[ExportItem]:
             if not line.strip():
                 continue
             try:
-                obj = json.loads(line)
+                obj = std_loads(line)
                 rec = TopicRecord(obj["topic"], int(obj["partition"]), int(obj["offset"]), int(obj["timestamp"]),
                                   obj["key"], obj["value"], obj.get("headers") or {})
             except (ValueError, KeyError, TypeError) as e:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
 from litemeta.errors import ChangeTypeError, UnknownAspectError, ValidationError
-from litemeta.model.jsontext import dumps, loads
+from litemeta.model.jsontext import dumps, loads, recursion_room
 from litemeta.model.proposal import (
     CHANGE_TYPES,
     DELETE,
@@ -226,19 +226,28 @@ def pegasus_json(value: Any) -> Any:
 
     The same rewrite as the SDK's ``pre_json_transform``: union branches named
     ``com.linkedin.pegasus2avro.*`` become ``com.linkedin.*``, null fields are dropped, and a
-    union with aliases loses its ``fieldDiscriminator``.
+    union with aliases loses its ``fieldDiscriminator``. A value nested as deep as JSON text may
+    be (:data:`~litemeta.model.jsontext.MAX_DEPTH`) is rewritten whatever the caller's stack depth.
     """
+    try:
+        return _pegasus_json(value)
+    except RecursionError:
+        with recursion_room():
+            return _pegasus_json(value)
+
+
+def _pegasus_json(value: Any) -> Any:
     if isinstance(value, dict):
         if len(value) == 1:
             ((k, v),) = value.items()
             if isinstance(k, str) and k.startswith(AVRO_NAMESPACE):
-                return {PEGASUS_NAMESPACE + k[len(AVRO_NAMESPACE):]: pegasus_json(v)}
-        if "fieldDiscriminator" in value:
-            f = value["fieldDiscriminator"]
-            return {f: pegasus_json(value[f])}
-        return {k: pegasus_json(v) for k, v in value.items() if v is not None}
+                return {PEGASUS_NAMESPACE + k[len(AVRO_NAMESPACE):]: _pegasus_json(v)}
+        f = value.get("fieldDiscriminator")
+        if isinstance(f, str) and f in value:
+            return {f: _pegasus_json(value[f])}
+        return {k: _pegasus_json(v) for k, v in value.items() if v is not None}
     if isinstance(value, list):
-        return [pegasus_json(v) for v in value]
+        return [_pegasus_json(v) for v in value]
     return value
 
 

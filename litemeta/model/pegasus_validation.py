@@ -19,6 +19,7 @@ from functools import lru_cache
 from typing import Any, Callable, Dict, FrozenSet, List, NoReturn, Optional, Set, Tuple
 
 from litemeta.errors import InvalidUrnError, SchemaError
+from litemeta.model.jsontext import depth_exceeds
 from litemeta.model.pegasus import (
     DISCRIMINATOR,
     ArrayType,
@@ -29,7 +30,7 @@ from litemeta.model.pegasus import (
     schema_for,
     union_tag,
 )
-from litemeta.model.urns import parse_urn
+from litemeta.model.urns import java_trim, parse_urn
 
 _INT_RANGE = {"int": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
 
@@ -46,14 +47,17 @@ class _Bad(Exception):
         self.parts: List[str] = [] if part is None else [part]
 
 
-def _show(v: Any) -> str:
+def show(v: Any, width: int = 80) -> str:
+    """A value as short JSON-like text for messages (at most ``width`` characters; never raises)."""
     if v is None:
         return "null"
+    if isinstance(v, (dict, list)) and depth_exceeds(v, 32):
+        return f"{'an object' if isinstance(v, dict) else 'an array'} nested more than 32 levels"
     try:
         text = json.dumps(v, ensure_ascii=False, default=repr)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         text = repr(v)
-    return text if len(text) <= 80 else text[:77] + "..."
+    return text if len(text) <= width else text[:width - 3] + "..."
 
 
 def _expected(t: Any) -> str:
@@ -70,7 +74,7 @@ def _expected(t: Any) -> str:
 
 def _check_string(x: Any) -> None:
     if not isinstance(x, str):
-        raise _Bad(f"expected string, got {_show(x)}")
+        raise _Bad(f"expected string, got {show(x)}")
 
 
 _good_urns: Set[str] = set()
@@ -81,7 +85,7 @@ def _check_urn(x: Any) -> None:
         if x in _good_urns:
             return
     elif not isinstance(x, str):
-        raise _Bad(f"expected urn string, got {_show(x)}")
+        raise _Bad(f"expected urn string, got {show(x)}")
     try:
         parse_urn(x)
         if len(_good_urns) > 200_000:
@@ -89,19 +93,20 @@ def _check_urn(x: Any) -> None:
         _good_urns.add(x)
     except InvalidUrnError as e:
         # GMS's UrnValidator only needs Urn.createFromString to succeed; the stricter server-side
-        # checks of entity urns (whitespace, U+241F) do not apply to urn-typed fields.
-        stripped = x.strip().replace("\u241f", "")
+        # checks of entity urns (whitespace as Java's trim() sees it, U+241F) do not apply to
+        # urn-typed fields.
+        stripped = java_trim(x).replace("\u241f", "")
         if stripped == x or not stripped:
-            raise _Bad(f"expected urn, got {_show(x)}: {e.message}") from None
+            raise _Bad(f"expected urn, got {show(x)}: {e.message}") from None
         try:
             parse_urn(stripped)
         except InvalidUrnError:
-            raise _Bad(f"expected urn, got {_show(x)}: {e.message}") from None
+            raise _Bad(f"expected urn, got {show(x)}: {e.message}") from None
 
 
 def _check_boolean(x: Any) -> None:
     if x is not True and x is not False:
-        raise _Bad(f"expected boolean, got {_show(x)}")
+        raise _Bad(f"expected boolean, got {show(x)}")
 
 
 def _int_check(name: str) -> Check:
@@ -116,7 +121,7 @@ def _int_check(name: str) -> Check:
         # Pegasus coerces numbers (CoercionMode.NORMAL); litemeta accepts integral floats only.
         if cls is float and x.is_integer() and lo <= x <= hi:
             return
-        raise _Bad(f"expected {name}, got {_show(x)}")
+        raise _Bad(f"expected {name}, got {show(x)}")
 
     return check
 
@@ -124,15 +129,20 @@ def _int_check(name: str) -> Check:
 def _number_check(name: str) -> Check:
     def check(x: Any) -> None:
         cls = type(x)
-        if cls is not float and cls is not int:
-            raise _Bad(f"expected {name}, got {_show(x)}")
+        if cls is int:
+            return
+        if cls is not float:
+            raise _Bad(f"expected {name}, got {show(x)}")
+        if x - x != 0.0:  # NaN or an infinity (inf - inf is NaN)
+            raise _Bad(f"expected {name}, got {show(x)}: NaN and Infinity are not JSON numbers "
+                       f"(DataHub's JSON parser rejects them)")
 
     return check
 
 
 def _check_null(x: Any) -> None:
     if x is not None:
-        raise _Bad(f"expected null, got {_show(x)}")
+        raise _Bad(f"expected null, got {show(x)}")
 
 
 _PRIMITIVE_CHECKS: Dict[str, Check] = {
@@ -175,7 +185,7 @@ class _Compiler:
 
         def check(x: Any) -> None:
             if type(x) is not str or x not in symbols:
-                raise _Bad(f"expected enum {t.pname} (one of {listed}), got {_show(x)}")
+                raise _Bad(f"expected enum {t.pname} (one of {listed}), got {show(x)}")
 
         return check
 
@@ -184,7 +194,7 @@ class _Compiler:
 
         def check(x: Any) -> None:
             if not isinstance(x, list):
-                raise _Bad(f"expected array, got {_show(x)}")
+                raise _Bad(f"expected array, got {show(x)}")
             for i, v in enumerate(x):
                 try:
                     item(v)
@@ -199,7 +209,7 @@ class _Compiler:
 
         def check(x: Any) -> None:
             if not isinstance(x, dict):
-                raise _Bad(f"expected map (object), got {_show(x)}")
+                raise _Bad(f"expected map (object), got {show(x)}")
             for k, v in x.items():
                 try:
                     value(v)
@@ -228,7 +238,7 @@ class _Compiler:
             if x is None and nullable:
                 return
             if not isinstance(x, dict) or len(x) != 1:
-                raise _Bad(f"expected a union tagged with one of {listed}, got {_show(x)}")
+                raise _Bad(f"expected a union tagged with one of {listed}, got {show(x)}")
             ((tag, v),) = x.items()
             member = members.get(tag)
             if member is None:
@@ -266,6 +276,7 @@ class _Compiler:
         urns: Set[str] = set()
         enums: Dict[str, FrozenSet[str]] = {}
         ints: Dict[str, Tuple[int, int]] = {}
+        floats: Set[str] = set()  # finite floats are valid inline; NaN and infinities go to the checker
         nullable = frozenset(f.name for f in t.fields if isinstance(f.type, UnionType) and f.type.nullable)
         for f in t.fields:
             ft = f.type.members[0] if isinstance(f.type, UnionType) and f.type.optional else f.type
@@ -276,7 +287,7 @@ class _Compiler:
             elif ft == "boolean":
                 fast[f.name] = bool
             elif ft in ("float", "double"):
-                fast[f.name] = float
+                floats.add(f.name)
             elif ft in _INT_RANGE:
                 ints[f.name] = _INT_RANGE[ft]
             elif isinstance(ft, NamedType) and ft.kind == "enum":
@@ -287,7 +298,7 @@ class _Compiler:
 
         def check(x: Any) -> None:
             if type(x) is not dict and not isinstance(x, dict):
-                raise _Bad(f"expected record {pname} (an object), got {_show(x)}")
+                raise _Bad(f"expected record {pname} (an object), got {show(x)}")
             for k, v in x.items():
                 tv = type(v)
                 if tv is fast_get(k):
@@ -301,6 +312,9 @@ class _Compiler:
                 elif tv is int:
                     bounds = int_get(k)
                     if bounds is not None and bounds[0] <= v <= bounds[1]:
+                        continue
+                elif tv is float:
+                    if k in floats and v - v == 0.0:
                         continue
                 elif v is None and k in nullable:
                     continue
@@ -326,7 +340,7 @@ class _Compiler:
         def reference(x: Any) -> None:
             """Every field through its checker: what ``check`` must agree with (tests compare them)."""
             if not isinstance(x, dict):
-                raise _Bad(f"expected record {pname} (an object), got {_show(x)}")
+                raise _Bad(f"expected record {pname} (an object), got {show(x)}")
             for k, v in x.items():
                 _at(k, checks.get(k) or unknown_field(k), v)
             if not x.keys() >= required:
@@ -345,7 +359,7 @@ class _Compiler:
 
         def check(x: Any) -> None:
             if not isinstance(x, dict) or len(x) != 1:
-                raise _Bad(f"expected a union {t.pname} with exactly one of {listed}, got {_show(x)}")
+                raise _Bad(f"expected a union {t.pname} with exactly one of {listed}, got {show(x)}")
             ((alias, v),) = x.items()
             member = members.get(alias)
             if member is None:

@@ -7,6 +7,17 @@
     'urn:li:corpuser:alice'
 
 There is no escaping: parts are taken verbatim, as DataHub does.
+
+:func:`validate_urn` adds the server's checks of an entity urn (R6.3, ``UrnValidationUtil``):
+leading or trailing whitespace as Java's ``String.trim()`` sees it (every character up to U+0020,
+so every ASCII control character too), U+241F, the URL-encoded length, the key's part count and
+enum symbols, and each key field typed as an urn (``DatasetKey.platform``...) as the server's
+``EntityRegistryUrnValidator`` checks it: it parses, names a registered entity type with the
+right number of key parts, and one the field's relationship allows. Two checks go further than
+the server, on purpose: a lone surrogate (not Unicode text: Java would store ``?`` in its place,
+a different urn) and an ASCII control character inside the urn (a newline or a NUL in a primary
+key breaks every line-oriented tool, and PostgreSQL, one of DataHub's stores, refuses NUL) are
+rejected too.
 """
 from __future__ import annotations
 
@@ -35,6 +46,19 @@ class Urn:
     def __str__(self) -> str:
         key = self.parts[0] if len(self.parts) == 1 else "(" + ",".join(self.parts) + ")"
         return f"urn:{self.namespace}:{self.entity_type}:{key}"
+
+
+def java_trim(text: str) -> str:
+    """``String.trim()`` of Java: strips every character up to U+0020 (not Unicode spaces)."""
+    start, end = 0, len(text)
+    while start < end and text[start] <= " ":
+        start += 1
+    while end > start and text[end - 1] <= " ":
+        end -= 1
+    return text[start:end]
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _bad(urn: str, why: str) -> InvalidUrnError:
@@ -91,7 +115,7 @@ def parse_urn(urn: str) -> Urn:
     """Parse a urn string; :class:`InvalidUrnError` names what is wrong (R6.1, R6.2)."""
     if not isinstance(urn, str):
         raise InvalidUrnError(f"urn must be a string, got {type(urn).__name__} {urn!r}")
-    if urn != urn.strip():
+    if urn and (urn[0] <= " " or urn[-1] <= " "):  # Java's trim() (R6.3)
         raise _bad(urn, "leading or trailing whitespace")
     pieces = urn.split(":", 3)
     if len(pieces) != 4 or pieces[0] != "urn":
@@ -133,8 +157,19 @@ def url_encoded_length(urn: str) -> int:
 
 
 def validate_urn(urn: str, registry: Registry) -> Urn:
-    """Server-side checks (R6.3): registered entity type, part count, length, re-parse."""
+    """Server-side checks (R6.3): registered entity type, part count, length, key fields, re-parse
+    (see the module doc)."""
     u = parse_urn(urn)
+    if not urn.isascii():
+        try:
+            urn.encode("utf-8")
+        except UnicodeEncodeError as e:
+            raise InvalidUrnError(f"invalid urn {urn!r}: a lone surrogate ({urn[e.start]!r} at position {e.start}) "
+                                  f"is not valid Unicode text", urn=urn) from None
+    control = _CONTROL.search(urn)
+    if control is not None:
+        raise InvalidUrnError(f"invalid urn {urn!r}: control character {control.group()!r} at position "
+                              f"{control.start()}", urn=urn)
     key = registry.key_aspect(u.entity_type) if u.entity_type in registry.entities else None
     if key is None:
         raise InvalidUrnError(f"invalid urn {urn!r}: unknown entity type {u.entity_type!r}", urn=urn)
@@ -155,7 +190,44 @@ def validate_urn(urn: str, registry: Registry) -> Urn:
                 f"invalid urn {urn!r}: key field {f.name!r} expects one of {', '.join(f.symbols)}, got {part!r}",
                 urn=urn,
             )
+    for i, name, entity_types in _urn_key_fields(key.name):
+        why = _key_urn_problem(u.parts[i], entity_types, registry)
+        if why:
+            raise InvalidUrnError(f"invalid urn {urn!r}: key field {name!r} must be an urn: {why}", urn=urn)
     return u
+
+
+@lru_cache(maxsize=None)
+def _urn_key_fields(key_aspect: str) -> Tuple[Tuple[int, str, Optional[Tuple[str, ...]]], ...]:
+    """The key fields typed as an urn: (position, name, entity types its relationship allows or None)."""
+    from litemeta.model.pegasus import resolved_schema
+    from litemeta.model.registry import load_registry
+
+    spec = load_registry().aspects[key_aspect]
+    out = []
+    for i, f in enumerate(resolved_schema(spec.schema).fields):
+        if f.urn:
+            rel = spec.relationships.get("/" + f.name)
+            types = tuple(rel["entityTypes"]) if rel and rel.get("entityTypes") else None
+            out.append((i, f.name, types))
+    return tuple(out)
+
+
+def _key_urn_problem(part: str, entity_types: Optional[Tuple[str, ...]], registry: Registry) -> Optional[str]:
+    """What ``EntityRegistryUrnValidator`` finds wrong with an urn-typed key part (None: nothing)."""
+    try:
+        inner = parse_urn(part)
+    except InvalidUrnError as e:
+        return e.message.replace(f"invalid urn {part!r}: ", "") + f" (got {part!r})"
+    key = registry.key_aspect(inner.entity_type) if inner.entity_type in registry.entities else None
+    if key is None:
+        return f"{part!r} has the unknown entity type {inner.entity_type!r}"
+    if len(inner.parts) != len(key.key_fields):
+        return (f"{part!r}: entity {inner.entity_type!r} has {len(key.key_fields)} key part(s), "
+                f"got {len(inner.parts)}")
+    if entity_types is not None and inner.entity_type not in entity_types:
+        return f"{part!r} is a {inner.entity_type} urn; expected one of {', '.join(entity_types)}"
+    return None
 
 
 def key_aspect_from_urn(urn: str, registry: Registry) -> Tuple[str, Dict[str, Any]]:

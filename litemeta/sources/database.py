@@ -192,13 +192,13 @@ class SqlAlchemySource:
         try:
             engine = sa.create_engine(c.connect_uri, **dict(c.options))
         except Exception as e:  # bad URL or missing driver: the whole run fails, as data
-            self.report.fail(c.connect_uri, f"cannot create engine: {e}")
+            self.report.fail(self._where, f"cannot create engine: {e}")
             return
         try:
             with engine.connect() as conn:
                 yield from self._run(conn, engine.url.database)
         except sa.exc.SQLAlchemyError as e:
-            self.report.fail(c.connect_uri, f"cannot read database: {e}")
+            self.report.fail(self._where, f"cannot read database: {e}")
         finally:
             engine.dispose()
 

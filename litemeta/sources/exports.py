@@ -22,13 +22,13 @@ a path is an export, so a plain JSON ingest does not pay for it at start-up (abo
 """
 from __future__ import annotations
 
-import json
 import os
 from typing import Any, Iterator, Optional, Union
 
 from litemeta.errors import InputError, LitemetaError, ValidationError
 from litemeta.model.codec import Record, proposal_from_mcp_value
 from litemeta.model.events import MCP_TOPIC, TOPICS, TopicRecord
+from litemeta.model.jsontext import std_loads
 from litemeta.model.proposal import Origin
 
 EXPORT_KIND = "topic-export"
@@ -79,7 +79,7 @@ def _first_line_is_topic_record(path: str) -> bool:
     try:
         with open(path, "rb") as f:
             line = f.readline(1 << 20)
-        obj = json.loads(line)
+        obj = std_loads(line)
     except (OSError, ValueError):
         return False
     return isinstance(obj, dict) and {"topic", "partition", "offset", "value"} <= obj.keys() \

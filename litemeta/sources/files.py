@@ -27,24 +27,23 @@ ijson is imported only here (design.md: one home per third-party library).
 """
 from __future__ import annotations
 
-import json
 import os
-import re
 import shutil
 import sys
 import tempfile
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import IO, Any, Callable, Dict, Generator, Iterable, Iterator, List, Optional, Tuple, Union
+from typing import IO, Any, Callable, Dict, Generator, Iterable, Iterator, List, Optional, Union
 
 import ijson
 
 from litemeta.errors import InputError, ValidationError
 from litemeta.model.codec import Record, proposals_of, record_from_obj
-from litemeta.model.jsontext import loads, loads_strict
+from litemeta.model.jsontext import loads, loads_strict, std_loads
 from litemeta.model.proposal import Origin, Proposal
 from litemeta.model.registry import Registry
 from litemeta.sources import exports
+from litemeta.sources.file_recovery import is_sink_layout, recover
 
 try:  # the C backend is ~10x faster than the pure-Python one
     _ijson: Any = ijson.get_backend("yajl2_c")
@@ -221,6 +220,8 @@ def _read_stream(f: IO[bytes], name: str, force_lines: bool) -> Iterator[Item]:
         else:
             f.seek(base)
             yield from _read_values(f, name, base)
+    elif is_sink_layout(f, base):  # DataHub's file-sink layout whose "[" is damaged: every record is read
+        yield from recover(f, name, base, elem_depth=1, skip=0, first_error="", record=_record, chunk=_CHUNK)
     else:
         yield InputError(
             f"not a metadata file: starts with {stripped[:20]!r}; expected '[' (a JSON array), "
@@ -234,8 +235,8 @@ def _looks_like_lines(f: IO[bytes], base: int) -> bool:
     f.seek(base)
     line = f.readline(64 << 20)
     try:
-        json.loads(line)
-    except ValueError:
+        std_loads(line.decode("utf-8"))
+    except ValueError:  # (a NestingError or a UnicodeDecodeError too)
         return False
     rest = f.read(_HEAD)
     return bool(rest.strip())
@@ -261,6 +262,7 @@ def _read_array(f: IO[bytes], name: str, base: int) -> Iterator[Item]:
 
 
 _WS = b" \t\r\n"
+_CHUNK = 1 << 22
 
 
 def _read_sink_layout(f: IO[bytes], name: str, base: int) -> Generator[Item, None, Optional[int]]:
@@ -292,10 +294,17 @@ def _read_sink_layout(f: IO[bytes], name: str, base: int) -> Generator[Item, Non
         end = reader.find(b"\n}")
         if end < 0:
             return index
+        raw = memoryview(reader.buf)[reader.pos:end + 2]
         try:
-            obj = loads_strict(memoryview(reader.buf)[reader.pos:end + 2])
+            obj = loads_strict(raw)
         except ValueError:
-            return index
+            # Text orjson refuses but the standard library reads (NaN, integers beyond 64 bits,
+            # lone surrogate escapes) is read here, as the streaming parser's recovery would read
+            # it; validation then judges the values. Anything else goes to the streaming parser.
+            try:
+                obj = std_loads(bytes(raw).decode("utf-8"))
+            except ValueError:
+                return index
         yield _record(obj, Origin(name, index))
         index += 1
         reader.pos = end + 2
@@ -373,173 +382,8 @@ def _read_items(f: IO[bytes], name: str, base: int, *, prefix: str, multiple: bo
         return
     except (ijson.JSONError, ValueError) as e:  # IncompleteJSONError and UTF-8 errors derive from these
         first_error = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-    yield from _recover(f, name, base, elem_depth=elem_depth, skip=index, first_error=first_error)
-
-
-# ---------------------------------------------------------------------------------- recovery
-# One token: a string that stays on its line (JSON strings cannot hold a raw newline, so a stray
-# quote heals at the end of its line), a bracket, or a run of other non-space characters.
-_TOKEN = re.compile(rb'"(?:[^"\\\n]|\\.)*"|[\[\]{}]|[^\s"\[\]{},]+')
-
-
-def _recover(f: IO[bytes], name: str, base: int, *, elem_depth: int, skip: int, first_error: str) -> Iterator[Item]:
-    """Re-scan the file structurally after the streaming parser stopped at record ``skip``.
-
-    Top-level records are delimited by bracket depth (strings skipped); each record from ``skip``
-    on is parsed alone, so one broken record costs only itself. In a pretty-printed file (the
-    file sink's ``indent=4``), a brace in column 0 always starts or ends a top-level record,
-    which resynchronises the scan after garbage that unbalances brackets. The scan reads the file
-    in chunks and keeps only the current record in memory.
-    """
-    reported = False
-    for kind, index, start, end, data in _coalesce(_scan(f, base, elem_depth)):
-        if index is not None and index < skip:
-            continue
-        if kind == "element":
-            item = _parse_slice(data, start, end, name, index)
-            reported = reported or isinstance(item, InputError)
-            yield item
-            continue
-        reported = True
-        if kind == "truncated":
-            yield InputError(
-                f"truncated record: it starts at byte {start} and the file ends at byte {end} before it closes",
-                file=name, index=index,
-            )
-        elif kind == "broken":
-            yield InputError(
-                "broken record: its brackets do not balance before the next top-level record; skipped",
-                file=name, index=index, position=f"bytes {start}-{end}",
-            )
-        elif kind == "junk":
-            yield InputError(f"unexpected content {data!r} outside any record; skipped", file=name,
-                             position=f"bytes {start}-{end}")
-        elif kind == "unclosed":
-            yield InputError("the JSON array is not closed: the file ends before its ']'", file=name,
-                             position=f"byte {end}")
-    if not reported:
-        # Every record was recovered, but the file is still not valid JSON (e.g. NaN, a missing
-        # comma): say what the streaming parser objected to.
-        yield InputError(f"not valid JSON after record #{skip - 1}: {first_error}", file=name, index=skip)
-
-
-def _parse_slice(raw: bytes, start: int, end: int, name: str, index: Optional[int]) -> Item:
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        return InputError(f"not valid UTF-8 (byte {start + e.start}): record skipped", file=name, index=index,
-                          position=f"bytes {start}-{end}")
-    try:
-        obj = json.loads(text)
-    except ValueError as e:
-        msg = getattr(e, "msg", str(e))
-        at = start + len(text[: getattr(e, "pos", 0)].encode("utf-8"))
-        return InputError(f"invalid JSON ({msg} at byte {at}): record skipped", file=name, index=index,
-                          position=f"bytes {start}-{end}")
-    return _record(obj, Origin(name, index))
-
-
-# (kind, record index or None, start byte, end byte, bytes: the record, or a snippet of junk)
-ScanEvent = Tuple[str, Optional[int], int, int, bytes]
-_CHUNK = 1 << 22
-_SNIPPET = 40
-
-
-def _coalesce(events: Iterator[ScanEvent]) -> Iterator[ScanEvent]:
-    """Merge runs of adjacent ``junk`` events into one."""
-    pending: Optional[ScanEvent] = None
-    for ev in events:
-        if ev[0] == "junk":
-            pending = ev if pending is None else ("junk", None, pending[2], ev[3], (pending[4] + b" " + ev[4])[:_SNIPPET])
-            continue
-        if pending is not None:
-            yield pending
-            pending = None
-        yield ev
-    if pending is not None:
-        yield pending
-
-
-def _scan(f: IO[bytes], base: int, elem_depth: int) -> Iterator[ScanEvent]:
-    """Yield the top-level records of ``f`` (from byte ``base``) as :data:`ScanEvent` tuples.
-
-    kinds: ``element`` (balanced, to be parsed), ``broken`` (cut short by a column-0 brace),
-    ``truncated`` (the file ends inside it), ``junk`` (non-record content at the top level),
-    ``unclosed`` (the array never closes). Tokens never cross a newline, so the file is scanned
-    in chunks cut after a newline.
-    """
-    f.seek(base)
-    buf = bytearray()
-    buf_at = base  # file offset of buf[0]
-    pos = base  # file offset where scanning resumes
-    depth = index = 0
-    start = -1  # file offset of the current record, -1 between records
-    pretty: Optional[bool] = None
-    in_array = elem_depth == 0  # values have no enclosing array
-    closed = False
-    eof = False
-    while not eof:
-        chunk = f.read(_CHUNK)
-        eof = not chunk
-        buf += chunk
-        if eof:
-            limit = buf_at + len(buf)
-        else:
-            nl = buf.rfind(b"\n", pos - buf_at)
-            if nl < 0:
-                continue  # no complete line yet
-            limit = buf_at + nl + 1
-        for m in _TOKEN.finditer(buf, pos - buf_at, limit - buf_at):
-            i = m.start()
-            at = buf_at + i
-            c = buf[i]
-            col0 = at == base or buf[i - 1] == 0x0A
-            if c == 0x7B or c == 0x5B:  # { [
-                if not in_array and depth == 0 and elem_depth == 1:
-                    if c == 0x5B and not closed:
-                        in_array, depth = True, 1
-                    else:
-                        yield ("junk", None, at, buf_at + m.end(), bytes(buf[i:i + _SNIPPET]))
-                    continue
-                if depth == elem_depth:
-                    start = at
-                    if pretty is None:
-                        pretty = col0 and c == 0x7B and buf[m.end():m.end() + 6] == b'\n    "'
-                elif pretty and col0 and c == 0x7B and start >= 0:
-                    # a new top-level record begins: the current one never balanced
-                    yield ("broken", index, start, at, b"")
-                    index += 1
-                    start, depth = at, elem_depth
-                depth += 1
-            elif c == 0x7D or c == 0x5D:  # } ]
-                if depth <= elem_depth:
-                    if elem_depth == 1 and depth == 1 and c == 0x5D:
-                        depth, in_array, closed = 0, False, True
-                    else:
-                        yield ("junk", None, at, buf_at + m.end(), bytes(buf[i:i + _SNIPPET]))
-                    continue
-                if pretty and col0 and c == 0x7D and depth > elem_depth + 1:
-                    depth = elem_depth + 1  # a column-0 brace closes the top-level record
-                depth -= 1
-                if depth == elem_depth:
-                    yield ("element", index, start, buf_at + m.end(), bytes(buf[start - buf_at:m.end()]))
-                    index += 1
-                    start = -1
-            elif depth == elem_depth and in_array:  # a scalar (or garbage) where a record belongs
-                yield ("element", index, at, buf_at + m.end(), bytes(m.group()))
-                index += 1
-            elif depth < elem_depth or not in_array:
-                yield ("junk", None, at, buf_at + m.end(), bytes(m.group()[:_SNIPPET]))
-        pos = limit
-        keep = (start if start >= 0 else pos) - 1  # one byte more, for the column-0 test
-        if keep > buf_at:
-            del buf[: keep - buf_at]
-            buf_at = keep
-    end = buf_at + len(buf)
-    if depth > elem_depth and start >= 0:
-        yield ("truncated", index, start, end, b"")
-    elif elem_depth == 1 and in_array:
-        yield ("unclosed", None, end, end, b"")
+    yield from recover(f, name, base, elem_depth=elem_depth, skip=index, first_error=first_error, record=_record,
+                       chunk=_CHUNK)
 
 
 # ---------------------------------------------------------------------------------- JSON Lines
@@ -555,9 +399,11 @@ def _read_lines(f: IO[bytes], name: str, base: int) -> Iterator[Item]:
         try:
             obj = loads(line)
         except UnicodeDecodeError as e:
-            yield InputError(f"not valid UTF-8 (byte {at + e.start}): line skipped", file=name, position=where)
+            yield InputError(f"not valid UTF-8 (byte {at + e.start}): line skipped", file=name, index=index,
+                             position=where)
         except ValueError as e:
-            yield InputError(f"invalid JSON ({getattr(e, 'msg', e)}): line skipped", file=name, position=where)
+            yield InputError(f"invalid JSON ({getattr(e, 'msg', e)}): line skipped", file=name, index=index,
+                             position=where)
         else:
             yield _record(obj, Origin(name, index))
         index += 1

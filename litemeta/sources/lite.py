@@ -19,7 +19,6 @@ when the optional ``duckdb`` package is installed.
 """
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Sequence, Tuple, Union
 
 from litemeta.errors import InputError
+from litemeta.model.jsontext import std_loads
 from litemeta.model.proposal import UPSERT, Origin, Proposal
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -132,8 +132,8 @@ def _json(value: Any, column: str) -> Any:
     if not isinstance(value, str):
         return value  # a driver that already decoded JSON
     try:
-        return json.loads(value)
-    except json.JSONDecodeError as e:
+        return std_loads(value)
+    except ValueError as e:  # (a NestingError, a UnicodeDecodeError too)
         raise ValueError(f"{column}: invalid JSON: {e}") from e
 
 

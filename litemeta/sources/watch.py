@@ -34,6 +34,14 @@ After ingestion the file moves (``os.replace``, atomic on one file system) to ``
 ``failed/`` with its ``<name>.error.json`` when nothing in it could be read. Names starting with
 ``.`` or ``~`` (temporary files) and ``*.error.json`` are ignored.
 
+Shared folders (issue 15): a file is claimed before it is read (an exclusive lock on a descriptor
+opened without following links, :mod:`litemeta.sources.watch_files`), so two watchers on one
+folder never ingest the same file and the loser leaves it alone. A symbolic link is never
+followed, whether it points inside the watched tree or out of it: it moves (the link itself) to
+``failed/`` with an error file saying so, and its target is never read. The processed and failed
+folders inside the watched tree must be real folders, checked again before every move and write;
+error files are created exclusively, with at most the permissions of the file they describe.
+
 Restart safety: before a file moves, its identity (relative name, size, mtime, sha256) is appended
 to the ledger ``processed/.litemeta-watch-ledger.jsonl`` and fsynced. A file found again with an
 identity in the ledger (the process died between ledger and move) is moved without ingesting it
@@ -49,7 +57,6 @@ import json
 import logging
 import os
 import queue
-import shutil
 import threading
 import time
 from dataclasses import dataclass, field
@@ -60,6 +67,8 @@ from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
 from litemeta.errors import ConfigurationError, InputError, LitemetaError
+from litemeta.model.jsontext import std_loads
+from litemeta.sources import watch_files as F
 from litemeta.sources.files import read_path
 
 IngestFn = Callable[..., Any]  # ingest([path], run_id=...) -> an ingest report (or its as_dict())
@@ -207,11 +216,13 @@ class Ledger:
     def __init__(self, path: str) -> None:
         self.path = path
         self._entries: Dict[Tuple[str, int, int, str], Dict[str, Any]] = {}
+        if F.is_link(path):
+            raise ConfigurationError(f"the watch ledger {path} is a symbolic link; the watcher does not follow links")
         try:
             with open(path, encoding="utf-8") as f:
                 for line in f:
                     try:
-                        e = json.loads(line)
+                        e = std_loads(line)
                         self._entries[(e["name"], e["size"], e["mtimeNs"], e["sha256"])] = e
                     except (ValueError, KeyError, TypeError):
                         continue  # a line cut by a crash
@@ -227,11 +238,8 @@ class Ledger:
     def add(self, ident: FileIdentity, **info: Any) -> None:
         """Record a file as ingested (durably, before it moves)."""
         entry = {**ident.as_dict(), **info, "at": int(time.time() * 1000)}
-        os.makedirs(os.path.dirname(self.path), exist_ok=True)
-        with open(self.path, "a", encoding="utf-8") as f:
-            f.write(json.dumps(entry, ensure_ascii=False) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
+        F.real_dir(os.path.dirname(self.path), "processed")
+        F.append(self.path, (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8"))
         self._entries[(ident.name, ident.size, ident.mtime_ns, ident.sha256)] = entry
 
 
@@ -258,17 +266,25 @@ class FolderWatcher:
         if not os.path.isdir(self.folder):
             raise ConfigurationError(f"cannot watch {folder}: not a folder")
         self.ingest = ingest
-        self.processed_dir = os.path.abspath(opts.processed_dir or os.path.join(self.folder, "processed"))
-        self.failed_dir = os.path.abspath(opts.failed_dir or os.path.join(self.folder, "failed"))
-        for d in (self.processed_dir, self.failed_dir):
-            try:
-                os.makedirs(d, exist_ok=True)
-            except OSError as e:
-                raise ConfigurationError(f"cannot create {d}: {e.strerror or e}") from e
+        self.processed_dir = self._own_dir(opts.processed_dir or os.path.join(self.folder, "processed"), "processed")
+        self.failed_dir = self._own_dir(opts.failed_dir or os.path.join(self.folder, "failed"), "failed")
         self.ledger = Ledger(os.path.join(self.processed_dir, LEDGER_NAME))
         self.pending: Dict[str, Pending] = {}
         self.started = threading.Event()  # set once :meth:`run` watches (observer started, first scan done)
         self._events: "queue.Queue[Tuple[str, str, Optional[str]]]" = queue.Queue()
+
+    def _own_dir(self, path: str, what: str) -> str:
+        """A processed or failed folder: inside the watched tree it must be a real folder (a link
+        planted there would redirect moves, ledger and error files); one outside is the user's own
+        choice, resolved once."""
+        path = os.path.abspath(path)
+        if not self._inside(path):
+            path = os.path.realpath(path)
+        F.real_dir(path, what)
+        return path
+
+    def _inside(self, path: str) -> bool:
+        return path == self.folder or path.startswith(self.folder + os.sep)
 
     # -------------------------------------------------------------- which files
     def wanted(self, path: str) -> bool:
@@ -302,7 +318,7 @@ class FolderWatcher:
 
     def _track(self, path: str, **flags: Any) -> Optional[Pending]:
         try:
-            st = os.stat(path)
+            st = os.lstat(path)  # a link is tracked as itself: its target is never looked at
         except OSError:
             self.pending.pop(path, None)
             return None
@@ -358,11 +374,16 @@ class FolderWatcher:
             if p is None:
                 continue
             try:
-                st = os.stat(path)
+                st = os.lstat(path)
             except OSError:
                 self.pending.pop(path, None)
                 continue
             t = time.time() if now is None else now
+            if F.is_link(path):  # refused at once: never parsed, never waited for
+                self.pending.pop(path, None)
+                handled += 1
+                on_outcome(self._refuse_link(path))
+                continue
             if (st.st_size, st.st_mtime_ns) != (p.size, p.mtime_ns):
                 p.size, p.mtime_ns, p.changed_at, p.parses = st.st_size, st.st_mtime_ns, t, None
                 continue
@@ -372,6 +393,9 @@ class FolderWatcher:
                 verdict = decide(p, t, self.options)
             if verdict == INGEST:
                 outcome = self.handle(path)
+                if outcome is None:  # another watcher holds it (or it is gone): not ours to report
+                    self.pending.pop(path, None)
+                    continue
                 if outcome.status == ERROR:
                     p.retry_at = time.time() + self.options.rescan_interval
                 else:
@@ -381,30 +405,50 @@ class FolderWatcher:
         return handled
 
     # -------------------------------------------------------------- ingest and move
-    def identity(self, path: str) -> FileIdentity:
-        """Relative name, size, mtime and sha256 of a file."""
-        st = os.stat(path)
+    def identity(self, path: str, held: Optional[F.Claim] = None) -> FileIdentity:
+        """Relative name, size, mtime and sha256 of a file (of the claimed file, through its descriptor)."""
         h = hashlib.sha256()
-        with open(path, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
+        if held is not None:
+            st = held.st
+            for chunk in held.chunks():
                 h.update(chunk)
+        else:
+            st = os.stat(path)
+            with open(path, "rb") as f:
+                for chunk in iter(lambda: f.read(1 << 20), b""):
+                    h.update(chunk)
         return FileIdentity(os.path.relpath(path, self.folder), st.st_size, st.st_mtime_ns, h.hexdigest())
 
-    def handle(self, path: str) -> FileOutcome:
-        """Ingest one complete file and move it; a file already in the ledger is only moved."""
+    def handle(self, path: str) -> Optional[FileOutcome]:
+        """Claim one complete file, ingest it and move it; a file already in the ledger is only
+        moved. None when the file is not this watcher's to handle (another one holds it, or it is
+        gone); a symbolic link is refused (:meth:`_refuse_link`)."""
+        if F.is_link(path):
+            return self._refuse_link(path)
+        held = F.claim(path)
+        if held is None:
+            return None
         try:
-            ident = self.identity(path)
-        except OSError as e:
-            return FileOutcome(path, ERROR, message=f"cannot read: {e.strerror or e}")
+            return self._handle_claimed(path, held)
+        except (OSError, ConfigurationError) as e:  # a folder swapped for a link, a disk that filled up
+            why = f"{e.strerror or e}" if isinstance(e, OSError) else str(e)
+            return FileOutcome(path, ERROR, message=f"cannot finish: {why}")
+        finally:
+            held.release()
+
+    def _handle_claimed(self, path: str, held: F.Claim) -> Optional[FileOutcome]:
+        ident = self.identity(path, held)
         seen = self.ledger.get(ident)
         if seen is not None:
             target = seen.get("movedTo")
-            if not target or os.path.exists(target):
+            if not target or os.path.lexists(target):
                 target = self._destination(PROCESSED, ident.name)
-            dest = self._move(path, target)
+            dest = self._move(path, target, held)
             return FileOutcome(path, DUPLICATE, dest, seen.get("errorFile"), run_id=seen.get("runId"),
                                message="ingested before a restart; moved without ingesting again")
         rid = run_id_for(ident.name, self.options)
+        if not held.still_there():
+            return None
         try:
             report = self.ingest([path], run_id=rid)
         except LitemetaError as e:
@@ -416,43 +460,63 @@ class FolderWatcher:
         error_file = None
         if errors:
             error_file = dest + ERROR_SUFFIX
-            self._write_errors(error_file, path, d, errors)
+            self._write_errors(error_file, path, d, errors, held.st.st_mode)
         self.ledger.add(ident, status=status, movedTo=dest, errorFile=error_file, runId=rid,
                         records=d.get("records", 0), failed=d.get("failed", 0))
-        self._move(path, dest)
+        self._move(path, dest, held)
         return FileOutcome(path, status, dest, error_file, d.get("records", 0), d.get("written", 0),
                            d.get("unchanged", 0), d.get("failed", 0), rid,
                            errors[0].get("message") if status == FAILED else None, tuple(errors))
+
+    def _refuse_link(self, path: str) -> FileOutcome:
+        """A symbolic link is not followed: the link itself moves to failed/, its target unread."""
+        rel = os.path.relpath(path, self.folder)
+        message = "a symbolic link: the watcher does not follow links, its target was not read"
+        try:
+            dest = self._destination(FAILED, rel)
+            error_file = dest + ERROR_SUFFIX
+            self._write_errors(error_file, path, {}, [{"file": path, "index": None, "message": message}], None)
+            self._move(path, dest, None)
+        except (OSError, ConfigurationError) as e:
+            why = f"{e.strerror or e}" if isinstance(e, OSError) else str(e)
+            return FileOutcome(path, ERROR, message=f"{message}; cannot move it: {why}")
+        return FileOutcome(path, FAILED, dest, error_file, message=message)
 
     def _destination(self, status: str, rel: str) -> str:
         base = os.path.join(self.failed_dir if status == FAILED else self.processed_dir, rel)
         stem, suffix = _split_suffix(base)
         n, dest = 0, base
-        while os.path.exists(dest) or os.path.exists(dest + ERROR_SUFFIX):
+        while os.path.lexists(dest) or os.path.lexists(dest + ERROR_SUFFIX):
             n += 1
             dest = f"{stem}.{n}{suffix}"
         return dest
 
-    @staticmethod
-    def _write_errors(error_file: str, source: str, d: Mapping[str, Any], errors: List[Any]) -> None:
-        os.makedirs(os.path.dirname(error_file), exist_ok=True)
+    def _base_of(self, dest: str) -> Tuple[str, str]:
+        for base, what in ((self.processed_dir, "processed"), (self.failed_dir, "failed")):
+            if dest.startswith(base + os.sep):
+                return base, what
+        raise ConfigurationError(f"{dest} is outside the processed and failed folders")
+
+    def _write_errors(self, error_file: str, source: str, d: Mapping[str, Any], errors: List[Any],
+                      source_mode: Optional[int]) -> None:
+        base, what = self._base_of(error_file)
+        F.real_dirs_below(base, os.path.dirname(error_file), what)
         body = {"file": source, "records": d.get("records", 0), "written": d.get("written", 0),
                 "unchanged": d.get("unchanged", 0), "failed": d.get("failed", 0), "errors": errors}
-        tmp = error_file + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(body, f, ensure_ascii=False, indent=2)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, error_file)
+        tmp = f"{error_file}.{os.getpid()}.{time.monotonic_ns()}.tmp"
+        F.write_new(tmp, json.dumps(body, ensure_ascii=False, indent=2).encode("utf-8"), F.report_mode(source_mode))
+        os.replace(tmp, error_file)  # (a link planted under that name is replaced, not followed)
 
-    @staticmethod
-    def _move(src: str, dest: str) -> str:
-        os.makedirs(os.path.dirname(dest), exist_ok=True)
+    def _move(self, src: str, dest: str, held: Optional[F.Claim]) -> str:
+        base, what = self._base_of(dest)
+        F.real_dirs_below(base, os.path.dirname(dest), what)
         try:
-            os.replace(src, dest)  # atomic on one file system
+            os.replace(src, dest)  # atomic on one file system; moves a link itself, never its target
         except OSError:
-            tmp = dest + ".moving"  # another file system: copy beside the target, then rename
-            shutil.copy2(src, tmp)
+            if held is None or not held.still_there():
+                raise
+            tmp = f"{dest}.{os.getpid()}.moving"  # another file system: copy beside the target, then rename
+            F.copy_claimed(held, tmp)
             os.replace(tmp, dest)
             os.remove(src)
         return dest

@@ -15,12 +15,13 @@ import os
 import sqlite3
 import time
 from contextlib import closing
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 from litemeta.errors import StorageError
 from litemeta.model.events import MCL_VERSIONED_TOPIC, TopicRecord, resolve_topic
 from litemeta.model.jsontext import dumps, loads
 from litemeta.storage.batches import RawBatch, fingerprint, unpack
+from litemeta.storage.identity import MARKER, TABLES, is_url, read_only_uri, refusal, storage_error
 from litemeta.storage.rows import AspectRow, aspect_row, dt_to_ms
 
 # The store layout this reader knows (storage/db.py SCHEMA_VERSION; a test keeps them equal). A
@@ -31,9 +32,10 @@ _IN_CHUNK = 500
 
 
 def sqlite_file(path_or_url: str) -> Optional[str]:
-    """The file path when the store is a SQLite file that exists, else None."""
-    if "://" in path_or_url:
-        if not path_or_url.startswith("sqlite:///"):
+    """The file path when the store is a SQLite file that exists, else None (a value without a URL
+    scheme is a literal path; a ``sqlite:///`` URL with a query is left to the full store)."""
+    if is_url(path_or_url):
+        if not path_or_url.startswith("sqlite:///") or "?" in path_or_url:
             return None
         path_or_url = path_or_url[len("sqlite:///"):]
     if path_or_url == ":memory:" or not os.path.isfile(path_or_url):
@@ -41,8 +43,45 @@ def sqlite_file(path_or_url: str) -> Optional[str]:
     return os.path.abspath(path_or_url)
 
 
+_checked: Set[str] = set()
+
+
 def _connect(path: str) -> sqlite3.Connection:
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30.0)
+    """A read-only connection to a litemeta store (checked as the full store checks it, once per process)."""
+    try:
+        con = sqlite3.connect(read_only_uri(path), uri=True, timeout=30.0)
+        if path not in _checked:
+            _check(con, path)
+            _checked.add(path)
+    except sqlite3.Error as e:
+        raise storage_error(f"cannot read {path}", e) from None
+    return con
+
+
+def check_store_file(path: str, *, new_ok: bool = False) -> None:
+    """Refuse (:class:`StorageError`) a SQLite file that is not a litemeta store of a schema this
+    litemeta knows (:func:`litemeta.storage.identity.refusal`); with ``new_ok``, a database
+    without litemeta's tables is fine (a write creates them). Reads only: a foreign file is
+    left exactly as it was (not even its journal mode changes)."""
+    try:
+        with closing(sqlite3.connect(read_only_uri(path), uri=True, timeout=30.0)) as con:
+            _check(con, path, new_ok)
+    except sqlite3.Error as e:
+        raise storage_error(f"cannot read {path}", e) from None
+
+
+def _check(con: sqlite3.Connection, path: str, new_ok: bool = False) -> None:
+    names = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")} & set(TABLES)
+    tables: Dict[str, Set[str]] = {t: set() for t in names}
+    if "metadata_aspect_v2" in names:
+        tables["metadata_aspect_v2"] = {r[1] for r in con.execute("PRAGMA table_info(metadata_aspect_v2)")}
+    version = con.execute(f"SELECT max(version) FROM {MARKER}").fetchone()[0] if MARKER in names else None
+    why = refusal(path, tables, version, SCHEMA_VERSION)
+    if why is None and not names and not new_ok:
+        why = f"{path} is not a litemeta store (it has none of litemeta's tables); ingest into it first"
+    if why is not None:
+        con.close()
+        raise StorageError(why)
 
 
 def latest(path: str, urn: str, names: Optional[Sequence[str]] = None) -> Dict[str, Any]:
@@ -173,7 +212,7 @@ class SqliteReader:
         try:
             return self._con.execute(sql, tuple(args))
         except sqlite3.Error as e:  # as the full store translates its driver's errors
-            raise StorageError(f"cannot read {self.path}: {e}") from e
+            raise storage_error(f"cannot read {self.path}", e) from e
 
     def _rows(self, sql: str, args: Sequence[Any] = ()) -> List[AspectRow]:
         return [aspect_row(*r) for r in self._execute(sql, args)]
@@ -393,7 +432,7 @@ def open_reader(path_or_url: str) -> Optional[SqliteReader]:
         return None
     try:
         reader = SqliteReader(path)
-    except sqlite3.Error:
+    except (sqlite3.Error, StorageError):  # not a store this reader knows: the full store says what is wrong
         return None
     try:
         row = reader._con.execute("SELECT max(version) FROM litemeta_schema_version").fetchone()

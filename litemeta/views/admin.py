@@ -37,6 +37,7 @@ from litemeta.model import proposal as P
 from litemeta.model.proposal import Origin, Proposal
 from litemeta.model.registry import Registry, close_names
 from litemeta.model.urns import entity_type_of, parse_urn
+from litemeta.storage.identity import is_url
 
 DELETE_RUN_ID = "__datahub-delete-cli"  # datahub delete_cli._delete_one_urn(run_id=...)
 UNDO_RUN_ID = "__datahub-graph-client"  # DataHubGraph.set_soft_delete_status default run id
@@ -528,7 +529,7 @@ def store_files(db: Optional[str] = None) -> Tuple[str, List[str]]:
     path = settings.db
     if path == ":memory:":
         raise ConfigurationError("an in-memory store has no files to delete")
-    if "://" in path:
+    if is_url(path):
         if not path.startswith("sqlite:///"):
             raise ConfigurationError(f"nuke deletes SQLite files only; drop the database of {path} with its own tools")
         path = path[len("sqlite:///"):]

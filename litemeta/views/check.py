@@ -5,15 +5,20 @@
     0
 
 Each record is parsed and validated against DataHub's model (urn, entity, aspect, change type,
-Avro schema) as an ingest would, with no store: unreadable parts and invalid records are
-reported with their file, record index, urn, aspect, field path and message.
+Avro schema, systemMetadata) as an ingest would, with no store: unreadable parts and invalid
+records are reported with their file, record index, urn, aspect, field path and message.
+Structured property values are checked against the definitions (and statuses) of the records
+read before them (:class:`litemeta.core.structured.SeenDefinitions`), as an ingest into an empty
+store checks them; what depends on a store's content (PATCH results, CREATE conflicts,
+conditional headers) only an ingest can check.
 """
 from __future__ import annotations
 
 from typing import Any, Callable, Dict, Iterable, List, Optional
 
+from litemeta.core import structured
 from litemeta.core.validate import validate_proposal
-from litemeta.errors import ValidationError, error_dict
+from litemeta.errors import InputError, ValidationError, error_dict
 from litemeta.model.codec import proposals_of
 from litemeta.model.proposal import Proposal
 from litemeta.model.registry import Registry, load_registry
@@ -31,12 +36,15 @@ def check_paths(paths: Iterable[str], on_error: Optional[ErrorSink] = None,
     when given, hears of each one as it is found, and ``progress`` of each record read.
     """
     registry = registry or load_registry()
+    seen = structured.SeenDefinitions()  # structured property definitions of the records so far
     valid = invalid = 0
     errors: List[Dict[str, Any]] = []
 
     def fail(errs: List[Exception]) -> None:
         nonlocal invalid
-        invalid += 1
+        first = errs[0]
+        if not isinstance(first, InputError) or first.index is not None:
+            invalid += 1  # (unreadable bytes outside any record are an error, not an invalid record)
         for e in errs:
             d = error_dict(e)
             errors.append(d)
@@ -52,12 +60,19 @@ def check_paths(paths: Iterable[str], on_error: Optional[ErrorSink] = None,
         errs: List[Exception] = []
         try:
             proposals = proposals_of(item, registry)
-        except Exception as e:  # an MCE with an unknown aspect
+        except ValidationError as e:  # an MCE with an unknown aspect
             fail([e])
+            continue
+        except Exception as e:  # noqa: BLE001 - as ingest rejects a record too broken to expand
+            fail([ValidationError(f"unreadable record ({type(e).__name__}: {e})", file=item.origin.file,
+                                  index=item.origin.index)])
             continue
         for p in proposals:
             try:
-                validate_proposal(p, registry)
+                v = validate_proposal(p, registry).proposal
+                if v.aspect_name == structured.ASPECT and v.change_type in structured.CHECKED_CHANGE_TYPES:
+                    structured.check_structured_properties(v.aspect, seen.lookup)
+                seen.note(v.entity_urn, v.aspect_name, v.change_type, v.aspect)
             except ValidationError as e:
                 errs.append(_located(e, p))
             except Exception as e:  # noqa: BLE001 - a validator bug must not hide the other records

@@ -29,7 +29,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from itertools import groupby
-from typing import IO, Any, Iterator, List, Optional, Tuple, Union
+from typing import IO, Any, Generator, Iterator, List, Optional, Tuple, Union
 
 from litemeta.model.codec import write_metadata_file
 from litemeta.model.proposal import UPSERT, Proposal
@@ -112,7 +112,7 @@ def _history(store: Any, registry: Registry, entity_type: Optional[str], urns: L
 
 
 def dump_proposals(store: Any, *, all_versions: bool = False, entity_type: Optional[str] = None,
-                   timeseries: bool = True, report: Optional[List[DumpReport]] = None) -> Iterator[Proposal]:
+                   timeseries: bool = True, report: Optional[List[DumpReport]] = None) -> Generator[Proposal, None, None]:
     """The UPSERT proposals of a dump (see the module docstring), streamed.
 
     ``entity_type`` keeps one entity type (unknown types raise ``UnknownEntityError``). When
@@ -140,8 +140,12 @@ def dump_file(store: Any, path_or_stream: Union[str, "os.PathLike[str]", IO[Any]
               entity_type: Optional[str] = None, timeseries: bool = True) -> DumpReport:
     """Write a dump to a path or an open stream; return what was written."""
     out: List[DumpReport] = []
-    write_metadata_file(path_or_stream, dump_proposals(store, all_versions=all_versions, entity_type=entity_type,
-                                                       timeseries=timeseries, report=out))
+    proposals = dump_proposals(store, all_versions=all_versions, entity_type=entity_type, timeseries=timeseries,
+                               report=out)
+    try:
+        write_metadata_file(path_or_stream, proposals)
+    finally:
+        proposals.close()  # a failed write (a full disk) ends the store's reads now, while it is open
     return out[0]
 
 

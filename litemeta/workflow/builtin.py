@@ -25,6 +25,7 @@ from typing import IO, Any, Dict, Iterable, Iterator, List, Mapping, Optional, S
 
 from litemeta.errors import ConfigurationError, LitemetaError
 from litemeta.model.codec import proposal_to_mcp_value, proposals_of, record_to_obj
+from litemeta.model.jsontext import std_loads
 from litemeta.model.proposal import Origin, Proposal
 from litemeta.workflow.steps import (
     REQUIRED,
@@ -301,7 +302,7 @@ class KafkaExportSink(Sink):
 
         self._spool.seek(0)
         for offset, line in enumerate(self._spool):
-            value = json.loads(line)
+            value = std_loads(line)
             yield TopicRecord(MCP_TOPIC, 0, offset, timestamp_for(MCP_TOPIC, value), key_for(MCP_TOPIC, value), value)
 
     def close(self) -> None:
@@ -406,7 +407,7 @@ def aggregate_file(path: str, ctx: PipelineContext) -> Tuple[int, List[str]]:
 
 def _line_key(line: str, ctx: PipelineContext) -> Tuple[Optional[Tuple[str, str]], str, bool]:
     try:
-        obj = json.loads(line)
+        obj = std_loads(line)
     except ValueError:
         return None, "", False
     urn, aspect = obj.get("entityUrn"), obj.get("aspectName")
@@ -443,7 +444,7 @@ class LitemetaBulkSink(BulkSink):
                 for i, line in enumerate(f):
                     if i in wanted:
                         try:
-                            records[(staged, i)] = json.loads(line)
+                            records[(staged, i)] = std_loads(line)
                         except ValueError:
                             records[(staged, i)] = line.rstrip("\n")
         _report_into(self.status, report, records)

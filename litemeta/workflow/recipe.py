@@ -63,6 +63,8 @@ class Recipe:
     pipeline_name: Optional[str] = None
     run_id: str = ""
     path: Optional[str] = None
+    # what its ${VAR} references expanded to: masked in every message and report (workflow/masking.py)
+    secrets: Tuple[str, ...] = field(default=(), repr=False, compare=False)
 
 
 def load_recipe(recipe: RecipeInput, *, overrides: Optional[Mapping[str, Any]] = None,
@@ -133,7 +135,8 @@ def parse_recipe(raw: Mapping[str, Any], *, environ: Optional[Mapping[str, str]]
     where = f"{path}: " if path else ""
     _check_keys(raw, TOP_LEVEL_KEYS, "recipe", where)
     env = cfg.environ() if environ is None else environ
-    expanded = _expand_tree(_plain(raw), env, "")
+    secrets: List[str] = []
+    expanded = _expand_tree(_plain(raw), env, "", secrets)
     if "source" not in expanded or expanded["source"] is None:
         raise ConfigurationError(f"{where}the recipe has no 'source' section; "
                                  f"expected source: {{type: ..., config: {{...}}}}")
@@ -155,7 +158,8 @@ def parse_recipe(raw: Mapping[str, Any], *, environ: Optional[Mapping[str, str]]
         if v is not None and not isinstance(v, str):
             raise ConfigurationError(f"{where}{key} must be a string, found {_kind(v)}")
     run_id = expanded.get("run_id") or generate_run_id(source.type)
-    return Recipe(source, sink, transformers, stage, bulk, expanded.get("pipeline_name"), run_id, path)
+    return Recipe(source, sink, transformers, stage, bulk, expanded.get("pipeline_name"), run_id, path,
+                  tuple(secrets))
 
 
 def generate_run_id(source_type: Optional[str] = None) -> str:
@@ -203,24 +207,26 @@ class _Unbound(Exception):
     pass
 
 
-def expand_value(text: str, environ: Mapping[str, str], where: str = "value") -> str:
-    """Expand one string as DataHub's ``EnvResolver._resolve_element`` does (see the module doc)."""
+def expand_value(text: str, environ: Mapping[str, str], where: str = "value", used: Optional[List[str]] = None) -> str:
+    """Expand one string as DataHub's ``EnvResolver._resolve_element`` does (see the module doc);
+    the values of the variables it used are appended to ``used``."""
     if _BRACED.search(text):
         try:
-            return _expand(text, environ)
+            return _expand(text, environ, used)
         except _Unbound as e:
             raise ConfigurationError(f"{where}: environment variable {e.args[0]} is not set "
                                      f"(in {text!r}; give a default with ${{{e.args[0]}:-default}})") from None
     if text.startswith("$"):
         try:
-            return _expand(text, environ)
+            return _expand(text, environ, used)
         except _Unbound:
             return text  # DataHub keeps such values as written
     return text
 
 
-def _expand(text: str, environ: Mapping[str, str]) -> str:
+def _expand(text: str, environ: Mapping[str, str], used: Optional[List[str]] = None) -> str:
     out: List[str] = []
+    used = used if used is not None else []
     i, n = 0, len(text)
     while i < n:
         c = text[i]
@@ -242,19 +248,22 @@ def _expand(text: str, environ: Mapping[str, str]) -> str:
             elif op is not None:
                 # ${VAR:-d}: default when unset or empty; ${VAR-d}: default when unset (bash semantics).
                 if value is None or (op.startswith(":") and value == ""):
-                    out.append(_expand(rest[len(op):], environ))
+                    out.append(_expand(rest[len(op):], environ, used))
                 else:
                     out.append(value)
+                    used.append(value)
             elif value is None:
                 raise _Unbound(name)
             else:
                 out.append(value)
+                used.append(value)
             i = close + 1
         elif c == "$" and (m := _NAME.match(text, i + 1)) is not None:
             value = environ.get(m.group(0))
             if value is None:
                 raise _Unbound(m.group(0))
             out.append(value)
+            used.append(value)
             i = m.end()
         else:
             out.append(c)
@@ -274,13 +283,13 @@ def _matching_brace(text: str, open_at: int) -> int:
     return -1
 
 
-def _expand_tree(value: Any, environ: Mapping[str, str], where: str) -> Any:
+def _expand_tree(value: Any, environ: Mapping[str, str], where: str, used: List[str]) -> Any:
     if isinstance(value, dict):
-        return {k: _expand_tree(v, environ, f"{where}.{k}" if where else str(k)) for k, v in value.items()}
+        return {k: _expand_tree(v, environ, f"{where}.{k}" if where else str(k), used) for k, v in value.items()}
     if isinstance(value, list):
-        return [_expand_tree(v, environ, f"{where}[{i}]") for i, v in enumerate(value)]
+        return [_expand_tree(v, environ, f"{where}[{i}]", used) for i, v in enumerate(value)]
     if isinstance(value, str):
-        return expand_value(value, environ, where or "value")
+        return expand_value(value, environ, where or "value", used)
     return value
 
 

@@ -28,6 +28,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional
 from litemeta.errors import ConfigurationError, LitemetaError, PipelineError, ValidationError
 from litemeta.model.codec import LegacyMCE, record_from_obj, record_to_obj
 from litemeta.model.proposal import Origin, Proposal
+from litemeta.workflow.masking import Secrets
 from litemeta.workflow.recipe import Recipe, RecipeInput, StepConfig, load_recipe
 from litemeta.workflow.status import Status, format_table, summary
 from litemeta.workflow.steps import (
@@ -65,6 +66,7 @@ class Pipeline:
         self.preview = preview
         self.progress = progress
         self.ctx = PipelineContext(recipe.run_id, recipe.pipeline_name, dry_run, db=_store_db(recipe))
+        self._secrets = Secrets(recipe.secrets)
         self.seconds = 0.0
         self._ran = False
         self.steps: List[Step] = []
@@ -85,7 +87,11 @@ class Pipeline:
         :class:`ConfigurationError` for a bad recipe or step config.
         """
         r = recipe if isinstance(recipe, Recipe) else load_recipe(recipe, overrides=overrides, environ=environ)
-        return cls(with_db(r, db), dry_run=dry_run, preview=preview, progress=progress)
+        try:
+            return cls(with_db(r, db), dry_run=dry_run, preview=preview, progress=progress)
+        except LitemetaError as e:  # (a step's config, a store that cannot be opened): no secret in the message
+            e.args = (Secrets(r.secrets).text(str(e)),)
+            raise
 
     # ------------------------------------------------------------------------------ building
     def _build(self) -> None:
@@ -105,6 +111,7 @@ class Pipeline:
 
     def _make(self, role: str, sc: StepConfig) -> Step:
         step = create_step(role, sc.type, sc.config, self.ctx)
+        step.status.mask = self._secrets.obj
         self.steps.append(step)  # so that a later failure while building closes it
         return step
 
@@ -249,9 +256,12 @@ class Pipeline:
         return [s.status for s in self.steps]
 
     def summary(self, limit: Optional[int] = 10) -> Dict[str, Any]:
-        """The run's summary (the ``--json`` output): totals and each step's counts and first failures."""
-        return summary(self.status(), pipeline_name=self.recipe.pipeline_name, run_id=self.recipe.run_id,
-                       dry_run=self.dry_run, seconds=self.seconds, limit=limit)
+        """The run's summary (the ``--json`` output): totals and each step's counts and first failures.
+        The recipe's secrets are masked everywhere in it, its pipeline name and run id included (the
+        store keeps those as configured: they are the run's identity, which ``runs`` and rollback use)."""
+        return self._secrets.obj(summary(self.status(), pipeline_name=self.recipe.pipeline_name,  # type: ignore[no-any-return]
+                                         run_id=self.recipe.run_id, dry_run=self.dry_run, seconds=self.seconds,
+                                         limit=limit))
 
     def pretty_summary(self) -> str:
         """The summary as a text table."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import traceback
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
 MAX_LISTED = 10  # failures and warnings listed per step in the summary (OpenMetadata lists 10)
 
@@ -32,6 +32,11 @@ class Status:
     warnings: List[Dict[str, Any]] = field(default_factory=list)
     filtered: List[Dict[str, Any]] = field(default_factory=list)
     failures: List[Dict[str, Any]] = field(default_factory=list)
+    # applied to everything recorded: the pipeline masks its recipe's secrets (workflow/masking.py)
+    mask: Optional[Callable[[Any], Any]] = field(default=None, repr=False, compare=False)
+
+    def _masked(self, entry: Dict[str, Any]) -> Dict[str, Any]:
+        return self.mask(entry) if self.mask is not None else entry  # type: ignore[no-any-return]
 
     def scanned(self, n: int = 1) -> None:
         """Count ``n`` records handled by the step."""
@@ -39,11 +44,11 @@ class Status:
 
     def warning(self, key: str, reason: str) -> None:
         """Record a warning about ``key`` (a record's location or urn)."""
-        self.warnings.append({"key": key, "reason": reason})
+        self.warnings.append(self._masked({"key": key, "reason": reason}))
 
     def filter(self, key: str, reason: str) -> None:
         """Record that the step dropped ``key`` on purpose."""
-        self.filtered.append({"key": key, "reason": reason})
+        self.filtered.append(self._masked({"key": key, "reason": reason}))
 
     def failed(self, name: str, error: str, *, stack_trace: Optional[str] = None, record: Any = None,
                details: Optional[Mapping[str, Any]] = None) -> None:
@@ -55,7 +60,7 @@ class Status:
             entry["record"] = record
         if details:
             entry.update({k: v for k, v in details.items() if k not in entry and v is not None})
-        self.failures.append(entry)
+        self.failures.append(self._masked(entry))
 
     def failed_exception(self, name: str, exc: BaseException, record: Any = None) -> None:
         """Record an exception raised while handling a record, with its stack trace."""

@@ -201,6 +201,7 @@ def test_json_lines_bad_line_is_skipped(tmp_path: pathlib.Path) -> None:
     records, errors = _split(list(read_records([str(p)])))
     assert _urns(records) == ["urn:li:corpuser:u0", "urn:li:corpuser:u1"]
     assert [e.position.split(" (")[0] for e in errors] == ["line 2", "line 3"]
+    assert [e.index for e in errors] == [1, 2]  # issue 15: the record is named
     assert "UTF-8" in str(errors[1])
 
 
@@ -338,3 +339,45 @@ def test_any_other_layout_reads_as_the_streaming_parser_reads_it(tmp_path: pathl
     if chunk:
         monkeypatch.setattr(files, "_CHUNK", chunk)
     assert _shown(list(read_records([str(path)]))) == expected
+
+
+# ------------------------------------------------- damaged file-sink files (issue 15 item 3)
+@pytest.mark.parametrize("damage", [
+    pytest.param(lambda rec: rec.replace(b'\n    "changeType"', b'\n}   "changeType"', 1), id="brace-over-column-0"),
+    pytest.param(lambda rec: rec.replace(b'\n    "aspectName"', b'\n}\n    "aspectName"', 1), id="brace-line-inserted"),
+    pytest.param(lambda rec: rec.replace(b'\n    "aspectName"', b'\n},\n    "aspectName"', 1), id="record-end-inserted"),
+    pytest.param(lambda rec: rec.replace(b"{\n", b"#\n", 1), id="record-start-overwritten"),
+])
+@pytest.mark.parametrize("k", [0, 150, 399])
+def test_a_damaged_record_costs_only_itself_and_every_later_record_keeps_its_number(
+        corpus_file: Callable[..., pathlib.Path], damage: Any, k: int) -> None:
+    """Issue 15 item 3: a `}` in column 0 inside a record used to make the records after it be
+    reported as one skipped byte range. The file-sink layout is cut at its lines, so the reader
+    resynchronises at the next record and names the damaged span by record number."""
+    path = corpus_file(400, 3)
+    parts = _records_of(path)
+    parts[k] = damage(parts[k])
+    _rewrite(path, parts)
+    records, errors = _split(list(read_records([str(path)])))
+    sdk_urns = _sdk_urns(build_records(400, 3))
+    others = [i for i in range(400) if i != k]
+    assert [r.origin.index for r in records] == others
+    assert _urns(records) == [sdk_urns[i] for i in others]
+    assert len(errors) == 1, [str(e) for e in errors]
+    assert f"record #{k}" in str(errors[0]) and "bytes " in str(errors[0])
+
+
+@pytest.mark.parametrize("layout", ["sink", "compact"])
+@pytest.mark.parametrize("value", [b"NaN", b"-Infinity", b"1180591620717411303424", b'"\\udc80"'])
+def test_values_only_the_standard_library_reads_are_records_not_file_errors(tmp_path: pathlib.Path, layout: str,
+                                                                           value: bytes) -> None:
+    """Issue 15 items 1 and 4: a record with NaN, an integer beyond 64 bits or a lone surrogate
+    escape is read as a record (validation then rejects it, naming the field), never reported as
+    a broken file with an extra error that counts the record twice."""
+    records = [_mcp(i) for i in range(5)]
+    data = (_layouts(records)["sink"] if layout == "sink" else json.dumps(records).encode())
+    data = data.replace(b'"removed": false', b'"removed": ' + value, 1)
+    path = tmp_path / "v.json"
+    path.write_bytes(data)
+    items = list(read_records([str(path)]))
+    assert [type(x).__name__ for x in items] == ["Proposal"] * 5

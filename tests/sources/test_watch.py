@@ -202,10 +202,10 @@ def test_restart_does_not_ingest_twice(store: MetadataStore, inbox: pathlib.Path
     (inbox / "a.json").write_bytes(sdk_bytes(tmp_path, 3))
     rec = Recorder(store)
 
-    def crash(src: str, dest: str) -> str:
+    def crash(self: FolderWatcher, src: str, dest: str, held: Any) -> str:
         raise RuntimeError("simulated crash before the move")
 
-    monkeypatch.setattr(FolderWatcher, "_move", staticmethod(crash))
+    monkeypatch.setattr(FolderWatcher, "_move", crash)
     with pytest.raises(RuntimeError):
         FolderWatcher(str(inbox), rec, WatchOptions(**FAST)).run_once(lambda o: None)
     monkeypatch.undo()
@@ -342,3 +342,118 @@ def test_cli_ctrl_c_stops_cleanly(tmp_path: pathlib.Path, inbox: pathlib.Path) -
         while True:
             rest.append(lines.get(timeout=2).strip())
     assert rest == ["stopped"]  # and nothing else: no traceback, no noise
+
+
+# ------------------------------------------------------------ shared, hostile folders (issue 15)
+def test_a_file_another_watcher_holds_is_left_to_it(store: MetadataStore, inbox: pathlib.Path,
+                                                    tmp_path: pathlib.Path) -> None:
+    """Issue 15 item 7: the claim is an exclusive lock (as another watcher process takes it): the
+    file is neither ingested nor reported while it is held, and is handled once it is free."""
+    from litemeta.sources.watch_files import claim
+
+    (inbox / "a.json").write_bytes(sdk_bytes(tmp_path, 3))
+    rec = Recorder(store)
+    held = claim(str(inbox / "a.json"))
+    assert held is not None
+    try:
+        assert FolderWatcher(str(inbox), rec, WatchOptions(**FAST)).run_once(lambda o: None) == []
+        assert rec.calls == [] and (inbox / "a.json").exists()
+    finally:
+        held.release()
+    outcomes = FolderWatcher(str(inbox), rec, WatchOptions(**FAST)).run_once(lambda o: None)
+    assert [o.status for o in outcomes] == ["processed"] and len(rec.calls) == 1
+
+
+def test_two_watch_processes_on_one_folder_ingest_each_file_once(tmp_path: pathlib.Path, inbox: pathlib.Path) -> None:
+    """Issue 15 item 7: both ingested the same file; the loser died with a FileNotFoundError."""
+    db = str(tmp_path / "two.db")
+    open_store(db).close()
+    for i in range(12):
+        (inbox / f"f{i:02d}.json").write_bytes(sdk_bytes(tmp_path, 40, prefix=f"p{i}_"))
+    old = time.time() - 60
+    for p in inbox.iterdir():
+        os.utime(p, (old, old))  # settled already: both watchers go for the same files at once
+    cmd = [sys.executable, "-m", "litemeta", "watch", str(inbox), "--once", "--settle", "0.05", "--json", "--db", db]
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [p.communicate(timeout=300) for p in procs]
+    for p, (_out, err) in zip(procs, results):
+        assert p.returncode == 0, err
+        assert "Traceback" not in err
+    handled = [json.loads(x)["path"] for out, _ in results for x in out.splitlines() if x.startswith("{")]
+    assert sorted(os.path.basename(h) for h in handled) == [f"f{i:02d}.json" for i in range(12)]  # once each
+    with open_store(db, read_only=True) as s:
+        assert len(s.read_topic("MetadataChangeProposal_v1")) == 12 * 40
+    assert sorted(p.name for p in (inbox / "processed").iterdir() if p.suffix == ".json") == \
+        [f"f{i:02d}.json" for i in range(12)]
+
+
+def test_a_symbolic_link_is_never_followed(store: MetadataStore, inbox: pathlib.Path, tmp_path: pathlib.Path) -> None:
+    """Issue 15 item 8: `in/x.json -> /elsewhere/secret` was ingested, or its first bytes copied
+    into a world-readable error file. The link itself moves to failed/; the target is not read."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    secret = elsewhere / "secret.json"
+    secret.write_bytes(sdk_bytes(tmp_path, 2, prefix="secret"))
+    not_json = elsewhere / "passwords"
+    not_json.write_text("root:hunter2\n")
+    os.symlink(secret, inbox / "x.json")
+    os.symlink(not_json, inbox / "y.json")
+    rec = Recorder(store)
+    outcomes = FolderWatcher(str(inbox), rec, WatchOptions(**FAST)).run_once(lambda o: None)
+    assert sorted((os.path.basename(o.path), o.status) for o in outcomes) == [("x.json", "failed"),
+                                                                               ("y.json", "failed")]
+    assert rec.calls == [] and store.list_urns() == []
+    for name in ("x.json", "y.json"):
+        moved = inbox / "failed" / name
+        assert moved.is_symlink()  # the link moved, not a copy of its target
+        report = inbox / "failed" / (name + wt.ERROR_SUFFIX)
+        assert "symbolic link" in report.read_text() and "hunter2" not in report.read_text()
+        assert report.stat().st_mode & 0o077 == 0  # not readable by others
+    assert secret.read_bytes() == sdk_bytes(tmp_path, 2, prefix="secret") and not_json.exists()
+
+
+@pytest.mark.parametrize("planted", ["processed", "failed"])
+def test_a_planted_processed_or_failed_link_is_refused(store: MetadataStore, inbox: pathlib.Path, cli: Cli,
+                                                       tmp_path: pathlib.Path, planted: str) -> None:
+    """Issue 15 item 8: a `processed`/`failed` link redirected moves, the ledger and error files."""
+    target = tmp_path / "target"
+    target.mkdir()
+    os.symlink(target, inbox / planted)
+    (inbox / "a.json").write_bytes(sdk_bytes(tmp_path, 2))
+    with pytest.raises(wt.ConfigurationError, match="symbolic link"):
+        FolderWatcher(str(inbox), Recorder(store), WatchOptions(**FAST))
+    res = cli("watch", str(inbox), "--once", "--db", str(tmp_path / "c.db"), code=1)
+    assert "symbolic link" in res.output
+    assert list(target.iterdir()) == [] and (inbox / "a.json").exists()
+
+
+def test_a_link_planted_after_start_is_not_written_through(store: MetadataStore, inbox: pathlib.Path,
+                                                           tmp_path: pathlib.Path) -> None:
+    """The folders are checked again before every move and write, and error files are created
+    exclusively: a link planted under the error file's name is replaced, its target untouched."""
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    w = FolderWatcher(str(inbox), Recorder(store), WatchOptions(**FAST))
+    (inbox / "bad.json").write_text("[1, 2]")
+    os.symlink(victim, inbox / "failed" / ("bad.json" + wt.ERROR_SUFFIX))
+    outcomes = w.run_once(lambda o: None)
+    assert [o.status for o in outcomes] == ["failed"]
+    assert victim.read_text() == "keep me"
+    (inbox / "other.json").write_text("[1]")
+    os.rename(inbox / "failed", inbox / "failed-real")
+    os.symlink(tmp_path, inbox / "failed")
+    outcomes = w.run_once(lambda o: None)
+    assert [o.status for o in outcomes] == ["error"] and "symbolic link" in (outcomes[0].message or "")
+    assert not (tmp_path / "other.json").exists() and (inbox / "other.json").exists()
+
+
+@pytest.mark.parametrize("mode", [0o600, 0o640])
+def test_an_error_file_has_at_most_the_source_file_s_permissions(store: MetadataStore, inbox: pathlib.Path,
+                                                                 mode: int) -> None:
+    """Issue 15 item 8: error files quote the content of the file they describe."""
+    bad = inbox / "bad.json"
+    bad.write_text('[{"entityUrn": "urn:li:corpuser:x", "aspectName": "status", "changeType": "UPSERT"}]')
+    bad.chmod(mode)
+    [outcome] = FolderWatcher(str(inbox), Recorder(store), WatchOptions(**FAST)).run_once(lambda o: None)
+    assert outcome.error_file is not None
+    assert os.stat(outcome.error_file).st_mode & 0o777 & ~mode == 0
