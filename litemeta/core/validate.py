@@ -109,7 +109,8 @@ def validate_proposal(p: Proposal, registry: Registry, stored: Optional[StoredCh
             e.urn = p.entity_urn
         if e.aspect is None and p.aspect_name:
             e.aspect = p.aspect_name
-        raise e.located(file=p.origin.file, index=p.origin.index)
+        e.located(file=p.origin.file, index=p.origin.index)  # fills in this error itself
+        raise
 
 
 def _validate(p: Proposal, registry: Registry, stored: Optional[StoredCheck] = None) -> Validated:
