@@ -11,6 +11,7 @@ Each command runs as a subprocess; the report gives wall seconds, records/s and 
 RSS (``ru_maxrss`` of that child, from ``os.wait4``). Targets: 20k records in <= 3 s, peak RSS
 on 200k <= 300 MB, ``--help`` <= 0.3 s.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -66,8 +67,10 @@ def main() -> int:
         results[f"check_{size}_records_per_s"] = round(size / wall)
         results[f"check_{size}_peak_rss_mb"] = round(rss, 1)
         results[f"check_{size}_invalid"] = summary["invalid"]
-        print(f"check {size:>7,} records ({path.stat().st_size / 1e6:.0f} MB): {wall:.2f} s, "
-              f"{size / wall:,.0f} records/s, peak RSS {rss:.0f} MB, {summary['invalid']} invalid (exit {runs[0][2]})")
+        print(
+            f"check {size:>7,} records ({path.stat().st_size / 1e6:.0f} MB): {wall:.2f} s, "
+            f"{size / wall:,.0f} records/s, peak RSS {rss:.0f} MB, {summary['invalid']} invalid (exit {runs[0][2]})"
+        )
 
     ok = True
     for key, limit in TARGETS.items():

@@ -21,6 +21,7 @@ Timing uses hyperfine when installed (``hyperfine -N --warmup 1``) else a loop o
 ``subprocess.run`` timed with ``time.perf_counter``; median, min and max are reported, with the
 load average. Target (issue 7): ``get`` and ``exists`` <= 0.3 s on the 200,000-record store.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,28 +56,62 @@ def time_python(cmd: Sequence[str], env: Dict[str, str], runs: int, warmup: int 
         rc = subprocess.run(list(cmd), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
         if i >= warmup:
             times.append(time.perf_counter() - t0)
-    return {"median_s": round(statistics.median(times), 3), "min_s": round(min(times), 3),
-            "max_s": round(max(times), 3), "runs": runs, "rc": rc, "runner": "python"}
+    return {
+        "median_s": round(statistics.median(times), 3),
+        "min_s": round(min(times), 3),
+        "max_s": round(max(times), 3),
+        "runs": runs,
+        "rc": rc,
+        "runner": "python",
+    }
 
 
 def time_hyperfine(cmd: Sequence[str], env: Dict[str, str], runs: int, warmup: int = 1) -> Dict[str, Any]:
     """The same measured by hyperfine (no shell; output discarded)."""
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "h.json")
-        subprocess.run(["hyperfine", "-N", "-i", "--style", "none", "--warmup", str(warmup), "--runs", str(runs),
-                        "--export-json", out, shlex.join(cmd)], env=env, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                "hyperfine",
+                "-N",
+                "-i",
+                "--style",
+                "none",
+                "--warmup",
+                str(warmup),
+                "--runs",
+                str(runs),
+                "--export-json",
+                out,
+                shlex.join(cmd),
+            ],
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         with open(out) as f:
             r = json.load(f)["results"][0]
     codes = r.get("exit_codes") or [0]
-    return {"median_s": round(r["median"], 3), "min_s": round(r["min"], 3), "max_s": round(r["max"], 3),
-            "runs": len(r["times"]), "rc": max(codes), "runner": "hyperfine"}
+    return {
+        "median_s": round(r["median"], 3),
+        "min_s": round(r["min"], 3),
+        "max_s": round(r["max"], 3),
+        "runs": len(r["times"]),
+        "rc": max(codes),
+        "runner": "hyperfine",
+    }
 
 
 def pick_urn(db: pathlib.Path) -> str:
     """A dataset urn that exists in the litemeta store (the middle one of ``list-urns``, deterministic)."""
-    out = subprocess.run(bi.litemeta_cmd() + ["list-urns", "--db", str(db), "--entity-type", "dataset"],
-                         capture_output=True, text=True, check=True, env=bi.litemeta_env()).stdout.split()
+    out = subprocess.run(
+        bi.litemeta_cmd() + ["list-urns", "--db", str(db), "--entity-type", "dataset"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=bi.litemeta_env(),
+    ).stdout.split()
     urns = sorted(u for u in out if u.startswith("urn:li:dataset:"))
     if not urns:
         raise RuntimeError(f"no dataset in {db}")
@@ -121,7 +156,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("--query", default=None, help="search query [a word of that dataset's name]")
     ap.add_argument("--no-lite", action="store_true", help="skip DataHub Lite")
     ap.add_argument("--runner", choices=("auto", "hyperfine", "python"), default="auto")
-    ap.add_argument("--only", default=None, help="comma-separated commands to time [all]: help,get,exists,search,list-urns")
+    ap.add_argument(
+        "--only", default=None, help="comma-separated commands to time [all]: help,get,exists,search,list-urns"
+    )
     ap.add_argument("--json", action="store_true", help="print the result as JSON")
     a = ap.parse_args(argv)
     only = set(a.only.split(",")) if a.only else set()
@@ -156,13 +193,25 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         ("list-urns", (lm + ["list-urns"] + d, lm_env), (lite + ["list-urns"], lite_env)),
     ]
     has_search = subprocess.run(lm + ["search", "--help"], env=lm_env, capture_output=True).returncode == 0
-    res: Dict[str, Any] = {"machine": bi.machine(), "load_before": bi.load(), "workdir": str(workdir),
-                           "store_mb": round(bi.files_size(bi.litemeta_files(db)[:4]) / 1e6, 1),
-                           "urn": urn, "query": query, "runner": runner, "commands": {}}
+    res: Dict[str, Any] = {
+        "machine": bi.machine(),
+        "load_before": bi.load(),
+        "workdir": str(workdir),
+        "store_mb": round(bi.files_size(bi.litemeta_files(db)[:4]) / 1e6, 1),
+        "urn": urn,
+        "query": query,
+        "runner": runner,
+        "commands": {},
+    }
     if has_search and not pathlib.Path(str(db) + ".index").exists():
         t0 = time.perf_counter()
-        first = subprocess.run(cases[3][1][0], env=lm_env, stdout=subprocess.DEVNULL,  # type: ignore[index]
-                               stderr=subprocess.PIPE, text=True)
+        first = subprocess.run(
+            cases[3][1][0],
+            env=lm_env,
+            stdout=subprocess.DEVNULL,  # type: ignore[index]
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         res["search_first_run_s"] = round(time.perf_counter() - t0, 2)
         res["search_first_run_rc"] = first.returncode
         if first.returncode:
@@ -179,13 +228,22 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             row["lite"] = timer(theirs[0], theirs[1], a.runs)
         row["load"] = bi.load()
         res["commands"][name] = row
-        print(f"{name}: " + ", ".join(f"{t} {v['median_s']:.3f} s" for t, v in row.items() if t != "load")
-              + f" (load {row['load']})", file=sys.stderr)
+        print(
+            f"{name}: "
+            + ", ".join(f"{t} {v['median_s']:.3f} s" for t, v in row.items() if t != "load")
+            + f" (load {row['load']})",
+            file=sys.stderr,
+        )
     res["load_after"] = bi.load()
-    res["targets"] = {f"{n}_s<={TARGET_S}": {"value": res["commands"][n]["litemeta"]["median_s"],
-                                              "pass": res["commands"][n]["litemeta"]["median_s"] <= TARGET_S
-                                              and res["commands"][n]["litemeta"]["rc"] == 0}
-                      for n in TARGETS if "litemeta" in res["commands"].get(n, {})}
+    res["targets"] = {
+        f"{n}_s<={TARGET_S}": {
+            "value": res["commands"][n]["litemeta"]["median_s"],
+            "pass": res["commands"][n]["litemeta"]["median_s"] <= TARGET_S
+            and res["commands"][n]["litemeta"]["rc"] == 0,
+        }
+        for n in TARGETS
+        if "litemeta" in res["commands"].get(n, {})
+    }
     if a.json:
         print(json.dumps(res))
     else:
@@ -197,11 +255,15 @@ def print_table(res: Dict[str, Any]) -> None:
     """The result as a readable table."""
     m = res["machine"]
     print(f"store: {res['workdir']} (litemeta {res['store_mb']} MB); urn {res['urn']}; query {res['query']!r}")
-    print(f"machine: {m['cpus']} CPUs, {m['platform']}; {m['date']}; runner {res['runner']}; "
-          f"load average before {res['load_before']}, after {res['load_after']}")
+    print(
+        f"machine: {m['cpus']} CPUs, {m['platform']}; {m['date']}; runner {res['runner']}; "
+        f"load average before {res['load_before']}, after {res['load_after']}"
+    )
     if "search_first_run_s" in res:
-        print(f"litemeta search (first run, builds the index): {res['search_first_run_s']} s, exit code "
-              f"{res['search_first_run_rc']} {res.get('search_first_run_error', '')}")
+        print(
+            f"litemeta search (first run, builds the index): {res['search_first_run_s']} s, exit code "
+            f"{res['search_first_run_rc']} {res.get('search_first_run_error', '')}"
+        )
     print(f"{'command':12}{'litemeta median':>17}{'min':>8}{'Lite median':>14}{'min':>8}{'Lite/litemeta':>15}")
     for name, row in res["commands"].items():
         mine, theirs = row.get("litemeta"), row.get("lite")

@@ -15,6 +15,7 @@ first, a named foreign key to the previous one), then times
 
 and prints both wall-clock times side by side.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,7 +44,9 @@ def make_db(path: Path, tables: int, columns: int, views: int) -> None:
     con = sqlite3.connect(str(path))
     for t in range(tables):
         cols = ["id INTEGER PRIMARY KEY"]
-        cols += [f"c{c} {TYPES[c % len(TYPES)]}{' NOT NULL DEFAULT 0' if c % 5 == 0 else ''}" for c in range(1, columns)]
+        cols += [
+            f"c{c} {TYPES[c % len(TYPES)]}{' NOT NULL DEFAULT 0' if c % 5 == 0 else ''}" for c in range(1, columns)
+        ]
         if t > 0:
             cols.append(f"CONSTRAINT fk_t{t}_prev FOREIGN KEY (c1) REFERENCES t{t - 1:04d}(id)")
         con.execute(f"CREATE TABLE t{t:04d} ({', '.join(cols)})")
@@ -56,18 +59,24 @@ def make_db(path: Path, tables: int, columns: int, views: int) -> None:
 
 def file_sink(path: Path) -> Callable[[Iterable[Proposal]], int]:
     """A sink writing DataHub's file-sink JSON (MCPs, simplified form) with json.dump."""
+
     def write(proposals: Iterable[Proposal]) -> int:
         records = []
         for p in proposals:
-            rec: Dict[str, Any] = {"entityType": p.entity_type, "entityUrn": p.entity_urn,
-                                   "changeType": p.change_type, "aspectName": p.aspect_name,
-                                   "aspect": {"json": p.aspect}}
+            rec: Dict[str, Any] = {
+                "entityType": p.entity_type,
+                "entityUrn": p.entity_urn,
+                "changeType": p.change_type,
+                "aspectName": p.aspect_name,
+                "aspect": {"json": p.aspect},
+            }
             if p.system_metadata:
                 rec["systemMetadata"] = dict(p.system_metadata)
             records.append(rec)
         with open(path, "w") as f:
             json.dump(records, f, indent=4)
         return len(records)
+
     return write
 
 
@@ -75,8 +84,12 @@ def run_litemeta(config: Dict[str, Any], sink: Callable[[Iterable[Proposal]], in
     start = time.perf_counter()
     source = SqlAlchemySource(SqlAlchemySourceConfig.from_dict(config))
     count = sink(source.proposals())
-    return {"seconds": time.perf_counter() - start, "records": count,
-            "tables": source.report.tables, "failures": len(source.report.failures)}
+    return {
+        "seconds": time.perf_counter() - start,
+        "records": count,
+        "tables": source.report.tables,
+        "failures": len(source.report.failures),
+    }
 
 
 def run_litemeta_cli(config: Dict[str, Any], workdir: Path) -> Dict[str, Any]:
@@ -85,8 +98,14 @@ def run_litemeta_cli(config: Dict[str, Any], workdir: Path) -> Dict[str, Any]:
     for suffix in ("", "-wal", "-shm"):
         Path(str(store) + suffix).unlink(missing_ok=True)
     recipe = workdir / "litemeta-recipe.json"
-    recipe.write_text(json.dumps({"source": {"type": "sqlalchemy", "config": config},
-                                  "sink": {"type": "litemeta", "config": {"db": str(store)}}}))
+    recipe.write_text(
+        json.dumps(
+            {
+                "source": {"type": "sqlalchemy", "config": config},
+                "sink": {"type": "litemeta", "config": {"db": str(store)}},
+            }
+        )
+    )
     exe = shutil.which("litemeta") or str(Path(sys.executable).with_name("litemeta"))
     start = time.perf_counter()
     proc = subprocess.run([exe, "ingest", "-c", str(recipe), "--json"], capture_output=True, text=True)
@@ -100,8 +119,14 @@ def run_litemeta_cli(config: Dict[str, Any], workdir: Path) -> Dict[str, Any]:
 
 def run_datahub(config: Dict[str, Any], out: Path, workdir: Path, datahub: str) -> Dict[str, Any]:
     recipe = workdir / "recipe.json"  # JSON is YAML, and the CLI reads .json recipes too
-    recipe.write_text(json.dumps({"source": {"type": "sqlalchemy", "config": config},
-                                  "sink": {"type": "file", "config": {"filename": str(out)}}}))
+    recipe.write_text(
+        json.dumps(
+            {
+                "source": {"type": "sqlalchemy", "config": config},
+                "sink": {"type": "file", "config": {"filename": str(out)}},
+            }
+        )
+    )
     home = workdir / "home"
     home.mkdir(exist_ok=True)
     env = dict(os.environ, HOME=str(home), DATAHUB_TELEMETRY_ENABLED="false")
@@ -122,8 +147,9 @@ def main() -> None:
     ap.add_argument("--profile", action="store_true", help="enable profiling in both sources")
     ap.add_argument("--skip-datahub", action="store_true")
     ap.add_argument("--datahub", default=shutil.which("datahub") or str(Path(sys.executable).with_name("datahub")))
-    ap.add_argument("--sink", default="store",
-                    help="store (default: `litemeta ingest -c` into a store), file, or module:function")
+    ap.add_argument(
+        "--sink", default="store", help="store (default: `litemeta ingest -c` into a store), file, or module:function"
+    )
     ap.add_argument("--workdir")
     args = ap.parse_args()
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="bench-db-"))
@@ -131,8 +157,10 @@ def main() -> None:
     db = workdir / "bench.db"
     t0 = time.perf_counter()
     make_db(db, args.tables, args.columns, args.views)
-    print(f"database: {db} ({args.tables} tables x {args.columns} columns, {args.views} views) "
-          f"built in {time.perf_counter() - t0:.2f} s")
+    print(
+        f"database: {db} ({args.tables} tables x {args.columns} columns, {args.views} views) "
+        f"built in {time.perf_counter() - t0:.2f} s"
+    )
     config = {"platform": "sqlite", "connect_uri": f"sqlite:///{db}", "profiling": {"enabled": args.profile}}
     if args.sink == "store":
         lm = run_litemeta_cli(config, workdir)
@@ -143,8 +171,10 @@ def main() -> None:
             module, _, attr = args.sink.partition(":")
             sink = getattr(importlib.import_module(module), attr)
         lm = run_litemeta(config, sink)
-    print(f"litemeta : {lm['seconds']:7.2f} s  {lm['records']:6} records  "
-          f"({lm['tables']} tables, {lm['failures']} failures)")
+    print(
+        f"litemeta : {lm['seconds']:7.2f} s  {lm['records']:6} records  "
+        f"({lm['tables']} tables, {lm['failures']} failures)"
+    )
     if not args.skip_datahub:
         dh = run_datahub(config, workdir / "datahub.json", workdir, args.datahub)
         print(f"datahub  : {dh['seconds']:7.2f} s  {dh['records']:6d} records  (exit {dh['returncode']})")

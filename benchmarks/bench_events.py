@@ -11,6 +11,7 @@ the ingest's own time (the report's ``seconds``) and of the whole process's wall
 median of the per-pair differences (each repeat runs one on/off pair back to back).
 Target (issue 4): events add at most 15 % to ingest time.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,9 +51,16 @@ def one_run(corpus_path: pathlib.Path, workdir: pathlib.Path, events: bool) -> D
     report = json.loads(run.stdout.strip().splitlines()[-1])
     size = files_size(litemeta_files(db)[:4])
     remove(litemeta_files(db))
-    return {"events": events, "seconds": report["seconds"], "wall_s": round(run.wall_s, 3),
-            "cpu_s": round(run.cpu_s, 3), "peak_rss_mb": round(run.peak_rss_mb, 1),
-            "platform_events": report["platformEvents"], "mcl": report["mcl"], "store_mb": round(size / 1e6, 1)}
+    return {
+        "events": events,
+        "seconds": report["seconds"],
+        "wall_s": round(run.wall_s, 3),
+        "cpu_s": round(run.cpu_s, 3),
+        "peak_rss_mb": round(run.peak_rss_mb, 1),
+        "platform_events": report["platformEvents"],
+        "mcl": report["mcl"],
+        "store_mb": round(size / 1e6, 1),
+    }
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -71,19 +79,27 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     before = load()
     runs: List[Dict[str, Any]] = []
     for i in range(args.repeat):
-        for events in ((True, False) if i % 2 == 0 else (False, True)):
+        for events in (True, False) if i % 2 == 0 else (False, True):
             runs.append(one_run(path, workdir, events))
             if not args.json:
                 r = runs[-1]
-                print(f"  events {'on ' if events else 'off'}: ingest {r['seconds']:.2f} s, wall {r['wall_s']:.2f} s, "
-                      f"CPU {r['cpu_s']:.2f} s, {r['platform_events']:,} events", file=sys.stderr)
+                print(
+                    f"  events {'on ' if events else 'off'}: ingest {r['seconds']:.2f} s, wall {r['wall_s']:.2f} s, "
+                    f"CPU {r['cpu_s']:.2f} s, {r['platform_events']:,} events",
+                    file=sys.stderr,
+                )
     after = load()
 
     def med(events: bool, key: str) -> float:
         return statistics.median(r[key] for r in runs if r["events"] == events)
 
-    res: Dict[str, Any] = {"machine": machine(), "load_before": before, "load_after": after, "corpus": str(path),
-                           "runs": runs}
+    res: Dict[str, Any] = {
+        "machine": machine(),
+        "load_before": before,
+        "load_after": after,
+        "corpus": str(path),
+        "runs": runs,
+    }
     for key in ("seconds", "wall_s", "cpu_s", "peak_rss_mb", "store_mb"):
         res[key] = {"on": med(True, key), "off": med(False, key)}
     res["overhead"] = {k: round(res[k]["on"] / res[k]["off"] - 1, 4) for k in ("seconds", "wall_s", "cpu_s")}
@@ -107,8 +123,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"{'paired difference':22}{res['paired_difference_s']:>12.2f} s{'':10}{res['paired_overhead']:>+10.1%}")
         print(f"{'peak RSS MB':22}{res['peak_rss_mb']['on']:>12.0f}{res['peak_rss_mb']['off']:>12.0f}")
         print(f"{'store MB':22}{res['store_mb']['on']:>12.0f}{res['store_mb']['off']:>12.0f}")
-        print(f"target: events add <= {TARGET_OVERHEAD:.0%} to ingest time: "
-              f"{'met' if res['target_met'] else 'NOT met'} ({res['overhead']['seconds']:+.1%})")
+        print(
+            f"target: events add <= {TARGET_OVERHEAD:.0%} to ingest time: "
+            f"{'met' if res['target_met'] else 'NOT met'} ({res['overhead']['seconds']:+.1%})"
+        )
     return 0 if res["target_met"] else 1
 
 

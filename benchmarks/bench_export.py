@@ -18,6 +18,7 @@ The replay's delivered count is checked against the cluster's high watermarks. T
 export >= 50,000 records/s, replay >= 20,000 records/s. CPU rates are the fairer figure on a
 machine shared with other work.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -88,7 +89,9 @@ def main() -> int:
     work.mkdir(parents=True)
     db = work / "store.db"
     t0 = time.perf_counter()
-    subprocess.run(CLI + ["ingest", "--db", str(db), str(src), "--json"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        CLI + ["ingest", "--db", str(db), str(src), "--json"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL
+    )
     print(f"ingested {src.name} in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
 
     results: Dict[str, List[Tuple[float, float, float, int]]] = {k: [] for k in TARGETS}
@@ -103,8 +106,9 @@ def main() -> int:
         assert rep["failed"] == 0 and not rep["corrupt"], rep
         assert rep["records"] == results["export"][-1][3], (rep["records"], results["export"][-1][3])
         results["replay-folder"].append((wall, cpu, rep["seconds"], rep["records"]))
-        wall, cpu, rep = run_child(CLI + ["replay", "--bootstrap-servers", address, "--db", str(db), "--reset",
-                                          "--group", "bench", "--json"])
+        wall, cpu, rep = run_child(
+            CLI + ["replay", "--bootstrap-servers", address, "--db", str(db), "--reset", "--group", "bench", "--json"]
+        )
         assert rep["failed"] == 0, rep
         results["replay-store"].append((wall, cpu, rep["seconds"], rep["records"]))
         appended = watermark_total(address)
@@ -112,28 +116,43 @@ def main() -> int:
         del owner
         shutil.rmtree(out, ignore_errors=True)
 
-    summary: Dict[str, Any] = {"corpus": src.name, "runs": args.runs, "cpus": os.cpu_count(),
-                               "loadavg": os.getloadavg()[0]}
+    summary: Dict[str, Any] = {
+        "corpus": src.name,
+        "runs": args.runs,
+        "cpus": os.cpu_count(),
+        "loadavg": os.getloadavg()[0],
+    }
     for step, rows in results.items():
         wall = statistics.median(r[0] for r in rows)
         cpu = statistics.median(r[1] for r in rows)
         own = statistics.median(r[2] for r in rows)
         n = rows[0][3]
-        summary[step] = {"records": n, "wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "command_s": round(own, 2),
-                         "records_per_s_wall": round(n / wall), "records_per_s_cpu": round(n / cpu),
-                         "records_per_s_command": round(n / own), "target_records_per_s": TARGETS[step],
-                         "meets_target": n / own >= TARGETS[step]}
+        summary[step] = {
+            "records": n,
+            "wall_s": round(wall, 2),
+            "cpu_s": round(cpu, 2),
+            "command_s": round(own, 2),
+            "records_per_s_wall": round(n / wall),
+            "records_per_s_cpu": round(n / cpu),
+            "records_per_s_command": round(n / own),
+            "target_records_per_s": TARGETS[step],
+            "meets_target": n / own >= TARGETS[step],
+        }
     if args.json:
         print(json.dumps(summary))
     else:
-        print(f"corpus {summary['corpus']}, {args.runs} runs (median), {summary['cpus']} CPUs, "
-              f"load average {summary['loadavg']:.1f}")
+        print(
+            f"corpus {summary['corpus']}, {args.runs} runs (median), {summary['cpus']} CPUs, "
+            f"load average {summary['loadavg']:.1f}"
+        )
         for step in TARGETS:
             s = summary[step]
-            print(f"  {step:<14} {s['records']:>9,} records  wall {s['wall_s']:6.2f}s ({s['records_per_s_wall']:>7,}/s)  "
-                  f"cpu {s['cpu_s']:6.2f}s ({s['records_per_s_cpu']:>7,}/s)  command {s['command_s']:6.2f}s "
-                  f"({s['records_per_s_command']:>7,}/s)  target {s['target_records_per_s']:,.0f}/s "
-                  f"{'ok' if s['meets_target'] else 'MISSED'}")
+            print(
+                f"  {step:<14} {s['records']:>9,} records  wall {s['wall_s']:6.2f}s ({s['records_per_s_wall']:>7,}/s)  "
+                f"cpu {s['cpu_s']:6.2f}s ({s['records_per_s_cpu']:>7,}/s)  command {s['command_s']:6.2f}s "
+                f"({s['records_per_s_command']:>7,}/s)  target {s['target_records_per_s']:,.0f}/s "
+                f"{'ok' if s['meets_target'] else 'MISSED'}"
+            )
     return 0
 
 

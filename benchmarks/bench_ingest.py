@@ -24,6 +24,7 @@ DataHub Lite gets a private HOME (``<workdir>/lite-home``) holding a ``.datahube
 Targets (issue 3): litemeta records/s >= 20x Lite's; 200,000 records with peak RSS <= 400 MB.
 Needs acryl-datahub with the ``datahub-lite`` extra (only to generate corpora and run Lite).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -97,8 +98,13 @@ def load() -> List[float]:
 
 def machine() -> Dict[str, Any]:
     """Where the numbers were taken."""
-    return {"date": datetime.datetime.now().isoformat(timespec="seconds"), "host": platform.node(),
-            "platform": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version()}
+    return {
+        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "host": platform.node(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+    }
 
 
 def find_tool(name: str) -> Optional[str]:
@@ -129,11 +135,17 @@ def corpus(cache: pathlib.Path, size: int, seed: int = 1) -> pathlib.Path:
         tmp = path.with_suffix(".part")
         t0 = time.perf_counter()
         print(f"generating {path} with the SDK (tests/sdkcorpus.py) ...", file=sys.stderr)
-        subprocess.run([sys.executable, "-m", "tests.sdkcorpus", "--size", str(size), "--seed", str(seed),
-                        "--out", str(tmp)], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, "-m", "tests.sdkcorpus", "--size", str(size), "--seed", str(seed), "--out", str(tmp)],
+            cwd=ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         tmp.rename(path)
-        print(f"generated {path} ({path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - t0:.0f} s",
-              file=sys.stderr)
+        print(
+            f"generated {path} ({path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - t0:.0f} s",
+            file=sys.stderr,
+        )
     return path
 
 
@@ -157,8 +169,9 @@ def measure(cmd: Sequence[str], env: Optional[Dict[str, str]] = None, cwd: Optio
         stats = os.path.join(tmp, "rusage.json")
         out_path, err_path = os.path.join(tmp, "out"), os.path.join(tmp, "err")
         with open(out_path, "wb") as out, open(err_path, "wb") as err:
-            subprocess.run([sys.executable, "-c", _WRAPPER, stats, *cmd], stdout=out, stderr=err, env=env, cwd=cwd,
-                           check=False)
+            subprocess.run(
+                [sys.executable, "-c", _WRAPPER, stats, *cmd], stdout=out, stderr=err, env=env, cwd=cwd, check=False
+            )
         with open(stats) as f:
             s = json.load(f)
         with open(out_path, "rb") as f:
@@ -219,13 +232,15 @@ def run_litemeta(corpus_path: pathlib.Path, workdir: pathlib.Path) -> Dict[str, 
 
 def litemeta_contents(db: pathlib.Path) -> Dict[str, Any]:
     """What litemeta holds after ingest, from ``litemeta stats --json``."""
-    out = subprocess.run(litemeta_cmd() + ["stats", "--db", str(db), "--json"], capture_output=True, text=True,
-                         env=litemeta_env())
+    out = subprocess.run(
+        litemeta_cmd() + ["stats", "--db", str(db), "--json"], capture_output=True, text=True, env=litemeta_env()
+    )
     if out.returncode != 0:
         return {"error": out.stderr.strip()[-500:]}
     s = json.loads(out.stdout)
-    return {k: s.get(k) for k in ("entitiesTotal", "currentAspects", "versions", "timeseriesRows", "softDeleted",
-                                  "topics")}
+    return {
+        k: s.get(k) for k in ("entitiesTotal", "currentAspects", "versions", "timeseriesRows", "softDeleted", "topics")
+    }
 
 
 # ------------------------------------------------------------------ DataHub Lite
@@ -246,8 +261,8 @@ def lite_env(workdir: pathlib.Path) -> Dict[str, str]:
     db = lite_db(workdir)
     db.parent.mkdir(parents=True, exist_ok=True)
     (home / ".datahubenv").write_text(
-        "gms:\n  server: http://localhost:8080\n"
-        f"lite:\n  type: sqlite\n  config:\n    file: {json.dumps(str(db))}\n")
+        f"gms:\n  server: http://localhost:8080\nlite:\n  type: sqlite\n  config:\n    file: {json.dumps(str(db))}\n"
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("DATAHUB_")}
     env.update({"HOME": str(home), "DATAHUB_TELEMETRY_ENABLED": "false"})
     return env
@@ -262,7 +277,9 @@ def run_lite(corpus_path: pathlib.Path, workdir: pathlib.Path) -> Dict[str, Any]
     """One fresh ``datahub lite import --file``; its measurements, what it stored and what it rejected."""
     dh = datahub_cmd()
     if dh is None:
-        raise RuntimeError("acryl-datahub's `datahub` command is not installed (pip install 'acryl-datahub[datahub-lite]')")
+        raise RuntimeError(
+            "acryl-datahub's `datahub` command is not installed (pip install 'acryl-datahub[datahub-lite]')"
+        )
     db = lite_db(workdir)
     env = lite_env(workdir)
     remove(lite_files(db))
@@ -282,7 +299,8 @@ def lite_contents(db: pathlib.Path) -> Dict[str, Any]:
     conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
     try:
         rows, latest, urns = conn.execute(
-            "SELECT count(*), sum(version = 0), count(DISTINCT urn) FROM metadata_aspect_v2").fetchone()
+            "SELECT count(*), sum(version = 0), count(DISTINCT urn) FROM metadata_aspect_v2"
+        ).fetchone()
         edges = conn.execute("SELECT count(*) FROM metadata_edge_v2").fetchone()[0]
     finally:
         conn.close()
@@ -313,22 +331,32 @@ def compile_bytecode(packages: Sequence[str] = ("litemeta", "datahub")) -> None:
     ``PYTHONDONTWRITEBYTECODE=1``, would compile its 80-odd modules in every run (0.2 s of a 20k
     ingest, and again in its event helper process). Packages not installed are skipped."""
     for name in packages:
-        code = (f"import compileall, importlib.util, os; s = importlib.util.find_spec({name!r}); "
-                f"s and [compileall.compile_dir(p, quiet=2) for p in s.submodule_search_locations or []]")
+        code = (
+            f"import compileall, importlib.util, os; s = importlib.util.find_spec({name!r}); "
+            f"s and [compileall.compile_dir(p, quiet=2) for p in s.submodule_search_locations or []]"
+        )
         subprocess.run([sys.executable, "-c", code], check=False, capture_output=True)
 
 
-def bench(corpus_path: pathlib.Path, workdir: pathlib.Path, repeat: int, with_lite: bool,
-          with_litemeta: bool = True, log: Any = None) -> Dict[str, Any]:
+def bench(
+    corpus_path: pathlib.Path,
+    workdir: pathlib.Path,
+    repeat: int,
+    with_lite: bool,
+    with_litemeta: bool = True,
+    log: Any = None,
+) -> Dict[str, Any]:
     """Ingest ``corpus_path`` ``repeat`` times with each tool; return the result document."""
     workdir.mkdir(parents=True, exist_ok=True)
     compile_bytecode()
     counts = corpus_counts(corpus_path)
     size = counts["records"]
-    res: Dict[str, Any] = {"machine": machine(), "load_before": load(),
-                           "corpus": {"path": str(corpus_path), "mb": round(corpus_path.stat().st_size / 1e6, 1),
-                                      **counts},
-                           "workdir": str(workdir)}
+    res: Dict[str, Any] = {
+        "machine": machine(),
+        "load_before": load(),
+        "corpus": {"path": str(corpus_path), "mb": round(corpus_path.stat().st_size / 1e6, 1), **counts},
+        "workdir": str(workdir),
+    }
     # The two tools' runs alternate, so that both sample the same stretch of machine conditions
     # (on a shared VM the speed drifts by 10-20 % within minutes; Lite's runs take minutes).
     lm_runs: List[Dict[str, Any]] = []
@@ -367,33 +395,46 @@ def print_table(res: Dict[str, Any]) -> None:
     c = res["corpus"]
     kinds = ", ".join(f"{k} {v:,}" for k, v in sorted(c.items()) if k not in ("path", "mb", "records"))
     print(f"corpus: {c['path']} ({c['records']:,} records, {c['mb']} MB: {kinds})")
-    print(f"machine: {res['machine']['cpus']} CPUs, {res['machine']['platform']}; {res['machine']['date']}; "
-          f"load average before {res['load_before']}, after {res['load_after']}")
+    print(
+        f"machine: {res['machine']['cpus']} CPUs, {res['machine']['platform']}; {res['machine']['date']}; "
+        f"load average before {res['load_before']}, after {res['load_after']}"
+    )
     tools = [t for t in ("litemeta", "lite") if t in res]
     names = {"litemeta": "litemeta ingest", "lite": "datahub lite import"}
     print(f"{'':24}" + "".join(f"{names[t]:>22}" for t in tools))
-    rows = [("wall s (median)", "wall_s", "{:.2f}"), ("CPU s (median)", "cpu_s", "{:.2f}"),
-            ("records/s", "records_per_s", "{:,}"), ("peak RSS MB (median)", "peak_rss_mb", "{:.0f}"),
-            ("peak RSS MB (max)", "peak_rss_mb_max", "{:.0f}"), ("store MB", "store_mb", "{:.1f}")]
+    rows = [
+        ("wall s (median)", "wall_s", "{:.2f}"),
+        ("CPU s (median)", "cpu_s", "{:.2f}"),
+        ("records/s", "records_per_s", "{:,}"),
+        ("peak RSS MB (median)", "peak_rss_mb", "{:.0f}"),
+        ("peak RSS MB (max)", "peak_rss_mb_max", "{:.0f}"),
+        ("store MB", "store_mb", "{:.1f}"),
+    ]
     for label, key, fmt in rows:
         print(f"{label:24}" + "".join(f"{fmt.format(res[t][key]):>22}" for t in tools))
     for t in tools:  # every run's wall time, in order (a line each: five runs do not fit a column)
         print(f"{'runs, ' + names[t]:24}  " + " ".join(f"{w:.2f}" for w in res[t]["wall_s_all"]))
     if "litemeta" in res:
         r = res["litemeta"]["report"]
-        print(f"litemeta report: written {r['written']:,}, unchanged {r['unchanged']:,}, failed {r['failed']:,}, "
-              f"proposals {r['proposals']:,}, MCLs {r['mcl']:,}, platform events {r['platformEvents']:,} "
-              f"(ingest itself {r['seconds']} s)")
+        print(
+            f"litemeta report: written {r['written']:,}, unchanged {r['unchanged']:,}, failed {r['failed']:,}, "
+            f"proposals {r['proposals']:,}, MCLs {r['mcl']:,}, platform events {r['platformEvents']:,} "
+            f"(ingest itself {r['seconds']} s)"
+        )
         s = res["litemeta"]["stored"]
-        print(f"litemeta stored: {s.get('entitiesTotal')} entities, {s.get('currentAspects')} current aspects, "
-              f"{s.get('versions')} versions, {s.get('timeseriesRows')} timeseries rows, soft-deleted "
-              f"{s.get('softDeleted')}")
+        print(
+            f"litemeta stored: {s.get('entitiesTotal')} entities, {s.get('currentAspects')} current aspects, "
+            f"{s.get('versions')} versions, {s.get('timeseriesRows')} timeseries rows, soft-deleted "
+            f"{s.get('softDeleted')}"
+        )
     if "lite" in res:
         s = res["lite"]["stored"]
-        print(f"Lite stored: {s.get('urns')} urns, {s.get('currentAspects')} current aspects, {s.get('rows')} rows "
-              f"(all versions), {s.get('edges')} edges; DELETE records rejected with a logged error: "
-              f"{res['lite']['report']['deserialize_errors_logged']:,}; PATCH records dropped by the Lite sink "
-              f"without output: {c.get('PATCH', 0):,}; exit code 0")
+        print(
+            f"Lite stored: {s.get('urns')} urns, {s.get('currentAspects')} current aspects, {s.get('rows')} rows "
+            f"(all versions), {s.get('edges')} edges; DELETE records rejected with a logged error: "
+            f"{res['lite']['report']['deserialize_errors_logged']:,}; PATCH records dropped by the Lite sink "
+            f"without output: {c.get('PATCH', 0):,}; exit code 0"
+        )
     if "ratio" in res:
         print(f"ratio litemeta/Lite records/s: {res['ratio']}x")
     for name, t in res["targets"].items():
@@ -419,8 +460,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     path = pathlib.Path(a.corpus) if a.corpus else corpus(cache, a.size, a.seed)
     workdir = pathlib.Path(a.workdir) if a.workdir else cache / f"work-{a.size if not a.corpus else path.stem}"
     with_lite = a.with_lite or a.lite_only or (not a.no_lite and (a.corpus is not None or a.size < 100_000))
-    res = bench(path, workdir, a.repeat, with_lite, with_litemeta=not a.lite_only,
-                log=lambda m: print(m, file=sys.stderr))
+    res = bench(
+        path, workdir, a.repeat, with_lite, with_litemeta=not a.lite_only, log=lambda m: print(m, file=sys.stderr)
+    )
     if a.json:
         print(json.dumps(res, default=lambda o: asdict(o) if isinstance(o, Run) else str(o)))
     else:

@@ -17,6 +17,7 @@ process. Target: the litemeta source delivers at least 70 % of the in-memory eve
 ``push``: ``litemeta push`` of the corpus's store into ``litemeta serve`` over an empty store
 (a subprocess on a free 127.0.0.1 port): records/s (the command's own report, one run each time).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -56,8 +57,11 @@ def ingest_run(corpus_path: pathlib.Path, work: pathlib.Path, sink: str) -> Dict
     out = work / "out"
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
-    sink_cfg = {"type": "file", "config": {"filename": str(out / "out.json")}} if sink == "file" else \
-        {"type": "litemeta", "config": {"db": str(out / "meta.db")}}
+    sink_cfg = (
+        {"type": "file", "config": {"filename": str(out / "out.json")}}
+        if sink == "file"
+        else {"type": "litemeta", "config": {"db": str(out / "meta.db")}}
+    )
     recipe = out / "recipe.json"
     recipe.write_text(json.dumps({"source": {"type": "file", "config": {"path": str(corpus_path)}}, "sink": sink_cfg}))
     run = measure(_datahub() + ["ingest", "-c", str(recipe), "--no-default-report"], env=_env(work), cwd=str(out))
@@ -67,24 +71,40 @@ def ingest_run(corpus_path: pathlib.Path, work: pathlib.Path, sink: str) -> Dict
         raise RuntimeError(f"datahub ingest (sink {sink}) did not finish: {run.stderr[-3000:]}{run.stdout[-3000:]}")
     shutil.rmtree(out, ignore_errors=True)
     pipeline_s = 60 * int(m.group(2) or 0) + float(m.group(3))
-    return {"sink": sink, "events": int(m.group(1)), "pipeline_s": pipeline_s, "wall_s": round(run.wall_s, 2),
-            "cpu_s": round(run.cpu_s, 2), "peak_rss_mb": round(run.peak_rss_mb, 1)}
+    return {
+        "sink": sink,
+        "events": int(m.group(1)),
+        "pipeline_s": pipeline_s,
+        "wall_s": round(run.wall_s, 2),
+        "cpu_s": round(run.cpu_s, 2),
+        "peak_rss_mb": round(run.peak_rss_mb, 1),
+    }
 
 
 def bench_ingest(corpus_path: pathlib.Path, work: pathlib.Path, repeat: int, log: bool) -> Dict[str, Any]:
     runs: List[Dict[str, Any]] = []
     for i in range(repeat):
-        for sink in (("file", "litemeta") if i % 2 == 0 else ("litemeta", "file")):
+        for sink in ("file", "litemeta") if i % 2 == 0 else ("litemeta", "file"):
             runs.append(ingest_run(corpus_path, work, sink))
             if log:
                 r = runs[-1]
-                print(f"  ingest sink {sink:8s}: pipeline {r['pipeline_s']:.2f} s, wall {r['wall_s']:.2f} s, "
-                      f"{r['events']:,} records", file=sys.stderr)
-    med = {s: {k: statistics.median(r[k] for r in runs if r["sink"] == s) for k in ("pipeline_s", "wall_s", "cpu_s")}
-           for s in ("file", "litemeta")}
+                print(
+                    f"  ingest sink {sink:8s}: pipeline {r['pipeline_s']:.2f} s, wall {r['wall_s']:.2f} s, "
+                    f"{r['events']:,} records",
+                    file=sys.stderr,
+                )
+    med = {
+        s: {k: statistics.median(r[k] for r in runs if r["sink"] == s) for k in ("pipeline_s", "wall_s", "cpu_s")}
+        for s in ("file", "litemeta")
+    }
     over = {k: med["litemeta"][k] / med["file"][k] - 1 for k in ("pipeline_s", "wall_s")}
-    return {"runs": runs, "median": med, "overhead": {k: round(v, 3) for k, v in over.items()},
-            "target": TARGET_SINK_OVERHEAD, "ok": over["pipeline_s"] <= TARGET_SINK_OVERHEAD}
+    return {
+        "runs": runs,
+        "median": med,
+        "overhead": {k: round(v, 3) for k, v in over.items()},
+        "target": TARGET_SINK_OVERHEAD,
+        "ok": over["pipeline_s"] <= TARGET_SINK_OVERHEAD,
+    }
 
 
 # ----------------------------------------------------------------------------------------- actions
@@ -93,8 +113,12 @@ def corpus_store(corpus_path: pathlib.Path, work: pathlib.Path) -> pathlib.Path:
     db = work / f"store-{corpus_path.stem}" / "meta.db"
     if not db.exists():
         db.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, "-m", "litemeta", "ingest", str(corpus_path), "--db", str(db), "--json"],
-                       check=False, stdout=subprocess.DEVNULL, cwd=ROOT)
+        subprocess.run(
+            [sys.executable, "-m", "litemeta", "ingest", str(corpus_path), "--db", str(db), "--json"],
+            check=False,
+            stdout=subprocess.DEVNULL,
+            cwd=ROOT,
+        )
     return db
 
 
@@ -127,8 +151,9 @@ def bench_actions(db: pathlib.Path, work: pathlib.Path, repeat: int, log: bool) 
 
     def litemeta_source(group: str) -> Any:
         ctx = PipelineContext(pipeline_name=group, graph=None)
-        return LitemetaEventSource.create({"db": str(db), "kill_after_idle_timeout": True,
-                                           "idle_timeout_duration_seconds": 0}, ctx)
+        return LitemetaEventSource.create(
+            {"db": str(db), "kill_after_idle_timeout": True, "idle_timeout_duration_seconds": 0}, ctx
+        )
 
     warmup = litemeta_source("bench-warmup")
     envelopes = list(warmup.events())  # built once, outside any timing
@@ -148,17 +173,25 @@ def bench_actions(db: pathlib.Path, work: pathlib.Path, repeat: int, log: bool) 
 
     runs: List[Dict[str, Any]] = []
     for i in range(repeat):
-        for kind in (("memory", "litemeta") if i % 2 == 0 else ("litemeta", "memory")):
+        for kind in ("memory", "litemeta") if i % 2 == 0 else ("litemeta", "memory"):
             group = f"bench-{os.getpid()}-{i}"
             r = timed(MemorySource(envelopes) if kind == "memory" else litemeta_source(group), group)
             runs.append({"source": kind, **r})
             if log:
-                print(f"  actions {kind:8s}: {r['events']:,} events in {r['seconds']:.2f} s "
-                      f"({r['events_per_s']:,.0f}/s)", file=sys.stderr)
+                print(
+                    f"  actions {kind:8s}: {r['events']:,} events in {r['seconds']:.2f} s ({r['events_per_s']:,.0f}/s)",
+                    file=sys.stderr,
+                )
     med = {k: statistics.median(r["events_per_s"] for r in runs if r["source"] == k) for k in ("memory", "litemeta")}
     ratio = med["litemeta"] / med["memory"]
-    return {"runs": runs, "events": len(envelopes), "median_events_per_s": med, "ratio": round(ratio, 3),
-            "target": TARGET_ACTIONS_RATIO, "ok": ratio >= TARGET_ACTIONS_RATIO}
+    return {
+        "runs": runs,
+        "events": len(envelopes),
+        "median_events_per_s": med,
+        "ratio": round(ratio, 3),
+        "target": TARGET_ACTIONS_RATIO,
+        "ok": ratio >= TARGET_ACTIONS_RATIO,
+    }
 
 
 # -------------------------------------------------------------------------------------------- push
@@ -172,42 +205,74 @@ def bench_push(db: pathlib.Path, work: pathlib.Path, repeat: int, log: bool) -> 
         shutil.rmtree(target, ignore_errors=True)
         target.mkdir(parents=True)
         with serve_subprocess(target / "meta.db") as url:
-            run = measure([sys.executable, "-m", "litemeta", "push", "--db", str(db), "--server", url,
-                           "--group", f"bench-{i}", "--reset", "--json"], env=_env(work), cwd=str(ROOT))
+            run = measure(
+                [
+                    sys.executable,
+                    "-m",
+                    "litemeta",
+                    "push",
+                    "--db",
+                    str(db),
+                    "--server",
+                    url,
+                    "--group",
+                    f"bench-{i}",
+                    "--reset",
+                    "--json",
+                ],
+                env=_env(work),
+                cwd=str(ROOT),
+            )
         shutil.rmtree(target, ignore_errors=True)
         if run.rc != 0:
             raise RuntimeError(f"litemeta push exited {run.rc}: {run.stderr[-3000:]}")
         report = json.loads(run.stdout.strip().splitlines()[-1])
-        runs.append({"records": report["records"], "seconds": report["seconds"],
-                     "records_per_s": round(report["records"] / report["seconds"], 1), "wall_s": round(run.wall_s, 2)})
+        runs.append(
+            {
+                "records": report["records"],
+                "seconds": report["seconds"],
+                "records_per_s": round(report["records"] / report["seconds"], 1),
+                "wall_s": round(run.wall_s, 2),
+            }
+        )
         if log:
             r = runs[-1]
-            print(f"  push: {r['records']:,} records in {r['seconds']:.2f} s ({r['records_per_s']:,.0f}/s)",
-                  file=sys.stderr)
+            print(
+                f"  push: {r['records']:,} records in {r['seconds']:.2f} s ({r['records_per_s']:,.0f}/s)",
+                file=sys.stderr,
+            )
     return {"runs": runs, "median_records_per_s": statistics.median(r["records_per_s"] for r in runs)}
 
 
 # -------------------------------------------------------------------------------------------- main
 def print_table(res: Dict[str, Any]) -> None:
-    print(f"litemeta inside DataHub's tools, corpus {res['corpus']} (load before {res['load_before']}, "
-          f"after {res['load_after']})")
+    print(
+        f"litemeta inside DataHub's tools, corpus {res['corpus']} (load before {res['load_before']}, "
+        f"after {res['load_after']})"
+    )
     if "ingest" in res:
         i = res["ingest"]
         print("\ndatahub ingest (file source)   pipeline s   wall s   (medians)")
         for s in ("file", "litemeta"):
             print(f"  sink: {s:22s} {i['median'][s]['pipeline_s']:10.2f} {i['median'][s]['wall_s']:8.2f}")
-        print(f"  litemeta sink overhead: pipeline {i['overhead']['pipeline_s']:+.1%}, wall "
-              f"{i['overhead']['wall_s']:+.1%} (target <= +{i['target']:.0%}: {'ok' if i['ok'] else 'MISSED'})")
+        print(
+            f"  litemeta sink overhead: pipeline {i['overhead']['pipeline_s']:+.1%}, wall "
+            f"{i['overhead']['wall_s']:+.1%} (target <= +{i['target']:.0%}: {'ok' if i['ok'] else 'MISSED'})"
+        )
     if "actions" in res:
         a = res["actions"]
         print(f"\nActions pipeline to hello_world, {a['events']:,} events   events/s (median)")
         for s in ("memory", "litemeta"):
             print(f"  {s + ' source':40s} {a['median_events_per_s'][s]:10,.0f}")
-        print(f"  litemeta / in-memory: {a['ratio']:.0%} (target >= {a['target']:.0%}: {'ok' if a['ok'] else 'MISSED'})")
+        print(
+            f"  litemeta / in-memory: {a['ratio']:.0%} (target >= {a['target']:.0%}: {'ok' if a['ok'] else 'MISSED'})"
+        )
     if "push" in res:
         p = res["push"]
-        print(f"\nlitemeta push into litemeta serve: {p['median_records_per_s']:,.0f} records/s (median of "
-              f"{len(p['runs'])}; {p['runs'][0]['records']:,} records)")
+        print(
+            f"\nlitemeta push into litemeta serve: {p['median_records_per_s']:,.0f} records/s (median of "
+            f"{len(p['runs'])}; {p['runs'][0]['records']:,} records)"
+        )
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

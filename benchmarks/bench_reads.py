@@ -14,6 +14,7 @@ CPU time (user + system) of the process, which a busy machine inflates much less
 time. The load average is printed beside each row: figures measured on a busy machine are
 provisional. Targets (wall): <= 0.2 s on the small store, <= 0.3 s on the 200k store.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,8 +55,14 @@ def time_cmd(cmd: Sequence[str], env: Dict[str, str], runs: int, warmup: int = 1
         if i >= warmup:
             walls.append(wall)
             cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
-    return {"median_s": round(statistics.median(walls), 3), "min_s": round(min(walls), 3),
-            "max_s": round(max(walls), 3), "cpu_s": round(statistics.median(cpus), 3), "runs": runs, "rc": rc}
+    return {
+        "median_s": round(statistics.median(walls), 3),
+        "min_s": round(min(walls), 3),
+        "max_s": round(max(walls), 3),
+        "cpu_s": round(statistics.median(cpus), 3),
+        "runs": runs,
+        "rc": rc,
+    }
 
 
 def small_store(workdir: pathlib.Path) -> pathlib.Path:
@@ -64,8 +71,12 @@ def small_store(workdir: pathlib.Path) -> pathlib.Path:
     if db.parent.exists():
         shutil.rmtree(db.parent)
     db.parent.mkdir(parents=True)
-    subprocess.run(bi.litemeta_cmd() + ["ingest", str(SAMPLE), "--db", str(db)], env=bi.litemeta_env(),
-                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        bi.litemeta_cmd() + ["ingest", str(SAMPLE), "--db", str(db)],
+        env=bi.litemeta_env(),
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     return db
 
 
@@ -86,14 +97,29 @@ def pick(db: pathlib.Path) -> Dict[str, str]:
     platform, its run id, a dataset with many versions of one aspect."""
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
-        ups = [u for (u,) in con.execute("SELECT urn FROM metadata_aspect_v2 WHERE aspect = 'upstreamLineage' "
-                                         "AND version = 0 ORDER BY urn")]
-        urn = ups[len(ups) // 2] if ups else con.execute(
-            "SELECT urn FROM metadata_aspect_v2 WHERE aspect = 'datasetKey' ORDER BY urn").fetchone()[0]
-        (sm,) = con.execute("SELECT systemmetadata FROM metadata_aspect_v2 WHERE urn = ? AND version = 0 "
-                            "AND systemmetadata IS NOT NULL LIMIT 1", (urn,)).fetchone()
-        aspect = con.execute("SELECT aspect FROM metadata_aspect_v2 WHERE urn = ? GROUP BY aspect "
-                             "ORDER BY count(*) DESC, aspect LIMIT 1", (urn,)).fetchone()[0]
+        ups = [
+            u
+            for (u,) in con.execute(
+                "SELECT urn FROM metadata_aspect_v2 WHERE aspect = 'upstreamLineage' AND version = 0 ORDER BY urn"
+            )
+        ]
+        urn = (
+            ups[len(ups) // 2]
+            if ups
+            else con.execute("SELECT urn FROM metadata_aspect_v2 WHERE aspect = 'datasetKey' ORDER BY urn").fetchone()[
+                0
+            ]
+        )
+        (sm,) = con.execute(
+            "SELECT systemmetadata FROM metadata_aspect_v2 WHERE urn = ? AND version = 0 "
+            "AND systemmetadata IS NOT NULL LIMIT 1",
+            (urn,),
+        ).fetchone()
+        aspect = con.execute(
+            "SELECT aspect FROM metadata_aspect_v2 WHERE urn = ? GROUP BY aspect "
+            "ORDER BY count(*) DESC, aspect LIMIT 1",
+            (urn,),
+        ).fetchone()[0]
     finally:
         con.close()
     platform = urn.split("urn:li:dataPlatform:", 1)[1].split(",", 1)[0] if "dataPlatform:" in urn else "hive"
@@ -141,8 +167,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         stores["200k"] = large_store(pathlib.Path(a.large), workdir)
     only = set(a.only.split(",")) if a.only else None
     lm, env = bi.litemeta_cmd(), bi.litemeta_env()
-    res: Dict[str, Any] = {"machine": bi.machine(), "runs": a.runs, "load_before": bi.load(),
-                           "stores": {k: str(v) for k, v in stores.items()}, "subjects": {}, "commands": {}}
+    res: Dict[str, Any] = {
+        "machine": bi.machine(),
+        "runs": a.runs,
+        "load_before": bi.load(),
+        "stores": {k: str(v) for k, v in stores.items()},
+        "subjects": {},
+        "commands": {},
+    }
     for name, db in stores.items():
         subjects = pick(db)
         res["subjects"][name] = subjects
@@ -154,8 +186,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             t["target_s"] = TARGETS[name]
             t["pass"] = t["median_s"] <= TARGETS[name] and t["rc"] in (0,)
             res["commands"].setdefault(label, {})[name] = t
-            print(f"{name:6} {label:14} {t['median_s']:.3f} s, cpu {t['cpu_s']:.3f} s (rc {t['rc']}, load {t['load']})",
-                  file=sys.stderr)
+            print(
+                f"{name:6} {label:14} {t['median_s']:.3f} s, cpu {t['cpu_s']:.3f} s (rc {t['rc']}, load {t['load']})",
+                file=sys.stderr,
+            )
     res["load_after"] = bi.load()
     if a.json:
         print(json.dumps(res))
@@ -167,8 +201,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 def print_table(res: Dict[str, Any]) -> None:
     """The result as a readable table."""
     m = res["machine"]
-    print(f"machine: {m['cpus']} CPUs, {m['platform']}; {m['date']}; median of {res['runs']} runs after 1 warm-up; "
-          f"load average before {res['load_before']}, after {res['load_after']}")
+    print(
+        f"machine: {m['cpus']} CPUs, {m['platform']}; {m['date']}; median of {res['runs']} runs after 1 warm-up; "
+        f"load average before {res['load_before']}, after {res['load_after']}"
+    )
     for name, s in res["subjects"].items():
         print(f"{name}: {res['stores'][name]}; urn {s['urn']}")
     names = list(res["stores"])

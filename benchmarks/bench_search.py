@@ -8,6 +8,7 @@ Pegasus JSON from acryl-datahub's classes, then measures: the index build (one `
 varied word / phrase / name / field queries (p50, p95), and ``*`` with all facets.
 Issue targets: build ≤ 30 s, p50 ≤ 30 ms, p95 ≤ 150 ms, ``*`` with facets ≤ 500 ms.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,13 +49,23 @@ WORDS = (
 PLATFORMS = ["hive", "snowflake", "bigquery", "postgres", "mysql", "kafka", "s3", "redshift"]
 ENVS = ["PROD", "DEV", "STAGING"]
 TAGS = ["pii", "gold", "silver", "bronze", "deprecated", "sensitive", "finance", "marketing", "core", "raw"]
-TERMS = ["Classification.Confidential", "Classification.Public", "Finance.Revenue", "Customer.Email",
-         "Customer.Address", "Sales.Order"]
+TERMS = [
+    "Classification.Confidential",
+    "Classification.Public",
+    "Finance.Revenue",
+    "Customer.Email",
+    "Customer.Address",
+    "Sales.Order",
+]
 USERS = [f"user{i:03d}" for i in range(200)]
 DOMAINS = ["sales", "finance", "marketing", "operations", "engineering"]
 SUBTYPES = ["Table", "View", "Topic"]
-COL_TYPES = [(m.StringTypeClass(), "varchar"), (m.NumberTypeClass(), "bigint"), (m.BooleanTypeClass(), "boolean"),
-             (m.DateTypeClass(), "date")]
+COL_TYPES = [
+    (m.StringTypeClass(), "varchar"),
+    (m.NumberTypeClass(), "bigint"),
+    (m.BooleanTypeClass(), "boolean"),
+    (m.DateTypeClass(), "date"),
+]
 
 Aspects = Dict[str, Dict[str, Any]]
 
@@ -74,16 +85,29 @@ def _audit() -> m.AuditStampClass:
 
 def _common(rng: random.Random, aspects: Aspects) -> None:
     if rng.random() < 0.5:
-        aspects["globalTags"] = pj(m.GlobalTagsClass(
-            tags=[m.TagAssociationClass(tag=make_tag_urn(t)) for t in rng.sample(TAGS, rng.randint(1, 3))]))
+        aspects["globalTags"] = pj(
+            m.GlobalTagsClass(
+                tags=[m.TagAssociationClass(tag=make_tag_urn(t)) for t in rng.sample(TAGS, rng.randint(1, 3))]
+            )
+        )
     if rng.random() < 0.3:
-        aspects["glossaryTerms"] = pj(m.GlossaryTermsClass(
-            terms=[m.GlossaryTermAssociationClass(urn=make_term_urn(t))
-                   for t in rng.sample(TERMS, rng.randint(1, 2))], auditStamp=_audit()))
+        aspects["glossaryTerms"] = pj(
+            m.GlossaryTermsClass(
+                terms=[
+                    m.GlossaryTermAssociationClass(urn=make_term_urn(t)) for t in rng.sample(TERMS, rng.randint(1, 2))
+                ],
+                auditStamp=_audit(),
+            )
+        )
     if rng.random() < 0.7:
-        aspects["ownership"] = pj(m.OwnershipClass(owners=[
-            m.OwnerClass(owner=make_user_urn(u), type=m.OwnershipTypeClass.TECHNICAL_OWNER)
-            for u in rng.sample(USERS, rng.randint(1, 2))]))
+        aspects["ownership"] = pj(
+            m.OwnershipClass(
+                owners=[
+                    m.OwnerClass(owner=make_user_urn(u), type=m.OwnershipTypeClass.TECHNICAL_OWNER)
+                    for u in rng.sample(USERS, rng.randint(1, 2))
+                ]
+            )
+        )
     if rng.random() < 0.4:
         aspects["domains"] = pj(m.DomainsClass(domains=[make_domain_urn(rng.choice(DOMAINS))]))
     aspects["status"] = pj(m.StatusClass(removed=rng.random() < 0.02))
@@ -98,8 +122,11 @@ def make_corpus(n: int = 15000, seed: int = 7) -> List[Tuple[str, Aspects]]:
     for i in range(n_containers):
         urn = make_container_urn(f"guid{i}")
         containers.append(urn)
-        a: Aspects = {"containerProperties": pj(m.ContainerPropertiesClass(
-            name=f"{rng.choice(WORDS)}_db_{i}", description=_sentence(rng, 8)))}
+        a: Aspects = {
+            "containerProperties": pj(
+                m.ContainerPropertiesClass(name=f"{rng.choice(WORDS)}_db_{i}", description=_sentence(rng, 8))
+            )
+        }
         a["subTypes"] = pj(m.SubTypesClass(typeNames=["Database"]))
         a["dataPlatformInstance"] = pj(m.DataPlatformInstanceClass(platform=f"urn:li:dataPlatform:{PLATFORMS[i % 8]}"))
         _common(rng, a)
@@ -113,19 +140,39 @@ def make_corpus(n: int = 15000, seed: int = 7) -> List[Tuple[str, Aspects]]:
         cols = []
         for c in range(rng.randint(5, 30)):
             t, native = rng.choice(COL_TYPES)
-            tags = m.GlobalTagsClass(tags=[m.TagAssociationClass(tag=make_tag_urn("pii"))]) if rng.random() < 0.05 \
+            tags = (
+                m.GlobalTagsClass(tags=[m.TagAssociationClass(tag=make_tag_urn("pii"))])
+                if rng.random() < 0.05
                 else None
-            cols.append(m.SchemaFieldClass(
-                fieldPath=f"{rng.choice(WORDS)}_{rng.choice(WORDS)}" if c else "id",
-                type=m.SchemaFieldDataTypeClass(type=t), nativeDataType=native,
-                description=_sentence(rng, 6) if rng.random() < 0.4 else None, globalTags=tags))
+            )
+            cols.append(
+                m.SchemaFieldClass(
+                    fieldPath=f"{rng.choice(WORDS)}_{rng.choice(WORDS)}" if c else "id",
+                    type=m.SchemaFieldDataTypeClass(type=t),
+                    nativeDataType=native,
+                    description=_sentence(rng, 6) if rng.random() < 0.4 else None,
+                    globalTags=tags,
+                )
+            )
         a = {
-            "datasetProperties": pj(m.DatasetPropertiesClass(
-                name=table, qualifiedName=name, description=_sentence(rng, 15) if rng.random() < 0.8 else None,
-                customProperties={"owner_team": rng.choice(DOMAINS), "retention": str(rng.randint(1, 365))})),
-            "schemaMetadata": pj(m.SchemaMetadataClass(
-                schemaName=table, platform=f"urn:li:dataPlatform:{platform}", version=0, hash="",
-                platformSchema=m.OtherSchemaClass(rawSchema=""), fields=cols)),
+            "datasetProperties": pj(
+                m.DatasetPropertiesClass(
+                    name=table,
+                    qualifiedName=name,
+                    description=_sentence(rng, 15) if rng.random() < 0.8 else None,
+                    customProperties={"owner_team": rng.choice(DOMAINS), "retention": str(rng.randint(1, 365))},
+                )
+            ),
+            "schemaMetadata": pj(
+                m.SchemaMetadataClass(
+                    schemaName=table,
+                    platform=f"urn:li:dataPlatform:{platform}",
+                    version=0,
+                    hash="",
+                    platformSchema=m.OtherSchemaClass(rawSchema=""),
+                    fields=cols,
+                )
+            ),
             "subTypes": pj(m.SubTypesClass(typeNames=[rng.choice(SUBTYPES)])),
             "container": pj(m.ContainerClass(container=rng.choice(containers))),
             "dataPlatformInstance": pj(m.DataPlatformInstanceClass(platform=f"urn:li:dataPlatform:{platform}")),
@@ -139,26 +186,54 @@ def make_corpus(n: int = 15000, seed: int = 7) -> List[Tuple[str, Aspects]]:
         kind = i % 5
         if kind in (0, 1):
             urn = f"urn:li:chart:(looker,chart_{i})"
-            a = {"chartInfo": pj(m.ChartInfoClass(
-                title=f"{_sentence(rng, 3)} chart {i}", description=_sentence(rng, 10),
-                lastModified=m.ChangeAuditStampsClass()))}
+            a = {
+                "chartInfo": pj(
+                    m.ChartInfoClass(
+                        title=f"{_sentence(rng, 3)} chart {i}",
+                        description=_sentence(rng, 10),
+                        lastModified=m.ChangeAuditStampsClass(),
+                    )
+                )
+            }
         elif kind == 2:
             urn = f"urn:li:dashboard:(looker,dashboard_{i})"
-            a = {"dashboardInfo": pj(m.DashboardInfoClass(
-                title=f"{_sentence(rng, 2)} dashboard {i}", description=_sentence(rng, 10),
-                lastModified=m.ChangeAuditStampsClass()))}
+            a = {
+                "dashboardInfo": pj(
+                    m.DashboardInfoClass(
+                        title=f"{_sentence(rng, 2)} dashboard {i}",
+                        description=_sentence(rng, 10),
+                        lastModified=m.ChangeAuditStampsClass(),
+                    )
+                )
+            }
         elif kind == 3:
             flow = make_data_flow_urn("airflow", f"dag_{i % 97}")
             urn = make_data_job_urn("airflow", f"dag_{i % 97}", f"task_{i}")
-            a = {"dataJobInfo": pj(m.DataJobInfoClass(name=f"{rng.choice(WORDS)}_task_{i}", type="COMMAND",
-                                                        description=_sentence(rng, 8), flowUrn=flow))}
+            a = {
+                "dataJobInfo": pj(
+                    m.DataJobInfoClass(
+                        name=f"{rng.choice(WORDS)}_task_{i}",
+                        type="COMMAND",
+                        description=_sentence(rng, 8),
+                        flowUrn=flow,
+                    )
+                )
+            }
         else:
             user = f"person{i}"
             urn = make_user_urn(user)
             first, last = rng.choice(WORDS).title(), rng.choice(WORDS).title()
-            a = {"corpUserInfo": pj(m.CorpUserInfoClass(active=True, displayName=f"{first} {last}",
-                                                         fullName=f"{first} {last}", email=f"{user}@example.com",
-                                                         title="Engineer"))}
+            a = {
+                "corpUserInfo": pj(
+                    m.CorpUserInfoClass(
+                        active=True,
+                        displayName=f"{first} {last}",
+                        fullName=f"{first} {last}",
+                        email=f"{user}@example.com",
+                        title="Engineer",
+                    )
+                )
+            }
         _common(rng, a)
         out.append((urn, a))
     return out
@@ -167,13 +242,21 @@ def make_corpus(n: int = 15000, seed: int = 7) -> List[Tuple[str, Aspects]]:
 def _queries(corpus: List[Tuple[str, Aspects]], rng: random.Random) -> List[str]:
     names = [a["datasetProperties"]["name"] for _, a in corpus if "datasetProperties" in a]
     qs: List[str] = []
-    qs += rng.sample(WORDS, 12)                                        # single words
+    qs += rng.sample(WORDS, 12)  # single words
     qs += [f"{rng.choice(WORDS)} {rng.choice(WORDS)}" for _ in range(8)]  # two words
     qs += [f'"{rng.choice(WORDS)} {rng.choice(WORDS)}"' for _ in range(5)]  # phrases
-    qs += rng.sample(names, 10)                                        # exact dataset names
-    qs += [f"{rng.choice(WORDS)[:4]}*" for _ in range(4)]              # wildcards
-    qs += ["tags:pii", "platform:snowflake", "fieldPaths:customer_id", "origin:PROD",
-           "tags:urn:li:tag:gold", "owners:user007", "glossaryTerms:Revenue", "typeNames:Topic"]
+    qs += rng.sample(names, 10)  # exact dataset names
+    qs += [f"{rng.choice(WORDS)[:4]}*" for _ in range(4)]  # wildcards
+    qs += [
+        "tags:pii",
+        "platform:snowflake",
+        "fieldPaths:customer_id",
+        "origin:PROD",
+        "tags:urn:li:tag:gold",
+        "owners:user007",
+        "glossaryTerms:Revenue",
+        "typeNames:Topic",
+    ]
     qs += ["customer email", "order payment refund", "fraud"]
     return qs[:50]
 
@@ -208,16 +291,20 @@ def main(argv: List[str] | None = None) -> int:
     for label, xs in (("wall", sorted(times)), ("CPU", sorted(cpus))):
         p50 = statistics.median(xs)
         p95 = xs[int(len(xs) * 0.95) - 1]
-        print(f"{len(xs)} queries ({label}): p50 {p50:.1f} ms, p95 {p95:.1f} ms, max {xs[-1]:.1f} ms"
-              "   targets p50 <= 30 ms, p95 <= 150 ms")
+        print(
+            f"{len(xs)} queries ({label}): p50 {p50:.1f} ms, p95 {p95:.1f} ms, max {xs[-1]:.1f} ms"
+            "   targets p50 <= 30 ms, p95 <= 150 ms"
+        )
     ix.apply([corpus[0]])  # a change: the next search refreshes the searcher and its caches
     star = []
     for _ in range(5):
         t = time.perf_counter()
         r = ix.search("*", facets=True)
         star.append((time.perf_counter() - t) * 1000)
-    print(f"'*' with all facets: first (after a change) {star[0]:.0f} ms, then median {statistics.median(star[1:]):.0f} ms "
-          f"(total {r.total})   target <= 500 ms")
+    print(
+        f"'*' with all facets: first (after a change) {star[0]:.0f} ms, then median {statistics.median(star[1:]):.0f} ms "
+        f"(total {r.total})   target <= 500 ms"
+    )
     t = time.perf_counter()
     ix.autocomplete("cust")
     print(f"autocomplete: {(time.perf_counter() - t) * 1000:.1f} ms")

@@ -29,6 +29,7 @@ never written. Parts:
 ``--pythonpath DIR`` runs the CLI parts with another litemeta tree (to compare with an older one).
 Figures depend on the machine's load: each part prints the load average next to its numbers.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -52,11 +53,18 @@ import bench_ingest as bi  # noqa: E402
 
 DEFAULT_STORE = bi.DEFAULT_CACHE / "store-200k" / "litemeta.db"
 PARTS = ("queries", "cli", "reindex", "catchup", "memory")
-NAME_FIELDS = {"datasetProperties": ("name", "description"), "chartInfo": ("title", "description"),
-               "dashboardInfo": ("title", "description"), "corpUserInfo": ("displayName", None),
-               "glossaryTermInfo": ("name", "definition"), "tagProperties": ("name", "description"),
-               "containerProperties": ("name", "description"), "dataFlowInfo": ("name", "description"),
-               "dataJobInfo": ("name", "description"), "domainProperties": ("name", "description")}
+NAME_FIELDS = {
+    "datasetProperties": ("name", "description"),
+    "chartInfo": ("title", "description"),
+    "dashboardInfo": ("title", "description"),
+    "corpUserInfo": ("displayName", None),
+    "glossaryTermInfo": ("name", "definition"),
+    "tagProperties": ("name", "description"),
+    "containerProperties": ("name", "description"),
+    "dataFlowInfo": ("name", "description"),
+    "dataJobInfo": ("name", "description"),
+    "domainProperties": ("name", "description"),
+}
 
 
 def pct(xs: Sequence[float], p: float) -> float:
@@ -92,8 +100,12 @@ def ensure_store(path: pathlib.Path, cache: pathlib.Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     corpus = bi.corpus(cache, 200000, 1)
     print(f"building {path} ...", file=sys.stderr)
-    subprocess.run(bi.litemeta_cmd() + ["ingest", "--db", str(path), str(corpus)], check=True,
-                   stdout=subprocess.DEVNULL, env=bi.litemeta_env())
+    subprocess.run(
+        bi.litemeta_cmd() + ["ingest", "--db", str(path), str(corpus)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        env=bi.litemeta_env(),
+    )
 
 
 def timed(cmd: Sequence[str], env: Dict[str, str]) -> Tuple[float, subprocess.CompletedProcess]:
@@ -154,9 +166,13 @@ def part_queries(db: pathlib.Path, limit: int) -> Dict[str, Any]:
                 times.append((time.perf_counter() - t) * 1000)
                 cpus.append((time.process_time() - c) * 1000)
                 found.setdefault(q["class"], []).append(q["expected"] in [h.urn for h in r.results[:3]])
-            res[label] = {"p50_ms": round(statistics.median(times), 1), "p95_ms": round(pct(times, 95), 1),
-                          "max_ms": round(max(times), 1), "cpu_p50_ms": round(statistics.median(cpus), 1),
-                          "cpu_p95_ms": round(pct(cpus, 95), 1)}
+            res[label] = {
+                "p50_ms": round(statistics.median(times), 1),
+                "p95_ms": round(pct(times, 95), 1),
+                "max_ms": round(max(times), 1),
+                "cpu_p50_ms": round(statistics.median(cpus), 1),
+                "cpu_p95_ms": round(pct(cpus, 95), 1),
+            }
             res["recall_top3"] = {c: round(sum(v) / len(v), 3) for c, v in found.items()}
         res["by_class"] = {c: sum(1 for q in qs if q["class"] == c) for c in res["recall_top3"]}
     res["load_after"] = bi.load()
@@ -170,21 +186,29 @@ def pick_query(db: pathlib.Path) -> Tuple[str, str]:
     import sqlite3
 
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    rows = con.execute("SELECT urn, metadata FROM metadata_aspect_v2 WHERE aspect = 'datasetProperties' "
-                       "AND version = 0 ORDER BY urn LIMIT 200").fetchall()
+    rows = con.execute(
+        "SELECT urn, metadata FROM metadata_aspect_v2 WHERE aspect = 'datasetProperties' "
+        "AND version = 0 ORDER BY urn LIMIT 200"
+    ).fetchall()
     con.close()
     urn, meta = rows[len(rows) // 2]
     return json.loads(meta)["name"], urn
 
 
 def _summary(walls: List[float], cpus: List[float]) -> Dict[str, Any]:
-    return {"median_s": round(statistics.median(walls), 3), "p95_s": round(pct(walls, 95), 3),
-            "min_s": round(min(walls), 3), "cpu_median_s": round(statistics.median(cpus), 3), "runs": len(walls),
-            "load": bi.load()}
+    return {
+        "median_s": round(statistics.median(walls), 3),
+        "p95_s": round(pct(walls, 95), 3),
+        "min_s": round(min(walls), 3),
+        "cpu_median_s": round(statistics.median(cpus), 3),
+        "runs": len(walls),
+        "load": bi.load(),
+    }
 
 
-def part_cli(db: pathlib.Path, cache: pathlib.Path, runs: int, pythonpath: Optional[str],
-             ingest_nice: int = 0) -> Dict[str, Any]:
+def part_cli(
+    db: pathlib.Path, cache: pathlib.Path, runs: int, pythonpath: Optional[str], ingest_nice: int = 0
+) -> Dict[str, Any]:
     """Whole-process search, idle and during 4 ingests (see the module docstring). A control, the
     CLI's ``--help`` (no store, no index), is timed the same way: its slowdown is the machine's,
     what the search adds to it is the search's."""
@@ -208,8 +232,17 @@ def part_cli(db: pathlib.Path, cache: pathlib.Path, runs: int, pythonpath: Optio
     res["control_idle_s"] = round(statistics.median(cwalls), 3)
     res["found"] = urn in [r["urn"] for r in json.loads(p.stdout)["results"]]
     nice = (lambda: os.nice(ingest_nice)) if ingest_nice else None  # noqa: E731 - a preexec hook
-    writers = [subprocess.Popen(lm + ["ingest", "--db", str(db), str(c)], env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, text=True, preexec_fn=nice) for c in corpora]
+    writers = [
+        subprocess.Popen(
+            lm + ["ingest", "--db", str(db), str(c)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=nice,
+        )
+        for c in corpora
+    ]
     res["ingest_nice"] = ingest_nice
     t0 = time.perf_counter()
     walls, cpus, cwalls = [], [], []
@@ -245,8 +278,9 @@ def part_reindex(db: pathlib.Path, pythonpath: Optional[str]) -> Dict[str, Any]:
     expected = [r["urn"] for r in json.loads(before.stdout)["results"]]
     res: Dict[str, Any] = {"load_before": bi.load()}
     t0 = time.perf_counter()
-    proc = subprocess.Popen(lm + ["reindex", "--db", str(db), "--json"], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        lm + ["reindex", "--db", str(db), "--json"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     during: List[float] = []
     same = 0
     while proc.poll() is None:
@@ -266,8 +300,9 @@ def part_reindex(db: pathlib.Path, pythonpath: Optional[str]) -> Dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------- catch-up cost
-def part_catchup(src: pathlib.Path, workdir: pathlib.Path, cache: pathlib.Path,
-                 pythonpath: Optional[str]) -> Dict[str, Any]:
+def part_catchup(
+    src: pathlib.Path, workdir: pathlib.Path, cache: pathlib.Path, pythonpath: Optional[str]
+) -> Dict[str, Any]:
     """``litemeta ingest`` of 20,000 records into the store without, then with, an index beside it."""
     lm, env = cli_env(pythonpath)
     corpus = bi.corpus(cache, 20000, 2)
@@ -305,30 +340,54 @@ def big_store(workdir: pathlib.Path, kind: str) -> pathlib.Path:
         text = " ".join(f"{rng.choice(words)}{rng.randint(0, 999_999)}" for _ in range(4_500_000))
         aspect = m.DatasetPropertiesClass(name="wide_table", description=text)
     else:
-        fields = [m.SchemaFieldClass(fieldPath=f"column_{i}_{rng.choice(words)}", nativeDataType="VARCHAR(64)",
-                                     type=m.SchemaFieldDataTypeClass(type=m.StringTypeClass()),
-                                     description=" ".join(rng.choice(words) for _ in range(40)) + f" {i}")
-                  for i in range(125_000)]
-        aspect = m.SchemaMetadataClass(schemaName="wide_table", platform="urn:li:dataPlatform:hive", version=0,
-                                       hash="", platformSchema=m.OtherSchemaClass(rawSchema=""), fields=fields)
+        fields = [
+            m.SchemaFieldClass(
+                fieldPath=f"column_{i}_{rng.choice(words)}",
+                nativeDataType="VARCHAR(64)",
+                type=m.SchemaFieldDataTypeClass(type=m.StringTypeClass()),
+                description=" ".join(rng.choice(words) for _ in range(40)) + f" {i}",
+            )
+            for i in range(125_000)
+        ]
+        aspect = m.SchemaMetadataClass(
+            schemaName="wide_table",
+            platform="urn:li:dataPlatform:hive",
+            version=0,
+            hash="",
+            platformSchema=m.OtherSchemaClass(rawSchema=""),
+            fields=fields,
+        )
     path = workdir / f"big-{kind}.json"
-    write_metadata_file(path, [MCPW(entityUrn=urn, aspect=aspect), MCPW(
-        entityUrn="urn:li:dataset:(urn:li:dataPlatform:hive,small.table,PROD)",
-        aspect=m.DatasetPropertiesClass(name="small_table"))])
+    write_metadata_file(
+        path,
+        [
+            MCPW(entityUrn=urn, aspect=aspect),
+            MCPW(
+                entityUrn="urn:li:dataset:(urn:li:dataPlatform:hive,small.table,PROD)",
+                aspect=m.DatasetPropertiesClass(name="small_table"),
+            ),
+        ],
+    )
     db = workdir / f"big-{kind}" / "litemeta.db"
     shutil.rmtree(db.parent, ignore_errors=True)
     db.parent.mkdir(parents=True)
-    subprocess.run(bi.litemeta_cmd() + ["ingest", "--db", str(db), str(path)], check=True,
-                   stdout=subprocess.DEVNULL, env=bi.litemeta_env())
+    subprocess.run(
+        bi.litemeta_cmd() + ["ingest", "--db", str(db), str(path)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        env=bi.litemeta_env(),
+    )
     path.unlink()
     return db
 
 
 def peak_rss_mb(cmd: Sequence[str], env: Dict[str, str]) -> Tuple[float, float]:
     """Peak RSS (MB) and wall seconds of one process (its own getrusage, through a wrapper)."""
-    code = ("import resource, subprocess, sys, time\nt = time.perf_counter()\n"
-            "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
-            "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, time.perf_counter() - t)")
+    code = (
+        "import resource, subprocess, sys, time\nt = time.perf_counter()\n"
+        "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
+        "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, time.perf_counter() - t)"
+    )
     p = subprocess.run([sys.executable, "-c", code, *cmd], capture_output=True, text=True, env=env, check=True)
     rc, kb, secs = p.stdout.split()
     if rc != "0":
@@ -345,12 +404,18 @@ def part_memory(workdir: pathlib.Path, pythonpath: Optional[str]) -> Dict[str, A
         size = os.path.getsize(db)
         first = peak_rss_mb(lm + ["search", "small_table", "--db", str(db)], env)
         again = peak_rss_mb(lm + ["search", "wide_table", "--db", str(db)], env)
-        res[kind] = {"store_mb": round(size / 1e6, 1), "first_search_mb": first[0], "first_search_s": first[1],
-                     "next_search_mb": again[0], "next_search_s": again[1]}
+        res[kind] = {
+            "store_mb": round(size / 1e6, 1),
+            "first_search_mb": first[0],
+            "first_search_s": first[1],
+            "next_search_mb": again[0],
+            "next_search_s": again[1],
+        }
         shutil.rmtree(db.parent, ignore_errors=True)
     res["load_after"] = bi.load()
-    res["pass"] = all(res[k]["first_search_mb"] <= 300 and res[k]["next_search_mb"] <= 300
-                      for k in ("description", "schema"))
+    res["pass"] = all(
+        res[k]["first_search_mb"] <= 300 and res[k]["next_search_mb"] <= 300 for k in ("description", "schema")
+    )
     return res
 
 
@@ -365,8 +430,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("--runs", type=int, default=10, help="idle whole-process searches [10]")
     ap.add_argument("--per-class", type=int, default=60, help="relevance queries per class [60]")
     ap.add_argument("--pythonpath", default=None, help="run the CLI parts with the litemeta tree at this path")
-    ap.add_argument("--ingest-nice", type=int, default=0,
-                    help="start the 4 ingests of the cli part at this niceness (what the slowdown owes to CPU sharing)")
+    ap.add_argument(
+        "--ingest-nice",
+        type=int,
+        default=0,
+        help="start the 4 ingests of the cli part at this niceness (what the slowdown owes to CPU sharing)",
+    )
     ap.add_argument("--json", action="store_true", help="print the result as JSON")
     a = ap.parse_args(argv)
     parts = a.only.split(",") if a.only else list(PARTS)
@@ -413,39 +482,80 @@ def print_table(res: Dict[str, Any]) -> None:
         q = parts["queries"]
         rows.append(("first search in-process (builds the index)", f"{q['first_search_s']} s", ""))
         for label in ("cold", "warm"):
-            rows.append((f"{q['queries']} relevance queries in-process, {label} pass",
-                         f"p50 {q[label]['p50_ms']} ms, p95 {q[label]['p95_ms']} ms, max {q[label]['max_ms']} ms "
-                         f"(CPU p50 {q[label]['cpu_p50_ms']} ms, p95 {q[label]['cpu_p95_ms']} ms)",
-                         "p50 <= 20 ms, p95 <= 100 ms"))
-        rows.append(("  top-3 recall by class", ", ".join(f"{c} {v:.0%} ({q['by_class'][c]})"
-                                                           for c, v in q["recall_top3"].items()), ""))
+            rows.append(
+                (
+                    f"{q['queries']} relevance queries in-process, {label} pass",
+                    f"p50 {q[label]['p50_ms']} ms, p95 {q[label]['p95_ms']} ms, max {q[label]['max_ms']} ms "
+                    f"(CPU p50 {q[label]['cpu_p50_ms']} ms, p95 {q[label]['cpu_p95_ms']} ms)",
+                    "p50 <= 20 ms, p95 <= 100 ms",
+                )
+            )
+        rows.append(
+            (
+                "  top-3 recall by class",
+                ", ".join(f"{c} {v:.0%} ({q['by_class'][c]})" for c, v in q["recall_top3"].items()),
+                "",
+            )
+        )
     if "cli" in parts:
         c = parts["cli"]
         i, u = c["idle"], c["under_ingests"]
-        rows.append((f"litemeta search {c['query']!r}, idle (median of {i['runs']})",
-                     f"{i['median_s']} s, CPU {i['cpu_median_s']} s (load {i['load']})", "<= 0.4 s"))
-        rows.append((f"  during 4 ingests of 20k records (nice {c['ingest_nice']}, {c['ingests_s']} s, {u['runs']} searches, "
-                     f"{u['stale_answers']} stale)", f"{u['median_s']} s median, p95 {u['p95_s']} s = {c['ratio']}x idle, "
-                     f"CPU {u['cpu_median_s']} s (load {u['load']})", "<= 2x idle"))
-        rows.append(("  control: litemeta --help, idle / during the ingests",
-                     f"{c['control_idle_s']} s / {c['control_under_ingests_s']} s = {c['control_ratio']}x", ""))
+        rows.append(
+            (
+                f"litemeta search {c['query']!r}, idle (median of {i['runs']})",
+                f"{i['median_s']} s, CPU {i['cpu_median_s']} s (load {i['load']})",
+                "<= 0.4 s",
+            )
+        )
+        rows.append(
+            (
+                f"  during 4 ingests of 20k records (nice {c['ingest_nice']}, {c['ingests_s']} s, {u['runs']} searches, "
+                f"{u['stale_answers']} stale)",
+                f"{u['median_s']} s median, p95 {u['p95_s']} s = {c['ratio']}x idle, "
+                f"CPU {u['cpu_median_s']} s (load {u['load']})",
+                "<= 2x idle",
+            )
+        )
+        rows.append(
+            (
+                "  control: litemeta --help, idle / during the ingests",
+                f"{c['control_idle_s']} s / {c['control_under_ingests_s']} s = {c['control_ratio']}x",
+                "",
+            )
+        )
     if "reindex" in parts:
         r = parts["reindex"]
-        rows.append(("litemeta reindex", f"{r['reindex_s']} s; {r['same_results']}/{r['searches_during']} searches "
-                     f"during it returned the previous results (median {r['search_median_s']} s)", "all"))
+        rows.append(
+            (
+                "litemeta reindex",
+                f"{r['reindex_s']} s; {r['same_results']}/{r['searches_during']} searches "
+                f"during it returned the previous results (median {r['search_median_s']} s)",
+                "all",
+            )
+        )
     if "catchup" in parts:
         c = parts["catchup"]
-        rows.append(("litemeta ingest 20k records, no index / index kept current",
-                     f"{c['no_index']['ingest_s']} s / {c['with_index']['ingest_s']} s (+{c['added_s']} s); "
-                     f"next search {c['with_index'].get('next_search_s')} s, stale "
-                     f"{c['with_index'].get('next_search_stale')}", ""))
+        rows.append(
+            (
+                "litemeta ingest 20k records, no index / index kept current",
+                f"{c['no_index']['ingest_s']} s / {c['with_index']['ingest_s']} s (+{c['added_s']} s); "
+                f"next search {c['with_index'].get('next_search_s')} s, stale "
+                f"{c['with_index'].get('next_search_stale')}",
+                "",
+            )
+        )
     if "memory" in parts:
         mm = parts["memory"]
         for kind in ("description", "schema"):
             k = mm[kind]
-            rows.append((f"peak RSS, store with one 50 MB aspect ({kind}, store {k['store_mb']} MB)",
-                         f"first search {k['first_search_mb']} MB ({k['first_search_s']} s), next "
-                         f"{k['next_search_mb']} MB ({k['next_search_s']} s)", "<= 300 MB"))
+            rows.append(
+                (
+                    f"peak RSS, store with one 50 MB aspect ({kind}, store {k['store_mb']} MB)",
+                    f"first search {k['first_search_mb']} MB ({k['first_search_s']} s), next "
+                    f"{k['next_search_mb']} MB ({k['next_search_s']} s)",
+                    "<= 300 MB",
+                )
+            )
     width = max(len(r[0]) for r in rows) if rows else 0
     for name, value, target in rows:
         print(f"{name:<{width}}  {value}" + (f"   target {target}" if target else ""))

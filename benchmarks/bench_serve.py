@@ -21,6 +21,7 @@ Measures (each server is a ``litemeta serve`` process on 127.0.0.1, a fresh stor
 
 The figures depend on the machine's load (printed): on a shared machine they are provisional.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,8 +45,14 @@ from bench_ingest import compile_bytecode, corpus, litemeta_cmd, load  # noqa: E
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CLIENTS, PER_REQUEST = 4, 100
-TARGETS = {"batch_mcps_per_s": 3000.0, "batch_vs_ingest": 0.40, "sink_ratio": 1.5, "read_p50_ms": 3.0,
-           "read_p99_ms": 20.0, "startup_s": 1.0}
+TARGETS = {
+    "batch_mcps_per_s": 3000.0,
+    "batch_vs_ingest": 0.40,
+    "sink_ratio": 1.5,
+    "read_p50_ms": 3.0,
+    "read_p99_ms": 20.0,
+    "startup_s": 1.0,
+}
 ENV = {**os.environ, "DATAHUB_TELEMETRY_ENABLED": "false"}
 
 
@@ -62,8 +69,11 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.t0 = time.perf_counter()
-        self.proc = subprocess.Popen([*litemeta_cmd(), "serve", "--db", str(db), "--port", str(self.port),
-                                      "--log-level", "warning"], env=ENV, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [*litemeta_cmd(), "serve", "--db", str(db), "--port", str(self.port), "--log-level", "warning"],
+            env=ENV,
+            stderr=subprocess.DEVNULL,
+        )
         self.ready_after = self._wait()
 
     def _wait(self, timeout: float = 60.0) -> float:
@@ -99,10 +109,16 @@ def client_mcps(records: List[Dict[str, Any]]) -> List[Any]:
             ct = "application/json-patch+json" if rec["changeType"] == "PATCH" else "application/json"
             generic = m.GenericAspectClass(value=json.dumps(aspect["json"]).encode(), contentType=ct)
         sm = rec.get("systemMetadata")
-        out.append(m.MetadataChangeProposalClass(
-            entityType=rec["entityType"], entityUrn=rec["entityUrn"], changeType=rec["changeType"],
-            aspectName=rec.get("aspectName"), aspect=generic,
-            systemMetadata=m.SystemMetadataClass.from_obj(sm) if sm else None))
+        out.append(
+            m.MetadataChangeProposalClass(
+                entityType=rec["entityType"],
+                entityUrn=rec["entityUrn"],
+                changeType=rec["changeType"],
+                aspectName=rec.get("aspectName"),
+                aspect=generic,
+                systemMetadata=m.SystemMetadataClass.from_obj(sm) if sm else None,
+            )
+        )
     return out
 
 
@@ -117,7 +133,7 @@ def _client(url: str, corpus_path: str, index: int, ready: Any, go: Any, result:
     ready.put(len(mine))
     go.wait()
     for i in range(0, len(mine), PER_REQUEST):
-        emitter.emit_mcps(mine[i:i + PER_REQUEST])
+        emitter.emit_mcps(mine[i : i + PER_REQUEST])
     result.put(time.perf_counter())
 
 
@@ -127,8 +143,9 @@ def batch_http(corpus_path: pathlib.Path, workdir: pathlib.Path) -> Dict[str, An
     server = Server(db)
     ctx = mp.get_context("spawn")
     ready, result, go = ctx.Queue(), ctx.Queue(), ctx.Event()
-    procs = [ctx.Process(target=_client, args=(server.url, str(corpus_path), i, ready, go, result))
-             for i in range(CLIENTS)]
+    procs = [
+        ctx.Process(target=_client, args=(server.url, str(corpus_path), i, ready, go, result)) for i in range(CLIENTS)
+    ]
     try:
         for p in procs:
             p.start()
@@ -149,12 +166,21 @@ def ingest_cli(corpus_path: pathlib.Path, workdir: pathlib.Path) -> Dict[str, An
     db = workdir / "ingest.db"
     _remove(db)
     t0 = time.perf_counter()
-    out = subprocess.run([*litemeta_cmd(), "ingest", "--db", str(db), str(corpus_path), "--json"], env=ENV,
-                         capture_output=True, text=True, check=False)
+    out = subprocess.run(
+        [*litemeta_cmd(), "ingest", "--db", str(db), str(corpus_path), "--json"],
+        env=ENV,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     wall = time.perf_counter() - t0
     report = json.loads(out.stdout)
-    return {"proposals": report["proposals"], "wall_s": round(wall, 3), "mcps_per_s": round(report["proposals"] / wall),
-            **_store_stats(db)}
+    return {
+        "proposals": report["proposals"],
+        "wall_s": round(wall, 3),
+        "mcps_per_s": round(report["proposals"] / wall),
+        **_store_stats(db),
+    }
 
 
 def _store_stats(db: pathlib.Path) -> Dict[str, Any]:
@@ -162,8 +188,11 @@ def _store_stats(db: pathlib.Path) -> Dict[str, Any]:
 
     with litemeta.open_store(str(db), read_only=True) as store:
         sizes = store.topic_sizes()
-    return {"mcl": sizes.get("MetadataChangeLog_Versioned_v1", 0) + sizes.get("MetadataChangeLog_Timeseries_v1", 0),
-            "platform_events": sizes.get("PlatformEvent_v1", 0), "failed": sizes.get("FailedMetadataChangeProposal_v1", 0)}
+    return {
+        "mcl": sizes.get("MetadataChangeLog_Versioned_v1", 0) + sizes.get("MetadataChangeLog_Timeseries_v1", 0),
+        "platform_events": sizes.get("PlatformEvent_v1", 0),
+        "failed": sizes.get("FailedMetadataChangeProposal_v1", 0),
+    }
 
 
 # ------------------------------------------------------------------------------ 2. datahub ingest
@@ -186,8 +215,12 @@ def run_recipe(recipe: Dict[str, Any], workdir: pathlib.Path) -> float:
     home = workdir / "home"
     home.mkdir(exist_ok=True)
     t0 = time.perf_counter()
-    out = subprocess.run([sys.executable, "-m", "datahub", "ingest", "-c", str(path), "--no-default-report"],
-                         env={**ENV, "HOME": str(home)}, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "datahub", "ingest", "-c", str(path), "--no-default-report"],
+        env={**ENV, "HOME": str(home)},
+        capture_output=True,
+        text=True,
+    )
     wall = time.perf_counter() - t0
     if out.returncode != 0:
         raise RuntimeError(f"datahub ingest failed:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}")
@@ -203,12 +236,17 @@ def sink_compare(corpus_path: pathlib.Path, workdir: pathlib.Path) -> Dict[str, 
     _remove(db)
     server = Server(db)
     try:
-        rest_s = run_recipe({"source": source, "sink": {"type": "datahub-rest", "config": {"server": server.url}}},
-                            workdir)
+        rest_s = run_recipe(
+            {"source": source, "sink": {"type": "datahub-rest", "config": {"server": server.url}}}, workdir
+        )
     finally:
         server.stop()
-    return {"file_sink_s": round(file_s, 2), "rest_sink_s": round(rest_s, 2), "ratio": round(rest_s / file_s, 3),
-            **_store_stats(db)}
+    return {
+        "file_sink_s": round(file_s, 2),
+        "rest_sink_s": round(rest_s, 2),
+        "ratio": round(rest_s / file_s, 3),
+        **_store_stats(db),
+    }
 
 
 # ------------------------------------------------------------------------------ 3. reads
@@ -219,8 +257,12 @@ def reads(db: pathlib.Path, n: int = 3000) -> Dict[str, Any]:
     from litemeta.serve import ServerThread, create_app
 
     with litemeta.open_store(str(db), read_only=True) as ro:
-        pairs = [(r.urn, r.aspect) for r in ro.scan(["datasetProperties", "status", "ownership", "globalTags",
-                                                     "schemaMetadata", "corpUserInfo"])]
+        pairs = [
+            (r.urn, r.aspect)
+            for r in ro.scan(
+                ["datasetProperties", "status", "ownership", "globalTags", "schemaMetadata", "corpUserInfo"]
+            )
+        ]
     rng = random.Random(1)
     sample = [rng.choice(pairs) for _ in range(n)]
     from datahub.utilities.urns.urn import Urn
@@ -238,8 +280,12 @@ def reads(db: pathlib.Path, n: int = 3000) -> Dict[str, Any]:
                 raise RuntimeError(f"GET {url}: {r.status_code} {r.text[:200]}")
     times = times[100:]  # warm-up
     times.sort()
-    return {"requests": len(times), "p50_ms": round(times[len(times) // 2] * 1000, 2),
-            "p99_ms": round(times[int(len(times) * 0.99)] * 1000, 2), "max_ms": round(times[-1] * 1000, 2)}
+    return {
+        "requests": len(times),
+        "p50_ms": round(times[len(times) // 2] * 1000, 2),
+        "p99_ms": round(times[int(len(times) * 0.99)] * 1000, 2),
+        "max_ms": round(times[-1] * 1000, 2),
+    }
 
 
 def startup(db: pathlib.Path, runs: int = 5) -> Dict[str, Any]:
@@ -258,7 +304,9 @@ def _remove(db: pathlib.Path) -> None:
 
 
 # ------------------------------------------------------------------------------ main
-def bench(corpus_path: pathlib.Path, workdir: pathlib.Path, only: Optional[Sequence[str]], repeat: int) -> Dict[str, Any]:
+def bench(
+    corpus_path: pathlib.Path, workdir: pathlib.Path, only: Optional[Sequence[str]], repeat: int
+) -> Dict[str, Any]:
     res: Dict[str, Any] = {"corpus": str(corpus_path), "load_before": load(), "cpus": os.cpu_count()}
     want = set(only or ("batch", "sink", "reads", "startup"))
     if "batch" in want or "reads" in want:
@@ -268,9 +316,13 @@ def bench(corpus_path: pathlib.Path, workdir: pathlib.Path, only: Optional[Seque
             http.append(batch_http(corpus_path, workdir))
         best_http = sorted(http, key=lambda r: r["mcps_per_s"])[len(http) // 2]
         best_ingest = sorted(ingest, key=lambda r: r["mcps_per_s"])[len(ingest) // 2]
-        res["batch"] = {"http_runs": http, "ingest_runs": ingest, "http_mcps_per_s": best_http["mcps_per_s"],
-                        "ingest_mcps_per_s": best_ingest["mcps_per_s"],
-                        "ratio": round(best_http["mcps_per_s"] / best_ingest["mcps_per_s"], 3)}
+        res["batch"] = {
+            "http_runs": http,
+            "ingest_runs": ingest,
+            "http_mcps_per_s": best_http["mcps_per_s"],
+            "ingest_mcps_per_s": best_ingest["mcps_per_s"],
+            "ratio": round(best_http["mcps_per_s"] / best_ingest["mcps_per_s"], 3),
+        }
     if "sink" in want:
         res["sink"] = sink_compare(corpus_path, workdir)
     if "reads" in want:
@@ -306,18 +358,26 @@ def print_table(res: Dict[str, Any]) -> None:
         b = res["batch"]
         print(f"\nbatch ingestion ({CLIENTS} client processes, emit_mcps, {PER_REQUEST} MCPs a request)")
         for h, i in zip(b["http_runs"], b["ingest_runs"]):
-            print(f"  serve  {h['mcps']:>7} MCPs {h['wall_s']:>7.2f} s {h['mcps_per_s']:>7} MCPs/s   "
-                  f"ingest {i['proposals']:>7} MCPs {i['wall_s']:>7.2f} s {i['mcps_per_s']:>7} MCPs/s")
-        print(f"  median: serve {b['http_mcps_per_s']} MCPs/s, ingest {b['ingest_mcps_per_s']} MCPs/s, "
-              f"ratio {b['ratio']:.0%}")
+            print(
+                f"  serve  {h['mcps']:>7} MCPs {h['wall_s']:>7.2f} s {h['mcps_per_s']:>7} MCPs/s   "
+                f"ingest {i['proposals']:>7} MCPs {i['wall_s']:>7.2f} s {i['mcps_per_s']:>7} MCPs/s"
+            )
+        print(
+            f"  median: serve {b['http_mcps_per_s']} MCPs/s, ingest {b['ingest_mcps_per_s']} MCPs/s, "
+            f"ratio {b['ratio']:.0%}"
+        )
     if "sink" in res:
         s = res["sink"]
-        print(f"\ndatahub ingest (file source): file sink {s['file_sink_s']} s, datahub-rest sink into serve "
-              f"{s['rest_sink_s']} s, ratio {s['ratio']}x")
+        print(
+            f"\ndatahub ingest (file source): file sink {s['file_sink_s']} s, datahub-rest sink into serve "
+            f"{s['rest_sink_s']} s, ratio {s['ratio']}x"
+        )
     if "reads" in res:
         r = res["reads"]
-        print(f"\nGET /aspects ({r['requests']} requests, in-process client): p50 {r['p50_ms']} ms, "
-              f"p99 {r['p99_ms']} ms, max {r['max_ms']} ms")
+        print(
+            f"\nGET /aspects ({r['requests']} requests, in-process client): p50 {r['p50_ms']} ms, "
+            f"p99 {r['p99_ms']} ms, max {r['max_ms']} ms"
+        )
     if "startup" in res:
         print(f"\nstart to first /config: median {res['startup']['median_s']} s (runs {res['startup']['runs']})")
     print("\ntargets:")

@@ -20,6 +20,7 @@ load is cold (nothing cached), the rest warm; ``first-contentful-paint`` from th
 Targets: search p50 <= 50 ms and p95 <= 150 ms, entity page p95 <= 100 ms, lineage 3 hops p95 <=
 200 ms, first paint of the home page <= 500 ms.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,8 +39,13 @@ from typing import Any, Dict, List, Tuple
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-TARGETS = {"search_p50_ms": 50, "search_p95_ms": 150, "entity_p95_ms": 100, "lineage3_p95_ms": 200,
-           "first_paint_ms": 500}
+TARGETS = {
+    "search_p50_ms": 50,
+    "search_p95_ms": 150,
+    "entity_p95_ms": 100,
+    "lineage3_p95_ms": 200,
+    "first_paint_ms": 500,
+}
 
 
 class Timed:
@@ -54,7 +60,11 @@ class Timed:
             await self.app(scope, receive, send)
             return
         t0 = time.perf_counter()
-        key = scope.get("raw_path", scope["path"].encode()).decode("latin-1") + "?" + scope.get("query_string", b"").decode()
+        key = (
+            scope.get("raw_path", scope["path"].encode()).decode("latin-1")
+            + "?"
+            + scope.get("query_string", b"").decode()
+        )
 
         async def timed_send(message: Any) -> None:
             await send(message)
@@ -98,8 +108,10 @@ def sample(store: Any, n: int, rng: random.Random) -> Dict[str, List[str]]:
     total = everything.total
     urns = [store.search("*", start=rng.randrange(total), count=1).results[0].urn for _ in range(n)]
     datasets = store.search("*", entity_types=["dataset"], count=0).total
-    ds = [store.search("*", entity_types=["dataset"], start=rng.randrange(datasets), count=1).results[0].urn
-          for _ in range(n)]
+    ds = [
+        store.search("*", entity_types=["dataset"], start=rng.randrange(datasets), count=1).results[0].urn
+        for _ in range(n)
+    ]
     words: List[str] = []
     for u in ds:
         words += [w for w in re.findall(r"[a-z]{4,}", u.split(",")[1] if "," in u else u) if w not in ("prod", "urn")]
@@ -112,8 +124,11 @@ def sample(store: Any, n: int, rng: random.Random) -> Dict[str, List[str]]:
         if i % 2 and platforms:
             q += f"&filter_platform={rng.choice(platforms)}"
         searches.append(q)
-    return {"search": searches, "entity": [entity_url(u) for u in urns],
-            "schema": [entity_url(u, "Schema") for u in ds]}
+    return {
+        "search": searches,
+        "entity": [entity_url(u) for u in urns],
+        "schema": [entity_url(u, "Schema") for u in ds],
+    }
 
 
 def run_pages(base: str, timed: Timed, paths: List[str], warmup: int = 5) -> Tuple[List[float], List[float], int]:
@@ -155,7 +170,8 @@ def first_paint(base: str, runs: int) -> List[float]:
             while fcp is None and time.monotonic() < deadline:  # the entry is recorded just after the paint
                 fcp = driver.execute_script(
                     "const e = performance.getEntriesByType('paint').filter(p => p.name === 'first-contentful-paint')[0];"
-                    "return e ? e.startTime : null;")
+                    "return e ? e.startTime : null;"
+                )
                 if fcp is None:
                     time.sleep(0.05)
             out.append(float(fcp) if fcp is not None else float("nan"))
@@ -187,7 +203,11 @@ def main() -> int:
     app = create_app(str(copy), extra_routes=ui.routes(), events_helper=False)
     timed = Timed(app)
     rng = random.Random(a.seed)
-    results: Dict[str, Any] = {"store": str(a.store), "requests": a.requests, "load_before": [round(x, 2) for x in load]}
+    results: Dict[str, Any] = {
+        "store": str(a.store),
+        "requests": a.requests,
+        "load_before": [round(x, 2) for x in load],
+    }
     with ServerThread(timed) as server:
         store = app.state.served.store
         results["entities"] = store.search("*", count=0).total
@@ -199,7 +219,9 @@ def main() -> int:
         assert graph is not None
         with_lineage = sorted(u for (u, _asp) in follower._by_key if not u.startswith("urn:li:schemaField"))
         paths = sample(store, a.requests, rng)
-        paths["lineage3"] = [entity_url(u, "Lineage") + "?hops=3" for u in rng.sample(with_lineage, min(a.requests, len(with_lineage)))]
+        paths["lineage3"] = [
+            entity_url(u, "Lineage") + "?hops=3" for u in rng.sample(with_lineage, min(a.requests, len(with_lineage)))
+        ]
         rows = []
         for kind in ("search", "entity", "schema", "lineage3"):
             server_s, client_s, bad = run_pages(server.url, timed, paths[kind])
@@ -209,8 +231,17 @@ def main() -> int:
             results[f"{kind}_max_ms"] = round(max(ms), 1)
             results[f"{kind}_client_p50_ms"] = round(pct([x * 1000 for x in client_s], 50), 1)
             results[f"{kind}_errors"] = bad
-            rows.append((kind, len(ms), results[f"{kind}_p50_ms"], results[f"{kind}_p95_ms"], results[f"{kind}_max_ms"],
-                         results[f"{kind}_client_p50_ms"], bad))
+            rows.append(
+                (
+                    kind,
+                    len(ms),
+                    results[f"{kind}_p50_ms"],
+                    results[f"{kind}_p95_ms"],
+                    results[f"{kind}_max_ms"],
+                    results[f"{kind}_client_p50_ms"],
+                    bad,
+                )
+            )
         paints = first_paint(server.url, a.paints)
     if paints:
         results["first_paint_cold_ms"] = round(paints[0], 1)
@@ -222,13 +253,17 @@ def main() -> int:
     if a.json:
         print(json.dumps(results, indent=2))
         return 0
-    print(f"\nstore: {a.store} ({results['entities']:,} entities), lineage graph built in {results['lineage_build_s']} s")
+    print(
+        f"\nstore: {a.store} ({results['entities']:,} entities), lineage graph built in {results['lineage_build_s']} s"
+    )
     print(f"{'page':<10} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'client p50':>11} {'errors':>7}")
     for kind, n, p50, p95, mx, cl, bad in rows:
         print(f"{kind:<10} {n:>5} {p50:>8} {p95:>8} {mx:>8} {cl:>11} {bad:>7}")
     if paints:
-        print(f"first contentful paint of /: cold {results['first_paint_cold_ms']} ms, "
-              f"warm median {results['first_paint_warm_median_ms']} ms ({len(paints)} loads)")
+        print(
+            f"first contentful paint of /: cold {results['first_paint_cold_ms']} ms, "
+            f"warm median {results['first_paint_warm_median_ms']} ms ({len(paints)} loads)"
+        )
     print(f"load average before {results['load_before']}, after {results['load_after']}")
     for k, ok in checks.items():
         print(f"  {k:<18} target {TARGETS[k]:>4}: {'met' if ok else 'NOT met'} ({results.get(k)})")

@@ -24,6 +24,7 @@ Every trial runs the real command in a process of its own on an SDK-built corpus
 
 Figures depend on the machine: record the load average printed with them.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -112,8 +113,10 @@ def state(db: str) -> str:
         proc = cli("dump", out, "--db", db)
         if proc.returncode != 0:
             return "unreadable: " + proc.stderr.strip()[:200]
-        records = [_timeless({k: v for k, v in r.items() if k != "systemMetadata"})
-                   for r in json.loads(pathlib.Path(out).read_text())]
+        records = [
+            _timeless({k: v for k, v in r.items() if k != "systemMetadata"})
+            for r in json.loads(pathlib.Path(out).read_text())
+        ]
         return hashlib.sha256(json.dumps(records, sort_keys=True).encode()).hexdigest()
 
 
@@ -125,8 +128,13 @@ def export_records(folder: str) -> Dict[str, List[str]]:
     for item in read_export(folder):
         rec = getattr(item, "record", item)
         topic = getattr(rec, "topic", "?")
-        out.setdefault(topic, []).append(json.dumps([getattr(rec, "offset", None), getattr(rec, "key", None),
-                                                     getattr(rec, "value", None)], sort_keys=True, default=str))
+        out.setdefault(topic, []).append(
+            json.dumps(
+                [getattr(rec, "offset", None), getattr(rec, "key", None), getattr(rec, "value", None)],
+                sort_keys=True,
+                default=str,
+            )
+        )
     return out
 
 
@@ -186,8 +194,9 @@ class Bench:
         files = []
         for i in range(n):
             path = folder / f"part-{i:02d}.json"
-            path.write_text("[\n" + ",\n".join(json.dumps(r, indent=4) for r in records[i * size:(i + 1) * size])
-                            + "\n]")
+            path.write_text(
+                "[\n" + ",\n".join(json.dumps(r, indent=4) for r in records[i * size : (i + 1) * size]) + "\n]"
+            )
             files.append(path)
         return files
 
@@ -200,8 +209,12 @@ class Bench:
 
 def mount_tmpfs(where: pathlib.Path, size: str) -> bool:
     where.mkdir(parents=True, exist_ok=True)
-    return subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)],
-                          capture_output=True).returncode == 0
+    return (
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)], capture_output=True
+        ).returncode
+        == 0
+    )
 
 
 def umount(where: pathlib.Path) -> None:
@@ -223,8 +236,15 @@ def full_disk(b: Bench, sizes: Sequence[str]) -> Trial:
             "export avro": lambda d: ("export", "--out", str(d / "exp"), "--format", "avro", "--db", b.db),
             "dump": lambda d: ("dump", str(d / "d.json"), "--db", b.db),
             "reindex": lambda d: ("reindex", "--db", b.copy_store(d)),
-            "watch --once": lambda d, size=size: ("watch", str(_inbox(b, d)), "--once", "--settle", "0.05", "--db",
-                                       str(b.work / f"w-{size}.db")),
+            "watch --once": lambda d, size=size: (
+                "watch",
+                str(_inbox(b, d)),
+                "--once",
+                "--settle",
+                "0.05",
+                "--db",
+                str(b.work / f"w-{size}.db"),
+            ),
         }
         for name, args in commands.items():
             if not mount_tmpfs(full, size):
@@ -268,8 +288,10 @@ def full_disk(b: Bench, sizes: Sequence[str]) -> Trial:
             umount(full)
         again = cli("ingest", str(b.corpus), "--db", str(b.work / "after-full" / "s.db"))
         if again.returncode not in (0, 1) or state(str(b.work / "after-full" / "s.db")) != b.state:
-            t.violation(f"an ingest interrupted by a full disk does not complete to the reference state once re-run "
-                        f"with space (exit {again.returncode}): {again.stderr.strip()[:200]}")
+            t.violation(
+                f"an ingest interrupted by a full disk does not complete to the reference state once re-run "
+                f"with space (exit {again.returncode}): {again.stderr.strip()[:200]}"
+            )
     return t
 
 
@@ -294,15 +316,19 @@ def read_only_store(b: Bench) -> Trial:
     put = b.work / "put.json"
     put.write_text(json.dumps({"removed": True}))
     urn = cli("list-urns", "--db", db).stdout.split()[0]
-    commands = [("ingest", str(b.files[0]), "--db", db),
-                ("put", "--urn", urn, "-a", "status", "-d", str(put), "--db", db),
-                ("delete", "--urn", urn, "--hard", "-f", "--db", db),
-                ("reindex", "--db", db),
-                ("watch", str(inbox), "--once", "--settle", "0.05", "--db", db)]
+    commands = [
+        ("ingest", str(b.files[0]), "--db", db),
+        ("put", "--urn", urn, "-a", "status", "-d", str(put), "--db", db),
+        ("delete", "--urn", urn, "--hard", "-f", "--db", db),
+        ("reindex", "--db", db),
+        ("watch", str(inbox), "--once", "--settle", "0.05", "--db", db),
+    ]
     before = digest(list(folder.glob("base.db*")))
     if ROOT_USER:
-        if subprocess.run(["mount", "--bind", str(folder), str(folder)], capture_output=True).returncode != 0 or \
-                subprocess.run(["mount", "-o", "remount,ro,bind", str(folder)], capture_output=True).returncode != 0:
+        if (
+            subprocess.run(["mount", "--bind", str(folder), str(folder)], capture_output=True).returncode != 0
+            or subprocess.run(["mount", "-o", "remount,ro,bind", str(folder)], capture_output=True).returncode != 0
+        ):
             t.notes.append("skipped: no read-only bind mount")
             return t
     else:
@@ -329,8 +355,11 @@ def read_only_store(b: Bench) -> Trial:
             umount(folder)
     if digest(list(folder.glob("base.db*"))) != before:
         t.violation("the read-only store's bytes changed")
-    t.notes.append("reindex may succeed: the index folder is a cache beside the store, writable here"
-                   if not ROOT_USER else "the whole folder is read-only: reindex must fail in one line")
+    t.notes.append(
+        "reindex may succeed: the index folder is a cache beside the store, writable here"
+        if not ROOT_USER
+        else "the whole folder is read-only: reindex must fail in one line"
+    )
     return t
 
 
@@ -353,8 +382,9 @@ def kill_export(b: Bench, kills: int) -> Trial:
         fmt = b.rng.choice(["kafka-log", "kafka-log", "jsonl", "avro"])
         out = b.work / f"kill-exp-{i}"
         before = {int(p.name) for p in pathlib.Path("/proc").glob("[0-9]*")}
-        was_killed, _ = _kill_after(("export", "--out", str(out), "--format", fmt, "--db", b.db),
-                                    b.rng.uniform(0.2, max(0.3, b.export_seconds)))
+        was_killed, _ = _kill_after(
+            ("export", "--out", str(out), "--format", fmt, "--db", b.db), b.rng.uniform(0.2, max(0.3, b.export_seconds))
+        )
         killed += was_killed
         t.runs += 1
         time.sleep(0.2)
@@ -373,8 +403,10 @@ def kill_export(b: Bench, kills: int) -> Trial:
         elif export_records(str(out)) != export_records(str(fresh)):
             got, want = export_records(str(out)), export_records(str(fresh))
             extra = sum(len(v) for v in got.values()) - sum(len(v) for v in want.values())
-            t.violation(f"{fmt}: the killed export's folder, exported again, holds {extra:+d} records against a "
-                        f"clean export (duplicates or gaps)")
+            t.violation(
+                f"{fmt}: the killed export's folder, exported again, holds {extra:+d} records against a "
+                f"clean export (duplicates or gaps)"
+            )
         shutil.rmtree(out, ignore_errors=True)
         shutil.rmtree(fresh, ignore_errors=True)
     if state(b.db) != b.state:
@@ -416,10 +448,12 @@ def kill_reindex(b: Bench, kills: int) -> Trial:
             ok2, results2 = searches(db)
             got = [len(r) for r in results]
             want = [len(r) for r in b.search_results]
-            t.violation(f"search after a killed reindex differs from the reference (hits per query {got}, "
-                        f"reference {want})"
-                        + ("" if ok2 and results2 == b.search_results else "; and a new reindex does not repair it")
-                        + ("" if again.returncode == 0 else f"; reindex fails: {again.stderr.strip()[:120]}"))
+            t.violation(
+                f"search after a killed reindex differs from the reference (hits per query {got}, "
+                f"reference {want})"
+                + ("" if ok2 and results2 == b.search_results else "; and a new reindex does not repair it")
+                + ("" if again.returncode == 0 else f"; reindex fails: {again.stderr.strip()[:120]}")
+            )
         shutil.rmtree(b.work / f"kill-ix-{i}", ignore_errors=True)
     t.notes.append(f"{killed} of {kills} killed while running")
     return t
@@ -470,16 +504,34 @@ def main() -> int:
     t0 = time.perf_counter()
     try:
         b = Bench(work, corpus(pathlib.Path(args.cache), args.size), random.Random(args.seed))
-        trials = [full_disk(b, args.disk_sizes.split(",")), read_only_store(b), kill_export(b, args.kills),
-                  kill_reindex(b, args.kills), kill_watch(b, args.kills)]
+        trials = [
+            full_disk(b, args.disk_sizes.split(",")),
+            read_only_store(b),
+            kill_export(b, args.kills),
+            kill_reindex(b, args.kills),
+            kill_watch(b, args.kills),
+        ]
     finally:
         if args.workdir is None:
             shutil.rmtree(work, ignore_errors=True)
     seconds = time.perf_counter() - t0
-    result = {"corpus": args.size, "kills": args.kills, "seconds": round(seconds, 1),
-              "loadBefore": [round(x, 2) for x in load], "loadAfter": [round(x, 2) for x in os.getloadavg()],
-              "trials": [{"trial": t.name, "runs": t.runs, "violations": len(t.violations),
-                          "violationList": t.violations, "notes": t.notes} for t in trials]}
+    result = {
+        "corpus": args.size,
+        "kills": args.kills,
+        "seconds": round(seconds, 1),
+        "loadBefore": [round(x, 2) for x in load],
+        "loadAfter": [round(x, 2) for x in os.getloadavg()],
+        "trials": [
+            {
+                "trial": t.name,
+                "runs": t.runs,
+                "violations": len(t.violations),
+                "violationList": t.violations,
+                "notes": t.notes,
+            }
+            for t in trials
+        ],
+    }
     if args.json:
         print(json.dumps(result))
     else:
@@ -488,8 +540,10 @@ def main() -> int:
             print(f"{t.name:<18} {t.runs:>5} {len(t.violations):>10}  {'; '.join(t.notes)}")
             for v in t.violations[:10]:
                 print(f"    - {v}")
-        print(f"{sum(t.runs for t in trials)} runs, {sum(len(t.violations) for t in trials)} violations, "
-              f"{seconds:.0f} s, load average {load[0]:.2f} before, {os.getloadavg()[0]:.2f} after")
+        print(
+            f"{sum(t.runs for t in trials)} runs, {sum(len(t.violations) for t in trials)} violations, "
+            f"{seconds:.0f} s, load average {load[0]:.2f} before, {os.getloadavg()[0]:.2f} after"
+        )
     return 1 if any(t.violations for t in trials) else 0
 
 

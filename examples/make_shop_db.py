@@ -7,6 +7,7 @@
 Three tables with a few rows (for the profiles), a foreign key and a view (for view lineage).
 Standard library only.
 """
+
 from __future__ import annotations
 
 import os
@@ -44,14 +45,27 @@ def make(path: str) -> None:
     con = sqlite3.connect(path)
     with con:
         con.executescript(SCHEMA)
-        con.executemany("INSERT INTO customers VALUES (?, ?, ?, ?)", [
-            (1, "ada@example.com", "UK", "2024-01-03"), (2, "grace@example.com", "US", "2024-02-11"),
-            (3, "linus@example.com", "FI", "2024-02-20")])
-        con.executemany("INSERT INTO orders VALUES (?, ?, ?, ?)", [
-            (1, 1, 2599, "2024-03-01 10:00:00"), (2, 2, 1200, "2024-03-01 12:30:00"),
-            (3, 1, 4999, "2024-03-02 09:15:00"), (4, 3, 800, "2024-03-03 18:45:00")])
-        con.executemany("INSERT INTO order_items VALUES (?, ?, ?)", [
-            (1, "BOOK-1", 1), (2, "PEN-3", 4), (3, "BOOK-2", 2), (4, "MUG-1", 1)])
+        con.executemany(
+            "INSERT INTO customers VALUES (?, ?, ?, ?)",
+            [
+                (1, "ada@example.com", "UK", "2024-01-03"),
+                (2, "grace@example.com", "US", "2024-02-11"),
+                (3, "linus@example.com", "FI", "2024-02-20"),
+            ],
+        )
+        con.executemany(
+            "INSERT INTO orders VALUES (?, ?, ?, ?)",
+            [
+                (1, 1, 2599, "2024-03-01 10:00:00"),
+                (2, 2, 1200, "2024-03-01 12:30:00"),
+                (3, 1, 4999, "2024-03-02 09:15:00"),
+                (4, 3, 800, "2024-03-03 18:45:00"),
+            ],
+        )
+        con.executemany(
+            "INSERT INTO order_items VALUES (?, ?, ?)",
+            [(1, "BOOK-1", 1), (2, "PEN-3", 4), (3, "BOOK-2", 2), (4, "MUG-1", 1)],
+        )
     con.close()
 
 

@@ -7,6 +7,7 @@
 
 The public API is declared here once.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -2,6 +2,7 @@
 
 This module is the only reader of ``os.environ`` in litemeta.
 """
+
 from __future__ import annotations
 
 import os

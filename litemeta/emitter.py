@@ -13,6 +13,7 @@ Emit modes follow design.md rule 3: ``SYNC_WAIT`` = committed and the search ind
 ``flush()``; ``ASYNC`` = queued, written by ``flush()``/``close()``; ``ASYNC_WAIT`` = queued and
 written before the call returns. The SDK's own ``EmitMode`` values are accepted too.
 """
+
 from __future__ import annotations
 
 import enum
@@ -46,8 +47,9 @@ class EmitMode(enum.Enum):
         try:
             return cls[name.upper()]
         except KeyError:
-            raise LitemetaError(f"unknown emit mode {mode!r}; expected one of {', '.join(m.name for m in cls)}") \
-                from None
+            raise LitemetaError(
+                f"unknown emit mode {mode!r}; expected one of {', '.join(m.name for m in cls)}"
+            ) from None
 
 
 class LitemetaEmitter(EmitterBase):
@@ -57,8 +59,9 @@ class LitemetaEmitter(EmitterBase):
     so code typed against DataHub's emitter interface takes it; without, a plain class.
     """
 
-    def __init__(self, store: Union[MetadataStore, str, None] = None, *, run_id: Optional[str] = None,
-                 emit_mode: Any = None) -> None:
+    def __init__(
+        self, store: Union[MetadataStore, str, None] = None, *, run_id: Optional[str] = None, emit_mode: Any = None
+    ) -> None:
         self._owned = not isinstance(store, MetadataStore)
         self.store = store if isinstance(store, MetadataStore) else open_store(store)
         self.run_id = run_id

@@ -4,6 +4,7 @@ Every error a user can meet derives from :class:`LitemetaError`. Errors about a 
 record (file and index), the urn, the aspect, the field path, what was expected and what was
 found, so a message is useful without a traceback.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, Optional
@@ -57,8 +58,9 @@ class InputError(LitemetaError):
         3
     """
 
-    def __init__(self, message: str, *, file: Optional[str] = None, index: Optional[int] = None,
-                 position: Optional[str] = None) -> None:
+    def __init__(
+        self, message: str, *, file: Optional[str] = None, index: Optional[int] = None, position: Optional[str] = None
+    ) -> None:
         self.message = message
         self.file = file
         self.index = index
@@ -73,8 +75,15 @@ class InputError(LitemetaError):
 
     def as_dict(self) -> Dict[str, Any]:
         """The JSON form used by reports: file, index, urn, aspect, path (None), position, message."""
-        return {"file": self.file, "index": self.index, "urn": None, "aspect": None, "path": None,
-                "position": self.position, "message": self.message}
+        return {
+            "file": self.file,
+            "index": self.index,
+            "urn": None,
+            "aspect": None,
+            "path": None,
+            "position": self.position,
+            "message": self.message,
+        }
 
 
 class ValidationError(LitemetaError):
@@ -159,8 +168,9 @@ class PatchError(ValidationError):
 class ConflictError(ValidationError):
     """A precondition failed: a conditional header (R1.44), CREATE (R1.29) or CREATE_ENTITY (R1.30)."""
 
-    def __init__(self, message: str, *, header: Optional[str] = None, expected: Any = None,
-                 actual: Any = None, **where: Any) -> None:
+    def __init__(
+        self, message: str, *, header: Optional[str] = None, expected: Any = None, actual: Any = None, **where: Any
+    ) -> None:
         self.header = header
         self.expected = expected
         self.actual = actual
@@ -172,8 +182,14 @@ def error_dict(e: BaseException) -> Dict[str, Any]:
     unreadable input); an error litemeta did not raise on purpose is named by its type."""
     if isinstance(e, (ValidationError, InputError)):
         return e.as_dict()
-    return {"file": None, "index": None, "urn": None, "aspect": None, "path": None,
-            "message": f"{type(e).__name__}: {e}"}
+    return {
+        "file": None,
+        "index": None,
+        "urn": None,
+        "aspect": None,
+        "path": None,
+        "message": f"{type(e).__name__}: {e}",
+    }
 
 
 def printable(text: str) -> str:

@@ -16,6 +16,7 @@ Fixtures:
 
 This module imports nothing optional: pytest loads it in every run where litemeta is installed.
 """
+
 from __future__ import annotations
 
 import sys

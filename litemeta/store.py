@@ -8,6 +8,7 @@
 One writer: :meth:`MetadataStore.ingest` is the only way in, and every change it makes is logged
 to the topics in the same transaction.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -46,8 +47,9 @@ if TYPE_CHECKING:  # pragma: no cover
 Input = Union[Proposal, Mapping[str, Any], str, Path, Any]
 
 
-def open_store(path_or_url: Optional[str] = None, *, read_only: bool = False, create: bool = True,
-               **settings: Any) -> "MetadataStore":
+def open_store(
+    path_or_url: Optional[str] = None, *, read_only: bool = False, create: bool = True, **settings: Any
+) -> "MetadataStore":
     """Open a store: a SQLite path (default ``./litemeta.db`` or ``$LITEMETA_DB``), ``:memory:`` or a SQLAlchemy URL."""
     s = cfg.from_environment(db=path_or_url, **settings)
     return MetadataStore(s, read_only=read_only, create=create)
@@ -59,8 +61,9 @@ class MetadataStore:
     def __init__(self, settings: cfg.Settings, *, read_only: bool = False, create: bool = True) -> None:
         self.settings = settings
         self.registry: Registry = load_registry()
-        self.db: Database = open_database(settings.db, read_only=read_only, create=create,
-                                          pooled_connections=settings.pooled_connections)
+        self.db: Database = open_database(
+            settings.db, read_only=read_only, create=create, pooled_connections=settings.pooled_connections
+        )
         self.read_only = read_only
         self._closed = False
         self._followers: List[Any] = []
@@ -94,9 +97,17 @@ class MetadataStore:
         return self.db.url
 
     # ------------------------------------------------------------ writes
-    def ingest(self, items: Union[Input, Iterable[Input]], *, run_id: Optional[str] = None,
-               dry_run: bool = False, fail_fast: bool = False, batch_size: Optional[int] = None,
-               progress: Optional[Callable[[int], None]] = None, actor: Optional[str] = None) -> IngestReport:
+    def ingest(
+        self,
+        items: Union[Input, Iterable[Input]],
+        *,
+        run_id: Optional[str] = None,
+        dry_run: bool = False,
+        fail_fast: bool = False,
+        batch_size: Optional[int] = None,
+        progress: Optional[Callable[[int], None]] = None,
+        actor: Optional[str] = None,
+    ) -> IngestReport:
         """Apply proposals, file-sink dicts, SDK objects or paths of files; return a report.
 
         Invalid proposals go to ``FailedMetadataChangeProposal_v1`` and the report; the rest proceed.
@@ -111,16 +122,24 @@ class MetadataStore:
         groups = self._groups(items, report, run_id)
         events = self._event_hook()
         with gc_tuned() as collect, self.db.connection() as conn:
-            self._ingest_batches(groups, report, settings, size, dry_run, fail_fast, progress, events, conn,
-                                 collect)
+            self._ingest_batches(groups, report, settings, size, dry_run, fail_fast, progress, events, conn, collect)
         report.seconds = time.perf_counter() - t0
         self._after_write()
         return report
 
-    def _ingest_batches(self, groups: Iterator[Any], report: IngestReport, settings: cfg.Settings, size: int,
-                        dry_run: bool, fail_fast: bool, progress: Optional[Callable[[int], None]],
-                        events: Optional["PlatformEvents"], conn: Optional[Any],
-                        collect: Callable[[], None]) -> None:
+    def _ingest_batches(
+        self,
+        groups: Iterator[Any],
+        report: IngestReport,
+        settings: cfg.Settings,
+        size: int,
+        dry_run: bool,
+        fail_fast: bool,
+        progress: Optional[Callable[[int], None]],
+        events: Optional["PlatformEvents"],
+        conn: Optional[Any],
+        collect: Callable[[], None],
+    ) -> None:
         try:
             first = True
             for batch, more in with_lookahead(groups, size):  # (enumerate would keep the last batch alive)
@@ -142,8 +161,15 @@ class MetadataStore:
             if events is not None:
                 events.close()
 
-    def _write_batch(self, batch: List[Any], report: IngestReport, settings: cfg.Settings, dry_run: bool,
-                     events: Optional["PlatformEvents"], session: Optional[Any] = None) -> None:
+    def _write_batch(
+        self,
+        batch: List[Any],
+        report: IngestReport,
+        settings: cfg.Settings,
+        dry_run: bool,
+        events: Optional["PlatformEvents"],
+        session: Optional[Any] = None,
+    ) -> None:
         groups = [g for g in batch if isinstance(g, list)]
         try:
             with self.db.write(session) as conn:
@@ -207,9 +233,14 @@ class MetadataStore:
             else:
                 b.flush()
         self._after_write()
-        return {"runId": run_id, "dryRun": dry_run, "aspects": len(changes), "timeseriesRows": ts_removed,
-                "entitiesDeleted": sum(1 for c in changes if c["action"] == "entity deleted"),
-                "changes": changes}
+        return {
+            "runId": run_id,
+            "dryRun": dry_run,
+            "aspects": len(changes),
+            "timeseriesRows": ts_removed,
+            "entitiesDeleted": sum(1 for c in changes if c["action"] == "entity deleted"),
+            "changes": changes,
+        }
 
     def runs(self) -> List[Dict[str, Any]]:
         """Runs that wrote the current rows (``datahub ingest list-runs``), newest first."""
@@ -223,12 +254,11 @@ class MetadataStore:
         with self.db.read() as conn:
             return Q.rows_with_run(conn, run_id, values)
 
-    def run_page(self, run_id: str, start: int = 0,
-                 count: Optional[int] = None) -> Tuple[int, int, List[Q.AspectRow]]:
+    def run_page(self, run_id: str, start: int = 0, count: Optional[int] = None) -> Tuple[int, int, List[Q.AspectRow]]:
         """``(aspects, entities, rows)`` of a run: how many current aspects and entities it wrote,
         and the rows ``start .. start + count`` in (urn, aspect) order, values unread (None)."""
         rows = sorted(self.run_rows(run_id, values=False), key=lambda r: (r.urn, r.aspect))
-        return len(rows), len({r.urn for r in rows}), rows[start:None if count is None else start + count]
+        return len(rows), len({r.urn for r in rows}), rows[start : None if count is None else start + count]
 
     def _event_hook(self) -> Optional["PlatformEvents"]:
         if not self.settings.platform_events:
@@ -253,8 +283,11 @@ class MetadataStore:
                 return
             except Exception as err:  # noqa: BLE001 - a record too broken to expand is rejected, never a crash
                 origin = getattr(record, "origin", None)
-                yield ValidationError(f"unreadable record ({type(err).__name__}: {err})",
-                                      file=getattr(origin, "file", None), index=getattr(origin, "index", None))
+                yield ValidationError(
+                    f"unreadable record ({type(err).__name__}: {err})",
+                    file=getattr(origin, "file", None),
+                    index=getattr(origin, "index", None),
+                )
                 return
             if run_id is not None:
                 ps = [p.with_(system_metadata={**(p.system_metadata or {}), "runId": run_id}) for p in ps]
@@ -320,13 +353,26 @@ class MetadataStore:
         if self._search is None:
             from litemeta.followers.search.follower import SearchFollower
 
-            self._search = SearchFollower(self.db, self.registry, self.settings.index_dir,
-                                          background=self.settings.search_background, wrote=self._wrote)
+            self._search = SearchFollower(
+                self.db,
+                self.registry,
+                self.settings.index_dir,
+                background=self.settings.search_background,
+                wrote=self._wrote,
+            )
             self._followers.append(self._search)
         return self._search
 
-    def search(self, query: str = "*", entity_types: Optional[Sequence[str]] = None, filters: Any = None,
-               facets: Any = True, start: int = 0, count: int = 10, include_removed: bool = False) -> Any:
+    def search(
+        self,
+        query: str = "*",
+        entity_types: Optional[Sequence[str]] = None,
+        filters: Any = None,
+        facets: Any = True,
+        start: int = 0,
+        count: int = 10,
+        include_removed: bool = False,
+    ) -> Any:
         """Ranked full-text search with facets and filters (DataHub's search, offline): a
         :class:`~litemeta.followers.search.results.SearchResult`.
 
@@ -336,8 +382,15 @@ class MetadataStore:
         background process is catching up; :meth:`sync_followers` waits for it). Soft-deleted
         entities are hidden unless ``include_removed``; hard-deleted ones are gone.
         """
-        return self.search_follower.search(query, entity_types=entity_types, filters=filters, facets=facets,
-                                           start=start, count=count, include_removed=include_removed)
+        return self.search_follower.search(
+            query,
+            entity_types=entity_types,
+            filters=filters,
+            facets=facets,
+            start=start,
+            count=count,
+            include_removed=include_removed,
+        )
 
     def autocomplete(self, prefix: str, entity_type: Optional[str] = None, limit: int = 10) -> List[Any]:
         """Completions from fields marked ``enableAutocomplete``: ``(urn, entityType, text)``."""
@@ -349,9 +402,17 @@ class MetadataStore:
         return self.search_follower.rebuild(from_log=from_log)  # type: ignore[no-any-return]
 
     # ------------------------------------------------------------ export (a follower of the log)
-    def export(self, out: Union[str, Path], fmt: str = "kafka-log", topics: Sequence[str] = (), partitions: int = 1,
-               from_offset: Optional[int] = None, group: Optional[str] = None,
-               progress: Optional[Callable[[int], None]] = None, parallel: Optional[bool] = None) -> "ExportReport":
+    def export(
+        self,
+        out: Union[str, Path],
+        fmt: str = "kafka-log",
+        topics: Sequence[str] = (),
+        partitions: int = 1,
+        from_offset: Optional[int] = None,
+        group: Optional[str] = None,
+        progress: Optional[Callable[[int], None]] = None,
+        parallel: Optional[bool] = None,
+    ) -> "ExportReport":
         """Write the topics (names or aliases; default all) to the folder ``out`` as Kafka log segments,
         Avro container files or JSON Lines, from ``from_offset``, the ``group``'s committed offsets or
         0, up to the end offsets when the export starts; a ``group``'s offsets are then committed.
@@ -361,12 +422,29 @@ class MetadataStore:
         """
         from litemeta.followers.export import export_store
 
-        return export_store(self.db, self.consumers, out, fmt, topics, partitions, from_offset, group, progress,
-                            parallel, helper_processes=self.settings.helper_processes)
+        return export_store(
+            self.db,
+            self.consumers,
+            out,
+            fmt,
+            topics,
+            partitions,
+            from_offset,
+            group,
+            progress,
+            parallel,
+            helper_processes=self.settings.helper_processes,
+        )
 
     # ------------------------------------------------------------ reads
-    def get(self, urn: str, aspects: Optional[Sequence[str]] = None, version: Optional[int] = None,
-            as_of: Optional[int] = None, details: bool = False) -> Dict[str, Any]:
+    def get(
+        self,
+        urn: str,
+        aspects: Optional[Sequence[str]] = None,
+        version: Optional[int] = None,
+        as_of: Optional[int] = None,
+        details: bool = False,
+    ) -> Dict[str, Any]:
         """``{aspectName: value}`` of an entity: latest, a version (negative from the end, R1.5) or as of a time."""
         with self.db.read() as conn:
             if version is not None:
@@ -392,8 +470,9 @@ class MetadataStore:
         with self.db.read() as conn:
             return Q.history(conn, urn, aspect)
 
-    def timeseries(self, urn: str, aspect: str, start: Optional[int] = None, end: Optional[int] = None,
-                   limit: Optional[int] = None) -> List[Dict[str, Any]]:
+    def timeseries(
+        self, urn: str, aspect: str, start: Optional[int] = None, end: Optional[int] = None, limit: Optional[int] = None
+    ) -> List[Dict[str, Any]]:
         """Values of a timeseries aspect, newest first."""
         with self.db.read() as conn:
             return Q.timeseries_rows(conn, urn, aspect, start, end, limit)
@@ -415,8 +494,11 @@ class MetadataStore:
 
     def list_urns(self, entity_type: Optional[str] = None) -> List[str]:
         """Urns of existing entities (R1.6), optionally of one type."""
-        keys = ([self.registry.entity(entity_type).key_aspect] if entity_type
-                else [e.key_aspect for e in self.registry.entities.values()])
+        keys = (
+            [self.registry.entity(entity_type).key_aspect]
+            if entity_type
+            else [e.key_aspect for e in self.registry.entities.values()]
+        )
         with self.db.read() as conn:
             return Q.urns(conn, keys)
 
@@ -453,17 +535,36 @@ class MetadataStore:
         """Commit a group's positions (or the given ``{topic: next_offset}``)."""
         self.consumers.commit(group, offsets)
 
-    def follow(self, topic: str, group: Optional[str] = None, from_offset: Optional[int] = None,
-               accept: Optional[Callable[[TopicRecord], bool]] = None, limit: Optional[int] = None,
-               follow: bool = False, **kwargs: Any) -> Iterator[TopicRecord]:
+    def follow(
+        self,
+        topic: str,
+        group: Optional[str] = None,
+        from_offset: Optional[int] = None,
+        accept: Optional[Callable[[TopicRecord], bool]] = None,
+        limit: Optional[int] = None,
+        follow: bool = False,
+        **kwargs: Any,
+    ) -> Iterator[TopicRecord]:
         """A topic's records in offset order, optionally as a consumer group that commits as it goes,
         optionally waiting for new ones (:meth:`litemeta.followers.consumers.Consumers.follow`)."""
-        return self.consumers.follow(topic, group, from_offset, accept, limit, follow,  # type: ignore[no-any-return]
-                                     **kwargs)
+        return self.consumers.follow(
+            topic,
+            group,
+            from_offset,
+            accept,
+            limit,
+            follow,  # type: ignore[no-any-return]
+            **kwargs,
+        )
 
-    def subscribe(self, handler: Callable[[TopicRecord], Any], topics: Any = ("PlatformEvent_v1",),
-                  group: str = "default", filter: Optional[Callable[[TopicRecord], bool]] = None,
-                  **kwargs: Any) -> int:
+    def subscribe(
+        self,
+        handler: Callable[[TopicRecord], Any],
+        topics: Any = ("PlatformEvent_v1",),
+        group: str = "default",
+        filter: Optional[Callable[[TopicRecord], bool]] = None,
+        **kwargs: Any,
+    ) -> int:
         """Deliver records to ``handler`` at least once from the group's committed offsets."""
         return self.consumers.subscribe(handler, topics, group, filter, **kwargs)  # type: ignore[no-any-return]
 
@@ -578,8 +679,10 @@ def _sdk_to_obj(obj: Any) -> Mapping[str, Any]:
     """acryl-datahub objects (MCPW, MetadataChangeProposalClass, MetadataChangeEventClass) as file-sink dicts."""
     to_obj = getattr(obj, "to_obj", None)
     if to_obj is None:
-        raise InputError(f"cannot ingest an object of type {type(obj).__name__}: expected a Proposal, a dict in "
-                         f"DataHub file-sink form, a path, or an acryl-datahub MCP/MCE object")
+        raise InputError(
+            f"cannot ingest an object of type {type(obj).__name__}: expected a Proposal, a dict in "
+            f"DataHub file-sink form, a path, or an acryl-datahub MCP/MCE object"
+        )
     if type(obj).__name__ == "MetadataChangeProposalWrapper":
         return to_obj(simplified_structure=True)  # type: ignore[no-any-return]
     return to_obj()  # type: ignore[no-any-return]

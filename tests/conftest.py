@@ -6,6 +6,7 @@ users get, SQLAlchemy 2.1 included), the tests that need the SDK are skipped, an
 that imports it (or a test helper that does) is not collected, and a test that imports it when it
 runs is reported as skipped. Everything else runs.
 """
+
 from __future__ import annotations
 
 import ast
@@ -80,6 +81,7 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
         return (yield)
     except ModuleNotFoundError as e:
         _skip_without_sdk(e)
+
 
 # acryl-datahub reads this once, when first imported: no telemetry (no network) from any test
 os.environ.setdefault("DATAHUB_TELEMETRY_ENABLED", "false")
@@ -160,18 +162,27 @@ import os as _os  # noqa: E402
 
 from hypothesis import HealthCheck, settings  # noqa: E402
 
-settings.register_profile("quick", max_examples=20, deadline=None, derandomize=True,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                                 HealthCheck.function_scoped_fixture])
-settings.register_profile("slow", max_examples=500, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                                 HealthCheck.function_scoped_fixture])
+settings.register_profile(
+    "quick",
+    max_examples=20,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
+)
+settings.register_profile(
+    "slow",
+    max_examples=500,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
+)
 
 
 def slow_run(config: "pytest.Config") -> bool:
     """Whether this run asked for the slow tests (``-m slow``, or LITEMETA_SLOW=1)."""
-    return "slow" in (config.getoption("markexpr") or "").replace("not slow", "") or \
-        _os.environ.get("LITEMETA_SLOW") == "1"
+    return (
+        "slow" in (config.getoption("markexpr") or "").replace("not slow", "")
+        or _os.environ.get("LITEMETA_SLOW") == "1"
+    )
 
 
 def pytest_configure(config: "pytest.Config") -> None:

@@ -7,6 +7,7 @@
 Field level: a.id ─► c.id ─► d.customer_id ─► chart.cust (fineGrainedLineages of c and of the job,
 then the chart's inputFields).
 """
+
 from __future__ import annotations
 
 from typing import Any, List
@@ -32,30 +33,68 @@ def _audit() -> S.AuditStampClass:
 def lineage_records() -> List[Any]:
     """SDK MCPWs building the graph above (plus an entity with no lineage)."""
     return [
-        W(entityUrn=C, aspect=S.UpstreamLineageClass(
-            upstreams=[S.UpstreamClass(dataset=A, type=S.DatasetLineageTypeClass.TRANSFORMED),
-                       S.UpstreamClass(dataset=B, type=S.DatasetLineageTypeClass.TRANSFORMED)],
-            fineGrainedLineages=[S.FineGrainedLineageClass(
-                upstreamType=S.FineGrainedLineageUpstreamTypeClass.FIELD_SET,
-                downstreamType=S.FineGrainedLineageDownstreamTypeClass.FIELD,
-                upstreams=[make_schema_field_urn(A, "id")], downstreams=[make_schema_field_urn(C, "id")])])),
-        W(entityUrn=JOB, aspect=S.DataJobInputOutputClass(
-            inputDatasets=[], outputDatasets=[D],
-            inputDatasetEdges=[S.EdgeClass(destinationUrn=C)],
-            fineGrainedLineages=[S.FineGrainedLineageClass(
-                upstreamType=S.FineGrainedLineageUpstreamTypeClass.FIELD_SET,
-                downstreamType=S.FineGrainedLineageDownstreamTypeClass.FIELD,
-                upstreams=[make_schema_field_urn(C, "id")],
-                downstreams=[make_schema_field_urn(D, "customer_id")])])),
-        W(entityUrn=CHART, aspect=S.ChartInfoClass(title="Sales", description="",
-                                                  lastModified=S.ChangeAuditStampsClass(), inputs=[D])),
-        W(entityUrn=CHART, aspect=S.InputFieldsClass(fields=[S.InputFieldClass(
-            schemaFieldUrn=make_schema_field_urn(D, "customer_id"),
-            schemaField=S.SchemaFieldClass(fieldPath="cust", type=S.SchemaFieldDataTypeClass(S.StringTypeClass()),
-                                           nativeDataType="string"))])),
-        W(entityUrn=DASH, aspect=S.DashboardInfoClass(
-            title="Sales", description="", lastModified=S.ChangeAuditStampsClass(), charts=[CHART],
-            datasetEdges=[S.EdgeClass(destinationUrn=A)])),
+        W(
+            entityUrn=C,
+            aspect=S.UpstreamLineageClass(
+                upstreams=[
+                    S.UpstreamClass(dataset=A, type=S.DatasetLineageTypeClass.TRANSFORMED),
+                    S.UpstreamClass(dataset=B, type=S.DatasetLineageTypeClass.TRANSFORMED),
+                ],
+                fineGrainedLineages=[
+                    S.FineGrainedLineageClass(
+                        upstreamType=S.FineGrainedLineageUpstreamTypeClass.FIELD_SET,
+                        downstreamType=S.FineGrainedLineageDownstreamTypeClass.FIELD,
+                        upstreams=[make_schema_field_urn(A, "id")],
+                        downstreams=[make_schema_field_urn(C, "id")],
+                    )
+                ],
+            ),
+        ),
+        W(
+            entityUrn=JOB,
+            aspect=S.DataJobInputOutputClass(
+                inputDatasets=[],
+                outputDatasets=[D],
+                inputDatasetEdges=[S.EdgeClass(destinationUrn=C)],
+                fineGrainedLineages=[
+                    S.FineGrainedLineageClass(
+                        upstreamType=S.FineGrainedLineageUpstreamTypeClass.FIELD_SET,
+                        downstreamType=S.FineGrainedLineageDownstreamTypeClass.FIELD,
+                        upstreams=[make_schema_field_urn(C, "id")],
+                        downstreams=[make_schema_field_urn(D, "customer_id")],
+                    )
+                ],
+            ),
+        ),
+        W(
+            entityUrn=CHART,
+            aspect=S.ChartInfoClass(title="Sales", description="", lastModified=S.ChangeAuditStampsClass(), inputs=[D]),
+        ),
+        W(
+            entityUrn=CHART,
+            aspect=S.InputFieldsClass(
+                fields=[
+                    S.InputFieldClass(
+                        schemaFieldUrn=make_schema_field_urn(D, "customer_id"),
+                        schemaField=S.SchemaFieldClass(
+                            fieldPath="cust",
+                            type=S.SchemaFieldDataTypeClass(S.StringTypeClass()),
+                            nativeDataType="string",
+                        ),
+                    )
+                ]
+            ),
+        ),
+        W(
+            entityUrn=DASH,
+            aspect=S.DashboardInfoClass(
+                title="Sales",
+                description="",
+                lastModified=S.ChangeAuditStampsClass(),
+                charts=[CHART],
+                datasetEdges=[S.EdgeClass(destinationUrn=A)],
+            ),
+        ),
         W(entityUrn=B, aspect=S.StatusClass(removed=True)),
         W(entityUrn=A, aspect=S.StatusClass(removed=False)),
         W(entityUrn=LONELY, aspect=S.StatusClass(removed=False)),

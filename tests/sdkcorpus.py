@@ -161,12 +161,7 @@ class Gen:
         if self.full():
             return
         self.tick(1, 50)
-        w = MCPW(
-            entityUrn=urn,
-            aspect=aspect,
-            changeType=change,
-            systemMetadata=self.sysmeta() if sm == "auto" else sm,
-        )
+        w = MCPW(entityUrn=urn, aspect=aspect, changeType=change, systemMetadata=self.sysmeta() if sm == "auto" else sm)
         self.records.append(w)
         self.last[(urn, aspect.get_aspect_name())] = aspect
 
@@ -181,40 +176,82 @@ class Gen:
         uname = f"{fn}.{ln}{i}"
         urn = b.make_user_urn(uname)
         self.users.append(urn)
-        self.emit(urn, m.CorpUserInfoClass(
-            active=True, displayName=f"{fn.title()} {ln.title()}", email=f"{uname}@example.com",
-            title=self.r.choice(["Data Engineer", "Analyst", "ML Engineer", "Manager", "SRE"]),
-            firstName=fn.title(), lastName=ln.title(), fullName=f"{fn.title()} {ln.title()}",
-            departmentName=self.r.choice(TEAMS), countryCode=self.r.choice(["US", "DE", "FR", "JP", "IN"]),
-        ))
+        self.emit(
+            urn,
+            m.CorpUserInfoClass(
+                active=True,
+                displayName=f"{fn.title()} {ln.title()}",
+                email=f"{uname}@example.com",
+                title=self.r.choice(["Data Engineer", "Analyst", "ML Engineer", "Manager", "SRE"]),
+                firstName=fn.title(),
+                lastName=ln.title(),
+                fullName=f"{fn.title()} {ln.title()}",
+                departmentName=self.r.choice(TEAMS),
+                countryCode=self.r.choice(["US", "DE", "FR", "JP", "IN"]),
+            ),
+        )
         self.emit(urn, m.StatusClass(removed=False))
         if self.r.random() < 0.5:
-            self.emit(urn, m.CorpUserEditableInfoClass(
-                aboutMe=self.sentence(10), teams=self.r.sample(TEAMS, 2),
-                skills=self.r.sample(WORDS, 3), slack=f"@{uname}",
-            ))
+            self.emit(
+                urn,
+                m.CorpUserEditableInfoClass(
+                    aboutMe=self.sentence(10),
+                    teams=self.r.sample(TEAMS, 2),
+                    skills=self.r.sample(WORDS, 3),
+                    slack=f"@{uname}",
+                ),
+            )
 
     def make_group(self, i: int) -> None:
         name = f"{TEAMS[i % len(TEAMS)]}-{i}"
         urn = b.make_group_urn(name)
         self.groups.append(urn)
         members = self.r.sample(self.users, min(len(self.users), self.r.randint(1, 6)))
-        self.emit(urn, m.CorpGroupInfoClass(
-            admins=members[:1], members=members, groups=[], displayName=name.replace("-", " ").title(),
-            email=f"{name}@example.com", description=self.sentence(12),
-        ))
-        self.emit(urn, m.OwnershipClass(owners=[m.OwnerClass(owner=members[0], type=m.OwnershipTypeClass.TECHNICAL_OWNER)]))
+        self.emit(
+            urn,
+            m.CorpGroupInfoClass(
+                admins=members[:1],
+                members=members,
+                groups=[],
+                displayName=name.replace("-", " ").title(),
+                email=f"{name}@example.com",
+                description=self.sentence(12),
+            ),
+        )
+        self.emit(
+            urn, m.OwnershipClass(owners=[m.OwnerClass(owner=members[0], type=m.OwnershipTypeClass.TECHNICAL_OWNER)])
+        )
 
     def make_tag(self, i: int) -> None:
-        name = ["pii", "gdpr", "sensitive", "gold", "silver", "bronze", "deprecated-soon", "finance", "certified", "experimental"][i % 10]
+        name = [
+            "pii",
+            "gdpr",
+            "sensitive",
+            "gold",
+            "silver",
+            "bronze",
+            "deprecated-soon",
+            "finance",
+            "certified",
+            "experimental",
+        ][i % 10]
         if i >= 10:
             name = f"{name}_{i}"
         urn = b.make_tag_urn(name)
         self.tags.append(urn)
-        self.emit(urn, m.TagPropertiesClass(name=name, description=self.sentence(8),
-                                            colorHex="#%06x" % self.r.randint(0, 0xFFFFFF)))
+        self.emit(
+            urn,
+            m.TagPropertiesClass(
+                name=name, description=self.sentence(8), colorHex="#%06x" % self.r.randint(0, 0xFFFFFF)
+            ),
+        )
         if self.r.random() < 0.5:
-            self.emit(urn, m.OwnershipClass(owners=[m.OwnerClass(owner=self.r.choice(self.users), type=m.OwnershipTypeClass.DATAOWNER)]))
+            self.emit(
+                urn,
+                m.OwnershipClass(
+                    owners=[m.OwnerClass(owner=self.r.choice(self.users), type=m.OwnershipTypeClass.DATAOWNER)]
+                ),
+            )
 
     def make_node(self, i: int) -> None:
         name = ["Finance", "Customer", "Security", "Product", "Operations"][i % 5] + (f" {i}" if i >= 5 else "")
@@ -228,21 +265,36 @@ class Gen:
         node = self.r.choice(self.nodes)
         urn = b.make_term_urn(f"{node.split(':')[-1]}.{name}")
         self.terms.append(urn)
-        self.emit(urn, m.GlossaryTermInfoClass(
-            definition=self.sentence(20), termSource="INTERNAL", name=name, parentNode=node,
-            customProperties={"steward": self.r.choice(TEAMS)},
-        ))
+        self.emit(
+            urn,
+            m.GlossaryTermInfoClass(
+                definition=self.sentence(20),
+                termSource="INTERNAL",
+                name=name,
+                parentNode=node,
+                customProperties={"steward": self.r.choice(TEAMS)},
+            ),
+        )
         if self.r.random() < 0.6:
-            self.emit(urn, m.OwnershipClass(owners=[m.OwnerClass(owner=self.r.choice(self.users), type=m.OwnershipTypeClass.BUSINESS_OWNER)]))
+            self.emit(
+                urn,
+                m.OwnershipClass(
+                    owners=[m.OwnerClass(owner=self.r.choice(self.users), type=m.OwnershipTypeClass.BUSINESS_OWNER)]
+                ),
+            )
 
     def make_domain(self, i: int) -> None:
-        name = ["Marketing", "Finance", "Engineering", "Sales", "Supply Chain", "HR"][i % 6] + (f" {i}" if i >= 6 else "")
+        name = ["Marketing", "Finance", "Engineering", "Sales", "Supply Chain", "HR"][i % 6] + (
+            f" {i}" if i >= 6 else ""
+        )
         urn = b.make_domain_urn(name.lower().replace(" ", "-"))
         self.domains.append(urn)
-        self.emit(urn, m.DomainPropertiesClass(
-            name=name, description=self.sentence(12),
-            parentDomain=self.domains[0] if i >= 6 else None,
-        ))
+        self.emit(
+            urn,
+            m.DomainPropertiesClass(
+                name=name, description=self.sentence(12), parentDomain=self.domains[0] if i >= 6 else None
+            ),
+        )
 
     def make_containers(self, platform: str, n_db: int, n_schema: int) -> None:
         plat = b.make_data_platform_urn(platform)
@@ -251,8 +303,16 @@ class Gen:
             db = f"{self.word()}_db{d}"
             dkey = DatabaseKey(platform=platform, database=db, env="PROD")
             durn = dkey.as_urn()
-            self.emit(durn, m.ContainerPropertiesClass(name=db, qualifiedName=db, description=self.sentence(8),
-                                                       customProperties={"platform": platform}, env="PROD"))
+            self.emit(
+                durn,
+                m.ContainerPropertiesClass(
+                    name=db,
+                    qualifiedName=db,
+                    description=self.sentence(8),
+                    customProperties={"platform": platform},
+                    env="PROD",
+                ),
+            )
             self.emit(durn, m.SubTypesClass(typeNames=["Database"]))
             self.emit(durn, m.DataPlatformInstanceClass(platform=plat))
             self.emit(durn, m.StatusClass(removed=False))
@@ -285,7 +345,10 @@ class Gen:
             else:
                 t = m.SchemaFieldDataTypeClass(type=tcls())
             f = m.SchemaFieldClass(
-                fieldPath=nm, type=t, nativeDataType=native, nullable=self.r.random() < 0.7,
+                fieldPath=nm,
+                type=t,
+                nativeDataType=native,
+                nullable=self.r.random() < 0.7,
                 description=self.sentence(10) if self.r.random() < 0.6 else None,
                 isPartOfKey=(j == 0),
             )
@@ -293,13 +356,19 @@ class Gen:
                 f.globalTags = m.GlobalTagsClass(tags=[m.TagAssociationClass(tag=self.r.choice(self.tags))])
             if self.r.random() < 0.05 and self.terms:
                 f.glossaryTerms = m.GlossaryTermsClass(
-                    terms=[m.GlossaryTermAssociationClass(urn=self.r.choice(self.terms))], auditStamp=self.stamp())
+                    terms=[m.GlossaryTermAssociationClass(urn=self.r.choice(self.terms))], auditStamp=self.stamp()
+                )
             fields.append(f)
             if tcls is m.RecordTypeClass:  # nested struct children, v1 field paths
                 for sub, st in (("a", m.NumberTypeClass), ("b", m.StringTypeClass)):
-                    fields.append(m.SchemaFieldClass(
-                        fieldPath=f"{nm}.{sub}", type=m.SchemaFieldDataTypeClass(type=st()),
-                        nativeDataType="INT" if sub == "a" else "STRING", nullable=True))
+                    fields.append(
+                        m.SchemaFieldClass(
+                            fieldPath=f"{nm}.{sub}",
+                            type=m.SchemaFieldDataTypeClass(type=st()),
+                            nativeDataType="INT" if sub == "a" else "STRING",
+                            nullable=True,
+                        )
+                    )
         return fields
 
     def make_dataset(self, i: int) -> None:
@@ -322,35 +391,73 @@ class Gen:
         urn = b.make_dataset_urn(platform, name, env)
         is_view = platform in SQL_PLATFORMS and self.r.random() < 0.15
         fields = self.schema_fields(self.r.choice([3, 5, 8, 12, 20, 30, 45, 60, 120]))
-        ds = {"urn": urn, "platform": platform, "name": name, "fields": [f.fieldPath for f in fields],
-              "container": container, "n_fields": len(fields)}
+        ds = {
+            "urn": urn,
+            "platform": platform,
+            "name": name,
+            "fields": [f.fieldPath for f in fields],
+            "container": container,
+            "n_fields": len(fields),
+        }
         self.datasets.append(ds)
-        self.emit(urn, m.DatasetPropertiesClass(
-            name=tname.split("/")[-1], qualifiedName=name, description=self.sentence(18) if self.r.random() < 0.8 else None,
-            customProperties={"owner_team": self.r.choice(TEAMS), "retention_days": str(self.r.choice([7, 30, 90, 365])),
-                              "format": self.r.choice(["parquet", "orc", "delta", "iceberg"])},
-            externalUrl=f"https://{platform}.example.com/{name}" if self.r.random() < 0.4 else None,
-            created=m.TimeStampClass(time=self.ts - 86400000 * self.r.randint(1, 900)),
-            lastModified=m.TimeStampClass(time=self.ts),
-        ))
-        self.emit(urn, m.SchemaMetadataClass(
-            schemaName=name, platform=plat, version=0, hash="", platformSchema=m.MySqlDDLClass(tableSchema=""),
-            fields=fields, primaryKeys=[fields[0].fieldPath],
-            foreignKeys=self._fks(urn, fields) if self.r.random() < 0.2 else None,
-        ))
-        self.emit(urn, m.SubTypesClass(typeNames=["View" if is_view else ("Topic" if platform == "kafka" else "Table")]))
+        self.emit(
+            urn,
+            m.DatasetPropertiesClass(
+                name=tname.split("/")[-1],
+                qualifiedName=name,
+                description=self.sentence(18) if self.r.random() < 0.8 else None,
+                customProperties={
+                    "owner_team": self.r.choice(TEAMS),
+                    "retention_days": str(self.r.choice([7, 30, 90, 365])),
+                    "format": self.r.choice(["parquet", "orc", "delta", "iceberg"]),
+                },
+                externalUrl=f"https://{platform}.example.com/{name}" if self.r.random() < 0.4 else None,
+                created=m.TimeStampClass(time=self.ts - 86400000 * self.r.randint(1, 900)),
+                lastModified=m.TimeStampClass(time=self.ts),
+            ),
+        )
+        self.emit(
+            urn,
+            m.SchemaMetadataClass(
+                schemaName=name,
+                platform=plat,
+                version=0,
+                hash="",
+                platformSchema=m.MySqlDDLClass(tableSchema=""),
+                fields=fields,
+                primaryKeys=[fields[0].fieldPath],
+                foreignKeys=self._fks(urn, fields) if self.r.random() < 0.2 else None,
+            ),
+        )
+        self.emit(
+            urn, m.SubTypesClass(typeNames=["View" if is_view else ("Topic" if platform == "kafka" else "Table")])
+        )
         self.emit(urn, m.StatusClass(removed=False))
         self.emit(urn, m.DataPlatformInstanceClass(platform=plat))
         if container:
             self.emit(urn, m.ContainerClass(container=container))
             db, durn, sch = self.container_path[container]
-            self.emit(urn, m.BrowsePathsV2Class(path=[m.BrowsePathEntryClass(id=durn, urn=durn),
-                                                      m.BrowsePathEntryClass(id=container, urn=container)]))
+            self.emit(
+                urn,
+                m.BrowsePathsV2Class(
+                    path=[
+                        m.BrowsePathEntryClass(id=durn, urn=durn),
+                        m.BrowsePathEntryClass(id=container, urn=container),
+                    ]
+                ),
+            )
         else:
-            self.emit(urn, m.BrowsePathsV2Class(path=[m.BrowsePathEntryClass(id=p) for p in name.split("/")[:-1] or ["default"]]))
+            self.emit(
+                urn,
+                m.BrowsePathsV2Class(path=[m.BrowsePathEntryClass(id=p) for p in name.split("/")[:-1] or ["default"]]),
+            )
         if is_view:
-            self.emit(urn, m.ViewPropertiesClass(materialized=False, viewLanguage="SQL",
-                                                 viewLogic=f"SELECT * FROM {name}_base WHERE 1 = 1"))
+            self.emit(
+                urn,
+                m.ViewPropertiesClass(
+                    materialized=False, viewLanguage="SQL", viewLogic=f"SELECT * FROM {name}_base WHERE 1 = 1"
+                ),
+            )
         if self.r.random() < 0.8:
             self.emit(urn, self._ownership())
         if self.r.random() < 0.5:
@@ -360,15 +467,37 @@ class Gen:
         if self.r.random() < 0.5:
             self.emit(urn, m.DomainsClass(domains=[self.r.choice(self.domains)]))
         if self.r.random() < 0.25:
-            self.emit(urn, m.EditableDatasetPropertiesClass(description=self.sentence(25), created=self.stamp(), lastModified=self.stamp()))
+            self.emit(
+                urn,
+                m.EditableDatasetPropertiesClass(
+                    description=self.sentence(25), created=self.stamp(), lastModified=self.stamp()
+                ),
+            )
         if self.r.random() < 0.05:
-            self.emit(urn, m.DeprecationClass(deprecated=True, note="Use the v2 table instead.", actor=self.r.choice(self.users),
-                                              decommissionTime=self.ts + 86400000 * 30))
+            self.emit(
+                urn,
+                m.DeprecationClass(
+                    deprecated=True,
+                    note="Use the v2 table instead.",
+                    actor=self.r.choice(self.users),
+                    decommissionTime=self.ts + 86400000 * 30,
+                ),
+            )
         if len(self.datasets) > 3 and self.r.random() < 0.6:
             self.emit(urn, self._lineage(ds))
         if self.r.random() < 0.2:
-            self.emit(urn, m.InstitutionalMemoryClass(elements=[m.InstitutionalMemoryMetadataClass(
-                url=f"https://wiki.example.com/{self.word()}/{i}", description="Runbook", createStamp=self.stamp())]))
+            self.emit(
+                urn,
+                m.InstitutionalMemoryClass(
+                    elements=[
+                        m.InstitutionalMemoryMetadataClass(
+                            url=f"https://wiki.example.com/{self.word()}/{i}",
+                            description="Runbook",
+                            createStamp=self.stamp(),
+                        )
+                    ]
+                ),
+            )
         if self.r.random() < 0.4:
             self.emit(urn, self._profile(ds))
         if self.r.random() < 0.4:
@@ -378,65 +507,127 @@ class Gen:
         other = self.r.choice(self.datasets)
         if not other["fields"]:
             return []
-        return [m.ForeignKeyConstraintClass(
-            name=f"fk_{fields[-1].fieldPath}",
-            foreignFields=[b.make_schema_field_urn(other["urn"], other["fields"][0])],
-            sourceFields=[b.make_schema_field_urn(urn, fields[-1].fieldPath)],
-            foreignDataset=other["urn"],
-        )]
+        return [
+            m.ForeignKeyConstraintClass(
+                name=f"fk_{fields[-1].fieldPath}",
+                foreignFields=[b.make_schema_field_urn(other["urn"], other["fields"][0])],
+                sourceFields=[b.make_schema_field_urn(urn, fields[-1].fieldPath)],
+                foreignDataset=other["urn"],
+            )
+        ]
 
     def _ownership(self) -> m.OwnershipClass:
         owners = []
         for _ in range(self.r.randint(1, 3)):
             who = self.r.choice(self.groups) if (self.groups and self.r.random() < 0.3) else self.r.choice(self.users)
-            t = self.r.choice([m.OwnershipTypeClass.TECHNICAL_OWNER, m.OwnershipTypeClass.BUSINESS_OWNER,
-                               m.OwnershipTypeClass.DATA_STEWARD])
+            t = self.r.choice(
+                [
+                    m.OwnershipTypeClass.TECHNICAL_OWNER,
+                    m.OwnershipTypeClass.BUSINESS_OWNER,
+                    m.OwnershipTypeClass.DATA_STEWARD,
+                ]
+            )
             if not any(o.owner == who and o.type == t for o in owners):
                 owners.append(m.OwnerClass(owner=who, type=t))
         return m.OwnershipClass(owners=owners, ownerTypes={}, lastModified=self.stamp())
 
     def _tags(self) -> m.GlobalTagsClass:
-        return m.GlobalTagsClass(tags=[m.TagAssociationClass(tag=t) for t in self.r.sample(self.tags, min(len(self.tags), self.r.randint(1, 3)))])
+        return m.GlobalTagsClass(
+            tags=[
+                m.TagAssociationClass(tag=t)
+                for t in self.r.sample(self.tags, min(len(self.tags), self.r.randint(1, 3)))
+            ]
+        )
 
     def _terms(self) -> m.GlossaryTermsClass:
-        return m.GlossaryTermsClass(terms=[m.GlossaryTermAssociationClass(urn=t) for t in self.r.sample(self.terms, min(len(self.terms), self.r.randint(1, 2)))],
-                                    auditStamp=self.stamp())
+        return m.GlossaryTermsClass(
+            terms=[
+                m.GlossaryTermAssociationClass(urn=t)
+                for t in self.r.sample(self.terms, min(len(self.terms), self.r.randint(1, 2)))
+            ],
+            auditStamp=self.stamp(),
+        )
 
     def _lineage(self, ds: Dict[str, Any]) -> m.UpstreamLineageClass:
-        ups = [u for u in self.r.sample(self.datasets[:-1], min(len(self.datasets) - 1, self.r.randint(1, 4))) if u["urn"] != ds["urn"]]
+        ups = [
+            u
+            for u in self.r.sample(self.datasets[:-1], min(len(self.datasets) - 1, self.r.randint(1, 4)))
+            if u["urn"] != ds["urn"]
+        ]
         fgl = []
         if ups and self.r.random() < 0.4 and ups[0]["fields"] and ds["fields"]:
             for k in range(min(3, len(ds["fields"]), len(ups[0]["fields"]))):
-                fgl.append(m.FineGrainedLineageClass(
-                    upstreamType=m.FineGrainedLineageUpstreamTypeClass.FIELD_SET,
-                    downstreamType=m.FineGrainedLineageDownstreamTypeClass.FIELD,
-                    upstreams=[b.make_schema_field_urn(ups[0]["urn"], ups[0]["fields"][k])],
-                    downstreams=[b.make_schema_field_urn(ds["urn"], ds["fields"][k])],
-                    transformOperation=self.r.choice(["IDENTITY", "SUM", "CAST"]), confidenceScore=1.0))
+                fgl.append(
+                    m.FineGrainedLineageClass(
+                        upstreamType=m.FineGrainedLineageUpstreamTypeClass.FIELD_SET,
+                        downstreamType=m.FineGrainedLineageDownstreamTypeClass.FIELD,
+                        upstreams=[b.make_schema_field_urn(ups[0]["urn"], ups[0]["fields"][k])],
+                        downstreams=[b.make_schema_field_urn(ds["urn"], ds["fields"][k])],
+                        transformOperation=self.r.choice(["IDENTITY", "SUM", "CAST"]),
+                        confidenceScore=1.0,
+                    )
+                )
         return m.UpstreamLineageClass(
-            upstreams=[m.UpstreamClass(dataset=u["urn"], type=self.r.choice([m.DatasetLineageTypeClass.TRANSFORMED, m.DatasetLineageTypeClass.COPY, m.DatasetLineageTypeClass.VIEW]),
-                                       auditStamp=self.stamp()) for u in ups],
-            fineGrainedLineages=fgl or None)
+            upstreams=[
+                m.UpstreamClass(
+                    dataset=u["urn"],
+                    type=self.r.choice(
+                        [
+                            m.DatasetLineageTypeClass.TRANSFORMED,
+                            m.DatasetLineageTypeClass.COPY,
+                            m.DatasetLineageTypeClass.VIEW,
+                        ]
+                    ),
+                    auditStamp=self.stamp(),
+                )
+                for u in ups
+            ],
+            fineGrainedLineages=fgl or None,
+        )
 
     def _profile(self, ds: Dict[str, Any]) -> m.DatasetProfileClass:
         rows = self.r.randint(0, 50_000_000)
         fps = []
         for fp in ds["fields"][: self.r.randint(0, min(8, len(ds["fields"])))]:
             nulls = self.r.randint(0, max(1, rows // 10))
-            fps.append(m.DatasetFieldProfileClass(fieldPath=fp, uniqueCount=self.r.randint(1, max(1, rows)), nullCount=nulls,
-                                                  nullProportion=round(nulls / max(rows, 1), 6), min="0", max=str(self.r.randint(1, 10**6)),
-                                                  sampleValues=[self.word() for _ in range(3)]))
-        return m.DatasetProfileClass(timestampMillis=self.tick(1_000, 60_000), rowCount=rows, columnCount=ds["n_fields"],
-                                     sizeInBytes=rows * self.r.randint(20, 400), fieldProfiles=fps or None,
-                                     partitionSpec=m.PartitionSpecClass(partition="FULL_TABLE_SNAPSHOT", type=m.PartitionTypeClass.FULL_TABLE))
+            fps.append(
+                m.DatasetFieldProfileClass(
+                    fieldPath=fp,
+                    uniqueCount=self.r.randint(1, max(1, rows)),
+                    nullCount=nulls,
+                    nullProportion=round(nulls / max(rows, 1), 6),
+                    min="0",
+                    max=str(self.r.randint(1, 10**6)),
+                    sampleValues=[self.word() for _ in range(3)],
+                )
+            )
+        return m.DatasetProfileClass(
+            timestampMillis=self.tick(1_000, 60_000),
+            rowCount=rows,
+            columnCount=ds["n_fields"],
+            sizeInBytes=rows * self.r.randint(20, 400),
+            fieldProfiles=fps or None,
+            partitionSpec=m.PartitionSpecClass(partition="FULL_TABLE_SNAPSHOT", type=m.PartitionTypeClass.FULL_TABLE),
+        )
 
     def _operation(self, ds: Dict[str, Any]) -> m.OperationClass:
         t = self.tick(1_000, 60_000)
-        return m.OperationClass(timestampMillis=t, lastUpdatedTimestamp=t - self.r.randint(0, 60_000),
-                                operationType=self.r.choice([m.OperationTypeClass.INSERT, m.OperationTypeClass.UPDATE, m.OperationTypeClass.CREATE,
-                                                             m.OperationTypeClass.DELETE, m.OperationTypeClass.ALTER]),
-                                actor=self.r.choice(self.users), numAffectedRows=self.r.randint(0, 100000),
-                                customProperties={"query_id": f"q{self.r.randint(1, 10**9)}"})
+        return m.OperationClass(
+            timestampMillis=t,
+            lastUpdatedTimestamp=t - self.r.randint(0, 60_000),
+            operationType=self.r.choice(
+                [
+                    m.OperationTypeClass.INSERT,
+                    m.OperationTypeClass.UPDATE,
+                    m.OperationTypeClass.CREATE,
+                    m.OperationTypeClass.DELETE,
+                    m.OperationTypeClass.ALTER,
+                ]
+            ),
+            actor=self.r.choice(self.users),
+            numAffectedRows=self.r.randint(0, 100000),
+            customProperties={"query_id": f"q{self.r.randint(1, 10**9)}"},
+        )
 
     def make_chart(self, i: int) -> None:
         platform = self.r.choice(BI_PLATFORMS)
@@ -445,9 +636,20 @@ class Gen:
         inputs = [d["urn"] for d in self.r.sample(self.datasets, min(len(self.datasets), self.r.randint(1, 3)))]
         title = f"{self.word(0.03).title()} {self.word()} by {self.r.choice(['day', 'week', 'region', 'team'])}"
         self.charts.append({"urn": urn, "platform": platform, "title": title})
-        self.emit(urn, m.ChartInfoClass(title=title, description=self.sentence(10), lastModified=self.cas(),
-                                        inputs=inputs, type=self.r.choice([m.ChartTypeClass.BAR, m.ChartTypeClass.LINE, m.ChartTypeClass.TABLE, m.ChartTypeClass.PIE]),
-                                        chartUrl=f"https://{platform}.example.com/charts/{cid}", customProperties={"folder": self.word()}))
+        self.emit(
+            urn,
+            m.ChartInfoClass(
+                title=title,
+                description=self.sentence(10),
+                lastModified=self.cas(),
+                inputs=inputs,
+                type=self.r.choice(
+                    [m.ChartTypeClass.BAR, m.ChartTypeClass.LINE, m.ChartTypeClass.TABLE, m.ChartTypeClass.PIE]
+                ),
+                chartUrl=f"https://{platform}.example.com/charts/{cid}",
+                customProperties={"folder": self.word()},
+            ),
+        )
         self.emit(urn, m.StatusClass(removed=False))
         self.emit(urn, m.DataPlatformInstanceClass(platform=b.make_data_platform_urn(platform)))
         self.emit(urn, m.BrowsePathsV2Class(path=[m.BrowsePathEntryClass(id=self.r.choice(TEAMS))]))
@@ -464,9 +666,17 @@ class Gen:
         charts = [c["urn"] for c in self.r.sample(self.charts, min(len(self.charts), self.r.randint(1, 8)))]
         title = f"{self.r.choice(TEAMS).title()} {self.word().title()} Overview"
         self.dashboards.append({"urn": urn, "title": title, "charts": charts})
-        self.emit(urn, m.DashboardInfoClass(title=title, description=self.sentence(15), lastModified=self.cas(),
-                                            charts=charts, dashboardUrl=f"https://{platform}.example.com/d/{i}",
-                                            customProperties={"refresh": self.r.choice(["hourly", "daily"])}))
+        self.emit(
+            urn,
+            m.DashboardInfoClass(
+                title=title,
+                description=self.sentence(15),
+                lastModified=self.cas(),
+                charts=charts,
+                dashboardUrl=f"https://{platform}.example.com/d/{i}",
+                customProperties={"refresh": self.r.choice(["hourly", "daily"])},
+            ),
+        )
         self.emit(urn, m.StatusClass(removed=False))
         self.emit(urn, m.DataPlatformInstanceClass(platform=b.make_data_platform_urn(platform)))
         self.emit(urn, m.BrowsePathsV2Class(path=[m.BrowsePathEntryClass(id=self.r.choice(TEAMS))]))
@@ -480,9 +690,16 @@ class Gen:
         fid = f"{self.word()}_{self.r.choice(ADJ)}_pipeline_{i}"
         urn = b.make_data_flow_urn(orch, fid, "prod")
         self.flows.append({"urn": urn, "orch": orch, "id": fid})
-        self.emit(urn, m.DataFlowInfoClass(name=fid, description=self.sentence(12), project=self.r.choice(TEAMS),
-                                           customProperties={"schedule": self.r.choice(["@daily", "@hourly", "0 3 * * *"])},
-                                           externalUrl=f"https://{orch}.example.com/dags/{fid}"))
+        self.emit(
+            urn,
+            m.DataFlowInfoClass(
+                name=fid,
+                description=self.sentence(12),
+                project=self.r.choice(TEAMS),
+                customProperties={"schedule": self.r.choice(["@daily", "@hourly", "0 3 * * *"])},
+                externalUrl=f"https://{orch}.example.com/dags/{fid}",
+            ),
+        )
         self.emit(urn, m.StatusClass(removed=False))
         self.emit(urn, m.BrowsePathsV2Class(path=[m.BrowsePathEntryClass(id="prod")]))
         if self.r.random() < 0.6:
@@ -493,9 +710,16 @@ class Gen:
         jid = f"task_{self.word()}_{i}"
         urn = b.make_data_job_urn_with_flow(flow["urn"], jid)
         self.jobs.append({"urn": urn, "flow": flow["urn"]})
-        self.emit(urn, m.DataJobInfoClass(name=jid, type=m.AzkabanJobTypeClass.COMMAND if flow["orch"] == "airflow" else "SQL",
-                                          description=self.sentence(10), flowUrn=flow["urn"],
-                                          customProperties={"operator": self.r.choice(["PythonOperator", "BashOperator", "SqlOperator"])}))
+        self.emit(
+            urn,
+            m.DataJobInfoClass(
+                name=jid,
+                type=m.AzkabanJobTypeClass.COMMAND if flow["orch"] == "airflow" else "SQL",
+                description=self.sentence(10),
+                flowUrn=flow["urn"],
+                customProperties={"operator": self.r.choice(["PythonOperator", "BashOperator", "SqlOperator"])},
+            ),
+        )
         ins = [d["urn"] for d in self.r.sample(self.datasets, min(len(self.datasets), self.r.randint(1, 3)))]
         outs = [d["urn"] for d in self.r.sample(self.datasets, min(len(self.datasets), self.r.randint(1, 2)))]
         prev_jobs = [j["urn"] for j in self.jobs[:-1] if j["flow"] == flow["urn"]][-1:]
@@ -511,10 +735,16 @@ class Gen:
         urn = ds["urn"]
         k = self.r.random()
         if k < 0.25:
-            self.emit(urn, m.DatasetPropertiesClass(
-                name=ds["name"].split(".")[-1].split("/")[-1], qualifiedName=ds["name"], description=self.sentence(20),
-                customProperties={"owner_team": self.r.choice(TEAMS), "rev": str(self.r.randint(1, 10**6))},
-                lastModified=m.TimeStampClass(time=self.ts)))
+            self.emit(
+                urn,
+                m.DatasetPropertiesClass(
+                    name=ds["name"].split(".")[-1].split("/")[-1],
+                    qualifiedName=ds["name"],
+                    description=self.sentence(20),
+                    customProperties={"owner_team": self.r.choice(TEAMS), "rev": str(self.r.randint(1, 10**6))},
+                    lastModified=m.TimeStampClass(time=self.ts),
+                ),
+            )
         elif k < 0.4:
             self.emit(urn, self._ownership())
         elif k < 0.55:
@@ -522,15 +752,34 @@ class Gen:
         elif k < 0.62:
             self.emit(urn, self._terms())
         elif k < 0.72:
-            self.emit(urn, m.EditableDatasetPropertiesClass(description=self.sentence(25), lastModified=self.stamp(), created=self.stamp()))
+            self.emit(
+                urn,
+                m.EditableDatasetPropertiesClass(
+                    description=self.sentence(25), lastModified=self.stamp(), created=self.stamp()
+                ),
+            )
         elif k < 0.8:
             fields = self.schema_fields(self.r.randint(3, 40))
             ds["fields"] = [f.fieldPath for f in fields]
             ds["n_fields"] = len(fields)
-            self.emit(urn, m.SchemaMetadataClass(schemaName=ds["name"], platform=b.make_data_platform_urn(ds["platform"]), version=0,
-                                                 hash="", platformSchema=m.MySqlDDLClass(tableSchema=""), fields=fields))
+            self.emit(
+                urn,
+                m.SchemaMetadataClass(
+                    schemaName=ds["name"],
+                    platform=b.make_data_platform_urn(ds["platform"]),
+                    version=0,
+                    hash="",
+                    platformSchema=m.MySqlDDLClass(tableSchema=""),
+                    fields=fields,
+                ),
+            )
         elif k < 0.85:
-            self.emit(urn, m.DeprecationClass(deprecated=self.r.random() < 0.7, note=self.sentence(8), actor=self.r.choice(self.users)))
+            self.emit(
+                urn,
+                m.DeprecationClass(
+                    deprecated=self.r.random() < 0.7, note=self.sentence(8), actor=self.r.choice(self.users)
+                ),
+            )
         elif k < 0.9:
             self.emit(urn, m.StatusClass(removed=self.r.random() < 0.5))  # soft delete / restore
         elif k < 0.95:
@@ -543,22 +792,48 @@ class Gen:
         if k < 0.35 and self.charts:
             c = self.r.choice(self.charts)
             c["title"] = f"{c['title'].split(' (')[0]} (v{self.r.randint(2, 99)})"
-            self.emit(c["urn"], m.ChartInfoClass(title=c["title"], description=self.sentence(10), lastModified=self.cas(),
-                                                 inputs=[d["urn"] for d in self.r.sample(self.datasets, 2)]))
+            self.emit(
+                c["urn"],
+                m.ChartInfoClass(
+                    title=c["title"],
+                    description=self.sentence(10),
+                    lastModified=self.cas(),
+                    inputs=[d["urn"] for d in self.r.sample(self.datasets, 2)],
+                ),
+            )
         elif k < 0.55 and self.dashboards:
             d = self.r.choice(self.dashboards)
-            self.emit(d["urn"], m.DashboardInfoClass(title=d["title"], description=self.sentence(15), lastModified=self.cas(),
-                                                     charts=d["charts"][: self.r.randint(0, len(d["charts"]))]))
+            self.emit(
+                d["urn"],
+                m.DashboardInfoClass(
+                    title=d["title"],
+                    description=self.sentence(15),
+                    lastModified=self.cas(),
+                    charts=d["charts"][: self.r.randint(0, len(d["charts"]))],
+                ),
+            )
         elif k < 0.75 and self.jobs:
             j = self.r.choice(self.jobs)
-            self.emit(j["urn"], m.DataJobInputOutputClass(inputDatasets=[d["urn"] for d in self.r.sample(self.datasets, 2)],
-                                                          outputDatasets=[self.r.choice(self.datasets)["urn"]]))
+            self.emit(
+                j["urn"],
+                m.DataJobInputOutputClass(
+                    inputDatasets=[d["urn"] for d in self.r.sample(self.datasets, 2)],
+                    outputDatasets=[self.r.choice(self.datasets)["urn"]],
+                ),
+            )
         elif k < 0.85:
             u = self.r.choice(self.users)
-            self.emit(u, m.CorpUserEditableInfoClass(aboutMe=self.sentence(10), teams=self.r.sample(TEAMS, 1), skills=self.r.sample(WORDS, 2)))
+            self.emit(
+                u,
+                m.CorpUserEditableInfoClass(
+                    aboutMe=self.sentence(10), teams=self.r.sample(TEAMS, 1), skills=self.r.sample(WORDS, 2)
+                ),
+            )
         else:
             t = self.r.choice(self.terms)
-            self.emit(t, m.GlossaryTermInfoClass(definition=self.sentence(25), termSource="INTERNAL", name=t.split(".")[-1]))
+            self.emit(
+                t, m.GlossaryTermInfoClass(definition=self.sentence(25), termSource="INTERNAL", name=t.split(".")[-1])
+            )
 
     def change_identical(self) -> None:
         # Re-send the last value of an aspect unchanged (a no-op for versioning).
@@ -591,22 +866,36 @@ class Gen:
             else:
                 up = self.r.choice(self.datasets)
                 if up["urn"] != ds["urn"]:
-                    p.add_upstream_lineage(m.UpstreamClass(dataset=up["urn"], type=m.DatasetLineageTypeClass.TRANSFORMED))
+                    p.add_upstream_lineage(
+                        m.UpstreamClass(dataset=up["urn"], type=m.DatasetLineageTypeClass.TRANSFORMED)
+                    )
                 else:
                     p.add_tag(m.TagAssociationClass(tag=self.r.choice(self.tags)))
             mcps = p.build()
         elif k < 0.75 and self.charts:
             c = self.r.choice(self.charts)
-            mcps = ChartPatchBuilder(c["urn"]).add_input_edge(self.edge(self.r.choice(self.datasets)["urn"])).add_tag(
-                m.TagAssociationClass(tag=self.r.choice(self.tags))).build()
+            mcps = (
+                ChartPatchBuilder(c["urn"])
+                .add_input_edge(self.edge(self.r.choice(self.datasets)["urn"]))
+                .add_tag(m.TagAssociationClass(tag=self.r.choice(self.tags)))
+                .build()
+            )
         elif k < 0.88 and self.dashboards:
             d = self.r.choice(self.dashboards)
-            mcps = DashboardPatchBuilder(d["urn"]).add_chart_edge(self.edge(self.r.choice(self.charts)["urn"])).add_custom_property(
-                "patched", "true").build()
+            mcps = (
+                DashboardPatchBuilder(d["urn"])
+                .add_chart_edge(self.edge(self.r.choice(self.charts)["urn"]))
+                .add_custom_property("patched", "true")
+                .build()
+            )
         elif self.jobs:
             j = self.r.choice(self.jobs)
-            mcps = DataJobPatchBuilder(j["urn"]).add_input_dataset(self.edge(self.r.choice(self.datasets)["urn"])).add_owner(
-                m.OwnerClass(owner=self.r.choice(self.users), type=m.OwnershipTypeClass.DATAOWNER)).build()
+            mcps = (
+                DataJobPatchBuilder(j["urn"])
+                .add_input_dataset(self.edge(self.r.choice(self.datasets)["urn"]))
+                .add_owner(m.OwnerClass(owner=self.r.choice(self.users), type=m.OwnershipTypeClass.DATAOWNER))
+                .build()
+            )
         else:
             return
         for mcp in mcps:
@@ -623,43 +912,74 @@ class Gen:
             key = self.r.choice(self.last_keys)
             if key[1].endswith("Key"):
                 return
-            self.emit_raw(MCPW(entityUrn=key[0], changeType=m.ChangeTypeClass.DELETE, aspectName=key[1],
-                               systemMetadata=self.sysmeta()))
+            self.emit_raw(
+                MCPW(
+                    entityUrn=key[0],
+                    changeType=m.ChangeTypeClass.DELETE,
+                    aspectName=key[1],
+                    systemMetadata=self.sysmeta(),
+                )
+            )
         else:
             # key-aspect delete == hard delete of the entity
             ds = self.r.choice(self.datasets)
             if ds["urn"] in self.deleted_keys:
                 return
             self.deleted_keys.add(ds["urn"])
-            self.emit_raw(MCPW(entityUrn=ds["urn"], changeType=m.ChangeTypeClass.DELETE, aspectName="datasetKey",
-                               systemMetadata=self.sysmeta()))
+            self.emit_raw(
+                MCPW(
+                    entityUrn=ds["urn"],
+                    changeType=m.ChangeTypeClass.DELETE,
+                    aspectName="datasetKey",
+                    systemMetadata=self.sysmeta(),
+                )
+            )
 
     def change_mce(self) -> None:
         k = self.r.random()
         self.tick(1, 50)
         if k < 0.6:
             ds = self.r.choice(self.datasets)
-            snap = m.DatasetSnapshotClass(urn=ds["urn"], aspects=[
-                m.StatusClass(removed=False),
-                m.DatasetPropertiesClass(name=ds["name"].split(".")[-1].split("/")[-1], description=self.sentence(12),
-                                         customProperties={"source": "legacy-mce"}),
-                self._ownership(),
-                self._tags(),
-            ])
+            snap = m.DatasetSnapshotClass(
+                urn=ds["urn"],
+                aspects=[
+                    m.StatusClass(removed=False),
+                    m.DatasetPropertiesClass(
+                        name=ds["name"].split(".")[-1].split("/")[-1],
+                        description=self.sentence(12),
+                        customProperties={"source": "legacy-mce"},
+                    ),
+                    self._ownership(),
+                    self._tags(),
+                ],
+            )
         elif k < 0.8:
             u = self.r.choice(self.users)
-            snap = m.CorpUserSnapshotClass(urn=u, aspects=[
-                m.CorpUserInfoClass(active=self.r.random() < 0.9, displayName=u.split(":")[-1], email=f"{u.split(':')[-1]}@example.com",
-                                    title=self.r.choice(["Engineer", "Analyst"])),
-            ])
+            snap = m.CorpUserSnapshotClass(
+                urn=u,
+                aspects=[
+                    m.CorpUserInfoClass(
+                        active=self.r.random() < 0.9,
+                        displayName=u.split(":")[-1],
+                        email=f"{u.split(':')[-1]}@example.com",
+                        title=self.r.choice(["Engineer", "Analyst"]),
+                    )
+                ],
+            )
         elif k < 0.9 and self.charts:
             c = self.r.choice(self.charts)
-            snap = m.ChartSnapshotClass(urn=c["urn"], aspects=[
-                m.ChartInfoClass(title=c["title"], description=self.sentence(8), lastModified=self.cas()),
-                m.StatusClass(removed=False)])
+            snap = m.ChartSnapshotClass(
+                urn=c["urn"],
+                aspects=[
+                    m.ChartInfoClass(title=c["title"], description=self.sentence(8), lastModified=self.cas()),
+                    m.StatusClass(removed=False),
+                ],
+            )
         else:
             t = self.r.choice(self.tags)
-            snap = m.TagSnapshotClass(urn=t, aspects=[m.TagPropertiesClass(name=t.split(":")[-1], description=self.sentence(6))])
+            snap = m.TagSnapshotClass(
+                urn=t, aspects=[m.TagPropertiesClass(name=t.split(":")[-1], description=self.sentence(6))]
+            )
         sm = self.sysmeta()
         self.emit_raw(m.MetadataChangeEventClass(proposedSnapshot=snap, systemMetadata=sm))
 
@@ -670,8 +990,12 @@ class Gen:
         # per-type counts scale with size; datasets dominate
         n_ds = max(4, base_budget // 24)
         counts = dict(
-            users=max(3, min(2000, n_ds // 4)), groups=max(1, min(200, n_ds // 40)), tags=max(3, min(300, n_ds // 20)),
-            nodes=max(1, min(20, n_ds // 100)), terms=max(3, min(1000, n_ds // 8)), domains=max(1, min(30, n_ds // 50)),
+            users=max(3, min(2000, n_ds // 4)),
+            groups=max(1, min(200, n_ds // 40)),
+            tags=max(3, min(300, n_ds // 20)),
+            nodes=max(1, min(20, n_ds // 100)),
+            terms=max(3, min(1000, n_ds // 8)),
+            domains=max(1, min(30, n_ds // 50)),
         )
         for i in range(counts["users"]):
             self.make_user(i)
@@ -704,9 +1028,15 @@ class Gen:
             i += 1
         # change stream
         self.last_keys = list(self.last.keys())
-        ops = [(self.change_upsert, 0.34), (self.change_other_upsert, 0.10), (self.change_identical, 0.06),
-               (self.change_timeseries, 0.25), (self.change_patch, 0.12), (self.change_delete, 0.06),
-               (self.change_mce, 0.07)]
+        ops = [
+            (self.change_upsert, 0.34),
+            (self.change_other_upsert, 0.10),
+            (self.change_identical, 0.06),
+            (self.change_timeseries, 0.25),
+            (self.change_patch, 0.12),
+            (self.change_delete, 0.06),
+            (self.change_mce, 0.07),
+        ]
         fns, weights = zip(*ops)
         step = 0
         while not self.full():
@@ -776,36 +1106,114 @@ def extra_records() -> List[Any]:
     chart = b.make_chart_urn("looker", "c1")
     st = m.AuditStampClass(time=BASE_TS, actor="urn:li:corpuser:datahub")
     recs: List[Any] = [
-        MCPW(entityType="dataset", entityKeyAspect=m.DatasetKeyClass(platform="urn:li:dataPlatform:hive", name="db.keyed", origin="PROD"),
-             aspect=m.StatusClass(removed=False)),
-        MCPW(entityUrn=ds, aspect=m.StatusClass(removed=True), headers={"If-Version-Match": "3"},
-             systemMetadata=m.SystemMetadataClass(lastObserved=BASE_TS, runId="run-x")),
-        MCPW(entityUrn=ds, aspect=m.SubTypesClass(typeNames=["Table"]), headers={}, systemMetadata=m.SystemMetadataClass()),
-        m.MetadataChangeProposalClass(entityType="dataset", entityUrn=ds, changeType="UPSERT", aspectName="status",
-                                      aspect=m.GenericAspectClass(value=b"{}", contentType="application/json")),
+        MCPW(
+            entityType="dataset",
+            entityKeyAspect=m.DatasetKeyClass(platform="urn:li:dataPlatform:hive", name="db.keyed", origin="PROD"),
+            aspect=m.StatusClass(removed=False),
+        ),
+        MCPW(
+            entityUrn=ds,
+            aspect=m.StatusClass(removed=True),
+            headers={"If-Version-Match": "3"},
+            systemMetadata=m.SystemMetadataClass(lastObserved=BASE_TS, runId="run-x"),
+        ),
+        MCPW(
+            entityUrn=ds,
+            aspect=m.SubTypesClass(typeNames=["Table"]),
+            headers={},
+            systemMetadata=m.SystemMetadataClass(),
+        ),
+        m.MetadataChangeProposalClass(
+            entityType="dataset",
+            entityUrn=ds,
+            changeType="UPSERT",
+            aspectName="status",
+            aspect=m.GenericAspectClass(value=b"{}", contentType="application/json"),
+        ),
         MCPW(entityUrn=ds, changeType=m.ChangeTypeClass.DELETE, aspectName="datasetProfile"),
-        MCPW(entityUrn=ds2, aspect=m.DatasetPropertiesClass(description="Caf\u00e9 \u65e5\u672c\u8a9e \"quoted\" \\ back\nline\ttab",
-                                                            customProperties={"\u00fc": "\u00e4", "emoji": "\U0001F600"})),
-        MCPW(entityUrn=ds, aspect=m.DatasetProfileClass(
-            timestampMillis=BASE_TS, rowCount=10, columnCount=2, fieldProfiles=[
-                m.DatasetFieldProfileClass(fieldPath="a", nullProportion=1e-07, uniqueProportion=0.1, nullCount=0),
-                m.DatasetFieldProfileClass(fieldPath="b", nullProportion=1.0, uniqueProportion=123456789.125, nullCount=3)])),
-        MCPW(entityUrn=ds, aspect=m.OperationClass(timestampMillis=BASE_TS + 1, lastUpdatedTimestamp=BASE_TS,
-                                                    operationType=m.OperationTypeClass.CUSTOM, customOperationType="VACUUM")),
-        m.MetadataChangeEventClass(proposedSnapshot=m.DataJobSnapshotClass(urn=job, aspects=[
-            m.DataJobInfoClass(name="task_y", type="SQL", customProperties={"k": "v"}),
-            m.StatusClass(removed=False)])),
-        m.MetadataChangeEventClass(proposedSnapshot=m.ChartSnapshotClass(urn=chart, aspects=[
-            m.ChartInfoClass(title="c", description="d", lastModified=m.ChangeAuditStampsClass(created=st, lastModified=st),
-                             inputs=[ds])]), systemMetadata=m.SystemMetadataClass(lastObserved=BASE_TS, runId="mce-run")),
-        m.MetadataChangeEventClass(proposedSnapshot=m.DatasetSnapshotClass(urn=ds, aspects=[
-            m.SchemaMetadataClass(schemaName="t", platform="urn:li:dataPlatform:hive", version=0, hash="",
-                                  platformSchema=m.OtherSchemaClass(rawSchema="x"),
-                                  fields=[m.SchemaFieldClass(fieldPath="a", type=m.SchemaFieldDataTypeClass(type=m.StringTypeClass()),
-                                                             nativeDataType="VARCHAR")]),
-            m.UpstreamLineageClass(upstreams=[m.UpstreamClass(dataset=ds2, type=m.DatasetLineageTypeClass.COPY)])])),
+        MCPW(
+            entityUrn=ds2,
+            aspect=m.DatasetPropertiesClass(
+                description='Caf\u00e9 \u65e5\u672c\u8a9e "quoted" \\ back\nline\ttab',
+                customProperties={"\u00fc": "\u00e4", "emoji": "\U0001f600"},
+            ),
+        ),
+        MCPW(
+            entityUrn=ds,
+            aspect=m.DatasetProfileClass(
+                timestampMillis=BASE_TS,
+                rowCount=10,
+                columnCount=2,
+                fieldProfiles=[
+                    m.DatasetFieldProfileClass(fieldPath="a", nullProportion=1e-07, uniqueProportion=0.1, nullCount=0),
+                    m.DatasetFieldProfileClass(
+                        fieldPath="b", nullProportion=1.0, uniqueProportion=123456789.125, nullCount=3
+                    ),
+                ],
+            ),
+        ),
+        MCPW(
+            entityUrn=ds,
+            aspect=m.OperationClass(
+                timestampMillis=BASE_TS + 1,
+                lastUpdatedTimestamp=BASE_TS,
+                operationType=m.OperationTypeClass.CUSTOM,
+                customOperationType="VACUUM",
+            ),
+        ),
+        m.MetadataChangeEventClass(
+            proposedSnapshot=m.DataJobSnapshotClass(
+                urn=job,
+                aspects=[
+                    m.DataJobInfoClass(name="task_y", type="SQL", customProperties={"k": "v"}),
+                    m.StatusClass(removed=False),
+                ],
+            )
+        ),
+        m.MetadataChangeEventClass(
+            proposedSnapshot=m.ChartSnapshotClass(
+                urn=chart,
+                aspects=[
+                    m.ChartInfoClass(
+                        title="c",
+                        description="d",
+                        lastModified=m.ChangeAuditStampsClass(created=st, lastModified=st),
+                        inputs=[ds],
+                    )
+                ],
+            ),
+            systemMetadata=m.SystemMetadataClass(lastObserved=BASE_TS, runId="mce-run"),
+        ),
+        m.MetadataChangeEventClass(
+            proposedSnapshot=m.DatasetSnapshotClass(
+                urn=ds,
+                aspects=[
+                    m.SchemaMetadataClass(
+                        schemaName="t",
+                        platform="urn:li:dataPlatform:hive",
+                        version=0,
+                        hash="",
+                        platformSchema=m.OtherSchemaClass(rawSchema="x"),
+                        fields=[
+                            m.SchemaFieldClass(
+                                fieldPath="a",
+                                type=m.SchemaFieldDataTypeClass(type=m.StringTypeClass()),
+                                nativeDataType="VARCHAR",
+                            )
+                        ],
+                    ),
+                    m.UpstreamLineageClass(
+                        upstreams=[m.UpstreamClass(dataset=ds2, type=m.DatasetLineageTypeClass.COPY)]
+                    ),
+                ],
+            )
+        ),
     ]
-    recs += DatasetPatchBuilder(ds).add_owner(m.OwnerClass(owner="urn:li:corpuser:bob", type=m.OwnershipTypeClass.TECHNICAL_OWNER)).build()
+    recs += (
+        DatasetPatchBuilder(ds)
+        .add_owner(m.OwnerClass(owner="urn:li:corpuser:bob", type=m.OwnershipTypeClass.TECHNICAL_OWNER))
+        .build()
+    )
     recs += DatasetPatchBuilder(ds).set_description("patched").add_custom_property("k", "v").build()
     return recs
 

@@ -7,6 +7,7 @@ functions and under ``TYPE_CHECKING`` alike: a lazy import is still a dependency
 - every subpackage says what it is for and what it may import; modules stay under ~600 lines;
 - the layout section of docs/design.md names what the tree holds.
 """
+
 from __future__ import annotations
 
 import ast
@@ -179,17 +180,22 @@ def _layer(name: str) -> str:
 # ------------------------------------------------------------------------------------ the rules
 def test_modules_found() -> None:
     assert len(MODULES) > 10
-    assert set(FORBIDDEN) >= {_layer(n) for n in NAMES} - {"__init__", "__main__", "cli"}, \
+    assert set(FORBIDDEN) >= {_layer(n) for n in NAMES} - {"__init__", "__main__", "cli"}, (
         "a folder or root module without a rule in FORBIDDEN"
+    )
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PKG)))
 def test_dependency_direction(path: Path) -> None:
     name = _name(path)
     bad = FORBIDDEN.get(_layer(name), set())
-    wrong = sorted({f"{imported} (line {line})" for imported, line in imports_of(
-        path.read_text(encoding="utf-8"), name, path.name == "__init__.py")
-        if imported.startswith("litemeta.") and imported.split(".")[1] in bad})
+    wrong = sorted(
+        {
+            f"{imported} (line {line})"
+            for imported, line in imports_of(path.read_text(encoding="utf-8"), name, path.name == "__init__.py")
+            if imported.startswith("litemeta.") and imported.split(".")[1] in bad
+        }
+    )
     assert not wrong, f"{path.relative_to(PKG)} ({_layer(name)}) must not import {wrong}"
 
 
@@ -198,8 +204,9 @@ def test_no_import_cycles() -> None:
     lazy import kept for start-up speed must not close a loop: restructure instead."""
     graph = _graph()
     found = cycles(graph)
-    detail = ["; ".join(f"{a} -> {b} (line {graph[a][b]})" for a in comp for b in graph[a] if b in comp)
-              for comp in found]
+    detail = [
+        "; ".join(f"{a} -> {b} (line {graph[a][b]})" for a in comp for b in graph[a] if b in comp) for comp in found
+    ]
     assert not found, "import cycles:\n" + "\n".join(detail)
 
 
@@ -229,8 +236,9 @@ def test_one_home_per_library(path: Path) -> None:
 def test_every_subpackage_says_what_it_is_for_and_what_it_may_import(init: Path) -> None:
     doc = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8"))) or ""
     first = doc.split("\n\n")[0]
-    assert len(first.split()) >= 8 and "may import" in first, \
+    assert len(first.split()) >= 8 and "may import" in first, (
         f"{init.relative_to(PKG)}: its docstring's first sentence says what the folder is for and what it may import"
+    )
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PKG)))
@@ -241,8 +249,9 @@ def test_modules_stay_under_600_lines(path: Path) -> None:
     if lines <= MAX_LINES or rel in BEING_SPLIT:
         return
     doc = ast.get_docstring(ast.parse(text)) or ""
-    assert re.search(r"\bport of\b.*\S+\.(java|py|ts)\b", doc), \
+    assert re.search(r"\bport of\b.*\S+\.(java|py|ts)\b", doc), (
         f"{rel} has {lines} lines: split it, or say in its docstring which upstream file it is a port of"
+    )
 
 
 # ------------------------------------------------------------------------------------ the doc
@@ -264,11 +273,16 @@ def layout_entries(design: str) -> Dict[str, str]:
 
 def test_the_design_doc_layout_names_what_the_tree_holds() -> None:
     entries = layout_entries(DESIGN.read_text(encoding="utf-8"))
-    tree = {p.name[:-3] if p.suffix == ".py" else p.name for p in PKG.iterdir()
-            if (p.suffix == ".py" or (p.is_dir() and (p / "__init__.py").exists()))}
+    tree = {
+        p.name[:-3] if p.suffix == ".py" else p.name
+        for p in PKG.iterdir()
+        if (p.suffix == ".py" or (p.is_dir() and (p / "__init__.py").exists()))
+    }
     doc = {e[:-3] if e.endswith(".py") else e: text for e, text in entries.items()}
     assert tree - set(doc) == set(), f"in litemeta/ but not in design.md's layout: {sorted(tree - set(doc))}"
-    assert set(doc) - tree <= RESERVED, f"in design.md's layout but not in litemeta/: {sorted(set(doc) - tree - RESERVED)}"
+    assert set(doc) - tree <= RESERVED, (
+        f"in design.md's layout but not in litemeta/: {sorted(set(doc) - tree - RESERVED)}"
+    )
     for name in RESERVED:
         assert name in doc and "reserved" in doc[name], f"design.md reserves {name}"
     stale = []
@@ -286,9 +300,11 @@ def test_the_pytest_plugin_imports_nothing_optional() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, litemeta.pytest_plugin; "
-            "print(sorted(m for m in ('starlette', 'uvicorn', 'graphql', 'datahub', 'sqlalchemy', 'whoosh') "
-            "if m in sys.modules))")
+    code = (
+        "import sys, litemeta.pytest_plugin; "
+        "print(sorted(m for m in ('starlette', 'uvicorn', 'graphql', 'datahub', 'sqlalchemy', 'whoosh') "
+        "if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
 

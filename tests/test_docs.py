@@ -1,5 +1,6 @@
 """Docs: every CLI command (and every subcommand of a group) has help text with an example, and
 every command appears in the README as ``litemeta <name>`` (sqlite-utils' tests/test_docs.py)."""
+
 from __future__ import annotations
 
 import importlib
@@ -23,6 +24,7 @@ def _command(name: str) -> click.Command:
 
 def _all_commands() -> Iterator[Tuple[Tuple[str, ...], click.Command]]:
     """(path, command) for every command and, recursively, every subcommand of groups."""
+
     def walk(path: Tuple[str, ...], cmd: click.Command) -> Iterator[Tuple[Tuple[str, ...], click.Command]]:
         yield path, cmd
         if isinstance(cmd, click.Group):
@@ -52,7 +54,9 @@ def test_help_has_an_example(cli: Cli, path: Tuple[str, ...], cmd: click.Command
 
 def test_every_command_is_in_the_readme() -> None:
     text = README.read_text(encoding="utf-8") if README.exists() else ""
-    missing: List[str] = [name for name in sorted(COMMANDS)
-                          if not re.search(rf"litemeta {re.escape(name)}(?![\w-])", text)]
-    assert not missing, (f"README.md does not show these commands as `litemeta <name>`: {', '.join(missing)}"
-                         + ("" if text else " (README.md is missing)"))
+    missing: List[str] = [
+        name for name in sorted(COMMANDS) if not re.search(rf"litemeta {re.escape(name)}(?![\w-])", text)
+    ]
+    assert not missing, f"README.md does not show these commands as `litemeta <name>`: {', '.join(missing)}" + (
+        "" if text else " (README.md is missing)"
+    )

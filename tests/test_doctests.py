@@ -1,5 +1,6 @@
 """Every module's doctests run as part of the suite (``pytest tests`` collects them here, so CI and
 the quick loop both do): a module docstring's example is a test, not decoration."""
+
 from __future__ import annotations
 
 import doctest

@@ -1,5 +1,6 @@
 """Issue 19: a package that looks finished: version, py.typed, LICENSE, what the wheel ships,
 logging levels, shell completion."""
+
 from __future__ import annotations
 
 import logging
@@ -25,10 +26,19 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[zipfile.ZipFile]
     out = tmp_path_factory.mktemp("wheel")
     # from a clean copy: setuptools reuses a build/ folder left in the tree, stale files included
     src = out / "src"
-    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(".venv*", "build", "dist", "*.egg-info", ".git",
-                                                             "__pycache__", "*.db", "*.db-*", "*.index"))
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(src)],
-                   check=True, capture_output=True, cwd=out)
+    shutil.copytree(
+        ROOT,
+        src,
+        ignore=shutil.ignore_patterns(
+            ".venv*", "build", "dist", "*.egg-info", ".git", "__pycache__", "*.db", "*.db-*", "*.index"
+        ),
+    )
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(src)],
+        check=True,
+        capture_output=True,
+        cwd=out,
+    )
     (built,) = out.glob("litemeta-*.whl")
     with zipfile.ZipFile(built) as z:
         yield z
@@ -62,22 +72,40 @@ def test_verbose_and_debug_set_the_log_level(tmp_path: pathlib.Path) -> None:
             assert result.exit_code == 0 and logger.level == level
     finally:
         logger.setLevel(logging.NOTSET)
-    proc = subprocess.run([sys.executable, "-m", "litemeta", "--debug", "exists", "urn:li:corpuser:alice", "--db", db],
-                          capture_output=True, text=True, cwd=tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "litemeta", "--debug", "exists", "urn:li:corpuser:alice", "--db", db],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert proc.stdout.strip() == "true" and "DEBUG litemeta: reading" in proc.stderr
-    quiet = subprocess.run([sys.executable, "-m", "litemeta", "exists", "urn:li:corpuser:alice", "--db", db],
-                           capture_output=True, text=True, cwd=tmp_path)
+    quiet = subprocess.run(
+        [sys.executable, "-m", "litemeta", "exists", "urn:li:corpuser:alice", "--db", db],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert quiet.stderr == ""
 
 
 def test_shell_completion_script_and_completions(tmp_path: pathlib.Path) -> None:
     env = dict(os.environ, _LITEMETA_COMPLETE="bash_source")
-    script = subprocess.run([sys.executable, "-c", "from litemeta.cli import entry; entry()"], capture_output=True,
-                            text=True, env=env, cwd=tmp_path).stdout
+    script = subprocess.run(
+        [sys.executable, "-c", "from litemeta.cli import entry; entry()"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    ).stdout
     assert "_LITEMETA_COMPLETE=bash_complete" in script and "complete " in script
     env = dict(os.environ, _LITEMETA_COMPLETE="bash_complete", COMP_WORDS="litemeta hist", COMP_CWORD="1")
-    words = subprocess.run([sys.executable, "-c", "from litemeta.cli import entry; entry()"], capture_output=True,
-                           text=True, env=env, cwd=tmp_path).stdout
+    words = subprocess.run(
+        [sys.executable, "-c", "from litemeta.cli import entry; entry()"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    ).stdout
     assert "plain,history" in words.split()
     readme = (ROOT / "README.md").read_text()
     assert "_LITEMETA_COMPLETE=bash_source litemeta" in readme and (ROOT / "CHANGELOG.md").exists()

@@ -1,4 +1,5 @@
 """The package's extras bring what the code they enable imports (issue 15 item 15)."""
+
 from __future__ import annotations
 
 import importlib.metadata
@@ -29,17 +30,22 @@ def test_the_kafka_extra_installs_the_schema_registry_client_s_own_dependencies(
     assert "schemaregistry" in tested.extras
     needed = [Requirement(r) for r in importlib.metadata.requires("confluent-kafka") or []]
     for req in needed:
-        if req.marker is not None and req.marker.evaluate({"extra": "schemaregistry"}) and \
-                not req.marker.evaluate({"extra": ""}):
+        if (
+            req.marker is not None
+            and req.marker.evaluate({"extra": "schemaregistry"})
+            and not req.marker.evaluate({"extra": ""})
+        ):
             importlib.metadata.version(req.name)  # installed: raises PackageNotFoundError otherwise
 
 
 @pytest.mark.slow
 def test_a_fresh_environment_with_the_kafka_extra_imports_the_schema_registry_client(
-        tmp_path: pathlib.Path, slow_only: None) -> None:
+    tmp_path: pathlib.Path, slow_only: None
+) -> None:
     """The real thing: a new virtual environment, `pip install '.[kafka]'`, then what replay imports."""
     venv.create(tmp_path / "env", with_pip=True)
     py = str(tmp_path / "env" / "bin" / "python")
     subprocess.run([py, "-m", "pip", "install", "-q", f"{ROOT}[kafka]"], check=True, timeout=900)
-    subprocess.run([py, "-c", "import confluent_kafka.schema_registry.avro, litemeta.followers.replay"],
-                   check=True, timeout=120)
+    subprocess.run(
+        [py, "-c", "import confluent_kafka.schema_registry.avro, litemeta.followers.replay"], check=True, timeout=120
+    )

@@ -6,6 +6,7 @@ fresh folder holding ``examples/``. The replay, which needs the outside world, g
 built-in mock cluster (read back by a separate consumer) with confluent-kafka's mock schema
 registry; the recipe reads the ``shop.db`` that ``examples/make_shop_db.py`` writes.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,8 +28,11 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 def tour_commands() -> List[str]:
     tour = README.split("## Tour", 1)[1].split("\n## ", 1)[0]
-    return [line[2:].strip() for line in tour.splitlines()
-            if line.startswith("$ litemeta ") or line.startswith("$ python examples/")]
+    return [
+        line[2:].strip()
+        for line in tour.splitlines()
+        if line.startswith("$ litemeta ") or line.startswith("$ python examples/")
+    ]
 
 
 def install_commands() -> List[str]:
@@ -95,8 +99,10 @@ def test_tour_runs_end_to_end(cli: Cli, tmp_path: Path, monkeypatch: pytest.Monk
     owner_adds = [ln for ln in timeline.splitlines() if "ADD OWNERSHIP" in ln]
     assert len(owner_adds) == len(set(owner_adds))  # no owner added twice
     hive = next(v for k, v in outputs.items() if k.startswith('litemeta search "*" -f platform=hive'))
-    assert set(hive.split()) == {"urn:li:dataset:(urn:li:dataPlatform:hive,shop.customers,PROD)",
-                                 "urn:li:dataset:(urn:li:dataPlatform:hive,shop.orders,PROD)"}
+    assert set(hive.split()) == {
+        "urn:li:dataset:(urn:li:dataPlatform:hive,shop.customers,PROD)",
+        "urn:li:dataset:(urn:li:dataPlatform:hive,shop.orders,PROD)",
+    }
     runs = next(v for k, v in outputs.items() if k.startswith("litemeta ingest list-runs"))
     assert "sample-run-1" in runs
 
@@ -109,8 +115,14 @@ def test_tour_runs_end_to_end(cli: Cli, tmp_path: Path, monkeypatch: pytest.Monk
     assert (tmp_path / "done" / "again.json").exists()  # watch moved the file it ingested
     assert any(p.name.endswith(".log") for p in (tmp_path / "exported").rglob("*"))
 
-    consumer = ck.Consumer({"bootstrap.servers": bootstrap, "group.id": "readme-check",
-                            "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    consumer = ck.Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": "readme-check",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
     consumer.subscribe(["MetadataChangeProposal_v1"])
     seen = 0
     for _ in range(60):

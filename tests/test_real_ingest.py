@@ -1,5 +1,6 @@
 """Records of a real `datahub ingest` run (DataHub's sqlalchemy source with profiling, file sink):
 `check metadata-file` finds no error and `ingest` writes them all (issue 2 item 7, issue 3)."""
+
 from __future__ import annotations
 
 import json
@@ -38,10 +39,20 @@ def datahub_output(tmp_path_factory: Any) -> Path:
     os.environ["HOME"] = str(tmp)
     os.environ.setdefault("DATAHUB_TELEMETRY_ENABLED", "false")
     try:
-        p = Pipeline.create({"source": {"type": "sqlalchemy", "config": {
-            "platform": "sqlite", "connect_uri": f"sqlite:///{db}", "include_views": True,
-            "profiling": {"enabled": True, "profile_table_level_only": False}}},
-            "sink": {"type": "file", "config": {"filename": str(out)}}})
+        p = Pipeline.create(
+            {
+                "source": {
+                    "type": "sqlalchemy",
+                    "config": {
+                        "platform": "sqlite",
+                        "connect_uri": f"sqlite:///{db}",
+                        "include_views": True,
+                        "profiling": {"enabled": True, "profile_table_level_only": False},
+                    },
+                },
+                "sink": {"type": "file", "config": {"filename": str(out)}},
+            }
+        )
         p.run()
         p.raise_from_status()
     finally:

@@ -2,6 +2,7 @@
 tests, the benchmarks or the docs is defined in ``docs/datahub-semantics.md``, and each cited
 rule names the DataHub source file it was read in (in its own text, or in its section's heading
 or opening ``Sources:`` line)."""
+
 from __future__ import annotations
 
 import re
@@ -22,8 +23,12 @@ JAVA_CLASS = re.compile(r"`[A-Z][a-z]+(?:[A-Z][a-z0-9]*)+(?:[.#@][\w()]+)*`")
 
 def citing_files() -> List[Path]:
     """Where rules are cited: the package, the tests, the benchmarks, the README and the docs."""
-    files = [p for d in ("litemeta", "tests", "benchmarks") for p in sorted((ROOT / d).rglob("*"))
-             if p.suffix in (".py", ".md", ".txt") and "__pycache__" not in p.parts]
+    files = [
+        p
+        for d in ("litemeta", "tests", "benchmarks")
+        for p in sorted((ROOT / d).rglob("*"))
+        if p.suffix in (".py", ".md", ".txt") and "__pycache__" not in p.parts
+    ]
     return files + [ROOT / "README.md", ROOT / "CONTRIBUTING.md"] + sorted((ROOT / "docs").glob("*.md"))
 
 
@@ -78,8 +83,9 @@ def undefined(cited: Dict[str, Set[str]], rules: Dict[str, str]) -> Dict[str, Li
 
 DOC = RULES_DOC.read_text(encoding="utf-8")
 RULES, SECTIONS = parse_rules(DOC)
-CITED = citations((str(p.relative_to(ROOT)), p.read_text(encoding="utf-8", errors="replace"))
-                  for p in citing_files() if p.exists())
+CITED = citations(
+    (str(p.relative_to(ROOT)), p.read_text(encoding="utf-8", errors="replace")) for p in citing_files() if p.exists()
+)
 
 
 def test_the_rules_document_is_in_the_repository() -> None:
@@ -107,4 +113,5 @@ def test_every_cited_rule_names_its_datahub_source(rule: str) -> None:
     names = short_names(DOC)
     assert names_a_source(RULES[rule], names) or names_a_source(SECTIONS[rule], names), (
         f"{rule} names no DataHub source file (a path, or one of {sorted(names)}) in its text or its "
-        f"section's heading:\n{RULES[rule]}")
+        f"section's heading:\n{RULES[rule]}"
+    )

@@ -2,6 +2,7 @@
 
 mypy runs on the whole package in a subprocess and must report no error at all.
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -19,6 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_the_package_type_checks(tmp_path: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "mypy", "--cache-dir", str(tmp_path / "mypy-cache"), "--show-error-codes", "litemeta"],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert proc.returncode == 0, f"mypy found errors:\n{proc.stdout}\n{proc.stderr}"

@@ -15,6 +15,7 @@ SDK's own ``ASPECT_CLASSES``, ``KEY_ASPECTS`` and ``ENTITY_TYPE_TO_ASPECT_NAMES`
 
 This script is the only place in the repository (tests aside) that imports ``datahub``.
 """
+
 from __future__ import annotations
 
 import json
@@ -58,9 +59,12 @@ def _named(schema: Any, names: Dict[str, Any], namespace: str = "") -> None:
 def _resolve(t: Any, names: Dict[str, Any]) -> Any:
     if isinstance(t, str) and t not in PRIMITIVES:
         return names.get(t, t)
-    if isinstance(t, dict) and isinstance(t.get("type"), str) and t["type"] not in (
-        "record", "enum", "fixed", "array", "map", "error"
-    ) and t["type"] not in PRIMITIVES:
+    if (
+        isinstance(t, dict)
+        and isinstance(t.get("type"), str)
+        and t["type"] not in ("record", "enum", "fixed", "array", "map", "error")
+        and t["type"] not in PRIMITIVES
+    ):
         return names.get(t["type"], t)
     return t
 
@@ -110,8 +114,9 @@ def _record_annotation(out: Dict[str, Dict[str, Any]], path: str, value: Dict[st
     out[path] = value if existing is None else {**value, **existing}
 
 
-def _walk(record: Dict[str, Any], path: str, names: Dict[str, Any], stack: Set[str],
-          out: Dict[str, Dict[str, Dict[str, Any]]]) -> None:
+def _walk(
+    record: Dict[str, Any], path: str, names: Dict[str, Any], stack: Set[str], out: Dict[str, Dict[str, Dict[str, Any]]]
+) -> None:
     """Collect annotations by path; an annotation already recorded (an outer one) wins key by key."""
     full = record.get("namespace", "") + "." + record["name"]
     if full in stack:
@@ -195,9 +200,15 @@ def build(schemas_dir: Path) -> Dict[str, Any]:
             entity = meta["keyForEntity"]
             spec["keyForEntity"] = entity
             spec["keyFields"] = [
-                {"name": f["name"], "type": _type_label(f["type"], names),
-                 **({"symbols": _resolve(f["type"], names).get("symbols")}
-                    if _type_label(f["type"], names) == "enum" else {})}
+                {
+                    "name": f["name"],
+                    "type": _type_label(f["type"], names),
+                    **(
+                        {"symbols": _resolve(f["type"], names).get("symbols")}
+                        if _type_label(f["type"], names) == "enum"
+                        else {}
+                    ),
+                }
                 for f in schema["fields"]
             ]
             entities[entity] = {
@@ -251,8 +262,10 @@ def main(out: Optional[Path] = None) -> int:
     registry = build(src)
     registry = {"upstream": {"package": "acryl-datahub", "version": datahub.__version__}, **registry}
     (out / "registry.json").write_text(json.dumps(registry, indent=1, sort_keys=False) + "\n")
-    print(f"acryl-datahub {datahub.__version__}: {len(registry['entities'])} entities, "
-          f"{len(registry['aspects'])} aspects -> {out}")
+    print(
+        f"acryl-datahub {datahub.__version__}: {len(registry['entities'])} entities, "
+        f"{len(registry['aspects'])} aspects -> {out}"
+    )
     return 0
 
 

@@ -3,6 +3,7 @@
 Each command lives in a module of this package and is loaded only when invoked, so that
 ``litemeta --help`` stays fast (heavy libraries are imported lazily).
 """
+
 from __future__ import annotations
 
 import importlib
@@ -28,9 +29,21 @@ COMMANDS: Dict[str, Tuple[str, str, str]] = {
     "search": ("litemeta.cli.search", "search", "Ranked full-text search with facets and filters."),
     "reindex": ("litemeta.cli.search", "reindex", "Rebuild the search index from the store."),
     "log": ("litemeta.cli.log", "log", "Print or follow a topic (MCL, platform events, proposals, failures)."),
-    "export": ("litemeta.cli.export", "export", "Export topics as Kafka log segments, Avro or JSON Lines (incremental with --group)."),
-    "replay": ("litemeta.cli.replay", "replay", "Produce an export or the store's topics to a real Kafka (litemeta[kafka])."),
-    "push": ("litemeta.cli.push", "push", "Push the store's accepted proposals to a live DataHub over REST (litemeta[datahub])."),
+    "export": (
+        "litemeta.cli.export",
+        "export",
+        "Export topics as Kafka log segments, Avro or JSON Lines (incremental with --group).",
+    ),
+    "replay": (
+        "litemeta.cli.replay",
+        "replay",
+        "Produce an export or the store's topics to a real Kafka (litemeta[kafka]).",
+    ),
+    "push": (
+        "litemeta.cli.push",
+        "push",
+        "Push the store's accepted proposals to a live DataHub over REST (litemeta[datahub]).",
+    ),
     "watch": ("litemeta.cli.watch", "watch", "Ingest metadata files as they land in a folder (or once, for cron)."),
     "put": ("litemeta.cli.admin", "put", "Write one aspect of an entity from a JSON file or stdin."),
     "delete": ("litemeta.cli.admin", "delete", "Soft- or hard-delete entities or aspects by urn or filter; undo."),
@@ -57,8 +70,9 @@ INGEST_ALIASES: Dict[str, Tuple[str, ...]] = {
 class LazyGroup(click.Group):
     """A click group whose subcommands are imported on first use."""
 
-    def resolve_command(self, ctx: click.Context,
-                        args: List[str]) -> Tuple[Optional[str], Optional[click.Command], List[str]]:
+    def resolve_command(
+        self, ctx: click.Context, args: List[str]
+    ) -> Tuple[Optional[str], Optional[click.Command], List[str]]:
         if len(args) >= 2 and args[0] == "ingest" and args[1] in INGEST_ALIASES:
             path = INGEST_ALIASES[args[1]]
             cmd = self.get_command(ctx, path[0])
@@ -95,9 +109,13 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="litemeta")
-@click.option("--db", "db", default=None, metavar="PATH|URL",
-              help="Store for the command (also accepted after the command name) "
-                   "[default: $LITEMETA_DB or ./litemeta.db].")
+@click.option(
+    "--db",
+    "db",
+    default=None,
+    metavar="PATH|URL",
+    help="Store for the command (also accepted after the command name) [default: $LITEMETA_DB or ./litemeta.db].",
+)
 @click.option("-v", "--verbose", count=True, help="Log what litemeta does on stderr (-v: info; -vv or --debug: debug).")
 @click.option("--debug", is_flag=True, help="Log everything on stderr, with timings (same as -vv).")
 def main(db: Optional[str], verbose: int, debug: bool) -> None:
@@ -116,8 +134,9 @@ def main(db: Optional[str], verbose: int, debug: bool) -> None:
         import logging
 
         level = logging.DEBUG if debug or verbose > 1 else logging.INFO
-        logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
-                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.basicConfig(
+            level=logging.WARNING, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
         logging.getLogger("litemeta").setLevel(level)
 
 
@@ -128,4 +147,3 @@ def entry() -> None:
 
     common.STANDALONE = True
     main(prog_name="litemeta")
-

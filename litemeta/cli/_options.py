@@ -1,5 +1,6 @@
 """Options shared by commands that take an entity urn: a positional ``URN`` and ``--urn``, as
 ``datahub get URN`` and ``datahub get --urn URN`` both work."""
+
 from __future__ import annotations
 
 from typing import Any, Callable, List, Optional, Sequence, TypeVar
@@ -12,6 +13,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 def urn_argument(help: str = "The entity urn (or give it as the argument).") -> Callable[[F], F]:
     """A positional ``URN`` (parameter ``urn_arg``) and ``--urn URN`` (parameter ``urn``); read the
     pair with :func:`pick_urn`."""
+
     def decorate(f: F) -> F:
         f = click.option("--urn", default=None, metavar="URN", help=help)(f)
         return click.argument("urn_arg", required=False, metavar="URN")(f)  # type: ignore[return-value]
@@ -48,8 +50,12 @@ class PositionalUrnsCommand(click.Command):
 def as_urn_options(cmd: click.Command, ctx: click.Context, args: Sequence[str]) -> List[str]:
     """``args`` with each bare word that is not an option's value (nor a subcommand name in first
     place) turned into ``--urn WORD``."""
-    takes_value = {name for p in cmd.get_params(ctx) if isinstance(p, click.Option) and not p.is_flag
-                   and not p.count for name in p.opts + p.secondary_opts}
+    takes_value = {
+        name
+        for p in cmd.get_params(ctx)
+        if isinstance(p, click.Option) and not p.is_flag and not p.count
+        for name in p.opts + p.secondary_opts
+    }
     subcommands = set(getattr(cmd, "commands", {}))
     out: List[str] = []
     expect_value = False
@@ -58,7 +64,7 @@ def as_urn_options(cmd: click.Command, ctx: click.Context, args: Sequence[str]) 
             out.append(a)
             expect_value = False
         elif a == "--":
-            out += [x for u in args[i + 1:] for x in ("--urn", u)]
+            out += [x for u in args[i + 1 :] for x in ("--urn", u)]
             break
         elif a.startswith("-"):
             out.append(a)

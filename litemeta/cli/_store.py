@@ -1,4 +1,5 @@
 """The ``--db`` option and store opening shared by every command that uses a store (choice 10)."""
+
 from __future__ import annotations
 
 import logging
@@ -13,18 +14,23 @@ def _db_value(ctx: click.Context, param: click.Parameter, value: Optional[str]) 
     """``--db`` after the command, else the one given before it (``litemeta --db X get ...``)."""
     before = ctx.find_root().params.get("db")
     if value is not None and before is not None and value != before:
-        raise click.UsageError(f"--db given twice with different stores: {before!r} before the command, "
-                               f"{value!r} after it", ctx=ctx)
+        raise click.UsageError(
+            f"--db given twice with different stores: {before!r} before the command, {value!r} after it", ctx=ctx
+        )
     return value if value is not None else before
 
 
 def db_option(f: F) -> F:
     """``--db PATH``: the store (default ``./litemeta.db``, or ``$LITEMETA_DB``), before or after the command."""
     return click.option(
-        "--db", "db", default=None, metavar="PATH|URL", callback=_db_value,
+        "--db",
+        "db",
+        default=None,
+        metavar="PATH|URL",
+        callback=_db_value,
         help="Store: a SQLite file path (taken literally) or a SQLAlchemy URL (scheme://...) "
-             "[default: $LITEMETA_DB or ./litemeta.db]. "
-             "Also accepted before the command name.",
+        "[default: $LITEMETA_DB or ./litemeta.db]. "
+        "Also accepted before the command name.",
     )(f)  # type: ignore[return-value]
 
 

@@ -1,6 +1,7 @@
 """Administration commands: ``put``, ``delete`` (and ``delete undo-by-filter``), ``runs``, ``ls``,
 ``stats`` and ``nuke`` (DataHub's ``datahub put/delete/ingest list-runs|show|rollback`` and
 DataHub Lite's ``ls``/``nuke``). Each is a thin layer over :mod:`litemeta.views.admin` or the store."""
+
 from __future__ import annotations
 
 import json
@@ -37,17 +38,36 @@ def _dump(obj: Any) -> None:
 @click.command("put")
 @urn_argument()
 @click.option("-a", "--aspect", required=True, help="The aspect name (e.g. globalTags).")
-@click.option("-d", "--aspect-data", "data", required=True, metavar="FILE|-",
-              help="A JSON file with the aspect value (a JSON Patch array for --change-type patch), or - for stdin.")
-@click.option("--change-type", type=click.Choice(["upsert", "patch", "create"], case_sensitive=False),
-              default="upsert", show_default=True, help="UPSERT the value, PATCH it, or CREATE it (fails if it exists).")
+@click.option(
+    "-d",
+    "--aspect-data",
+    "data",
+    required=True,
+    metavar="FILE|-",
+    help="A JSON file with the aspect value (a JSON Patch array for --change-type patch), or - for stdin.",
+)
+@click.option(
+    "--change-type",
+    type=click.Choice(["upsert", "patch", "create"], case_sensitive=False),
+    default="upsert",
+    show_default=True,
+    help="UPSERT the value, PATCH it, or CREATE it (fails if it exists).",
+)
 @click.option("--run-id", default=None, help="systemMetadata.runId of the write (for `litemeta runs`).")
 @click.option("--actor", default=None, help="Actor urn of the audit stamp [default: urn:li:corpuser:datahub].")
 @db_option
 @json_option
-def put(urn_arg: Optional[str], urn: Optional[str], aspect: str, data: str, change_type: str, run_id: Optional[str],
-        actor: Optional[str],
-        db: Optional[str], as_json: bool) -> None:
+def put(
+    urn_arg: Optional[str],
+    urn: Optional[str],
+    aspect: str,
+    data: str,
+    change_type: str,
+    run_id: Optional[str],
+    actor: Optional[str],
+    db: Optional[str],
+    as_json: bool,
+) -> None:
     """Write one aspect of an entity (DataHub's `datahub put`).
 
     The write goes through the same path as `litemeta ingest`: validated against DataHub's
@@ -67,17 +87,27 @@ def put(urn_arg: Optional[str], urn: Optional[str], aspect: str, data: str, chan
     urn = pick_urn(urn_arg, urn)
     value = _read_json(data)
     sm = {"runId": run_id} if run_id else None
-    p = Proposal(urn, aspect, change_type.upper(), value, system_metadata=sm,
-                 origin=Origin("-" if data == "-" else data, 0))
+    p = Proposal(
+        urn, aspect, change_type.upper(), value, system_metadata=sm, origin=Origin("-" if data == "-" else data, 0)
+    )
     with translate_errors():
         with open_cli_store(db) as store:
             report = store.ingest([p], actor=actor)
             store.sync_followers()
     d = report.as_dict()
     if as_json:
-        _dump({"urn": urn, "aspect": aspect, "changeType": change_type.upper(), "written": d["written"],
-               "unchanged": d["unchanged"], "failed": d["failed"], "errors": d["errors"],
-               "warnings": d["warnings"]})
+        _dump(
+            {
+                "urn": urn,
+                "aspect": aspect,
+                "changeType": change_type.upper(),
+                "written": d["written"],
+                "unchanged": d["unchanged"],
+                "failed": d["failed"],
+                "errors": d["errors"],
+                "warnings": d["warnings"],
+            }
+        )
     elif report.failed:
         for e in d["errors"]:
             click.echo(f"rejected: {e.get('message')}", err=True)
@@ -114,16 +144,23 @@ def _read_urn_file(path: str) -> List[str]:
 
 
 def _selection_options(f: Any) -> Any:
-    for opt in reversed([
-        click.option("--urn", "urns", multiple=True, help="An entity urn (repeatable)."),
-        click.option("--urn-file", type=str, default=None, help="A file with one urn per line."),
-        click.option("--entity-type", default=None, help="Only entities of this type (e.g. dataset)."),
-        click.option("-p", "--platform", default=None, help="Only entities of this platform (hive or urn:li:dataPlatform:hive)."),
-        click.option("-e", "--env", default=None, help="Only entities of this environment (PROD, DEV...)."),
-        click.option("--query", default=None, help="Only entities matching this full-text search query."),
-        click.option("-n", "--dry-run", is_flag=True, help="Show what would change; change nothing."),
-        click.option("-f", "--force", is_flag=True, help="Do not ask for confirmation."),
-    ]):
+    for opt in reversed(
+        [
+            click.option("--urn", "urns", multiple=True, help="An entity urn (repeatable)."),
+            click.option("--urn-file", type=str, default=None, help="A file with one urn per line."),
+            click.option("--entity-type", default=None, help="Only entities of this type (e.g. dataset)."),
+            click.option(
+                "-p",
+                "--platform",
+                default=None,
+                help="Only entities of this platform (hive or urn:li:dataPlatform:hive).",
+            ),
+            click.option("-e", "--env", default=None, help="Only entities of this environment (PROD, DEV...)."),
+            click.option("--query", default=None, help="Only entities matching this full-text search query."),
+            click.option("-n", "--dry-run", is_flag=True, help="Show what would change; change nothing."),
+            click.option("-f", "--force", is_flag=True, help="Do not ask for confirmation."),
+        ]
+    ):
         f = opt(f)
     return f
 
@@ -136,8 +173,9 @@ def _gather_urns(urns: Sequence[str], urn_file: Optional[str], filters: Dict[str
     if urn_file and not given:
         raise click.ClickException(f"urn file {urn_file} holds no urns")
     if not given and not used:
-        raise click.UsageError("give --urn, --urn-file or at least one filter (--entity-type, -p/--platform, "
-                               "-e/--env, --query)")
+        raise click.UsageError(
+            "give --urn, --urn-file or at least one filter (--entity-type, -p/--platform, -e/--env, --query)"
+        )
     return given
 
 
@@ -169,19 +207,24 @@ def _print_delete(report: Any, as_json: bool) -> None:
         verb = _VERBS[report.mode] + (f" ({report.aspect})" if report.aspect else "")
         n = len(report.urns)
         if report.dry_run:
-            click.echo(f"Dry run: would {verb} {n} entities ({report.changed} would change, "
-                       f"{report.unchanged} already so)")
+            click.echo(
+                f"Dry run: would {verb} {n} entities ({report.changed} would change, {report.unchanged} already so)"
+            )
             for u in report.urns[:100]:
                 click.echo(f"  {u}")
             if n > 100:
                 click.echo(f"  ... and {n - 100} more (use --json for all)")
         else:
-            click.echo(f"{_DONE[report.mode]}{f' {report.aspect} of' if report.aspect else ''} {n} entities "
-                       f"({report.changed} changed, "
-                       f"{report.unchanged} already so, {report.failed} failed)")
+            click.echo(
+                f"{_DONE[report.mode]}{f' {report.aspect} of' if report.aspect else ''} {n} entities "
+                f"({report.changed} changed, "
+                f"{report.unchanged} already so, {report.failed} failed)"
+            )
         if report.mode in ("hard", "aspect"):
-            click.echo(f"  rows{' that would be' if report.dry_run else ''} removed: {report.rows:,} versioned, "
-                       f"{report.timeseries_rows:,} timeseries")
+            click.echo(
+                f"  rows{' that would be' if report.dry_run else ''} removed: {report.rows:,} versioned, "
+                f"{report.timeseries_rows:,} timeseries"
+            )
         for u, why in report.skipped:
             click.echo(f"  skipped {u}: {why}", err=True)
         for u in report.not_found:
@@ -195,16 +238,32 @@ def _print_delete(report: Any, as_json: bool) -> None:
 @click.group("delete", cls=PositionalUrnsGroup, invoke_without_command=True)
 @_selection_options
 @click.option("-a", "--aspect", default=None, help="Delete only this aspect (and its history); implies --hard.")
-@click.option("--soft/--hard", "soft", default=None,
-              help="Soft delete (status removed=true, reversible; the default) or hard delete (remove every row).")
+@click.option(
+    "--soft/--hard",
+    "soft",
+    default=None,
+    help="Soft delete (status removed=true, reversible; the default) or hard delete (remove every row).",
+)
 @click.option("--only-soft-deleted", is_flag=True, help="Hard delete only entities that are soft-deleted.")
 @db_option
 @json_option
 @click.pass_context
-def delete(ctx: click.Context, urns: Tuple[str, ...], urn_file: Optional[str], entity_type: Optional[str],
-           platform: Optional[str], env: Optional[str], query: Optional[str], dry_run: bool, force: bool,
-           aspect: Optional[str], soft: Optional[bool], only_soft_deleted: bool, db: Optional[str],
-           as_json: bool) -> None:
+def delete(
+    ctx: click.Context,
+    urns: Tuple[str, ...],
+    urn_file: Optional[str],
+    entity_type: Optional[str],
+    platform: Optional[str],
+    env: Optional[str],
+    query: Optional[str],
+    dry_run: bool,
+    force: bool,
+    aspect: Optional[str],
+    soft: Optional[bool],
+    only_soft_deleted: bool,
+    db: Optional[str],
+    as_json: bool,
+) -> None:
     """Delete entities by urn or by filter (DataHub's `datahub delete`).
 
     A soft delete (the default) writes status {removed: true}: the entity is hidden from ls,
@@ -226,26 +285,43 @@ def delete(ctx: click.Context, urns: Tuple[str, ...], urn_file: Optional[str], e
         return
     from litemeta.views import admin
 
-    given = _gather_urns(urns, urn_file, {"entity-type": entity_type, "platform": platform, "env": env,
-                                          "query": query})
+    given = _gather_urns(urns, urn_file, {"entity-type": entity_type, "platform": platform, "env": env, "query": query})
     if aspect and soft:
         raise click.UsageError("an aspect cannot be soft-deleted; drop --soft (-a implies --hard)")
     mode = admin.ASPECT if aspect else (admin.HARD if soft is False else admin.SOFT)
     if only_soft_deleted and mode == admin.SOFT:
         raise click.UsageError("--only-soft-deleted needs --hard")
     removed = False if mode == admin.SOFT else (True if only_soft_deleted else None)
-    _select_and_delete(db, given, dict(entity_type=entity_type, platform=platform, env=env, query=query),
-                       removed, mode, aspect, "Found no entities to delete; maybe change the filters.",
-                       force, dry_run, as_json)
+    _select_and_delete(
+        db,
+        given,
+        dict(entity_type=entity_type, platform=platform, env=env, query=query),
+        removed,
+        mode,
+        aspect,
+        "Found no entities to delete; maybe change the filters.",
+        force,
+        dry_run,
+        as_json,
+    )
 
 
 @delete.command("undo-by-filter", cls=PositionalUrnsCommand)
 @_selection_options
 @db_option
 @json_option
-def undo_by_filter(urns: Tuple[str, ...], urn_file: Optional[str], entity_type: Optional[str],
-                   platform: Optional[str], env: Optional[str], query: Optional[str], dry_run: bool,
-                   force: bool, db: Optional[str], as_json: bool) -> None:
+def undo_by_filter(
+    urns: Tuple[str, ...],
+    urn_file: Optional[str],
+    entity_type: Optional[str],
+    platform: Optional[str],
+    env: Optional[str],
+    query: Optional[str],
+    dry_run: bool,
+    force: bool,
+    db: Optional[str],
+    as_json: bool,
+) -> None:
     """Restore soft-deleted entities: write status {removed: false}.
 
     With filters, only soft-deleted entities are selected. Asks for confirmation when more than
@@ -258,16 +334,33 @@ def undo_by_filter(urns: Tuple[str, ...], urn_file: Optional[str], entity_type: 
     """
     from litemeta.views import admin
 
-    given = _gather_urns(urns, urn_file, {"entity-type": entity_type, "platform": platform, "env": env,
-                                          "query": query})
-    _select_and_delete(db, given, dict(entity_type=entity_type, platform=platform, env=env, query=query),
-                       True, admin.UNDO, None, "Found no soft-deleted entities to restore; maybe change the filters.",
-                       force, dry_run, as_json)
+    given = _gather_urns(urns, urn_file, {"entity-type": entity_type, "platform": platform, "env": env, "query": query})
+    _select_and_delete(
+        db,
+        given,
+        dict(entity_type=entity_type, platform=platform, env=env, query=query),
+        True,
+        admin.UNDO,
+        None,
+        "Found no soft-deleted entities to restore; maybe change the filters.",
+        force,
+        dry_run,
+        as_json,
+    )
 
 
-def _select_and_delete(db: Optional[str], given: Any, filters: Dict[str, Optional[str]], removed: Optional[bool],
-                       mode: str, aspect: Optional[str], none_found: str, force: bool, dry_run: bool,
-                       as_json: bool) -> None:
+def _select_and_delete(
+    db: Optional[str],
+    given: Any,
+    filters: Dict[str, Optional[str]],
+    removed: Optional[bool],
+    mode: str,
+    aspect: Optional[str],
+    none_found: str,
+    force: bool,
+    dry_run: bool,
+    as_json: bool,
+) -> None:
     """Select the entities (given urns, or the filters restricted to ``removed``), confirm, apply ``mode``."""
     from litemeta.views import admin
 
@@ -280,8 +373,9 @@ def _select_and_delete(db: Optional[str], given: Any, filters: Dict[str, Optiona
                     _dump(admin.DeleteReport(mode, dry_run, (), aspect).as_dict())
                 return
             _confirm(chosen.urns, _VERBS[mode], force, dry_run)
-            report = admin.delete_entities(store, chosen.urns, mode=mode, aspect=aspect, dry_run=dry_run,
-                                           not_found=chosen.not_found)
+            report = admin.delete_entities(
+                store, chosen.urns, mode=mode, aspect=aspect, dry_run=dry_run, not_found=chosen.not_found
+            )
     _print_delete(report, as_json)
 
 
@@ -306,8 +400,9 @@ def runs() -> None:
 @click.option("--limit", type=int, default=None, help="Show at most N runs (newest first).")
 @db_option
 @json_option
-def runs_list(page_offset: int, page_size: Optional[int], limit: Optional[int], db: Optional[str],
-              as_json: bool) -> None:
+def runs_list(
+    page_offset: int, page_size: Optional[int], limit: Optional[int], db: Optional[str], as_json: bool
+) -> None:
     """List the runs that wrote the current aspects, newest first (`datahub ingest list-runs
     [PAGE_OFFSET] [PAGE_SIZE]`: skip PAGE_OFFSET runs, show PAGE_SIZE).
 
@@ -321,7 +416,7 @@ def runs_list(page_offset: int, page_size: Optional[int], limit: Optional[int], 
     size = page_size if page_size is not None else limit
     with translate_errors():
         with open_read_store(db) as store:
-            rows = admin.runs(store)[page_offset:None if size is None else page_offset + size]
+            rows = admin.runs(store)[page_offset : None if size is None else page_offset + size]
     if as_json:
         _dump(rows)
         return
@@ -340,8 +435,9 @@ def runs_list(page_offset: int, page_size: Optional[int], limit: Optional[int], 
 @click.option("--count", type=int, default=None, help="Show at most N rows.")
 @db_option
 @json_option
-def runs_show(run_id: str, show_aspect: bool, start: int, count: Optional[int], db: Optional[str],
-              as_json: bool) -> None:
+def runs_show(
+    run_id: str, show_aspect: bool, start: int, count: Optional[int], db: Optional[str], as_json: bool
+) -> None:
     """Show the current aspects a run wrote (`datahub ingest show`).
 
     \b
@@ -357,9 +453,23 @@ def runs_show(run_id: str, show_aspect: bool, start: int, count: Optional[int], 
     if not total:
         raise click.ClickException(f"run {run_id} wrote no current aspects (see `litemeta runs list`)")
     if as_json:
-        _dump({"runId": run_id, "total": total, "entities": entities,
-               "rows": [{"urn": r.urn, "aspect": r.aspect, "createdOn": r.created_on, "createdBy": r.created_by,
-                         **({"value": r.value} if show_aspect else {})} for r in page]})
+        _dump(
+            {
+                "runId": run_id,
+                "total": total,
+                "entities": entities,
+                "rows": [
+                    {
+                        "urn": r.urn,
+                        "aspect": r.aspect,
+                        "createdOn": r.created_on,
+                        "createdBy": r.created_by,
+                        **({"value": r.value} if show_aspect else {}),
+                    }
+                    for r in page
+                ],
+            }
+        )
         return
     click.echo(f"run {run_id}: {total} aspects of {entities} entities")
     for r in page:
@@ -388,8 +498,11 @@ def runs_rollback(run_id: str, dry_run: bool, force: bool, db: Optional[str], as
         with _open_existing(db) as store:
             n = len(store.run_rows(run_id))
             if n and not (force or dry_run):
-                click.confirm(f"This will roll back {n} aspects written by run {run_id}. Do you want to continue?",
-                              abort=True, err=True)
+                click.confirm(
+                    f"This will roll back {n} aspects written by run {run_id}. Do you want to continue?",
+                    abort=True,
+                    err=True,
+                )
             report = store.rollback(run_id, dry_run=dry_run)
             if not dry_run:
                 store.sync_followers()
@@ -397,8 +510,10 @@ def runs_rollback(run_id: str, dry_run: bool, force: bool, db: Optional[str], as
         _dump(report)
     else:
         head = "Dry run: would roll back" if dry_run else "Rolled back"
-        click.echo(f"{head} run {run_id}: {report['aspects']} aspects, {report['entitiesDeleted']} entities deleted, "
-                   f"{report['timeseriesRows']} timeseries rows removed")
+        click.echo(
+            f"{head} run {run_id}: {report['aspects']} aspects, {report['entitiesDeleted']} entities deleted, "
+            f"{report['timeseriesRows']} timeseries rows removed"
+        )
         for c in report["changes"][:100]:
             click.echo(f"  {c.get('action', ''):<16} {c.get('urn', '')}  {c.get('aspect', '')}")
         if len(report["changes"]) > 100:
@@ -436,8 +551,11 @@ def ls(path: str, include_removed: bool, db: Optional[str], as_json: bool) -> No
     if as_json:
         _dump(listing.as_dict())
         return
-    twice = {n for n in (e.name for e in listing.entries if e.kind == "folder")
-             if sum(1 for x in listing.entries if x.kind == "folder" and x.name == n) > 1}
+    twice = {
+        n
+        for n in (e.name for e in listing.entries if e.kind == "folder")
+        if sum(1 for x in listing.entries if x.kind == "folder" and x.name == n) > 1
+    }
     for e in listing.entries:
         if e.kind != "folder":
             click.echo(e.name)
@@ -466,8 +584,10 @@ def stats(db: Optional[str], as_json: bool) -> None:
         _dump(s)
         return
     click.echo(f"store: {s['store']}")
-    click.echo(f"entities: {s['entitiesTotal']:,}" + (f" ({sum(s['softDeleted'].values()):,} soft-deleted)"
-                                                      if s["softDeleted"] else ""))
+    click.echo(
+        f"entities: {s['entitiesTotal']:,}"
+        + (f" ({sum(s['softDeleted'].values()):,} soft-deleted)" if s["softDeleted"] else "")
+    )
     for et, n in s["entities"].items():
         soft = s["softDeleted"].get(et)
         click.echo(f"  {et:<32} {n:>10,}" + (f"  ({soft:,} soft-deleted)" if soft else ""))
@@ -507,8 +627,9 @@ def nuke(force: bool, db: Optional[str], as_json: bool) -> None:
     with translate_errors():
         path, _ = admin.store_files(db)
         if not force:
-            click.confirm(f"This deletes the store {path} and its index. Do you want to continue?", abort=True,
-                          err=True)
+            click.confirm(
+                f"This deletes the store {path} and its index. Do you want to continue?", abort=True, err=True
+            )
         removed = admin.nuke(db)
     if as_json:
         _dump({"store": path, "removed": removed})

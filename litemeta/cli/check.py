@@ -1,7 +1,8 @@
 """``litemeta check``: validate metadata files without writing anything (DataHub's ``datahub check``).
 
-    litemeta check metadata-file mce_files/ out.json -
+litemeta check metadata-file mce_files/ out.json -
 """
+
 from __future__ import annotations
 
 import json
@@ -51,9 +52,7 @@ def metadata_file(paths: Tuple[str, ...], as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(summary))
     else:
-        click.echo(
-            f"{summary['records']:,} records: {summary['valid']:,} valid, {summary['invalid']:,} invalid"
-        )
+        click.echo(f"{summary['records']:,} records: {summary['valid']:,} valid, {summary['invalid']:,} invalid")
     if summary["invalid"] or summary["errors"]:
         raise SystemExit(1)
 

@@ -9,6 +9,7 @@
 
 Kept free of heavy imports: ``litemeta --help`` loads this module.
 """
+
 from __future__ import annotations
 
 import sys
@@ -68,5 +69,3 @@ def translate_errors() -> Iterator[None]:
     except OSError as e:
         where = f"{e.filename}: " if e.filename else ""
         raise click.ClickException(f"{where}{os_problem(e)}") from e
-
-

@@ -1,4 +1,5 @@
 """``litemeta check metadata-diff``: compare two metadata files by urn and aspect (``datahub check metadata-diff``)."""
+
 from __future__ import annotations
 
 import json
@@ -19,15 +20,23 @@ class _InputProblem(click.ClickException):
 @click.command("metadata-diff")
 @click.argument("actual", type=click.Path(exists=True, readable=True))
 @click.argument("expected", type=click.Path(exists=True, readable=True))
-@click.option("--ignore-path", "ignore_paths", multiple=True,
-              help="Ignore differences under this path (repeatable): DataHub's DeepDiff regex "
-                   r"(root\[\d+\]\['aspect'\]\['json'\]\['x'\]) or a dotted path into the aspect (x.y, * for any item).")
-@click.option("--system-metadata", is_flag=True,
-              help="Also compare systemMetadata (DataHub does not; lastObserved, runId, lastRunId stay ignored).")
+@click.option(
+    "--ignore-path",
+    "ignore_paths",
+    multiple=True,
+    help="Ignore differences under this path (repeatable): DataHub's DeepDiff regex "
+    r"(root\[\d+\]\['aspect'\]\['json'\]\['x'\]) or a dotted path into the aspect (x.y, * for any item).",
+)
+@click.option(
+    "--system-metadata",
+    is_flag=True,
+    help="Also compare systemMetadata (DataHub does not; lastObserved, runId, lastRunId stay ignored).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Print the added, removed and changed aspect values.")
 @json_option
-def metadata_diff(actual: str, expected: str, ignore_paths: Tuple[str, ...], system_metadata: bool, verbose: bool,
-                  as_json: bool) -> None:
+def metadata_diff(
+    actual: str, expected: str, ignore_paths: Tuple[str, ...], system_metadata: bool, verbose: bool, as_json: bool
+) -> None:
     """Compare two metadata files, ignoring record order and list order; exit 1 if they differ.
 
     Records are matched by urn and aspect, as DataHub's MCPDiff does, with DataHub's default

@@ -4,6 +4,7 @@ A thin layer over :meth:`litemeta.MetadataStore.export` (:mod:`litemeta.follower
 what is written, how incremental exports with ``--group`` append, and how two exports into one
 folder are kept apart).
 """
+
 from __future__ import annotations
 
 import json
@@ -32,22 +33,55 @@ def _records_to_export(store: Any, topics: Tuple[str, ...], from_offset: Optiona
 
 @click.command("export")
 @click.option("-o", "--out", required=True, metavar="DIR", help="Folder to write (created if missing).")
-@click.option("-t", "--topic", "topics", multiple=True, metavar="TOPIC",
-              help="Only this topic (name or alias: mcp, mcl, mcl-timeseries, pe, failed). Repeatable [default: all].")
-@click.option("--format", "fmt", type=click.Choice(FORMAT_CHOICES), default="kafka-log", show_default=True,
-              help="kafka-log: <topic>-<partition>/<offset>.log segments + schemas.json; avro: <topic>.avro; "
-                   "jsonl: <topic>.jsonl.")
-@click.option("--partitions", type=click.IntRange(min=1), default=1, show_default=True,
-              help="kafka-log only: spread records over N partitions with Kafka's default partitioner.")
-@click.option("--from-offset", type=click.IntRange(min=0), default=None,
-              help="Start every topic at this offset [default: 0, or the group's committed offsets].")
-@click.option("--group", default=None, metavar="NAME",
-              help="Remember the offsets in the store under this consumer group: the next export with the same "
-                   "group writes only what is new (kafka-log, avro and jsonl files are appended to).")
+@click.option(
+    "-t",
+    "--topic",
+    "topics",
+    multiple=True,
+    metavar="TOPIC",
+    help="Only this topic (name or alias: mcp, mcl, mcl-timeseries, pe, failed). Repeatable [default: all].",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMAT_CHOICES),
+    default="kafka-log",
+    show_default=True,
+    help="kafka-log: <topic>-<partition>/<offset>.log segments + schemas.json; avro: <topic>.avro; "
+    "jsonl: <topic>.jsonl.",
+)
+@click.option(
+    "--partitions",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="kafka-log only: spread records over N partitions with Kafka's default partitioner.",
+)
+@click.option(
+    "--from-offset",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Start every topic at this offset [default: 0, or the group's committed offsets].",
+)
+@click.option(
+    "--group",
+    default=None,
+    metavar="NAME",
+    help="Remember the offsets in the store under this consumer group: the next export with the same "
+    "group writes only what is new (kafka-log, avro and jsonl files are appended to).",
+)
 @db_option
 @json_option
-def export(out: str, topics: Tuple[str, ...], fmt: str, partitions: int, from_offset: Optional[int],
-           group: Optional[str], db: Optional[str], as_json: bool) -> None:
+def export(
+    out: str,
+    topics: Tuple[str, ...],
+    fmt: str,
+    partitions: int,
+    from_offset: Optional[int],
+    group: Optional[str],
+    db: Optional[str],
+    as_json: bool,
+) -> None:
     """Export the store's topics (proposals, change logs, platform events, failures) to files.
 
     The kafka-log format is Kafka's own on-disk log (RecordBatch v2 segments) with values in
@@ -80,5 +114,8 @@ def export(out: str, topics: Tuple[str, ...], fmt: str, partitions: int, from_of
         click.echo(f"  already in the folder (skipped): {report.skipped:,}")
     if group:
         ends = report.next_offsets
-        click.echo(f"  group {group} now at " + ", ".join(f"{t}={o}" for t, o in ends.items()) if ends
-                   else f"  group {group}: nothing new")
+        click.echo(
+            f"  group {group} now at " + ", ".join(f"{t}={o}" for t, o in ends.items())
+            if ends
+            else f"  group {group}: nothing new"
+        )

@@ -1,4 +1,5 @@
 """``litemeta ingest``: read DataHub metadata files (or a recipe) into the store."""
+
 from __future__ import annotations
 
 import json
@@ -13,10 +14,18 @@ from litemeta.errors import printable
 
 @click.command("ingest")
 @click.argument("paths", nargs=-1, type=str)
-@click.option("-c", "--config", "recipe", type=click.Path(dir_okay=False), default=None,
-              help="Run a recipe (source → transformers → sink) instead of reading PATHS.")
+@click.option(
+    "-c",
+    "--config",
+    "recipe",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Run a recipe (source → transformers → sink) instead of reading PATHS.",
+)
 @db_option
-@click.option("--run-id", default=None, help="Override systemMetadata.runId of every record (the file's own is kept otherwise).")
+@click.option(
+    "--run-id", default=None, help="Override systemMetadata.runId of every record (the file's own is kept otherwise)."
+)
 @click.option("--actor", default=None, help="Actor urn of the audit stamps [default: urn:li:corpuser:datahub].")
 @click.option("-n", "--dry-run", is_flag=True, help="Validate and apply in a transaction that is rolled back.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first batch with a failed record.")
@@ -24,9 +33,19 @@ from litemeta.errors import printable
 @click.option("--preview", type=int, default=None, help="Recipe only: process only the first N records.")
 @click.option("--strict-warnings", is_flag=True, help="Recipe only: exit non-zero on warnings too.")
 @json_option
-def ingest(paths: Tuple[str, ...], recipe: Optional[str], db: Optional[str], run_id: Optional[str],
-           actor: Optional[str], dry_run: bool, fail_fast: bool, batch_size: Optional[int], preview: Optional[int],
-           strict_warnings: bool, as_json: bool) -> None:
+def ingest(
+    paths: Tuple[str, ...],
+    recipe: Optional[str],
+    db: Optional[str],
+    run_id: Optional[str],
+    actor: Optional[str],
+    dry_run: bool,
+    fail_fast: bool,
+    batch_size: Optional[int],
+    preview: Optional[int],
+    strict_warnings: bool,
+    as_json: bool,
+) -> None:
     """Ingest DataHub file-sink JSON, JSON Lines, folders, stdin (-) or exported topics.
 
     Accepts MCPs (aspect.json or aspect.value), PATCH, DELETE and legacy MCE snapshots. Invalid
@@ -65,8 +84,15 @@ def ingest(paths: Tuple[str, ...], recipe: Optional[str], db: Optional[str], run
                     bar.update(n)
 
             with watch_reads(read_to):
-                report = store.ingest(list(paths), run_id=run_id, dry_run=dry_run, fail_fast=fail_fast,
-                                      batch_size=batch_size, progress=records, actor=actor)
+                report = store.ingest(
+                    list(paths),
+                    run_id=run_id,
+                    dry_run=dry_run,
+                    fail_fast=fail_fast,
+                    batch_size=batch_size,
+                    progress=records,
+                    actor=actor,
+                )
             store.sync_followers(wait=False)  # an existing search index sees this ingest's writes
     _print_report(report, as_json, dry_run)
     finish(1 if report.failed else 0)
@@ -82,8 +108,11 @@ def input_bytes(paths: Sequence[str]) -> Optional[int]:
         if os.path.isfile(path):
             total += os.path.getsize(path)
         elif os.path.isdir(path) and not any(os.path.isdir(os.path.join(path, n)) for n in os.listdir(path)):
-            total += sum(os.path.getsize(os.path.join(path, n)) for n in os.listdir(path)
-                         if n.endswith((".json", ".jsonl")) and os.path.isfile(os.path.join(path, n)))
+            total += sum(
+                os.path.getsize(os.path.join(path, n))
+                for n in os.listdir(path)
+                if n.endswith((".json", ".jsonl")) and os.path.isfile(os.path.join(path, n))
+            )
         else:
             return None
     return total or None
@@ -92,14 +121,29 @@ def input_bytes(paths: Sequence[str]) -> Optional[int]:
 def _print_report(report: Any, as_json: bool, dry_run: bool) -> None:
     d = report.as_dict()
     if as_json:
-        click.echo(json.dumps({"records": d["records"], "written": d["written"], "unchanged": d["unchanged"],
-                               "failed": d["failed"], "seconds": d["seconds"], "errors": d["errors"],
-                               "proposals": d["proposals"], "mcl": d["mcl"], "platformEvents": d["platformEvents"],
-                               "warnings": len(d["warnings"]), "dryRun": dry_run}))
+        click.echo(
+            json.dumps(
+                {
+                    "records": d["records"],
+                    "written": d["written"],
+                    "unchanged": d["unchanged"],
+                    "failed": d["failed"],
+                    "seconds": d["seconds"],
+                    "errors": d["errors"],
+                    "proposals": d["proposals"],
+                    "mcl": d["mcl"],
+                    "platformEvents": d["platformEvents"],
+                    "warnings": len(d["warnings"]),
+                    "dryRun": dry_run,
+                }
+            )
+        )
         return
     rate = d["records"] / d["seconds"] if d["seconds"] else 0.0
-    click.echo(("Dry run (nothing written): " if dry_run else "")
-               + f"{d['records']:,} records ({d['proposals']:,} proposals) in {d['seconds']:.2f}s ({rate:,.0f} records/s)")
+    click.echo(
+        ("Dry run (nothing written): " if dry_run else "")
+        + f"{d['records']:,} records ({d['proposals']:,} proposals) in {d['seconds']:.2f}s ({rate:,.0f} records/s)"
+    )
     click.echo(f"  written:   {d['written']:,}")
     click.echo(f"  unchanged: {d['unchanged']:,}")
     click.echo(f"  failed:    {d['failed']:,}" + (f"  {d['failedByReason']}" if d["failed"] else ""))

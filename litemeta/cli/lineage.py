@@ -1,4 +1,5 @@
 """``litemeta lineage``: walk lineage up or down from an entity, or find a path (``datahub lineage``)."""
+
 from __future__ import annotations
 
 import json
@@ -38,20 +39,44 @@ def _check_known(store: Any, graph: Any, node: str, urn: str) -> None:
 
 @click.group("lineage", invoke_without_command=True)
 @click.option("--urn", default=None, help="The entity to trace lineage for.")
-@click.option("--direction", type=click.Choice(["upstream", "downstream"]), default="upstream",
-              show_default=True, help="Which way to walk.")
-@click.option("--hops", type=click.IntRange(min=1), default=3, show_default=True,
-              help="Maximum hops: 1, 2, or 3 and more for unlimited (DataHub's rule).")
+@click.option(
+    "--direction",
+    type=click.Choice(["upstream", "downstream"]),
+    default="upstream",
+    show_default=True,
+    help="Which way to walk.",
+)
+@click.option(
+    "--hops",
+    type=click.IntRange(min=1),
+    default=3,
+    show_default=True,
+    help="Maximum hops: 1, 2, or 3 and more for unlimited (DataHub's rule).",
+)
 @click.option("--column", default=None, help="Field-level lineage of this column (fineGrainedLineages, inputFields).")
-@click.option("--count", type=click.IntRange(min=1), default=100, show_default=True,
-              help="Maximum number of results.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
-              help="table, json, dot (Graphviz) or mermaid (flowchart).")
+@click.option("--count", type=click.IntRange(min=1), default=100, show_default=True, help="Maximum number of results.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="table",
+    show_default=True,
+    help="table, json, dot (Graphviz) or mermaid (flowchart).",
+)
 @json_option
 @db_option
 @click.pass_context
-def lineage(ctx: click.Context, urn: Optional[str], direction: str, hops: int, column: Optional[str], count: int,
-            fmt: str, as_json: bool, db: Optional[str]) -> None:
+def lineage(
+    ctx: click.Context,
+    urn: Optional[str],
+    direction: str,
+    hops: int,
+    column: Optional[str],
+    count: int,
+    fmt: str,
+    as_json: bool,
+    db: Optional[str],
+) -> None:
     """Explore lineage: the entities upstream or downstream of an entity.
 
     Edges come from every lineage aspect of DataHub's model (upstreamLineage, dataJobInputOutput,
@@ -93,13 +118,27 @@ def lineage(ctx: click.Context, urn: Optional[str], direction: str, hops: int, c
 @click.option("--to", "to_urn", required=True, help="Target entity urn.")
 @click.option("--from-column", default=None, help="Source column (field-level path).")
 @click.option("--to-column", default=None, help="Target column (field-level path).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
-              help="table, json, dot or mermaid.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="table",
+    show_default=True,
+    help="table, json, dot or mermaid.",
+)
 @json_option
 @db_option
 @click.pass_context
-def path(ctx: click.Context, from_urn: str, to_urn: str, from_column: Optional[str], to_column: Optional[str],
-         fmt: str, as_json: bool, db: Optional[str]) -> None:
+def path(
+    ctx: click.Context,
+    from_urn: str,
+    to_urn: str,
+    from_column: Optional[str],
+    to_column: Optional[str],
+    fmt: str,
+    as_json: bool,
+    db: Optional[str],
+) -> None:
     """Find the shortest lineage path between two entities (either direction); exit 1 if none.
 
     \b

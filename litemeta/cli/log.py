@@ -1,4 +1,5 @@
 """``litemeta log``: read a topic, or follow it like ``tail -f`` (optionally as a consumer group)."""
+
 from __future__ import annotations
 
 import json
@@ -23,12 +24,16 @@ def describe(rec: Any) -> str:
         if v.get("name") == "entityChangeEvent":
             what = f"{p.get('category')}/{p.get('operation')} {p.get('modifier') or ''}".rstrip()
             return f"{rec.offset:>8}  {when}  {what}  {p.get('entityUrn')}"
-        return f"{rec.offset:>8}  {when}  {v.get('name')} {p.get('operation', '')} {p.get('relationshipType', '')} " \
-               f"{p.get('sourceUrn', '')} -> {p.get('destinationUrn', '')}"
+        return (
+            f"{rec.offset:>8}  {when}  {v.get('name')} {p.get('operation', '')} {p.get('relationshipType', '')} "
+            f"{p.get('sourceUrn', '')} -> {p.get('destinationUrn', '')}"
+        )
     if "metadataChangeProposal" in v:
         mcp = v["metadataChangeProposal"]
-        return f"{rec.offset:>8}  {when}  FAILED {mcp.get('changeType')} {mcp.get('aspectName')}  " \
-               f"{mcp.get('entityUrn')}: {v.get('error')}"
+        return (
+            f"{rec.offset:>8}  {when}  FAILED {mcp.get('changeType')} {mcp.get('aspectName')}  "
+            f"{mcp.get('entityUrn')}: {v.get('error')}"
+        )
     return f"{rec.offset:>8}  {when}  {v.get('changeType'):<13} {v.get('aspectName', ''):<28} {v.get('entityUrn')}"
 
 
@@ -43,17 +48,33 @@ def _key_part(urn: str) -> str:
 
 @click.command("log")
 @click.argument("topic")
-@click.option("--from-offset", type=int, default=None, help="Start at this offset [default: 0, or the group's committed offset].")
+@click.option(
+    "--from-offset", type=int, default=None, help="Start at this offset [default: 0, or the group's committed offset]."
+)
 @click.option("-f", "--follow", is_flag=True, help="Keep waiting for new records (Ctrl-C to stop).")
 @click.option("--group", default=None, help="Consume as this consumer group and commit its offsets.")
 @click.option("--urn", default=None, help="Only records about this urn.")
-@click.option("-c", "--category", "categories", multiple=True,
-              help="Platform events only: this change category (TAG, OWNERSHIP or OWNER, ...). Repeatable.")
+@click.option(
+    "-c",
+    "--category",
+    "categories",
+    multiple=True,
+    help="Platform events only: this change category (TAG, OWNERSHIP or OWNER, ...). Repeatable.",
+)
 @click.option("--limit", type=int, default=None, help="Print at most N records.")
 @db_option
 @json_option
-def log(topic: str, from_offset: Optional[int], follow: bool, group: Optional[str], urn: Optional[str],
-        categories: Tuple[str, ...], limit: Optional[int], db: Optional[str], as_json: bool) -> None:
+def log(
+    topic: str,
+    from_offset: Optional[int],
+    follow: bool,
+    group: Optional[str],
+    urn: Optional[str],
+    categories: Tuple[str, ...],
+    limit: Optional[int],
+    db: Optional[str],
+    as_json: bool,
+) -> None:
     """Print a topic's records: MetadataChangeLog, platform events, proposals, failures.
 
     TOPIC is a topic name or an alias: mcp, mcl, mcl-timeseries, pe, failed. With --json each
@@ -73,13 +94,19 @@ def log(topic: str, from_offset: Optional[int], follow: bool, group: Optional[st
         name = resolve_topic(topic)
         accept = event_filter(urn=urn, categories=categories or None)
         # a plain read (no group offsets to commit) goes through the standard-library reader
-        with (open_read_store(db) if group is None else open_cli_store(db)) as store:
+        with open_read_store(db) if group is None else open_cli_store(db) as store:
             records: Iterable[Any]
             if urn and group is None and not follow and name != FAILED_MCP_TOPIC:
                 # records are keyed by the urn they are about: read only the batches that hold it
                 start = from_offset or 0
-                records = islice((r for r in store.key_records(name, _key_part(urn), partial=True)
-                                  if r.offset >= start and accept(r)), limit)
+                records = islice(
+                    (
+                        r
+                        for r in store.key_records(name, _key_part(urn), partial=True)
+                        if r.offset >= start and accept(r)
+                    ),
+                    limit,
+                )
             else:
                 records = store.follow(topic, group, from_offset, accept, limit, follow)
             try:

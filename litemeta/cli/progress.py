@@ -4,6 +4,7 @@ tqdm (its one home in litemeta) draws the bar: count, rate and, when the total i
 bytes of the input files, the records of an export), percentage and ETA. It is imported only when
 stderr is a terminal, so piped and scripted runs pay nothing.
 """
+
 from __future__ import annotations
 
 import sys
@@ -14,8 +15,14 @@ class Progress:
     """A progress bar for ``label``; ``update(n)`` counts ``n`` more ``unit``, ``moveto(n)`` sets
     the position (bytes read so far, say). Quiet unless ``stream`` (stderr) is a terminal."""
 
-    def __init__(self, label: str, unit: str = "records", stream: Optional[IO[str]] = None,
-                 interval: float = 0.2, total: Optional[int] = None) -> None:
+    def __init__(
+        self,
+        label: str,
+        unit: str = "records",
+        stream: Optional[IO[str]] = None,
+        interval: float = 0.2,
+        total: Optional[int] = None,
+    ) -> None:
         self.stream = stream if stream is not None else sys.stderr
         self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
         self.count = 0
@@ -25,10 +32,19 @@ class Progress:
 
             in_bytes = unit == "B"
             sized = _width(self.stream) > 0  # a terminal that reports no size (0 x 0) gets 80 x 24
-            self._bar = tqdm(total=total, desc=label, unit=unit if in_bytes else " " + unit, unit_scale=in_bytes,
-                             unit_divisor=1024 if in_bytes else 1000, file=self.stream, mininterval=interval,
-                             dynamic_ncols=sized, ncols=None if sized else 80, nrows=None if sized else 24,
-                             leave=True)
+            self._bar = tqdm(
+                total=total,
+                desc=label,
+                unit=unit if in_bytes else " " + unit,
+                unit_scale=in_bytes,
+                unit_divisor=1024 if in_bytes else 1000,
+                file=self.stream,
+                mininterval=interval,
+                dynamic_ncols=sized,
+                ncols=None if sized else 80,
+                nrows=None if sized else 24,
+                leave=True,
+            )
 
     def update(self, n: int = 1) -> None:
         """Count ``n`` more items."""

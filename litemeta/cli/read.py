@@ -1,4 +1,5 @@
 """Read commands: ``get``, ``history``, ``exists``, ``list-urns``."""
+
 from __future__ import annotations
 
 import json
@@ -45,13 +46,26 @@ def _check_aspects(store: Any, urn: str, aspects: Sequence[str]) -> None:
 @urn_argument()
 @click.option("-a", "--aspect", "aspects", multiple=True, help="Only these aspects (repeatable).")
 @click.option("--version", type=int, default=None, help="A stored version (negative counts from the end).")
-@click.option("--as-of", "--asof", "as_of", default=None,
-              help="Value as captured at this time (ms, ISO date/time, Ndaysago); --asof is DataHub Lite's spelling.")
+@click.option(
+    "--as-of",
+    "--asof",
+    "as_of",
+    default=None,
+    help="Value as captured at this time (ms, ISO date/time, Ndaysago); --asof is DataHub Lite's spelling.",
+)
 @click.option("--details/--no-details", default=False, help="Include systemMetadata and audit columns.")
 @db_option
 @json_option
-def get(urn_arg: Optional[str], urn: Optional[str], aspects: Tuple[str, ...], version: Optional[int],
-        as_of: Optional[str], details: bool, db: Optional[str], as_json: bool) -> None:
+def get(
+    urn_arg: Optional[str],
+    urn: Optional[str],
+    aspects: Tuple[str, ...],
+    version: Optional[int],
+    as_of: Optional[str],
+    details: bool,
+    db: Optional[str],
+    as_json: bool,
+) -> None:
     """Print an entity's aspects as JSON ``{aspectName: value}``.
 
     \b
@@ -62,13 +76,18 @@ def get(urn_arg: Optional[str], urn: Optional[str], aspects: Tuple[str, ...], ve
     target = pick_urn(urn_arg, urn)
     with translate_errors():
         fast = version is None and as_of is None and not details
-        with (open_read_store(db) if fast else open_cli_store(db, read_only=True)) as store:
+        with open_read_store(db) if fast else open_cli_store(db, read_only=True) as store:
             _check_aspects(store, target, aspects)
             if fast:
                 result = store.get(target, list(aspects) or None)
             else:
-                result = store.get(target, list(aspects) or None, version=version,
-                                   as_of=parse_time(as_of) if as_of else None, details=details)
+                result = store.get(
+                    target,
+                    list(aspects) or None,
+                    version=version,
+                    as_of=parse_time(as_of) if as_of else None,
+                    details=details,
+                )
     if not result:
         raise click.ClickException(f"urn {target} not found" + (f" (aspects {', '.join(aspects)})" if aspects else ""))
     click.echo(json.dumps(result, indent=None if as_json else 2, ensure_ascii=False))
@@ -88,8 +107,9 @@ def _show(value: Any) -> str:
 @click.option("--full", is_flag=True, help="Print every version's whole value instead of what changed.")
 @db_option
 @json_option
-def history(urn_arg: Optional[str], urn: Optional[str], aspect: str, full: bool, db: Optional[str],
-            as_json: bool) -> None:
+def history(
+    urn_arg: Optional[str], urn: Optional[str], aspect: str, full: bool, db: Optional[str], as_json: bool
+) -> None:
     """List every stored version of an aspect, oldest first, with what changed from one version
     to the next (--full: each whole value; --json: whole values and audit columns).
 
@@ -114,8 +134,10 @@ def history(urn_arg: Optional[str], urn: Optional[str], aspect: str, full: bool,
     for i, r in enumerate(rows):
         sm = r.system_metadata or {}
         label = "current" if r.version == 0 else f"v{r.version}"
-        click.echo(f"{label:>8}  {_when(r.created_on)}  {r.created_by}  run={sm.get('runId', '-')}  "
-                   f"sysver={sm.get('version', '-')}")
+        click.echo(
+            f"{label:>8}  {_when(r.created_on)}  {r.created_by}  run={sm.get('runId', '-')}  "
+            f"sysver={sm.get('version', '-')}"
+        )
         if full or i == 0:
             click.echo("          " + _show(r.value))
         else:

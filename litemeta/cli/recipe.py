@@ -3,6 +3,7 @@
 Exit codes (design.md choice 10): 0 success; 1 when a step failed on a record (or warned, with
 ``--strict-warnings``); 2 for a bad recipe (a clear message, never a traceback).
 """
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,15 @@ from litemeta.cli.common import Progress
 from litemeta.errors import ConfigurationError, LitemetaError
 
 
-def run_recipe(recipe_path: str, *, db: Optional[str] = None, dry_run: bool = False, preview: Optional[int] = None,
-               strict_warnings: bool = False, as_json: bool = False) -> None:
+def run_recipe(
+    recipe_path: str,
+    *,
+    db: Optional[str] = None,
+    dry_run: bool = False,
+    preview: Optional[int] = None,
+    strict_warnings: bool = False,
+    as_json: bool = False,
+) -> None:
     """Run the recipe at ``recipe_path``; ``db`` overrides the store of the litemeta sink / bulk sink."""
     from litemeta.workflow.run import Pipeline
 

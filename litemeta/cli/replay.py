@@ -1,4 +1,5 @@
 """``litemeta replay``: produce an export folder or the store's topics to a real Kafka (confluent-kafka)."""
+
 from __future__ import annotations
 
 import json
@@ -12,29 +13,80 @@ from litemeta.cli.common import Progress, json_option, translate_errors
 
 
 @click.command("replay")
-@click.option("-b", "--bootstrap-servers", "bootstrap", required=True, metavar="HOST:PORT",
-              help="Kafka bootstrap servers (comma-separated). 'mock' or 'mock:N' replays into librdkafka's "
-                   "in-process mock cluster (a demo: it vanishes when the command ends).")
-@click.option("--schema-registry", default=None, metavar="URL",
-              help="Register each topic's schema under <topic>-value here and write the ids it assigns.")
-@click.option("--schema-id", "schema_ids", multiple=True, metavar="TOPIC=ID",
-              help="Use this schema id for a topic instead of registering (e.g. DataHub's internal registry). Repeatable.")
-@click.option("-t", "--topic", "topics", multiple=True, metavar="TOPIC",
-              help="Only this topic (name or alias: mcp, mcl, mcl-timeseries, pe, failed). Repeatable [default: all].")
-@click.option("--from", "source", default=None, metavar="DIR",
-              help="An export folder (kafka-log, avro or jsonl) [default: the store's topics].")
-@click.option("--group", default=None, metavar="NAME",
-              help="Store replays: the consumer group keeping the progress [default: replay-<bootstrap servers>].")
+@click.option(
+    "-b",
+    "--bootstrap-servers",
+    "bootstrap",
+    required=True,
+    metavar="HOST:PORT",
+    help="Kafka bootstrap servers (comma-separated). 'mock' or 'mock:N' replays into librdkafka's "
+    "in-process mock cluster (a demo: it vanishes when the command ends).",
+)
+@click.option(
+    "--schema-registry",
+    default=None,
+    metavar="URL",
+    help="Register each topic's schema under <topic>-value here and write the ids it assigns.",
+)
+@click.option(
+    "--schema-id",
+    "schema_ids",
+    multiple=True,
+    metavar="TOPIC=ID",
+    help="Use this schema id for a topic instead of registering (e.g. DataHub's internal registry). Repeatable.",
+)
+@click.option(
+    "-t",
+    "--topic",
+    "topics",
+    multiple=True,
+    metavar="TOPIC",
+    help="Only this topic (name or alias: mcp, mcl, mcl-timeseries, pe, failed). Repeatable [default: all].",
+)
+@click.option(
+    "--from",
+    "source",
+    default=None,
+    metavar="DIR",
+    help="An export folder (kafka-log, avro or jsonl) [default: the store's topics].",
+)
+@click.option(
+    "--group",
+    default=None,
+    metavar="NAME",
+    help="Store replays: the consumer group keeping the progress [default: replay-<bootstrap servers>].",
+)
 @click.option("--reset", is_flag=True, help="Forget the saved progress and replay from the start.")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
-              help="Seconds to wait for the cluster to answer and for each delivery.")
-@click.option("-X", "--producer-config", "producer_config", multiple=True, metavar="KEY=VALUE",
-              help="A librdkafka producer setting (security.protocol=SSL, compression.type=zstd, ...). Repeatable.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=30.0,
+    show_default=True,
+    help="Seconds to wait for the cluster to answer and for each delivery.",
+)
+@click.option(
+    "-X",
+    "--producer-config",
+    "producer_config",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A librdkafka producer setting (security.protocol=SSL, compression.type=zstd, ...). Repeatable.",
+)
 @db_option
 @json_option
-def replay(bootstrap: str, schema_registry: Optional[str], schema_ids: Tuple[str, ...], topics: Tuple[str, ...],
-           source: Optional[str], group: Optional[str], reset: bool, timeout: float,
-           producer_config: Tuple[str, ...], db: Optional[str], as_json: bool) -> None:
+def replay(
+    bootstrap: str,
+    schema_registry: Optional[str],
+    schema_ids: Tuple[str, ...],
+    topics: Tuple[str, ...],
+    source: Optional[str],
+    group: Optional[str],
+    reset: bool,
+    timeout: float,
+    producer_config: Tuple[str, ...],
+    db: Optional[str],
+    as_json: bool,
+) -> None:
     """Send topics to a Kafka cluster, in DataHub's wire format, resuming where the last replay stopped.
 
     Values go out as Avro in Confluent framing with the schema ids of the target registry; keys
@@ -61,14 +113,31 @@ def replay(bootstrap: str, schema_registry: Optional[str], schema_ids: Tuple[str
         config = R.parse_config(producer_config)
         with Progress("replay") as bar:
             if source is not None:
-                report = R.replay(bootstrap, folder=source, topics=topics, schema_registry=schema_registry,
-                                  schema_ids=fixed, reset=reset, timeout=timeout, producer_config=config,
-                                  progress=bar.update)
+                report = R.replay(
+                    bootstrap,
+                    folder=source,
+                    topics=topics,
+                    schema_registry=schema_registry,
+                    schema_ids=fixed,
+                    reset=reset,
+                    timeout=timeout,
+                    producer_config=config,
+                    progress=bar.update,
+                )
             else:
                 with open_cli_store(db) as store:
-                    report = R.replay(bootstrap, store=store, topics=topics, schema_registry=schema_registry,
-                                      schema_ids=fixed, group=group, reset=reset, timeout=timeout,
-                                      producer_config=config, progress=bar.update)
+                    report = R.replay(
+                        bootstrap,
+                        store=store,
+                        topics=topics,
+                        schema_registry=schema_registry,
+                        schema_ids=fixed,
+                        group=group,
+                        reset=reset,
+                        timeout=timeout,
+                        producer_config=config,
+                        progress=bar.update,
+                    )
     _print(report, as_json)
     if not report.ok:
         sys.exit(1)
@@ -79,9 +148,12 @@ def _print(report: Any, as_json: bool) -> None:
         click.echo(json.dumps(report.as_dict()))
         return
     rate = report.records / report.seconds if report.seconds else 0.0
-    click.echo(f"Replayed {report.records:,} records to {report.bootstrap} in {report.seconds:.2f}s "
-               f"({rate:,.0f} records/s), all confirmed" if report.ok and not report.failed else
-               f"Replayed {report.records:,} records to {report.bootstrap}; {report.failed:,} failed")
+    click.echo(
+        f"Replayed {report.records:,} records to {report.bootstrap} in {report.seconds:.2f}s "
+        f"({rate:,.0f} records/s), all confirmed"
+        if report.ok and not report.failed
+        else f"Replayed {report.records:,} records to {report.bootstrap}; {report.failed:,} failed"
+    )
     for topic, n in report.delivered.items():
         click.echo(f"  {topic}: {n:,} (schema id {report.schema_ids.get(topic)})")
     if report.skipped:

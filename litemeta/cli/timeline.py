@@ -1,4 +1,5 @@
 """``litemeta timeline``: an entity's change transactions with semantic versions (``datahub timeline``)."""
+
 from __future__ import annotations
 
 import json
@@ -14,18 +15,32 @@ from litemeta.cli.common import json_option, translate_errors
 @click.command("timeline")
 @click.argument("urn_arg", required=False, metavar="URN")
 @click.option("--urn", default=None, help="The entity urn (or give it as the argument).")
-@click.option("-c", "--category", "categories", multiple=True,
-              help="Only these categories (repeatable): TAG, OWNERSHIP (or OWNER), GLOSSARY_TERM, "
-                   "TECHNICAL_SCHEMA, DOCUMENTATION, DOMAIN, STRUCTURED_PROPERTY, LIFECYCLE, DEPRECATION, "
-                   "BUSINESS_ATTRIBUTE, RUN. Default: all.")
+@click.option(
+    "-c",
+    "--category",
+    "categories",
+    multiple=True,
+    help="Only these categories (repeatable): TAG, OWNERSHIP (or OWNER), GLOSSARY_TERM, "
+    "TECHNICAL_SCHEMA, DOCUMENTATION, DOMAIN, STRUCTURED_PROPERTY, LIFECYCLE, DEPRECATION, "
+    "BUSINESS_ATTRIBUTE, RUN. Default: all.",
+)
 @click.option("--start", default=None, help="From this time: epoch ms, ISO date/time or Ndaysago.")
 @click.option("--end", default=None, help="Up to this time: epoch ms, ISO date/time or Ndaysago.")
 @click.option("--raw", is_flag=True, help="Add each aspect's previous and new value and a JSON patch.")
 @click.option("-v", "--verbose", is_flag=True, help="Print the events' parameters too.")
 @db_option
 @json_option
-def timeline(urn_arg: Optional[str], urn: Optional[str], categories: Tuple[str, ...], start: Optional[str],
-             end: Optional[str], raw: bool, verbose: bool, db: Optional[str], as_json: bool) -> None:
+def timeline(
+    urn_arg: Optional[str],
+    urn: Optional[str],
+    categories: Tuple[str, ...],
+    start: Optional[str],
+    end: Optional[str],
+    raw: bool,
+    verbose: bool,
+    db: Optional[str],
+    as_json: bool,
+) -> None:
     """Show how an entity changed: change transactions, their events and semantic versions.
 
     Built from the store's change log (every write's previous and new value) with DataHub's

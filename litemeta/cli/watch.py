@@ -1,4 +1,5 @@
 """``litemeta watch``: ingest metadata files as they land in a folder (or once, for cron)."""
+
 from __future__ import annotations
 
 import json
@@ -15,27 +16,59 @@ from litemeta.cli.common import json_option, translate_errors
 
 @click.command("watch")
 @click.argument("folder", type=click.Path(file_okay=False))
-@click.option("--pattern", "patterns", multiple=True,
-              help="File name pattern to ingest (repeatable) [default: *.json and *.jsonl].")
+@click.option(
+    "--pattern",
+    "patterns",
+    multiple=True,
+    help="File name pattern to ingest (repeatable) [default: *.json and *.jsonl].",
+)
 @click.option("--recursive", is_flag=True, help="Watch sub-folders too.")
-@click.option("--processed", "processed", default=None, metavar="DIR",
-              help="Where ingested files go [default: FOLDER/processed].")
-@click.option("--failed", "failed", default=None, metavar="DIR",
-              help="Where unreadable files go [default: FOLDER/failed].")
+@click.option(
+    "--processed", "processed", default=None, metavar="DIR", help="Where ingested files go [default: FOLDER/processed]."
+)
+@click.option(
+    "--failed", "failed", default=None, metavar="DIR", help="Where unreadable files go [default: FOLDER/failed]."
+)
 @click.option("--once", is_flag=True, help="Handle the files there now and exit (for cron).")
-@click.option("--settle", type=float, default=1.0, show_default=True,
-              help="Seconds a file must stay unchanged before it is ingested.")
-@click.option("--incomplete-timeout", type=float, default=60.0, show_default=True,
-              help="Seconds after which an unchanged file that still does not parse is taken as broken.")
+@click.option(
+    "--settle",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Seconds a file must stay unchanged before it is ingested.",
+)
+@click.option(
+    "--incomplete-timeout",
+    type=float,
+    default=60.0,
+    show_default=True,
+    help="Seconds after which an unchanged file that still does not parse is taken as broken.",
+)
 @click.option("--run-id", default=None, help="Set systemMetadata.runId of every record.")
-@click.option("--run-id-from", type=click.Choice(["filename"]), default=None,
-              help="Use each file's name (without suffix) as its run id.")
+@click.option(
+    "--run-id-from",
+    type=click.Choice(["filename"]),
+    default=None,
+    help="Use each file's name (without suffix) as its run id.",
+)
 @click.option("--polling", is_flag=True, help="Poll the folder instead of using OS events (network file systems).")
 @db_option
 @json_option
-def watch(folder: str, patterns: Tuple[str, ...], recursive: bool, processed: Optional[str], failed: Optional[str],
-          once: bool, settle: float, incomplete_timeout: float, run_id: Optional[str], run_id_from: Optional[str],
-          polling: bool, db: Optional[str], as_json: bool) -> None:
+def watch(
+    folder: str,
+    patterns: Tuple[str, ...],
+    recursive: bool,
+    processed: Optional[str],
+    failed: Optional[str],
+    once: bool,
+    settle: float,
+    incomplete_timeout: float,
+    run_id: Optional[str],
+    run_id_from: Optional[str],
+    polling: bool,
+    db: Optional[str],
+    as_json: bool,
+) -> None:
     """Ingest metadata files dropped into FOLDER, then move them to processed/ or failed/.
 
     Files already there are ingested first. A file is taken only once it is complete: unchanged
@@ -59,9 +92,17 @@ def watch(folder: str, patterns: Tuple[str, ...], recursive: bool, processed: Op
         raise click.UsageError("give --run-id or --run-id-from, not both")
     if settle < 0 or incomplete_timeout < 0:
         raise click.UsageError("--settle and --incomplete-timeout must be >= 0")
-    opts = WatchOptions(patterns=patterns or ("*.json", "*.jsonl"), recursive=recursive, processed_dir=processed,
-                        failed_dir=failed, settle_seconds=settle, incomplete_timeout=incomplete_timeout,
-                        run_id=run_id, run_id_from=run_id_from, polling=polling)
+    opts = WatchOptions(
+        patterns=patterns or ("*.json", "*.jsonl"),
+        recursive=recursive,
+        processed_dir=processed,
+        failed_dir=failed,
+        settle_seconds=settle,
+        incomplete_timeout=incomplete_timeout,
+        run_id=run_id,
+        run_id_from=run_id_from,
+        polling=polling,
+    )
     outcomes: List[Any] = []
 
     def show(o: Any) -> None:
@@ -77,6 +118,7 @@ def watch(folder: str, patterns: Tuple[str, ...], recursive: bool, processed: Op
 
     with translate_errors():
         with open_cli_store(db) as store:
+
             def ingest(items: Any, run_id: Optional[str] = None) -> Any:
                 report = store.ingest(items, run_id=run_id)
                 store.sync_followers()

@@ -1,6 +1,7 @@
 """How an ingest paces its input: batches of about ``size`` proposals, read one group ahead, with
 cyclic GC run between batches instead of during them. Pure Python over iterables (no I/O); may
 import ``errors`` and ``model``."""
+
 from __future__ import annotations
 
 import contextlib
@@ -22,7 +23,6 @@ def iter_batches(groups: Iterable[Group], size: int) -> Iterator[List[Group]]:
             yield done.pop()  # no reference kept here: the batch is freed as soon as it is written
     if batch:
         yield batch
-
 
 
 def with_lookahead(groups: Iterable[Any], size: int) -> Iterator[Tuple[List[Any], bool]]:
@@ -52,7 +52,6 @@ def with_lookahead(groups: Iterable[Any], size: int) -> Iterator[Tuple[List[Any]
 
 
 END_OF_INPUT = object()
-
 
 
 @contextlib.contextmanager

@@ -59,6 +59,7 @@ Not copied / litemeta's choices:
   found in the stored sources; DataHub's actions framework reads ``"relationshipChangeEvent"``
   (``RELATIONSHIP_CHANGE_EVENT_NAME`` in datahub-actions' event source), which is used here.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -83,22 +84,47 @@ DEFAULT_EXCLUDED_ENTITY_TYPES = ("schemaField",)
 CATEGORY_ALIASES = {"OWNER": "OWNERSHIP"}
 
 KEY_ASPECTS = (
-    "datasetKey", "dashboardKey", "chartKey", "containerKey", "dataFlowKey", "dataJobKey",
-    "glossaryTermKey", "domainKey", "tagKey", "businessAttributeKey",
+    "datasetKey",
+    "dashboardKey",
+    "chartKey",
+    "containerKey",
+    "dataFlowKey",
+    "dataJobKey",
+    "glossaryTermKey",
+    "domainKey",
+    "tagKey",
+    "businessAttributeKey",
 )
 # PlatformEventGeneratorHook.ENTITY_CHANGE_SUPPORTED_ASPECT_NAMES (R8.12).
-ELIGIBLE_ASPECTS: frozenset = frozenset((
-    "globalTags", "glossaryTerms", "containerProperties", "editableContainerProperties", "ownership",
-    "domains", "editableSchemaMetadata", "schemaMetadata", "deprecation", "datasetProperties",
-    "editableDatasetProperties", "assertionRunEvent", "dataProcessInstanceRunEvent",
-    "businessAttributeInfo", "businessAttributes", "structuredProperties", "status",
-) + KEY_ASPECTS)
+ELIGIBLE_ASPECTS: frozenset = frozenset(
+    (
+        "globalTags",
+        "glossaryTerms",
+        "containerProperties",
+        "editableContainerProperties",
+        "ownership",
+        "domains",
+        "editableSchemaMetadata",
+        "schemaMetadata",
+        "deprecation",
+        "datasetProperties",
+        "editableDatasetProperties",
+        "assertionRunEvent",
+        "dataProcessInstanceRunEvent",
+        "businessAttributeInfo",
+        "businessAttributes",
+        "structuredProperties",
+        "status",
+    )
+    + KEY_ASPECTS
+)
 
 Value = Optional[Mapping[str, Any]]
 Generator = Callable[[str, Value, Value, Mapping[str, Any]], List[Event]]
 
 
 # --- generators: (entity_urn, previous, new, related) -> raw events ------------------------------
+
 
 def _global_tags(urn: str, prev: Value, new: Value, related: Mapping[str, Any]) -> List[Event]:
     return tag_diffs(prev, new, urn)
@@ -253,7 +279,7 @@ def _business_attributes(urn: str, prev: Value, new: Value, related: Mapping[str
     def ev(op: str, assoc: Mapping[str, Any]) -> Event:
         attr = assoc["businessAttributeUrn"]
         # Urn.getIdAsUrn(): the schemaField urn's first key part, the dataset.
-        dataset = urn[urn.index("(") + 1: urn.rindex(",")] if "(" in urn else urn
+        dataset = urn[urn.index("(") + 1 : urn.rindex(",")] if "(" in urn else urn
         params = {"parentUrn": urn, "businessAttributeUrn": attr, "datasetUrn": dataset}
         return raw_event(urn, "BUSINESS_ATTRIBUTE", op, attr, params, "MINOR")
 
@@ -351,8 +377,12 @@ def _stamp(audit_stamp: Mapping[str, Any]) -> Dict[str, Any]:
 
 
 def _payload(e: Event, stamp: Dict[str, Any]) -> Dict[str, Any]:
-    out: Dict[str, Any] = {"entityType": _entity_type(e["entityUrn"]), "entityUrn": e["entityUrn"],
-                           "category": e["category"], "operation": e["operation"]}
+    out: Dict[str, Any] = {
+        "entityType": _entity_type(e["entityUrn"]),
+        "entityUrn": e["entityUrn"],
+        "category": e["category"],
+        "operation": e["operation"],
+    }
     if e["modifier"] is not None:
         out["modifier"] = e["modifier"]
     if e["parameters"] is not None:
@@ -364,9 +394,16 @@ def _payload(e: Event, stamp: Dict[str, Any]) -> Dict[str, Any]:
     return out
 
 
-def aspect_change_events(*, entity_urn: str, aspect_name: str, previous: Value, new: Value,
-                         audit_stamp: Mapping[str, Any], related: Optional[Mapping[str, Any]] = None,
-                         with_semver: bool = False) -> List[Dict[str, Any]]:
+def aspect_change_events(
+    *,
+    entity_urn: str,
+    aspect_name: str,
+    previous: Value,
+    new: Value,
+    audit_stamp: Mapping[str, Any],
+    related: Optional[Mapping[str, Any]] = None,
+    with_semver: bool = False,
+) -> List[Dict[str, Any]]:
     """Run every registered generator for ``aspect_name`` (no hook filter): for the timeline.
 
     With ``with_semver`` each event also carries ``_semver`` (the generator's SemanticChangeType,
@@ -386,10 +423,18 @@ def aspect_change_events(*, entity_urn: str, aspect_name: str, previous: Value, 
     return out
 
 
-def entity_change_events(*, entity_urn: str, entity_type: str, aspect_name: str, change_type: str,
-                         previous: Value, new: Value, audit_stamp: Mapping[str, Any],
-                         excluded_entity_types: Sequence[str] = DEFAULT_EXCLUDED_ENTITY_TYPES,
-                         related: Optional[Mapping[str, Any]] = None) -> List[Dict[str, Any]]:
+def entity_change_events(
+    *,
+    entity_urn: str,
+    entity_type: str,
+    aspect_name: str,
+    change_type: str,
+    previous: Value,
+    new: Value,
+    audit_stamp: Mapping[str, Any],
+    excluded_entity_types: Sequence[str] = DEFAULT_EXCLUDED_ENTITY_TYPES,
+    related: Optional[Mapping[str, Any]] = None,
+) -> List[Dict[str, Any]]:
     """The EntityChangeEvent payloads DataHub's hook emits for one MCL (R3.1–R3.10, R8.12).
 
     ``previous``/``new`` are Pegasus JSON aspect values (None for create/delete; a DELETE MCL runs
@@ -397,14 +442,24 @@ def entity_change_events(*, entity_urn: str, entity_type: str, aspect_name: str,
     of the entity a generator looks up (``dataProcessInstanceRelationships``). Output order is the
     generators' order; the same input always gives the same list.
     """
-    if (aspect_name not in ELIGIBLE_ASPECTS or change_type not in ECE_CHANGE_TYPES
-            or entity_type in excluded_entity_types):
+    if (
+        aspect_name not in ELIGIBLE_ASPECTS
+        or change_type not in ECE_CHANGE_TYPES
+        or entity_type in excluded_entity_types
+    ):
         return []
-    return aspect_change_events(entity_urn=entity_urn, aspect_name=aspect_name, previous=previous,
-                                new=new, audit_stamp=audit_stamp, related=related)
+    return aspect_change_events(
+        entity_urn=entity_urn,
+        aspect_name=aspect_name,
+        previous=previous,
+        new=new,
+        audit_stamp=audit_stamp,
+        related=related,
+    )
 
 
 # --- relationships ---------------------------------------------------------------------------
+
 
 def extract_paths(value: Any, path: str) -> List[Any]:
     """Values at a registry path like ``/upstreams/*/dataset``; ``*`` walks list items and map
@@ -469,8 +524,16 @@ def _edges(urn: str, aspect_name: str, value: Value, relationships: Mapping[str,
     return list(dict.fromkeys(edges))
 
 
-def relationship_change_events(*, entity_urn: str, aspect_name: str, change_type: str, previous: Value,
-                               new: Value, audit_stamp: Mapping[str, Any], registry: Any) -> List[Dict[str, Any]]:
+def relationship_change_events(
+    *,
+    entity_urn: str,
+    aspect_name: str,
+    change_type: str,
+    previous: Value,
+    new: Value,
+    audit_stamp: Mapping[str, Any],
+    registry: Any,
+) -> List[Dict[str, Any]]:
     """RelationshipChangeEvent payloads for the graph edges an MCL removes and adds (R8.12).
 
     Edges come from the aspect's Relationship annotations (plus DataHub's hand-made fine-grained
@@ -488,15 +551,20 @@ def relationship_change_events(*, entity_urn: str, aspect_name: str, change_type
     stamp = _stamp(audit_stamp)
 
     def ev(edge: tuple, op: str) -> Dict[str, Any]:
-        return {"sourceUrn": edge[0], "destinationUrn": edge[1], "operation": op,
-                "relationshipType": edge[2], "auditStamp": stamp}
+        return {
+            "sourceUrn": edge[0],
+            "destinationUrn": edge[1],
+            "operation": op,
+            "relationshipType": edge[2],
+            "auditStamp": stamp,
+        }
 
-    return ([ev(e, "REMOVE") for e in old_edges if e not in new_set]
-            + [ev(e, "ADD") for e in new_edges if e not in old_set])
+    return [ev(e, "REMOVE") for e in old_edges if e not in new_set] + [
+        ev(e, "ADD") for e in new_edges if e not in old_set
+    ]
 
 
 # --- envelope, filters, timeline ---------------------------------------------------------------
-
 
 
 def payload_text(payload: Mapping[str, Any]) -> str:
@@ -508,8 +576,11 @@ def payload_text(payload: Mapping[str, Any]) -> str:
 
 def platform_event(name: str, payload: Mapping[str, Any], timestamp_ms: int) -> Dict[str, Any]:
     """The PlatformEvent value (design.md choice 8); the payload is compact JSON text, fields in R3.4 order."""
-    return {"header": {"timestampMillis": timestamp_ms}, "name": name,
-            "payload": {"value": payload_text(payload), "contentType": "application/json"}}
+    return {
+        "header": {"timestampMillis": timestamp_ms},
+        "name": name,
+        "payload": {"value": payload_text(payload), "contentType": "application/json"},
+    }
 
 
 def matches_category(event: Mapping[str, Any], categories: Optional[Iterable[str]]) -> bool:
@@ -542,8 +613,15 @@ def event_semver(event: Mapping[str, Any]) -> str:
         return "PATCH" if (field_level or not params) else "MINOR"
     if cat in ("OWNERSHIP", "OWNER") and op == "MODIFY":
         return "PATCH"
-    if cat in ("TAG", "GLOSSARY_TERM", "OWNERSHIP", "OWNER", "DOCUMENTATION", "STRUCTURED_PROPERTY",
-               "BUSINESS_ATTRIBUTE"):
+    if cat in (
+        "TAG",
+        "GLOSSARY_TERM",
+        "OWNERSHIP",
+        "OWNER",
+        "DOCUMENTATION",
+        "STRUCTURED_PROPERTY",
+        "BUSINESS_ATTRIBUTE",
+    ):
         return "MINOR"
     return "NONE"
 

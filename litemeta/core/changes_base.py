@@ -10,6 +10,7 @@ and ``GlossaryTermsChangeEventGenerator.computeDiffs``: both sides sorted by urn
 stable sort, null treated as empty), then a sorted merge; a tag only on the old side is a REMOVE,
 only on the new side an ADD, in merge order. Attribution or context changes alone give nothing.
 """
+
 from __future__ import annotations
 
 import json
@@ -134,7 +135,12 @@ def field_tag_events(events: List[Event], field_path: str, parent_urn: str) -> L
     """``ChangeEventGeneratorUtils.convertEntityTagChangeEvents``: re-parameterise for a schema field."""
     for e in events:
         p = e["parameters"]
-        e["parameters"] = {"fieldPath": field_path, "parentUrn": parent_urn, "tagUrn": p["tagUrn"], "context": p["context"]}
+        e["parameters"] = {
+            "fieldPath": field_path,
+            "parentUrn": parent_urn,
+            "tagUrn": p["tagUrn"],
+            "context": p["context"],
+        }
     return events
 
 
@@ -152,8 +158,12 @@ def field_term_events(events: List[Event], field_path: str, parent_urn: str) -> 
 
 
 def description_diff(
-    base: Optional[str], target: Optional[str], entity_urn: str, modify_semver: str = "MINOR",
-    modifier_add: Optional[str] = None, modifier_remove: Optional[str] = None,
+    base: Optional[str],
+    target: Optional[str],
+    entity_urn: str,
+    modify_semver: str = "MINOR",
+    modifier_add: Optional[str] = None,
+    modifier_remove: Optional[str] = None,
 ) -> Optional[Event]:
     """The DOCUMENTATION ADD/REMOVE/MODIFY rule shared by the description generators.
 

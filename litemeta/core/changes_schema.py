@@ -15,6 +15,7 @@ GLOSSARY_TERM) over ``editableSchemaFieldInfo`` merged by ``fieldPath``. DataHub
 schemaField urn itself as ``parentUrn`` of field tag/term events here, and throws on a null new
 value (so a DELETE MCL yields no events); both are copied.
 """
+
 from __future__ import annotations
 
 from bisect import bisect_left
@@ -38,20 +39,23 @@ def downgrade_field_path(path: str) -> str:
     """``SchemaFieldUtils.downgradeFieldPath``: a v2 field path without its type annotations."""
     if not path.startswith(_V2):
         return path
-    return ".".join(c for c in path[len(_V2):].split(".") if c and not (c.startswith("[") and c.endswith("]")))
+    return ".".join(c for c in path[len(_V2) :].split(".") if c and not (c.startswith("[") and c.endswith("]")))
 
 
 def _fp(f: Field) -> str:
     return f["fieldPath"]
 
 
-def _technical(dataset_urn: str, field: Field, op: str, semver: str, category: str,
-               urn: Optional[str] = None) -> Event:
+def _technical(dataset_urn: str, field: Field, op: str, semver: str, category: str, urn: Optional[str] = None) -> Event:
     """The field's TECHNICAL_SCHEMA event (``urn``: its schemaField urn, when the caller has it)."""
     if urn is None:
         urn = schema_field_urn(dataset_urn, _fp(field))
-    params = {"fieldPath": _fp(field), "fieldUrn": urn, "nullable": bool(field.get("nullable", False)),
-              "modificationCategory": category}
+    params = {
+        "fieldPath": _fp(field),
+        "fieldUrn": urn,
+        "nullable": bool(field.get("nullable", False)),
+        "modificationCategory": category,
+    }
     return raw_event(dataset_urn, "TECHNICAL_SCHEMA", op, urn, params, semver)
 
 
@@ -63,24 +67,29 @@ def _field_description(base: Optional[Field], target: Optional[Field], field_urn
     if bd is not None and td is None:
         return raw_event(field_urn, "DOCUMENTATION", "REMOVE", None, {"description": bd}, "MINOR")
     if bd is not None and bd != td:
-        return raw_event(field_urn, "DOCUMENTATION", "MODIFY", None,
-                         {"description": td, "previousDescription": bd}, "PATCH")
+        return raw_event(
+            field_urn, "DOCUMENTATION", "MODIFY", None, {"description": td, "previousDescription": bd}, "PATCH"
+        )
     return None
 
 
 _NO_FIELD: Mapping[str, Any] = {}
 
 
-def _property_events(base: Optional[Field], target: Optional[Field], dataset_urn: str,
-                     field_urn: Optional[str] = None) -> List[Event]:
+def _property_events(
+    base: Optional[Field], target: Optional[Field], dataset_urn: str, field_urn: Optional[str] = None
+) -> List[Event]:
     """``getFieldPropertyChangeEvents`` with all four categories (``field_urn``: the schemaField urn
     of the target, else the base, when the caller has it)."""
     # No events when description, tags and terms are the same on both sides, a missing side or
     # field counting as null (an added field without any of them: the common case).
     b = base if base is not None else _NO_FIELD
     t = target if target is not None else _NO_FIELD
-    if (b.get("description") == t.get("description") and b.get("globalTags") == t.get("globalTags")
-            and b.get("glossaryTerms") == t.get("glossaryTerms")):
+    if (
+        b.get("description") == t.get("description")
+        and b.get("globalTags") == t.get("globalTags")
+        and b.get("glossaryTerms") == t.get("glossaryTerms")
+    ):
         return []
     named = target if target is not None else base
     assert named is not None
@@ -94,11 +103,16 @@ def _property_events(base: Optional[Field], target: Optional[Field], dataset_urn
         out.append(doc)
     out += field_tag_events(
         tag_diffs(base.get("globalTags") if base else None, target.get("globalTags") if target else None, field_urn),
-        path, dataset_urn)
+        path,
+        dataset_urn,
+    )
     out += field_term_events(
-        term_diffs(base.get("glossaryTerms") if base else None, target.get("glossaryTerms") if target else None,
-                   field_urn),
-        path, dataset_urn)
+        term_diffs(
+            base.get("glossaryTerms") if base else None, target.get("glossaryTerms") if target else None, field_urn
+        ),
+        path,
+        dataset_urn,
+    )
     return out
 
 
@@ -154,9 +168,11 @@ def _parents_match(a: str, b: str) -> bool:
 
 
 def _is_renamed(cur: Field, other: Field) -> bool:
-    return (cur.get("nativeDataType") == other.get("nativeDataType")
-            and _parents_match(_fp(cur), _fp(other))
-            and cur.get("description") == other.get("description"))
+    return (
+        cur.get("nativeDataType") == other.get("nativeDataType")
+        and _parents_match(_fp(cur), _fp(other))
+        and cur.get("description") == other.get("description")
+    )
 
 
 def _rename_key(f: Field) -> Any:
@@ -201,12 +217,19 @@ class _RenameIndex:
             except TypeError:
                 pass
             else:
-                return [self.fields[i] for i in found[bisect_left(found, start):]] if found else []
+                return [self.fields[i] for i in found[bisect_left(found, start) :]] if found else []
         return [f for f in self.fields[start:] if _is_renamed(cur, f)]
 
 
-def _find_renamed(cur: Field, same_side: List[Field], same_start: int, other: _RenameIndex, other_start: int,
-                  renamed: Set[int], moved: Mapping[int, _MovedGroup]) -> Optional[Field]:
+def _find_renamed(
+    cur: Field,
+    same_side: List[Field],
+    same_start: int,
+    other: _RenameIndex,
+    other_start: int,
+    renamed: Set[int],
+    moved: Mapping[int, _MovedGroup],
+) -> Optional[Field]:
     """The first field of the other side's rest that ``cur`` was renamed to (or from)."""
     for f in other.candidates(cur, other_start):
         if id(f) not in renamed and id(f) not in moved and f not in same_side[same_start:]:
@@ -225,8 +248,9 @@ def _moved_events(dataset_urn: str, g: _MovedGroup) -> List[Event]:
     return out
 
 
-def schema_metadata_events(previous: Optional[Mapping[str, Any]], new: Optional[Mapping[str, Any]],
-                           entity_urn: str) -> List[Event]:
+def schema_metadata_events(
+    previous: Optional[Mapping[str, Any]], new: Optional[Mapping[str, Any]], entity_urn: str
+) -> List[Event]:
     """``SchemaMetadataChangeEventGenerator.getChangeEvents`` (all four categories, one pass)."""
     base = sorted((previous or {}).get("fields") or [], key=_fp)
     target = sorted((new or {}).get("fields") or [], key=_fp)
@@ -304,8 +328,9 @@ def schema_metadata_events(previous: Optional[Mapping[str, Any]], new: Optional[
     return out
 
 
-def _primary_key_events(previous: Optional[Mapping[str, Any]], new: Optional[Mapping[str, Any]],
-                        dataset_urn: str) -> List[Event]:
+def _primary_key_events(
+    previous: Optional[Mapping[str, Any]], new: Optional[Mapping[str, Any]], dataset_urn: str
+) -> List[Event]:
     base = set((previous or {}).get("primaryKeys") or [])
     target = set((new or {}).get("primaryKeys") or [])
     out = []
@@ -316,8 +341,9 @@ def _primary_key_events(previous: Optional[Mapping[str, Any]], new: Optional[Map
     return out
 
 
-def _editable_field_events(base: Optional[Field], target: Optional[Field], entity_urn: str,
-                           category: str) -> List[Event]:
+def _editable_field_events(
+    base: Optional[Field], target: Optional[Field], entity_urn: str, category: str
+) -> List[Event]:
     named = base if base is not None else target
     assert named is not None
     field_urn = schema_field_urn(entity_urn, _fp(named))
@@ -328,24 +354,35 @@ def _editable_field_events(base: Optional[Field], target: Optional[Field], entit
         if bd is None and td is not None:
             return [raw_event(field_urn, "DOCUMENTATION", "ADD", path, {"description": td}, "MINOR")]
         if bd is not None and td is None:
-            return [raw_event(field_urn, "DOCUMENTATION", "REMOVE", _fp(base) if base is not None else path,
-                              {"description": bd}, "MINOR")]
+            return [
+                raw_event(
+                    field_urn,
+                    "DOCUMENTATION",
+                    "REMOVE",
+                    _fp(base) if base is not None else path,
+                    {"description": bd},
+                    "MINOR",
+                )
+            ]
         if bd is not None and bd != td:
             return [raw_event(field_urn, "DOCUMENTATION", "MODIFY", path, {"description": td}, "PATCH")]
         return []
     if category == "TAG":
-        events = tag_diffs(base.get("globalTags") if base else None,
-                           target.get("globalTags") if target else None, field_urn)
+        events = tag_diffs(
+            base.get("globalTags") if base else None, target.get("globalTags") if target else None, field_urn
+        )
         return field_tag_events(events, path, field_urn)
     if category == "GLOSSARY_TERM":
-        events = term_diffs(base.get("glossaryTerms") if base else None,
-                            target.get("glossaryTerms") if target else None, field_urn)
+        events = term_diffs(
+            base.get("glossaryTerms") if base else None, target.get("glossaryTerms") if target else None, field_urn
+        )
         return field_term_events(events, path, field_urn)
     return []
 
 
-def editable_schema_metadata_events(previous: Optional[Mapping[str, Any]], new: Optional[Mapping[str, Any]],
-                                    entity_urn: str) -> List[Event]:
+def editable_schema_metadata_events(
+    previous: Optional[Mapping[str, Any]], new: Optional[Mapping[str, Any]], entity_urn: str
+) -> List[Event]:
     """``EditableSchemaMetadataChangeEventGenerator.getChangeEvents``."""
     if new is None:
         # DataHub dereferences the null target and throws: no events for a DELETE.

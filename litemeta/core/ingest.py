@@ -5,6 +5,7 @@ urns is read with one query, each proposal is decided in memory in order (so the
 writing the proposals one at a time, design.md rule 6), and the planned rows and topic records
 are flushed together (the transactional outbox, design.md rule 1).
 """
+
 from __future__ import annotations
 
 import time
@@ -20,12 +21,7 @@ from litemeta.core.validate import validate_proposal
 from litemeta.errors import ConflictError, InputError, LitemetaError, ValidationError
 from litemeta.model import proposal as P
 from litemeta.model.codec import proposal_to_mcp_value
-from litemeta.model.events import (
-    FAILED_MCP_TOPIC,
-    MCL_TIMESERIES_TOPIC,
-    MCL_VERSIONED_TOPIC,
-    MCP_TOPIC,
-)
+from litemeta.model.events import FAILED_MCP_TOPIC, MCL_TIMESERIES_TOPIC, MCL_VERSIONED_TOPIC, MCP_TOPIC
 from litemeta.model.proposal import Proposal
 from litemeta.model.registry import AspectSpec, EntitySpec, Registry
 from litemeta.model.urns import entity_type_of, key_aspect_from_urn
@@ -75,8 +71,15 @@ class Slot:
 class Batch:
     """One transaction's worth of proposals, decided in order, flushed at the end."""
 
-    def __init__(self, conn: Connection, registry: Registry, settings: Settings, report: IngestReport,
-                 event_hook: Optional[EventHook], clock: Callable[[], int]) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        registry: Registry,
+        settings: Settings,
+        report: IngestReport,
+        event_hook: Optional[EventHook],
+        clock: Callable[[], int],
+    ) -> None:
         self.conn = conn
         self.registry = registry
         self.settings = settings
@@ -130,8 +133,11 @@ class Batch:
                 for prop in S.property_urns(p.aspect) if p.aspect_name == S.ASPECT else ():  # their definitions
                     wanted.setdefault(prop, set()).update((S.DEFINITION, "status"))
                     kinds.setdefault(prop, None)
-        todo = {u: n for u, n in wanted.items() if u not in self.loaded and u not in self.partial
-                and u not in self.wiped_urns}
+        todo = {
+            u: n
+            for u, n in wanted.items()
+            if u not in self.loaded and u not in self.partial and u not in self.wiped_urns
+        }
         if not todo:
             return
         self._add_rows(A.load_pairs(self.conn, [(u, a) for u, names in todo.items() for a in names]))
@@ -212,8 +218,12 @@ class Batch:
             info = {"message": str(err)}
         info["reason"] = type(err).__name__
         if p is not None:
-            for key, value in (("urn", p.entity_urn), ("aspect", p.aspect_name), ("file", p.origin.file),
-                               ("index", p.origin.index)):
+            for key, value in (
+                ("urn", p.entity_urn),
+                ("aspect", p.aspect_name),
+                ("file", p.origin.file),
+                ("index", p.origin.index),
+            ):
                 if info.get(key) is None:
                     info[key] = value
             text = dead_letter(p, str(err))
@@ -239,8 +249,15 @@ class Batch:
                 # one clock reading per proposal: rows, MCLs, events and journal share the time (R1.41)
                 p = p.with_(system_metadata={**(sm or {}), "lastObserved": self.clock()})
             for w in v.warnings:
-                self.report.warnings.append({"file": p.origin.file, "index": p.origin.index,
-                                             "urn": p.entity_urn, "aspect": p.aspect_name, "message": w})
+                self.report.warnings.append(
+                    {
+                        "file": p.origin.file,
+                        "index": p.origin.index,
+                        "urn": p.entity_urn,
+                        "aspect": p.aspect_name,
+                        "message": w,
+                    }
+                )
             valid.append((p, v.spec, v.drop, v.text))
         ready: List[Tuple[Proposal, AspectSpec, bool, Optional[Prepared]]] = []
         for p, spec, drop, text in valid:
@@ -298,8 +315,14 @@ class Batch:
         if V.if_none_match_star(p.headers):
             self.report.unchanged += 1
             return
-        raise ConflictError(message, header="If-None-Match" if p.headers else None, expected="absent",
-                            actual="exists", urn=p.entity_urn, aspect=p.aspect_name)
+        raise ConflictError(
+            message,
+            header="If-None-Match" if p.headers else None,
+            expected="absent",
+            actual="exists",
+            urn=p.entity_urn,
+            aspect=p.aspect_name,
+        )
 
     # ------------------------------------------------------------ helpers
     def time_of(self, p: Proposal) -> int:
@@ -319,18 +342,38 @@ class Batch:
         if sm is not None:
             sm.pop("version", None)
         defaults: List[Tuple[str, Any]] = [(key_name, key_value)]
-        if ent.has_aspect("browsePathsV2") and "browsePathsV2" not in carried and \
-                self.current(p.entity_urn, "browsePathsV2") is None:
-            defaults.append(("browsePathsV2", V.default_browse_paths_v2(
-                et, key_value, self._containers(p.entity_urn), self._delimiter(et, key_value))))
-        if ent.has_aspect("dataPlatformInstance") and "dataPlatformInstance" not in carried and \
-                self.current(p.entity_urn, "dataPlatformInstance") is None:
+        if (
+            ent.has_aspect("browsePathsV2")
+            and "browsePathsV2" not in carried
+            and self.current(p.entity_urn, "browsePathsV2") is None
+        ):
+            defaults.append(
+                (
+                    "browsePathsV2",
+                    V.default_browse_paths_v2(
+                        et, key_value, self._containers(p.entity_urn), self._delimiter(et, key_value)
+                    ),
+                )
+            )
+        if (
+            ent.has_aspect("dataPlatformInstance")
+            and "dataPlatformInstance" not in carried
+            and self.current(p.entity_urn, "dataPlatformInstance") is None
+        ):
             dpi = V.default_data_platform_instance(et, key_value)
             if dpi is not None:
                 defaults.append(("dataPlatformInstance", dpi))
         for name, value in defaults:
-            d = Proposal(p.entity_urn, name, P.CREATE, value, entity_type=et, system_metadata=sm,
-                         headers={"If-None-Match": "*"}, origin=p.origin)
+            d = Proposal(
+                p.entity_urn,
+                name,
+                P.CREATE,
+                value,
+                entity_type=et,
+                system_metadata=sm,
+                headers={"If-None-Match": "*"},
+                origin=p.origin,
+            )
             self._apply_write(d, self.registry.aspects[name], generated=True)
 
     def _containers(self, urn: str) -> List[str]:
@@ -354,8 +397,9 @@ class Batch:
         return d or V.DEFAULT_DATASET_DELIMITER
 
     # ------------------------------------------------------------ versioned writes
-    def _apply_write(self, p: Proposal, spec: AspectSpec, generated: bool = False,
-                     prepared: Optional[Prepared] = None) -> Optional[str]:
+    def _apply_write(
+        self, p: Proposal, spec: AspectSpec, generated: bool = False, prepared: Optional[Prepared] = None
+    ) -> Optional[str]:
         """A versioned UPSERT/CREATE/PATCH; returns the compact JSON text of ``p.aspect`` when it
         made it (a plain write that changed the value), else None. ``prepared`` is what
         :func:`~litemeta.core.prepare.prepare` decided, used when the aspect has not changed since."""
@@ -376,8 +420,9 @@ class Batch:
             self._noop(p, spec, s, prev, incoming, now)
             return None
         if prev is not None:
-            archive = V.archive_version(prev.sm, incoming, self._db_max(urn, name, s)
-                                        if V.stored_version(prev.sm) is None else None)
+            archive = V.archive_version(
+                prev.sm, incoming, self._db_max(urn, name, s) if V.stored_version(prev.sm) is None else None
+            )
             new_version = archive + 1
             if self.settings.max_versions > 1:
                 s.archives[archive] = prev
@@ -392,8 +437,9 @@ class Batch:
         stamp = self._stamp(p, now)
         if text is None:
             text = dumps(value)
-        s.row0 = A.StoredRow(text, dumps(stored_sm), now, stamp["actor"], stamp.get("impersonator"),
-                             _value=value, _sm=stored_sm)
+        s.row0 = A.StoredRow(
+            text, dumps(stored_sm), now, stamp["actor"], stamp.get("impersonator"), _value=value, _sm=stored_sm
+        )
         s.dirty = True
         self.touched_urns.add(urn)
         mcl_sm = dict(incoming)
@@ -403,16 +449,23 @@ class Batch:
             self.report.written += 1
         return text if value is p.aspect else None
 
-
-    def _noop(self, p: Proposal, spec: AspectSpec, s: Slot, prev: A.StoredRow, incoming: Dict[str, Any],
-              now: int) -> None:
+    def _noop(
+        self, p: Proposal, spec: AspectSpec, s: Slot, prev: A.StoredRow, incoming: Dict[str, Any], now: int
+    ) -> None:
         """R8.4: same value; refresh the run fields of row 0's systemMetadata; RESTATE for lineage (R8.9)."""
         self.report.unchanged += 1
         new_sm = V.noop_system_metadata(prev.sm, incoming)
         if new_sm == (prev.sm or {}):
             return
-        s.row0 = A.StoredRow(prev.metadata, dumps(new_sm), prev.createdon_ms, prev.createdby, prev.createdfor,
-                             _value=prev.value, _sm=new_sm)
+        s.row0 = A.StoredRow(
+            prev.metadata,
+            dumps(new_sm),
+            prev.createdon_ms,
+            prev.createdby,
+            prev.createdfor,
+            _value=prev.value,
+            _sm=new_sm,
+        )
         s.dirty = True
         if spec.has_lineage:
             stamp = {"time": prev.createdon_ms, "actor": prev.createdby}
@@ -482,8 +535,12 @@ class Batch:
             s.deleted_versions.append(version)
             s.row0 = row
             self._mcl(p, spec, P.UPSERT, row.value, row.sm or {}, prev, stamp, now)
-            return {"urn": urn, "aspect": name, "action": f"restored version {version}",
-                    "removedVersions": len(doomed) + 1}
+            return {
+                "urn": urn,
+                "aspect": name,
+                "action": f"restored version {version}",
+                "removedVersions": len(doomed) + 1,
+            }
         s.row0, s.wiped, s.in_db = None, True, False
         s.archives = {}
         self._mcl(p, spec, P.DELETE, None, prev.sm or {}, prev, stamp, now)
@@ -507,10 +564,15 @@ class Batch:
             docid = V.timeseries_document_id(urn, value)
             text = prepared.text if prepared is not None and prepared.text is not None else dumps(value)
             self.ts_rows[(spec.name, docid)] = {
-                "aspect": spec.name, "docid": docid, "urn": urn, "timestampmillis": int(value["timestampMillis"]),
+                "aspect": spec.name,
+                "docid": docid,
+                "urn": urn,
+                "timestampmillis": int(value["timestampMillis"]),
                 "eventgranularity": dumps(value["eventGranularity"]) if value.get("eventGranularity") else None,
                 "partitionspec": dumps(value["partitionSpec"]) if value.get("partitionSpec") else None,
-                "messageid": value.get("messageId"), "metadata": text, "systemmetadata": dumps(sm),
+                "messageid": value.get("messageId"),
+                "metadata": text,
+                "systemmetadata": dumps(sm),
                 "createdon": A.ms_to_dt(now),
             }
             self._mcl(p, spec, P.UPSERT, value, sm, None, stamp, now, topic=MCL_TIMESERIES_TOPIC, value_text=text)
@@ -519,9 +581,19 @@ class Batch:
         return text
 
     # ------------------------------------------------------------ the change log (R2.1)
-    def _mcl(self, p: Proposal, spec: AspectSpec, change_type: str, value: Any, sm: Dict[str, Any],
-             prev: Optional[A.StoredRow], stamp: Dict[str, Any], now: int, topic: str = MCL_VERSIONED_TOPIC,
-             value_text: Optional[str] = None) -> None:
+    def _mcl(
+        self,
+        p: Proposal,
+        spec: AspectSpec,
+        change_type: str,
+        value: Any,
+        sm: Dict[str, Any],
+        prev: Optional[A.StoredRow],
+        stamp: Dict[str, Any],
+        now: int,
+        topic: str = MCL_VERSIONED_TOPIC,
+        value_text: Optional[str] = None,
+    ) -> None:
         mcl: Dict[str, Any] = {"entityType": p.entity_type, "entityUrn": p.entity_urn}
         if p.entity_key_aspect is not None:
             mcl["entityKeyAspect"] = {"value": dumps(p.entity_key_aspect), "contentType": JSON}

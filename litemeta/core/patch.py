@@ -34,18 +34,13 @@ What a PATCH yields (datahub-semantics.md R1.32, R8.14-R8.17):
 The result may share unchanged sub-values with ``current`` and ``patch`` (copy-on-write keeps the
 hot path free of deep copies); inputs are never mutated; treat all three as read-only.
 """
+
 from __future__ import annotations
 
 import copy
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from litemeta.core.patch_templates import (
-    TEMPLATES,
-    KeyedArray,
-    array_fields,
-    rebase_arrays,
-    transform_arrays,
-)
+from litemeta.core.patch_templates import TEMPLATES, KeyedArray, array_fields, rebase_arrays, transform_arrays
 from litemeta.errors import PatchError
 
 __all__ = ["apply_patch", "parse_patch", "ParsedPatch", "supports_template_patch"]
@@ -58,8 +53,7 @@ class ParsedPatch:
 
     __slots__ = ("ops", "array_primary_keys", "generic")
 
-    def __init__(self, ops: List[Dict[str, Any]], array_primary_keys: Dict[str, List[str]],
-                 generic: bool) -> None:
+    def __init__(self, ops: List[Dict[str, Any]], array_primary_keys: Dict[str, List[str]], generic: bool) -> None:
         self.ops = ops
         self.array_primary_keys = array_primary_keys
         self.generic = generic
@@ -76,7 +70,7 @@ def parse_patch(aspect_name: str, patch: Any) -> ParsedPatch:
     force = False
     if isinstance(patch, dict):
         if "patch" not in patch:
-            raise PatchError("a PATCH object must have a \"patch\" list of operations", aspect=aspect_name)
+            raise PatchError('a PATCH object must have a "patch" list of operations', aspect=aspect_name)
         ops = patch["patch"]
         raw_keys = patch.get("arrayPrimaryKeys") or {}
         if not isinstance(raw_keys, dict) or not all(
@@ -93,18 +87,20 @@ def parse_patch(aspect_name: str, patch: Any) -> ParsedPatch:
         ops = patch
     else:
         raise PatchError(
-            f"a PATCH must be a JSON array of operations or an object with \"patch\", got {type(patch).__name__}",
+            f'a PATCH must be a JSON array of operations or an object with "patch", got {type(patch).__name__}',
             aspect=aspect_name,
         )
     if not isinstance(ops, list):
-        raise PatchError("the \"patch\" of a PATCH object must be a list of operations", aspect=aspect_name)
+        raise PatchError('the "patch" of a PATCH object must be a list of operations', aspect=aspect_name)
     for index, op in enumerate(ops):
         if not isinstance(op, dict) or not isinstance(op.get("op"), str) or not isinstance(op.get("path"), str):
-            raise PatchError(f"op {index} must be an object with string \"op\" and \"path\", got {op!r}",
-                             aspect=aspect_name)
+            raise PatchError(
+                f'op {index} must be an object with string "op" and "path", got {op!r}', aspect=aspect_name
+            )
         if op["op"].lower() not in _OPS:
-            raise PatchError(f"op {index}: Unsupported PATCH operation: `{op['op']}`", aspect=aspect_name,
-                             path=op["path"])
+            raise PatchError(
+                f"op {index}: Unsupported PATCH operation: `{op['op']}`", aspect=aspect_name, path=op["path"]
+            )
     return ParsedPatch(ops, keys, bool(keys) or force)
 
 
@@ -129,13 +125,15 @@ def apply_patch(aspect_name: str, current: Optional[Dict[str, Any]], patch: Any,
         _run(doc, parsed.ops, aspect_name)
         result = _result_root(doc, aspect_name)
         rebase_arrays(result, arrays)
-        if aspect_name in ("glossaryTermInfo", "glossaryNodeInfo") and "definition" in result \
-                and result["definition"] is None:
+        if (
+            aspect_name in ("glossaryTermInfo", "glossaryNodeInfo")
+            and "definition" in result
+            and result["definition"] is None
+        ):
             result["definition"] = ""
         return result
     if template is None:
-        raise PatchError(f"Aspect: {aspect_name} does not currently support patch operations.",
-                         aspect=aspect_name)
+        raise PatchError(f"Aspect: {aspect_name} does not currently support patch operations.", aspect=aspect_name)
     if current is None:
         if template.default is None:
             raise PatchError(
@@ -178,8 +176,7 @@ def _with_aspect(step: Any, aspect_name: str, value: Dict[str, Any], now_ms: int
 
 def _fresh(value: Any, aspect_name: str) -> Dict[str, Any]:
     if not isinstance(value, dict):
-        raise PatchError(f"the current value must be a JSON object, got {type(value).__name__}",
-                         aspect=aspect_name)
+        raise PatchError(f"the current value must be a JSON object, got {type(value).__name__}", aspect=aspect_name)
     return dict(value)
 
 
@@ -217,6 +214,7 @@ def _schema_arrays(aspect_name: str) -> Optional[Dict[str, Any]]:
 
 # ---------------------------------------------------------------------------------------------
 # RFC 6902 over a copy-on-write document
+
 
 class _OpError(Exception):
     """Why one operation failed (turned into a PatchError naming the op)."""
@@ -341,7 +339,7 @@ def _failure(index: int, op: Dict[str, Any], why: str, aspect_name: str) -> Patc
 
 def _apply_one(doc: _Doc, name: str, tokens: List[str], op: Dict[str, Any]) -> None:
     if name in ("add", "replace", "test") and "value" not in op:
-        raise _OpError(f"a {name!r} operation needs a \"value\"")
+        raise _OpError(f'a {name!r} operation needs a "value"')
     if name == "add":
         _add(doc, tokens, op["value"])
     elif name == "remove":
@@ -356,7 +354,7 @@ def _apply_one(doc: _Doc, name: str, tokens: List[str], op: Dict[str, Any]) -> N
     else:
         source = op.get("from")
         if not isinstance(source, str):
-            raise _OpError(f"a {name!r} operation needs a string \"from\"")
+            raise _OpError(f'a {name!r} operation needs a string "from"')
         src = _tokens(source)
         value = doc.get(src, f"from path {source} not found")
         if name == "copy":

@@ -50,6 +50,7 @@ non-string value in a string list is replaced by its (non-empty) key. Both make 
 SDK's builders work: field-level ``add_term`` (one path segment for two key fields) and
 ``add_input_dataset_field`` (value ``{}``).
 """
+
 from __future__ import annotations
 
 import json
@@ -142,8 +143,7 @@ def _merge_to_array(node: Any, keys: KeySpec, scalar: FrozenSet[str], top: bool 
             merged = _merge_to_array(child, rest, scalar)
             if key and UNIT_SEPARATOR not in key_field and key_field in scalar:
                 merged = [
-                    {**el, key_field: key} if isinstance(el, dict) and key_field not in el else el
-                    for el in merged
+                    {**el, key_field: key} if isinstance(el, dict) and key_field not in el else el for el in merged
                 ]
             out.extend(merged)
     elif isinstance(node, list):
@@ -170,6 +170,7 @@ def map_to_array(value: Any, keys: KeySpec, scalar: FrozenSet[str]) -> Any:
 
 # ---------------------------------------------------------------------------------------------
 # fineGrainedLineages (R8.16)
+
 
 def fine_grained_to_map(value: Any) -> Dict[str, Any]:
     """``combineAndTransformFineGrainedLineages``: op -> downstream -> query -> upstream -> leaf."""
@@ -246,8 +247,12 @@ def fine_grained_to_array(value: Any) -> Any:
                 entry: Dict[str, Any] = {"downstreams": [downstream], "upstreams": upstreams}
                 if query.strip() and query != _NONE:
                     entry["query"] = query
-                entry.update(upstreamType=up_type, downstreamType=down_type, confidenceScore=minimum,
-                             transformOperation=operation)
+                entry.update(
+                    upstreamType=up_type,
+                    downstreamType=down_type,
+                    confidenceScore=minimum,
+                    transformOperation=operation,
+                )
                 out.append(entry)
     return out
 
@@ -261,6 +266,7 @@ def _object_items(node: Any, where: str) -> List[Tuple[str, Any]]:
 # ---------------------------------------------------------------------------------------------
 # Templates
 
+
 @dataclass(frozen=True)
 class KeyedArray:
     """One top-level array field turned into a map: its key fields, and which may be written back."""
@@ -272,8 +278,7 @@ class KeyedArray:
 
 
 def _keyed(name: str, *keys: str, only_if_present: bool = False) -> KeyedArray:
-    return KeyedArray(name, tuple(keys), frozenset(k for k in keys if UNIT_SEPARATOR not in k),
-                      only_if_present)
+    return KeyedArray(name, tuple(keys), frozenset(k for k in keys if UNIT_SEPARATOR not in k), only_if_present)
 
 
 def transform_arrays(value: Dict[str, Any], arrays: Sequence[KeyedArray]) -> None:
@@ -307,8 +312,7 @@ class Template:
     after: Optional[Hook] = None
     extra: Dict[str, Any] = field(default_factory=dict)
 
-    def transform(self, value: Dict[str, Any], now_ms: int,
-                  paths: Optional[Sequence[Sequence[str]]] = None) -> None:
+    def transform(self, value: Dict[str, Any], now_ms: int, paths: Optional[Sequence[Sequence[str]]] = None) -> None:
         """Aspect value (a fresh top-level dict) -> patchable form, in place.
 
         ``paths`` (the ops' path and from tokens) lets editableSchemaMetadata skip the nested
@@ -392,8 +396,9 @@ def _esm_after(value: Dict[str, Any], now_ms: int) -> None:
         if isinstance(info, dict):
             tags, terms = info.get("globalTags"), info.get("glossaryTerms")
             fix_tags = isinstance(tags, dict) and not isinstance(tags.get("tags"), list)
-            fix_terms = isinstance(terms, dict) and (not isinstance(terms.get("terms"), list)
-                                                     or terms.get("auditStamp") is None)
+            fix_terms = isinstance(terms, dict) and (
+                not isinstance(terms.get("terms"), list) or terms.get("auditStamp") is None
+            )
             if fix_tags or fix_terms:
                 info = dict(info)
                 if fix_tags and isinstance(tags, dict):  # isinstance again: mypy does not narrow through fix_tags
@@ -474,64 +479,111 @@ def _empty(now_ms: int) -> Dict[str, Any]:
 
 _TEMPLATE_LIST: Tuple[Template, ...] = (
     Template("globalTags", lambda t: {"tags": []}, _TAGS),
-    Template("glossaryTerms", lambda t: {"terms": [], "auditStamp": audit_stamp(t)}, _TERMS,
-             before=_fill_terms_stamp, after=_fill_terms_stamp),
-    Template("ownership", lambda t: {"owners": [], "lastModified": audit_stamp(t)},
-             (_keyed("owners", "owner", "type", "typeUrn"),)),
-    Template("structuredProperties", lambda t: {"properties": []},
-             (_keyed("properties", "propertyUrn", f"attribution{UNIT_SEPARATOR}source"),)),
+    Template(
+        "glossaryTerms",
+        lambda t: {"terms": [], "auditStamp": audit_stamp(t)},
+        _TERMS,
+        before=_fill_terms_stamp,
+        after=_fill_terms_stamp,
+    ),
+    Template(
+        "ownership",
+        lambda t: {"owners": [], "lastModified": audit_stamp(t)},
+        (_keyed("owners", "owner", "type", "typeUrn"),),
+    ),
+    Template(
+        "structuredProperties",
+        lambda t: {"properties": []},
+        (_keyed("properties", "propertyUrn", f"attribution{UNIT_SEPARATOR}source"),),
+    ),
     Template("institutionalMemory", lambda t: {"elements": []}, (_keyed("elements", "url"),)),
     Template("siblings", lambda t: {"siblings": [], "primary": False}, _strings("siblings")),
-    Template("documentation", lambda t: {"documentations": []},
-             (_keyed("documentations", f"attribution{UNIT_SEPARATOR}source"),)),
+    Template(
+        "documentation",
+        lambda t: {"documentations": []},
+        (_keyed("documentations", f"attribution{UNIT_SEPARATOR}source"),),
+    ),
     Template("domains", lambda t: {"domains": []}, _strings("domains")),
     Template("dataProducts", lambda t: {"dataProducts": []}, _strings("dataProducts")),
     Template("status", lambda t: {"removed": False}),
     Template("versionProperties", None),
-    Template("upstreamLineage", lambda t: {"upstreams": [], "fineGrainedLineages": []},
-             (_keyed("upstreams", "dataset"),), fine_grained=True),
+    Template(
+        "upstreamLineage",
+        lambda t: {"upstreams": [], "fineGrainedLineages": []},
+        (_keyed("upstreams", "dataset"),),
+        fine_grained=True,
+    ),
     Template("datasetProperties", lambda t: {"tags": [], "customProperties": {}}, _strings("tags")),
-    Template("editableSchemaMetadata",
-             lambda t: {"created": audit_stamp(t), "lastModified": audit_stamp(t),
-                        "editableSchemaFieldInfo": []},
-             before=_esm_before, after=_esm_after),
-    Template("chartInfo",
-             lambda t: {"title": "", "description": "", "lastModified": _lastmod(t),
-                        "inputEdges": [], "inputs": []},
-             _edges("inputEdges") + _strings("inputs")),
-    Template("dashboardInfo",
-             lambda t: {"title": "", "description": "", "lastModified": _lastmod(t), "chartEdges": [],
-                        "datasetEdges": [], "datasets": [], "charts": []},
-             _edges("chartEdges", "datasetEdges", "dashboards") + _strings("datasets", "charts")),
-    Template("dataJobInputOutput",
-             lambda t: {"inputDatajobEdges": [], "inputDatasetEdges": [], "outputDatasetEdges": [],
-                        "fineGrainedLineages": [], "inputDatasetFields": [], "outputDatasetFields": [],
-                        "inputDatajobs": [], "inputDatasets": [], "outputDatasets": []},
-             _edges("inputDatajobEdges", "inputDatasetEdges", "outputDatasetEdges")
-             + _strings("inputDatasetFields", "outputDatasetFields"), fine_grained=True),
+    Template(
+        "editableSchemaMetadata",
+        lambda t: {"created": audit_stamp(t), "lastModified": audit_stamp(t), "editableSchemaFieldInfo": []},
+        before=_esm_before,
+        after=_esm_after,
+    ),
+    Template(
+        "chartInfo",
+        lambda t: {"title": "", "description": "", "lastModified": _lastmod(t), "inputEdges": [], "inputs": []},
+        _edges("inputEdges") + _strings("inputs"),
+    ),
+    Template(
+        "dashboardInfo",
+        lambda t: {
+            "title": "",
+            "description": "",
+            "lastModified": _lastmod(t),
+            "chartEdges": [],
+            "datasetEdges": [],
+            "datasets": [],
+            "charts": [],
+        },
+        _edges("chartEdges", "datasetEdges", "dashboards") + _strings("datasets", "charts"),
+    ),
+    Template(
+        "dataJobInputOutput",
+        lambda t: {
+            "inputDatajobEdges": [],
+            "inputDatasetEdges": [],
+            "outputDatasetEdges": [],
+            "fineGrainedLineages": [],
+            "inputDatasetFields": [],
+            "outputDatasetFields": [],
+            "inputDatajobs": [],
+            "inputDatasets": [],
+            "outputDatasets": [],
+        },
+        _edges("inputDatajobEdges", "inputDatasetEdges", "outputDatasetEdges")
+        + _strings("inputDatasetFields", "outputDatasetFields"),
+        fine_grained=True,
+    ),
     Template("dataFlowInfo", lambda t: {"customProperties": {}}),
     Template("dataJobInfo", lambda t: {"customProperties": {}}),
     Template("dataProductProperties", lambda t: {"assets": []}, _edges("assets")),
     Template("domainProperties", _empty),
-    Template("glossaryTermInfo",
-             lambda t: {"definition": "", "termSource": "INTERNAL", "customProperties": {}}),
+    Template("glossaryTermInfo", lambda t: {"definition": "", "termSource": "INTERNAL", "customProperties": {}}),
     Template("glossaryNodeInfo", lambda t: {"definition": "", "customProperties": {}}),
-    Template("glossaryRelatedTerms", _empty,
-             _strings("isRelatedTerms", "hasRelatedTerms", "values", "relatedTerms")),
-    Template("formInfo", lambda t: {"name": ""}, (_keyed("prompts", "id"),),
-             before=_form_before, after=_form_after),
-    Template("propertyDefinition",
-             lambda t: {"qualifiedName": "", "valueType": "urn:li:dataType:datahub.string",
-                        "entityTypes": []},
-             _strings("entityTypes") + (KeyedArray("allowedPlatforms", only_if_present=True),),
-             before=_spd_before, after=_spd_after),
+    Template("glossaryRelatedTerms", _empty, _strings("isRelatedTerms", "hasRelatedTerms", "values", "relatedTerms")),
+    Template("formInfo", lambda t: {"name": ""}, (_keyed("prompts", "id"),), before=_form_before, after=_form_after),
+    Template(
+        "propertyDefinition",
+        lambda t: {"qualifiedName": "", "valueType": "urn:li:dataType:datahub.string", "entityTypes": []},
+        _strings("entityTypes") + (KeyedArray("allowedPlatforms", only_if_present=True),),
+        before=_spd_before,
+        after=_spd_after,
+    ),
 ) + tuple(
     Template(name, _empty)
     for name in (
-        "editableDatasetProperties", "editableContainerProperties", "editableChartProperties",
-        "editableDashboardProperties", "editableDataFlowProperties", "editableDataJobProperties",
-        "editableMlModelProperties", "editableMlModelGroupProperties", "editableMlFeatureProperties",
-        "editableMlFeatureTableProperties", "editableMlPrimaryKeyProperties",
+        "editableDatasetProperties",
+        "editableContainerProperties",
+        "editableChartProperties",
+        "editableDashboardProperties",
+        "editableDataFlowProperties",
+        "editableDataJobProperties",
+        "editableMlModelProperties",
+        "editableMlModelGroupProperties",
+        "editableMlFeatureProperties",
+        "editableMlFeatureTableProperties",
+        "editableMlPrimaryKeyProperties",
     )
 )
 

@@ -14,6 +14,7 @@ flush appends what came back, in MCL order, to the same transaction. The offsets
 report are the same as deriving inline (which small ingests do, and which takes over if the
 helper fails); only the wall time differs.
 """
+
 from __future__ import annotations
 
 import logging
@@ -49,8 +50,12 @@ class PlatformEvents:
         """Start the helper process (for an ingest spanning several batches) and derive there from
         now on. Only with the registry the helper loads itself; without a helper, events are
         derived in the writer."""
-        if self._helper is not None or not self._allow_helper or self.registry is not load_registry() \
-                or config.usable_cpus() < 2:
+        if (
+            self._helper is not None
+            or not self._allow_helper
+            or self.registry is not load_registry()
+            or config.usable_cpus() < 2
+        ):
             return
         try:
             self._helper = Helper()
@@ -59,14 +64,16 @@ class PlatformEvents:
             self._helper = None
         self._parallel = self._helper is not None
 
-    def __call__(self, batch: "Batch", mcl: Dict[str, Any], spec: AspectSpec, previous: Optional[Any],
-                 new: Optional[Any]) -> None:
+    def __call__(
+        self, batch: "Batch", mcl: Dict[str, Any], spec: AspectSpec, previous: Optional[Any], new: Optional[Any]
+    ) -> None:
         urn, entity_type, change_type = mcl["entityUrn"], mcl["entityType"], mcl["changeType"]
         if not eligible(spec, entity_type, change_type):
             return
         if not self._parallel and not self._jobs and not self._tasks:
-            self._extend(batch, events_of(urn, entity_type, spec, change_type, previous, new, mcl["created"],
-                                          self.registry))
+            self._extend(
+                batch, events_of(urn, entity_type, spec, change_type, previous, new, mcl["created"], self.registry)
+            )
             return
         prev_text = mcl["previousAspectValue"]["value"] if "previousAspectValue" in mcl else None
         new_text = mcl["aspect"]["value"] if "aspect" in mcl else None
@@ -139,5 +146,8 @@ class PlatformEvents:
         if helper is not None:
             err = helper.close()
             if failed:
-                _log.warning("the platform-event helper process failed; events are derived in the writer "
-                             "instead (same results, more time)%s", f": {err.strip()}" if err.strip() else "")
+                _log.warning(
+                    "the platform-event helper process failed; events are derived in the writer "
+                    "instead (same results, more time)%s",
+                    f": {err.strip()}" if err.strip() else "",
+                )

@@ -9,6 +9,7 @@ inline and what the helper process derives for it (:mod:`litemeta.core.platform_
     ...      None, {"tags": [{"tag": "urn:li:tag:t"}]}, {"time": 1, "actor": "urn:li:corpuser:x"}, r)]
     ['entityChangeEvent-urn:li:corpuser:a', 'relationshipChangeEvent-urn:li:corpuser:a']
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Tuple
@@ -31,25 +32,51 @@ Job = Tuple[str, str, str, str, Optional[str], Optional[str], Dict[str, Any]]
 # A stored platform-event record: (timestamp, key, payload text, headers)
 EventRecord = Tuple[int, str, str, None]
 
+
 def eligible(spec: AspectSpec, entity_type: str, change_type: str) -> bool:
     """Whether an MCL can have platform events at all (R8.12's aspect list, or graph edges)."""
-    return bool(spec.relationships) or (spec.name in ELIGIBLE_ASPECTS and change_type in ECE_CHANGE_TYPES
-                                        and entity_type not in DEFAULT_EXCLUDED_ENTITY_TYPES)
+    return bool(spec.relationships) or (
+        spec.name in ELIGIBLE_ASPECTS
+        and change_type in ECE_CHANGE_TYPES
+        and entity_type not in DEFAULT_EXCLUDED_ENTITY_TYPES
+    )
 
 
-def events_of(urn: str, entity_type: str, spec: AspectSpec, change_type: str, previous: Optional[Any],
-              new: Optional[Any], stamp: Dict[str, Any], registry: Registry) -> List[EventRecord]:
+def events_of(
+    urn: str,
+    entity_type: str,
+    spec: AspectSpec,
+    change_type: str,
+    previous: Optional[Any],
+    new: Optional[Any],
+    stamp: Dict[str, Any],
+    registry: Registry,
+) -> List[EventRecord]:
     """The platform-event records of one MCL (RESTATE MCLs never reach here, R3.1), in R3.5's order."""
     ts = int(stamp["time"])
     out: List[EventRecord] = []
     key = f"{ENTITY_CHANGE_EVENT_NAME}-{urn}"
-    for ece in entity_change_events(entity_urn=urn, entity_type=entity_type, aspect_name=spec.name,
-                                    change_type=change_type, previous=previous, new=new, audit_stamp=stamp):
+    for ece in entity_change_events(
+        entity_urn=urn,
+        entity_type=entity_type,
+        aspect_name=spec.name,
+        change_type=change_type,
+        previous=previous,
+        new=new,
+        audit_stamp=stamp,
+    ):
         out.append((ts, key, payload_text(ece), None))
     if spec.relationships:
         key = f"{RELATIONSHIP_CHANGE_EVENT_NAME}-{urn}"
-        for rce in relationship_change_events(entity_urn=urn, aspect_name=spec.name, change_type=change_type,
-                                              previous=previous, new=new, audit_stamp=stamp, registry=registry):
+        for rce in relationship_change_events(
+            entity_urn=urn,
+            aspect_name=spec.name,
+            change_type=change_type,
+            previous=previous,
+            new=new,
+            audit_stamp=stamp,
+            registry=registry,
+        ):
             out.append((ts, key, payload_text(rce), None))
     return out
 
@@ -59,7 +86,16 @@ def derive(jobs: List[Job]) -> List[EventRecord]:
     registry = load_registry()
     out: List[EventRecord] = []
     for urn, entity_type, aspect, change_type, prev_text, new_text, stamp in jobs:
-        out.extend(events_of(urn, entity_type, registry.aspects[aspect], change_type,
-                             loads(prev_text) if prev_text is not None else None,
-                             loads(new_text) if new_text is not None else None, stamp, registry))
+        out.extend(
+            events_of(
+                urn,
+                entity_type,
+                registry.aspects[aspect],
+                change_type,
+                loads(prev_text) if prev_text is not None else None,
+                loads(new_text) if new_text is not None else None,
+                stamp,
+                registry,
+            )
+        )
     return out

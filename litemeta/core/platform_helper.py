@@ -9,6 +9,7 @@ reader thread drains it, so neither side ever blocks the other on a full pipe.
 A separate interpreter (not ``multiprocessing``) so that nothing of the caller's program is run
 again in the child, whatever its ``__main__`` is, and no lock or connection is inherited.
 """
+
 from __future__ import annotations
 
 import os
@@ -70,8 +71,9 @@ class Helper:
             raise HelperGone("no Python interpreter to run the helper with (a frozen application)")
         argv, env = cmd
         try:
-            self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                         stderr=subprocess.PIPE, env=env)
+            self.proc = subprocess.Popen(
+                argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+            )
         except OSError as exc:
             raise HelperGone(str(exc)) from exc
         self._outbox: "queue.Queue[Optional[bytes]]" = queue.Queue()

@@ -6,6 +6,7 @@ write itself can no longer fail: a rejected proposal then leaves no trace (no ro
 default aspect of an entity it would have created, R1.23). It returns what the write reuses.
 :func:`dead_letter` is what a rejected proposal does leave: its FailedMetadataChangeProposal.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ class BatchState(Protocol):
     def time_of(self, p: Proposal) -> int:
         """The time the proposal is applied at (choice 6)."""
 
+
 ENTITY_EXISTS = "Cannot perform CREATE_ENTITY if not exists since the entity key already exists."
 ASPECT_EXISTS = "Cannot perform CREATE since the aspect already exists."
 
@@ -67,8 +69,9 @@ def prepare(batch: BatchState, p: Proposal, spec: AspectSpec, text: Optional[str
     if p.change_type == P.CREATE and prev is not None:
         _conflict_unless_dropped(p, ASPECT_EXISTS)
         return None
-    V.check_preconditions(p.headers, p.change_type, prev.sm if prev else None, prev is not None,
-                          prev.createdon_ms if prev else None)
+    V.check_preconditions(
+        p.headers, p.change_type, prev.sm if prev else None, prev is not None, prev.createdon_ms if prev else None
+    )
     value = p.aspect
     if p.change_type == P.PATCH:
         from litemeta.core.patch import apply_patch
@@ -83,8 +86,14 @@ def prepare(batch: BatchState, p: Proposal, spec: AspectSpec, text: Optional[str
 
 def _conflict_unless_dropped(p: Proposal, message: str) -> None:
     if not V.if_none_match_star(p.headers):  # with If-None-Match: * it is dropped when applied (R1.29, R1.30)
-        raise ConflictError(message, header="If-None-Match" if p.headers else None, expected="absent",
-                            actual="exists", urn=p.entity_urn, aspect=p.aspect_name)
+        raise ConflictError(
+            message,
+            header="If-None-Match" if p.headers else None,
+            expected="absent",
+            actual="exists",
+            urn=p.entity_urn,
+            aspect=p.aspect_name,
+        )
 
 
 def _definition(batch: BatchState, urn: str) -> Tuple[Optional[Dict[str, Any]], Optional[Dict[str, Any]]]:
@@ -96,8 +105,11 @@ def dead_letter(p: Proposal, error: str) -> Optional[str]:
     """The FailedMetadataChangeProposal value of a rejected proposal, as stored text; a proposal
     too deep to encode is dead-lettered without its aspect value, then without its systemMetadata
     (the error says so); None when not even that can be written (the report still names it)."""
-    for attempt, left_out in ((p, ""), (p.with_(aspect=None), "aspect value"),
-                              (p.with_(aspect=None, system_metadata=None), "aspect value and systemMetadata")):
+    for attempt, left_out in (
+        (p, ""),
+        (p.with_(aspect=None), "aspect value"),
+        (p.with_(aspect=None, system_metadata=None), "aspect value and systemMetadata"),
+    ):
         try:
             mcp = proposal_to_mcp_value(attempt, compact=True)
             why = f"{error} (its {left_out} is left out of this record: it cannot be encoded)" if left_out else error

@@ -1,9 +1,10 @@
 """What an ingest did: :class:`IngestReport`, the write path's account of one ingest.
 
-    >>> r = IngestReport(records=2, written=1, failed=1, errors=[{"reason": "SchemaError", "message": "..."}])
-    >>> r.as_dict()["failedByReason"]
-    {'SchemaError': 1}
+>>> r = IngestReport(records=2, written=1, failed=1, errors=[{"reason": "SchemaError", "message": "..."}])
+>>> r.as_dict()["failedByReason"]
+{'SchemaError': 1}
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -39,8 +40,17 @@ class IngestReport:
 
     def as_dict(self) -> Dict[str, Any]:
         """The ``--json`` form."""
-        return {"records": self.records, "proposals": self.proposals, "written": self.written,
-                "unchanged": self.unchanged, "failed": self.failed, "mcl": self.mcl,
-                "platformEvents": self.platform_events, "seconds": round(self.seconds, 3),
-                "failedByReason": self.failed_by_reason(), "warnings": self.warnings, "errors": self.errors,
-                "offsets": {t: {"first": a, "last": b} for t, (a, b) in self.offsets.items()}}
+        return {
+            "records": self.records,
+            "proposals": self.proposals,
+            "written": self.written,
+            "unchanged": self.unchanged,
+            "failed": self.failed,
+            "mcl": self.mcl,
+            "platformEvents": self.platform_events,
+            "seconds": round(self.seconds, 3),
+            "failedByReason": self.failed_by_reason(),
+            "warnings": self.warnings,
+            "errors": self.errors,
+            "offsets": {t: {"first": a, "last": b} for t, (a, b) in self.offsets.items()},
+        }

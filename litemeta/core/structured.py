@@ -27,6 +27,7 @@ or None)``, read from the store (ingest) or from the records of the same input s
 
 Immutable properties (``validateImmutable``, pre-commit) are not checked.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -51,8 +52,11 @@ def property_urns(value: Any) -> List[str]:
     """The property urns a ``structuredProperties`` value assigns (for reading their definitions
     first; only those a store can look up: Unicode text)."""
     props = value.get("properties") if isinstance(value, dict) else None
-    urns = [a["propertyUrn"] for a in (props if isinstance(props, list) else ())
-            if isinstance(a, dict) and isinstance(a.get("propertyUrn"), str)]
+    urns = [
+        a["propertyUrn"]
+        for a in (props if isinstance(props, list) else ())
+        if isinstance(a, dict) and isinstance(a.get("propertyUrn"), str)
+    ]
     return [u for u in urns if _unicode(u)]
 
 
@@ -72,33 +76,42 @@ def check_structured_properties(value: Any, lookup: Lookup) -> None:
         urn = assignment["propertyUrn"]
         where = f"/properties/{i}"
         if urn in seen:
-            raise SchemaError(f"structured property {urn} has multiple entries ({seen[urn]} and {i})",
-                              path=f"{where}/propertyUrn")
+            raise SchemaError(
+                f"structured property {urn} has multiple entries ({seen[urn]} and {i})", path=f"{where}/propertyUrn"
+            )
         seen[urn] = i
         try:
             entity_type = parse_urn(urn).entity_type
         except InvalidUrnError as e:
             raise SchemaError(e.message, path=f"{where}/propertyUrn") from None
         if entity_type != "structuredProperty":
-            raise SchemaError(f"unexpected entity type: expected structuredProperty, found {entity_type} ({urn})",
-                              path=f"{where}/propertyUrn")
+            raise SchemaError(
+                f"unexpected entity type: expected structuredProperty, found {entity_type} ({urn})",
+                path=f"{where}/propertyUrn",
+            )
         definition, status = lookup(urn)
         if status is not None and status.get("removed"):
-            raise SchemaError(f"cannot apply a value of the soft-deleted structured property {urn}",
-                              path=f"{where}/propertyUrn")
+            raise SchemaError(
+                f"cannot apply a value of the soft-deleted structured property {urn}", path=f"{where}/propertyUrn"
+            )
         if definition is None:
-            raise SchemaError(f"structured property {urn} has no {DEFINITION} (DataHub's StructuredPropertiesValidator "
-                              f"rejects values of undefined properties); write its definition first",
-                              path=f"{where}/propertyUrn")
+            raise SchemaError(
+                f"structured property {urn} has no {DEFINITION} (DataHub's StructuredPropertiesValidator "
+                f"rejects values of undefined properties); write its definition first",
+                path=f"{where}/propertyUrn",
+            )
         values = assignment.get("values") or []
         if definition.get("cardinality") == "SINGLE" and len(values) > 1:
-            raise SchemaError(f"structured property {urn} has cardinality SINGLE, but {len(values)} values were "
-                              f"assigned", path=f"{where}/values")
+            raise SchemaError(
+                f"structured property {urn} has cardinality SINGLE, but {len(values)} values were assigned",
+                path=f"{where}/values",
+            )
         for j, v in enumerate(values):
             problem = _type_problem(definition, v) or _allowed_problem(definition, v)
             if problem:
-                raise SchemaError(f"structured property {urn}: value {show(_primitive(v))} {problem}",
-                                  path=f"{where}/values/{j}")
+                raise SchemaError(
+                    f"structured property {urn}: value {show(_primitive(v))} {problem}", path=f"{where}/values/{j}"
+                )
 
 
 def _primitive(v: Any) -> Any:

@@ -27,6 +27,7 @@ string, and no NaN or infinity in a number (neither is JSON; DataHub's Jackson r
 
 A PATCH is checked for shape only (R1.32, R8.17); the write path validates the patched result.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -101,9 +102,11 @@ def validate_proposal(p: Proposal, registry: Registry, stored: Optional[StoredCh
     try:
         return _validate(p, registry, stored)
     except RecursionError:  # a value built in Python, nested deeper than any schema: refused, never a crash
-        raise SchemaError("the value is nested too deeply to be checked (no DataHub aspect nests that deep)",
-                          urn=p.entity_urn or None, aspect=p.aspect_name).located(
-                              file=p.origin.file, index=p.origin.index) from None
+        raise SchemaError(
+            "the value is nested too deeply to be checked (no DataHub aspect nests that deep)",
+            urn=p.entity_urn or None,
+            aspect=p.aspect_name,
+        ).located(file=p.origin.file, index=p.origin.index) from None
     except ValidationError as e:
         if e.urn is None and p.entity_urn:
             e.urn = p.entity_urn
@@ -141,8 +144,10 @@ def _validate(p: Proposal, registry: Registry, stored: Optional[StoredCheck] = N
         # silently; a different one is worth a warning, since its values are lost.
         drop = True
         if not _key_matches_urn(p.aspect, urn, registry):
-            warnings.append(f"key aspect {name!r} written with {change} is dropped and generated from the urn "
-                            f"instead; the given value {p.aspect!r} does not match the urn (R1.22)")
+            warnings.append(
+                f"key aspect {name!r} written with {change} is dropped and generated from the urn "
+                f"instead; the given value {p.aspect!r} does not match the urn (R1.22)"
+            )
     elif change == DELETE:
         if p.aspect is not None:
             warnings.append("the aspect value of a DELETE is ignored")
@@ -178,7 +183,9 @@ def _urn_and_type(p: Proposal, registry: Registry) -> Tuple[str, str]:
     if cached is None:
         u = parse_urn(urn)
         if u.entity_type not in registry.entities:
-            raise UnknownEntityError(f"unknown entity type {u.entity_type!r} of urn {urn!r} (not in DataHub's registry)")
+            raise UnknownEntityError(
+                f"unknown entity type {u.entity_type!r} of urn {urn!r} (not in DataHub's registry)"
+            )
         validate_urn(urn, registry)
         if len(_valid_urns) >= _VALID_URNS_MAX:
             _valid_urns.clear()
@@ -229,8 +236,10 @@ def _check_change_type(change: str, spec: AspectSpec) -> None:
         raise ChangeTypeError("change type RESTATE is emitted by the server, not accepted as input (R1.33)")
     if spec.timeseries:
         if change not in TIMESERIES_CHANGE_TYPES:
-            raise ChangeTypeError(f"change type {change} is not supported for timeseries aspect {spec.name!r}; "
-                                  f"expected UPSERT or DELETE (R1.38)")
+            raise ChangeTypeError(
+                f"change type {change} is not supported for timeseries aspect {spec.name!r}; "
+                f"expected UPSERT or DELETE (R1.38)"
+            )
     elif change not in VERSIONED_CHANGE_TYPES:  # pragma: no cover - every other type is listed
         raise ChangeTypeError(f"change type {change} is not supported for aspect {spec.name!r}")
 
@@ -241,8 +250,10 @@ def check_value(value: Any, spec: AspectSpec, change: str) -> str:
     if value is None:
         raise SchemaError(f"a {change} proposal needs an aspect value (aspect is missing or null)")
     if not isinstance(value, dict):
-        raise SchemaError(f"expected the aspect value to be a JSON object (record {spec.record_name}), "
-                          f"got {type(value).__name__}", path="")
+        raise SchemaError(
+            f"expected the aspect value to be a JSON object (record {spec.record_name}), got {type(value).__name__}",
+            path="",
+        )
     if spec.timeseries and value.get("timestampMillis") is None:
         raise SchemaError(f"timeseries aspect {spec.name!r} needs timestampMillis (R1.40)", path="/timestampMillis")
     aspect_validator(spec.schema)(value)
@@ -256,8 +267,10 @@ def value_text(value: Any, base: str = "") -> str:
     try:
         return dumps_utf8(value)
     except LoneSurrogateError as e:
-        raise SchemaError("the string holds a lone surrogate (an unpaired \\ud800-\\udfff escape): not valid "
-                          "Unicode text", path=base + e.path) from None
+        raise SchemaError(
+            "the string holds a lone surrogate (an unpaired \\ud800-\\udfff escape): not valid Unicode text",
+            path=base + e.path,
+        ) from None
     except NestingError as e:
         raise SchemaError(f"the value cannot be stored: {e}", path=base or None) from None
 
@@ -281,8 +294,11 @@ def check_system_metadata(sm: Any) -> None:
         raise SchemaError(f"systemMetadata: {e.message}", path="systemMetadata" + (e.path or "")) from None
     observed = sm.get("lastObserved")
     if observed is not None and not 0 <= observed <= MAX_LAST_OBSERVED:
-        raise SchemaError(f"systemMetadata.lastObserved must be epoch milliseconds from 0 to {MAX_LAST_OBSERVED} "
-                          f"(9999-12-31T23:59:59.999Z), got {show(observed)}", path="systemMetadata/lastObserved")
+        raise SchemaError(
+            f"systemMetadata.lastObserved must be epoch milliseconds from 0 to {MAX_LAST_OBSERVED} "
+            f"(9999-12-31T23:59:59.999Z), got {show(observed)}",
+            path="systemMetadata/lastObserved",
+        )
     value_text(dict(sm), "systemMetadata")
 
 
@@ -300,8 +316,9 @@ def _plain_system_metadata(sm: Dict[str, Any]) -> bool:
             if type(v) is not str or not v.isascii():
                 return False
         elif k == "properties":
-            if type(v) is not dict or not all(type(x) is str and x.isascii() and type(y) is str and y.isascii()
-                                              for x, y in v.items()):
+            if type(v) is not dict or not all(
+                type(x) is str and x.isascii() and type(y) is str and y.isascii() for x, y in v.items()
+            ):
                 return False
         elif k in _sm_fields():
             return False
@@ -327,12 +344,15 @@ def _check_patch(payload: Any) -> None:
         _check_ops(payload, "")
         return
     if not isinstance(payload, dict):
-        raise PatchError(f"expected a list of JSON Patch operations or an object with 'patch', "
-                         f"got {type(payload).__name__}", path="")
+        raise PatchError(
+            f"expected a list of JSON Patch operations or an object with 'patch', got {type(payload).__name__}", path=""
+        )
     unknown = [k for k in payload if k not in _GENERIC_PATCH_KEYS]
     if unknown:
-        raise PatchError(f"unrecognized key {unknown[0]!r} in a generic patch; expected patch, arrayPrimaryKeys, "
-                         f"forceGenericPatch", path=f"/{unknown[0]}")
+        raise PatchError(
+            f"unrecognized key {unknown[0]!r} in a generic patch; expected patch, arrayPrimaryKeys, forceGenericPatch",
+            path=f"/{unknown[0]}",
+        )
     ops = payload.get("patch")
     if not isinstance(ops, list):
         raise PatchError(f"generic patch needs 'patch': a list of operations, got {_kind(ops)}", path="/patch")
@@ -343,8 +363,10 @@ def _check_patch(payload: Any) -> None:
             raise PatchError(f"arrayPrimaryKeys must be an object, got {_kind(keys)}", path="/arrayPrimaryKeys")
         for array, fields in keys.items():
             if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
-                raise PatchError(f"arrayPrimaryKeys[{array!r}] must be a list of field names, got {_kind(fields)}",
-                                 path=f"/arrayPrimaryKeys/{_escape(array)}")
+                raise PatchError(
+                    f"arrayPrimaryKeys[{array!r}] must be a list of field names, got {_kind(fields)}",
+                    path=f"/arrayPrimaryKeys/{_escape(array)}",
+                )
     force = payload.get("forceGenericPatch")
     if force is not None and not isinstance(force, bool):
         raise PatchError(f"forceGenericPatch must be a boolean, got {_kind(force)}", path="/forceGenericPatch")
@@ -357,12 +379,16 @@ def _check_ops(ops: list, base: str) -> None:
             raise PatchError(f"a JSON Patch operation must be an object, got {_kind(op)}", path=where)
         name = op.get("op")
         if name not in PATCH_OPS:
-            raise PatchError(f"unknown JSON Patch op {name!r}; expected one of add, remove, replace, move, copy, test",
-                             path=f"{where}/op")
+            raise PatchError(
+                f"unknown JSON Patch op {name!r}; expected one of add, remove, replace, move, copy, test",
+                path=f"{where}/op",
+            )
         path = op.get("path")
         if not isinstance(path, str) or (path and not path.startswith("/")):
-            raise PatchError(f"JSON Patch path must be a JSON pointer ('' or starting with '/'), got {_kind(path)}",
-                             path=f"{where}/path")
+            raise PatchError(
+                f"JSON Patch path must be a JSON pointer ('' or starting with '/'), got {_kind(path)}",
+                path=f"{where}/path",
+            )
         if name in _OPS_WITH_VALUE and "value" not in op:
             raise PatchError(f"JSON Patch op {name!r} needs a value", path=f"{where}/value")
         if name in _OPS_WITH_FROM and not isinstance(op.get("from"), str):
@@ -381,4 +407,3 @@ def _kind(v: Any) -> str:
 
 def _escape(key: str) -> str:
     return key.replace("~", "~0").replace("/", "~1")
-

@@ -3,6 +3,7 @@
 Nothing here touches a database; :mod:`litemeta.core.ingest` applies the results. Each function
 names the DataHub rule it follows (docs/datahub-semantics.md).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -26,8 +27,11 @@ def fill_system_metadata(incoming: Optional[Mapping[str, Any]], now_ms: int) -> 
     """
     rest = dict(incoming) if incoming else {}
     run_id = rest.pop("runId", None) or DEFAULT_RUN_ID
-    sm: Dict[str, Any] = {"lastObserved": rest.pop("lastObserved", None) or now_ms, "runId": run_id,
-                          "lastRunId": run_id}
+    sm: Dict[str, Any] = {
+        "lastObserved": rest.pop("lastObserved", None) or now_ms,
+        "runId": run_id,
+        "lastRunId": run_id,
+    }
     rest.pop("lastRunId", None)
     sm.update(rest)
     return sm
@@ -85,8 +89,9 @@ def stored_version(sm: Optional[Mapping[str, Any]]) -> Optional[int]:
         return None
 
 
-def archive_version(row0_sm: Optional[Mapping[str, Any]], incoming_sm: Mapping[str, Any],
-                    db_max_version: Optional[int]) -> int:
+def archive_version(
+    row0_sm: Optional[Mapping[str, Any]], incoming_sm: Mapping[str, Any], db_max_version: Optional[int]
+) -> int:
     """R8.2: the number the replaced row 0 gets in the archive.
 
     ``max(1, row-0 systemMetadata.version (1 if absent), incoming version - 1)``; a legacy row 0
@@ -111,6 +116,7 @@ def retention_ceiling(newest_archive: int, max_versions: int) -> int:
 
 
 # ------------------------------------------------------------------ timeseries (R1.40)
+
 
 def timeseries_document_id(urn: str, value: Mapping[str, Any]) -> str:
     """SHA-256 of ``timestampMillis + eventGranularity(json) + urn(json) + messageId(json) + partitionSpec(json)``."""
@@ -196,6 +202,7 @@ def _java_split(s: str, delimiter: str) -> List[str]:
 
 # ------------------------------------------------------------------ preconditions (R1.44)
 
+
 def _header(headers: Optional[Mapping[str, str]], name: str) -> Optional[str]:
     if not headers:
         return None
@@ -219,8 +226,12 @@ def _parse_instant(header: str, raw: str) -> int:
             dt = dt.replace(tzinfo=timezone.utc)
         return int(dt.timestamp() * 1000)
     except ValueError:
-        raise ConflictError(f"header {header} is not an ISO-8601 instant: {raw!r}", header=header,
-                            expected="ISO-8601 instant", actual=raw) from None
+        raise ConflictError(
+            f"header {header} is not an ISO-8601 instant: {raw!r}",
+            header=header,
+            expected="ISO-8601 instant",
+            actual=raw,
+        ) from None
 
 
 def check_preconditions(
@@ -244,7 +255,9 @@ def check_preconditions(
         if wanted.strip() != actual:
             raise ConflictError(
                 f"precondition failed: If-Version-Match expected version {wanted.strip()}, actual {actual}",
-                header="If-Version-Match", expected=wanted.strip(), actual=actual,
+                header="If-Version-Match",
+                expected=wanted.strip(),
+                actual=actual,
             )
     last = previous_time_ms if (previous_exists and not creating and previous_time_ms is not None) else None
     ims = _header(headers, "If-Modified-Since")
@@ -253,7 +266,9 @@ def check_preconditions(
         if last is None or not last > t:
             raise ConflictError(
                 f"precondition failed: If-Modified-Since {ims}: aspect last modified at {last}",
-                header="If-Modified-Since", expected=f"> {t}", actual=last,
+                header="If-Modified-Since",
+                expected=f"> {t}",
+                actual=last,
             )
     ius = _header(headers, "If-Unmodified-Since")
     if ius is not None:
@@ -262,7 +277,7 @@ def check_preconditions(
         if not lm <= t:
             raise ConflictError(
                 f"precondition failed: If-Unmodified-Since {ius}: aspect last modified at {last}",
-                header="If-Unmodified-Since", expected=f"<= {t}", actual=last,
+                header="If-Unmodified-Since",
+                expected=f"<= {t}",
+                actual=last,
             )
-
-

@@ -7,6 +7,7 @@ A group's committed offsets live in the store (``consumer_offsets``), so a proce
 resumes where its group last committed: a handler that raises loses nothing, its record is
 delivered again from the last commit (Kafka's at-least-once, DataHub Actions' model).
 """
+
 from __future__ import annotations
 
 import itertools
@@ -16,13 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from litemeta.errors import ConfigurationError
-from litemeta.model.events import (  # noqa: F401 - event_filter is part of this module's API
-    PLATFORM_EVENT_TOPIC,
-    TOPICS,
-    TopicRecord,
-    event_filter,
-    resolve_topic,
-)
+from litemeta.model.events import PLATFORM_EVENT_TOPIC, TOPICS, TopicRecord, event_filter, resolve_topic  # noqa: F401 - event_filter is part of this module's API
 from litemeta.storage import log as L
 from litemeta.storage.db import Database
 
@@ -88,9 +83,17 @@ class Consumers:
         names = [resolve_topic(t) for t in topics] if topics else sorted(ends)
         return {t: max(0, ends.get(t, 0) - done.get(t, 0)) for t in names}
 
-    def follow(self, topic: str, group: Optional[str] = None, from_offset: Optional[int] = None,
-               accept: Optional[Filter] = None, limit: Optional[int] = None, follow: bool = False,
-               poll_interval: float = 0.5, stop: Optional[threading.Event] = None) -> Iterator[TopicRecord]:
+    def follow(
+        self,
+        topic: str,
+        group: Optional[str] = None,
+        from_offset: Optional[int] = None,
+        accept: Optional[Filter] = None,
+        limit: Optional[int] = None,
+        follow: bool = False,
+        poll_interval: float = 0.5,
+        stop: Optional[threading.Event] = None,
+    ) -> Iterator[TopicRecord]:
         """A topic's records in offset order, like ``kafka-console-consumer`` (``litemeta log``).
 
         From ``from_offset``, else the ``group``'s committed offset, else 0. With a ``group``, the
@@ -131,10 +134,17 @@ class Consumers:
             if group is None:
                 self._positions.pop((grp, name), None)
 
-    def subscribe(self, handler: Handler, topics: Union[str, Sequence[str]] = (PLATFORM_EVENT_TOPIC,),
-                  group: str = "default", filter: Optional[Filter] = None, follow: bool = False,
-                  poll_interval: float = 0.5, stop: Optional[threading.Event] = None,
-                  max_records: int = 500) -> int:
+    def subscribe(
+        self,
+        handler: Handler,
+        topics: Union[str, Sequence[str]] = (PLATFORM_EVENT_TOPIC,),
+        group: str = "default",
+        filter: Optional[Filter] = None,
+        follow: bool = False,
+        poll_interval: float = 0.5,
+        stop: Optional[threading.Event] = None,
+        max_records: int = 500,
+    ) -> int:
         """Deliver every record from the group's committed offsets to ``handler``; commit after each.
 
         At-least-once: a record is committed only after its handler returned, so when the handler

@@ -40,6 +40,7 @@ reads them back. :func:`export` writes any records; :func:`export_store` (behind
   every platform it watches a pipe from its parent and exits when the pipe closes. A killed
   export run again therefore resumes after what is in the folder, with no record written twice.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -59,13 +60,7 @@ from litemeta.errors import ConfigurationError, ExportError, LitemetaError, os_p
 from litemeta.followers.consumers import Consumers
 from litemeta.formats.avro_fast import encode_value
 from litemeta.formats.avro_fast import schema_of as _schema_of
-from litemeta.formats.export_layout import (
-    FORMATS,
-    OFFSET_HEADER,
-    SCHEMAS_FILE,
-    partition_folders,
-    schema_id_for,
-)
+from litemeta.formats.export_layout import FORMATS, OFFSET_HEADER, SCHEMAS_FILE, partition_folders, schema_id_for
 from litemeta.formats.kafka_log import kafka_partition
 from litemeta.formats.kafka_segments import SegmentWriter
 from litemeta.model import avro
@@ -105,20 +100,34 @@ class ExportReport:
     def as_dict(self) -> Dict[str, Any]:
         """JSON form for ``--json`` output."""
         return {
-            "format": self.format, "out": self.out_dir, "records": self.records, "skipped": self.skipped,
-            "bytes": self.bytes, "seconds": round(self.seconds, 3),
+            "format": self.format,
+            "out": self.out_dir,
+            "records": self.records,
+            "skipped": self.skipped,
+            "bytes": self.bytes,
+            "seconds": round(self.seconds, 3),
             "counts": {t: {str(p): n for p, n in parts.items()} for t, parts in self.counts.items()},
-            "files": list(self.files), "group": self.group, "fromOffsets": dict(self.from_offsets),
+            "files": list(self.files),
+            "group": self.group,
+            "fromOffsets": dict(self.from_offsets),
             "nextOffsets": dict(self.next_offsets),
         }
 
 
 # --- export ------------------------------------------------------------------------------------
 
-def export(records: Iterable[TopicRecord], out_dir: Union[str, os.PathLike], fmt: str = "kafka-log",
-           partitions: int = 1, schema_ids: Optional[Mapping[str, int]] = None, *,
-           max_segment_bytes: int = 64 * 1024 * 1024, records_per_batch: int = 500,
-           write_indexes: bool = True) -> ExportReport:
+
+def export(
+    records: Iterable[TopicRecord],
+    out_dir: Union[str, os.PathLike],
+    fmt: str = "kafka-log",
+    partitions: int = 1,
+    schema_ids: Optional[Mapping[str, int]] = None,
+    *,
+    max_segment_bytes: int = 64 * 1024 * 1024,
+    records_per_batch: int = 500,
+    write_indexes: bool = True,
+) -> ExportReport:
     """Write topic records to ``out_dir`` in ``fmt`` (``kafka-log``, ``avro`` or ``jsonl``).
 
     ``partitions`` (kafka-log only) re-partitions by Kafka's default partitioner. ``schema_ids``
@@ -134,25 +143,33 @@ def export(records: Iterable[TopicRecord], out_dir: Union[str, os.PathLike], fmt
     try:
         out.mkdir(parents=True, exist_ok=True)
         if fmt == "kafka-log":
-            report = _export_kafka_log(records, out, partitions, schema_ids, max_segment_bytes, records_per_batch,
-                                       write_indexes)
+            report = _export_kafka_log(
+                records, out, partitions, schema_ids, max_segment_bytes, records_per_batch, write_indexes
+            )
         elif fmt == "avro":
             report = _export_avro(records, out)
         else:
             report = _export_jsonl(records, out)
     except OSError as e:  # a full disk, a folder that is not writable: one line naming the file
         raise ExportError(f"cannot write the export to {e.filename or out}: {os_problem(e)}") from e
-    return ExportReport(fmt, str(out), report[0], report[1], report[2], time.perf_counter() - started,
-                        tuple(sorted(report[3])))
+    return ExportReport(
+        fmt, str(out), report[0], report[1], report[2], time.perf_counter() - started, tuple(sorted(report[3]))
+    )
 
 
 _Counts = Dict[str, Dict[int, int]]
 _Result = Tuple[_Counts, int, int, List[str]]
 
 
-def _export_kafka_log(records: Iterable[TopicRecord], out: Path, partitions: int,
-                      schema_ids: Optional[Mapping[str, int]], max_segment_bytes: int, records_per_batch: int,
-                      write_indexes: bool) -> _Result:
+def _export_kafka_log(
+    records: Iterable[TopicRecord],
+    out: Path,
+    partitions: int,
+    schema_ids: Optional[Mapping[str, int]],
+    max_segment_bytes: int,
+    records_per_batch: int,
+    write_indexes: bool,
+) -> _Result:
     writers: Dict[str, List[SegmentWriter]] = {}
     prefixes: Dict[str, bytes] = {}
     exported_until: Dict[str, int] = {}  # per topic: store offsets below this are already in the folder
@@ -163,11 +180,21 @@ def _export_kafka_log(records: Iterable[TopicRecord], out: Path, partitions: int
     def open_topic(topic: str) -> List[SegmentWriter]:
         existing = [p for p in partition_folders(out).get(topic, []) if p >= partitions]
         if existing:
-            raise ExportError(f"{out} already holds {topic} partition {max(existing)}; export with "
-                              f"partitions={max(existing) + 1} or into a new folder")
-        ws = [SegmentWriter(out, topic, p, max_segment_bytes=max_segment_bytes,
-                            records_per_batch=records_per_batch, write_indexes=write_indexes)
-              for p in range(partitions)]
+            raise ExportError(
+                f"{out} already holds {topic} partition {max(existing)}; export with "
+                f"partitions={max(existing) + 1} or into a new folder"
+            )
+        ws = [
+            SegmentWriter(
+                out,
+                topic,
+                p,
+                max_segment_bytes=max_segment_bytes,
+                records_per_batch=records_per_batch,
+                write_indexes=write_indexes,
+            )
+            for p in range(partitions)
+        ]
         if partitions == 1:
             exported_until[topic] = ws[0].next_offset
         else:
@@ -177,8 +204,10 @@ def _export_kafka_log(records: Iterable[TopicRecord], out: Path, partitions: int
                     continue
                 stored = dict(w.last_headers).get(OFFSET_HEADER)
                 if stored is None:
-                    raise ExportError(f"{w.folder} was not written by a re-partitioning export "
-                                      f"(no {OFFSET_HEADER} header); export into a new folder")
+                    raise ExportError(
+                        f"{w.folder} was not written by a re-partitioning export "
+                        f"(no {OFFSET_HEADER} header); export into a new folder"
+                    )
                 until = max(until, int(stored) + 1)
             exported_until[topic] = until
         prefixes[topic] = avro.frame(schema_id_for(topic, schema_ids), b"")
@@ -225,7 +254,6 @@ def _export_kafka_log(records: Iterable[TopicRecord], out: Path, partitions: int
     return counts, skipped, written, files + [str(out / SCHEMAS_FILE)] if writers else files
 
 
-
 def write_schemas(out: Path, topics: List[str], schema_ids: Optional[Mapping[str, int]] = None) -> None:
     """schemas.json: {subject, id, schema} per topic, merged with what an earlier export listed."""
     path = out / SCHEMAS_FILE
@@ -237,8 +265,11 @@ def write_schemas(out: Path, topics: List[str], schema_ids: Optional[Mapping[str
         except (ValueError, KeyError, TypeError) as e:
             raise ExportError(f"{path} is not a litemeta schemas file: {e}") from e
     for topic in topics:
-        entries[f"{topic}-value"] = {"subject": f"{topic}-value", "id": schema_id_for(topic, schema_ids),
-                                     "schema": avro.schema_text(_schema_of(topic))}
+        entries[f"{topic}-value"] = {
+            "subject": f"{topic}-value",
+            "id": schema_id_for(topic, schema_ids),
+            "schema": avro.schema_text(_schema_of(topic)),
+        }
     tmp = path.with_suffix(f".json.{os.getpid()}.tmp")  # two export processes may write it at once
     try:
         tmp.write_text(json.dumps(sorted(entries.values(), key=lambda e: e["subject"]), indent=1), encoding="utf-8")
@@ -288,11 +319,21 @@ def _export_jsonl(records: Iterable[TopicRecord], out: Path) -> _Result:
 
 # --- a store's topics ------------------------------------------------------------------------------
 
-def export_store(db: Database, consumers: Consumers, out: Union[str, os.PathLike], fmt: str = "kafka-log",
-                 topics: Sequence[str] = (), partitions: int = 1, from_offset: Optional[int] = None,
-                 group: Optional[str] = None, progress: Optional[Callable[[int], None]] = None,
-                 parallel: Optional[bool] = None, helper_processes: bool = True,
-                 lock_wait: float = LOCK_WAIT_SECONDS) -> ExportReport:
+
+def export_store(
+    db: Database,
+    consumers: Consumers,
+    out: Union[str, os.PathLike],
+    fmt: str = "kafka-log",
+    topics: Sequence[str] = (),
+    partitions: int = 1,
+    from_offset: Optional[int] = None,
+    group: Optional[str] = None,
+    progress: Optional[Callable[[int], None]] = None,
+    parallel: Optional[bool] = None,
+    helper_processes: bool = True,
+    lock_wait: float = LOCK_WAIT_SECONDS,
+) -> ExportReport:
     """Export a store's topics to ``out`` (see the module docstring); the report carries the start
     and next offsets by topic.
 
@@ -320,8 +361,19 @@ def export_store(db: Database, consumers: Consumers, out: Union[str, os.PathLike
             db_path = db.sqlite_file
             if db_path is not None and PLATFORM_EVENT_TOPIC in names and len(names) > 1 and parallel:
                 mine = [t for t in names if t != PLATFORM_EVENT_TOPIC]
-                report = _export_two_processes(db_path, records, target, partitions, mine, [PLATFORM_EVENT_TOPIC],
-                                               starts, end_of, ends, progress, lock)
+                report = _export_two_processes(
+                    db_path,
+                    records,
+                    target,
+                    partitions,
+                    mine,
+                    [PLATFORM_EVENT_TOPIC],
+                    starts,
+                    end_of,
+                    ends,
+                    progress,
+                    lock,
+                )
             else:
                 report = export(records(names), target, fmt, partitions)
         else:
@@ -332,8 +384,14 @@ def export_store(db: Database, consumers: Consumers, out: Union[str, os.PathLike
     return replace(report, group=group, from_offsets=starts, next_offsets=ends)
 
 
-def _records(db: Database, topics: Sequence[str], starts: Mapping[str, int], end_of: Mapping[str, int],
-             ends: Dict[str, int], progress: Optional[Callable[[int], None]] = None) -> Iterator[TopicRecord]:
+def _records(
+    db: Database,
+    topics: Sequence[str],
+    starts: Mapping[str, int],
+    end_of: Mapping[str, int],
+    ends: Dict[str, int],
+    progress: Optional[Callable[[int], None]] = None,
+) -> Iterator[TopicRecord]:
     """The records of ``topics`` from their start to their end offsets; ``ends`` keeps, per topic,
     the offset after the last record yielded; ``progress`` hears of every 1,000 records."""
     n = 0
@@ -350,10 +408,19 @@ def _records(db: Database, topics: Sequence[str], starts: Mapping[str, int], end
         progress(n)
 
 
-def _export_two_processes(db_path: str, records: Callable[[Sequence[str]], Iterator[TopicRecord]], out: Path,
-                          partitions: int, mine: List[str], theirs: List[str], starts: Dict[str, int],
-                          end_of: Dict[str, int], ends: Dict[str, int],
-                          progress: Optional[Callable[[int], None]], lock: "FolderLock") -> ExportReport:
+def _export_two_processes(
+    db_path: str,
+    records: Callable[[Sequence[str]], Iterator[TopicRecord]],
+    out: Path,
+    partitions: int,
+    mine: List[str],
+    theirs: List[str],
+    starts: Dict[str, int],
+    end_of: Dict[str, int],
+    ends: Dict[str, int],
+    progress: Optional[Callable[[int], None]],
+    lock: "FolderLock",
+) -> ExportReport:
     """kafka-log: ``theirs`` written by a child process (``python -m litemeta.followers.export``),
     ``mine`` here, at the same time. Topics have their own folders; schemas.json lists every topic
     before either starts. The child holds the folder's lock with this process and ends with it.
@@ -362,14 +429,27 @@ def _export_two_processes(db_path: str, records: Callable[[Sequence[str]], Itera
     t0 = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
     write_schemas(out, [t for t in mine + theirs if end_of.get(t, 0) > starts[t]])
-    spec = {"db": db_path, "out": str(out), "topics": theirs, "partitions": partitions, "parent": os.getpid(),
-            "starts": {t: starts[t] for t in theirs}, "ends": {t: end_of.get(t, 0) for t in theirs}}
+    spec = {
+        "db": db_path,
+        "out": str(out),
+        "topics": theirs,
+        "partitions": partitions,
+        "parent": os.getpid(),
+        "starts": {t: starts[t] for t in theirs},
+        "ends": {t: end_of.get(t, 0) for t in theirs},
+    }
     cmd = config.helper_command("litemeta.followers.export")
     child: Optional[subprocess.Popen] = None
     if cmd is not None:
         try:  # stdin: a pipe the child watches (it ends when this process does); the lock's fd: shared
-            child = subprocess.Popen(cmd[0] + [json.dumps(spec)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, env=cmd[1], pass_fds=lock.inheritable_fds())
+            child = subprocess.Popen(
+                cmd[0] + [json.dumps(spec)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                env=cmd[1],
+                pass_fds=lock.inheritable_fds(),
+            )
         except OSError:
             child = None
     try:
@@ -391,8 +471,17 @@ def _export_two_processes(db_path: str, records: Callable[[Sequence[str]], Itera
     else:
         ends.update(theirs_report["ends"])
         counts = {t: {int(p): n for p, n in parts.items()} for t, parts in theirs_report["counts"].items()}
-        reports.append(ExportReport("kafka-log", str(out), counts, theirs_report["skipped"], theirs_report["bytes"],
-                                    0.0, tuple(theirs_report["files"])))
+        reports.append(
+            ExportReport(
+                "kafka-log",
+                str(out),
+                counts,
+                theirs_report["skipped"],
+                theirs_report["bytes"],
+                0.0,
+                tuple(theirs_report["files"]),
+            )
+        )
         if progress is not None:
             progress(sum(n for parts in counts.values() for n in parts.values()))
     counts_all: Dict[str, Dict[int, int]] = {}
@@ -401,9 +490,15 @@ def _export_two_processes(db_path: str, records: Callable[[Sequence[str]], Itera
             merged = counts_all.setdefault(t, {})
             for p, n in parts.items():
                 merged[p] = merged.get(p, 0) + n
-    return ExportReport("kafka-log", str(out), counts_all, sum(r.skipped for r in reports),
-                        sum(r.bytes for r in reports), time.perf_counter() - t0,
-                        tuple(sorted({f for r in reports for f in r.files})))
+    return ExportReport(
+        "kafka-log",
+        str(out),
+        counts_all,
+        sum(r.skipped for r in reports),
+        sum(r.bytes for r in reports),
+        time.perf_counter() - t0,
+        tuple(sorted({f for r in reports for f in r.files})),
+    )
 
 
 def _end_child(child: subprocess.Popen) -> None:
@@ -428,13 +523,21 @@ def _child(spec_json: str) -> int:
     finally:
         db.close()
     d = report.as_dict()
-    print(json.dumps({"counts": d["counts"], "skipped": report.skipped, "bytes": report.bytes,
-                      "files": list(report.files), "ends": ends}))
+    print(
+        json.dumps(
+            {
+                "counts": d["counts"],
+                "skipped": report.skipped,
+                "bytes": report.bytes,
+                "files": list(report.files),
+                "ends": ends,
+            }
+        )
+    )
     return 0
 
 
-def _export_files(records: Iterator[TopicRecord], out: Path, fmt: str, partitions: int,
-                  appending: set) -> ExportReport:
+def _export_files(records: Iterator[TopicRecord], out: Path, fmt: str, partitions: int, appending: set) -> ExportReport:
     """avro/jsonl: export into a temporary folder, then append to or replace the files in ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".litemeta-export-", dir=out))
@@ -483,9 +586,11 @@ class FolderLock:
         while not _try_lock(fd):
             if time.monotonic() >= deadline:
                 os.close(fd)
-                raise ExportError(f"{self.folder} is being written by another export (waited {self.wait:g} s): "
-                                  f"two exports into one folder would interleave their records; run this one "
-                                  f"when the other has finished, or export into another folder")
+                raise ExportError(
+                    f"{self.folder} is being written by another export (waited {self.wait:g} s): "
+                    f"two exports into one folder would interleave their records; run this one "
+                    f"when the other has finished, or export into another folder"
+                )
             time.sleep(0.05)
         self._fd = fd
         return self

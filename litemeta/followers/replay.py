@@ -31,6 +31,7 @@ cluster, which lives only as long as the replay: for demos and benchmarks; no pr
 
 confluent-kafka is imported only here (design.md: one home per third-party library).
 """
+
 from __future__ import annotations
 
 import functools
@@ -77,6 +78,7 @@ _kafka_log.addHandler(logging.NullHandler())  # librdkafka chatter stays quiet u
 
 # --- confluent-kafka, imported lazily -------------------------------------------------------------
 
+
 def kafka_module() -> Any:
     """The ``confluent_kafka`` module, or a :class:`ConfigurationError` saying how to install it."""
     try:
@@ -121,8 +123,9 @@ def register_schemas(client: Any, schemas: Mapping[str, str]) -> Dict[str, int]:
     return ids
 
 
-def make_producer(bootstrap: str, *, timeout: float = DEFAULT_TIMEOUT,
-                  config: Optional[Mapping[str, Any]] = None) -> Any:
+def make_producer(
+    bootstrap: str, *, timeout: float = DEFAULT_TIMEOUT, config: Optional[Mapping[str, Any]] = None
+) -> Any:
     """A confluent-kafka Producer for ``bootstrap`` whose cluster answered within ``timeout`` seconds.
 
     Defaults: ``acks=all``, idempotence on (per-key order survives retries), Kafka's Java
@@ -130,9 +133,14 @@ def make_producer(bootstrap: str, *, timeout: float = DEFAULT_TIMEOUT,
     """
     ck = kafka_module()
     conf: Dict[str, Any] = {
-        "bootstrap.servers": bootstrap, "acks": "all", "enable.idempotence": True,
-        "partitioner": "murmur2_random", "linger.ms": 10, "message.timeout.ms": int(timeout * 1000),
-        "queue.buffering.max.messages": 500000, "logger": _kafka_log,
+        "bootstrap.servers": bootstrap,
+        "acks": "all",
+        "enable.idempotence": True,
+        "partitioner": "murmur2_random",
+        "linger.ms": 10,
+        "message.timeout.ms": int(timeout * 1000),
+        "queue.buffering.max.messages": 500000,
+        "logger": _kafka_log,
     }
     mock = mock_brokers(bootstrap)
     if mock is not None:
@@ -163,11 +171,13 @@ def _kafka_error(e: BaseException) -> str:
 
 # --- schema ids ----------------------------------------------------------------------------------
 
+
 class _SchemaIds:
     """Target schema id per topic: fixed by the user, registered, or the source's own."""
 
-    def __init__(self, fixed: Mapping[str, int], registry: Any, source_ids: Mapping[str, int],
-                 schema_texts: Mapping[str, str]) -> None:
+    def __init__(
+        self, fixed: Mapping[str, int], registry: Any, source_ids: Mapping[str, int], schema_texts: Mapping[str, str]
+    ) -> None:
         self.fixed = dict(fixed)
         self.registry = registry
         self.source_ids = dict(source_ids)
@@ -190,12 +200,23 @@ class _SchemaIds:
 
 # --- the replay ----------------------------------------------------------------------------------
 
-def replay(bootstrap: str, *, store: Any = None, folder: Optional[Union[str, os.PathLike]] = None,
-           topics: Optional[Iterable[str]] = None, schema_registry: Any = None,
-           schema_ids: Optional[Mapping[str, int]] = None, group: Optional[str] = None, reset: bool = False,
-           timeout: float = DEFAULT_TIMEOUT, producer_config: Optional[Mapping[str, Any]] = None,
-           chunk_size: int = DEFAULT_CHUNK, progress: Optional[Callable[[int], None]] = None,
-           producer: Any = None) -> ReplayReport:
+
+def replay(
+    bootstrap: str,
+    *,
+    store: Any = None,
+    folder: Optional[Union[str, os.PathLike]] = None,
+    topics: Optional[Iterable[str]] = None,
+    schema_registry: Any = None,
+    schema_ids: Optional[Mapping[str, int]] = None,
+    group: Optional[str] = None,
+    reset: bool = False,
+    timeout: float = DEFAULT_TIMEOUT,
+    producer_config: Optional[Mapping[str, Any]] = None,
+    chunk_size: int = DEFAULT_CHUNK,
+    progress: Optional[Callable[[int], None]] = None,
+    producer: Any = None,
+) -> ReplayReport:
     """Produce a store's topics (``store``) or an export (``folder``) to the Kafka at ``bootstrap``.
 
     ``topics`` (names or aliases) limits what is sent (default: all). ``schema_registry`` is a URL
@@ -242,17 +263,34 @@ def replay(bootstrap: str, *, store: Any = None, folder: Optional[Union[str, os.
     try:
         run.send(items)
     finally:
-        report = ReplayReport(bootstrap, source, dict(run.delivered), counters["skipped"], run.failed,
-                              tuple(run.errors), tuple(c.describe() for c in run.corrupt), dict(ids.used),
-                              tracker.describe(), time.perf_counter() - started)
+        report = ReplayReport(
+            bootstrap,
+            source,
+            dict(run.delivered),
+            counters["skipped"],
+            run.failed,
+            tuple(run.errors),
+            tuple(c.describe() for c in run.corrupt),
+            dict(ids.used),
+            tracker.describe(),
+            time.perf_counter() - started,
+        )
     return report
 
 
 class _Run:
     """The produce loop: chunks, delivery callbacks, flush, progress."""
 
-    def __init__(self, producer: Any, ids: _SchemaIds, tracker: Progress, done: Done, timeout: float,
-                 chunk_size: int, progress: Optional[Callable[[int], None]]) -> None:
+    def __init__(
+        self,
+        producer: Any,
+        ids: _SchemaIds,
+        tracker: Progress,
+        done: Done,
+        timeout: float,
+        chunk_size: int,
+        progress: Optional[Callable[[int], None]],
+    ) -> None:
         self.producer = producer
         self.ids = ids
         self.tracker = tracker
@@ -298,8 +336,14 @@ class _Run:
                 self._status.append(0)
                 while True:
                     try:
-                        produce(topic, prefix + body, key, on_delivery=functools.partial(callback, index),
-                                timestamp=ts if ts > 0 else 0, headers=headers)
+                        produce(
+                            topic,
+                            prefix + body,
+                            key,
+                            on_delivery=functools.partial(callback, index),
+                            timestamp=ts if ts > 0 else 0,
+                            headers=headers,
+                        )
                         break
                     except BufferError:  # the local queue is full: serve delivery reports, then retry
                         poll(0.05)
@@ -353,5 +397,16 @@ class _Run:
         return failed == 0
 
 
-__all__ = ["ReplayReport", "replay", "make_producer", "register_schemas", "schema_registry_client",
-           "parse_schema_ids", "parse_config", "kafka_module", "mock_cluster_address", "KAFKA_HINT", "PROGRESS_FILE"]
+__all__ = [
+    "ReplayReport",
+    "replay",
+    "make_producer",
+    "register_schemas",
+    "schema_registry_client",
+    "parse_schema_ids",
+    "parse_config",
+    "kafka_module",
+    "mock_cluster_address",
+    "KAFKA_HINT",
+    "PROGRESS_FILE",
+]

@@ -11,6 +11,7 @@ without framing; the schema id is chosen at send time) interleaved with the
 per source topic-partition (:data:`Done`). :mod:`litemeta.followers.replay` (confluent-kafka's
 only home) produces them.
 """
+
 from __future__ import annotations
 
 import json
@@ -61,10 +62,19 @@ class ReplayReport:
 
     def as_dict(self) -> Dict[str, Any]:
         """JSON form for ``--json`` output."""
-        return {"bootstrapServers": self.bootstrap, "source": self.source, "records": self.records,
-                "delivered": dict(self.delivered), "skipped": self.skipped, "failed": self.failed,
-                "errors": list(self.errors), "corrupt": list(self.corrupt), "schemaIds": dict(self.schema_ids),
-                "progress": self.progress, "seconds": round(self.seconds, 3)}
+        return {
+            "bootstrapServers": self.bootstrap,
+            "source": self.source,
+            "records": self.records,
+            "delivered": dict(self.delivered),
+            "skipped": self.skipped,
+            "failed": self.failed,
+            "errors": list(self.errors),
+            "corrupt": list(self.corrupt),
+            "schemaIds": dict(self.schema_ids),
+            "progress": self.progress,
+            "seconds": round(self.seconds, 3),
+        }
 
 
 def parse_schema_ids(pairs: Iterable[str]) -> Dict[str, int]:
@@ -75,7 +85,7 @@ def parse_schema_ids(pairs: Iterable[str]) -> Dict[str, int]:
         if not sep or not value.strip().isdigit():
             raise ConfigurationError(f"--schema-id {pair!r}: expected TOPIC=ID, e.g. MetadataChangeProposal_v1=12")
         schema_id = int(value)
-        if schema_id >= 2 ** 32:
+        if schema_id >= 2**32:
             raise ConfigurationError(f"--schema-id {pair!r}: the id must fit 4 unsigned bytes")
         out[resolve_topic(name.strip())] = schema_id
     return out
@@ -125,6 +135,7 @@ def read_schemas_file(folder: Path) -> Tuple[Dict[str, int], Dict[str, str]]:
 
 
 # --- progress ------------------------------------------------------------------------------------
+
 
 class Progress(Protocol):
     """Where a replay resumes: the next offset to send per (topic, source partition)."""
@@ -228,8 +239,10 @@ class NoProgress(Progress):
 
 # --- sources -------------------------------------------------------------------------------------
 
-def store_source(store: Any, topics: Sequence[str], done: Done, counters: Dict[str, int],
-                  chunk: int = 5000) -> Iterator[SourceItem]:
+
+def store_source(
+    store: Any, topics: Sequence[str], done: Done, counters: Dict[str, int], chunk: int = 5000
+) -> Iterator[SourceItem]:
     """The store's topics from the progress on, read in chunks (no read transaction held across commits)."""
     for topic in topics:
         offset = done.get((topic, 0), 0)
@@ -247,11 +260,13 @@ def _encoded(rec: TopicRecord, partition: int, file: str) -> SourceItem:
     try:
         body = encode_value(rec.topic, rec.value)
     except LitemetaError as e:
-        return CorruptionReport(file, -1, rec.offset, f"record at offset {rec.offset} cannot be encoded: {e}",
-                                rec.topic, partition)
+        return CorruptionReport(
+            file, -1, rec.offset, f"record at offset {rec.offset} cannot be encoded: {e}", rec.topic, partition
+        )
     key: Optional[bytes] = rec.key.encode("utf-8") if rec.key is not None else None
     headers: Optional[List[Tuple[str, Optional[bytes]]]] = (
-        [(k, v.encode("utf-8")) for k, v in rec.headers.items()] if rec.headers else None)
+        [(k, v.encode("utf-8")) for k, v in rec.headers.items()] if rec.headers else None
+    )
     return (rec.topic, partition, rec.offset, key, body, rec.timestamp, headers)
 
 
@@ -274,8 +289,9 @@ def _partitions(path: Path) -> List[Tuple[str, int, List[Path]]]:
     return sorted(found, key=lambda x: (order.get(x[0], len(order)), x[0], x[1]))
 
 
-def kafka_log_source(path: Path, topics: Optional[Sequence[str]], done: Done,
-                      counters: Dict[str, int]) -> Iterator[SourceItem]:
+def kafka_log_source(
+    path: Path, topics: Optional[Sequence[str]], done: Done, counters: Dict[str, int]
+) -> Iterator[SourceItem]:
     """Raw records of the segments: values keep their Avro bodies, only the schema id is rewritten."""
     for topic, part, segments in _partitions(path):
         if topics is not None and topic not in topics:
@@ -294,16 +310,29 @@ def kafka_log_source(path: Path, topics: Optional[Sequence[str]], done: Done,
                     continue
                 value = item.value
                 if value is None or len(value) < 5 or value[0] != 0:
-                    yield CorruptionReport(str(seg), item.position, item.offset,
-                                           f"record at offset {item.offset}: value is not in Confluent framing",
-                                           topic, part)
+                    yield CorruptionReport(
+                        str(seg),
+                        item.position,
+                        item.offset,
+                        f"record at offset {item.offset}: value is not in Confluent framing",
+                        topic,
+                        part,
+                    )
                     continue
-                yield (topic, part, item.offset, item.key, value[5:], item.timestamp,
-                       list(item.headers) if item.headers else None)
+                yield (
+                    topic,
+                    part,
+                    item.offset,
+                    item.key,
+                    value[5:],
+                    item.timestamp,
+                    list(item.headers) if item.headers else None,
+                )
 
 
-def file_source(path: Path, topics: Optional[Sequence[str]], done: Done,
-                 counters: Dict[str, int]) -> Iterator[SourceItem]:
+def file_source(
+    path: Path, topics: Optional[Sequence[str]], done: Done, counters: Dict[str, int]
+) -> Iterator[SourceItem]:
     """Records of an avro or jsonl export, re-encoded as Avro."""
     for item in read_export(path, topics):
         if isinstance(item, CorruptionReport):

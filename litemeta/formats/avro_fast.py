@@ -12,6 +12,7 @@ which either encodes it or raises a precise ExportError. Tests check that both g
     >>> encode_value("PlatformEvent_v1", value) == avro.encode_event("PlatformEvent_v1", value)
     True
 """
+
 from __future__ import annotations
 
 import struct
@@ -36,7 +37,7 @@ class Unhandled(Exception):
 
 
 Enc = Callable[[Any, List[bytes]], None]
-_LONG_MIN, _LONG_MAX = -(2 ** 63), 2 ** 63 - 1
+_LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
 
 
 def compile_encoder(schema: Any) -> Enc:
@@ -65,6 +66,7 @@ def compile_encoder(schema: Any) -> Enc:
                     for x in v:
                         items(x, out)
                 out.append(b"\x00")
+
             return enc_array
         if kind == "map":
             values = walk(t["values"], ns)
@@ -80,6 +82,7 @@ def compile_encoder(schema: Any) -> Enc:
                         out.append(kb)
                         values(x, out)
                 out.append(b"\x00")
+
             return enc_map
         if kind == "fixed":
             return fixed(t, ns)
@@ -100,15 +103,19 @@ def compile_encoder(schema: Any) -> Enc:
 
     def primitive(t: str) -> Optional[Enc]:
         if t == "null":
+
             def enc_null(v: Any, out: List[bytes]) -> None:
                 if v is not None:
                     raise Unhandled
+
             return enc_null
         if t in ("int", "long"):
+
             def enc_long(v: Any, out: List[bytes]) -> None:
                 if type(v) is not int or not _LONG_MIN <= v <= _LONG_MAX:
                     raise Unhandled
                 out.append(encode_varint(v))
+
             return enc_long
         if t == "string":
             # short strings repeat (entity types, aspect names, run ids, actors, urns): keep their
@@ -127,20 +134,25 @@ def compile_encoder(schema: Any) -> Enc:
                             cache.clear()
                         cache[v] = b
                 out.append(b)
+
             return enc_string
         if t == "bytes":
+
             def enc_bytes(v: Any, out: List[bytes]) -> None:
                 b = v.encode("utf-8") if type(v) is str else v  # JSON text in GenericAspect.value
                 if type(b) is not bytes:
                     raise Unhandled
                 out.append(encode_varint(len(b)))
                 out.append(b)
+
             return enc_bytes
         if t == "boolean":
+
             def enc_bool(v: Any, out: List[bytes]) -> None:
                 if type(v) is not bool:
                     raise Unhandled
                 out.append(b"\x01" if v else b"\x00")
+
             return enc_bool
         if t in ("float", "double"):
             packer = struct.Struct("<f" if t == "float" else "<d").pack
@@ -149,14 +161,17 @@ def compile_encoder(schema: Any) -> Enc:
                 if type(v) not in (int, float):
                     raise Unhandled
                 out.append(packer(v))
+
             return enc_float
         return None
 
     def union(members: List[Any], ns: str) -> Enc:
         opt = optional(members, ns)
         if opt is None:
+
             def enc_other(v: Any, out: List[bytes]) -> None:
                 raise Unhandled
+
             return enc_other
         null_tag, value_tag, inner = opt
 
@@ -166,6 +181,7 @@ def compile_encoder(schema: Any) -> Enc:
             else:
                 out.append(value_tag)
                 inner(v, out)
+
         return enc_optional
 
     def optional_members(members: Any) -> bool:
@@ -187,6 +203,7 @@ def compile_encoder(schema: Any) -> Enc:
             if type(b) is not bytes or len(b) != size:
                 raise Unhandled
             out.append(b)
+
         names[full] = enc_fixed
         names.setdefault(t["name"], enc_fixed)
         return enc_fixed
@@ -200,6 +217,7 @@ def compile_encoder(schema: Any) -> Enc:
                 out.append(index[v])
             except (KeyError, TypeError):
                 raise Unhandled from None
+
         names[full] = enc_enum
         names.setdefault(t["name"], enc_enum)
         return enc_enum
@@ -211,21 +229,25 @@ def compile_encoder(schema: Any) -> Enc:
         # registered, so that recursive references resolve.
         full, nns = full_name(t, ns)
         env: Dict[str, Any] = {"Unhandled": Unhandled, "known": frozenset(f["name"] for f in t["fields"])}
-        lines = ["def enc_record(v, out):",
-                 "    if type(v) is not dict or not known.issuperset(v):",
-                 "        raise Unhandled",
-                 "    get = v.get",
-                 "    append = out.append"]
+        lines = [
+            "def enc_record(v, out):",
+            "    if type(v) is not dict or not known.issuperset(v):",
+            "        raise Unhandled",
+            "    get = v.get",
+            "    append = out.append",
+        ]
         for i, f in enumerate(t["fields"]):
             fetch = f"get({f['name']!r}, d{i})" if "default" in f else f"get({f['name']!r})"
             env[f"d{i}"] = f.get("default")
             if optional_members(f["type"]):
-                lines += [f"    x = {fetch}",
-                          "    if x is None:",
-                          f"        append(n{i})",
-                          "    else:",
-                          f"        append(t{i})",
-                          f"        e{i}(x, out)"]
+                lines += [
+                    f"    x = {fetch}",
+                    "    if x is None:",
+                    f"        append(n{i})",
+                    "    else:",
+                    f"        append(t{i})",
+                    f"        e{i}(x, out)",
+                ]
             else:
                 lines.append(f"    e{i}({fetch}, out)")
         exec("\n".join(lines), env)  # noqa: S102 - code generated from the schema's field list only
@@ -276,8 +298,13 @@ def encode_platform_event(value: Any) -> Optional[bytes]:
     if type(value) is not dict or len(value) != 3:
         return None
     header, name, payload = value.get("header"), value.get("name"), value.get("payload")
-    if type(header) is not dict or type(payload) is not dict or type(name) is not str \
-            or len(header) != 1 or len(payload) != 2:
+    if (
+        type(header) is not dict
+        or type(payload) is not dict
+        or type(name) is not str
+        or len(header) != 1
+        or len(payload) != 2
+    ):
         return None
     ts, body, content_type = header.get("timestampMillis"), payload.get("value"), payload.get("contentType")
     if type(ts) is not int or not _LONG_MIN <= ts <= _LONG_MAX or type(content_type) is not str:

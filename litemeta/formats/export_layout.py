@@ -30,6 +30,7 @@ Avro and JSONL files are rewritten by each export; kafka-log folders are appende
 topic in offset order, with unreadable parts as :class:`CorruptionReport` items; the writer is
 :func:`litemeta.followers.export.export`.
 """
+
 from __future__ import annotations
 
 import heapq
@@ -62,6 +63,7 @@ ExportItem = Union[TopicRecord, CorruptionReport]
 
 # --- schema ids --------------------------------------------------------------------------------
 
+
 def schema_id_for(topic: str, schema_ids: Optional[Mapping[str, int]] = None) -> int:
     """The schema id framing ``topic``'s values: ``schema_ids[topic]``, ``schema_ids[schema]`` or SCHEMA_IDS."""
     schema = _schema_of(topic)
@@ -69,7 +71,6 @@ def schema_id_for(topic: str, schema_ids: Optional[Mapping[str, int]] = None) ->
         if schema_ids and key in schema_ids:
             return int(schema_ids[key])
     return SCHEMA_IDS[schema]
-
 
 
 def partition_folders(out: Path) -> Dict[str, List[int]]:
@@ -84,6 +85,7 @@ def partition_folders(out: Path) -> Dict[str, List[int]]:
 
 
 # --- import ------------------------------------------------------------------------------------
+
 
 def sniff_format(path: Union[str, os.PathLike]) -> str:
     """``kafka-log``, ``avro`` or ``jsonl`` for an export folder, a partition folder or a single file."""
@@ -122,9 +124,9 @@ def read_export(path: Union[str, os.PathLike], topics: Optional[Iterable[str]] =
         yield from _read_kafka_log(p, wanted)
         return
     suffix = ".avro" if fmt == "avro" else ".jsonl"
-    files = [p] if p.is_file() else sorted(p.glob(f"*{suffix}"), key=lambda f: _topic_order(f.name[:-len(suffix)]))
+    files = [p] if p.is_file() else sorted(p.glob(f"*{suffix}"), key=lambda f: _topic_order(f.name[: -len(suffix)]))
     for f in files:
-        if wanted is not None and f.name[:-len(suffix)] not in wanted:
+        if wanted is not None and f.name[: -len(suffix)] not in wanted:
             continue
         yield from (_read_avro(f) if fmt == "avro" else _read_jsonl(f, wanted))
 
@@ -146,8 +148,7 @@ def _read_kafka_log(p: Path, wanted: Optional[set]) -> Iterator[ExportItem]:
     for topic in sorted(folders, key=_topic_order):
         if wanted is not None and topic not in wanted:
             continue
-        segs = {part: [path for _b, path in list_segments(root / f"{topic}-{part}")]
-                for part in sorted(folders[topic])}
+        segs = {part: [path for _b, path in list_segments(root / f"{topic}-{part}")] for part in sorted(folders[topic])}
         yield from _topic_records(topic, segs)
 
 
@@ -177,8 +178,9 @@ def _topic_records(topic: str, segments: Dict[int, List[Path]]) -> Iterator[Expo
 
 def _to_topic_record(topic: str, partition: int, rec: BatchRecord, file: str) -> ExportItem:
     def report(reason: str) -> CorruptionReport:
-        return CorruptionReport(file, rec.position, rec.offset, f"record at offset {rec.offset}: {reason}",
-                                topic, partition)
+        return CorruptionReport(
+            file, rec.position, rec.offset, f"record at offset {rec.offset}: {reason}", topic, partition
+        )
 
     if rec.value is None:
         return report("no value")
@@ -236,8 +238,15 @@ def _read_avro(path: Path) -> Iterator[ExportItem]:
                 yield TopicRecord(topic, 0, index, timestamp_for(topic, value), key_for(topic, value), value)
                 index += 1
     except (LitemetaError, OSError, ValueError, EOFError) as e:
-        yield CorruptionReport(str(path), -1, index, f"Avro container unreadable from record {index} on: {e}",
-                               default_topic, 0, stopped=True)
+        yield CorruptionReport(
+            str(path),
+            -1,
+            index,
+            f"Avro container unreadable from record {index} on: {e}",
+            default_topic,
+            0,
+            stopped=True,
+        )
 
 
 def _read_jsonl(path: Path, wanted: Optional[set]) -> Iterator[ExportItem]:
@@ -250,8 +259,15 @@ def _read_jsonl(path: Path, wanted: Optional[set]) -> Iterator[ExportItem]:
                 continue
             try:
                 obj = std_loads(line)
-                rec = TopicRecord(obj["topic"], int(obj["partition"]), int(obj["offset"]), int(obj["timestamp"]),
-                                  obj["key"], obj["value"], obj.get("headers") or {})
+                rec = TopicRecord(
+                    obj["topic"],
+                    int(obj["partition"]),
+                    int(obj["offset"]),
+                    int(obj["timestamp"]),
+                    obj["key"],
+                    obj["value"],
+                    obj.get("headers") or {},
+                )
             except (ValueError, KeyError, TypeError) as e:
                 yield CorruptionReport(str(path), start, None, f"line {number}: {e}", path.stem, None)
                 continue

@@ -23,6 +23,7 @@ batch. litemeta writes uncompressed batches with CreateTime timestamps, no produ
 
 Segments, their folders and indexes are in :mod:`litemeta.formats.kafka_segments`.
 """
+
 from __future__ import annotations
 
 import os
@@ -62,6 +63,7 @@ DEFAULT_INDEX_INTERVAL_BYTES = 4096  # Kafka's index.interval.bytes
 
 
 # --- varints (zig-zag, as Kafka's ByteUtils.writeVarint/writeVarlong) -------------------------
+
 
 def _uvarint(n: int) -> bytes:
     out = bytearray()
@@ -117,6 +119,7 @@ def decode_varint(buf: Union[bytes, bytearray, memoryview], pos: int) -> Tuple[i
 
 # --- Kafka's default partitioner --------------------------------------------------------------
 
+
 def murmur2(data: bytes) -> int:
     """Kafka's ``Utils.murmur2`` (seed 0x9747b28c), as a signed 32-bit int like Java's."""
     m = 0x5BD1E995
@@ -152,6 +155,7 @@ def kafka_partition(key: bytes, num_partitions: int) -> int:
 
 
 # --- records ------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class BatchRecord:
@@ -196,8 +200,14 @@ class BatchInfo:
     record_count: int
 
 
-def _record_bytes(offset_delta: int, timestamp_delta: int, key: Optional[bytes], value: Optional[bytes],
-                  headers: Headers, varint: Callable[[int], bytes] = encode_varint) -> bytes:
+def _record_bytes(
+    offset_delta: int,
+    timestamp_delta: int,
+    key: Optional[bytes],
+    value: Optional[bytes],
+    headers: Headers,
+    varint: Callable[[int], bytes] = encode_varint,
+) -> bytes:
     """One record (length-prefixed), as Kafka's DefaultRecord.writeTo lays it out.
 
     Built in one join (the length prefix is computed from the parts, so the value is copied once).
@@ -230,8 +240,15 @@ def _record_bytes(offset_delta: int, timestamp_delta: int, key: Optional[bytes],
     return b"".join(parts)
 
 
-def _assemble_batch(base_offset: int, last_offset: int, base_timestamp: int, max_timestamp: int,
-                    count: int, body: bytes, partition_leader_epoch: int) -> Tuple[bytes, bytes]:
+def _assemble_batch(
+    base_offset: int,
+    last_offset: int,
+    base_timestamp: int,
+    max_timestamp: int,
+    count: int,
+    body: bytes,
+    partition_leader_epoch: int,
+) -> Tuple[bytes, bytes]:
     """(batch header, records): the header with its CRC computed over header tail and records."""
     covered_header = _CRC_HEADER.pack(
         0,  # attributes: no compression, CreateTime, not transactional, not control
@@ -254,17 +271,30 @@ def encode_record_batch(records: Sequence[BatchRecord], *, partition_leader_epoc
         raise ValueError("a record batch needs at least one record")
     base_offset = records[0].offset
     base_timestamp = records[0].timestamp
-    body = b"".join([_record_bytes(r.offset - base_offset, r.timestamp - base_timestamp, r.key, r.value, r.headers)
-                     for r in records])
-    header, body = _assemble_batch(base_offset, records[-1].offset, base_timestamp,
-                                   max(r.timestamp for r in records), len(records), body, partition_leader_epoch)
+    body = b"".join(
+        [
+            _record_bytes(r.offset - base_offset, r.timestamp - base_timestamp, r.key, r.value, r.headers)
+            for r in records
+        ]
+    )
+    header, body = _assemble_batch(
+        base_offset,
+        records[-1].offset,
+        base_timestamp,
+        max(r.timestamp for r in records),
+        len(records),
+        body,
+        partition_leader_epoch,
+    )
     return header + body
 
 
 # --- decoding -----------------------------------------------------------------------------------
 
-def _decode_records(buf: memoryview, info: BatchInfo, attributes: int, base_timestamp: int,
-                    end: int, pos: int) -> List[BatchRecord]:
+
+def _decode_records(
+    buf: memoryview, info: BatchInfo, attributes: int, base_timestamp: int, end: int, pos: int
+) -> List[BatchRecord]:
     """Records of one batch whose header and CRC are valid. Raises ValueError/IndexError when malformed."""
     out: List[BatchRecord] = []
     base_offset = info.base_offset
@@ -280,12 +310,12 @@ def _decode_records(buf: memoryview, info: BatchInfo, attributes: int, base_time
         key_len, pos = decode_varint(buf, pos)
         key = None
         if key_len >= 0:
-            key = bytes(buf[pos:pos + key_len])
+            key = bytes(buf[pos : pos + key_len])
             pos += key_len
         value_len, pos = decode_varint(buf, pos)
         value = None
         if value_len >= 0:
-            value = bytes(buf[pos:pos + value_len])
+            value = bytes(buf[pos : pos + value_len])
             pos += value_len
         count, pos = decode_varint(buf, pos)
         if count < 0:
@@ -295,12 +325,12 @@ def _decode_records(buf: memoryview, info: BatchInfo, attributes: int, base_time
             hk_len, pos = decode_varint(buf, pos)
             if hk_len < 0:
                 raise ValueError(f"negative header key length {hk_len}")
-            h_key = bytes(buf[pos:pos + hk_len]).decode("utf-8")
+            h_key = bytes(buf[pos : pos + hk_len]).decode("utf-8")
             pos += hk_len
             hv_len, pos = decode_varint(buf, pos)
             h_value = None
             if hv_len >= 0:
-                h_value = bytes(buf[pos:pos + hv_len])
+                h_value = bytes(buf[pos : pos + hv_len])
                 pos += hv_len
             headers.append((h_key, h_value))
         if pos - start != length:
@@ -314,8 +344,9 @@ def _decode_records(buf: memoryview, info: BatchInfo, attributes: int, base_time
     return out
 
 
-def iter_batches(data: Union[bytes, bytearray, memoryview], file: str = "<bytes>"
-                 ) -> Iterator[Union[Tuple[BatchInfo, List[BatchRecord]], CorruptionReport]]:
+def iter_batches(
+    data: Union[bytes, bytearray, memoryview], file: str = "<bytes>"
+) -> Iterator[Union[Tuple[BatchInfo, List[BatchRecord]], CorruptionReport]]:
     """Each batch of a segment as (info, records), or a CorruptionReport.
 
     A batch with a bad CRC, magic or content is reported and skipped (its length field says where
@@ -327,20 +358,30 @@ def iter_batches(data: Union[bytes, bytearray, memoryview], file: str = "<bytes>
     pos = 0
     while pos < size:
         if size - pos < LOG_OVERHEAD:
-            yield CorruptionReport(file, pos, None, f"truncated: {size - pos} bytes at the end, too short for a batch",
-                                  stopped=True)
+            yield CorruptionReport(
+                file, pos, None, f"truncated: {size - pos} bytes at the end, too short for a batch", stopped=True
+            )
             return
         base_offset, batch_length = struct.unpack_from(">qi", buf, pos)
         end = pos + LOG_OVERHEAD + batch_length
         if batch_length < HEADER_SIZE - LOG_OVERHEAD:
-            yield CorruptionReport(file, pos, base_offset,
-                                   f"batch length {batch_length} is below the minimum {HEADER_SIZE - LOG_OVERHEAD}"
-                                   "; the rest of the segment cannot be located", stopped=True)
+            yield CorruptionReport(
+                file,
+                pos,
+                base_offset,
+                f"batch length {batch_length} is below the minimum {HEADER_SIZE - LOG_OVERHEAD}"
+                "; the rest of the segment cannot be located",
+                stopped=True,
+            )
             return
         if end > size:
-            yield CorruptionReport(file, pos, base_offset,
-                                   f"truncated: batch declares {batch_length + LOG_OVERHEAD} bytes, "
-                                   f"{size - pos} remain in the file", stopped=True)
+            yield CorruptionReport(
+                file,
+                pos,
+                base_offset,
+                f"truncated: batch declares {batch_length + LOG_OVERHEAD} bytes, {size - pos} remain in the file",
+                stopped=True,
+            )
             return
         magic = buf[pos + 16]
         if magic != MAGIC:
@@ -348,18 +389,24 @@ def iter_batches(data: Union[bytes, bytearray, memoryview], file: str = "<bytes>
             pos = end
             continue
         (stored_crc,) = struct.unpack_from(">I", buf, pos + _CRC_OFFSET)
-        actual_crc = crc32c.crc32c(buf[pos + _ATTRIBUTES_OFFSET:end])
+        actual_crc = crc32c.crc32c(buf[pos + _ATTRIBUTES_OFFSET : end])
         if stored_crc != actual_crc:
-            yield CorruptionReport(file, pos, base_offset,
-                                   f"CRC-32C mismatch: stored {stored_crc:#010x}, computed {actual_crc:#010x}")
+            yield CorruptionReport(
+                file, pos, base_offset, f"CRC-32C mismatch: stored {stored_crc:#010x}, computed {actual_crc:#010x}"
+            )
             pos = end
             continue
         (attributes, last_delta, base_ts, max_ts, _pid, _pepoch, _seq, count) = _CRC_HEADER.unpack_from(
-            buf, pos + _ATTRIBUTES_OFFSET)
+            buf, pos + _ATTRIBUTES_OFFSET
+        )
         info = BatchInfo(pos, base_offset, base_offset + last_delta, end - pos, max_ts, count)
         if attributes & ATTR_COMPRESSION_MASK:
-            yield CorruptionReport(file, pos, base_offset,
-                                   f"compressed batch (codec {attributes & ATTR_COMPRESSION_MASK}) is not supported")
+            yield CorruptionReport(
+                file,
+                pos,
+                base_offset,
+                f"compressed batch (codec {attributes & ATTR_COMPRESSION_MASK}) is not supported",
+            )
             pos = end
             continue
         if attributes & ATTR_CONTROL:  # transaction markers carry no data
@@ -367,8 +414,9 @@ def iter_batches(data: Union[bytes, bytearray, memoryview], file: str = "<bytes>
             pos = end
             continue
         if count < 0 or last_delta < 0:
-            yield CorruptionReport(file, pos, base_offset,
-                                   f"invalid header: record count {count}, last offset delta {last_delta}")
+            yield CorruptionReport(
+                file, pos, base_offset, f"invalid header: record count {count}, last offset delta {last_delta}"
+            )
             pos = end
             continue
         try:
@@ -380,9 +428,13 @@ def iter_batches(data: Union[bytes, bytearray, memoryview], file: str = "<bytes>
         pos = end
 
 
-def read_segment(source: Union[str, os.PathLike, bytes, bytearray, memoryview], *, file: Optional[str] = None,
-                 topic: Optional[str] = None, partition: Optional[int] = None
-                 ) -> Iterator[Union[BatchRecord, CorruptionReport]]:
+def read_segment(
+    source: Union[str, os.PathLike, bytes, bytearray, memoryview],
+    *,
+    file: Optional[str] = None,
+    topic: Optional[str] = None,
+    partition: Optional[int] = None,
+) -> Iterator[Union[BatchRecord, CorruptionReport]]:
     """The records of one segment (a path or its bytes), with a CorruptionReport for each bad batch."""
     if isinstance(source, (bytes, bytearray, memoryview)):
         data: Union[bytes, bytearray, memoryview] = source

@@ -10,6 +10,7 @@
     >>> [r.offset for r in read_partition(d, "demo", 0)]
     [0]
 """
+
 from __future__ import annotations
 
 import os
@@ -63,15 +64,15 @@ def split_partition_dir(name: str) -> Optional[Tuple[str, int]]:
     return topic, int(part)
 
 
-def read_partition(directory: Union[str, os.PathLike], topic: str, partition: int
-                   ) -> Iterator[Union[BatchRecord, CorruptionReport]]:
+def read_partition(
+    directory: Union[str, os.PathLike], topic: str, partition: int
+) -> Iterator[Union[BatchRecord, CorruptionReport]]:
     """Every record of a topic-partition folder, segment after segment, with corruption reports."""
     for _base, path in list_segments(partition_dir(directory, topic, partition)):
         yield from read_segment(path, topic=topic, partition=partition)
 
 
-def _index_entries(batches: Iterable[BatchInfo], base_offset: int, interval: int
-                   ) -> Tuple[bytes, bytes]:
+def _index_entries(batches: Iterable[BatchInfo], base_offset: int, interval: int) -> Tuple[bytes, bytes]:
     """Kafka's .index and .timeindex for a segment's batches, as LogSegment.append/recover build them."""
     index = bytearray()
     time_index = bytearray()
@@ -102,12 +103,18 @@ class SegmentWriter:
     ``.timeindex`` files are written when a segment is closed if ``write_indexes``.
     """
 
-    def __init__(self, directory: Union[str, os.PathLike], topic: str, partition: int, *,
-                 max_segment_bytes: int = DEFAULT_SEGMENT_BYTES,
-                 records_per_batch: int = DEFAULT_RECORDS_PER_BATCH,
-                 max_batch_bytes: int = DEFAULT_BATCH_BYTES,
-                 write_indexes: bool = True,
-                 index_interval_bytes: int = DEFAULT_INDEX_INTERVAL_BYTES) -> None:
+    def __init__(
+        self,
+        directory: Union[str, os.PathLike],
+        topic: str,
+        partition: int,
+        *,
+        max_segment_bytes: int = DEFAULT_SEGMENT_BYTES,
+        records_per_batch: int = DEFAULT_RECORDS_PER_BATCH,
+        max_batch_bytes: int = DEFAULT_BATCH_BYTES,
+        write_indexes: bool = True,
+        index_interval_bytes: int = DEFAULT_INDEX_INTERVAL_BYTES,
+    ) -> None:
         if records_per_batch < 1:
             raise ValueError(f"records_per_batch must be >= 1, got {records_per_batch}")
         self.topic = topic
@@ -175,15 +182,23 @@ class SegmentWriter:
         (self.folder / segment_name(base, ".index")).write_bytes(index)
         (self.folder / segment_name(base, ".timeindex")).write_bytes(time_index)
 
-    def append(self, timestamp: int, key: Optional[bytes], value: Optional[bytes],
-               headers: Headers = (), *, offset: Optional[int] = None) -> int:
+    def append(
+        self,
+        timestamp: int,
+        key: Optional[bytes],
+        value: Optional[bytes],
+        headers: Headers = (),
+        *,
+        offset: Optional[int] = None,
+    ) -> int:
         """Buffer one record; returns its offset (``offset`` if given, which must not go backwards)."""
         if offset is None:
             offset = self.next_offset
         elif offset != self.next_offset:
             if offset < self.next_offset:
-                raise ValueError(f"{self.topic}-{self.partition}: offset {offset} is below the next offset "
-                                 f"{self.next_offset}")
+                raise ValueError(
+                    f"{self.topic}-{self.partition}: offset {offset} is below the next offset {self.next_offset}"
+                )
             self._flush_batch()  # a gap: start a new batch at the given offset
         pending = self._pending
         if not pending:
@@ -201,8 +216,7 @@ class SegmentWriter:
             key_len = varint(len(key))
             value_len = varint(len(value))
             size = 2 + len(ts_delta) + len(offset_delta) + len(key_len) + len(key) + len(value_len) + len(value)
-            record = b"".join((varint(size), b"\x00", ts_delta, offset_delta, key_len, key, value_len, value,
-                               b"\x00"))
+            record = b"".join((varint(size), b"\x00", ts_delta, offset_delta, key_len, key, value_len, value, b"\x00"))
         pending.append(record)
         self._pending_bytes += len(record)
         self.next_offset = offset + 1
@@ -216,11 +230,11 @@ class SegmentWriter:
             return
         base = self._base_offset
         last = self.next_offset - 1
-        header, body = _assemble_batch(base, last, self._base_timestamp, self._max_timestamp, len(pending),
-                                       b"".join(pending), 0)
+        header, body = _assemble_batch(
+            base, last, self._base_timestamp, self._max_timestamp, len(pending), b"".join(pending), 0
+        )
         size = len(header) + len(body)
-        if self._file is not None and self._segment_size > 0 \
-                and self._segment_size + size > self.max_segment_bytes:
+        if self._file is not None and self._segment_size > 0 and self._segment_size + size > self.max_segment_bytes:
             self._close_segment()
         if self._file is None:
             self._segment_base = base
@@ -229,8 +243,7 @@ class SegmentWriter:
             self._file = open(self.folder / segment_name(base), "xb")
         self._file.write(header)
         self._file.write(body)
-        self._segment_batches.append(BatchInfo(self._segment_size, base, last, size, self._max_timestamp,
-                                               len(pending)))
+        self._segment_batches.append(BatchInfo(self._segment_size, base, last, size, self._max_timestamp, len(pending)))
         self._segment_size += size
         self.bytes_written += size
         self.records_written += len(pending)

@@ -31,6 +31,7 @@ Cloud source's options), ``kill_after_idle_timeout`` (false) with
 ``idle_timeout_duration_seconds`` (30; 0 stops at the end of the events): the pipeline then
 finishes and ``datahub actions`` exits.
 """
+
 from __future__ import annotations
 
 import heapq
@@ -39,11 +40,7 @@ import time
 from typing import Any, Dict, Iterable, Iterator, List, Optional
 
 from datahub.configuration.common import ConfigModel
-from datahub.metadata.schema_classes import (
-    EntityChangeEventClass,
-    MetadataChangeLogClass,
-    RelationshipChangeEventClass,
-)
+from datahub.metadata.schema_classes import EntityChangeEventClass, MetadataChangeLogClass, RelationshipChangeEventClass
 from datahub_actions.event.event_envelope import EventEnvelope
 from datahub_actions.event.event_registry import (
     ENTITY_CHANGE_EVENT_V1_TYPE,
@@ -99,8 +96,10 @@ class LitemetaEventSourceConfig(ConfigModel):
     """``source.config`` of ``type: litemeta`` in an Actions pipeline."""
 
     db: Optional[str] = Field(default=None, description="The store (default $LITEMETA_DB or ./litemeta.db).")
-    topics: List[str] = Field(default_factory=lambda: list(FOLLOWED),
-                              description="Topics to follow (names or aliases mcl, mcl-timeseries, pe).")
+    topics: List[str] = Field(
+        default_factory=lambda: list(FOLLOWED),
+        description="Topics to follow (names or aliases mcl, mcl-timeseries, pe).",
+    )
     consumer_group: Optional[str] = Field(default=None, description="Consumer group (default: the pipeline name).")
     auto_offset_reset: str = Field(default="earliest", description="Where a new group starts: earliest or latest.")
     poll_interval_seconds: float = Field(default=0.5, gt=0, description="Wait between polls of a drained store.")
@@ -187,8 +186,10 @@ class LitemetaEventSource(EventSource):
                 idle_since = time.monotonic()
                 continue
             self._commit()  # caught up: what was acked is committed before waiting
-            if self.config.kill_after_idle_timeout and \
-                    time.monotonic() - idle_since >= self.config.idle_timeout_duration_seconds:
+            if (
+                self.config.kill_after_idle_timeout
+                and time.monotonic() - idle_since >= self.config.idle_timeout_duration_seconds
+            ):
                 logger.info("litemeta event source idle for %ss: stopping", self.config.idle_timeout_duration_seconds)
                 break
             time.sleep(self.config.poll_interval_seconds)
@@ -227,8 +228,14 @@ class LitemetaEventSource(EventSource):
             event = _as(MetadataChangeLogEvent, from_obj(MetadataChangeLogClass, value))
             return EventEnvelope(METADATA_CHANGE_LOG_EVENT_V1_TYPE, event, meta)
         except Exception as e:  # a record the framework's classes cannot read: reported and passed over
-            logger.error("litemeta event source: %s-%s@%s is not a readable event, skipped: %s: %s", record.topic,
-                         record.partition, record.offset, type(e).__name__, e)
+            logger.error(
+                "litemeta event source: %s-%s@%s is not a readable event, skipped: %s: %s",
+                record.topic,
+                record.partition,
+                record.offset,
+                type(e).__name__,
+                e,
+            )
             self.skipped += 1
             return None
 

@@ -29,6 +29,7 @@ does not validate the object first (avrogen's ``to_obj`` does, and raises for an
 against DataHub's schema. A union member that only validation can find is left to avrogen. Tested
 on every record of the SDK corpus against avrogen's output.
 """
+
 from __future__ import annotations
 
 import threading
@@ -119,7 +120,7 @@ class _Compiler:
             if v is None:
                 return None
             if isinstance(v, dict) and len(v) == 1:
-                (key, inner), = v.items()
+                ((key, inner),) = v.items()
                 named = by_name.get(key)
                 if named is not None:
                     return named(inner)
@@ -145,8 +146,16 @@ class _Compiler:
         fields = []
         for f in schema.fields:
             _, nullable = find_type_of_default(f.type)
-            fields.append((f.name, self.type(f.type), f.has_default, f.default if f.has_default else None, nullable,
-                           f.name in restored and restored[f.name] is None))
+            fields.append(
+                (
+                    f.name,
+                    self.type(f.type),
+                    f.has_default,
+                    f.default if f.has_default else None,
+                    nullable,
+                    f.name in restored and restored[f.name] is None,
+                )
+            )
 
         def convert(obj: Any) -> Any:
             if not isinstance(obj, dict):

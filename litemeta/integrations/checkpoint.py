@@ -22,6 +22,7 @@ found by ``pipelineName``. The urns are DataHub's (orchestrator ``datahub``), so
 real DataHub (``litemeta push``) carries its checkpoints along, and DataHub's own provider picks
 them up there.
 """
+
 from __future__ import annotations
 
 import logging
@@ -53,8 +54,11 @@ SINK_TYPE = "litemeta"
 class LitemetaCheckpointingProviderConfig(IngestionCheckpointingProviderConfig):
     """``state_provider.config`` of ``type: litemeta``."""
 
-    db: Optional[str] = Field(default=None, description="The store keeping the checkpoints (default: the litemeta "
-                                                        "sink's, else $LITEMETA_DB or ./litemeta.db).")
+    db: Optional[str] = Field(
+        default=None,
+        description="The store keeping the checkpoints (default: the litemeta "
+        "sink's, else $LITEMETA_DB or ./litemeta.db).",
+    )
 
 
 class LitemetaCheckpointingProvider(IngestionCheckpointingProviderBase):
@@ -93,16 +97,23 @@ class LitemetaCheckpointingProvider(IngestionCheckpointingProviderBase):
         for job_name, checkpoint in self.state_to_commit.items():
             urn = self.get_data_job_urn(self.orchestrator_name, checkpoint.pipelineName, job_name)
             # As DataHub's provider: a fresh lifecycle stamp keeps the soft delete from being a no-op.
-            mcps.append(MetadataChangeProposalWrapper(
-                entityUrn=urn, aspect=StatusClass(removed=True,
-                                                  lifecycleLastUpdated=AuditStampClass(time=now, actor=SYSTEM_ACTOR))))
+            mcps.append(
+                MetadataChangeProposalWrapper(
+                    entityUrn=urn,
+                    aspect=StatusClass(
+                        removed=True, lifecycleLastUpdated=AuditStampClass(time=now, actor=SYSTEM_ACTOR)
+                    ),
+                )
+            )
             mcps.append(MetadataChangeProposalWrapper(entityUrn=urn, aspect=checkpoint))
         self.committed = False
         with open_store(self.db) as store:
             report = store.ingest(mcps)
         if report.failed:
-            raise LitemetaError(f"the litemeta store {self.db or '(default)'} rejected a checkpoint: "
-                                + "; ".join(e.get("message", "") for e in report.errors[:3]))
+            raise LitemetaError(
+                f"the litemeta store {self.db or '(default)'} rejected a checkpoint: "
+                + "; ".join(e.get("message", "") for e in report.errors[:3])
+            )
         self.committed = True
 
 
@@ -136,5 +147,4 @@ def route_default_provider(ctx: PipelineContext, db: Optional[str]) -> None:
     logger.info("stateful ingestion: checkpoints are kept in the litemeta store %s", db or "(default)")
 
 
-__all__ = ["LitemetaCheckpointingProvider", "LitemetaCheckpointingProviderConfig", "route_default_provider",
-           "sink_db"]
+__all__ = ["LitemetaCheckpointingProvider", "LitemetaCheckpointingProviderConfig", "route_default_provider", "sink_db"]

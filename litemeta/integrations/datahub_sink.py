@@ -24,6 +24,7 @@ Stateful ingestion: a recipe that enables ``stateful_ingestion`` without naming 
 ``state_provider`` gets litemeta's (:mod:`litemeta.integrations.checkpoint`) on the same store:
 DataHub's default provider needs a GMS, which this sink does not have.
 """
+
 from __future__ import annotations
 
 import logging
@@ -48,12 +49,16 @@ logger = logging.getLogger(__name__)
 class LitemetaSinkConfig(ConfigModel):
     """``sink.config`` of ``type: litemeta``."""
 
-    db: Optional[str] = Field(default=None, description="The store: a SQLite path or a SQLAlchemy URL "
-                                                        "(default $LITEMETA_DB or ./litemeta.db).")
+    db: Optional[str] = Field(
+        default=None,
+        description="The store: a SQLite path or a SQLAlchemy URL (default $LITEMETA_DB or ./litemeta.db).",
+    )
     batch_size: int = Field(default=1000, gt=0, description="Records written per transaction.")
     actor: Optional[str] = Field(default=None, description="Audit-stamp actor (default urn:li:corpuser:datahub).")
-    sync_search: bool = Field(default=False, description="Bring the search index up to date at the end of the run "
-                                                         "(otherwise the next search does).")
+    sync_search: bool = Field(
+        default=False,
+        description="Bring the search index up to date at the end of the run (otherwise the next search does).",
+    )
 
 
 @dataclass
@@ -158,19 +163,38 @@ class LitemetaSink(Sink[LitemetaSinkConfig, LitemetaSinkReport]):
             found = errors.get((rec.origin.file, rec.origin.index))
             if found:
                 first = found[0]
-                failure = ValidationError(first.get("message", ""), file=first.get("file"), index=first.get("index"),
-                                          urn=first.get("urn"), aspect=first.get("aspect"), path=first.get("path"))
+                failure = ValidationError(
+                    first.get("message", ""),
+                    file=first.get("file"),
+                    index=first.get("index"),
+                    urn=first.get("urn"),
+                    aspect=first.get("aspect"),
+                    path=first.get("path"),
+                )
                 self._failed(envelope, callback, failure, rec, found)
                 continue
             r.report_record_written(envelope)
             if callback is not None:
                 callback.on_success(envelope, {})
 
-    def _failed(self, envelope: RecordEnvelope, callback: Optional[WriteCallback], exc: Exception,
-                record: Optional[Record] = None, errors: Optional[List[Dict[str, Any]]] = None) -> None:
-        details = errors or [{"message": str(exc), **({"file": exc.file, "index": exc.index, "urn": exc.urn,
-                                                        "aspect": exc.aspect, "path": exc.path}
-                                                       if isinstance(exc, ValidationError) else {})}]
+    def _failed(
+        self,
+        envelope: RecordEnvelope,
+        callback: Optional[WriteCallback],
+        exc: Exception,
+        record: Optional[Record] = None,
+        errors: Optional[List[Dict[str, Any]]] = None,
+    ) -> None:
+        details = errors or [
+            {
+                "message": str(exc),
+                **(
+                    {"file": exc.file, "index": exc.index, "urn": exc.urn, "aspect": exc.aspect, "path": exc.path}
+                    if isinstance(exc, ValidationError)
+                    else {}
+                ),
+            }
+        ]
         for d in details:
             info = _where(d)
             self.report.report_failure({"error": d.get("message", str(exc)), "info": info})
@@ -180,8 +204,14 @@ class LitemetaSink(Sink[LitemetaSinkConfig, LitemetaSinkReport]):
 
 def _where(d: Dict[str, Any]) -> Dict[str, Any]:
     """The failure's location: the workunit and record number, urn, aspect, JSON path, reason (what is known)."""
-    out = {"workunit_id": d.get("file"), "record": d.get("index"), "urn": d.get("urn"), "aspect": d.get("aspect"),
-           "path": d.get("path"), "reason": d.get("reason")}
+    out = {
+        "workunit_id": d.get("file"),
+        "record": d.get("index"),
+        "urn": d.get("urn"),
+        "aspect": d.get("aspect"),
+        "path": d.get("path"),
+        "reason": d.get("reason"),
+    }
     return {k: v for k, v in out.items() if v is not None}
 
 

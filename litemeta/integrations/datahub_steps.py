@@ -19,6 +19,7 @@ store (:mod:`litemeta.integrations.checkpoint`), committed after the run unless 
 forbids it (failures or warnings in any step). Transformers with ``semantics: PATCH`` read current
 values from the store (:class:`StoreGraph`).
 """
+
 from __future__ import annotations
 
 import logging
@@ -44,8 +45,10 @@ def resolve(role: str, type_name: str) -> Optional[Type[Step]]:
     if not datahub_installed():
         from litemeta.workflow.steps import available
 
-        raise ConfigurationError(f"unknown {role} type {type_name!r}: not one of litemeta's ({', '.join(available(role))}); "
-                                 f"DataHub's own {role} types need acryl-datahub: {DATAHUB_HINT}")
+        raise ConfigurationError(
+            f"unknown {role} type {type_name!r}: not one of litemeta's ({', '.join(available(role))}); "
+            f"DataHub's own {role} types need acryl-datahub: {DATAHUB_HINT}"
+        )
     registry = _registry(role)
     if type_name not in registry.mapping:
         return None
@@ -55,8 +58,15 @@ def resolve(role: str, type_name: str) -> Optional[Type[Step]]:
         cause = f" ({e.__cause__})" if e.__cause__ is not None else ""
         raise ConfigurationError(f"DataHub's {role} {type_name!r} cannot load: {e}{cause}") from e
     base: Type[Step] = DataHubSource if role == "source" else DataHubTransformer
-    return type(f"DataHub_{type_name}", (base,), {"datahub_type": type_name, "datahub_class": cls,
-                                                   "__doc__": f"DataHub's {role} {type_name!r} ({cls.__module__})."})
+    return type(
+        f"DataHub_{type_name}",
+        (base,),
+        {
+            "datahub_type": type_name,
+            "datahub_class": cls,
+            "__doc__": f"DataHub's {role} {type_name!r} ({cls.__module__}).",
+        },
+    )
 
 
 def datahub_types(role: str) -> List[str]:
@@ -109,8 +119,11 @@ class DataHubSource(Source):
 
         conf = _plain(self.config)
         stateful = conf.get("stateful_ingestion")
-        if isinstance(stateful, dict) and str(stateful.get("enabled")).lower() == "true" \
-                and not stateful.get("state_provider"):
+        if (
+            isinstance(stateful, dict)
+            and str(stateful.get("enabled")).lower() == "true"
+            and not stateful.get("state_provider")
+        ):
             # DataHub's default provider needs a GMS: keep the checkpoints in the recipe's store instead
             stateful["state_provider"] = {"type": PROVIDER_TYPE, "config": {"db": ctx.db} if ctx.db else {}}
         self.dh_ctx = _datahub_context(ctx)
@@ -148,8 +161,9 @@ class DataHubSource(Source):
 
         for name, committable in self.dh_ctx.get_committables():
             policy = committable.commit_policy
-            if (policy == CommitPolicy.ON_NO_ERRORS_AND_NO_WARNINGS and (failures or warnings)) or \
-                    (policy == CommitPolicy.ON_NO_ERRORS and failures):
+            if (policy == CommitPolicy.ON_NO_ERRORS_AND_NO_WARNINGS and (failures or warnings)) or (
+                policy == CommitPolicy.ON_NO_ERRORS and failures
+            ):
                 self.status.warning(name, "checkpoint not committed: the run had failures or warnings")
                 continue
             committable.commit()
@@ -183,8 +197,12 @@ class DataHubTransformer(Processor):
     def __init__(self, config: Mapping[str, Any], ctx: PipelineContext, name: Optional[str] = None) -> None:
         super().__init__(config, ctx, name)
         graph = StoreGraph(ctx.graph) if ctx.graph is not None else None
-        self.transformer = _create(self.datahub_class, _plain(self.config), _datahub_context(ctx, graph),
-                                   f"DataHub transformer {self.datahub_type!r}")
+        self.transformer = _create(
+            self.datahub_class,
+            _plain(self.config),
+            _datahub_context(ctx, graph),
+            f"DataHub transformer {self.datahub_type!r}",
+        )
 
     def process(self, record: Record) -> Iterable[Record]:
         """The records DataHub's transformer makes of this one (it may hold some back until the end)."""
@@ -237,10 +255,16 @@ class StoreGraph:
 
 
 # DataHubGraph's typed shortcuts that transformers call, each get_aspect of one class
-for _method, _class in (("get_ownership", "OwnershipClass"), ("get_tags", "GlobalTagsClass"),
-                        ("get_glossary_terms", "GlossaryTermsClass"), ("get_domain", "DomainsClass"),
-                        ("get_schema_metadata", "SchemaMetadataClass"),
-                        ("get_dataset_properties", "DatasetPropertiesClass"), ("get_browse_path", "BrowsePathsClass")):
+for _method, _class in (
+    ("get_ownership", "OwnershipClass"),
+    ("get_tags", "GlobalTagsClass"),
+    ("get_glossary_terms", "GlossaryTermsClass"),
+    ("get_domain", "DomainsClass"),
+    ("get_schema_metadata", "SchemaMetadataClass"),
+    ("get_dataset_properties", "DatasetPropertiesClass"),
+    ("get_browse_path", "BrowsePathsClass"),
+):
+
     def _shortcut(self: StoreGraph, entity_urn: str, _name: str = _class) -> Any:
         return self._typed(entity_urn, _name)
 

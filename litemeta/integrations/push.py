@@ -24,6 +24,7 @@ re-applying a proposal is a no-op for an unchanged aspect). ``reset`` forgets th
 the whole journal and keeps no progress unless a group is named. ``dry_run`` reads, builds and
 counts everything and sends nothing.
 """
+
 from __future__ import annotations
 
 import functools
@@ -68,10 +69,22 @@ class PushReport:
 
     def as_dict(self) -> Dict[str, Any]:
         """The ``--json`` form."""
-        return {"server": self.server, "group": self.group, "dryRun": self.dry_run, "runId": self.run_id,
-                "records": self.records, "scanned": self.scanned, "chunks": self.requests, "start": self.start,
-                "committed": self.committed, "end": self.end, "byChangeType": self.by_change_type,
-                "errors": self.errors, "ok": self.ok, "seconds": round(self.seconds, 3)}
+        return {
+            "server": self.server,
+            "group": self.group,
+            "dryRun": self.dry_run,
+            "runId": self.run_id,
+            "records": self.records,
+            "scanned": self.scanned,
+            "chunks": self.requests,
+            "start": self.start,
+            "committed": self.committed,
+            "end": self.end,
+            "byChangeType": self.by_change_type,
+            "errors": self.errors,
+            "ok": self.ok,
+            "seconds": round(self.seconds, 3),
+        }
 
 
 def default_group(server: str) -> str:
@@ -79,8 +92,9 @@ def default_group(server: str) -> str:
     return f"push-{server.rstrip('/')}"
 
 
-def make_emitter(server: str, token: Optional[str] = None, retries: Optional[int] = None,
-                 timeout: Optional[float] = None) -> Any:
+def make_emitter(
+    server: str, token: Optional[str] = None, retries: Optional[int] = None, timeout: Optional[float] = None
+) -> Any:
     """acryl-datahub's ``DataHubRestEmitter`` on ``server``, its connection tested (``GET /config``)."""
     try:
         from datahub.emitter.rest_emitter import DataHubRestEmitter
@@ -126,10 +140,21 @@ def _fast_mcp_class() -> Any:
     return JournalProposal
 
 
-def push(store: MetadataStore, server: str, *, token: Optional[str] = None, group: Optional[str] = None,
-         run_id: Optional[str] = None, reset: bool = False, dry_run: bool = False, batch_size: int = DEFAULT_BATCH,
-         retries: Optional[int] = None, timeout: Optional[float] = None, emitter: Any = None,
-         progress: Optional[Progress] = None) -> PushReport:
+def push(
+    store: MetadataStore,
+    server: str,
+    *,
+    token: Optional[str] = None,
+    group: Optional[str] = None,
+    run_id: Optional[str] = None,
+    reset: bool = False,
+    dry_run: bool = False,
+    batch_size: int = DEFAULT_BATCH,
+    retries: Optional[int] = None,
+    timeout: Optional[float] = None,
+    emitter: Any = None,
+    progress: Optional[Progress] = None,
+) -> PushReport:
     """Send the store's journal (or a run of it) to the DataHub at ``server``; see the module doc.
 
     ``progress(n)`` is called with the journal records handled by each chunk. Raises
@@ -157,8 +182,16 @@ def push(store: MetadataStore, server: str, *, token: Optional[str] = None, grou
     return report
 
 
-def _send(store: MetadataStore, emitter: Any, report: PushReport, start: int, end: int, batch_size: int,
-          group: Optional[str], progress: Optional[Progress]) -> None:
+def _send(
+    store: MetadataStore,
+    emitter: Any,
+    report: PushReport,
+    start: int,
+    end: int,
+    batch_size: int,
+    group: Optional[str],
+    progress: Optional[Progress],
+) -> None:
     chunk: List[Any] = []
     scanned = 0
     next_offset = start
@@ -169,8 +202,10 @@ def _send(store: MetadataStore, emitter: Any, report: PushReport, start: int, en
             try:
                 emitter.emit_mcps(chunk)
             except Exception as e:  # OperationalError (the server's message), requests' errors after retries
-                report.errors.append(f"records at offsets {next_offset - scanned}..{next_offset - 1} of {MCP_TOPIC}: "
-                                     f"{type(e).__name__}: {e}")
+                report.errors.append(
+                    f"records at offsets {next_offset - scanned}..{next_offset - 1} of {MCP_TOPIC}: "
+                    f"{type(e).__name__}: {e}"
+                )
                 return False
             report.requests += 1
         report.records += len(chunk)

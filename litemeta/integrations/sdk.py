@@ -10,6 +10,7 @@
 (``Emitter in type(e).__mro__``; the Protocol is not runtime-checkable) for type checkers and at
 run time, without making acryl-datahub a requirement.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -69,9 +70,17 @@ def _wrapper_obj(w: Any, to_obj: Any) -> Any:
     from datahub.emitter.serialization_helper import pre_json_transform
     from datahub.metadata.schema_classes import MetadataChangeProposalClass
 
-    out = to_obj(MetadataChangeProposalClass(entityType=w.entityType, entityUrn=w.entityUrn, changeType=w.changeType,
-                                             auditHeader=w.auditHeader, aspectName=w.aspectName,
-                                             systemMetadata=w.systemMetadata, headers=w.headers))
+    out = to_obj(
+        MetadataChangeProposalClass(
+            entityType=w.entityType,
+            entityUrn=w.entityUrn,
+            changeType=w.changeType,
+            auditHeader=w.auditHeader,
+            aspectName=w.aspectName,
+            systemMetadata=w.systemMetadata,
+            headers=w.headers,
+        )
+    )
     out["aspect"] = {"json": pre_json_transform(to_obj(w.aspect))}
     return out
 

@@ -8,6 +8,7 @@
 Each is DataHub's own client, unchanged: what a test exercises is the code that would run against
 a real GMS.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -11,6 +11,7 @@ The pure parts live beside it and are importable from here too (their historical
 :mod:`litemeta.model.pegasus` (schemas, the Pegasus JSON / Avro JSON / datum mapping) and
 :mod:`litemeta.model.pegasus_validation` (:func:`validate_aspect`, :func:`aspect_validator`).
 """
+
 from __future__ import annotations
 
 import struct
@@ -36,9 +37,25 @@ from litemeta.model.pegasus import (
 from litemeta.model.pegasus_validation import aspect_validator, validate_aspect
 
 __all__ = [
-    "AVRO_PREFIX", "DISCRIMINATOR", "PEGASUS_PREFIX", "TOPIC_METADATA_KEY", "aspect_validator", "avro_to_pegasus",
-    "datum_to_event", "decode_event", "encode_event", "event_to_datum", "frame", "parsed_schema", "pegasus_name",
-    "pegasus_to_avro", "read_container", "schema_json", "schema_text", "unframe", "validate_aspect",
+    "AVRO_PREFIX",
+    "DISCRIMINATOR",
+    "PEGASUS_PREFIX",
+    "TOPIC_METADATA_KEY",
+    "aspect_validator",
+    "avro_to_pegasus",
+    "datum_to_event",
+    "decode_event",
+    "encode_event",
+    "event_to_datum",
+    "frame",
+    "parsed_schema",
+    "pegasus_name",
+    "pegasus_to_avro",
+    "read_container",
+    "schema_json",
+    "schema_text",
+    "unframe",
+    "validate_aspect",
     "write_container",
 ]
 
@@ -75,8 +92,9 @@ def decode_event(topic: str, body: bytes) -> Dict[str, Any]:
 
     schema = parsed_schema(topic_schema(topic))
     try:
-        datum = fastavro.schemaless_reader(io.BytesIO(body), schema, return_record_name=True,
-                                              return_record_name_override=True)
+        datum = fastavro.schemaless_reader(
+            io.BytesIO(body), schema, return_record_name=True, return_record_name_override=True
+        )
     except (EOFError, ValueError, TypeError, IndexError) as e:
         raise ExportError(f"cannot decode a {topic} value from Avro: {e}") from e
     return datum_to_event(topic, datum)
@@ -117,8 +135,9 @@ def write_container(fileobj: IO[bytes], topic: str, values: Iterable[Any], codec
             yield event_to_datum(topic, v)
 
     try:
-        fastavro.writer(fileobj, parsed_schema(topic_schema(topic)), datums(), codec=codec,
-                        metadata={TOPIC_METADATA_KEY: topic})
+        fastavro.writer(
+            fileobj, parsed_schema(topic_schema(topic)), datums(), codec=codec, metadata={TOPIC_METADATA_KEY: topic}
+        )
     except (ValueError, TypeError, AttributeError, KeyError) as e:
         raise ExportError(f"cannot write {topic} record {count - 1} to an Avro container: {e}") from e
     return count

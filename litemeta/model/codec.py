@@ -20,6 +20,7 @@ operations or as ``{"patch": [...], "arrayPrimaryKeys": {...}}``, MCPs keyed by
 ``entityKeyAspect`` instead of ``entityUrn``, and legacy MCEs (``proposedSnapshot``).
 Writing reproduces the SDK's ``write_metadata_file`` byte for byte (tests/model/test_codec.py).
 """
+
 from __future__ import annotations
 
 import io
@@ -30,17 +31,7 @@ from typing import IO, Any, Callable, Dict, Iterable, List, Mapping, Optional, T
 
 from litemeta.errors import ChangeTypeError, UnknownAspectError, ValidationError
 from litemeta.model.jsontext import dumps, loads, recursion_room
-from litemeta.model.proposal import (
-    CHANGE_TYPES,
-    DELETE,
-    JSON,
-    JSON_PATCH,
-    NO_ORIGIN,
-    PATCH,
-    UPSERT,
-    Origin,
-    Proposal,
-)
+from litemeta.model.proposal import CHANGE_TYPES, DELETE, JSON, JSON_PATCH, NO_ORIGIN, PATCH, UPSERT, Origin, Proposal
 from litemeta.model.registry import Registry
 
 AVRO_NAMESPACE = "com.linkedin.pegasus2avro."
@@ -110,8 +101,11 @@ def proposal_from_mcp_value(d: Any, origin: Origin = NO_ORIGIN) -> Proposal:
 def _type_error(obj: Mapping[str, Any], key: str, expected: str, origin: Origin) -> ValidationError:
     urn, name = obj.get("entityUrn"), obj.get("aspectName")
     return _err(
-        f"{key} must be {expected}, found a JSON {_json_type(obj[key])}", origin, path=key,
-        urn=urn if isinstance(urn, str) else None, aspect=name if isinstance(name, str) else None,
+        f"{key} must be {expected}, found a JSON {_json_type(obj[key])}",
+        origin,
+        path=key,
+        urn=urn if isinstance(urn, str) else None,
+        aspect=name if isinstance(name, str) else None,
     )
 
 
@@ -121,17 +115,27 @@ _CHANGE_TYPE_SET = frozenset(CHANGE_TYPES)
 def _mcp_from_obj(obj: Mapping[str, Any], origin: Origin) -> Proposal:
     # The hot path of every reader: plain lookups first, error details only when something is wrong.
     get = obj.get
-    urn, aspect_name, entity_type, change_type = get("entityUrn"), get("aspectName"), get("entityType"), get("changeType")
+    urn, aspect_name, entity_type, change_type = (
+        get("entityUrn"),
+        get("aspectName"),
+        get("entityType"),
+        get("changeType"),
+    )
     for key, v in (("entityUrn", urn), ("aspectName", aspect_name), ("entityType", entity_type)):
         if v is not None and v.__class__ is not str:
             raise _type_error(obj, key, "a string", origin)
     where: Dict[str, Any] = {"urn": urn, "aspect": aspect_name}
     if change_type is None:
-        raise _err(f"changeType is missing; expected one of {', '.join(CHANGE_TYPES)}", origin, path="changeType", **where)
+        raise _err(
+            f"changeType is missing; expected one of {', '.join(CHANGE_TYPES)}", origin, path="changeType", **where
+        )
     if change_type.__class__ is not str or change_type not in _CHANGE_TYPE_SET:
         raise ChangeTypeError(
             f"unknown changeType {change_type!r}; expected one of {', '.join(CHANGE_TYPES)}",
-            file=origin.file, index=origin.index, path="changeType", **where,
+            file=origin.file,
+            index=origin.index,
+            path="changeType",
+            **where,
         )
     if aspect_name is None:
         raise _err("aspectName is missing", origin, path="aspectName", **where)
@@ -144,7 +148,9 @@ def _mcp_from_obj(obj: Mapping[str, Any], origin: Origin) -> Proposal:
     raw = get("aspect")
     if raw is None:
         if change_type != DELETE:
-            raise _err(f"a {change_type} proposal needs an aspect; only DELETE may omit it", origin, path="aspect", **where)
+            raise _err(
+                f"a {change_type} proposal needs an aspect; only DELETE may omit it", origin, path="aspect", **where
+            )
         aspect, content_type = None, JSON
     elif isinstance(raw, dict) and len(raw) == 1 and "json" in raw:
         # After the SDK's round trip a PATCH reads as plain JSON: the change type decides (formats.md §1).
@@ -155,9 +161,7 @@ def _mcp_from_obj(obj: Mapping[str, Any], origin: Origin) -> Proposal:
     if sm is not None and not isinstance(sm, dict):
         raise _type_error(obj, "systemMetadata", "an object", origin)
     headers = get("headers")
-    if headers is not None and not (
-        isinstance(headers, dict) and all(isinstance(v, str) for v in headers.values())
-    ):
+    if headers is not None and not (isinstance(headers, dict) and all(isinstance(v, str) for v in headers.values())):
         raise _err("headers must be an object of strings", origin, path="headers", **where)
     return Proposal(
         entity_urn=urn or "",
@@ -176,7 +180,12 @@ def _mcp_from_obj(obj: Mapping[str, Any], origin: Origin) -> Proposal:
 def _generic_aspect(raw: Any, name: str, is_patch: bool, origin: Origin, where: Dict[str, Any]) -> Tuple[Any, str]:
     """Decode a GenericAspect in either dialect: ``{"json": v}`` or ``{"value": text, "contentType": t}``."""
     if not isinstance(raw, dict):
-        raise _err(f"{name} must be an object with 'json' or 'value', found a JSON {_json_type(raw)}", origin, path=name, **where)
+        raise _err(
+            f"{name} must be an object with 'json' or 'value', found a JSON {_json_type(raw)}",
+            origin,
+            path=name,
+            **where,
+        )
     if "json" in raw:
         # After the SDK's round trip a PATCH reads as plain JSON: the change type decides (formats.md §1).
         return raw["json"], JSON_PATCH if is_patch else JSON
@@ -198,7 +207,9 @@ def _generic_aspect(raw: Any, name: str, is_patch: bool, origin: Origin, where: 
 def _mce_from_obj(obj: Mapping[str, Any], origin: Origin) -> LegacyMCE:
     snap = obj["proposedSnapshot"]
     if not isinstance(snap, dict) or len(snap) != 1:
-        raise _err("proposedSnapshot must be an object with exactly one snapshot type key", origin, path="proposedSnapshot")
+        raise _err(
+            "proposedSnapshot must be an object with exactly one snapshot type key", origin, path="proposedSnapshot"
+        )
     ((snapshot_type, body),) = snap.items()
     if not isinstance(body, dict) or not isinstance(body.get("urn"), str):
         raise _err(f"snapshot {snapshot_type} has no urn string", origin, path="proposedSnapshot.urn")
@@ -211,7 +222,9 @@ def _mce_from_obj(obj: Mapping[str, Any], origin: Origin) -> LegacyMCE:
         if not isinstance(a, dict) or len(a) != 1:
             raise _err(
                 f"snapshot aspect #{i} must be an object with one key, the aspect's record name",
-                origin, urn=urn, path=f"proposedSnapshot.aspects[{i}]",
+                origin,
+                urn=urn,
+                path=f"proposedSnapshot.aspects[{i}]",
             )
         ((record_name, value),) = a.items()
         aspects.append((record_name, value))
@@ -241,7 +254,7 @@ def _pegasus_json(value: Any) -> Any:
         if len(value) == 1:
             ((k, v),) = value.items()
             if isinstance(k, str) and k.startswith(AVRO_NAMESPACE):
-                return {PEGASUS_NAMESPACE + k[len(AVRO_NAMESPACE):]: _pegasus_json(v)}
+                return {PEGASUS_NAMESPACE + k[len(AVRO_NAMESPACE) :]: _pegasus_json(v)}
         f = value.get("fieldDiscriminator")
         if isinstance(f, str) and f in value:
             return {f: _pegasus_json(value[f])}
@@ -266,7 +279,10 @@ def proposals_of(record: Record, registry: Registry) -> List[Proposal]:
             spec = registry.aspect_by_record(record_name)
         except UnknownAspectError as e:
             raise UnknownAspectError(
-                e.message, file=record.origin.file, index=record.origin.index, urn=record.urn,
+                e.message,
+                file=record.origin.file,
+                index=record.origin.index,
+                urn=record.urn,
                 path="proposedSnapshot.aspects",
             ) from None
         out.append(
@@ -289,8 +305,9 @@ def _aspect_text(value: Any) -> str:
     return json.dumps(value)
 
 
-def _mcp_obj(p: Proposal, aspect_as_text: bool, text: Callable[[Any], str] = _aspect_text,
-             aspect_text: Optional[str] = None) -> Dict[str, Any]:
+def _mcp_obj(
+    p: Proposal, aspect_as_text: bool, text: Callable[[Any], str] = _aspect_text, aspect_text: Optional[str] = None
+) -> Dict[str, Any]:
     obj: Dict[str, Any] = {}
     if p.entity_type is not None:
         obj["entityType"] = p.entity_type
@@ -306,8 +323,10 @@ def _mcp_obj(p: Proposal, aspect_as_text: bool, text: Callable[[Any], str] = _as
         if p.content_type not in _JSON_TYPES:
             obj["aspect"] = {"value": p.aspect, "contentType": p.content_type}
         elif aspect_as_text:
-            obj["aspect"] = {"value": aspect_text if aspect_text is not None else text(p.aspect),
-                             "contentType": p.content_type}
+            obj["aspect"] = {
+                "value": aspect_text if aspect_text is not None else text(p.aspect),
+                "contentType": p.content_type,
+            }
         else:
             obj["aspect"] = {"json": p.aspect}
     if p.system_metadata is not None:
@@ -335,9 +354,7 @@ def proposal_to_mcp_value(p: Proposal, compact: bool = False, aspect_text: Optio
 def mce_to_obj(m: LegacyMCE) -> Dict[str, Any]:
     """The file-sink form of a legacy MCE."""
     obj: Dict[str, Any] = {
-        "proposedSnapshot": {
-            m.snapshot_type: {"urn": m.urn, "aspects": [{name: value} for name, value in m.aspects]}
-        }
+        "proposedSnapshot": {m.snapshot_type: {"urn": m.urn, "aspects": [{name: value} for name, value in m.aspects]}}
     }
     if m.system_metadata is not None:
         obj["systemMetadata"] = m.system_metadata

@@ -7,6 +7,7 @@ previousSystemMetadata, created]``. PlatformEvent: ``{header: {timestampMillis},
 payload: {value: "<json text>", contentType}}``. FailedMetadataChangeProposal:
 ``{metadataChangeProposal: <MCP>, error: "<message>"}``.
 """
+
 from __future__ import annotations
 
 import json
@@ -90,8 +91,12 @@ def optional(d: Optional[Mapping[str, Any]]) -> Optional[Dict[str, Any]]:
     return dict(d) if d is not None else None
 
 
-def event_filter(urn: Optional[str] = None, categories: Optional[Iterable[str]] = None,
-                 aspect: Optional[str] = None, entity_type: Optional[str] = None) -> Callable[[TopicRecord], bool]:
+def event_filter(
+    urn: Optional[str] = None,
+    categories: Optional[Iterable[str]] = None,
+    aspect: Optional[str] = None,
+    entity_type: Optional[str] = None,
+) -> Callable[[TopicRecord], bool]:
     """A record filter by urn, entity-change category (OWNER accepted for OWNERSHIP), aspect or entity type."""
     cats = {("OWNERSHIP" if c.upper() == "OWNER" else c.upper()) for c in categories} if categories else None
 
@@ -114,6 +119,7 @@ def event_filter(urn: Optional[str] = None, categories: Optional[Iterable[str]] 
         if entity_type and v.get("entityType") != entity_type:
             return False
         return cats is None
+
     return accept
 
 

@@ -28,6 +28,7 @@ stays the reference for everything orjson does not take, so that no input change
   ``ObjectMapperFactory`` only raises the string length), and a record adds 3 levels around its
   aspect: every aspect DataHub accepts fits, and no aspect schema nests anywhere near as deep.
 """
+
 from __future__ import annotations
 
 import json
@@ -54,6 +55,8 @@ class LoneSurrogateError(ValueError):
     def __init__(self, path: str) -> None:
         self.path = path
         super().__init__(f"a string at {path or '/'} holds a lone surrogate (not valid Unicode text)")
+
+
 _OPTIONS = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
 _orjson_dumps = orjson.dumps
 _orjson_loads = orjson.loads
@@ -165,11 +168,11 @@ def _expect(text: str, i: int, chars: str) -> int:
 
 
 def _bounded(text: str, i: int, max_chars: int, max_items: int) -> Tuple[Any, int]:
-    c = text[i:i + 1]
+    c = text[i : i + 1]
     if c == "{":
         out: Dict[str, Any] = {}
         i = _skip(text, i + 1)
-        if text[i:i + 1] == "}":
+        if text[i : i + 1] == "}":
             return out, i + 1
         while True:
             i = _expect(text, i, '"')
@@ -183,7 +186,7 @@ def _bounded(text: str, i: int, max_chars: int, max_items: int) -> Tuple[Any, in
     if c == "[":
         items: List[Any] = []
         i = _skip(text, i + 1)
-        if text[i:i + 1] == "]":
+        if text[i : i + 1] == "]":
             return items, i + 1
         while True:
             if len(items) < max_items:

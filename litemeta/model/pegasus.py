@@ -19,6 +19,7 @@ Schemas are read from ``data/schemas/<Name>.avsc`` and resolved once into a grap
 types are their names); :mod:`litemeta.model.pegasus_validation` compiles validators from it and
 :mod:`litemeta.model.avro` (the only module that imports fastavro) encodes the datums made here.
 """
+
 from __future__ import annotations
 
 import json
@@ -56,7 +57,7 @@ def schema_text(schema_name: str) -> str:
 
 def pegasus_name(avro_name: str) -> str:
     """``com.linkedin.pegasus2avro.x.Y`` -> ``com.linkedin.x.Y`` (other names unchanged)."""
-    return PEGASUS_PREFIX + avro_name[len(AVRO_PREFIX):] if avro_name.startswith(AVRO_PREFIX) else avro_name
+    return PEGASUS_PREFIX + avro_name[len(AVRO_PREFIX) :] if avro_name.startswith(AVRO_PREFIX) else avro_name
 
 
 # A resolved type is a primitive name (str) or a NamedType/ArrayType/MapType/UnionType node;
@@ -145,11 +146,15 @@ def _resolve(schema: Any) -> Any:
                 node.size = int(t["size"])
             else:
                 for f in t["fields"]:
-                    node.fields.append(RecordField(f["name"], walk(f["type"], nns), "default" in f, f.get("default"),
-                                              "Urn" in f))
+                    node.fields.append(
+                        RecordField(f["name"], walk(f["type"], nns), "default" in f, f.get("default"), "Urn" in f)
+                    )
                 disc = next((f for f in node.fields if f.name == DISCRIMINATOR), None)
-                node.discriminated = isinstance(disc, RecordField) and isinstance(disc.type, NamedType) and set(
-                    disc.type.symbols) == {f.name for f in node.fields} - {DISCRIMINATOR}
+                node.discriminated = (
+                    isinstance(disc, RecordField)
+                    and isinstance(disc.type, NamedType)
+                    and set(disc.type.symbols) == {f.name for f in node.fields} - {DISCRIMINATOR}
+                )
             return node
         if kind == "array":
             return ArrayType(walk(t["items"], ns))
@@ -241,8 +246,7 @@ def _convert_union(t: UnionType, v: Any, mode: str) -> Any:
 
 
 def _guess_member(t: UnionType, v: Any) -> Any:
-    py = {"string": str, "bytes": bytes, "boolean": bool, "int": int, "long": int, "float": float,
-          "double": float}
+    py = {"string": str, "bytes": bytes, "boolean": bool, "int": int, "long": int, "float": float, "double": float}
     for m in t.members:
         if isinstance(m, str) and type(v) is py.get(m):
             return m
@@ -283,6 +287,7 @@ def pegasus_to_avro(schema_name: str, value: Any) -> Any:
 def avro_to_pegasus(schema_name: str, datum: Any) -> Any:
     """Avro JSON (or a fastavro datum) -> Pegasus JSON, nulls omitted (``pre_json_transform``)."""
     return _convert(resolved_schema(schema_for(schema_name)[0]), datum, "a2p")
+
 
 # ------------------------------------------------------------------------------------- events
 def topic_schema(topic: str) -> str:

@@ -12,6 +12,7 @@ they have a default, unrecognised fields are rejected, fields typed as urns must
 schema's type graph (:func:`litemeta.model.pegasus.resolved_schema`) is compiled once into
 nested closures that check Pegasus JSON directly.
 """
+
 from __future__ import annotations
 
 import json
@@ -57,7 +58,7 @@ def show(v: Any, width: int = 80) -> str:
         text = json.dumps(v, ensure_ascii=False, default=repr)
     except (TypeError, ValueError, RecursionError):
         text = repr(v)
-    return text if len(text) <= width else text[:width - 3] + "..."
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def _expected(t: Any) -> str:
@@ -134,8 +135,10 @@ def _number_check(name: str) -> Check:
         if cls is not float:
             raise _Bad(f"expected {name}, got {show(x)}")
         if x - x != 0.0:  # NaN or an infinity (inf - inf is NaN)
-            raise _Bad(f"expected {name}, got {show(x)}: NaN and Infinity are not JSON numbers "
-                       f"(DataHub's JSON parser rejects them)")
+            raise _Bad(
+                f"expected {name}, got {show(x)}: NaN and Infinity are not JSON numbers "
+                f"(DataHub's JSON parser rejects them)"
+            )
 
     return check
 
@@ -334,8 +337,7 @@ class _Compiler:
 
         def missing_field(x: Dict[str, Any]) -> NoReturn:
             missing = next(f for f in checks if f in required and f not in x)
-            raise _Bad(f"missing required field {missing!r} ({_expected(types[missing])}) of record {pname}",
-                       missing)
+            raise _Bad(f"missing required field {missing!r} ({_expected(types[missing])}) of record {pname}", missing)
 
         def reference(x: Any) -> None:
             """Every field through its checker: what ``check`` must agree with (tests compare them)."""

@@ -8,6 +8,7 @@ A proposal carries the aspect already decoded from JSON (a dict for a value, a l
 PATCH, None for DELETE) and where it came from (file and record index) for error reports.
 Wire names (camelCase) appear only in the codecs (:mod:`litemeta.model.codec`).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace

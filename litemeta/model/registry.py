@@ -9,6 +9,7 @@
 
 Code asks the registry; nothing in litemeta hard-codes a list of aspect names.
 """
+
 from __future__ import annotations
 
 import json
@@ -130,16 +131,18 @@ class Registry:
         try:
             return self.entities[name]
         except KeyError:
-            raise UnknownEntityError(f"unknown entity type {name!r} (not in DataHub's registry)"
-                                     + did_you_mean(name, self.entities)) from None
+            raise UnknownEntityError(
+                f"unknown entity type {name!r} (not in DataHub's registry)" + did_you_mean(name, self.entities)
+            ) from None
 
     def aspect(self, name: str) -> AspectSpec:
         """The spec of an aspect; :class:`UnknownAspectError` when not registered."""
         try:
             return self.aspects[name]
         except KeyError:
-            raise UnknownAspectError(f"unknown aspect {name!r} (not in DataHub's registry)"
-                                     + did_you_mean(name, self.aspects), aspect=name) from None
+            raise UnknownAspectError(
+                f"unknown aspect {name!r} (not in DataHub's registry)" + did_you_mean(name, self.aspects), aspect=name
+            ) from None
 
     def aspect_for_entity(self, entity_type: str, aspect: str) -> AspectSpec:
         """The aspect's spec, checking that it is registered for the entity type."""

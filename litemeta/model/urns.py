@@ -19,6 +19,7 @@ a different urn) and an ASCII control character inside the urn (a newline or a N
 key breaks every line-oriented tool, and PostgreSQL, one of DataHub's stores, refuses NUL) are
 rejected too.
 """
+
 from __future__ import annotations
 
 import re
@@ -164,12 +165,16 @@ def validate_urn(urn: str, registry: Registry) -> Urn:
         try:
             urn.encode("utf-8")
         except UnicodeEncodeError as e:
-            raise InvalidUrnError(f"invalid urn {urn!r}: a lone surrogate ({urn[e.start]!r} at position {e.start}) "
-                                  f"is not valid Unicode text", urn=urn) from None
+            raise InvalidUrnError(
+                f"invalid urn {urn!r}: a lone surrogate ({urn[e.start]!r} at position {e.start}) "
+                f"is not valid Unicode text",
+                urn=urn,
+            ) from None
     control = _CONTROL.search(urn)
     if control is not None:
-        raise InvalidUrnError(f"invalid urn {urn!r}: control character {control.group()!r} at position "
-                              f"{control.start()}", urn=urn)
+        raise InvalidUrnError(
+            f"invalid urn {urn!r}: control character {control.group()!r} at position {control.start()}", urn=urn
+        )
     key = registry.key_aspect(u.entity_type) if u.entity_type in registry.entities else None
     if key is None:
         raise InvalidUrnError(f"invalid urn {urn!r}: unknown entity type {u.entity_type!r}", urn=urn)
@@ -181,8 +186,7 @@ def validate_urn(urn: str, registry: Registry) -> Urn:
         )
     if u.entity_type != "schemaField" and url_encoded_length(urn) > MAX_ENCODED_LENGTH:
         raise InvalidUrnError(
-            f"invalid urn {urn!r}: URL-encoded length {url_encoded_length(urn)} exceeds {MAX_ENCODED_LENGTH}",
-            urn=urn
+            f"invalid urn {urn!r}: URL-encoded length {url_encoded_length(urn)} exceeds {MAX_ENCODED_LENGTH}", urn=urn
         )
     for f, part in zip(key.key_fields, u.parts):
         if f.symbols and part not in f.symbols:
@@ -223,8 +227,7 @@ def _key_urn_problem(part: str, entity_types: Optional[Tuple[str, ...]], registr
     if key is None:
         return f"{part!r} has the unknown entity type {inner.entity_type!r}"
     if len(inner.parts) != len(key.key_fields):
-        return (f"{part!r}: entity {inner.entity_type!r} has {len(key.key_fields)} key part(s), "
-                f"got {len(inner.parts)}")
+        return f"{part!r}: entity {inner.entity_type!r} has {len(key.key_fields)} key part(s), got {len(inner.parts)}"
     if entity_types is not None and inner.entity_type not in entity_types:
         return f"{part!r} is a {inner.entity_type} urn; expected one of {', '.join(entity_types)}"
     return None
@@ -245,8 +248,9 @@ def _coerce(part: str, type_: str, urn: str, field: str) -> Any:
         try:
             return int(part)
         except ValueError:
-            raise InvalidUrnError(f"invalid urn {urn!r}: key field {field!r} expects {type_}, got {part!r}",
-                                  urn=urn) from None
+            raise InvalidUrnError(
+                f"invalid urn {urn!r}: key field {field!r} expects {type_}, got {part!r}", urn=urn
+            ) from None
     return part
 
 

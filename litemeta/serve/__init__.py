@@ -12,6 +12,7 @@ This package is the one home of the web stack (Starlette, uvicorn, graphql-core)
 ``restli``, ``openapi``, ``graphql`` (route groups), ``references`` (``deleteReferences``),
 ``runner`` (uvicorn in the foreground or on a thread).
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -11,6 +11,7 @@ over one :class:`Served`: the store, its one :class:`~litemeta.serve.writer.Writ
 in ``extra_routes`` and reaches the store and the writer through ``request.app.state.served``.
 The GMS paths stay where DataHub's clients expect them; ``/`` is left to such a front end.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -54,13 +55,19 @@ def config_body() -> Dict[str, Any]:
         mine = version("litemeta")
     except PackageNotFoundError:  # running from a source tree
         mine = "unknown"
-    return {"noCode": "true",
-            "versions": {"acryldata/datahub": {"version": ADVERTISED_VERSION}, "litemeta": {"version": mine}},
-            "datahub": {"serverType": "litemeta"},
-            "statefulIngestionCapable": True, "patchCapable": True, "supportsImpactAnalysis": False,
-            "telemetry": {"enabledCli": False, "enabledIngestion": False},
-            "managedIngestion": {"enabled": False, "defaultCliVersion": None},
-            "retention": "true", "timeZone": "UTC", "models": {}}
+    return {
+        "noCode": "true",
+        "versions": {"acryldata/datahub": {"version": ADVERTISED_VERSION}, "litemeta": {"version": mine}},
+        "datahub": {"serverType": "litemeta"},
+        "statefulIngestionCapable": True,
+        "patchCapable": True,
+        "supportsImpactAnalysis": False,
+        "telemetry": {"enabledCli": False, "enabledIngestion": False},
+        "managedIngestion": {"enabled": False, "defaultCliVersion": None},
+        "retention": "true",
+        "timeZone": "UTC",
+        "models": {},
+    }
 
 
 async def _config(request: Request) -> Response:
@@ -132,20 +139,32 @@ class Guard:
 
 
 def _too_large(size: int, limit: int) -> HttpError:
-    return HttpError(413, f"the request body has {size} bytes, more than the {limit} bytes accepted; "
-                          f"send smaller batches")
+    return HttpError(
+        413, f"the request body has {size} bytes, more than the {limit} bytes accepted; send smaller batches"
+    )
 
 
 async def _send(send: Send, err: HttpError) -> None:
     body = dumps(err.body()).encode()
-    await send({"type": "http.response.start", "status": err.status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": err.status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
-def create_app(store: Any, *, token: Optional[str] = None, max_body: int = MAX_BODY_BYTES,
-               extra_routes: Sequence[BaseRoute] = (), sign_in: Optional[SignIn] = None,
-               events_helper: Optional[bool] = None) -> Starlette:
+def create_app(
+    store: Any,
+    *,
+    token: Optional[str] = None,
+    max_body: int = MAX_BODY_BYTES,
+    extra_routes: Sequence[BaseRoute] = (),
+    sign_in: Optional[SignIn] = None,
+    events_helper: Optional[bool] = None,
+) -> Starlette:
     """The GMS-compatible ASGI app over ``store`` (a :class:`MetadataStore` or a path to open).
 
     The writer thread starts with the app (ASGI lifespan) and stops after writing what is queued;
@@ -162,8 +181,10 @@ def create_app(store: Any, *, token: Optional[str] = None, max_body: int = MAX_B
     # Reads come from a thread pool: their SQLite connections are kept open for reuse.
     store = open_store(store, pooled_connections=READ_CONNECTIONS) if isinstance(store, str) else store
     if store.db.sqlite_file is None and store.db.is_sqlite:
-        raise LitemetaError("litemeta serve needs a store in a file (or a database URL): an in-memory store "
-                            "cannot be shared by the writer and the readers")
+        raise LitemetaError(
+            "litemeta serve needs a store in a file (or a database URL): an in-memory store "
+            "cannot be shared by the writer and the readers"
+        )
     helper = store.settings.helper_processes if events_helper is None else events_helper
     lock = threading.Lock()
     feed = LogFeed(store)
@@ -184,9 +205,11 @@ def create_app(store: Any, *, token: Optional[str] = None, max_body: int = MAX_B
     routes += restli.routes() + openapi.routes() + [Route("/api/graphql", _graphql, methods=["POST"])]
     access = Access(token, routes, extra_routes, sign_in) if token else None
     routes += list(extra_routes)
-    app = Starlette(routes=routes, lifespan=lifespan,
-                    exception_handlers={HttpError: _http_error, LitemetaError: _litemeta_error,
-                                        Exception: _server_error})
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={HttpError: _http_error, LitemetaError: _litemeta_error, Exception: _server_error},
+    )
     app.state.served = served
     app.state.config = config_body()
     app.add_middleware(Guard, access=access, max_body=max_body)

@@ -14,6 +14,7 @@ a REST client without the header gets GMS's 401 whatever cookies the browser hol
     >>> safe_next("//evil.example/x"), safe_next("/dataset/urn%3Ali%3A...?x=1")
     ('/', '/dataset/urn%3Ali%3A...?x=1')
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -79,8 +80,13 @@ class Access:
     with the session cookie. A browser page without the cookie is sent to the sign-in page (an htmx
     request gets ``HX-Redirect``, which reloads the whole page there); anything else gets GMS's 401."""
 
-    def __init__(self, token: str, gms_routes: Sequence[BaseRoute], browser_routes: Sequence[BaseRoute],
-                 sign_in: Optional[SignIn]) -> None:
+    def __init__(
+        self,
+        token: str,
+        gms_routes: Sequence[BaseRoute],
+        browser_routes: Sequence[BaseRoute],
+        sign_in: Optional[SignIn],
+    ) -> None:
         self.bearer = ("Bearer " + token).encode()
         self.session = session_value(token)
         self.gms_routes = list(gms_routes)
@@ -95,12 +101,16 @@ class Access:
         path = scope["path"]
         if path in PUBLIC_PATHS:
             return None
-        if self.sign_in is not None and any(path == p or (p.endswith("/") and path.startswith(p))
-                                            for p in self.sign_in.public):
+        if self.sign_in is not None and any(
+            path == p or (p.endswith("/") and path.startswith(p)) for p in self.sign_in.public
+        ):
             return None
         if not self._browser(scope):
-            message = ("Unauthorized to perform this action: a valid token is required (Authorization: Bearer <token>)"
-                       if given is None else "Unauthorized to perform this action: the token is not valid")
+            message = (
+                "Unauthorized to perform this action: a valid token is required (Authorization: Bearer <token>)"
+                if given is None
+                else "Unauthorized to perform this action: the token is not valid"
+            )
             return JSONResponse(HttpError(401, message).body(), status_code=401)
         if self.signed_in(scope, headers):
             return None
@@ -128,8 +138,9 @@ class Access:
         if headers.get(b"hx-request") == b"true":  # a fragment: send the whole page to the sign-in page
             current = urlsplit(headers.get(b"hx-current-url", b"/").decode("latin-1"))
             back = current.path + (f"?{current.query}" if current.query else "")
-            return Response(message, status_code=401, media_type="text/plain",
-                            headers={"HX-Redirect": self.sign_in.url(back)})
+            return Response(
+                message, status_code=401, media_type="text/plain", headers={"HX-Redirect": self.sign_in.url(back)}
+            )
         if b"text/event-stream" in headers.get(b"accept", b""):  # EventSource reconnects; a redirect would not help
             return Response(message, status_code=401, media_type="text/plain")
         if scope["method"] in ("GET", "HEAD"):

@@ -20,6 +20,7 @@ something (:meth:`LogFeed.publish`, called from the writer thread), so a followe
 database while nothing changes. Writes made by another process to the same store are seen at
 the next commit here, or after ``poll_seconds``.
 """
+
 from __future__ import annotations
 
 import asyncio

@@ -9,6 +9,7 @@ interface with an object type for every entity type of the registry (so fragment
 query selecting anything else gets GraphQL's own validation error naming the field, as DataHub
 answers an unknown field. Search runs through :meth:`MetadataStore.search` only.
 """
+
 from __future__ import annotations
 
 import functools
@@ -26,13 +27,31 @@ from litemeta.serve.wire import HttpError, criterion, json_body
 
 # DataHub's GraphQL names where they are not the entity type in UPPER_SNAKE / its class form
 # (datahub.ingestion.graph.client.entity_type_to_graphql, and the GraphQL type names).
-_ENUM_SPECIAL = {"corpuser": "CORP_USER", "mlModel": "MLMODEL", "mlModelGroup": "MLMODEL_GROUP",
-                 "mlFeatureTable": "MLFEATURE_TABLE", "mlFeature": "MLFEATURE", "mlPrimaryKey": "MLPRIMARY_KEY"}
-_TYPE_SPECIAL = {"corpuser": "CorpUser", "mlModel": "MLModel", "mlModelGroup": "MLModelGroup",
-                 "mlFeatureTable": "MLFeatureTable", "mlFeature": "MLFeature", "mlPrimaryKey": "MLPrimaryKey",
-                 "mlModelDeployment": "MLModelDeployment", "query": "QueryEntity", "role": "Role",
-                 "test": "Test", "api": "Api", "entityType": "EntityTypeEntity", "schemaField": "SchemaFieldEntity",
-                 "dataType": "DataTypeEntity", "structuredProperty": "StructuredPropertyEntity"}
+_ENUM_SPECIAL = {
+    "corpuser": "CORP_USER",
+    "mlModel": "MLMODEL",
+    "mlModelGroup": "MLMODEL_GROUP",
+    "mlFeatureTable": "MLFEATURE_TABLE",
+    "mlFeature": "MLFEATURE",
+    "mlPrimaryKey": "MLPRIMARY_KEY",
+}
+_TYPE_SPECIAL = {
+    "corpuser": "CorpUser",
+    "mlModel": "MLModel",
+    "mlModelGroup": "MLModelGroup",
+    "mlFeatureTable": "MLFeatureTable",
+    "mlFeature": "MLFeature",
+    "mlPrimaryKey": "MLPrimaryKey",
+    "mlModelDeployment": "MLModelDeployment",
+    "query": "QueryEntity",
+    "role": "Role",
+    "test": "Test",
+    "api": "Api",
+    "entityType": "EntityTypeEntity",
+    "schemaField": "SchemaFieldEntity",
+    "dataType": "DataTypeEntity",
+    "structuredProperty": "StructuredPropertyEntity",
+}
 
 
 def enum_name(entity_type: str) -> str:
@@ -40,7 +59,7 @@ def enum_name(entity_type: str) -> str:
     if entity_type in _ENUM_SPECIAL:
         return _ENUM_SPECIAL[entity_type]
     name = "".join("_" + c.lower() if c.isupper() else c for c in entity_type).lstrip("_").upper()
-    return name[len("DATA_HUB_"):] if name.startswith("DATA_HUB_") else name
+    return name[len("DATA_HUB_") :] if name.startswith("DATA_HUB_") else name
 
 
 def type_name(entity_type: str) -> str:
@@ -99,8 +118,10 @@ def _entity_sdl(entity_types: Sequence[str]) -> str:
     for et in entity_types:
         extra = ""
         if et == "dataset":
-            extra = (" name: String! origin: String platform: DataPlatform properties: DatasetProperties"
-                     " schemaMetadata(version: Long): SchemaMetadata status: Status")
+            extra = (
+                " name: String! origin: String platform: DataPlatform properties: DatasetProperties"
+                " schemaMetadata(version: Long): SchemaMetadata status: Status"
+            )
         elif et == "dataPlatform":
             extra = " name: String!"
         types.append(f"type {type_name(et)} implements Entity {{ urn: String! type: EntityType!{extra} }}")
@@ -146,16 +167,25 @@ class EntityNode:
         props = self._aspects.get("datasetProperties")
         if props is None:
             return None
-        return {**props, "customProperties": [{"key": k, "value": v}
-                                              for k, v in (props.get("customProperties") or {}).items()]}
+        return {
+            **props,
+            "customProperties": [{"key": k, "value": v} for k, v in (props.get("customProperties") or {}).items()],
+        }
 
     def schemaMetadata(self, info: Any, version: int = 0) -> Optional[Dict[str, Any]]:  # noqa: N802 (GraphQL name)
-        value = self._aspects.get("schemaMetadata") if not version else \
-            self._store.get(self.urn, ["schemaMetadata"], version=version).get("schemaMetadata")
+        value = (
+            self._aspects.get("schemaMetadata")
+            if not version
+            else self._store.get(self.urn, ["schemaMetadata"], version=version).get("schemaMetadata")
+        )
         if value is None:
             return None
-        return {"name": value.get("schemaName"), "platformUrn": value.get("platform"), "version": value.get("version"),
-                "fields": value.get("fields") or []}
+        return {
+            "name": value.get("schemaName"),
+            "platformUrn": value.get("platform"),
+            "version": value.get("version"),
+            "fields": value.get("fields") or [],
+        }
 
     def status(self, info: Any) -> Optional[Dict[str, Any]]:
         return self._aspects.get("status")  # type: ignore[no-any-return]
@@ -179,8 +209,7 @@ class GraphQLService:
     def execute(self, query: str, variables: Optional[Dict[str, Any]], operation: Optional[str]) -> Dict[str, Any]:
         """Run one GraphQL request; errors in DataHub's form (``{"errors": [{"message", ...}]}``)."""
         root = {"scrollAcrossEntities": self.scroll, "searchAcrossEntities": self.search}
-        result = graphql_sync(self.schema, query, root_value=root, variable_values=variables,
-                              operation_name=operation)
+        result = graphql_sync(self.schema, query, root_value=root, variable_values=variables, operation_name=operation)
         return result.formatted  # type: ignore[return-value]
 
     # ------------------------------------------------------------ roots
@@ -209,17 +238,32 @@ class GraphQLService:
         count = 10 if count is None else int(count)
         want_facets = not flags.get("skipAggregates")
         try:
-            result = self.served.search(input.get("query") or "*", types, filters, want_facets, start, count,
-                                        include_removed)
+            result = self.served.search(
+                input.get("query") or "*", types, filters, want_facets, start, count, include_removed
+            )
         except LitemetaError as exc:
             raise ValueError(str(exc)) from None  # a GraphQL error naming the bad filter
         store = self.served.store
-        hits = [{"entity": EntityNode(store, h.urn, h.entity_type),
-                 "matchedFields": [{"name": f, "value": v} for f, v in h.matched_fields], "extraProperties": []}
-                for h in result.results]
-        facets = [{"field": f, "displayName": f,
-                   "aggregations": [{"value": v, "count": n, "displayName": v} for v, n in values.items()]}
-                  for f, values in (result.facets or {}).items()] if want_facets else []
+        hits = [
+            {
+                "entity": EntityNode(store, h.urn, h.entity_type),
+                "matchedFields": [{"name": f, "value": v} for f, v in h.matched_fields],
+                "extraProperties": [],
+            }
+            for h in result.results
+        ]
+        facets = (
+            [
+                {
+                    "field": f,
+                    "displayName": f,
+                    "aggregations": [{"value": v, "count": n, "displayName": v} for v, n in values.items()],
+                }
+                for f, values in (result.facets or {}).items()
+            ]
+            if want_facets
+            else []
+        )
         return {"count": len(hits), "total": result.total, "searchResults": hits, "facets": facets}
 
 
@@ -238,4 +282,3 @@ async def graphql_endpoint(request: Request) -> Response:
         raise HttpError(400, "variables must be an object")
     out = await run_in_threadpool(service.execute, body["query"], variables, body.get("operationName"))
     return json_response(out)
-

@@ -1,5 +1,6 @@
 """GMS's OpenAPI endpoints that acryl-datahub calls (rest-compat.md §4.12-4.15): the v3 entity
 writes of SDK-mode clients, ``batchGet``, the write trace and the v2 timeline."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List
@@ -54,8 +55,10 @@ async def delete_entity(request: Request) -> Response:
     names = [a for a in request.query_params.getlist("aspects") for a in a.split(",") if a]
     where = origin_file(request)
     if names:
-        proposals = [Proposal(urn, aspect_spec(s, n).name, P.DELETE, entity_type=et, origin=Origin(where, i))
-                     for i, n in enumerate(names)]
+        proposals = [
+            Proposal(urn, aspect_spec(s, n).name, P.DELETE, entity_type=et, origin=Origin(where, i))
+            for i, n in enumerate(names)
+        ]
     else:
         proposals, _ = admin.plan_deletes([urn], admin.HARD, s.registry, s.store.clock())
     await write(request, proposals)
@@ -95,8 +98,11 @@ async def trace_write(request: Request) -> Response:
     body = json_body(await request.body())
     if not isinstance(body, dict):
         raise HttpError(400, "the body must be an object {urn: [aspect names]}")
-    done = {"success": True, "primaryStorage": {"writeStatus": "ACTIVE_STATE"},
-            "searchStorage": {"writeStatus": "ACTIVE_STATE"}}
+    done = {
+        "success": True,
+        "primaryStorage": {"writeStatus": "ACTIVE_STATE"},
+        "searchStorage": {"writeStatus": "ACTIVE_STATE"},
+    }
     return json_response({urn: {a: done for a in (aspects or [])} for urn, aspects in body.items()})
 
 
@@ -127,9 +133,11 @@ async def get_timeline(request: Request) -> Response:
 
 def routes() -> List[BaseRoute]:
     """The OpenAPI routes."""
-    return [Route("/openapi/v3/entity/{entity}", post_entities, methods=["POST"]),
-            Route("/openapi/v3/entity/{entity}", patch_entities, methods=["PATCH"]),
-            Route("/openapi/v3/entity/{entity}/batchGet", batch_get, methods=["POST"]),
-            Route("/openapi/v3/entity/{entity}/{urn:path}", delete_entity, methods=["DELETE"]),
-            Route("/openapi/v1/trace/write/{trace}", trace_write, methods=["POST"]),
-            Route("/openapi/v2/timeline/v1/{urn:path}", get_timeline, methods=["GET"])]
+    return [
+        Route("/openapi/v3/entity/{entity}", post_entities, methods=["POST"]),
+        Route("/openapi/v3/entity/{entity}", patch_entities, methods=["PATCH"]),
+        Route("/openapi/v3/entity/{entity}/batchGet", batch_get, methods=["POST"]),
+        Route("/openapi/v3/entity/{entity}/{urn:path}", delete_entity, methods=["DELETE"]),
+        Route("/openapi/v1/trace/write/{trace}", trace_write, methods=["POST"]),
+        Route("/openapi/v2/timeline/v1/{urn:path}", get_timeline, methods=["GET"]),
+    ]

@@ -9,6 +9,7 @@ the aspect would be invalid without it.
     >>> unlink({"tags": [{"tag": "urn:li:tag:a"}, {"tag": "urn:li:tag:b"}]}, "/tags/*/tag", "urn:li:tag:a")
     {'tags': [{'tag': 'urn:li:tag:b'}]}
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -69,9 +70,15 @@ def find(store: Any, target: str) -> List[Reference]:
     """Every current aspect that refers to ``target`` (its relationship paths that may point at
     the target's entity type)."""
     et = entity_type_of(target)
-    paths = {name: [(path, str(rel.get("name"))) for path, rel in spec.relationships.items()
-                    if et in (rel.get("entityTypes") or ())]
-             for name, spec in store.registry.aspects.items() if not spec.timeseries}
+    paths = {
+        name: [
+            (path, str(rel.get("name")))
+            for path, rel in spec.relationships.items()
+            if et in (rel.get("entityTypes") or ())
+        ]
+        for name, spec in store.registry.aspects.items()
+        if not spec.timeseries
+    }
     paths = {name: ps for name, ps in paths.items() if ps}
     out: List[Reference] = []
     for row in store.scan(sorted(paths)):

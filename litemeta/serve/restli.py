@@ -4,6 +4,7 @@ Writes become proposals for the one writer (:mod:`litemeta.serve.writer`) and ar
 their commit; a rejected proposal is a 422 naming it (it is on the dead-letter topic, as an ingest
 puts it). Reads run on the thread pool, over the store's public reads.
 """
+
 from __future__ import annotations
 
 from typing import Any, Callable, Coroutine, Dict, List, Optional, Sequence
@@ -54,8 +55,11 @@ def check_result(result: WriteResult) -> None:
     first = "; ".join(_describe(e) for e in errs[:3])
     more = f" (and {len(errs) - 3} more)" if len(errs) > 3 else ""
     total = result.report.proposals
-    raise HttpError(422, f"{len(errs)} of {total} proposal(s) rejected: {first}{more}",
-                    [{k: e.get(k) for k in ("urn", "aspect", "path", "reason", "message")} for e in errs])
+    raise HttpError(
+        422,
+        f"{len(errs)} of {total} proposal(s) rejected: {first}{more}",
+        [{k: e.get(k) for k in ("urn", "aspect", "path", "reason", "message")} for e in errs],
+    )
 
 
 def _describe(e: Dict[str, Any]) -> str:
@@ -100,8 +104,9 @@ async def timeseries_values(request: Request, s: Served, body: Any) -> Response:
         values = values[:limit] if isinstance(limit, int) else values
     out = [{"aspect": {"value": dumps(v), "contentType": P.JSON}} for v in values]  # JSON text (trap 11)
     entity = body.get("entity") or urn_entity_type(urn)
-    return json_response({"value": {"entityName": entity, "aspectName": name, "limit": limit if limit else len(out),
-                                    "values": out}})
+    return json_response(
+        {"value": {"entityName": entity, "aspectName": name, "limit": limit if limit else len(out), "values": out}}
+    )
 
 
 async def get_count(request: Request, s: Served, body: Any) -> Response:
@@ -125,16 +130,22 @@ async def delete_entity(request: Request, s: Served, body: Any) -> Response:
     if name is not None:
         spec = aspect_spec(s, str(name))
         if body.get("startTimeMillis") is not None or body.get("endTimeMillis") is not None:
-            raise HttpError(400, "deleting timeseries rows by time range is not supported; omit startTimeMillis "
-                                 "and endTimeMillis to delete every row of the aspect")
+            raise HttpError(
+                400,
+                "deleting timeseries rows by time range is not supported; omit startTimeMillis "
+                "and endTimeMillis to delete every row of the aspect",
+            )
         proposals = [Proposal(urn, spec.name, P.DELETE, entity_type=et, origin=Origin(origin_file(request), 0))]
     else:
-        proposals, _ = admin.plan_deletes([urn], admin.HARD, s.registry, s.store.clock(),
-                                          run_id=str(body.get("runId") or admin.DELETE_RUN_ID))
+        proposals, _ = admin.plan_deletes(
+            [urn], admin.HARD, s.registry, s.store.clock(), run_id=str(body.get("runId") or admin.DELETE_RUN_ID)
+        )
     counts = await run_in_threadpool(s.store.row_counts, [urn], name)
     await write(request, proposals)
     c = counts.get(urn, {})
-    return json_response({"value": {"urn": urn, "rows": c.get("rows", 0), "timeseriesRows": c.get("timeseriesRows", 0)}})
+    return json_response(
+        {"value": {"urn": urn, "rows": c.get("rows", 0), "timeseriesRows": c.get("timeseriesRows", 0)}}
+    )
 
 
 async def delete_references(request: Request, s: Served, body: Any) -> Response:
@@ -169,26 +180,45 @@ async def search_entities(request: Request, s: Served, body: Any) -> Response:
     entity = body.get("entity")
     query = str(body.get("input") or "*")
     start, count = number(body, "start", 0) or 0, number(body, "count", 10) or 0
-    result = await run_in_threadpool(s.search, query, [entity] if entity else None, search_filter(body.get("filter")),
-                                     False, start, count)
+    result = await run_in_threadpool(
+        s.search, query, [entity] if entity else None, search_filter(body.get("filter")), False, start, count
+    )
     hits = [{"entity": h.urn, "matchedFields": []} for h in result.results]
-    return json_response({"value": {"numEntities": result.total, "from": start, "pageSize": count,
-                                    "entities": hits, "metadata": {"aggregations": []}}})
+    return json_response(
+        {
+            "value": {
+                "numEntities": result.total,
+                "from": start,
+                "pageSize": count,
+                "entities": hits,
+                "metadata": {"aggregations": []},
+            }
+        }
+    )
 
 
 async def list_urns(request: Request, s: Served, body: Any) -> Response:
     entity = need(body, "entity", str, "body")
     start, count = number(body, "start", 0) or 0, number(body, "count", 10) or 0
     urns = await run_in_threadpool(s.store.list_urns, entity)
-    return json_response({"value": {"entities": urns[start:start + count], "start": start, "count": count,
-                                    "total": len(urns)}})
+    return json_response(
+        {"value": {"entities": urns[start : start + count], "start": start, "count": count, "total": len(urns)}}
+    )
 
 
-ASPECT_ACTIONS: Dict[str, Handler] = {"ingestProposal": ingest_proposal, "ingestProposalBatch": ingest_proposal_batch,
-                                      "getTimeseriesAspectValues": timeseries_values, "getCount": get_count}
-ENTITY_ACTIONS: Dict[str, Handler] = {"ingest": ingest_mce, "delete": delete_entity,
-                                      "deleteReferences": delete_references, "search": search_entities,
-                                      "listUrns": list_urns}
+ASPECT_ACTIONS: Dict[str, Handler] = {
+    "ingestProposal": ingest_proposal,
+    "ingestProposalBatch": ingest_proposal_batch,
+    "getTimeseriesAspectValues": timeseries_values,
+    "getCount": get_count,
+}
+ENTITY_ACTIONS: Dict[str, Handler] = {
+    "ingest": ingest_mce,
+    "delete": delete_entity,
+    "deleteReferences": delete_references,
+    "search": search_entities,
+    "listUrns": list_urns,
+}
 
 
 def _dispatch(actions: Dict[str, Handler]) -> Callable[[Request], Coroutine[Any, Any, Response]]:
@@ -196,7 +226,9 @@ def _dispatch(actions: Dict[str, Handler]) -> Callable[[Request], Coroutine[Any,
         action = request.query_params.get("action")
         handler = actions.get(action or "")
         if handler is None:
-            raise HttpError(400, f"unknown action {action!r} on {request.url.path}; supported: {', '.join(sorted(actions))}")
+            raise HttpError(
+                400, f"unknown action {action!r} on {request.url.path}; supported: {', '.join(sorted(actions))}"
+            )
         body = json_body(await request.body())
         return await handler(request, served(request), body)
 
@@ -285,7 +317,11 @@ def routes() -> List[BaseRoute]:
     """The Rest.li routes (``/aspects/`` too: ``datahub put`` posts there, trap 8)."""
     aspects = _dispatch(ASPECT_ACTIONS)
     entities = _dispatch(ENTITY_ACTIONS)
-    return [Route("/aspects", aspects, methods=["POST"]), Route("/aspects/", aspects, methods=["POST"]),
-            Route("/entities", entities, methods=["POST"]), Route("/entities/", entities, methods=["POST"]),
-            Route("/aspects/{urn:path}", get_aspect, methods=["GET"]),
-            Route("/entitiesV2/{urn:path}", get_entity_v2, methods=["GET"])]
+    return [
+        Route("/aspects", aspects, methods=["POST"]),
+        Route("/aspects/", aspects, methods=["POST"]),
+        Route("/entities", entities, methods=["POST"]),
+        Route("/entities/", entities, methods=["POST"]),
+        Route("/aspects/{urn:path}", get_aspect, methods=["GET"]),
+        Route("/entitiesV2/{urn:path}", get_entity_v2, methods=["GET"]),
+    ]

@@ -8,6 +8,7 @@
 by side, and always stops: on ``stop()``, at the end of a ``with`` block, or within ``timeout``
 seconds of being asked.
 """
+
 from __future__ import annotations
 
 import socket
@@ -21,8 +22,9 @@ import uvicorn
 def _config(app: Any, host: str, port: int, log_level: str) -> uvicorn.Config:
     # h11 and asyncio: pure-Python defaults that need no optional extras; no access log (a line
     # per request costs more than the request at batch rates).
-    return uvicorn.Config(app, host=host, port=port, log_level=log_level, access_log=False, lifespan="on",
-                          timeout_graceful_shutdown=5)
+    return uvicorn.Config(
+        app, host=host, port=port, log_level=log_level, access_log=False, lifespan="on", timeout_graceful_shutdown=5
+    )
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -64,8 +66,9 @@ class ServerThread:
 
     def start(self, timeout: float = 30.0) -> "ServerThread":
         """Start serving; returns once the server accepts connections (its lifespan has run)."""
-        self._thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self._sock]},
-                                        name=f"litemeta-serve-{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self._sock]}, name=f"litemeta-serve-{self.port}", daemon=True
+        )
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not self.server.started:

@@ -1,5 +1,6 @@
 """What every route of the server shares: :class:`Served` (reached as ``request.app.state.served``)
 and the JSON response. Route modules import this, never :mod:`litemeta.serve.app`, which imports them."""
+
 from __future__ import annotations
 
 import threading

@@ -13,6 +13,7 @@ Rest.li dialect carries an aspect as JSON text, the OpenAPI v3 dialect as a JSON
 end as :class:`Proposal`\\ s for the write path. No web framework here: the route modules call
 these and turn :class:`HttpError` into a response.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
@@ -74,8 +75,14 @@ _KINDS = {str: "string", list: "list", dict: "JSON object", int: "number", bool:
 
 
 def _type(v: Any) -> str:
-    for kind, name in ((bool, "a boolean"), (str, "a string"), (int, "a number"), (float, "a number"),
-                       (list, "a list"), (dict, "an object")):
+    for kind, name in (
+        (bool, "a boolean"),
+        (str, "a string"),
+        (int, "a number"),
+        (float, "a number"),
+        (list, "a list"),
+        (dict, "an object"),
+    ):
         if isinstance(v, kind):
             return name
     return "null" if v is None else type(v).__name__
@@ -108,7 +115,9 @@ def restli_mce(body: Any, origin: Origin) -> LegacyMCE:
     aspects: List[Tuple[str, Any]] = []
     for i, a in enumerate(raw_aspects):
         if not isinstance(a, dict) or len(a) != 1:
-            raise HttpError(400, f"{snapshot_type}.aspects[{i}] must be an object with one key, the aspect's record name")
+            raise HttpError(
+                400, f"{snapshot_type}.aspects[{i}] must be an object with one key, the aspect's record name"
+            )
         ((record, aspect_value),) = a.items()
         aspects.append((_avro_name(record), aspect_value))
     sm = body.get("systemMetadata")
@@ -119,13 +128,12 @@ def restli_mce(body: Any, origin: Origin) -> LegacyMCE:
 
 def _avro_name(name: str) -> str:
     if name.startswith(PEGASUS_NS) and not name.startswith(AVRO_NS):
-        return AVRO_NS + name[len(PEGASUS_NS):]
+        return AVRO_NS + name[len(PEGASUS_NS) :]
     return name
 
 
 # ------------------------------------------------------------------------------ OpenAPI v3 writes
-def openapi_proposals(entity_type: str, body: Any, change_type: str,
-                      origin_file: str) -> Tuple[List[Proposal], bool]:
+def openapi_proposals(entity_type: str, body: Any, change_type: str, origin_file: str) -> Tuple[List[Proposal], bool]:
     """``[{urn, <aspect>: {value, systemMetadata, headers}}]`` to proposals, in order; and whether
     any aspect asked for the search index to be synced (``X-DataHub-Sync-Index-Update: true``)."""
     if not isinstance(body, list):
@@ -152,13 +160,22 @@ def openapi_proposals(entity_type: str, body: Any, change_type: str,
             value = env["value"]
             if change_type == P.PATCH:
                 if not isinstance(value, dict) or not isinstance(value.get("patch"), list):
-                    raise HttpError(400, f"{where}.{name}.value must be {{\"patch\": [operations]}} in a PATCH")
+                    raise HttpError(400, f'{where}.{name}.value must be {{"patch": [operations]}} in a PATCH')
                 if value.keys() == {"patch"}:
                     value = value["patch"]  # the client wrapped an operation list: the Rest.li form is the list
-            out.append(Proposal(urn, name, change_type, value, entity_type=entity_type,
-                                content_type=P.JSON_PATCH if change_type == P.PATCH else P.JSON,
-                                system_metadata=sm, headers=headers or None,
-                                origin=Origin(origin_file, len(out))))
+            out.append(
+                Proposal(
+                    urn,
+                    name,
+                    change_type,
+                    value,
+                    entity_type=entity_type,
+                    content_type=P.JSON_PATCH if change_type == P.PATCH else P.JSON,
+                    system_metadata=sm,
+                    headers=headers or None,
+                    origin=Origin(origin_file, len(out)),
+                )
+            )
     return out, wait
 
 
@@ -175,7 +192,7 @@ def openapi_entities(proposals: Sequence[Proposal]) -> List[Dict[str, Any]]:
 def fqcn(spec: AspectSpec) -> str:
     """The aspect's Pegasus class name, as ``get_aspect`` looks it up (``com.linkedin.dataset.DatasetProperties``)."""
     name = spec.record_name
-    return PEGASUS_NS + name[len(AVRO_NS):] if name.startswith(AVRO_NS) else name
+    return PEGASUS_NS + name[len(AVRO_NS) :] if name.startswith(AVRO_NS) else name
 
 
 def parse_restli_list(text: Optional[str]) -> Optional[List[str]]:
@@ -249,8 +266,12 @@ def criterion(c: Any) -> Dict[str, Any]:
     if field.endswith(".keyword"):
         field = field[: -len(".keyword")]
     values = list(c.get("values") or ([c["value"]] if c.get("value") is not None else []))
-    return {"field": field, "condition": c.get("condition") or "EQUAL", "values": values,
-            "negated": bool(c.get("negated"))}
+    return {
+        "field": field,
+        "condition": c.get("condition") or "EQUAL",
+        "values": values,
+        "negated": bool(c.get("negated")),
+    }
 
 
 def search_filter(filt: Any) -> Optional[Dict[str, Any]]:

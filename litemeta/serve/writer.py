@@ -25,6 +25,7 @@ concurrent clients share the cost of a commit instead of queueing behind one eac
 A submission with ``wait_index`` (DataHub's ``SYNC_WAIT``, the in-body header
 ``X-DataHub-Sync-Index-Update: true``) is answered after the search index has caught up too.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -85,9 +86,15 @@ _STOP = object()
 class Writer:
     """The only writer of a served store (design.md rule 1): callers submit, one thread writes."""
 
-    def __init__(self, store: Any, *, group_proposals: int = GROUP_PROPOSALS, events_helper: bool = False,
-                 index_lock: Optional[threading.Lock] = None,
-                 on_commit: Optional[Callable[[Dict[str, Tuple[int, int]]], None]] = None) -> None:
+    def __init__(
+        self,
+        store: Any,
+        *,
+        group_proposals: int = GROUP_PROPOSALS,
+        events_helper: bool = False,
+        index_lock: Optional[threading.Lock] = None,
+        on_commit: Optional[Callable[[Dict[str, Tuple[int, int]]], None]] = None,
+    ) -> None:
         self.store = store
         self.group_proposals = group_proposals
         self.events_helper = events_helper
@@ -127,15 +134,17 @@ class Writer:
         return self._thread is not None and self._thread.is_alive()
 
     # ------------------------------------------------------------ submitting
-    def submit(self, items: Sequence[Any], *, actor: Optional[str] = None,
-               wait_index: bool = False) -> "Future[WriteResult]":
+    def submit(
+        self, items: Sequence[Any], *, actor: Optional[str] = None, wait_index: bool = False
+    ) -> "Future[WriteResult]":
         """Queue records for the writer; the future resolves after their transaction committed
         (and the search index caught up, with ``wait_index``), or with the storage error that
         rolled it back."""
         return self._put(Submission(list(items), actor, wait_index)).future
 
-    async def write(self, items: Sequence[Any], *, actor: Optional[str] = None,
-                    wait_index: bool = False) -> WriteResult:
+    async def write(
+        self, items: Sequence[Any], *, actor: Optional[str] = None, wait_index: bool = False
+    ) -> WriteResult:
         """:meth:`submit` for async callers (request handlers): awaits the commit. The writer
         resolves all of a loop's waiters of one transaction with a single wake-up of that loop."""
         if not self.running:
@@ -258,8 +267,9 @@ class Writer:
                 self._finish([(sub, None, RuntimeError("the writer stopped"))])
 
 
-def _resolve_waiters(items: List[Tuple["asyncio.Future[WriteResult]", Optional[WriteResult],
-                                       Optional[BaseException]]]) -> None:
+def _resolve_waiters(
+    items: List[Tuple["asyncio.Future[WriteResult]", Optional[WriteResult], Optional[BaseException]]],
+) -> None:
     for fut, result, exc in items:
         if fut.done():  # the request was cancelled (the client went away)
             continue

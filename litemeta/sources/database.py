@@ -27,6 +27,7 @@ table when a dialect cannot, so that one bad table is a reported failure and not
 The decisions taken from values alone (configuration, urns and container keys, the view-SQL
 tokenizer, the report) live in :mod:`litemeta.sources.database_model`, which needs no SQLAlchemy.
 """
+
 from __future__ import annotations
 
 import os
@@ -66,10 +67,25 @@ from litemeta.sources.database_model import (
 
 # The pure parts live in database_model; they stay importable from here (their historical path).
 __all__ = [
-    "ENV_TYPES", "IGNORED_KEYS", "IGNORED_PROFILING_KEYS", "INGESTION_ACTOR", "AllowDenyPattern",
-    "ProfilingConfig", "SqlAlchemySource", "SqlAlchemySourceConfig", "SqlAlchemySourceReport",
-    "container_key", "datahub_guid", "dataset_urn", "encode_urn_part", "field_type", "native_type",
-    "platform_instance_urn", "platform_urn", "referenced_tables", "schema_field_urn",
+    "ENV_TYPES",
+    "IGNORED_KEYS",
+    "IGNORED_PROFILING_KEYS",
+    "INGESTION_ACTOR",
+    "AllowDenyPattern",
+    "ProfilingConfig",
+    "SqlAlchemySource",
+    "SqlAlchemySourceConfig",
+    "SqlAlchemySourceReport",
+    "container_key",
+    "datahub_guid",
+    "dataset_urn",
+    "encode_urn_part",
+    "field_type",
+    "native_type",
+    "platform_instance_urn",
+    "platform_urn",
+    "referenced_tables",
+    "schema_field_urn",
 ]
 
 
@@ -77,16 +93,37 @@ __all__ = [
 
 # sql_common._field_type_mapping, in its order (first isinstance match wins).
 _TYPE_MAP: Sequence[Tuple[type, str]] = (
-    (st.Integer, "NumberType"), (st.Numeric, "NumberType"), (st.Boolean, "BooleanType"),
-    (st.Enum, "EnumType"), (st._Binary, "BytesType"), (st.LargeBinary, "BytesType"),
-    (st.PickleType, "BytesType"), (st.ARRAY, "ArrayType"), (st.String, "StringType"),
-    (st.Date, "DateType"), (st.DATE, "DateType"), (st.Time, "TimeType"), (st.DateTime, "TimeType"),
-    (st.DATETIME, "TimeType"), (st.TIMESTAMP, "TimeType"), (st.JSON, "RecordType"),
-    (pg_types.BYTEA, "BytesType"), (st.DOUBLE_PRECISION, "NumberType"), (pg_types.INET, "StringType"),
-    (pg_types.MACADDR, "StringType"), (pg_types.MONEY, "NumberType"), (pg_types.OID, "StringType"),
-    (pg_types.REGCLASS, "BytesType"), (pg_types.TIMESTAMP, "TimeType"), (pg_types.TIME, "TimeType"),
-    (pg_types.INTERVAL, "TimeType"), (pg_types.BIT, "BytesType"), (st.UUID, "StringType"),
-    (pg_types.TSVECTOR, "BytesType"), (sa.dialects.postgresql.ENUM, "EnumType"), (st.NullType, "NullType"),
+    (st.Integer, "NumberType"),
+    (st.Numeric, "NumberType"),
+    (st.Boolean, "BooleanType"),
+    (st.Enum, "EnumType"),
+    (st._Binary, "BytesType"),
+    (st.LargeBinary, "BytesType"),
+    (st.PickleType, "BytesType"),
+    (st.ARRAY, "ArrayType"),
+    (st.String, "StringType"),
+    (st.Date, "DateType"),
+    (st.DATE, "DateType"),
+    (st.Time, "TimeType"),
+    (st.DateTime, "TimeType"),
+    (st.DATETIME, "TimeType"),
+    (st.TIMESTAMP, "TimeType"),
+    (st.JSON, "RecordType"),
+    (pg_types.BYTEA, "BytesType"),
+    (st.DOUBLE_PRECISION, "NumberType"),
+    (pg_types.INET, "StringType"),
+    (pg_types.MACADDR, "StringType"),
+    (pg_types.MONEY, "NumberType"),
+    (pg_types.OID, "StringType"),
+    (pg_types.REGCLASS, "BytesType"),
+    (pg_types.TIMESTAMP, "TimeType"),
+    (pg_types.TIME, "TimeType"),
+    (pg_types.INTERVAL, "TimeType"),
+    (pg_types.BIT, "BytesType"),
+    (st.UUID, "StringType"),
+    (pg_types.TSVECTOR, "BytesType"),
+    (sa.dialects.postgresql.ENUM, "EnumType"),
+    (st.NullType, "NullType"),
 )
 
 
@@ -129,8 +166,9 @@ def _default_run_id() -> str:
 class SqlAlchemySource:
     """Reads one database through SQLAlchemy and yields DataHub proposals (see the module doc)."""
 
-    def __init__(self, config: SqlAlchemySourceConfig, *, run_id: Optional[str] = None,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, config: SqlAlchemySourceConfig, *, run_id: Optional[str] = None, clock: Callable[[], float] = time.time
+    ) -> None:
         self.config = config
         self.run_id = run_id if run_id is not None else _default_run_id()
         self._clock = clock
@@ -148,8 +186,13 @@ class SqlAlchemySource:
 
     def _p(self, urn: str, aspect_name: str, value: Dict[str, Any]) -> Proposal:
         self.report.proposals += 1
-        return Proposal(urn, aspect_name, aspect=value, origin=Origin(self._where, None),
-                        system_metadata={"lastObserved": self._now(), "runId": self.run_id})
+        return Proposal(
+            urn,
+            aspect_name,
+            aspect=value,
+            origin=Origin(self._where, None),
+            system_metadata={"lastObserved": self._now(), "runId": self.run_id},
+        )
 
     def _dataset_urn(self, name: str) -> str:
         c = self.config
@@ -163,8 +206,9 @@ class SqlAlchemySource:
             entries.insert(0, {"id": inst, "urn": inst})
         return {"path": entries}
 
-    def _container(self, urn: str, props: Dict[str, str], name: str, sub_type: str,
-                   parents: List[str]) -> Iterator[Proposal]:
+    def _container(
+        self, urn: str, props: Dict[str, str], name: str, sub_type: str, parents: List[str]
+    ) -> Iterator[Proposal]:
         """``mcp_builder.gen_containers`` plus the pipeline's browsePathsV2."""
         c = self.config
         if parents:
@@ -225,9 +269,15 @@ class SqlAlchemySource:
                 elif c.profiling.enabled and c.profile_pattern.allowed(f"{rel.schema}.{rel.name}"):
                     profile_targets.append(rel)
         if not known:
-            self.report.warn(c.connect_uri, "found no tables or views" + (
-                f" (schemas {', '.join(self.report.filtered)} left out by schema_pattern)" if self.report.filtered else
-                " (the database is empty, or table_pattern/view_pattern leave nothing)"))
+            self.report.warn(
+                c.connect_uri,
+                "found no tables or views"
+                + (
+                    f" (schemas {', '.join(self.report.filtered)} left out by schema_pattern)"
+                    if self.report.filtered
+                    else " (the database is empty, or table_pattern/view_pattern leave nothing)"
+                ),
+            )
         if c.include_view_lineage:
             for rel, definition in views:
                 lineage = self._view_lineage(rel, definition, known)
@@ -243,8 +293,9 @@ class SqlAlchemySource:
             self.report.profiles += 1
             yield self._p(rel.urn, "datasetProfile", profile)
 
-    def _schema_relations(self, conn: Connection, inspector: Inspector, schema: str,
-                          known: Dict[Tuple[str, str], _Relation]) -> Iterator[Tuple[_Relation, str]]:
+    def _schema_relations(
+        self, conn: Connection, inspector: Inspector, schema: str, known: Dict[Tuple[str, str], _Relation]
+    ) -> Iterator[Tuple[_Relation, str]]:
         """The schema's allowed tables, then views, with their reflected columns and view SQL."""
         c = self.config
         kinds: List[Tuple[bool, List[str]]] = []
@@ -256,7 +307,9 @@ class SqlAlchemySource:
                 _rollback(conn)
                 names = []
             for name in names:  # every relation counts for resolving view lineage, even filtered ones
-                known.setdefault((schema, name), _Relation(schema, name, is_view, self._dataset_urn(f"{schema}.{name}")))
+                known.setdefault(
+                    (schema, name), _Relation(schema, name, is_view, self._dataset_urn(f"{schema}.{name}"))
+                )
             if not (c.include_views if is_view else c.include_tables):
                 continue
             pattern = c.view_pattern if is_view else c.table_pattern
@@ -285,8 +338,9 @@ class SqlAlchemySource:
                     self.report.tables += 1
                 yield rel, (self._view_definition(conn, inspector, schema, name) if is_view else "")
 
-    def _reflect(self, conn: Connection, inspector: Inspector, schema: str, names: List[str],
-                 is_view: bool) -> Dict[str, Dict[str, Any]]:
+    def _reflect(
+        self, conn: Connection, inspector: Inspector, schema: str, names: List[str], is_view: bool
+    ) -> Dict[str, Dict[str, Any]]:
         """columns, pk and fks per name: one multi-table call per kind, else one call per table."""
         kind = ObjectKind.VIEW if is_view else ObjectKind.TABLE
         out: Dict[str, Dict[str, Any]] = {}
@@ -296,8 +350,12 @@ class SqlAlchemySource:
             fks = {} if is_view else inspector.get_multi_foreign_keys(schema=schema, filter_names=names, kind=kind)
             comments = self._comments(inspector, schema, names, kind)
             for (_, name), columns in cols.items():
-                out[name] = {"columns": columns, "pk": _pk_cols(_lookup(pks, schema, name)),
-                             "fks": _lookup(fks, schema, name) or [], "comment": _lookup(comments, schema, name)}
+                out[name] = {
+                    "columns": columns,
+                    "pk": _pk_cols(_lookup(pks, schema, name)),
+                    "fks": _lookup(fks, schema, name) or [],
+                    "comment": _lookup(comments, schema, name),
+                }
         except Exception:
             _rollback(conn)
             out = {}
@@ -350,18 +408,29 @@ class SqlAlchemySource:
         yield self._p(rel.urn, "datasetProperties", props)
         yield self._p(rel.urn, "schemaMetadata", self._schema_metadata(name, rel, inspector))
         if c.platform_instance:
-            yield self._p(rel.urn, "dataPlatformInstance", {
-                "platform": platform_urn(c.platform), "instance": platform_instance_urn(c.platform, c.platform_instance)})
+            yield self._p(
+                rel.urn,
+                "dataPlatformInstance",
+                {
+                    "platform": platform_urn(c.platform),
+                    "instance": platform_instance_urn(c.platform, c.platform_instance),
+                },
+            )
         yield self._p(rel.urn, "subTypes", {"typeNames": ["View" if rel.is_view else "Table"]})
         if rel.is_view:
-            yield self._p(rel.urn, "viewProperties", {"materialized": False, "viewLogic": definition, "viewLanguage": "SQL"})
+            yield self._p(
+                rel.urn, "viewProperties", {"materialized": False, "viewLogic": definition, "viewLanguage": "SQL"}
+            )
         yield self._p(rel.urn, "browsePathsV2", self._browse(parents))
 
     def _schema_metadata(self, name: str, rel: _Relation, inspector: Inspector) -> Dict[str, Any]:
         fields_: List[Dict[str, Any]] = []
         for col in rel.columns:
-            f: Dict[str, Any] = {"fieldPath": col["name"], "nullable": bool(col["nullable"]),
-                                 "type": field_type(col["type"])}
+            f: Dict[str, Any] = {
+                "fieldPath": col["name"],
+                "nullable": bool(col["nullable"]),
+                "type": field_type(col["type"]),
+            }
             if col.get("comment"):
                 f["description"] = col["comment"]
             full = col.get("full_type")
@@ -371,9 +440,13 @@ class SqlAlchemySource:
             fields_.append(f)
         unknown = "urn:li:corpuser:unknown"
         out: Dict[str, Any] = {
-            "schemaName": name, "platform": platform_urn(self.config.platform), "version": 0,
-            "created": {"time": 0, "actor": unknown}, "lastModified": {"time": 0, "actor": unknown},
-            "hash": "", "platformSchema": {"com.linkedin.schema.MySqlDDL": {"tableSchema": ""}},
+            "schemaName": name,
+            "platform": platform_urn(self.config.platform),
+            "version": 0,
+            "created": {"time": 0, "actor": unknown},
+            "lastModified": {"time": 0, "actor": unknown},
+            "hash": "",
+            "platformSchema": {"com.linkedin.schema.MySqlDDL": {"tableSchema": ""}},
             "fields": fields_,
         }
         keys = [self._foreign_key(rel, fk) for fk in rel.fks]
@@ -385,13 +458,16 @@ class SqlAlchemySource:
         """``get_foreign_key_metadata``; an unnamed key gets ``<table>_<columns>_fkey``."""
         referred = self._dataset_urn(f"{fk.get('referred_schema') or rel.schema}.{fk['referred_table']}")
         name = fk.get("name") or f"{rel.name}_{'_'.join(fk['constrained_columns'])}_fkey"
-        return {"name": name,
-                "foreignFields": [schema_field_urn(referred, f) for f in fk["referred_columns"]],
-                "sourceFields": [schema_field_urn(rel.urn, f) for f in fk["constrained_columns"]],
-                "foreignDataset": referred}
+        return {
+            "name": name,
+            "foreignFields": [schema_field_urn(referred, f) for f in fk["referred_columns"]],
+            "sourceFields": [schema_field_urn(rel.urn, f) for f in fk["constrained_columns"]],
+            "foreignDataset": referred,
+        }
 
-    def _view_lineage(self, view: _Relation, definition: str,
-                      known: Dict[Tuple[str, str], _Relation]) -> Optional[Dict[str, Any]]:
+    def _view_lineage(
+        self, view: _Relation, definition: str, known: Dict[Tuple[str, str], _Relation]
+    ) -> Optional[Dict[str, Any]]:
         """Table-level upstreamLineage (type VIEW) to the tables and views the definition reads."""
         body = re.sub(r"(?is)^\s*create\s+.*?\bview\b.*?\bas\b", "", definition, count=1) if definition else ""
         lowered = {(s.lower(), n.lower()): r for (s, n), r in known.items()}
@@ -402,9 +478,12 @@ class SqlAlchemySource:
             target = known.get((schema, parts[-1])) or lowered.get((schema.lower(), parts[-1].lower()))
             if target is None or target is view:
                 continue
-            upstreams[target.urn] = {"auditStamp": {"time": self._now(), "actor": INGESTION_ACTOR},
-                                     "created": {"time": 0, "actor": INGESTION_ACTOR},
-                                     "dataset": target.urn, "type": "VIEW"}
+            upstreams[target.urn] = {
+                "auditStamp": {"time": self._now(), "actor": INGESTION_ACTOR},
+                "created": {"time": 0, "actor": INGESTION_ACTOR},
+                "dataset": target.urn,
+                "type": "VIEW",
+            }
         if names and not upstreams:
             self.report.warn(f"{view.schema}.{view.name}", "no upstream table of the view could be resolved")
         return {"upstreams": [upstreams[u] for u in sorted(upstreams)]} if upstreams else None
@@ -414,13 +493,19 @@ class SqlAlchemySource:
         p = self.config.profiling
         table = sa.table(rel.name, *[sa.column(col["name"]) for col in rel.columns], schema=rel.schema)
         row_count = int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar() or 0)
-        profile: Dict[str, Any] = {"timestampMillis": self._now(),
-                                   "partitionSpec": {"partition": "FULL_TABLE_SNAPSHOT", "type": "FULL_TABLE"},
-                                   "rowCount": row_count, "columnCount": len(rel.columns)}
+        profile: Dict[str, Any] = {
+            "timestampMillis": self._now(),
+            "partitionSpec": {"partition": "FULL_TABLE_SNAPSHOT", "type": "FULL_TABLE"},
+            "rowCount": row_count,
+            "columnCount": len(rel.columns),
+        }
         if p.profile_table_level_only or row_count == 0:  # upstream profiles no column of an empty table
             return profile
-        cols = [(col["name"], _profiler_type(col["type"])) for col in rel.columns
-                if "." not in col["name"] and not isinstance(col["type"], (st.ARRAY, st.JSON))]
+        cols = [
+            (col["name"], _profiler_type(col["type"]))
+            for col in rel.columns
+            if "." not in col["name"] and not isinstance(col["type"], (st.ARRAY, st.JSON))
+        ]
         cols = [(n, t) for n, t in cols if t != "UNKNOWN"][: p.max_number_of_fields_to_profile]
         exprs: List[Any] = []
         for name, kind in cols:
@@ -431,8 +516,11 @@ class SqlAlchemySource:
             if kind in ("INT", "FLOAT", "NUMERIC"):
                 exprs += [sa.func.avg(col)]
         row = list(conn.execute(sa.select(*exprs).select_from(table)).one()) if exprs else []
-        stdevs = self._stdevs(conn, table, [n for n, k in cols if k in ("INT", "FLOAT", "NUMERIC")]) \
-            if p.include_field_stddev_value else {}
+        stdevs = (
+            self._stdevs(conn, table, [n for n, k in cols if k in ("INT", "FLOAT", "NUMERIC")])
+            if p.include_field_stddev_value
+            else {}
+        )
         fps = []
         for name, kind in cols:
             non_null, unique = int(row.pop(0) or 0), int(row.pop(0) or 0)
@@ -474,8 +562,9 @@ class SqlAlchemySource:
         if not names:
             return {}
         try:
-            values = conn.execute(sa.select(*[sa.func.stddev_samp(sa.column(n)) for n in names])
-                                  .select_from(table)).one()
+            values = conn.execute(
+                sa.select(*[sa.func.stddev_samp(sa.column(n)) for n in names]).select_from(table)
+            ).one()
         except sa.exc.DBAPIError:
             _rollback(conn)
             return {}
@@ -546,10 +635,15 @@ def _fmt(value: Any, kind: str, stat: bool = False) -> str:
 def _median(conn: Connection, table: Any, name: str, non_null: int) -> Any:
     """base_adapter.get_column_median's OFFSET/LIMIT form (the generic adapter's)."""
     col: sa.ColumnClause[Any] = sa.column(name)
-    query = (sa.select(col).select_from(table).where(col.isnot(None)).order_by(col)
-             .offset(max(non_null // 2 - 1, 0)).limit(2))
+    query = (
+        sa.select(col)
+        .select_from(table)
+        .where(col.isnot(None))
+        .order_by(col)
+        .offset(max(non_null // 2 - 1, 0))
+        .limit(2)
+    )
     rows = [r[0] for r in conn.execute(query)]
     if non_null % 2 == 0 and len(rows) == 2:
         return (float(rows[0]) + float(rows[1])) / 2.0
     return rows[-1]
-

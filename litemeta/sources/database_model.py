@@ -14,6 +14,7 @@ database. Names, defaults and algorithms are DataHub's (acryl-datahub 1.7.0.17:
 ``configuration/common.py``, ``emitter/mce_builder.py``, ``emitter/mcp_builder.py``,
 ``ingestion/source/sql/sql_config.py``).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -26,8 +27,27 @@ from urllib.parse import quote
 from litemeta.errors import ConfigurationError
 
 # Environments DataHub knows (FabricType); containerProperties.env is set only for these.
-ENV_TYPES = frozenset({"CERT", "CORP", "DEV", "EI", "NON_PROD", "PRD", "PRE", "PROD", "QA", "RVW",
-                       "SANDBOX", "SBX", "SIT", "STG", "TEST", "TST", "UAT"})
+ENV_TYPES = frozenset(
+    {
+        "CERT",
+        "CORP",
+        "DEV",
+        "EI",
+        "NON_PROD",
+        "PRD",
+        "PRE",
+        "PROD",
+        "QA",
+        "RVW",
+        "SANDBOX",
+        "SBX",
+        "SIT",
+        "STG",
+        "TEST",
+        "TST",
+        "UAT",
+    }
+)
 _URN_RESERVED = {",", "(", ")", "\u241f"}  # datahub.utilities.urn_encoder.RESERVED_CHARS
 INGESTION_ACTOR = "urn:li:corpuser:_ingestion"
 
@@ -53,8 +73,9 @@ class AllowDenyPattern:
         unknown = set(value) - {"allow", "deny", "ignoreCase"}
         if unknown:
             raise ConfigurationError(f"{key}: unknown key(s) {sorted(unknown)}; allowed: allow, deny, ignoreCase")
-        pattern = cls(tuple(value.get("allow", [".*"])), tuple(value.get("deny", [])),
-                      bool(value.get("ignoreCase", True)))
+        pattern = cls(
+            tuple(value.get("allow", [".*"])), tuple(value.get("deny", [])), bool(value.get("ignoreCase", True))
+        )
         for regex in pattern.allow + pattern.deny:
             try:
                 re.compile(regex)
@@ -91,18 +112,49 @@ class ProfilingConfig:
 # DataHub keys accepted so that DataHub recipes run unchanged, but without effect in litemeta
 # (each use is reported as a warning): stateful ingestion, domains and classification need a
 # DataHub server; column-level lineage needs DataHub's SQL parser.
-IGNORED_KEYS = frozenset({"classification", "domain", "include_table_location_lineage",
-                          "include_view_column_lineage", "incremental_lineage", "stateful_ingestion",
-                          "use_file_backed_cache"})
-IGNORED_PROFILING_KEYS = frozenset({
-    "catch_exceptions", "include_field_distinct_value_frequencies", "include_field_histogram",
-    "include_field_quantiles", "limit", "max_distinct_per_statement", "max_queries_to_combine",
-    "max_workers", "nested_field_max_depth", "offset", "operation_config", "partition_datetime",
-    "partition_profiling_enabled", "profile_external_tables", "profile_if_updated_since_days",
-    "profile_nested_fields", "profile_table_row_count_estimate_only", "profile_table_row_limit",
-    "profile_table_size_limit", "profiling_isolation_level", "query_combiner_enabled",
-    "query_combiner_flatten_enabled", "query_timeout_seconds", "report_dropped_profiles",
-    "sample_size", "tags_to_ignore_sampling", "turn_off_expensive_profiling_metrics", "use_sampling"})
+IGNORED_KEYS = frozenset(
+    {
+        "classification",
+        "domain",
+        "include_table_location_lineage",
+        "include_view_column_lineage",
+        "incremental_lineage",
+        "stateful_ingestion",
+        "use_file_backed_cache",
+    }
+)
+IGNORED_PROFILING_KEYS = frozenset(
+    {
+        "catch_exceptions",
+        "include_field_distinct_value_frequencies",
+        "include_field_histogram",
+        "include_field_quantiles",
+        "limit",
+        "max_distinct_per_statement",
+        "max_queries_to_combine",
+        "max_workers",
+        "nested_field_max_depth",
+        "offset",
+        "operation_config",
+        "partition_datetime",
+        "partition_profiling_enabled",
+        "profile_external_tables",
+        "profile_if_updated_since_days",
+        "profile_nested_fields",
+        "profile_table_row_count_estimate_only",
+        "profile_table_row_limit",
+        "profile_table_size_limit",
+        "profiling_isolation_level",
+        "query_combiner_enabled",
+        "query_combiner_flatten_enabled",
+        "query_timeout_seconds",
+        "report_dropped_profiles",
+        "sample_size",
+        "tags_to_ignore_sampling",
+        "turn_off_expensive_profiling_metrics",
+        "use_sampling",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -131,8 +183,9 @@ class SqlAlchemySourceConfig:
         own = {f.name for f in fields(cls)} - {"ignored_keys"}
         unknown = sorted(set(config) - own - IGNORED_KEYS)
         if unknown:
-            raise ConfigurationError(f"sqlalchemy source: unknown config key(s) {unknown}; "
-                                     f"allowed: {sorted(own | IGNORED_KEYS)}")
+            raise ConfigurationError(
+                f"sqlalchemy source: unknown config key(s) {unknown}; allowed: {sorted(own | IGNORED_KEYS)}"
+            )
         for required in ("connect_uri", "platform"):
             if not isinstance(config.get(required), str) or not config[required]:
                 raise ConfigurationError(f"sqlalchemy source: {required!r} is required (a non-empty string)")
@@ -147,8 +200,10 @@ class SqlAlchemySourceConfig:
         allowed_profiling = {f.name for f in fields(ProfilingConfig)}
         unknown = sorted(set(profiling) - allowed_profiling - IGNORED_PROFILING_KEYS)
         if unknown:
-            raise ConfigurationError(f"sqlalchemy source: unknown profiling key(s) {unknown}; "
-                                     f"allowed: {sorted(allowed_profiling | IGNORED_PROFILING_KEYS)}")
+            raise ConfigurationError(
+                f"sqlalchemy source: unknown profiling key(s) {unknown}; "
+                f"allowed: {sorted(allowed_profiling | IGNORED_PROFILING_KEYS)}"
+            )
         ignored += [f"profiling.{k}" for k in profiling if k in IGNORED_PROFILING_KEYS]
         values["profiling"] = ProfilingConfig(**{k: v for k, v in profiling.items() if k in allowed_profiling})
         values["ignored_keys"] = tuple(ignored)
@@ -194,8 +249,9 @@ def schema_field_urn(parent: str, field_path: str) -> str:
     return f"urn:li:schemaField:({parent},{encode_urn_part(field_path)})"
 
 
-def container_key(platform: str, instance: Optional[str], env: Optional[str], database: str,
-                  schema: Optional[str] = None) -> Tuple[str, Dict[str, str]]:
+def container_key(
+    platform: str, instance: Optional[str], env: Optional[str], database: str, schema: Optional[str] = None
+) -> Tuple[str, Dict[str, str]]:
     """(container urn, customProperties) of ``DatabaseKey``/``SchemaKey`` with
     ``backcompat_env_as_instance=True`` as ``sql_utils.gen_database_key``/``gen_schema_key`` build them.
 
@@ -220,12 +276,17 @@ def container_key(platform: str, instance: Optional[str], env: Optional[str], da
 
 # ---------------------------------------------------------------- view definitions
 
-_TOKEN = re.compile(r"""\s+|--[^\n]*|/\*.*?\*/|'(?:[^']|'')*'
+_TOKEN = re.compile(
+    r"""\s+|--[^\n]*|/\*.*?\*/|'(?:[^']|'')*'
     |(?P<q>"(?:[^"]|"")*"|`(?:[^`]|``)*`|\[[^\]]*\])
-    |(?P<w>[A-Za-z_][A-Za-z0-9_$#@]*)|(?P<p>[^\s])""", re.S | re.X)
-_NOT_ALIAS = frozenset("""where join on using group order having limit offset union intersect except
+    |(?P<w>[A-Za-z_][A-Za-z0-9_$#@]*)|(?P<p>[^\s])""",
+    re.S | re.X,
+)
+_NOT_ALIAS = frozenset(
+    """where join on using group order having limit offset union intersect except
     left right inner outer full cross natural window qualify lateral fetch for with as set values
-    returning straight_join""".split())
+    returning straight_join""".split()
+)
 
 
 def referenced_tables(sql: str) -> List[Tuple[str, ...]]:
@@ -245,8 +306,11 @@ def referenced_tables(sql: str) -> List[Tuple[str, ...]]:
         elif m.group("p"):
             toks.append(("p", m.group("p")))
     kw = [v.lower() if k == "w" else None for k, v in toks]
-    ctes = {toks[i][1].lower() for i in range(len(toks) - 2)
-            if toks[i][0] in ("w", "id") and kw[i + 1] == "as" and toks[i + 2] == ("p", "(")}
+    ctes = {
+        toks[i][1].lower()
+        for i in range(len(toks) - 2)
+        if toks[i][0] in ("w", "id") and kw[i + 1] == "as" and toks[i + 2] == ("p", "(")
+    }
     found: List[Tuple[str, ...]] = []
     i = 0
     while i < len(toks):

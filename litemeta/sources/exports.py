@@ -20,6 +20,7 @@ export comes as :class:`InputError` naming the topic, partition and offset, and 
 (:mod:`litemeta.formats.export_layout`, with the Avro and Kafka-log codecs) is imported only when
 a path is an export, so a plain JSON ingest does not pay for it at start-up (about 50 ms).
 """
+
 from __future__ import annotations
 
 import os
@@ -82,8 +83,9 @@ def _first_line_is_topic_record(path: str) -> bool:
         obj = std_loads(line)
     except (OSError, ValueError):
         return False
-    return isinstance(obj, dict) and {"topic", "partition", "offset", "value"} <= obj.keys() \
-        and obj.get("topic") in TOPICS
+    return (
+        isinstance(obj, dict) and {"topic", "partition", "offset", "value"} <= obj.keys() and obj.get("topic") in TOPICS
+    )
 
 
 def _has_mcp_topic(path: str) -> bool:
@@ -93,8 +95,9 @@ def _has_mcp_topic(path: str) -> bool:
     if _topic_of_partition_dir(base):
         return _topic_of_partition_dir(base) == MCP_TOPIC
     names = os.listdir(path)
-    return any(n in (f"{MCP_TOPIC}.avro", f"{MCP_TOPIC}.jsonl") or _topic_of_partition_dir(n) == MCP_TOPIC
-               for n in names) or any(n.endswith(".jsonl") for n in names)
+    return any(
+        n in (f"{MCP_TOPIC}.avro", f"{MCP_TOPIC}.jsonl") or _topic_of_partition_dir(n) == MCP_TOPIC for n in names
+    ) or any(n.endswith(".jsonl") for n in names)
 
 
 def read_export_records(path: str) -> Iterator[Item]:
@@ -108,8 +111,11 @@ def read_export_records(path: str) -> Iterator[Item]:
 
     try:
         if not _has_mcp_topic(path):
-            yield InputError(f"this export holds no {MCP_TOPIC} topic: ingest reads the proposals of an "
-                             f"export (export it with --topic mcp)", file=path)
+            yield InputError(
+                f"this export holds no {MCP_TOPIC} topic: ingest reads the proposals of an "
+                f"export (export it with --topic mcp)",
+                file=path,
+            )
             return
         for item in read_export(path, [MCP_TOPIC]):
             if isinstance(item, TopicRecord):

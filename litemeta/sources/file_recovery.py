@@ -8,6 +8,7 @@ every record's number; any other layout is cut at bracket depth (:func:`_scan`).
 file in chunks and keep only the current record in memory. Errors are :class:`InputError` naming
 the record (``record #N``) and its byte range.
 """
+
 from __future__ import annotations
 
 import re
@@ -29,8 +30,17 @@ _CHUNK = 1 << 22
 _TOKEN = re.compile(rb'"(?:[^"\\\n]|\\.)*"|[\[\]{},]|[^\s"\[\]{},]+')
 
 
-def recover(f: IO[bytes], name: str, base: int, *, elem_depth: int, skip: int, first_error: str,
-            record: RecordFn, chunk: int = _CHUNK) -> Iterator[Item]:
+def recover(
+    f: IO[bytes],
+    name: str,
+    base: int,
+    *,
+    elem_depth: int,
+    skip: int,
+    first_error: str,
+    record: RecordFn,
+    chunk: int = _CHUNK,
+) -> Iterator[Item]:
     """Re-scan the file structurally after the streaming parser stopped at record ``skip``.
 
     Each record from ``skip`` on is parsed alone, so one broken record costs only itself. A file
@@ -42,8 +52,9 @@ def recover(f: IO[bytes], name: str, base: int, *, elem_depth: int, skip: int, f
     """
     reported = False
     separators = True
-    events = _scan_sink_lines(f, base) if elem_depth == 1 and is_sink_layout(f, base) else \
-        _scan(f, base, elem_depth, chunk)
+    events = (
+        _scan_sink_lines(f, base) if elem_depth == 1 and is_sink_layout(f, base) else _scan(f, base, elem_depth, chunk)
+    )
     for kind, index, start, end, data in _coalesce(events):
         if index is not None and index < skip:
             continue
@@ -59,19 +70,24 @@ def recover(f: IO[bytes], name: str, base: int, *, elem_depth: int, skip: int, f
         if kind == "truncated":
             yield InputError(
                 f"truncated record: it starts at byte {start} and the file ends at byte {end} before it closes",
-                file=name, index=index,
+                file=name,
+                index=index,
             )
         elif kind == "broken":
             yield InputError(
                 "broken record: its brackets do not balance before the next top-level record; skipped",
-                file=name, index=index, position=f"bytes {start}-{end}",
+                file=name,
+                index=index,
+                position=f"bytes {start}-{end}",
             )
         elif kind == "junk":
-            yield InputError(f"unexpected content {data!r} outside any record; skipped", file=name,
-                             position=f"bytes {start}-{end}")
+            yield InputError(
+                f"unexpected content {data!r} outside any record; skipped", file=name, position=f"bytes {start}-{end}"
+            )
         elif kind == "unclosed":
-            yield InputError("the JSON array is not closed: the file ends before its ']'", file=name,
-                             position=f"byte {end}")
+            yield InputError(
+                "the JSON array is not closed: the file ends before its ']'", file=name, position=f"byte {end}"
+            )
     if not reported and not separators:
         # Every record was recovered, but the records are not separated as JSON wants (a missing
         # or extra comma): say what the streaming parser objected to. (When the separators are
@@ -86,7 +102,7 @@ def is_sink_layout(f: IO[bytes], base: int) -> bool:
     f.seek(base)
     head = f.read(_BUF).replace(b"\r\n", b"\n").lstrip(b" \t\n")
     first, _, rest = head.partition(b"\n")
-    return len(first) <= 4 and (rest.startswith(b"{\n    \"") or b"\n},\n{\n    \"" in head)
+    return len(first) <= 4 and (rest.startswith(b'{\n    "') or b'\n},\n{\n    "' in head)
 
 
 def _scan_sink_lines(f: IO[bytes], base: int) -> Iterator[ScanEvent]:
@@ -116,8 +132,15 @@ def _scan_sink_lines(f: IO[bytes], base: int) -> Iterator[ScanEvent]:
         out: List[ScanEvent] = []
         for offset, part in _split_at_damaged_separators(bytes(piece)):
             data = part.rstrip()
-            out.append(("element", index + len(out), start + offset, start + offset + len(part),
-                        data[:-1] if data.endswith(b",") else data))
+            out.append(
+                (
+                    "element",
+                    index + len(out),
+                    start + offset,
+                    start + offset + len(part),
+                    data[:-1] if data.endswith(b",") else data,
+                )
+            )
         return out
 
     for line in f:
@@ -175,8 +198,8 @@ def _scan_sink_lines(f: IO[bytes], base: int) -> Iterator[ScanEvent]:
         # with ",", or when they parse: a scalar, an array) or junk, then the array's "]".
         body = bytes(piece).rstrip()
         last = body.rfind(b"\n")
-        if body[last + 1:].rstrip(b"\r") == b"]":
-            body, closed = body[:last + 1], True
+        if body[last + 1 :].rstrip(b"\r") == b"]":
+            body, closed = body[: last + 1], True
         if promised or _parses(body.rstrip().rstrip(b",")):
             piece = bytearray(body)
             yield from elements(start + len(body))
@@ -202,8 +225,8 @@ def _separator_variants() -> "re.Pattern[bytes]":
     variants: Set[bytes] = set()
     for i in range(len(sep) + 1):
         if i < len(sep):
-            variants.add(re.escape(sep[:i]) + b"." + re.escape(sep[i + 1:]))  # changed
-            variants.add(re.escape(sep[:i] + sep[i + 1:]))  # dropped
+            variants.add(re.escape(sep[:i]) + b"." + re.escape(sep[i + 1 :]))  # changed
+            variants.add(re.escape(sep[:i] + sep[i + 1 :]))  # dropped
         variants.add(re.escape(sep[:i]) + b"." + re.escape(sep[i:]))  # added
     return re.compile(b"|".join(sorted(variants, key=lambda v: -len(bytes(v)))), re.DOTALL)
 
@@ -238,15 +261,23 @@ def _parse_slice(raw: bytes, start: int, end: int, name: str, index: Optional[in
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        return InputError(f"not valid UTF-8 (byte {start + e.start}): record skipped", file=name, index=index,
-                          position=f"bytes {start}-{end}")
+        return InputError(
+            f"not valid UTF-8 (byte {start + e.start}): record skipped",
+            file=name,
+            index=index,
+            position=f"bytes {start}-{end}",
+        )
     try:
         obj = std_loads(text)
     except ValueError as e:  # (a NestingError too)
         msg = getattr(e, "msg", str(e))
         at = start + len(text[: getattr(e, "pos", 0)].encode("utf-8"))
-        return InputError(f"invalid JSON ({msg} at byte {at}): record skipped", file=name, index=index,
-                          position=f"bytes {start}-{end}")
+        return InputError(
+            f"invalid JSON ({msg} at byte {at}): record skipped",
+            file=name,
+            index=index,
+            position=f"bytes {start}-{end}",
+        )
     return record(obj, Origin(name, index))
 
 
@@ -260,7 +291,9 @@ def _coalesce(events: Iterator[ScanEvent]) -> Iterator[ScanEvent]:
     pending: Optional[ScanEvent] = None
     for ev in events:
         if ev[0] == "junk":
-            pending = ev if pending is None else ("junk", None, pending[2], ev[3], (pending[4] + b" " + ev[4])[:_SNIPPET])
+            pending = (
+                ev if pending is None else ("junk", None, pending[2], ev[3], (pending[4] + b" " + ev[4])[:_SNIPPET])
+            )
             continue
         if pending is not None:
             yield pending
@@ -310,7 +343,7 @@ def _scan(f: IO[bytes], base: int, elem_depth: int, chunk: int = _CHUNK) -> Iter
                     if c == 0x5B and not closed:
                         in_array, depth = True, 1
                     else:
-                        yield ("junk", None, at, buf_at + m.end(), bytes(buf[i:i + _SNIPPET]))
+                        yield ("junk", None, at, buf_at + m.end(), bytes(buf[i : i + _SNIPPET]))
                     continue
                 if depth == elem_depth:
                     start = at
@@ -318,7 +351,7 @@ def _scan(f: IO[bytes], base: int, elem_depth: int, chunk: int = _CHUNK) -> Iter
                         yield ("separator", None, at, at, b"")
                     need_comma = trailing = False
                     if pretty is None:
-                        pretty = col0 and c == 0x7B and buf[m.end():m.end() + 6] == b'\n    "'
+                        pretty = col0 and c == 0x7B and buf[m.end() : m.end() + 6] == b'\n    "'
                 elif pretty and col0 and c == 0x7B and start >= 0:
                     # a new top-level record begins: the current one never balanced
                     yield ("broken", index, start, at, b"")
@@ -332,13 +365,13 @@ def _scan(f: IO[bytes], base: int, elem_depth: int, chunk: int = _CHUNK) -> Iter
                         if trailing:
                             yield ("separator", None, at, at, b"")
                     else:
-                        yield ("junk", None, at, buf_at + m.end(), bytes(buf[i:i + _SNIPPET]))
+                        yield ("junk", None, at, buf_at + m.end(), bytes(buf[i : i + _SNIPPET]))
                     continue
                 if pretty and col0 and c == 0x7D and depth > elem_depth + 1:
                     depth = elem_depth + 1  # a column-0 brace closes the top-level record
                 depth -= 1
                 if depth == elem_depth:
-                    yield ("element", index, start, buf_at + m.end(), bytes(buf[start - buf_at:m.end()]))
+                    yield ("element", index, start, buf_at + m.end(), bytes(buf[start - buf_at : m.end()]))
                     index += 1
                     start = -1
                     need_comma = True

@@ -25,6 +25,7 @@ its reader; further formats register a sniffer in :data:`SNIFFERS` and a reader,
 
 ijson is imported only here (design.md: one home per third-party library).
 """
+
 from __future__ import annotations
 
 import os
@@ -226,7 +227,8 @@ def _read_stream(f: IO[bytes], name: str, force_lines: bool) -> Iterator[Item]:
         yield InputError(
             f"not a metadata file: starts with {stripped[:20]!r}; expected '[' (a JSON array), "
             "'{' (an object) or JSON Lines",
-            file=name, position="byte 0",
+            file=name,
+            position="byte 0",
         )
 
 
@@ -294,7 +296,7 @@ def _read_sink_layout(f: IO[bytes], name: str, base: int) -> Generator[Item, Non
         end = reader.find(b"\n}")
         if end < 0:
             return index
-        raw = memoryview(reader.buf)[reader.pos:end + 2]
+        raw = memoryview(reader.buf)[reader.pos : end + 2]
         try:
             obj = loads_strict(raw)
         except ValueError:
@@ -331,7 +333,7 @@ class _Buffer:
             return False
         chunk = self.f.read(_CHUNK)
         self.eof = not chunk
-        self.buf, self.pos = self.buf[self.pos:] + chunk, 0
+        self.buf, self.pos = self.buf[self.pos :] + chunk, 0
         return bool(chunk)
 
     def skip_space(self) -> bool:
@@ -347,7 +349,7 @@ class _Buffer:
                 return False
 
     def peek(self) -> bytes:
-        return self.buf[self.pos:self.pos + 1]
+        return self.buf[self.pos : self.pos + 1]
 
     def find(self, needle: bytes) -> int:
         """Index in ``buf`` of the next ``needle`` at or after ``pos`` (reading more as needed), or -1."""
@@ -368,8 +370,9 @@ def _read_values(f: IO[bytes], name: str, base: int) -> Iterator[Item]:
     return _read_items(f, name, base, prefix="", multiple=True, elem_depth=0)
 
 
-def _read_items(f: IO[bytes], name: str, base: int, *, prefix: str, multiple: bool, elem_depth: int,
-                skip: int = 0) -> Iterator[Item]:
+def _read_items(
+    f: IO[bytes], name: str, base: int, *, prefix: str, multiple: bool, elem_depth: int, skip: int = 0
+) -> Iterator[Item]:
     index = 0
     try:
         for obj in _ijson.items(f, prefix, use_float=True, multiple_values=multiple, buf_size=_BUF):
@@ -382,8 +385,9 @@ def _read_items(f: IO[bytes], name: str, base: int, *, prefix: str, multiple: bo
         return
     except (ijson.JSONError, ValueError) as e:  # IncompleteJSONError and UTF-8 errors derive from these
         first_error = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-    yield from recover(f, name, base, elem_depth=elem_depth, skip=index, first_error=first_error, record=_record,
-                       chunk=_CHUNK)
+    yield from recover(
+        f, name, base, elem_depth=elem_depth, skip=index, first_error=first_error, record=_record, chunk=_CHUNK
+    )
 
 
 # ---------------------------------------------------------------------------------- JSON Lines
@@ -399,11 +403,13 @@ def _read_lines(f: IO[bytes], name: str, base: int) -> Iterator[Item]:
         try:
             obj = loads(line)
         except UnicodeDecodeError as e:
-            yield InputError(f"not valid UTF-8 (byte {at + e.start}): line skipped", file=name, index=index,
-                             position=where)
+            yield InputError(
+                f"not valid UTF-8 (byte {at + e.start}): line skipped", file=name, index=index, position=where
+            )
         except ValueError as e:
-            yield InputError(f"invalid JSON ({getattr(e, 'msg', e)}): line skipped", file=name, index=index,
-                             position=where)
+            yield InputError(
+                f"invalid JSON ({getattr(e, 'msg', e)}): line skipped", file=name, index=index, position=where
+            )
         else:
             yield _record(obj, Origin(name, index))
         index += 1

@@ -17,6 +17,7 @@ the same, and their values were never all proposals (Lite dedups identical rewri
 SQLite files are read with the standard library, read-only. Lite's older DuckDB files are read
 when the optional ``duckdb`` package is installed.
 """
+
 from __future__ import annotations
 
 import os
@@ -30,8 +31,10 @@ from litemeta.model.jsontext import std_loads
 from litemeta.model.proposal import UPSERT, Origin, Proposal
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
-QUERY = ("SELECT urn, aspect_name, metadata, system_metadata FROM metadata_aspect_v2 "
-         "WHERE version = 0 ORDER BY urn, aspect_name")
+QUERY = (
+    "SELECT urn, aspect_name, metadata, system_metadata FROM metadata_aspect_v2 "
+    "WHERE version = 0 ORDER BY urn, aspect_name"
+)
 
 
 @dataclass
@@ -64,14 +67,21 @@ class LiteSource:
                 if sysmeta is not None and not isinstance(sysmeta, dict):
                     raise ValueError(f"system_metadata: expected a JSON object, got {type(sysmeta).__name__}")
             except ValueError as e:
-                self.report.failures.append({"file": file, "row": index, "urn": urn, "aspect": aspect_name,
-                                             "message": str(e)})
+                self.report.failures.append(
+                    {"file": file, "row": index, "urn": urn, "aspect": aspect_name, "message": str(e)}
+                )
                 continue
             if sysmeta is not None and self.strip_sys_version:
                 sysmeta = _without_sys_version(sysmeta)
             self.report.proposals += 1
-            yield Proposal(str(urn), str(aspect_name), change_type=UPSERT, aspect=aspect,
-                           system_metadata=sysmeta or None, origin=Origin(file, index))
+            yield Proposal(
+                str(urn),
+                str(aspect_name),
+                change_type=UPSERT,
+                aspect=aspect,
+                system_metadata=sysmeta or None,
+                origin=Origin(file, index),
+            )
 
     def _rows(self) -> Iterator[Tuple[Any, ...]]:
         if not self.path.is_file():
@@ -97,8 +107,11 @@ class LiteSource:
         try:
             import duckdb  # optional: only Lite's older DuckDB files need it
         except ImportError as e:
-            raise InputError("not a SQLite file; reading a DuckDB DataHub Lite database needs the "
-                             "'duckdb' package (pip install duckdb)", file=str(self.path)) from e
+            raise InputError(
+                "not a SQLite file; reading a DuckDB DataHub Lite database needs the "
+                "'duckdb' package (pip install duckdb)",
+                file=str(self.path),
+            ) from e
         try:
             con = duckdb.connect(str(self.path), read_only=True)
         except Exception as e:  # duckdb's own error types: not a database, locked, ...
@@ -122,8 +135,7 @@ def _execute(execute: Any, path: Path) -> Any:
     try:
         return execute(QUERY)
     except Exception as e:  # sqlite3.Error / duckdb.Error: a missing table means "not a Lite DB"
-        raise InputError(f"not a DataHub Lite database (reading metadata_aspect_v2 failed: {e})",
-                         file=str(path)) from e
+        raise InputError(f"not a DataHub Lite database (reading metadata_aspect_v2 failed: {e})", file=str(path)) from e
 
 
 def _json(value: Any, column: str) -> Any:

@@ -49,6 +49,7 @@ again. If the process dies between the ingest's commit and the ledger write (a w
 milliseconds), the file is ingested again on restart; writing the same values again is a no-op in
 the store (nothing new is versioned, no MCL is emitted), so the resulting state is the same.
 """
+
 from __future__ import annotations
 
 import fnmatch
@@ -129,9 +130,18 @@ class FileOutcome:
 
     def as_dict(self) -> Dict[str, Any]:
         """The ``--json`` form (one line per file)."""
-        return {"path": self.path, "status": self.status, "movedTo": self.moved_to, "errorFile": self.error_file,
-                "records": self.records, "written": self.written, "unchanged": self.unchanged,
-                "failed": self.failed, "runId": self.run_id, "message": self.message}
+        return {
+            "path": self.path,
+            "status": self.status,
+            "movedTo": self.moved_to,
+            "errorFile": self.error_file,
+            "records": self.records,
+            "written": self.written,
+            "unchanged": self.unchanged,
+            "failed": self.failed,
+            "runId": self.run_id,
+            "message": self.message,
+        }
 
 
 # ------------------------------------------------------------------------------ pure decisions
@@ -309,8 +319,11 @@ class FolderWatcher:
 
     def _walk(self) -> Iterator[str]:
         for root, dirs, files in os.walk(self.folder):
-            dirs[:] = sorted(d for d in dirs if self.options.recursive
-                             and os.path.join(root, d) not in (self.processed_dir, self.failed_dir))
+            dirs[:] = sorted(
+                d
+                for d in dirs
+                if self.options.recursive and os.path.join(root, d) not in (self.processed_dir, self.failed_dir)
+            )
             for name in sorted(files):
                 path = os.path.join(root, name)
                 if self.wanted(path):
@@ -444,8 +457,14 @@ class FolderWatcher:
             if not target or os.path.lexists(target):
                 target = self._destination(PROCESSED, ident.name)
             dest = self._move(path, target, held)
-            return FileOutcome(path, DUPLICATE, dest, seen.get("errorFile"), run_id=seen.get("runId"),
-                               message="ingested before a restart; moved without ingesting again")
+            return FileOutcome(
+                path,
+                DUPLICATE,
+                dest,
+                seen.get("errorFile"),
+                run_id=seen.get("runId"),
+                message="ingested before a restart; moved without ingesting again",
+            )
         rid = run_id_for(ident.name, self.options)
         if not held.still_there():
             return None
@@ -461,12 +480,29 @@ class FolderWatcher:
         if errors:
             error_file = dest + ERROR_SUFFIX
             self._write_errors(error_file, path, d, errors, held.st.st_mode)
-        self.ledger.add(ident, status=status, movedTo=dest, errorFile=error_file, runId=rid,
-                        records=d.get("records", 0), failed=d.get("failed", 0))
+        self.ledger.add(
+            ident,
+            status=status,
+            movedTo=dest,
+            errorFile=error_file,
+            runId=rid,
+            records=d.get("records", 0),
+            failed=d.get("failed", 0),
+        )
         self._move(path, dest, held)
-        return FileOutcome(path, status, dest, error_file, d.get("records", 0), d.get("written", 0),
-                           d.get("unchanged", 0), d.get("failed", 0), rid,
-                           errors[0].get("message") if status == FAILED else None, tuple(errors))
+        return FileOutcome(
+            path,
+            status,
+            dest,
+            error_file,
+            d.get("records", 0),
+            d.get("written", 0),
+            d.get("unchanged", 0),
+            d.get("failed", 0),
+            rid,
+            errors[0].get("message") if status == FAILED else None,
+            tuple(errors),
+        )
 
     def _refuse_link(self, path: str) -> FileOutcome:
         """A symbolic link is not followed: the link itself moves to failed/, its target unread."""
@@ -497,12 +533,19 @@ class FolderWatcher:
                 return base, what
         raise ConfigurationError(f"{dest} is outside the processed and failed folders")
 
-    def _write_errors(self, error_file: str, source: str, d: Mapping[str, Any], errors: List[Any],
-                      source_mode: Optional[int]) -> None:
+    def _write_errors(
+        self, error_file: str, source: str, d: Mapping[str, Any], errors: List[Any], source_mode: Optional[int]
+    ) -> None:
         base, what = self._base_of(error_file)
         F.real_dirs_below(base, os.path.dirname(error_file), what)
-        body = {"file": source, "records": d.get("records", 0), "written": d.get("written", 0),
-                "unchanged": d.get("unchanged", 0), "failed": d.get("failed", 0), "errors": errors}
+        body = {
+            "file": source,
+            "records": d.get("records", 0),
+            "written": d.get("written", 0),
+            "unchanged": d.get("unchanged", 0),
+            "failed": d.get("failed", 0),
+            "errors": errors,
+        }
         tmp = f"{error_file}.{os.getpid()}.{time.monotonic_ns()}.tmp"
         F.write_new(tmp, json.dumps(body, ensure_ascii=False, indent=2).encode("utf-8"), F.report_mode(source_mode))
         os.replace(tmp, error_file)  # (a link planted under that name is replaced, not followed)
@@ -541,8 +584,13 @@ class FolderWatcher:
                 break
             time.sleep(self.options.poll_interval)
         for path in sorted(self.pending):
-            record(FileOutcome(path, LEFT, message="not complete yet (still being written, or does not parse); "
-                                                   "left for the next run"))
+            record(
+                FileOutcome(
+                    path,
+                    LEFT,
+                    message="not complete yet (still being written, or does not parse); left for the next run",
+                )
+            )
         self.pending.clear()
         return outcomes
 

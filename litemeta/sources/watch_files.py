@@ -17,6 +17,7 @@ or race another watcher. So the watcher
 
 ``fcntl`` is POSIX; where it is missing (Windows) :func:`claim` takes the file without a lock.
 """
+
 from __future__ import annotations
 
 import os
@@ -110,8 +111,10 @@ def real_dir(path: str, what: str) -> None:
     except OSError as e:
         raise ConfigurationError(f"cannot use {path} as the {what} folder: {e.strerror or e}") from e
     if stat.S_ISLNK(st.st_mode):
-        raise ConfigurationError(f"the {what} folder {path} is a symbolic link; the watcher does not follow links "
-                                 f"(remove it, or give a real folder)")
+        raise ConfigurationError(
+            f"the {what} folder {path} is a symbolic link; the watcher does not follow links "
+            f"(remove it, or give a real folder)"
+        )
     if not stat.S_ISDIR(st.st_mode):
         raise ConfigurationError(f"the {what} folder {path} is not a folder")
 
@@ -156,7 +159,7 @@ def _write(path: str, flags: int, mode: int, chunks: Iterable[bytes]) -> None:
         for chunk in chunks:
             view = memoryview(chunk)
             while view:
-                view = view[os.write(fd, view):]
+                view = view[os.write(fd, view) :]
         os.fsync(fd)
     finally:
         os.close(fd)

@@ -4,6 +4,7 @@ The decisions are made in :mod:`litemeta.core.ingest` (and :mod:`litemeta.core.v
 module only reads and writes rows, with one query per batch for the reads and executemany for
 the writes.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -50,9 +51,16 @@ class StoredRow:
 
     def as_params(self, urn: str, aspect: str, version: int) -> Dict[str, Any]:
         """Bind parameters for an INSERT/UPDATE of this row."""
-        return {"urn": urn, "aspect": aspect, "version": version, "metadata": self.metadata,
-                "systemmetadata": self.systemmetadata, "createdon": ms_to_dt(self.createdon_ms),
-                "createdby": self.createdby, "createdfor": self.createdfor}
+        return {
+            "urn": urn,
+            "aspect": aspect,
+            "version": version,
+            "metadata": self.metadata,
+            "systemmetadata": self.systemmetadata,
+            "createdon": ms_to_dt(self.createdon_ms),
+            "createdby": self.createdby,
+            "createdfor": self.createdfor,
+        }
 
 
 def load_latest(conn: Connection, urns: Sequence[str]) -> Dict[Tuple[str, str], StoredRow]:
@@ -65,13 +73,21 @@ def load_latest(conn: Connection, urns: Sequence[str]) -> Dict[Tuple[str, str], 
     mark = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(conn.dialect.paramstyle)
     for part in chunks(list(urns), IN_CHUNK):
         if mark is None:  # pragma: no cover - named/numeric paramstyles: let SQLAlchemy bind
-            q = select(aspects.c.urn, aspects.c.aspect, aspects.c.metadata, aspects.c.systemmetadata,
-                       aspects.c.createdon, aspects.c.createdby, aspects.c.createdfor).where(
-                and_(aspects.c.version == 0, aspects.c.urn.in_(list(part))))
+            q = select(
+                aspects.c.urn,
+                aspects.c.aspect,
+                aspects.c.metadata,
+                aspects.c.systemmetadata,
+                aspects.c.createdon,
+                aspects.c.createdby,
+                aspects.c.createdfor,
+            ).where(and_(aspects.c.version == 0, aspects.c.urn.in_(list(part))))
             rows: Any = conn.execute(q)
         else:
-            sql = ("SELECT urn, aspect, metadata, systemmetadata, createdon, createdby, createdfor "
-                   f"FROM metadata_aspect_v2 WHERE version = 0 AND urn IN ({', '.join([mark] * len(part))})")
+            sql = (
+                "SELECT urn, aspect, metadata, systemmetadata, createdon, createdby, createdfor "
+                f"FROM metadata_aspect_v2 WHERE version = 0 AND urn IN ({', '.join([mark] * len(part))})"
+            )
             rows = conn.exec_driver_sql(sql, tuple(part)).fetchall()
         for urn, aspect, metadata, sm, createdon, createdby, createdfor in rows:
             out[(urn, aspect)] = StoredRow(metadata, sm, dt_to_ms(createdon), createdby, createdfor)
@@ -87,14 +103,24 @@ def load_pairs(conn: Connection, pairs: Sequence[Tuple[str, str]]) -> Dict[Tuple
     out: Dict[Tuple[str, str], StoredRow] = {}
     for part in chunks(list(pairs), IN_CHUNK):
         if conn.dialect.name == "sqlite":
-            sql = ("WITH w(u, a) AS (VALUES " + ", ".join(["(?, ?)"] * len(part)) + ") "
-                   "SELECT m.urn, m.aspect, m.metadata, m.systemmetadata, m.createdon, m.createdby, m.createdfor "
-                   "FROM w JOIN metadata_aspect_v2 m ON m.urn = w.u AND m.aspect = w.a AND m.version = 0")
+            sql = (
+                "WITH w(u, a) AS (VALUES " + ", ".join(["(?, ?)"] * len(part)) + ") "
+                "SELECT m.urn, m.aspect, m.metadata, m.systemmetadata, m.createdon, m.createdby, m.createdfor "
+                "FROM w JOIN metadata_aspect_v2 m ON m.urn = w.u AND m.aspect = w.a AND m.version = 0"
+            )
             rows: Any = conn.exec_driver_sql(sql, tuple(x for pair in part for x in pair)).fetchall()
         else:
-            rows = conn.execute(select(aspects.c.urn, aspects.c.aspect, aspects.c.metadata, aspects.c.systemmetadata,
-                                       aspects.c.createdon, aspects.c.createdby, aspects.c.createdfor).where(
-                and_(aspects.c.version == 0, tuple_(aspects.c.urn, aspects.c.aspect).in_(list(part)))))
+            rows = conn.execute(
+                select(
+                    aspects.c.urn,
+                    aspects.c.aspect,
+                    aspects.c.metadata,
+                    aspects.c.systemmetadata,
+                    aspects.c.createdon,
+                    aspects.c.createdby,
+                    aspects.c.createdfor,
+                ).where(and_(aspects.c.version == 0, tuple_(aspects.c.urn, aspects.c.aspect).in_(list(part))))
+            )
         for urn, aspect, metadata, sm, createdon, createdby, createdfor in rows:
             out[(urn, aspect)] = StoredRow(metadata, sm, dt_to_ms(createdon), createdby, createdfor)
     return out
@@ -102,16 +128,22 @@ def load_pairs(conn: Connection, pairs: Sequence[Tuple[str, str]]) -> Dict[Tuple
 
 def max_version(conn: Connection, urn: str, aspect: str) -> Optional[int]:
     """``max(version)`` of an aspect, or None when it has no row (R1.3; legacy rows only)."""
-    return conn.execute(select(func.max(aspects.c.version)).where(
-        and_(aspects.c.urn == urn, aspects.c.aspect == aspect))).scalar()
+    return conn.execute(
+        select(func.max(aspects.c.version)).where(and_(aspects.c.urn == urn, aspects.c.aspect == aspect))
+    ).scalar()
 
 
 def archived_rows(conn: Connection, urn: str, aspect: str) -> List[Tuple[int, StoredRow]]:
     """Archived versions (>0) of an aspect, newest first (for conditional deletes, R1.34)."""
-    q = (select(aspects).where(and_(aspects.c.urn == urn, aspects.c.aspect == aspect, aspects.c.version > 0))
-         .order_by(aspects.c.version.desc()))
-    return [(r.version, StoredRow(r.metadata, r.systemmetadata, dt_to_ms(r.createdon), r.createdby, r.createdfor))
-            for r in conn.execute(q)]
+    q = (
+        select(aspects)
+        .where(and_(aspects.c.urn == urn, aspects.c.aspect == aspect, aspects.c.version > 0))
+        .order_by(aspects.c.version.desc())
+    )
+    return [
+        (r.version, StoredRow(r.metadata, r.systemmetadata, dt_to_ms(r.createdon), r.createdby, r.createdfor))
+        for r in conn.execute(q)
+    ]
 
 
 @dataclass
@@ -143,28 +175,70 @@ def _insert(conn: Connection, rows: List[Dict[str, Any]]) -> None:
     if conn.dialect.name != "sqlite":
         conn.execute(aspects.insert(), rows)
         return
-    insert_rows(conn, aspects, [(r["urn"], r["aspect"], r["version"], r["metadata"], r["systemmetadata"],
-                                 _sqlite_datetime(r["createdon"]), r["createdby"], r["createdfor"]) for r in rows])
+    insert_rows(
+        conn,
+        aspects,
+        [
+            (
+                r["urn"],
+                r["aspect"],
+                r["version"],
+                r["metadata"],
+                r["systemmetadata"],
+                _sqlite_datetime(r["createdon"]),
+                r["createdby"],
+                r["createdfor"],
+            )
+            for r in rows
+        ],
+    )
 
 
 def _update_row0(conn: Connection, rows: List[Dict[str, Any]]) -> None:
     """Overwrite row 0 of aspects; on SQLite through the driver (one executemany, no per-row binding)."""
     if conn.dialect.name != "sqlite":
         conn.execute(
-            aspects.update().where(and_(aspects.c.urn == bindparam("b_urn"), aspects.c.aspect == bindparam("b_aspect"),
-                                        aspects.c.version == 0))
-            .values(metadata=bindparam("metadata"), systemmetadata=bindparam("systemmetadata"),
-                    createdon=bindparam("createdon"), createdby=bindparam("createdby"),
-                    createdfor=bindparam("createdfor")),
-            [{**{k: v for k, v in p.items() if k not in ("urn", "aspect", "version")},
-              "b_urn": p["urn"], "b_aspect": p["aspect"]} for p in rows],
+            aspects.update()
+            .where(
+                and_(
+                    aspects.c.urn == bindparam("b_urn"),
+                    aspects.c.aspect == bindparam("b_aspect"),
+                    aspects.c.version == 0,
+                )
+            )
+            .values(
+                metadata=bindparam("metadata"),
+                systemmetadata=bindparam("systemmetadata"),
+                createdon=bindparam("createdon"),
+                createdby=bindparam("createdby"),
+                createdfor=bindparam("createdfor"),
+            ),
+            [
+                {
+                    **{k: v for k, v in p.items() if k not in ("urn", "aspect", "version")},
+                    "b_urn": p["urn"],
+                    "b_aspect": p["aspect"],
+                }
+                for p in rows
+            ],
         )
         return
     conn.exec_driver_sql(
         "UPDATE metadata_aspect_v2 SET metadata = ?, systemmetadata = ?, createdon = ?, createdby = ?, "
         "createdfor = ? WHERE urn = ? AND aspect = ? AND version = 0",
-        [(r["metadata"], r["systemmetadata"], _sqlite_datetime(r["createdon"]), r["createdby"], r["createdfor"],
-          r["urn"], r["aspect"]) for r in rows])
+        [
+            (
+                r["metadata"],
+                r["systemmetadata"],
+                _sqlite_datetime(r["createdon"]),
+                r["createdby"],
+                r["createdfor"],
+                r["urn"],
+                r["aspect"],
+            )
+            for r in rows
+        ],
+    )
 
 
 def flush(conn: Connection, plan: FlushPlan) -> None:
@@ -173,16 +247,28 @@ def flush(conn: Connection, plan: FlushPlan) -> None:
         for part in chunks(plan.wiped_urns, IN_CHUNK):
             conn.execute(aspects.delete().where(aspects.c.urn.in_(list(part))))
     if plan.wiped_aspects:
-        conn.execute(aspects.delete().where(and_(aspects.c.urn == bindparam("u"), aspects.c.aspect == bindparam("a"))),
-                     [{"u": u, "a": a} for u, a in plan.wiped_aspects])
+        conn.execute(
+            aspects.delete().where(and_(aspects.c.urn == bindparam("u"), aspects.c.aspect == bindparam("a"))),
+            [{"u": u, "a": a} for u, a in plan.wiped_aspects],
+        )
     if plan.deleted_versions:
-        conn.execute(aspects.delete().where(and_(aspects.c.urn == bindparam("u"), aspects.c.aspect == bindparam("a"),
-                                                 aspects.c.version == bindparam("v"))),
-                     [{"u": u, "a": a, "v": v} for u, a, v in plan.deleted_versions])
+        conn.execute(
+            aspects.delete().where(
+                and_(
+                    aspects.c.urn == bindparam("u"),
+                    aspects.c.aspect == bindparam("a"),
+                    aspects.c.version == bindparam("v"),
+                )
+            ),
+            [{"u": u, "a": a, "v": v} for u, a, v in plan.deleted_versions],
+        )
     if plan.row0_deletes:
-        conn.execute(aspects.delete().where(and_(aspects.c.urn == bindparam("u"), aspects.c.aspect == bindparam("a"),
-                                                 aspects.c.version == 0)),
-                     [{"u": u, "a": a} for u, a in plan.row0_deletes])
+        conn.execute(
+            aspects.delete().where(
+                and_(aspects.c.urn == bindparam("u"), aspects.c.aspect == bindparam("a"), aspects.c.version == 0)
+            ),
+            [{"u": u, "a": a} for u, a in plan.row0_deletes],
+        )
     if plan.archive_inserts:
         _insert(conn, plan.archive_inserts)
     if plan.row0_updates:
@@ -190,16 +276,25 @@ def flush(conn: Connection, plan: FlushPlan) -> None:
     if plan.row0_inserts:
         _insert(conn, plan.row0_inserts)
     if plan.retention:
-        conn.execute(aspects.delete().where(and_(aspects.c.urn == bindparam("u"), aspects.c.aspect == bindparam("a"),
-                                                 aspects.c.version > 0, aspects.c.version <= bindparam("ceiling"))),
-                     [{"u": u, "a": a, "ceiling": f} for u, a, f in plan.retention])
+        conn.execute(
+            aspects.delete().where(
+                and_(
+                    aspects.c.urn == bindparam("u"),
+                    aspects.c.aspect == bindparam("a"),
+                    aspects.c.version > 0,
+                    aspects.c.version <= bindparam("ceiling"),
+                )
+            ),
+            [{"u": u, "a": a, "ceiling": f} for u, a, f in plan.retention],
+        )
     if plan.ts_wiped_urns:
         for part in chunks(plan.ts_wiped_urns, IN_CHUNK):
             conn.execute(timeseries.delete().where(timeseries.c.urn.in_(list(part))))
     if plan.ts_wiped_aspects:
-        conn.execute(timeseries.delete().where(and_(timeseries.c.urn == bindparam("u"),
-                                                    timeseries.c.aspect == bindparam("a"))),
-                     [{"u": u, "a": a} for u, a in plan.ts_wiped_aspects])
+        conn.execute(
+            timeseries.delete().where(and_(timeseries.c.urn == bindparam("u"), timeseries.c.aspect == bindparam("a"))),
+            [{"u": u, "a": a} for u, a in plan.ts_wiped_aspects],
+        )
     if plan.ts_upserts:
         _replace_timeseries(conn, plan.ts_upserts)
 
@@ -208,13 +303,33 @@ def _replace_timeseries(conn: Connection, rows: List[Dict[str, Any]]) -> None:
     """Timeseries rows by document id, a row with the same id replaced (R1.40); on SQLite through
     the driver, with SQLAlchemy's DATETIME text, like :func:`_insert`."""
     if conn.dialect.name != "sqlite":
-        conn.execute(timeseries.delete().where(and_(timeseries.c.aspect == bindparam("a"),
-                                                    timeseries.c.docid == bindparam("d"))),
-                     [{"a": r["aspect"], "d": r["docid"]} for r in rows])
+        conn.execute(
+            timeseries.delete().where(
+                and_(timeseries.c.aspect == bindparam("a"), timeseries.c.docid == bindparam("d"))
+            ),
+            [{"a": r["aspect"], "d": r["docid"]} for r in rows],
+        )
         conn.execute(timeseries.insert(), rows)
         return
-    conn.exec_driver_sql("DELETE FROM metadata_timeseries WHERE aspect = ? AND docid = ?",
-                         [(r["aspect"], r["docid"]) for r in rows])
-    insert_rows(conn, timeseries, [(r["aspect"], r["docid"], r["urn"], r["timestampmillis"], r["eventgranularity"],
-                                    r["partitionspec"], r["messageid"], r["metadata"], r["systemmetadata"],
-                                    _sqlite_datetime(r["createdon"])) for r in rows])
+    conn.exec_driver_sql(
+        "DELETE FROM metadata_timeseries WHERE aspect = ? AND docid = ?", [(r["aspect"], r["docid"]) for r in rows]
+    )
+    insert_rows(
+        conn,
+        timeseries,
+        [
+            (
+                r["aspect"],
+                r["docid"],
+                r["urn"],
+                r["timestampmillis"],
+                r["eventgranularity"],
+                r["partitionspec"],
+                r["messageid"],
+                r["metadata"],
+                r["systemmetadata"],
+                _sqlite_datetime(r["createdon"]),
+            )
+            for r in rows
+        ],
+    )

@@ -5,6 +5,7 @@ connection policy lives here and only here: WAL for files, ``busy_timeout``, ``B
 for writers (one writer at a time across processes), ``foreign_keys=ON``, read-only opens for
 read-only commands. Driver errors are translated to :class:`StorageError` at this boundary.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -40,6 +41,7 @@ BUSY_TIMEOUT_MS = 30_000
 # fsync) in the writer; between batches the session's checkpointer thread does that work beside
 # it (:class:`_Checkpointer`), so this limit is reached only if that thread falls behind.
 SESSION_CHECKPOINT_PAGES = 16_384
+
 
 @dataclass(frozen=True)
 class Database:
@@ -181,8 +183,9 @@ class _Checkpointer:
     def _run(self) -> None:
         conn: Optional[sqlite3.Connection] = None
         try:
-            conn = sqlite3.connect(self._path or "", timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                                   check_same_thread=False)
+            conn = sqlite3.connect(
+                self._path or "", timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+            )
             while True:
                 self._wake.wait()
                 self._wake.clear()
@@ -231,8 +234,9 @@ def _safe_url(url: str) -> str:
         return url
 
 
-def open_database(path_or_url: str, *, read_only: bool = False, create: bool = True,
-                  pooled_connections: int = 0) -> Database:
+def open_database(
+    path_or_url: str, *, read_only: bool = False, create: bool = True, pooled_connections: int = 0
+) -> Database:
     """Open (and create when missing and allowed) a store; apply the connection policy.
 
     A value with a URL scheme is a SQLAlchemy URL; anything else is a file path, used literally.
@@ -256,8 +260,11 @@ def open_database(path_or_url: str, *, read_only: bool = False, create: bool = T
         from litemeta.storage.sqlite_reads import check_store_file
 
         check_store_file(path, new_ok=not read_only)  # before any connection of ours changes the file
-    connect_args: Dict[str, Any] = {"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False,
-                                    "isolation_level": None}
+    connect_args: Dict[str, Any] = {
+        "timeout": BUSY_TIMEOUT_MS / 1000,
+        "check_same_thread": False,
+        "isolation_level": None,
+    }
     pool: Dict[str, Any] = {"poolclass": NullPool}
     if pooled_connections > 0:
         pool = {"poolclass": QueuePool, "pool_size": pooled_connections, "max_overflow": 2 * pooled_connections}
@@ -267,8 +274,9 @@ def open_database(path_or_url: str, *, read_only: bool = False, create: bool = T
             engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
         elif is_sqlite and read_only:
             uri = read_only_uri(path or "")
-            engine = create_engine("sqlite://", poolclass=NullPool,
-                                   creator=lambda: sqlite3.connect(uri, uri=True, **connect_args))
+            engine = create_engine(
+                "sqlite://", poolclass=NullPool, creator=lambda: sqlite3.connect(uri, uri=True, **connect_args)
+            )
         elif literal is not None:
             engine = create_engine("sqlite://", **pool, creator=lambda: sqlite3.connect(literal, **connect_args))
         elif is_sqlite:
@@ -315,8 +323,9 @@ def _tables(conn: Connection, columns: bool) -> Dict[str, Set[str]]:
 
     insp = inspect(conn)
     names = [t for t in TABLES if t in set(insp.get_table_names())]
-    return {t: ({c["name"] for c in insp.get_columns(t)} if columns or t == "metadata_aspect_v2" else set())
-            for t in names}
+    return {
+        t: ({c["name"] for c in insp.get_columns(t)} if columns or t == "metadata_aspect_v2" else set()) for t in names
+    }
 
 
 def _version(conn: Connection, tables: Dict[str, Set[str]]) -> Optional[int]:
@@ -356,8 +365,7 @@ def _create_schema(db: Database) -> None:
             if row is None:
                 import time
 
-                conn.execute(schema_version.insert().values(version=SCHEMA_VERSION,
-                                                            applied_at=int(time.time() * 1000)))
+                conn.execute(schema_version.insert().values(version=SCHEMA_VERSION, applied_at=int(time.time() * 1000)))
             elif row < SCHEMA_VERSION:
                 upgrade(conn, row)
             _ensure_store_id(conn)

@@ -22,6 +22,7 @@ module is pure and free of SQLAlchemy (the standard-library fast reads use it to
   written into it; the message says what it looks like and, for a DataHub Lite file, how to
   import it.
 """
+
 from __future__ import annotations
 
 import re
@@ -51,8 +52,13 @@ def read_only_uri(path: str) -> str:
     return "file:" + urllib.parse.quote(path) + "?mode=ro"
 
 
-def refusal(where: str, tables: Mapping[str, Collection[str]], version: Optional[int], known: int = 2,
-            expected: Optional[Mapping[str, Collection[str]]] = None) -> Optional[str]:
+def refusal(
+    where: str,
+    tables: Mapping[str, Collection[str]],
+    version: Optional[int],
+    known: int = 2,
+    expected: Optional[Mapping[str, Collection[str]]] = None,
+) -> Optional[str]:
     """Why litemeta must not use this database (None: it may).
 
     ``tables`` maps the names of litemeta's tables present to their columns (an empty collection
@@ -65,35 +71,50 @@ def refusal(where: str, tables: Mapping[str, Collection[str]], version: Optional
     if MARKER not in tables:
         columns = set(tables.get("metadata_aspect_v2") or ())
         if LITE_COLUMNS <= columns:
-            return (f"{where} is a DataHub Lite database (its metadata_aspect_v2 has Lite's columns aspect_name and "
-                    f"system_metadata), not a litemeta store: litemeta does not write into it. To import its "
-                    f"metadata, run a recipe whose source is datahub-lite: `litemeta ingest -c recipe.yml` with "
-                    f"source: {{type: datahub-lite, config: {{path: {where}}}}}, into another --db.")
+            return (
+                f"{where} is a DataHub Lite database (its metadata_aspect_v2 has Lite's columns aspect_name and "
+                f"system_metadata), not a litemeta store: litemeta does not write into it. To import its "
+                f"metadata, run a recipe whose source is datahub-lite: `litemeta ingest -c recipe.yml` with "
+                f"source: {{type: datahub-lite, config: {{path: {where}}}}}, into another --db."
+            )
         if GMS_COLUMNS <= columns:
-            return (f"{where} is a DataHub (GMS) database (metadata_aspect_v2 without litemeta's "
-                    f"{MARKER} table), not a litemeta store: litemeta does not write into it. Use another --db.")
-        return (f"{where} has tables named like litemeta's ({', '.join(present)}) but is not a litemeta store "
-                f"(no {MARKER} table): litemeta does not write into it. Use another --db.")
+            return (
+                f"{where} is a DataHub (GMS) database (metadata_aspect_v2 without litemeta's "
+                f"{MARKER} table), not a litemeta store: litemeta does not write into it. Use another --db."
+            )
+        return (
+            f"{where} has tables named like litemeta's ({', '.join(present)}) but is not a litemeta store "
+            f"(no {MARKER} table): litemeta does not write into it. Use another --db."
+        )
     if version is not None and version > known:
-        return (f"{where} has schema version {version}, written by a newer litemeta; this one knows versions up to "
-                f"{known}, so it reads and writes neither. Upgrade litemeta (pip install -U litemeta).")
+        return (
+            f"{where} has schema version {version}, written by a newer litemeta; this one knows versions up to "
+            f"{known}, so it reads and writes neither. Upgrade litemeta (pip install -U litemeta)."
+        )
     for table, wanted in (expected or {}).items() if version == known else ():  # (older ones are migrated)
         have = set(tables.get(table) or ())
         if have and not set(wanted) <= have:
             missing = sorted(set(wanted) - have)
-            return (f"{where}: table {table} lacks litemeta's column(s) {', '.join(missing)}: not a litemeta store "
-                    f"(or a damaged one); litemeta does not write into it. Use another --db.")
+            return (
+                f"{where}: table {table} lacks litemeta's column(s) {', '.join(missing)}: not a litemeta store "
+                f"(or a damaged one); litemeta does not write into it. Use another --db."
+            )
     return None
 
 
 # What SQLite's messages mean for the user, and what to do (one line, no SQL).
 _HINTS = (
     ("readonly database", "the file (or its folder) is not writable; check the permissions or use another --db"),
-    ("unable to open database file", "cannot open the file: check that its folder exists and is writable "
-                                     "(SQLite writes -wal and -shm files beside it)"),
+    (
+        "unable to open database file",
+        "cannot open the file: check that its folder exists and is writable "
+        "(SQLite writes -wal and -shm files beside it)",
+    ),
     ("file is not a database", "it is not a SQLite database (or it is encrypted or damaged)"),
-    ("database disk image is malformed", "the database file is damaged; restore it from a copy or export what "
-                                         "is readable (sqlite3 .recover)"),
+    (
+        "database disk image is malformed",
+        "the database file is damaged; restore it from a copy or export what is readable (sqlite3 .recover)",
+    ),
     ("database or disk is full", "the disk is full; free some space and run the command again"),
     ("disk i/o error", "the disk failed to read or write; check the file system"),
     ("database is locked", "another process holds the store; try again when it has finished"),

@@ -12,6 +12,7 @@ counts code points, so a record's value is a slice of the decoded text). A write
 proposals thus inserts a handful of rows instead of ~8,000, and a reader fetches a batch with
 one row.
 """
+
 from __future__ import annotations
 
 import threading
@@ -42,14 +43,17 @@ from litemeta.storage.tables import consumer_offsets, topic_log
 
 PARTITION = 0  # the store keeps one partition per topic; exports may re-partition (murmur2)
 
+
 def _stored_text(topic: str, key: str, timestamp: int, value: Mapping[str, Any]) -> str:
     if topic not in ENVELOPED:
         return dumps(value)
     payload = value.get("payload") or {}
     if envelope(key, timestamp, str(payload.get("value"))) != value:
-        raise StorageError(f"a {topic} record must be {{header: {{timestampMillis: <record timestamp>}}, "
-                           f"name: <key prefix>, payload: {{value, contentType: application/json}}}}; "
-                           f"got key {key!r}, timestamp {timestamp}, value {value!r}")
+        raise StorageError(
+            f"a {topic} record must be {{header: {{timestampMillis: <record timestamp>}}, "
+            f"name: <key prefix>, payload: {{value, contentType: application/json}}}}; "
+            f"got key {key!r}, timestamp {timestamp}, value {value!r}"
+        )
     return str(payload["value"])
 
 
@@ -67,9 +71,12 @@ def next_offsets(conn: Connection, topics: Sequence[str] = TOPICS) -> Dict[str, 
     """
     out: Dict[str, int] = {}
     for topic in topics:
-        last = conn.execute(select(topic_log.c.last_offset).where(
-            and_(topic_log.c.topic == topic, topic_log.c.partition == PARTITION))
-            .order_by(topic_log.c.offset.desc()).limit(1)).scalar()
+        last = conn.execute(
+            select(topic_log.c.last_offset)
+            .where(and_(topic_log.c.topic == topic, topic_log.c.partition == PARTITION))
+            .order_by(topic_log.c.offset.desc())
+            .limit(1)
+        ).scalar()
         if last is not None:
             out[topic] = last + 1
     return out
@@ -119,13 +126,20 @@ class Appender:
         self._rows: List[Tuple[Any, ...]] = []  # encoded, not yet inserted (see encode)
         self._deflaters: List[_Deflater] = []
 
-    def append(self, topic: str, key: str, timestamp: int, value: Mapping[str, Any],
-               headers: Optional[Mapping[str, str]] = None) -> int:
+    def append(
+        self,
+        topic: str,
+        key: str,
+        timestamp: int,
+        value: Mapping[str, Any],
+        headers: Optional[Mapping[str, str]] = None,
+    ) -> int:
         """Queue one record; return its offset."""
         return self.append_text(topic, key, timestamp, _stored_text(topic, key, timestamp, value), headers)
 
-    def append_text(self, topic: str, key: str, timestamp: int, value_text: str,
-                    headers: Optional[Mapping[str, str]] = None) -> int:
+    def append_text(
+        self, topic: str, key: str, timestamp: int, value_text: str, headers: Optional[Mapping[str, str]] = None
+    ) -> int:
         """Queue one record whose value is already in stored form (JSON text; for platform events,
         the payload's JSON text); return its offset."""
         off = self._next.get(topic, 0)
@@ -169,8 +183,9 @@ class Appender:
             for part in parts:
                 if isinstance(part, EncodedBatch):
                     if part.count:
-                        self._rows.append((topic, PARTITION, offset, offset + part.count - 1, part.index,
-                                           part.codec, part.value))
+                        self._rows.append(
+                            (topic, PARTITION, offset, offset + part.count - 1, part.index, part.codec, part.value)
+                        )
                         offset += part.count
                     continue
                 for chunk in _split(part):
@@ -226,9 +241,15 @@ def insert_rows(conn: Connection, table: Any, rows: Sequence[Sequence[Any]]) -> 
     conn.exec_driver_sql(sql, list(rows))
 
 
-def _raw_batches(conn: Connection, topic: str, offset: int, partition: int,
-                 max_batches: Optional[int] = None, before: Optional[int] = None,
-                 values: bool = True) -> List[RawBatch]:
+def _raw_batches(
+    conn: Connection,
+    topic: str,
+    offset: int,
+    partition: int,
+    max_batches: Optional[int] = None,
+    before: Optional[int] = None,
+    values: bool = True,
+) -> List[RawBatch]:
     """The batch rows holding ``offset`` and after (and before offset ``before``), in order;
     without ``values``, the value column is left unread (empty bytes)."""
     t = topic_log.c
@@ -244,12 +265,12 @@ def _raw_batches(conn: Connection, topic: str, offset: int, partition: int,
     return [(r[0], r[1], r[2], r[3] if values else b"") for r in conn.execute(q)]
 
 
-def read_topic(conn: Connection, topic: str, offset: int = 0, limit: Optional[int] = None,
-               partition: int = PARTITION) -> List[TopicRecord]:
+def read_topic(
+    conn: Connection, topic: str, offset: int = 0, limit: Optional[int] = None, partition: int = PARTITION
+) -> List[TopicRecord]:
     """Records of a topic from ``offset`` on, in offset order (at most ``limit``: offsets are
     contiguous, so those below ``offset + limit``)."""
-    return list(iter_topic(conn, topic, offset, partition=partition,
-                           end=None if limit is None else offset + limit))
+    return list(iter_topic(conn, topic, offset, partition=partition, end=None if limit is None else offset + limit))
 
 
 def keys_since(conn: Connection, topic: str, start: int, end: int, partition: int = PARTITION) -> List[str]:
@@ -263,8 +284,9 @@ def keys_since(conn: Connection, topic: str, start: int, end: int, partition: in
     return list(last)
 
 
-def iter_topic(conn: Connection, topic: str, offset: int = 0, chunk: int = 8,
-               partition: int = PARTITION, end: Optional[int] = None) -> Iterator[TopicRecord]:
+def iter_topic(
+    conn: Connection, topic: str, offset: int = 0, chunk: int = 8, partition: int = PARTITION, end: Optional[int] = None
+) -> Iterator[TopicRecord]:
     """Stream a topic (bounded memory: ``chunk`` batch rows at a time), up to offset ``end``
     (exclusive) when given. Each batch row is decoded once."""
     while end is None or offset < end:
@@ -281,13 +303,15 @@ def iter_topic(conn: Connection, topic: str, offset: int = 0, chunk: int = 8,
 def log_fingerprint(conn: Connection, topic: str, partition: int = PARTITION) -> Optional[str]:
     """:func:`~litemeta.storage.batches.fingerprint` of a topic's first record (None when empty)."""
     t = topic_log.c
-    row = conn.execute(select(t.records).where(and_(t.topic == topic, t.partition == partition))
-                       .order_by(t.offset).limit(1)).first()
+    row = conn.execute(
+        select(t.records).where(and_(t.topic == topic, t.partition == partition)).order_by(t.offset).limit(1)
+    ).first()
     return None if row is None else fingerprint(row[0])
 
 
-def key_records(conn: Connection, topic: str, key: str, partial: bool = False,
-                partition: int = PARTITION) -> List[TopicRecord]:
+def key_records(
+    conn: Connection, topic: str, key: str, partial: bool = False, partition: int = PARTITION
+) -> List[TopicRecord]:
     """Every record of a topic whose key is ``key`` (with ``partial``: contains it), in offset
     order. Only batches whose index names the key (as JSON text) are fetched and decoded: an
     entity's MCLs without a log scan."""
@@ -297,9 +321,11 @@ def key_records(conn: Connection, topic: str, key: str, partial: bool = False,
     def keep(k: Optional[str]) -> bool:
         return key in (k or "") if partial else k == key
 
-    q = (select(t.offset, t.records, t.codec, t.value)
-         .where(and_(t.topic == topic, t.partition == partition, t.records.contains(text, autoescape=True)))
-         .order_by(t.offset))
+    q = (
+        select(t.offset, t.records, t.codec, t.value)
+        .where(and_(t.topic == topic, t.partition == partition, t.records.contains(text, autoescape=True)))
+        .order_by(t.offset)
+    )
     out: List[TopicRecord] = []
     for o, index_text, codec, value in conn.execute(q):
         recs, _ = unpack(topic, partition, (o, index_text, codec, value), o, None, keep)
@@ -314,19 +340,29 @@ def end_offsets(conn: Connection) -> Dict[str, int]:
 
 def committed(conn: Connection, group: str) -> Dict[Tuple[str, int], int]:
     """Committed next offsets of a consumer group, by (topic, partition)."""
-    rows = conn.execute(select(consumer_offsets.c.topic, consumer_offsets.c.partition,
-                               consumer_offsets.c.next_offset).where(consumer_offsets.c.group_id == group))
+    rows = conn.execute(
+        select(consumer_offsets.c.topic, consumer_offsets.c.partition, consumer_offsets.c.next_offset).where(
+            consumer_offsets.c.group_id == group
+        )
+    )
     return {(t, p): o for t, p, o in rows}
 
 
 def commit(conn: Connection, group: str, offsets: Mapping[Tuple[str, int], int]) -> None:
     """Persist a group's next offsets (delete + insert: portable upsert)."""
     for (topic, partition), nxt in offsets.items():
-        conn.execute(consumer_offsets.delete().where(and_(
-            consumer_offsets.c.group_id == group, consumer_offsets.c.topic == topic,
-            consumer_offsets.c.partition == partition)))
-        conn.execute(consumer_offsets.insert().values(group_id=group, topic=topic, partition=partition,
-                                                      next_offset=int(nxt)))
+        conn.execute(
+            consumer_offsets.delete().where(
+                and_(
+                    consumer_offsets.c.group_id == group,
+                    consumer_offsets.c.topic == topic,
+                    consumer_offsets.c.partition == partition,
+                )
+            )
+        )
+        conn.execute(
+            consumer_offsets.insert().values(group_id=group, topic=topic, partition=partition, next_offset=int(nxt))
+        )
 
 
 def groups(conn: Connection) -> List[str]:
@@ -349,4 +385,4 @@ def delete_groups(conn: Connection, names: Sequence[str]) -> None:
 def chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
     """Slices of at most ``size`` items (for IN lists)."""
     for i in range(0, len(items), size):
-        yield items[i:i + size]
+        yield items[i : i + size]

@@ -8,6 +8,7 @@ Each step takes the store from one schema version to the next (:data:`STEPS`); t
 then recorded in ``litemeta_schema_version``. 1 -> 2: the topic log's one row per record becomes
 record batches (same offsets and values).
 """
+
 from __future__ import annotations
 
 import time
@@ -40,7 +41,9 @@ def migrate_record_rows(conn: Connection) -> None:
         off_col = '"offset"'
         rows = conn.exec_driver_sql(
             f'SELECT "partition", {off_col}, timestamp, key, value, headers FROM topic_log_v1 '
-            f'WHERE topic = ? ORDER BY "partition", {off_col}', (topic,)).fetchall()
+            f'WHERE topic = ? ORDER BY "partition", {off_col}',
+            (topic,),
+        ).fetchall()
         if not rows:
             continue
         out = Appender({topic: rows[0][1]})  # the store has always kept one partition per topic

@@ -1,4 +1,5 @@
 """Reads: latest aspects, versions, as-of, history, timeseries, urns (R1.5-R1.7)."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
@@ -24,8 +25,12 @@ def latest(conn: Connection, urn: str, names: Optional[Sequence[str]] = None) ->
     return {r.aspect: _row(r) for r in conn.execute(q.order_by(aspects.c.aspect))}
 
 
-def latest_many(conn: Connection, urns: Sequence[str], names: Optional[Sequence[str]] = None,
-                bounded: Optional[Tuple[int, int, int]] = None) -> Dict[str, Dict[str, Any]]:
+def latest_many(
+    conn: Connection,
+    urns: Sequence[str],
+    names: Optional[Sequence[str]] = None,
+    bounded: Optional[Tuple[int, int, int]] = None,
+) -> Dict[str, Dict[str, Any]]:
     """Current aspect values of many urns (all aspects, or the named ones): ``{urn: {aspect:
     value}}`` (one query per 500 urns). ``bounded=(size, max_chars, max_items)``: an aspect
     whose text is longer than ``size`` is read with :func:`~litemeta.model.jsontext.loads_bounded`
@@ -33,7 +38,8 @@ def latest_many(conn: Connection, urns: Sequence[str], names: Optional[Sequence[
     out: Dict[str, Dict[str, Any]] = {}
     for part in chunks(list(urns), 500):
         q = select(aspects.c.urn, aspects.c.aspect, aspects.c.metadata).where(
-            and_(aspects.c.version == 0, aspects.c.urn.in_(list(part))))
+            and_(aspects.c.version == 0, aspects.c.urn.in_(list(part)))
+        )
         if names:
             q = q.where(aspects.c.aspect.in_(list(names)))
         for r in conn.execute(q):
@@ -54,8 +60,9 @@ def store_id(conn: Connection) -> Optional[str]:
 
 def max_version(conn: Connection, urn: str, aspect: str) -> Optional[int]:
     """Highest archived version number of an aspect."""
-    return conn.execute(select(func.max(aspects.c.version)).where(
-        and_(aspects.c.urn == urn, aspects.c.aspect == aspect))).scalar()
+    return conn.execute(
+        select(func.max(aspects.c.version)).where(and_(aspects.c.urn == urn, aspects.c.aspect == aspect))
+    ).scalar()
 
 
 def version(conn: Connection, urn: str, aspect: str, number: int) -> Optional[AspectRow]:
@@ -79,8 +86,12 @@ def version(conn: Connection, urn: str, aspect: str, number: int) -> Optional[As
 
 def history(conn: Connection, urn: str, aspect: str) -> List[AspectRow]:
     """Every stored version of an aspect in chronological order (archive 1..N, then row 0)."""
-    rows = [_row(r) for r in conn.execute(select(aspects).where(
-        and_(aspects.c.urn == urn, aspects.c.aspect == aspect)).order_by(aspects.c.version))]
+    rows = [
+        _row(r)
+        for r in conn.execute(
+            select(aspects).where(and_(aspects.c.urn == urn, aspects.c.aspect == aspect)).order_by(aspects.c.version)
+        )
+    ]
     return [r for r in rows if r.version > 0] + [r for r in rows if r.version == 0]
 
 
@@ -93,14 +104,23 @@ def as_of(conn: Connection, urn: str, when_ms: int, names: Optional[Sequence[str
     for r in conn.execute(q):
         row = _row(r)
         cur = best.get(row.aspect)
-        if cur is None or (row.created_on, row.version == 0, row.version) > (cur.created_on, cur.version == 0,
-                                                                           cur.version):
+        if cur is None or (row.created_on, row.version == 0, row.version) > (
+            cur.created_on,
+            cur.version == 0,
+            cur.version,
+        ):
             best[row.aspect] = row
     return dict(sorted(best.items()))
 
 
-def timeseries_rows(conn: Connection, urn: str, aspect: str, start: Optional[int] = None, end: Optional[int] = None,
-                    limit: Optional[int] = None) -> List[Dict[str, Any]]:
+def timeseries_rows(
+    conn: Connection,
+    urn: str,
+    aspect: str,
+    start: Optional[int] = None,
+    end: Optional[int] = None,
+    limit: Optional[int] = None,
+) -> List[Dict[str, Any]]:
     """Timeseries values of an aspect, newest first."""
     q = select(timeseries.c.metadata).where(and_(timeseries.c.urn == urn, timeseries.c.aspect == aspect))
     if start is not None:
@@ -116,8 +136,11 @@ def timeseries_rows(conn: Connection, urn: str, aspect: str, start: Optional[int
 def timeseries_aspects(conn: Connection, urn: str) -> Dict[str, Any]:
     """The latest value of each timeseries aspect of an entity."""
     out: Dict[str, Any] = {}
-    q = (select(timeseries.c.aspect, timeseries.c.metadata, timeseries.c.timestampmillis)
-         .where(timeseries.c.urn == urn).order_by(timeseries.c.timestampmillis))
+    q = (
+        select(timeseries.c.aspect, timeseries.c.metadata, timeseries.c.timestampmillis)
+        .where(timeseries.c.urn == urn)
+        .order_by(timeseries.c.timestampmillis)
+    )
     for r in conn.execute(q):
         out[r.aspect] = loads(r.metadata)
     return out
@@ -125,8 +148,14 @@ def timeseries_aspects(conn: Connection, urn: str) -> Dict[str, Any]:
 
 def key_rows_exist(conn: Connection, urn: str, key_aspect: str) -> bool:
     """R1.6: an entity exists iff its key aspect row (version 0) exists."""
-    return conn.execute(select(aspects.c.urn).where(and_(
-        aspects.c.urn == urn, aspects.c.aspect == key_aspect, aspects.c.version == 0))).first() is not None
+    return (
+        conn.execute(
+            select(aspects.c.urn).where(
+                and_(aspects.c.urn == urn, aspects.c.aspect == key_aspect, aspects.c.version == 0)
+            )
+        ).first()
+        is not None
+    )
 
 
 def urns(conn: Connection, key_aspects: Iterable[str]) -> List[str]:
@@ -139,7 +168,9 @@ def urns(conn: Connection, key_aspects: Iterable[str]) -> List[str]:
 def count_by_aspect(conn: Connection) -> Dict[str, Dict[str, int]]:
     """Per aspect: current rows (version 0) and archived versions."""
     out: Dict[str, Dict[str, int]] = {}
-    q = select(aspects.c.aspect, aspects.c.version == 0, func.count()).group_by(aspects.c.aspect, aspects.c.version == 0)
+    q = select(aspects.c.aspect, aspects.c.version == 0, func.count()).group_by(
+        aspects.c.aspect, aspects.c.version == 0
+    )
     for name, is_latest, n in conn.execute(q):
         out.setdefault(name, {"current": 0, "archived": 0})["current" if is_latest else "archived"] += n
     return out
@@ -164,8 +195,16 @@ def rows_with_run(conn: Connection, run_id: str, values: bool = True) -> List[As
     """Row-0 aspects whose systemMetadata.runId is ``run_id`` (without ``values``, each row's value
     is None: a run can span the whole store, and its values are read only for what is shown)."""
     like = f'%"runId":{dumps(run_id)}%'
-    cols = [aspects.c.urn, aspects.c.aspect, aspects.c.version, aspects.c.metadata if values else null(),
-            aspects.c.systemmetadata, aspects.c.createdon, aspects.c.createdby, aspects.c.createdfor]
+    cols = [
+        aspects.c.urn,
+        aspects.c.aspect,
+        aspects.c.version,
+        aspects.c.metadata if values else null(),
+        aspects.c.systemmetadata,
+        aspects.c.createdon,
+        aspects.c.createdby,
+        aspects.c.createdfor,
+    ]
     q = select(*cols).where(and_(aspects.c.version == 0, or_(aspects.c.systemmetadata.like(like))))
     rows = (aspect_row(x[0], x[1], x[2], x[3] if values else "null", *x[4:]) for x in conn.execute(q))
     return [r for r in rows if (r.system_metadata or {}).get("runId") == run_id]
@@ -175,10 +214,18 @@ def scan_latest(conn: Connection, names: Sequence[str], chunk: int = 5000) -> It
     """Row 0 of every aspect with one of the given names, streamed in urn order."""
     last = ("", "")
     while True:
-        q = (select(aspects).where(and_(aspects.c.version == 0, aspects.c.aspect.in_(list(names)),
-                                        or_(aspects.c.urn > last[0],
-                                            and_(aspects.c.urn == last[0], aspects.c.aspect > last[1]))))
-             .order_by(aspects.c.urn, aspects.c.aspect).limit(chunk))
+        q = (
+            select(aspects)
+            .where(
+                and_(
+                    aspects.c.version == 0,
+                    aspects.c.aspect.in_(list(names)),
+                    or_(aspects.c.urn > last[0], and_(aspects.c.urn == last[0], aspects.c.aspect > last[1])),
+                )
+            )
+            .order_by(aspects.c.urn, aspects.c.aspect)
+            .limit(chunk)
+        )
         batch = [_row(r) for r in conn.execute(q)]
         if not batch:
             return
@@ -190,14 +237,18 @@ def delete_timeseries_of_run(conn: Connection, run_id: str, dry_run: bool = Fals
     """Remove timeseries rows whose systemMetadata.runId is ``run_id``; return how many."""
     like = f'%"runId":{dumps(run_id)}%'
     q = select(timeseries.c.aspect, timeseries.c.docid, timeseries.c.systemmetadata).where(
-        timeseries.c.systemmetadata.like(like))
+        timeseries.c.systemmetadata.like(like)
+    )
     ids = [(a, d) for a, d, sm in conn.execute(q) if loads(sm or "{}").get("runId") == run_id]
     if ids and not dry_run:
         from sqlalchemy import bindparam
 
-        conn.execute(timeseries.delete().where(and_(timeseries.c.aspect == bindparam("a"),
-                                                    timeseries.c.docid == bindparam("d"))),
-                     [{"a": a, "d": d} for a, d in ids])
+        conn.execute(
+            timeseries.delete().where(
+                and_(timeseries.c.aspect == bindparam("a"), timeseries.c.docid == bindparam("d"))
+            ),
+            [{"a": a, "d": d} for a, d in ids],
+        )
     return len(ids)
 
 

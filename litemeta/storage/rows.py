@@ -3,6 +3,7 @@
 Shared by the SQLAlchemy queries (:mod:`litemeta.storage.queries`) and the standard-library
 reader (:mod:`litemeta.storage.sqlite_reads`), so that both return the same objects.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -44,13 +45,36 @@ class AspectRow:
 
     def as_dict(self) -> Dict[str, Any]:
         """JSON form (``--details``)."""
-        return {"urn": self.urn, "aspect": self.aspect, "version": self.version, "value": self.value,
-                "systemMetadata": self.system_metadata, "createdOn": self.created_on,
-                "createdBy": self.created_by, "createdFor": self.created_for}
+        return {
+            "urn": self.urn,
+            "aspect": self.aspect,
+            "version": self.version,
+            "value": self.value,
+            "systemMetadata": self.system_metadata,
+            "createdOn": self.created_on,
+            "createdBy": self.created_by,
+            "createdFor": self.created_for,
+        }
 
 
-def aspect_row(urn: str, aspect: str, version: int, metadata: str, systemmetadata: Optional[str], createdon: Any,
-               createdby: str, createdfor: Optional[str]) -> AspectRow:
+def aspect_row(
+    urn: str,
+    aspect: str,
+    version: int,
+    metadata: str,
+    systemmetadata: Optional[str],
+    createdon: Any,
+    createdby: str,
+    createdfor: Optional[str],
+) -> AspectRow:
     """An :class:`AspectRow` from the columns of ``metadata_aspect_v2`` in table order."""
-    return AspectRow(urn, aspect, version, loads(metadata), loads(systemmetadata) if systemmetadata else None,
-                     dt_to_ms(createdon), createdby, createdfor)
+    return AspectRow(
+        urn,
+        aspect,
+        version,
+        loads(metadata),
+        loads(systemmetadata) if systemmetadata else None,
+        dt_to_ms(createdon),
+        createdby,
+        createdfor,
+    )

@@ -8,6 +8,7 @@ the views use and runs the same SQL as :mod:`litemeta.storage.queries` and
 :mod:`litemeta.storage.log` (tests hold the two to the same answers); anything else (other
 databases, writes, consumer groups) goes through the full store.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -37,7 +38,7 @@ def sqlite_file(path_or_url: str) -> Optional[str]:
     if is_url(path_or_url):
         if not path_or_url.startswith("sqlite:///") or "?" in path_or_url:
             return None
-        path_or_url = path_or_url[len("sqlite:///"):]
+        path_or_url = path_or_url[len("sqlite:///") :]
     if path_or_url == ":memory:" or not os.path.isfile(path_or_url):
         return None
     return os.path.abspath(path_or_url)
@@ -117,12 +118,20 @@ def json_fields(path: str, urns: Sequence[str], fields: Sequence[Tuple[str, str]
         return out
     wanted = dict(fields)
     with closing(_connect(path)) as con:
-        q = (f"SELECT urn, aspect, metadata FROM metadata_aspect_v2 WHERE version = 0 "
-             f"AND urn IN ({', '.join('?' * len(urns))}) AND aspect IN ({', '.join('?' * len(wanted))})")
+        q = (
+            f"SELECT urn, aspect, metadata FROM metadata_aspect_v2 WHERE version = 0 "
+            f"AND urn IN ({', '.join('?' * len(urns))}) AND aspect IN ({', '.join('?' * len(wanted))})"
+        )
         try:
-            rows = con.execute(q.replace("metadata FROM", "json_extract(metadata, '$.' || CASE aspect "
-                                         + " ".join("WHEN ? THEN ?" for _ in wanted) + " END) FROM"),
-                               [x for pair in wanted.items() for x in pair] + list(urns) + list(wanted)).fetchall()
+            rows = con.execute(
+                q.replace(
+                    "metadata FROM",
+                    "json_extract(metadata, '$.' || CASE aspect "
+                    + " ".join("WHEN ? THEN ?" for _ in wanted)
+                    + " END) FROM",
+                ),
+                [x for pair in wanted.items() for x in pair] + list(urns) + list(wanted),
+            ).fetchall()
         except sqlite3.OperationalError:  # an SQLite without JSON functions: read the aspects
             rows = [(u, a, loads(m).get(wanted[a])) for u, a, m in con.execute(q, list(urns) + list(wanted))]
     for urn, aspect, value in rows:
@@ -134,8 +143,9 @@ def json_fields(path: str, urns: Sequence[str], fields: Sequence[Tuple[str, str]
 def key_row_exists(path: str, urn: str, key_aspect: str) -> bool:
     """R1.6: an entity exists iff its key aspect row (version 0) exists."""
     with closing(_connect(path)) as con:
-        row = con.execute("SELECT 1 FROM metadata_aspect_v2 WHERE urn = ? AND aspect = ? AND version = 0",
-                          (urn, key_aspect)).fetchone()
+        row = con.execute(
+            "SELECT 1 FROM metadata_aspect_v2 WHERE urn = ? AND aspect = ? AND version = 0", (urn, key_aspect)
+        ).fetchone()
     return row is not None
 
 
@@ -149,19 +159,27 @@ def store_identity(path: str, topic: str) -> Tuple[Optional[str], Optional[str],
             row = con.execute("SELECT value FROM litemeta_settings WHERE name = 'store_id'").fetchone()
         except sqlite3.OperationalError:  # a store older than the settings table
             row = None
-        first = con.execute('SELECT records FROM topic_log WHERE topic = ? AND "partition" = 0 '
-                            'ORDER BY "offset" LIMIT 1', (topic,)).fetchone()
-        last = con.execute('SELECT last_offset FROM topic_log WHERE topic = ? AND "partition" = 0 '
-                           'ORDER BY "offset" DESC LIMIT 1', (topic,)).fetchone()
-    return (None if row is None else str(row[0]), None if first is None else fingerprint(first[0]),
-            0 if last is None or last[0] is None else int(last[0]) + 1)
+        first = con.execute(
+            'SELECT records FROM topic_log WHERE topic = ? AND "partition" = 0 ORDER BY "offset" LIMIT 1', (topic,)
+        ).fetchone()
+        last = con.execute(
+            'SELECT last_offset FROM topic_log WHERE topic = ? AND "partition" = 0 ORDER BY "offset" DESC LIMIT 1',
+            (topic,),
+        ).fetchone()
+    return (
+        None if row is None else str(row[0]),
+        None if first is None else fingerprint(first[0]),
+        0 if last is None or last[0] is None else int(last[0]) + 1,
+    )
 
 
 def topic_end(path: str, topic: str) -> int:
     """Next offset of a topic's partition 0 (0 when empty), with an index seek on the log's key."""
     with closing(_connect(path)) as con:
-        row = con.execute('SELECT last_offset FROM topic_log WHERE topic = ? AND "partition" = 0 '
-                          'ORDER BY "offset" DESC LIMIT 1', (topic,)).fetchone()
+        row = con.execute(
+            'SELECT last_offset FROM topic_log WHERE topic = ? AND "partition" = 0 ORDER BY "offset" DESC LIMIT 1',
+            (topic,),
+        ).fetchone()
     return 0 if row is None or row[0] is None else int(row[0]) + 1
 
 
@@ -224,8 +242,9 @@ class SqliteReader:
 
     def history(self, urn: str, aspect: str) -> List[AspectRow]:
         """Every stored version of an aspect, oldest first (archive 1..N, then row 0)."""
-        rows = self._rows(f"SELECT {_COLUMNS} FROM metadata_aspect_v2 WHERE urn = ? AND aspect = ? ORDER BY version",
-                          (urn, aspect))
+        rows = self._rows(
+            f"SELECT {_COLUMNS} FROM metadata_aspect_v2 WHERE urn = ? AND aspect = ? ORDER BY version", (urn, aspect)
+        )
         return [r for r in rows if r.version > 0] + [r for r in rows if r.version == 0]
 
     def exists(self, urn: str, include_soft_deleted: bool = True) -> bool:
@@ -233,9 +252,13 @@ class SqliteReader:
         from litemeta.model.urns import entity_type_of
 
         spec = self.registry.entities.get(entity_type_of(urn))
-        if spec is None or self._execute(
-                "SELECT 1 FROM metadata_aspect_v2 WHERE urn = ? AND aspect = ? AND version = 0",
-                (urn, spec.key_aspect)).fetchone() is None:
+        if (
+            spec is None
+            or self._execute(
+                "SELECT 1 FROM metadata_aspect_v2 WHERE urn = ? AND aspect = ? AND version = 0", (urn, spec.key_aspect)
+            ).fetchone()
+            is None
+        ):
             return False
         if include_soft_deleted:
             return True
@@ -244,10 +267,12 @@ class SqliteReader:
 
     def list_urns(self, entity_type: Optional[str] = None) -> List[str]:
         """Urns of existing entities (R1.6), optionally of one type, sorted."""
-        keys = ([self.registry.entity(entity_type).key_aspect] if entity_type
-                else sorted({e.key_aspect for e in self.registry.entities.values()}))
-        sql = (f"SELECT urn FROM metadata_aspect_v2 WHERE version = 0 AND aspect IN ({_marks(len(keys))}) "
-               "ORDER BY urn")
+        keys = (
+            [self.registry.entity(entity_type).key_aspect]
+            if entity_type
+            else sorted({e.key_aspect for e in self.registry.entities.values()})
+        )
+        sql = f"SELECT urn FROM metadata_aspect_v2 WHERE version = 0 AND aspect IN ({_marks(len(keys))}) ORDER BY urn"
         return [u for (u,) in self._execute(sql, keys)]
 
     def latest_many(self, urns: Sequence[str], aspects: Optional[Sequence[str]] = None) -> Dict[str, Dict[str, Any]]:
@@ -255,9 +280,11 @@ class SqliteReader:
         out: Dict[str, Dict[str, Any]] = {}
         names = list(aspects or ())
         for i in range(0, len(urns), _IN_CHUNK):
-            part = list(urns[i:i + _IN_CHUNK])
-            sql = ("SELECT urn, aspect, metadata FROM metadata_aspect_v2 WHERE version = 0 "
-                   f"AND urn IN ({_marks(len(part))})")
+            part = list(urns[i : i + _IN_CHUNK])
+            sql = (
+                "SELECT urn, aspect, metadata FROM metadata_aspect_v2 WHERE version = 0 "
+                f"AND urn IN ({_marks(len(part))})"
+            )
             if names:
                 sql += f" AND aspect IN ({_marks(len(names))})"
             for urn, aspect, metadata in self._execute(sql, part + names):
@@ -267,24 +294,31 @@ class SqliteReader:
     def scan(self, aspects: Sequence[str]) -> Iterator[AspectRow]:
         """Row 0 of every aspect with one of these names, in (urn, aspect) order."""
         names = list(aspects)
-        sql = (f"SELECT {_COLUMNS} FROM metadata_aspect_v2 WHERE version = 0 AND aspect IN ({_marks(len(names))}) "
-               "ORDER BY urn, aspect")
+        sql = (
+            f"SELECT {_COLUMNS} FROM metadata_aspect_v2 WHERE version = 0 AND aspect IN ({_marks(len(names))}) "
+            "ORDER BY urn, aspect"
+        )
         for r in self._execute(sql, names):
             yield aspect_row(*r)
 
     def removed_urns(self) -> List[str]:
         """Urns whose current ``status`` says ``removed`` (soft-deleted), sorted. ``status`` has one
         field, so only a value holding ``true`` can say so: the others are not decoded."""
-        sql = ("SELECT urn, metadata FROM metadata_aspect_v2 WHERE version = 0 AND aspect = 'status' "
-               "AND instr(metadata, 'true') > 0 ORDER BY urn")
+        sql = (
+            "SELECT urn, metadata FROM metadata_aspect_v2 WHERE version = 0 AND aspect = 'status' "
+            "AND instr(metadata, 'true') > 0 ORDER BY urn"
+        )
         return [u for u, m in self._execute(sql) if (loads(m) or {}).get("removed") is True]
 
     def log_mark(self, topic: str = MCL_VERSIONED_TOPIC) -> Tuple[int, str]:
         """A topic's position: its last offset and a digest of its last batch's index (timestamps
         and keys), ``(-1, "")`` when empty. Every committed aspect change moves the change log's
         (the default), every accepted proposal the MCP topic's (caches of views compare them)."""
-        row = self._execute('SELECT last_offset, records FROM topic_log WHERE topic = ? AND "partition" = 0 '
-                            'ORDER BY "offset" DESC LIMIT 1', (resolve_topic(topic),)).fetchone()
+        row = self._execute(
+            'SELECT last_offset, records FROM topic_log WHERE topic = ? AND "partition" = 0 '
+            'ORDER BY "offset" DESC LIMIT 1',
+            (resolve_topic(topic),),
+        ).fetchone()
         if row is None:
             return -1, ""
         return int(row[0]), hashlib.sha1(row[1].encode("utf-8")).hexdigest()
@@ -303,8 +337,10 @@ class SqliteReader:
         """Runs that wrote the current rows, newest first (as :meth:`MetadataStore.runs`)."""
         out: Dict[str, Dict[str, Any]] = {}
         # SQLite's JSON functions group in C: one pass, no row decoded in Python.
-        sql = ("SELECT coalesce(json_extract(systemmetadata, '$.runId'), ''), count(*), min(createdon), "
-               "max(createdon) FROM metadata_aspect_v2 WHERE version = 0 GROUP BY 1")
+        sql = (
+            "SELECT coalesce(json_extract(systemmetadata, '$.runId'), ''), count(*), min(createdon), "
+            "max(createdon) FROM metadata_aspect_v2 WHERE version = 0 GROUP BY 1"
+        )
         for rid, n, first, last in self._execute(sql):
             rid = rid or "no-run-id-provided"
             d = out.setdefault(rid, {"runId": rid, "rows": 0, "first": None, "last": None})
@@ -318,8 +354,9 @@ class SqliteReader:
         """Row-0 aspects whose systemMetadata.runId is ``run_id`` (without ``values``, value None)."""
         like = "%" + f'"runId":{dumps(run_id)}'.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         cols = _COLUMNS if values else _COLUMNS.replace("metadata,", "'null',", 1)
-        rows = self._rows(f"SELECT {cols} FROM metadata_aspect_v2 WHERE version = 0 AND "
-                          "systemmetadata LIKE ? ESCAPE '\\'", (like,))
+        rows = self._rows(
+            f"SELECT {cols} FROM metadata_aspect_v2 WHERE version = 0 AND systemmetadata LIKE ? ESCAPE '\\'", (like,)
+        )
         return [r for r in rows if (r.system_metadata or {}).get("runId") == run_id]
 
     def run_page(self, run_id: str, start: int = 0, count: Optional[int] = None) -> Tuple[int, int, List[AspectRow]]:
@@ -327,19 +364,25 @@ class SqliteReader:
         entities it wrote, and the rows ``start .. start + count`` in (urn, aspect) order, values
         unread (None). Counted and paged in SQL: a run may have written the whole store."""
         like = "%" + f'"runId":{dumps(run_id)}'.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        where = ("FROM metadata_aspect_v2 WHERE version = 0 AND systemmetadata LIKE ? ESCAPE '\\' "
-                 "AND json_extract(systemmetadata, '$.runId') = ?")
+        where = (
+            "FROM metadata_aspect_v2 WHERE version = 0 AND systemmetadata LIKE ? ESCAPE '\\' "
+            "AND json_extract(systemmetadata, '$.runId') = ?"
+        )
         total, entities = self._execute(f"SELECT count(*), count(DISTINCT urn) {where}", (like, run_id)).fetchone()
         cols = _COLUMNS.replace("metadata,", "'null',", 1)
-        rows = self._rows(f"SELECT {cols} {where} ORDER BY urn, aspect LIMIT ? OFFSET ?",
-                          (like, run_id, -1 if count is None else count, start))
+        rows = self._rows(
+            f"SELECT {cols} {where} ORDER BY urn, aspect LIMIT ? OFFSET ?",
+            (like, run_id, -1 if count is None else count, start),
+        )
         return int(total), int(entities), rows
 
     # ------------------------------------------------------------ topics
     def _batches(self, topic: str, offset: int, max_batches: int, before: Optional[int]) -> List[RawBatch]:
-        sql = ('SELECT "offset", records, codec, value FROM topic_log WHERE topic = ? AND "partition" = 0 AND '
-               '"offset" >= (SELECT coalesce(max("offset"), 0) FROM topic_log WHERE topic = ? AND "partition" = 0 '
-               'AND "offset" <= ?)')
+        sql = (
+            'SELECT "offset", records, codec, value FROM topic_log WHERE topic = ? AND "partition" = 0 AND '
+            '"offset" >= (SELECT coalesce(max("offset"), 0) FROM topic_log WHERE topic = ? AND "partition" = 0 '
+            'AND "offset" <= ?)'
+        )
         args: List[Any] = [topic, topic, offset]
         if before is not None:
             sql += ' AND "offset" < ?'
@@ -359,9 +402,16 @@ class SqliteReader:
             if offset == before:
                 return
 
-    def follow(self, topic: str, group: Optional[str] = None, from_offset: Optional[int] = None,
-               accept: Optional[Callable[[TopicRecord], bool]] = None, limit: Optional[int] = None,
-               follow: bool = False, poll_interval: float = 0.5) -> Iterator[TopicRecord]:
+    def follow(
+        self,
+        topic: str,
+        group: Optional[str] = None,
+        from_offset: Optional[int] = None,
+        accept: Optional[Callable[[TopicRecord], bool]] = None,
+        limit: Optional[int] = None,
+        follow: bool = False,
+        poll_interval: float = 0.5,
+    ) -> Iterator[TopicRecord]:
         """:meth:`MetadataStore.follow` without a consumer group (a reader commits nothing): the
         records from ``from_offset`` (or 0) that ``accept`` takes, at most ``limit``, then with
         ``follow`` the new ones, polling every ``poll_interval`` seconds."""
@@ -394,8 +444,10 @@ class SqliteReader:
         def keep(k: Optional[str]) -> bool:
             return key in (k or "") if partial else k == key
 
-        sql = ('SELECT "offset", records, codec, value FROM topic_log WHERE topic = ? AND "partition" = 0 '
-               'AND instr(records, ?) > 0 ORDER BY "offset"')
+        sql = (
+            'SELECT "offset", records, codec, value FROM topic_log WHERE topic = ? AND "partition" = 0 '
+            'AND instr(records, ?) > 0 ORDER BY "offset"'
+        )
         for o, r, c, v in self._execute(sql, (name, dumps(key)[1:-1] if partial else dumps(key))):
             recs, _ = unpack(name, 0, (o, r, c, bytes(v)), o, None, keep)
             out += recs
@@ -403,7 +455,7 @@ class SqliteReader:
 
     def end_offsets(self) -> Dict[str, int]:
         """Log-end offset (the next offset) of every topic with records."""
-        sql = ('SELECT topic, max(last_offset) FROM topic_log WHERE "partition" = 0 GROUP BY topic')
+        sql = 'SELECT topic, max(last_offset) FROM topic_log WHERE "partition" = 0 GROUP BY topic'
         return {t: int(o) + 1 for t, o in self._execute(sql) if o is not None}
 
     def topic_sizes(self) -> Dict[str, int]:
@@ -418,8 +470,10 @@ class SqliteReader:
     def lag(self, group: str, topics: Optional[Iterable[str]] = None) -> Dict[str, int]:
         """Records not yet committed by the group, per topic."""
         ends = self.end_offsets()
-        done = {t: o for t, o in self._execute(
-            "SELECT topic, next_offset FROM consumer_offsets WHERE group_id = ?", (group,))}
+        done = {
+            t: o
+            for t, o in self._execute("SELECT topic, next_offset FROM consumer_offsets WHERE group_id = ?", (group,))
+        }
         names = [resolve_topic(t) for t in topics] if topics else sorted(ends)
         return {t: max(0, ends.get(t, 0) - done.get(t, 0)) for t in names}
 

@@ -8,6 +8,7 @@ rows, the topic log as record batches, consumer offsets, settings and the schema
 Definitions only: :mod:`litemeta.storage.db` creates them, :mod:`litemeta.storage.migrations`
 upgrades an older store, the other storage modules read and write them.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import (
@@ -96,10 +97,7 @@ consumer_offsets = Table(
 # litemeta that has ids) names the store: the search index records it (followers/search/).
 STORE_ID = "store_id"
 store_settings = Table(
-    "litemeta_settings",
-    metadata,
-    Column("name", String(100), primary_key=True),
-    Column("value", Text, nullable=False),
+    "litemeta_settings", metadata, Column("name", String(100), primary_key=True), Column("value", Text, nullable=False)
 )
 schema_version = Table(
     "litemeta_schema_version",

@@ -22,6 +22,7 @@ Selection mirrors ``datahub delete by-filter``: urns, or filters by entity type,
 (``dataPlatformInstance`` or the key), environment (the key's ``origin``, a container's ``env``),
 a full-text query; soft deletes select entities not yet soft-deleted, undo selects soft-deleted ones.
 """
+
 from __future__ import annotations
 
 import os
@@ -120,8 +121,14 @@ def facts_of(urn: str, aspects: Mapping[str, Any], registry: Registry) -> Entity
     et = stored_entity_type(urn)
     key = registry.entity(et).key_aspect if et in registry.entities else ""
     st = aspects.get("status")
-    return EntityFacts(urn, et, platform_of(aspects, key), env_of(aspects, key),
-                       bool(isinstance(st, dict) and st.get("removed")), browse_ids(aspects))
+    return EntityFacts(
+        urn,
+        et,
+        platform_of(aspects, key),
+        env_of(aspects, key),
+        bool(isinstance(st, dict) and st.get("removed")),
+        browse_ids(aspects),
+    )
 
 
 # The aspects :func:`facts_of` looks at (besides each entity's key aspect).
@@ -140,7 +147,7 @@ def entity_facts(store: Any, urns: Sequence[str], chunk: int = 500) -> Iterator[
     keys = {reg.entities[et].key_aspect for et in {stored_entity_type(u) for u in urns} if et in reg.entities}
     names = list(FACT_ASPECTS) + sorted(keys)
     for i in range(0, len(urns), chunk):
-        part = list(urns[i:i + chunk])
+        part = list(urns[i : i + chunk])
         values = store.latest_many(part, names)
         for u in part:
             yield facts_of(u, values.get(u, {}), store.registry)
@@ -155,9 +162,16 @@ class Selection:
     not_found: Tuple[str, ...] = ()
 
 
-def select(store: Any, *, urns: Sequence[str] = (), entity_type: Optional[str] = None,
-           platform: Optional[str] = None, env: Optional[str] = None, query: Optional[str] = None,
-           removed: Optional[bool] = None) -> Selection:
+def select(
+    store: Any,
+    *,
+    urns: Sequence[str] = (),
+    entity_type: Optional[str] = None,
+    platform: Optional[str] = None,
+    env: Optional[str] = None,
+    query: Optional[str] = None,
+    removed: Optional[bool] = None,
+) -> Selection:
     """Choose entities like ``datahub delete by-filter``.
 
     Given ``urns``, those that exist (soft-deleted included) are chosen and the rest reported as
@@ -183,19 +197,25 @@ def select(store: Any, *, urns: Sequence[str] = (), entity_type: Optional[str] =
     else:
         candidates = store.list_urns(entity_type)
     want_platform = platform_urn(platform) if platform else None
-    chosen = [f.urn for f in entity_facts(store, candidates)
-              if (want_platform is None or f.platform == want_platform)
-              and (env is None or (f.env or "").upper() == env.upper())
-              and (removed is None or f.removed == removed)]
+    chosen = [
+        f.urn
+        for f in entity_facts(store, candidates)
+        if (want_platform is None or f.platform == want_platform)
+        and (env is None or (f.env or "").upper() == env.upper())
+        and (removed is None or f.removed == removed)
+    ]
     return Selection(tuple(chosen))
 
 
-def _search_urns(store: Any, query: str, entity_type: Optional[str], include_removed: bool,
-                 page: int = 10_000) -> List[str]:
+def _search_urns(
+    store: Any, query: str, entity_type: Optional[str], include_removed: bool, page: int = 10_000
+) -> List[str]:
     search = getattr(store, "search", None)
     if search is None:
-        raise ConfigurationError("--query needs full-text search (MetadataStore.search), "
-                                 "which this litemeta build does not provide yet; select by urn or filters")
+        raise ConfigurationError(
+            "--query needs full-text search (MetadataStore.search), "
+            "which this litemeta build does not provide yet; select by urn or filters"
+        )
     kwargs: Dict[str, Any] = {"entity_types": [entity_type] if entity_type else None, "count": page}
     out: List[str] = []
     start = 0
@@ -237,15 +257,31 @@ class DeleteReport:
 
     def as_dict(self) -> Dict[str, Any]:
         """The ``--json`` form."""
-        return {"mode": self.mode, "aspect": self.aspect, "dryRun": self.dry_run, "entities": len(self.urns),
-                "urns": list(self.urns), "notFound": list(self.not_found),
-                "skipped": [{"urn": u, "reason": r} for u, r in self.skipped], "changed": self.changed,
-                "unchanged": self.unchanged, "failed": self.failed, "rows": self.rows,
-                "timeseriesRows": self.timeseries_rows, "errors": [dict(e) for e in self.errors]}
+        return {
+            "mode": self.mode,
+            "aspect": self.aspect,
+            "dryRun": self.dry_run,
+            "entities": len(self.urns),
+            "urns": list(self.urns),
+            "notFound": list(self.not_found),
+            "skipped": [{"urn": u, "reason": r} for u, r in self.skipped],
+            "changed": self.changed,
+            "unchanged": self.unchanged,
+            "failed": self.failed,
+            "rows": self.rows,
+            "timeseriesRows": self.timeseries_rows,
+            "errors": [dict(e) for e in self.errors],
+        }
 
 
-def plan_deletes(urns: Iterable[str], mode: str, registry: Registry, now: int, aspect: Optional[str] = None,
-                 run_id: Optional[str] = None) -> Tuple[List[Proposal], List[Tuple[str, str]]]:
+def plan_deletes(
+    urns: Iterable[str],
+    mode: str,
+    registry: Registry,
+    now: int,
+    aspect: Optional[str] = None,
+    run_id: Optional[str] = None,
+) -> Tuple[List[Proposal], List[Tuple[str, str]]]:
     """The proposals that carry out a delete ``mode`` on ``urns`` (pure), and the urns it cannot apply to."""
     if mode not in MODES:
         raise InputError(f"unknown delete mode {mode!r}; expected one of {', '.join(MODES)}")
@@ -263,8 +299,7 @@ def plan_deletes(urns: Iterable[str], mode: str, registry: Registry, now: int, a
             if not spec.has_aspect("status"):
                 skipped.append((urn, f"entity type {et} has no status aspect; it can only be hard-deleted"))
                 continue
-            out.append(Proposal(urn, "status", P.UPSERT, {"removed": mode == SOFT}, system_metadata=sm,
-                                origin=origin))
+            out.append(Proposal(urn, "status", P.UPSERT, {"removed": mode == SOFT}, system_metadata=sm, origin=origin))
         elif mode == HARD:
             out.append(Proposal(urn, spec.key_aspect, P.DELETE, system_metadata=sm, origin=origin))
         else:
@@ -275,9 +310,16 @@ def plan_deletes(urns: Iterable[str], mode: str, registry: Registry, now: int, a
     return out, skipped
 
 
-def delete_entities(store: Any, urns: Sequence[str], *, mode: str = SOFT, aspect: Optional[str] = None,
-                    dry_run: bool = False, run_id: Optional[str] = None,
-                    not_found: Sequence[str] = ()) -> DeleteReport:
+def delete_entities(
+    store: Any,
+    urns: Sequence[str],
+    *,
+    mode: str = SOFT,
+    aspect: Optional[str] = None,
+    dry_run: bool = False,
+    run_id: Optional[str] = None,
+    not_found: Sequence[str] = (),
+) -> DeleteReport:
     """Soft-delete, hard-delete, delete an aspect of, or undo the soft delete of ``urns`` through
     :meth:`MetadataStore.ingest` (so every change is journaled and emits its MCL)."""
     if mode == ASPECT and aspect:
@@ -294,9 +336,20 @@ def delete_entities(store: Any, urns: Sequence[str], *, mode: str = SOFT, aspect
         report = store.ingest(proposals, dry_run=dry_run, actor=SYSTEM_ACTOR)
         store.sync_followers()
         changed, unchanged, failed, errors = report.written, report.unchanged, report.failed, report.errors
-    return DeleteReport(mode, dry_run, tuple(urns), aspect, tuple(not_found), tuple(skipped), changed, unchanged,
-                        failed, rows if changed or dry_run else 0, ts_rows if changed or dry_run else 0,
-                        tuple(errors))
+    return DeleteReport(
+        mode,
+        dry_run,
+        tuple(urns),
+        aspect,
+        tuple(not_found),
+        tuple(skipped),
+        changed,
+        unchanged,
+        failed,
+        rows if changed or dry_run else 0,
+        ts_rows if changed or dry_run else 0,
+        tuple(errors),
+    )
 
 
 # ------------------------------------------------------------------------------ browse (ls)
@@ -368,8 +421,9 @@ def ls(store: Any, path: str = "/", include_removed: bool = False) -> Listing:
     rest = _resolve_names(tuple(parts[2:]), on_platform, names)
     entries = _named(_folder_level([f for f in visible if f.platform == platform], rest), names)
     if not entries and not _folder_level(on_platform, rest):
-        raise InputError(f"path not found: {join_path(parts)} (`litemeta ls {join_path(parts[:-1])}` "
-                         f"lists what exists)")
+        raise InputError(
+            f"path not found: {join_path(parts)} (`litemeta ls {join_path(parts[:-1])}` lists what exists)"
+        )
     return Listing(join_path(parts), tuple(entries))  # empty when everything there is soft-deleted
 
 
@@ -405,8 +459,10 @@ def _resolve_names(rest: Tuple[str, ...], facts: Sequence[EntityFacts], names: M
 
 def _named(entries: List[LsEntry], names: Mapping[str, str]) -> List[LsEntry]:
     """Container folders under their names, with the container's urn kept beside."""
-    out = [LsEntry(names[e.name], e.kind, e.count, e.name) if e.kind == "folder" and e.name in names else e
-           for e in entries]
+    out = [
+        LsEntry(names[e.name], e.kind, e.count, e.name) if e.kind == "folder" and e.name in names else e
+        for e in entries
+    ]
     return sorted(out, key=lambda e: (e.kind != "folder", e.name))
 
 
@@ -416,9 +472,13 @@ def type_facts(store: Any, entity_type: str) -> List[EntityFacts]:
     store are 35,000 aspect rows."""
     from litemeta.views.cache import cached
 
-    return cached(store, f"facts-{entity_type}", lambda: list(entity_facts(store, store.list_urns(entity_type))),
-                  lambda facts: [[f.urn, f.platform, f.env, f.removed, list(f.browse_path)] for f in facts],
-                  lambda rows: [EntityFacts(u, entity_type, p, e, r, tuple(b)) for u, p, e, r, b in rows])
+    return cached(
+        store,
+        f"facts-{entity_type}",
+        lambda: list(entity_facts(store, store.list_urns(entity_type))),
+        lambda facts: [[f.urn, f.platform, f.env, f.removed, list(f.browse_path)] for f in facts],
+        lambda rows: [EntityFacts(u, entity_type, p, e, r, tuple(b)) for u, p, e, r, b in rows],
+    )
 
 
 def _type_counts(store: Any) -> Any:
@@ -446,7 +506,7 @@ def _platform_level(facts: Sequence[EntityFacts]) -> List[LsEntry]:
     loose: List[LsEntry] = []
     for f in facts:
         if f.platform:
-            name = f.platform[len(PLATFORM_PREFIX):]
+            name = f.platform[len(PLATFORM_PREFIX) :]
             counts[name] = counts.get(name, 0) + 1
         else:
             loose.append(LsEntry(f.urn, "entity", urn=f.urn))
@@ -495,8 +555,9 @@ def stats(store: Any) -> Dict[str, Any]:
     by_key = {spec.key_aspect: name for name, spec in registry.entities.items()}
     from litemeta.views.cache import cached, same
 
-    counted = cached(store, "stats", lambda: {"aspects": store.aspect_counts(), "soft": _soft_deleted(store)},
-                     same, same)
+    counted = cached(
+        store, "stats", lambda: {"aspects": store.aspect_counts(), "soft": _soft_deleted(store)}, same, same
+    )
     aspects, soft = counted["aspects"], counted["soft"]
     entities = {by_key[a]: c["current"] for a, c in sorted(aspects.items()) if a in by_key and c["current"]}
     ts = store.timeseries_counts()
@@ -532,7 +593,7 @@ def store_files(db: Optional[str] = None) -> Tuple[str, List[str]]:
     if is_url(path):
         if not path.startswith("sqlite:///"):
             raise ConfigurationError(f"nuke deletes SQLite files only; drop the database of {path} with its own tools")
-        path = path[len("sqlite:///"):]
+        path = path[len("sqlite:///") :]
     path = os.path.abspath(path)
     found = [path + s for s in ("", "-wal", "-shm", "-journal", ".index", CACHE_SUFFIX)]
     if settings.index_dir and _is_index(settings.index_dir):  # an index folder configured elsewhere

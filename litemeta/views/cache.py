@@ -17,6 +17,7 @@ A view of ``systemMetadata`` (the runs) also follows the MetadataChangeProposal 
 write refreshes a row's run id without an MCL, but every accepted proposal is journaled there
 (design.md choice 5).
 """
+
 from __future__ import annotations
 
 import os
@@ -33,8 +34,14 @@ def same(value: Any) -> Any:
     return value
 
 
-def cached(store: Any, name: str, build: Callable[[], T], encode: Callable[[T], Any],
-           decode: Callable[[Any], T], topics: Sequence[str] = ("mcl",)) -> T:
+def cached(
+    store: Any,
+    name: str,
+    build: Callable[[], T],
+    encode: Callable[[T], Any],
+    decode: Callable[[Any], T],
+    topics: Sequence[str] = ("mcl",),
+) -> T:
     """``build()``, kept as ``encode(value)`` (JSON) in ``<db>.cache/<name>.json`` and read back with
     ``decode`` while the ``topics`` (default: the change log) have not moved. A store without
     ``log_mark`` (another database, the full store) just builds."""

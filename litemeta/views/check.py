@@ -12,6 +12,7 @@ read before them (:class:`litemeta.core.structured.SeenDefinitions`), as an inge
 store checks them; what depends on a store's content (PATCH results, CREATE conflicts,
 conditional headers) only an ingest can check.
 """
+
 from __future__ import annotations
 
 from typing import Any, Callable, Dict, Iterable, List, Optional
@@ -27,9 +28,12 @@ from litemeta.sources.files import read_records
 ErrorSink = Callable[[Dict[str, Any]], None]
 
 
-def check_paths(paths: Iterable[str], on_error: Optional[ErrorSink] = None,
-                progress: Optional[Callable[[int], None]] = None,
-                registry: Optional[Registry] = None) -> Dict[str, Any]:
+def check_paths(
+    paths: Iterable[str],
+    on_error: Optional[ErrorSink] = None,
+    progress: Optional[Callable[[int], None]] = None,
+    registry: Optional[Registry] = None,
+) -> Dict[str, Any]:
     """Validate every record of ``paths`` (files, folders, ``-``); return ``{records, valid, invalid, errors}``.
 
     ``errors`` holds each error's report form (:func:`litemeta.errors.error_dict`); ``on_error``,
@@ -64,8 +68,13 @@ def check_paths(paths: Iterable[str], on_error: Optional[ErrorSink] = None,
             fail([e])
             continue
         except Exception as e:  # noqa: BLE001 - as ingest rejects a record too broken to expand
-            fail([ValidationError(f"unreadable record ({type(e).__name__}: {e})", file=item.origin.file,
-                                  index=item.origin.index)])
+            fail(
+                [
+                    ValidationError(
+                        f"unreadable record ({type(e).__name__}: {e})", file=item.origin.file, index=item.origin.index
+                    )
+                ]
+            )
             continue
         for p in proposals:
             try:
@@ -76,8 +85,12 @@ def check_paths(paths: Iterable[str], on_error: Optional[ErrorSink] = None,
             except ValidationError as e:
                 errs.append(_located(e, p))
             except Exception as e:  # noqa: BLE001 - a validator bug must not hide the other records
-                errs.append(_located(ValidationError(
-                    f"internal error while validating ({type(e).__name__}: {e}); please report it"), p))
+                errs.append(
+                    _located(
+                        ValidationError(f"internal error while validating ({type(e).__name__}: {e}); please report it"),
+                        p,
+                    )
+                )
         if errs:
             fail(errs)
         else:

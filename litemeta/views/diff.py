@@ -29,6 +29,7 @@ Where litemeta differs: legacy MCEs are expanded into one UPSERT per aspect and 
 one (urn, aspect) unmatched entries are paired in file order as "changed" (DataHub pairs them by
 DeepDiff distance, so a very different single value may show there as removed + added).
 """
+
 from __future__ import annotations
 
 import json
@@ -148,9 +149,14 @@ class AspectDiff:
 
     def as_dict(self, verbose: bool = False) -> Dict[str, Any]:
         """JSON form; ``verbose`` adds the values of added and removed entries."""
-        d: Dict[str, Any] = {"aspect": self.aspect, "status": self.status,
-                             "added": len(self.added), "removed": len(self.removed),
-                             "changed": len(self.changed), "changes": [c.as_dict() for c in self.changes]}
+        d: Dict[str, Any] = {
+            "aspect": self.aspect,
+            "status": self.status,
+            "added": len(self.added),
+            "removed": len(self.removed),
+            "changed": len(self.changed),
+            "changes": [c.as_dict() for c in self.changes],
+        }
         if verbose:
             d["addedValues"] = [e.aspect for e in self.added]
             d["removedValues"] = [e.aspect for e in self.removed]
@@ -191,12 +197,18 @@ class MetadataDiff:
 
     def as_dict(self, verbose: bool = False) -> Dict[str, Any]:
         """JSON form (``--json``)."""
-        return {"equal": not self, "urnsAdded": self.urns_added, "urnsRemoved": self.urns_removed,
-                "aspectsAdded": [list(p) for p in self.aspects_with("added")],
-                "aspectsRemoved": [list(p) for p in self.aspects_with("removed")],
-                "aspectsChanged": [list(p) for p in self.aspects_with("changed")],
-                "urns": [{"urn": u.urn, "status": u.status,
-                          "aspects": [a.as_dict(verbose) for a in u.aspects]} for u in self.urns]}
+        return {
+            "equal": not self,
+            "urnsAdded": self.urns_added,
+            "urnsRemoved": self.urns_removed,
+            "aspectsAdded": [list(p) for p in self.aspects_with("added")],
+            "aspectsRemoved": [list(p) for p in self.aspects_with("removed")],
+            "aspectsChanged": [list(p) for p in self.aspects_with("changed")],
+            "urns": [
+                {"urn": u.urn, "status": u.status, "aspects": [a.as_dict(verbose) for a in u.aspects]}
+                for u in self.urns
+            ],
+        }
 
     def pretty(self, verbose: bool = False) -> str:
         """Text in the spirit of ``MCPDiff.pretty``."""
@@ -209,7 +221,7 @@ class MetadataDiff:
                 if a.status != "changed":
                     out.append(f"  <{a.aspect}> {a.status}")
                     if verbose:
-                        for e in (a.added or a.removed):
+                        for e in a.added or a.removed:
                             out.append(_indent(e.aspect))
                     continue
                 for e in a.added:
@@ -257,7 +269,9 @@ def group_proposals(proposals: Iterable[Any]) -> Grouped:
     out: Grouped = {}
     for i, p in enumerate(proposals):
         urn = p.entity_urn or ("<key> " + json.dumps(p.entity_key_aspect, sort_keys=True))
-        entry = Entry(p.change_type, p.aspect, p.headers, p.system_metadata, p.origin.index if p.origin.index is not None else i)
+        entry = Entry(
+            p.change_type, p.aspect, p.headers, p.system_metadata, p.origin.index if p.origin.index is not None else i
+        )
         out.setdefault(urn, {}).setdefault(p.aspect_name or "", []).append(entry)
     return out
 
@@ -333,9 +347,9 @@ def _changes(old: Any, new: Any, path: str, shown: str, ignore: Optional[Pattern
                 _changes(a, b, f"{path}[{i}]", f"{shown}[{j}]", ignore, out)
             else:
                 out.append(Change(f"{shown}[{j}]", "changed", a, b))
-        for i, a in gone[len(came):]:
+        for i, a in gone[len(came) :]:
             out.append(Change(f"{shown}[{i}]", "removed", a, None))
-        for j, b in came[len(gone):]:
+        for j, b in came[len(gone) :]:
             out.append(Change(f"{shown}[{j}]", "added", None, b))
         return
     out.append(Change(shown, "changed" if _same_type(old, new) else "type_changed", old, new))
@@ -358,8 +372,9 @@ def _entry_changes(old: Entry, new: Entry, i: int, ignore: Optional[Pattern[str]
     return out
 
 
-def diff_aspect(expected: List[Entry], actual: List[Entry], ignore: Optional[Pattern[str]],
-                with_system_metadata: bool = False) -> Tuple[List[Entry], List[Entry], List[Tuple[Entry, Entry]], List[Change]]:
+def diff_aspect(
+    expected: List[Entry], actual: List[Entry], ignore: Optional[Pattern[str]], with_system_metadata: bool = False
+) -> Tuple[List[Entry], List[Entry], List[Tuple[Entry, Entry]], List[Change]]:
     """``(added, removed, changed pairs, changes)`` between the entries of one (urn, aspect)."""
 
     def canon(e: Entry, i: int) -> str:
@@ -380,12 +395,17 @@ def diff_aspect(expected: List[Entry], actual: List[Entry], ignore: Optional[Pat
     changes: List[Change] = []
     for (i, old), (_, new) in pairs:
         changes += _entry_changes(old, new, i, ignore, with_system_metadata)
-    return ([e for _, e in added[len(pairs):]], [e for _, e in removed[len(pairs):]],
-            [(o, n) for (_, o), (_, n) in pairs], changes)
+    return (
+        [e for _, e in added[len(pairs) :]],
+        [e for _, e in removed[len(pairs) :]],
+        [(o, n) for (_, o), (_, n) in pairs],
+        changes,
+    )
 
 
-def diff_grouped(actual: Grouped, expected: Grouped, ignore: Optional[Pattern[str]],
-                 with_system_metadata: bool = False) -> MetadataDiff:
+def diff_grouped(
+    actual: Grouped, expected: Grouped, ignore: Optional[Pattern[str]], with_system_metadata: bool = False
+) -> MetadataDiff:
     """Compare two grouped files (``MCPDiff.create(golden=expected, output=actual)``)."""
     urns: List[UrnDiff] = []
     for urn in sorted(actual.keys() | expected.keys()):
@@ -404,8 +424,13 @@ def diff_grouped(actual: Grouped, expected: Grouped, ignore: Optional[Pattern[st
     return MetadataDiff(tuple(urns))
 
 
-def diff_objects(actual: Sequence[Any], expected: Sequence[Any], ignore_paths: Sequence[str] = (),
-                 registry: Optional[Registry] = None, with_system_metadata: bool = False) -> MetadataDiff:
+def diff_objects(
+    actual: Sequence[Any],
+    expected: Sequence[Any],
+    ignore_paths: Sequence[str] = (),
+    registry: Optional[Registry] = None,
+    with_system_metadata: bool = False,
+) -> MetadataDiff:
     """Diff two lists of file-sink JSON objects (MCPs or MCEs)."""
     from litemeta.model.codec import proposals_of, record_from_obj
     from litemeta.model.proposal import Origin
@@ -419,12 +444,21 @@ def diff_objects(actual: Sequence[Any], expected: Sequence[Any], ignore_paths: S
             ps.extend(proposals_of(record_from_obj(o, Origin(name, i)), reg))
         return group_proposals(ps)
 
-    return diff_grouped(group(actual, "<actual>"), group(expected, "<expected>"),
-                        compile_ignore_paths(ignore_paths), with_system_metadata)
+    return diff_grouped(
+        group(actual, "<actual>"),
+        group(expected, "<expected>"),
+        compile_ignore_paths(ignore_paths),
+        with_system_metadata,
+    )
 
 
-def diff_files(actual: str, expected: str, ignore_paths: Sequence[str] = (), registry: Optional[Registry] = None,
-               with_system_metadata: bool = False) -> MetadataDiff:
+def diff_files(
+    actual: str,
+    expected: str,
+    ignore_paths: Sequence[str] = (),
+    registry: Optional[Registry] = None,
+    with_system_metadata: bool = False,
+) -> MetadataDiff:
     """Diff two metadata files (any format ``litemeta ingest`` reads)."""
     from litemeta.model.registry import load_registry
 
@@ -433,6 +467,18 @@ def diff_files(actual: str, expected: str, ignore_paths: Sequence[str] = (), reg
     return diff_grouped(read_grouped([actual], reg), read_grouped([expected], reg), ignore, with_system_metadata)
 
 
-__all__ = ["DEFAULT_IGNORE_PATHS", "MetadataDiff", "UrnDiff", "AspectDiff", "Change", "Entry",
-           "convert_path", "compile_ignore_paths", "diff_files", "diff_objects", "diff_grouped",
-           "group_proposals", "read_grouped"]
+__all__ = [
+    "DEFAULT_IGNORE_PATHS",
+    "MetadataDiff",
+    "UrnDiff",
+    "AspectDiff",
+    "Change",
+    "Entry",
+    "convert_path",
+    "compile_ignore_paths",
+    "diff_files",
+    "diff_objects",
+    "diff_grouped",
+    "group_proposals",
+    "read_grouped",
+]

@@ -24,6 +24,7 @@ What is written (litemeta's choices, documented in the README):
 The file is written by :func:`litemeta.model.codec.write_metadata_file`, streaming, byte for byte as
 the SDK's ``write_metadata_file`` would write the same records.
 """
+
 from __future__ import annotations
 
 import os
@@ -64,8 +65,13 @@ def _key_aspect(registry: Registry, urn: str) -> Optional[str]:
 
 
 def _proposal(urn: str, aspect: str, value: Any, system_metadata: Any = None) -> Proposal:
-    return Proposal(entity_urn=urn, aspect_name=aspect, change_type=UPSERT, aspect=value,
-                    system_metadata=dict(system_metadata) if system_metadata else None)
+    return Proposal(
+        entity_urn=urn,
+        aspect_name=aspect,
+        change_type=UPSERT,
+        aspect=value,
+        system_metadata=dict(system_metadata) if system_metadata else None,
+    )
 
 
 class _Counter:
@@ -73,8 +79,9 @@ class _Counter:
         self.entities = self.versioned = self.timeseries = 0
 
 
-def _current(store: Any, registry: Registry, entity_type: Optional[str], urns: List[str],
-             counter: _Counter) -> Iterator[Proposal]:
+def _current(
+    store: Any, registry: Registry, entity_type: Optional[str], urns: List[str], counter: _Counter
+) -> Iterator[Proposal]:
     rows = store.scan(_versioned_names(registry, entity_type))
     for urn, group in groupby(rows, key=lambda r: r.urn):
         if entity_type and entity_type_of(urn) != entity_type:
@@ -89,8 +96,9 @@ def _current(store: Any, registry: Registry, entity_type: Optional[str], urns: L
             yield _proposal(r.urn, r.aspect, r.value, r.system_metadata)
 
 
-def _history(store: Any, registry: Registry, entity_type: Optional[str], urns: List[str],
-             counter: _Counter) -> Iterator[Proposal]:
+def _history(
+    store: Any, registry: Registry, entity_type: Optional[str], urns: List[str], counter: _Counter
+) -> Iterator[Proposal]:
     pairs: List[Tuple[str, str]] = []
     for urn, group in groupby(store.scan(_versioned_names(registry, entity_type)), key=lambda r: r.urn):
         if entity_type and entity_type_of(urn) != entity_type:
@@ -111,8 +119,14 @@ def _history(store: Any, registry: Registry, entity_type: Optional[str], urns: L
         yield _proposal(r.urn, r.aspect, r.value, r.system_metadata)
 
 
-def dump_proposals(store: Any, *, all_versions: bool = False, entity_type: Optional[str] = None,
-                   timeseries: bool = True, report: Optional[List[DumpReport]] = None) -> Generator[Proposal, None, None]:
+def dump_proposals(
+    store: Any,
+    *,
+    all_versions: bool = False,
+    entity_type: Optional[str] = None,
+    timeseries: bool = True,
+    report: Optional[List[DumpReport]] = None,
+) -> Generator[Proposal, None, None]:
     """The UPSERT proposals of a dump (see the module docstring), streamed.
 
     ``entity_type`` keeps one entity type (unknown types raise ``UnknownEntityError``). When
@@ -132,16 +146,24 @@ def dump_proposals(store: Any, *, all_versions: bool = False, entity_type: Optio
                     counter.timeseries += 1
                     yield _proposal(urn, name, value)
     if report is not None:
-        report.append(DumpReport(counter.versioned + counter.timeseries, counter.entities,
-                                 counter.versioned, counter.timeseries))
+        report.append(
+            DumpReport(counter.versioned + counter.timeseries, counter.entities, counter.versioned, counter.timeseries)
+        )
 
 
-def dump_file(store: Any, path_or_stream: Union[str, "os.PathLike[str]", IO[Any]], *, all_versions: bool = False,
-              entity_type: Optional[str] = None, timeseries: bool = True) -> DumpReport:
+def dump_file(
+    store: Any,
+    path_or_stream: Union[str, "os.PathLike[str]", IO[Any]],
+    *,
+    all_versions: bool = False,
+    entity_type: Optional[str] = None,
+    timeseries: bool = True,
+) -> DumpReport:
     """Write a dump to a path or an open stream; return what was written."""
     out: List[DumpReport] = []
-    proposals = dump_proposals(store, all_versions=all_versions, entity_type=entity_type, timeseries=timeseries,
-                               report=out)
+    proposals = dump_proposals(
+        store, all_versions=all_versions, entity_type=entity_type, timeseries=timeseries, report=out
+    )
     try:
         write_metadata_file(path_or_stream, proposals)
     finally:

@@ -26,6 +26,7 @@ The graph is built from one scan of the lineage aspects (:func:`load_graph`), ne
 node. Rendering (:func:`render_table`, :func:`render_json`, :func:`render_dot`,
 :func:`render_mermaid`) is pure.
 """
+
 from __future__ import annotations
 
 import json
@@ -56,8 +57,12 @@ class Edge:
 
     def as_dict(self) -> Dict[str, Any]:
         """JSON form."""
-        d = {"upstream": self.upstream, "downstream": self.downstream, "aspect": self.aspect,
-             "relationship": self.relationship}
+        d = {
+            "upstream": self.upstream,
+            "downstream": self.downstream,
+            "aspect": self.aspect,
+            "relationship": self.relationship,
+        }
         if self.via:
             d["via"] = self.via
         return d
@@ -173,8 +178,12 @@ def aspect_edges(urn: str, aspect_name: str, value: Any, registry: Registry) -> 
             if not ups or not downs:
                 break  # GraphIndexUtils stops at the first incomplete fine-grained lineage
             via = urn if aspect_name == "dataJobInputOutput" else fgl.get("query")
-            fields += [Edge(u, d, aspect_name, "DownstreamOf", via) for d in downs for u in ups
-                       if schema_field_parts(u) and schema_field_parts(d)]
+            fields += [
+                Edge(u, d, aspect_name, "DownstreamOf", via)
+                for d in downs
+                for u in ups
+                if schema_field_parts(u) and schema_field_parts(d)
+            ]
     elif aspect_name == INPUT_FIELDS:
         for f in value.get("fields") or []:
             up = f.get("schemaFieldUrn")
@@ -192,7 +201,7 @@ class LineageGraph:
     """Adjacency lists of entity-level and field-level lineage edges, plus soft-deleted urns."""
 
     def __init__(self) -> None:
-        self._up: Dict[str, List[Edge]] = defaultdict(list)    # node -> edges where it is downstream
+        self._up: Dict[str, List[Edge]] = defaultdict(list)  # node -> edges where it is downstream
         self._down: Dict[str, List[Edge]] = defaultdict(list)  # node -> edges where it is upstream
         self._edges: Set[Edge] = set()
         self.removed: Set[str] = set()
@@ -250,7 +259,7 @@ class _StoredGraph(LineageGraph):
 
     def __init__(self, rows: Sequence[Sequence[Any]], removed: Iterable[str]) -> None:
         super().__init__()
-        self._rows_up: Dict[str, List[Sequence[Any]]] = defaultdict(list)    # by downstream node
+        self._rows_up: Dict[str, List[Sequence[Any]]] = defaultdict(list)  # by downstream node
         self._rows_down: Dict[str, List[Sequence[Any]]] = defaultdict(list)  # by upstream node
         for r in rows:
             self._rows_up[r[1]].append(r)
@@ -282,8 +291,9 @@ def _other(edge: Edge, direction: str) -> str:
     return edge.upstream if direction == UPSTREAM else edge.downstream
 
 
-def traverse(graph: LineageGraph, start: str, direction: str, max_hops: Optional[int] = None,
-             count: Optional[int] = None) -> Lineage:
+def traverse(
+    graph: LineageGraph, start: str, direction: str, max_hops: Optional[int] = None, count: Optional[int] = None
+) -> Lineage:
     """Breadth-first walk from ``start``: every node within ``max_hops`` (None = unlimited), at most
     ``count`` of them, nearest first (ties by urn). Cycles are walked once."""
     if direction not in DIRECTIONS:
@@ -311,8 +321,7 @@ def traverse(graph: LineageGraph, start: str, direction: str, max_hops: Optional
             edges.append(e)
             queue.append(other)
     hits = sorted(order, key=lambda h: (h.hops, h.urn))
-    return Lineage(start, direction, max_hops, tuple(hits), tuple(dict.fromkeys(edges)), capped,
-                   start in graph.removed)
+    return Lineage(start, direction, max_hops, tuple(hits), tuple(dict.fromkeys(edges)), capped, start in graph.removed)
 
 
 def _bfs_path(graph: LineageGraph, source: str, target: str) -> Optional[List[Edge]]:
@@ -377,11 +386,14 @@ def cached_graph(store: Any, registry: Optional[Registry] = None) -> LineageGrap
     from litemeta.views.cache import cached
 
     def encode(graph: LineageGraph) -> Dict[str, Any]:
-        return {"edges": [[e.upstream, e.downstream, e.aspect, e.relationship, e.via] for e in graph.edges()],
-                "removed": sorted(graph.removed)}
+        return {
+            "edges": [[e.upstream, e.downstream, e.aspect, e.relationship, e.via] for e in graph.edges()],
+            "removed": sorted(graph.removed),
+        }
 
-    return cached(store, "lineage", lambda: load_graph(store, registry), encode,
-                  lambda d: _StoredGraph(d["edges"], d["removed"]))
+    return cached(
+        store, "lineage", lambda: load_graph(store, registry), encode, lambda d: _StoredGraph(d["edges"], d["removed"])
+    )
 
 
 # ----------------------------------------------------------------------------------- rendering
@@ -427,8 +439,10 @@ def render_table(lineage: Lineage) -> str:
     """DataHub's table (Hop, Type, Platform, Name, URN); soft-deleted entities say ``(removed)``."""
     if not lineage.hits:
         return f"No {lineage.direction} lineage found."
-    lines = [f"{'Hop':<5} {'Type':<15} {'Platform':<15} {'Name':<40} URN",
-             f"{'---':<5} {'---':<15} {'---':<15} {'---':<40} ---"]
+    lines = [
+        f"{'Hop':<5} {'Type':<15} {'Platform':<15} {'Name':<40} URN",
+        f"{'---':<5} {'---':<15} {'---':<15} {'---':<40} ---",
+    ]
     for h in lineage.hits:
         d = describe(h.urn)
         name = str(d["name"]) + (" (removed)" if h.removed else "")
@@ -439,10 +453,12 @@ def render_table(lineage: Lineage) -> str:
 def lineage_dict(lineage: Lineage, hops: Optional[int] = None, count: Optional[int] = None) -> Dict[str, Any]:
     """DataHub's JSON shape ``{metadata, results}`` plus ``removed`` per result and the ``edges``."""
     meta: Dict[str, Any] = {
-        "urn": lineage.start, "direction": lineage.direction,
+        "urn": lineage.start,
+        "direction": lineage.direction,
         "hops_requested": hops if hops is not None else lineage.max_hops,
         "max_hops_found": max((h.hops for h in lineage.hits), default=0),
-        "count": len(lineage.hits), "capped": lineage.capped,
+        "count": len(lineage.hits),
+        "capped": lineage.capped,
     }
     if lineage.start_removed:
         meta["removed"] = True
@@ -451,8 +467,17 @@ def lineage_dict(lineage: Lineage, hops: Optional[int] = None, count: Optional[i
     results = []
     for h in lineage.hits:
         d = describe(h.urn)
-        results.append({"urn": h.urn, "type": d["type"], "hops": h.hops, "direction": lineage.direction,
-                        "platform": d["platform"], "name": d["name"], "removed": h.removed})
+        results.append(
+            {
+                "urn": h.urn,
+                "type": d["type"],
+                "hops": h.hops,
+                "direction": lineage.direction,
+                "platform": d["platform"],
+                "name": d["name"],
+                "removed": h.removed,
+            }
+        )
     return {"metadata": meta, "results": results, "edges": [e.as_dict() for e in lineage.edges]}
 
 
@@ -498,8 +523,12 @@ def render_dot(start: str, nodes: Iterable[str], edges: Sequence[Edge], removed:
     def q(s: str) -> str:
         return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
-    lines = ["digraph lineage {", "  rankdir=LR;", '  node [shape=box, style="rounded", fontname="Helvetica"];',
-             '  edge [fontname="Helvetica", fontsize=10];']
+    lines = [
+        "digraph lineage {",
+        "  rankdir=LR;",
+        '  node [shape=box, style="rounded", fontname="Helvetica"];',
+        '  edge [fontname="Helvetica", fontsize=10];',
+    ]
     for n in ordered:
         attrs = [f"label={q(_label(n, n in gone))}"]
         styles = ["rounded"]
@@ -555,17 +584,27 @@ def render(lineage: Lineage, fmt: str, hops: Optional[int] = None, count: Option
 def render_path(path: LineagePath, fmt: str) -> str:
     """Render a :class:`LineagePath` as ``table``, ``json``, ``dot`` or ``mermaid``."""
     if fmt == "json":
-        return json.dumps({"from": path.source, "to": path.target, "direction": path.direction,
-                           "hops": len(path.edges),
-                           "nodes": [{"urn": n, **describe(n), "removed": n in path.removed} for n in path.nodes],
-                           "edges": [e.as_dict() for e in path.edges]}, indent=2, ensure_ascii=False)
+        return json.dumps(
+            {
+                "from": path.source,
+                "to": path.target,
+                "direction": path.direction,
+                "hops": len(path.edges),
+                "nodes": [{"urn": n, **describe(n), "removed": n in path.removed} for n in path.nodes],
+                "edges": [e.as_dict() for e in path.edges],
+            },
+            indent=2,
+            ensure_ascii=False,
+        )
     if fmt == "dot":
         return render_dot(path.source, path.nodes, path.edges, path.removed)
     if fmt == "mermaid":
         return render_mermaid(path.source, path.nodes, path.edges, path.removed)
-    lines = [f"Path found ({len(path.edges)} hops, {path.direction}):",
-             f"{'Hop':<5} {'Type':<15} {'Platform':<15} {'Name':<40} URN",
-             f"{'---':<5} {'---':<15} {'---':<15} {'---':<40} ---"]
+    lines = [
+        f"Path found ({len(path.edges)} hops, {path.direction}):",
+        f"{'Hop':<5} {'Type':<15} {'Platform':<15} {'Name':<40} URN",
+        f"{'---':<5} {'---':<15} {'---':<15} {'---':<40} ---",
+    ]
     for i, n in enumerate(path.nodes):
         d = describe(n)
         name = str(d["name"]) + (" (removed)" if n in path.removed else "")

@@ -26,6 +26,7 @@ depend on the window; event ``description`` texts are litemeta's own (DataHub's 
 any schema); ``raw`` adds, per transaction, each aspect's previous and new value and an RFC 6902
 JSON patch between them (DataHub's ``rawDiff`` is one JSON patch per aspect version).
 """
+
 from __future__ import annotations
 
 import json
@@ -45,8 +46,17 @@ from litemeta.model.events import MCL_VERSIONED_TOPIC
 # Categories the generators emit (DataHub's timeline CLI lists the first ones; LIFECYCLE,
 # DEPRECATION, RUN and BUSINESS_ATTRIBUTE come from the entity change event generators).
 CATEGORIES: Tuple[str, ...] = (
-    "TAG", "OWNERSHIP", "GLOSSARY_TERM", "TECHNICAL_SCHEMA", "DOCUMENTATION", "DOMAIN",
-    "STRUCTURED_PROPERTY", "LIFECYCLE", "DEPRECATION", "BUSINESS_ATTRIBUTE", "RUN",
+    "TAG",
+    "OWNERSHIP",
+    "GLOSSARY_TERM",
+    "TECHNICAL_SCHEMA",
+    "DOCUMENTATION",
+    "DOMAIN",
+    "STRUCTURED_PROPERTY",
+    "LIFECYCLE",
+    "DEPRECATION",
+    "BUSINESS_ATTRIBUTE",
+    "RUN",
 )
 
 
@@ -78,9 +88,14 @@ class ChangeTransaction:
 
     def as_dict(self) -> Dict[str, Any]:
         """The JSON form, in DataHub's ``ChangeTransaction`` shape (plus ``runId``)."""
-        d: Dict[str, Any] = {"timestamp": self.timestamp, "actor": self.actor, "semVer": self.semver,
-                             "semVerChange": self.semver_change, "runId": self.run_id,
-                             "changeEvents": list(self.events)}
+        d: Dict[str, Any] = {
+            "timestamp": self.timestamp,
+            "actor": self.actor,
+            "semVer": self.semver,
+            "semVerChange": self.semver_change,
+            "runId": self.run_id,
+            "changeEvents": list(self.events),
+        }
         if self.raw:
             d["rawDiff"] = list(self.raw)
         return d
@@ -120,17 +135,40 @@ def changes_from_mcls(values: Iterable[Mapping[str, Any]], urn: str) -> Iterator
         created = v.get("created") or {}
         sm = v.get("systemMetadata") or {}
         new = None if v.get("changeType") == "DELETE" else _decode(v.get("aspect"))
-        yield AspectChange(urn, v.get("aspectName") or "", v.get("changeType") or "UPSERT",
-                           _decode(v.get("previousAspectValue")), new, int(created.get("time") or 0),
-                           created.get("actor") or "", sm.get("runId"))
+        yield AspectChange(
+            urn,
+            v.get("aspectName") or "",
+            v.get("changeType") or "UPSERT",
+            _decode(v.get("previousAspectValue")),
+            new,
+            int(created.get("time") or 0),
+            created.get("actor") or "",
+            sm.get("runId"),
+        )
 
 
-_NOUNS = {"TAG": "Tag", "GLOSSARY_TERM": "Term", "OWNERSHIP": "Owner", "DOMAIN": "Domain",
-          "STRUCTURED_PROPERTY": "Structured property", "BUSINESS_ATTRIBUTE": "Business attribute",
-          "TECHNICAL_SCHEMA": "Field", "DOCUMENTATION": "Documentation", "DEPRECATION": "Deprecation",
-          "LIFECYCLE": "Entity", "RUN": "Run"}
-_VERBS = {"ADD": "added", "REMOVE": "removed", "MODIFY": "modified", "CREATE": "created",
-          "SOFT_DELETE": "soft-deleted", "HARD_DELETE": "hard-deleted", "REINSTATE": "reinstated"}
+_NOUNS = {
+    "TAG": "Tag",
+    "GLOSSARY_TERM": "Term",
+    "OWNERSHIP": "Owner",
+    "DOMAIN": "Domain",
+    "STRUCTURED_PROPERTY": "Structured property",
+    "BUSINESS_ATTRIBUTE": "Business attribute",
+    "TECHNICAL_SCHEMA": "Field",
+    "DOCUMENTATION": "Documentation",
+    "DEPRECATION": "Deprecation",
+    "LIFECYCLE": "Entity",
+    "RUN": "Run",
+}
+_VERBS = {
+    "ADD": "added",
+    "REMOVE": "removed",
+    "MODIFY": "modified",
+    "CREATE": "created",
+    "SOFT_DELETE": "soft-deleted",
+    "HARD_DELETE": "hard-deleted",
+    "REINSTATE": "reinstated",
+}
 
 
 def describe_event(e: Mapping[str, Any]) -> str:
@@ -162,8 +200,9 @@ def json_patch(old: Any, new: Any, path: str = "") -> List[Dict[str, Any]]:
                 ops += json_patch(old[k], new[k], p)
         for k in new:
             if k not in old:
-                ops.append({"op": "add", "path": path + "/" + str(k).replace("~", "~0").replace("/", "~1"),
-                            "value": new[k]})
+                ops.append(
+                    {"op": "add", "path": path + "/" + str(k).replace("~", "~0").replace("/", "~1"), "value": new[k]}
+                )
         return ops
     if old is None:
         return [{"op": "add", "path": path or "", "value": new}]
@@ -201,16 +240,18 @@ def value_changes(old: Any, new: Any, path: str = "") -> List[Tuple[str, str, An
             return [c for i, (a, b) in enumerate(zip(old, new)) for c in value_changes(a, b, f"{path}/{i}")]
         kept = [json.dumps(v, sort_keys=True) for v in new]
         was = [json.dumps(v, sort_keys=True) for v in old]
-        return ([("-", f"{path}/{i}", v, None) for i, v in enumerate(old) if was[i] not in kept]
-                + [("+", f"{path}/{i}", None, v) for i, v in enumerate(new) if kept[i] not in was])
+        return [("-", f"{path}/{i}", v, None) for i, v in enumerate(old) if was[i] not in kept] + [
+            ("+", f"{path}/{i}", None, v) for i, v in enumerate(new) if kept[i] not in was
+        ]
     return [("~", path, old, new)]
 
 
 def _events(c: AspectChange, categories: Optional[Sequence[str]]) -> List[Dict[str, Any]]:
     stamp = {"actor": c.actor, "time": c.time}
     out = []
-    for e in aspect_change_events(entity_urn=c.urn, aspect_name=c.aspect, previous=c.previous, new=c.value,
-                                  audit_stamp=stamp, with_semver=True):
+    for e in aspect_change_events(
+        entity_urn=c.urn, aspect_name=c.aspect, previous=c.previous, new=c.value, audit_stamp=stamp, with_semver=True
+    ):
         if categories is not None and CATEGORY_ALIASES.get(e["category"], e["category"]) not in categories:
             continue
         level = event_semver(e)
@@ -223,8 +264,13 @@ def _events(c: AspectChange, categories: Optional[Sequence[str]]) -> List[Dict[s
     return out
 
 
-def build_timeline(changes: Iterable[AspectChange], categories: Optional[Iterable[str]] = None,
-                   start: Optional[int] = None, end: Optional[int] = None, raw: bool = False) -> List[ChangeTransaction]:
+def build_timeline(
+    changes: Iterable[AspectChange],
+    categories: Optional[Iterable[str]] = None,
+    start: Optional[int] = None,
+    end: Optional[int] = None,
+    raw: bool = False,
+) -> List[ChangeTransaction]:
     """Change transactions, oldest first, from an entity's aspect changes (pure)."""
     cats = normalize_categories(categories)
     groups: Dict[Tuple[int, Optional[str]], Dict[str, Any]] = {}
@@ -232,8 +278,15 @@ def build_timeline(changes: Iterable[AspectChange], categories: Optional[Iterabl
         g = groups.setdefault((c.time, c.run_id), {"actor": c.actor, "events": [], "raw": []})
         g["events"] += _events(c, cats)
         if raw:
-            g["raw"].append({"aspectName": c.aspect, "changeType": c.change_type, "previousValue": c.previous,
-                             "value": c.value, "patch": json_patch(c.previous, c.value)})
+            g["raw"].append(
+                {
+                    "aspectName": c.aspect,
+                    "changeType": c.change_type,
+                    "previousValue": c.previous,
+                    "value": c.value,
+                    "patch": json_patch(c.previous, c.value),
+                }
+            )
     keys = sorted((k for k, g in groups.items() if g["events"]), key=lambda k: (k[0], k[1] or ""))
     levels = [semantic_change(groups[k]["events"]) for k in keys]
     versions = semantic_versions(levels)
@@ -252,8 +305,14 @@ def read_changes(store: Any, urn: str) -> List[AspectChange]:
     return list(changes_from_mcls((r.value for r in store.key_records(MCL_VERSIONED_TOPIC, urn)), urn))
 
 
-def timeline(store: Any, urn: str, categories: Optional[Iterable[str]] = None, start: Optional[int] = None,
-             end: Optional[int] = None, raw: bool = False) -> List[ChangeTransaction]:
+def timeline(
+    store: Any,
+    urn: str,
+    categories: Optional[Iterable[str]] = None,
+    start: Optional[int] = None,
+    end: Optional[int] = None,
+    raw: bool = False,
+) -> List[ChangeTransaction]:
     """The timeline of ``urn``; :class:`UnknownEntityError` if the store never saw it."""
     cats = normalize_categories(categories)
     changes = read_changes(store, urn)
@@ -262,5 +321,16 @@ def timeline(store: Any, urn: str, categories: Optional[Iterable[str]] = None, s
     return build_timeline(changes, cats, start, end, raw)
 
 
-__all__ = ["AspectChange", "ChangeTransaction", "CATEGORIES", "build_timeline", "changes_from_mcls",
-           "describe_event", "json_patch", "value_changes", "normalize_categories", "read_changes", "timeline"]
+__all__ = [
+    "AspectChange",
+    "ChangeTransaction",
+    "CATEGORIES",
+    "build_timeline",
+    "changes_from_mcls",
+    "describe_event",
+    "json_patch",
+    "value_changes",
+    "normalize_categories",
+    "read_changes",
+    "timeline",
+]

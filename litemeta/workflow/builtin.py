@@ -15,6 +15,7 @@ into the store at the end of the run, in large transactions (``batch_size``, def
 
 Heavy or optional modules (SQLAlchemy sources, the topic exporter) are imported only when used.
 """
+
 from __future__ import annotations
 
 import json
@@ -47,17 +48,27 @@ class FileSource(Source):
 
     def __init__(self, config: Mapping[str, Any], ctx: PipelineContext, name: Optional[str] = None) -> None:
         super().__init__(config, ctx, name)
-        c = read_config(self.config, {"path": ((str, list), None), "filename": (str, None), "aspect": (str, None),
-                                      "file_extension": (str, ".json"), "read_mode": (str, "AUTO"),
-                                      "count_all_before_starting": (bool, True)}, self.name)
+        c = read_config(
+            self.config,
+            {
+                "path": ((str, list), None),
+                "filename": (str, None),
+                "aspect": (str, None),
+                "file_extension": (str, ".json"),
+                "read_mode": (str, "AUTO"),
+                "count_all_before_starting": (bool, True),
+            },
+            self.name,
+        )
         path = c["path"] if c["path"] is not None else c["filename"]
         if path is None:
             raise ConfigurationError("config key 'path' is required (a file, a folder, - or a list of them)")
         self.paths = [str(p) for p in (path if isinstance(path, list) else [path])]
         self.aspect = c["aspect"]
         if c["file_extension"] not in (".json", ".jsonl"):
-            self.status.warning("file_extension", f"{c['file_extension']!r}: litemeta reads *.json and *.jsonl "
-                                "files in folders")
+            self.status.warning(
+                "file_extension", f"{c['file_extension']!r}: litemeta reads *.json and *.jsonl files in folders"
+            )
 
     def records(self) -> Iterator[Any]:
         """Every record of every path, with errors in place of unreadable parts."""
@@ -112,8 +123,9 @@ class SqlAlchemySource(Source):
         super().__init__(config, ctx, name)
         from litemeta.sources import database
 
-        self._source = database.SqlAlchemySource(database.SqlAlchemySourceConfig.from_dict(self.config),
-                                                 run_id=ctx.run_id)
+        self._source = database.SqlAlchemySource(
+            database.SqlAlchemySourceConfig.from_dict(self.config), run_id=ctx.run_id
+        )
 
     def records(self) -> Iterator[Any]:
         """The source's proposals; its own warnings and failures are copied into the status at the end."""
@@ -144,8 +156,9 @@ class DataHubLiteSource(Source):
         """The Lite database's proposals; rows it could not read are copied into the status as failures."""
         yield from self._source.proposals()
         for f in self._source.report.failures:
-            self.status.failed(f"{f.get('file')} row {f.get('row')} {f.get('urn')} {f.get('aspect')}",
-                               str(f.get("message", "")))
+            self.status.failed(
+                f"{f.get('file')} row {f.get('row')} {f.get('urn')} {f.get('aspect')}", str(f.get("message", ""))
+            )
 
 
 class PythonSource(Source):
@@ -170,6 +183,7 @@ def _store_reader(store: Any) -> AspectReader:
     def read(urn: str, aspect: str) -> Optional[Dict[str, Any]]:
         value = store.get(urn, [aspect]).get(aspect)
         return value if isinstance(value, dict) else None
+
     return read
 
 
@@ -180,8 +194,12 @@ def _report_into(status: Any, report: Any, failed_records: Mapping[Tuple[Any, An
     for e in report.errors:
         where = f"{e.get('file') or '<input>'}#{e.get('index')}"
         record = failed_records.get((e.get("file"), e.get("index")))
-        status.failed(" ".join(x for x in (where, e.get("urn"), e.get("aspect")) if x), e.get("message", ""),
-                      record=record, details={"reason": e.get("reason"), "path": e.get("path")})
+        status.failed(
+            " ".join(x for x in (where, e.get("urn"), e.get("aspect")) if x),
+            e.get("message", ""),
+            record=record,
+            details={"reason": e.get("reason"), "path": e.get("path")},
+        )
     for w in report.warnings:
         where = f"{w.get('file') or '<input>'}#{w.get('index')}"
         status.warning(" ".join(x for x in (where, w.get("urn"), w.get("aspect")) if x), w.get("message", ""))
@@ -243,8 +261,9 @@ class FileSink(Sink):
 
     def __init__(self, config: Mapping[str, Any], ctx: PipelineContext, name: Optional[str] = None) -> None:
         super().__init__(config, ctx, name)
-        c = read_config(self.config, {"filename": (str, REQUIRED), "legacy_nested_json_string": (bool, False)},
-                        self.name)
+        c = read_config(
+            self.config, {"filename": (str, REQUIRED), "legacy_nested_json_string": (bool, False)}, self.name
+        )
         self.filename = c["filename"]
         self.to_obj = _nested_obj if c["legacy_nested_json_string"] else record_to_obj
         self._f: Optional[IO[str]] = None
@@ -281,8 +300,9 @@ class KafkaExportSink(Sink):
 
     def __init__(self, config: Mapping[str, Any], ctx: PipelineContext, name: Optional[str] = None) -> None:
         super().__init__(config, ctx, name)
-        c = read_config(self.config, {"path": (str, REQUIRED), "format": (str, "kafka-log"),
-                                      "partitions": (int, 1)}, self.name)
+        c = read_config(
+            self.config, {"path": (str, REQUIRED), "format": (str, "kafka-log"), "partitions": (int, 1)}, self.name
+        )
         if c["format"] not in ("kafka-log", "avro", "jsonl"):
             raise ConfigurationError(f"format must be kafka-log, avro or jsonl, found {c['format']!r}")
         self.path, self.format, self.partitions = c["path"], c["format"], c["partitions"]
@@ -424,8 +444,7 @@ class LitemetaBulkSink(BulkSink):
         super().__init__(config, ctx, name)
         from litemeta.store import open_store
 
-        c = read_config(self.config, {"db": (str, None), "batch_size": (int, 10000), "actor": (str, None)},
-                        self.name)
+        c = read_config(self.config, {"db": (str, None), "batch_size": (int, 10000), "actor": (str, None)}, self.name)
         self.batch_size, self.actor = c["batch_size"], c["actor"]
         self.store = open_store(c["db"])
 
@@ -456,6 +475,17 @@ class LitemetaBulkSink(BulkSink):
         self.store.close()
 
 
-__all__ = ["FileSource", "KafkaExportSource", "SqlAlchemySource", "DataHubLiteSource", "PythonSource",
-           "LitemetaSink", "FileSink", "KafkaExportSink", "ConsoleSink", "FileStage", "LitemetaBulkSink",
-           "aggregate_file"]
+__all__ = [
+    "FileSource",
+    "KafkaExportSource",
+    "SqlAlchemySource",
+    "DataHubLiteSource",
+    "PythonSource",
+    "LitemetaSink",
+    "FileSink",
+    "KafkaExportSink",
+    "ConsoleSink",
+    "FileStage",
+    "LitemetaBulkSink",
+    "aggregate_file",
+]

@@ -11,6 +11,7 @@
 
 litemeta's own (DataHub has no such transformer); its patterns have DataHub's AllowDenyPattern form.
 """
+
 from __future__ import annotations
 
 import re
@@ -31,8 +32,9 @@ class _AllowDeny:
             raw = {"allow": raw}
         if not isinstance(raw, Mapping):
             raise ConfigurationError(f"{where} must be a list of regexes or a mapping with allow/deny")
-        c = read_config(raw, {"allow": (list, lambda: [".*"]), "deny": (list, lambda: []),
-                              "ignoreCase": (bool, True)}, where)
+        c = read_config(
+            raw, {"allow": (list, lambda: [".*"]), "deny": (list, lambda: []), "ignoreCase": (bool, True)}, where
+        )
         flags = re.IGNORECASE if c["ignoreCase"] else 0
         try:
             self.allow = [re.compile(p, flags) for p in c["allow"]]
@@ -55,8 +57,11 @@ class Filter(Processor):
 
     def __init__(self, config: Mapping[str, Any], ctx: PipelineContext, name: Optional[str] = None) -> None:
         super().__init__(config, ctx, name)
-        c = read_config(self.config, {"entity_types": (list, None), "urn_pattern": ((dict, list), None),
-                                      "aspects": ((dict, list), None)}, self.name)
+        c = read_config(
+            self.config,
+            {"entity_types": (list, None), "urn_pattern": ((dict, list), None), "aspects": ((dict, list), None)},
+            self.name,
+        )
         self.entity_types = set(c["entity_types"]) if c["entity_types"] else None
         self.urns = _AllowDeny(c["urn_pattern"], "urn_pattern")
         self.aspects = _AllowDeny(c["aspects"], "aspects")
@@ -81,8 +86,11 @@ class Filter(Processor):
             if why is None:
                 kept = tuple((n, v) for n, v in record.aspects if self.aspects.allowed(self._aspect_name(n)))
                 if kept:
-                    yield record if len(kept) == len(record.aspects) else LegacyMCE(
-                        record.urn, record.snapshot_type, kept, record.system_metadata, record.origin)
+                    yield (
+                        record
+                        if len(kept) == len(record.aspects)
+                        else LegacyMCE(record.urn, record.snapshot_type, kept, record.system_metadata, record.origin)
+                    )
                     return
                 why = "no aspect allowed by aspects"
             self.status.filter(f"{record.origin} {record.urn}", why)

@@ -17,6 +17,7 @@ password of any URL in a message is masked as SQLAlchemy's
 Masking applies to what litemeta says about a run (status report, errors), never to the records
 themselves: metadata is stored as the source produced it.
 """
+
 from __future__ import annotations
 
 import re
@@ -37,9 +38,17 @@ class Secrets:
         for v in values:
             if not isinstance(v, str) or len(v) < MIN_LENGTH or v.strip().lower() in _LITERALS:
                 continue
-            renderings.update(r for r in (v, urllib.parse.quote(v, safe=""), urllib.parse.quote_plus(v),
-                                          repr(v)[1:-1], v.replace("\\", "\\\\").replace('"', '\\"'))
-                              if len(r) >= MIN_LENGTH)
+            renderings.update(
+                r
+                for r in (
+                    v,
+                    urllib.parse.quote(v, safe=""),
+                    urllib.parse.quote_plus(v),
+                    repr(v)[1:-1],
+                    v.replace("\\", "\\\\").replace('"', '\\"'),
+                )
+                if len(r) >= MIN_LENGTH
+            )
         self._values: List[str] = sorted(renderings, key=len, reverse=True)  # longest first
         self._pattern = re.compile("|".join(re.escape(v) for v in self._values)) if self._values else None
 

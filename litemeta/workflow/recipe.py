@@ -19,6 +19,7 @@ set and kept as written otherwise; ``\\$`` is a literal dollar. Other strings ar
 
 PyYAML is imported only here (design.md: one home per third-party library).
 """
+
 from __future__ import annotations
 
 import datetime
@@ -67,8 +68,9 @@ class Recipe:
     secrets: Tuple[str, ...] = field(default=(), repr=False, compare=False)
 
 
-def load_recipe(recipe: RecipeInput, *, overrides: Optional[Mapping[str, Any]] = None,
-                environ: Optional[Mapping[str, str]] = None) -> Recipe:
+def load_recipe(
+    recipe: RecipeInput, *, overrides: Optional[Mapping[str, Any]] = None, environ: Optional[Mapping[str, str]] = None
+) -> Recipe:
     """Read (a path) or take (a mapping) a recipe, apply ``overrides``, expand variables, validate.
 
     ``overrides`` is deep-merged into the raw recipe before validation; its keys may be dotted
@@ -81,8 +83,9 @@ def load_recipe(recipe: RecipeInput, *, overrides: Optional[Mapping[str, Any]] =
         path = os.fspath(recipe)
         raw = read_recipe_file(path)
     if not isinstance(raw, dict):
-        raise ConfigurationError(f"{path or 'recipe'}: a recipe must be a mapping with a 'source' key, "
-                                 f"found {type(raw).__name__}")
+        raise ConfigurationError(
+            f"{path or 'recipe'}: a recipe must be a mapping with a 'source' key, found {type(raw).__name__}"
+        )
     if overrides:
         raw = merge_overrides(raw, overrides)
     return parse_recipe(raw, environ=environ, path=path)
@@ -129,8 +132,9 @@ def merge_overrides(raw: Mapping[str, Any], overrides: Mapping[str, Any]) -> Dic
     return out
 
 
-def parse_recipe(raw: Mapping[str, Any], *, environ: Optional[Mapping[str, str]] = None,
-                 path: Optional[str] = None) -> Recipe:
+def parse_recipe(
+    raw: Mapping[str, Any], *, environ: Optional[Mapping[str, str]] = None, path: Optional[str] = None
+) -> Recipe:
     """Validate a decoded recipe and expand its environment variables."""
     where = f"{path}: " if path else ""
     _check_keys(raw, TOP_LEVEL_KEYS, "recipe", where)
@@ -138,14 +142,16 @@ def parse_recipe(raw: Mapping[str, Any], *, environ: Optional[Mapping[str, str]]
     secrets: List[str] = []
     expanded = _expand_tree(_plain(raw), env, "", secrets)
     if "source" not in expanded or expanded["source"] is None:
-        raise ConfigurationError(f"{where}the recipe has no 'source' section; "
-                                 f"expected source: {{type: ..., config: {{...}}}}")
+        raise ConfigurationError(
+            f"{where}the recipe has no 'source' section; expected source: {{type: ..., config: {{...}}}}"
+        )
     source = _step(expanded["source"], "source", where)
     sink = _step(expanded["sink"], "sink", where) if expanded.get("sink") is not None else None
     transformers_raw = expanded.get("transformers") or []
     if not isinstance(transformers_raw, list):
-        raise ConfigurationError(f"{where}transformers must be a list of {{type, config}}, "
-                                 f"found {_kind(transformers_raw)}")
+        raise ConfigurationError(
+            f"{where}transformers must be a list of {{type, config}}, found {_kind(transformers_raw)}"
+        )
     transformers = tuple(_step(t, f"transformers[{i}]", where) for i, t in enumerate(transformers_raw))
     stage = _step(expanded["stage"], "stage", where) if expanded.get("stage") is not None else None
     bulk = _step(expanded["bulk_sink"], "bulk_sink", where) if expanded.get("bulk_sink") is not None else None
@@ -158,8 +164,7 @@ def parse_recipe(raw: Mapping[str, Any], *, environ: Optional[Mapping[str, str]]
         if v is not None and not isinstance(v, str):
             raise ConfigurationError(f"{where}{key} must be a string, found {_kind(v)}")
     run_id = expanded.get("run_id") or generate_run_id(source.type)
-    return Recipe(source, sink, transformers, stage, bulk, expanded.get("pipeline_name"), run_id, path,
-                  tuple(secrets))
+    return Recipe(source, sink, transformers, stage, bulk, expanded.get("pipeline_name"), run_id, path, tuple(secrets))
 
 
 def generate_run_id(source_type: Optional[str] = None) -> str:
@@ -195,7 +200,8 @@ def _check_keys(d: Mapping[str, Any], allowed: Tuple[str, ...], name: str, where
     if unknown:
         raise ConfigurationError(
             f"{where}unknown key{'s' if len(unknown) > 1 else ''} {', '.join(repr(str(k)) for k in unknown)} "
-            f"in {name}; allowed keys: {', '.join(allowed)}")
+            f"in {name}; allowed keys: {', '.join(allowed)}"
+        )
 
 
 # ------------------------------------------------------------------------- environment variables
@@ -214,8 +220,10 @@ def expand_value(text: str, environ: Mapping[str, str], where: str = "value", us
         try:
             return _expand(text, environ, used)
         except _Unbound as e:
-            raise ConfigurationError(f"{where}: environment variable {e.args[0]} is not set "
-                                     f"(in {text!r}; give a default with ${{{e.args[0]}:-default}})") from None
+            raise ConfigurationError(
+                f"{where}: environment variable {e.args[0]} is not set "
+                f"(in {text!r}; give a default with ${{{e.args[0]}:-default}})"
+            ) from None
     if text.startswith("$"):
         try:
             return _expand(text, environ, used)
@@ -240,15 +248,15 @@ def _expand(text: str, environ: Mapping[str, str], used: Optional[List[str]] = N
                 out.append(c)
                 i += 1
                 continue
-            name, rest = m.group(0), text[m.end():close]
+            name, rest = m.group(0), text[m.end() : close]
             value = environ.get(name)
             op = next((o for o in (":-", "-", ":=", "=") if rest.startswith(o)), None) if rest else None
             if rest and op is None:
-                out.append(text[i:close + 1])  # an operator litemeta does not know: left as written
+                out.append(text[i : close + 1])  # an operator litemeta does not know: left as written
             elif op is not None:
                 # ${VAR:-d}: default when unset or empty; ${VAR-d}: default when unset (bash semantics).
                 if value is None or (op.startswith(":") and value == ""):
-                    out.append(_expand(rest[len(op):], environ, used))
+                    out.append(_expand(rest[len(op) :], environ, used))
                 else:
                     out.append(value)
                     used.append(value)

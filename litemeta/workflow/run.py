@@ -18,6 +18,7 @@ Failures are data: an exception while handling one record is a failure of that s
 stack trace and the record) and the run goes on. Only a bad recipe (:class:`ConfigurationError`,
 raised by :meth:`Pipeline.create`) stops it before it starts.
 """
+
 from __future__ import annotations
 
 import copy
@@ -31,17 +32,7 @@ from litemeta.model.proposal import Origin, Proposal
 from litemeta.workflow.masking import Secrets
 from litemeta.workflow.recipe import Recipe, RecipeInput, StepConfig, load_recipe
 from litemeta.workflow.status import Status, format_table, summary
-from litemeta.workflow.steps import (
-    BulkSink,
-    PipelineContext,
-    Processor,
-    Record,
-    Sink,
-    Source,
-    Stage,
-    Step,
-    create_step,
-)
+from litemeta.workflow.steps import BulkSink, PipelineContext, Processor, Record, Sink, Source, Stage, Step, create_step
 
 
 def with_db(recipe: Recipe, db: Optional[str]) -> Recipe:
@@ -59,8 +50,14 @@ def with_db(recipe: Recipe, db: Optional[str]) -> Recipe:
 class Pipeline:
     """One run of a recipe. Build with :meth:`create`, then :meth:`run`."""
 
-    def __init__(self, recipe: Recipe, *, dry_run: bool = False, preview: Optional[int] = None,
-                 progress: Optional[Callable[[int], None]] = None) -> None:
+    def __init__(
+        self,
+        recipe: Recipe,
+        *,
+        dry_run: bool = False,
+        preview: Optional[int] = None,
+        progress: Optional[Callable[[int], None]] = None,
+    ) -> None:
         self.recipe = recipe
         self.dry_run = dry_run
         self.preview = preview
@@ -77,9 +74,17 @@ class Pipeline:
             raise
 
     @classmethod
-    def create(cls, recipe: RecipeInput, overrides: Optional[Mapping[str, Any]] = None, *, db: Optional[str] = None,
-               dry_run: bool = False, preview: Optional[int] = None, environ: Optional[Mapping[str, str]] = None,
-               progress: Optional[Callable[[int], None]] = None) -> "Pipeline":
+    def create(
+        cls,
+        recipe: RecipeInput,
+        overrides: Optional[Mapping[str, Any]] = None,
+        *,
+        db: Optional[str] = None,
+        dry_run: bool = False,
+        preview: Optional[int] = None,
+        environ: Optional[Mapping[str, str]] = None,
+        progress: Optional[Callable[[int], None]] = None,
+    ) -> "Pipeline":
         """Build a pipeline from a recipe (a path, or a dict in DataHub's recipe shape).
 
         ``overrides`` are merged into the recipe (dotted keys allowed, e.g. ``{"run_id": "r1"}``);
@@ -97,8 +102,11 @@ class Pipeline:
     def _build(self) -> None:
         r = self.recipe
         self.sink: Optional[Sink] = self._make("sink", r.sink) if r.sink else None  # type: ignore[assignment]
-        self.bulk_sink: Optional[BulkSink] = (self._make("bulk_sink", r.bulk_sink)  # type: ignore[assignment]
-                                              if r.bulk_sink else None)
+        self.bulk_sink: Optional[BulkSink] = (
+            self._make("bulk_sink", r.bulk_sink)  # type: ignore[assignment]
+            if r.bulk_sink
+            else None
+        )
         for target in (self.sink, self.bulk_sink):
             reader = target.graph() if target is not None else None
             if reader is not None and self.ctx.graph is None:
@@ -175,8 +183,10 @@ class Pipeline:
             elif hasattr(item, "to_obj"):
                 obj = _sdk_obj(item)
             else:
-                raise TypeError(f"a source yielded a {type(item).__name__}; expected a Proposal, a file-sink dict "
-                                f"or an acryl-datahub MCP/MCE")
+                raise TypeError(
+                    f"a source yielded a {type(item).__name__}; expected a Proposal, a file-sink dict "
+                    f"or an acryl-datahub MCP/MCE"
+                )
             rec = record_from_obj(obj, Origin(f"<{self.source.name}>", index))
         except ValidationError as e:
             st.failed(_where(e.file, e.index, e.urn), e.message, record=_jsonable(item), details=e.as_dict())
@@ -259,9 +269,16 @@ class Pipeline:
         """The run's summary (the ``--json`` output): totals and each step's counts and first failures.
         The recipe's secrets are masked everywhere in it, its pipeline name and run id included (the
         store keeps those as configured: they are the run's identity, which ``runs`` and rollback use)."""
-        return self._secrets.obj(summary(self.status(), pipeline_name=self.recipe.pipeline_name,  # type: ignore[no-any-return]
-                                         run_id=self.recipe.run_id, dry_run=self.dry_run, seconds=self.seconds,
-                                         limit=limit))
+        return self._secrets.obj(
+            summary(
+                self.status(),
+                pipeline_name=self.recipe.pipeline_name,  # type: ignore[no-any-return]
+                run_id=self.recipe.run_id,
+                dry_run=self.dry_run,
+                seconds=self.seconds,
+                limit=limit,
+            )
+        )
 
     def pretty_summary(self) -> str:
         """The summary as a text table."""
@@ -283,11 +300,17 @@ class Pipeline:
         """Raise :class:`PipelineError` naming the failed steps if the run had failures (or warnings)."""
         bad = [s for s in self.status() if s.failures or (raise_warnings and s.warnings)]
         if bad:
-            parts = [f"{s.step}: {len(s.failures)} failures, {len(s.warnings)} warnings"
-                     + (f" (first: {s.failures[0]['name']}: {s.failures[0]['error']})" if s.failures else "")
-                     for s in bad]
-            raise PipelineError("pipeline finished with " + ("failures" if any(s.failures for s in bad) else "warnings")
-                                + "; " + "; ".join(parts))
+            parts = [
+                f"{s.step}: {len(s.failures)} failures, {len(s.warnings)} warnings"
+                + (f" (first: {s.failures[0]['name']}: {s.failures[0]['error']})" if s.failures else "")
+                for s in bad
+            ]
+            raise PipelineError(
+                "pipeline finished with "
+                + ("failures" if any(s.failures for s in bad) else "warnings")
+                + "; "
+                + "; ".join(parts)
+            )
 
 
 def _store_db(recipe: Recipe) -> Optional[str]:

@@ -11,6 +11,7 @@ bad record never stops the run. ``updated`` and ``unchanged`` are filled by sink
 whether a write changed anything (the store sink). :func:`summary` turns a run's statuses into
 the dict printed by ``--json``; :func:`format_table` into the text table.
 """
+
 from __future__ import annotations
 
 import traceback
@@ -50,8 +51,15 @@ class Status:
         """Record that the step dropped ``key`` on purpose."""
         self.filtered.append(self._masked({"key": key, "reason": reason}))
 
-    def failed(self, name: str, error: str, *, stack_trace: Optional[str] = None, record: Any = None,
-               details: Optional[Mapping[str, Any]] = None) -> None:
+    def failed(
+        self,
+        name: str,
+        error: str,
+        *,
+        stack_trace: Optional[str] = None,
+        record: Any = None,
+        details: Optional[Mapping[str, Any]] = None,
+    ) -> None:
         """Record a failure of one record (or of the step): its name, the error, the record as data."""
         entry: Dict[str, Any] = {"name": name, "error": error}
         if stack_trace:
@@ -76,18 +84,36 @@ class Status:
         """The JSON form: counts, then the first ``limit`` failures, warnings and filtered (None: all)."""
         cut = (lambda xs: xs) if limit is None else (lambda xs: xs[:limit])
         return {
-            "step": self.step, "kind": self.kind, "records": self.records, "updated": self.updated,
-            "unchanged": self.unchanged, "warnings": len(self.warnings), "failures": len(self.failures),
-            "filtered": len(self.filtered), "success": self.success_percent(),
-            "failureList": cut(self.failures), "warningList": cut(self.warnings), "filteredList": cut(self.filtered),
+            "step": self.step,
+            "kind": self.kind,
+            "records": self.records,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "warnings": len(self.warnings),
+            "failures": len(self.failures),
+            "filtered": len(self.filtered),
+            "success": self.success_percent(),
+            "failureList": cut(self.failures),
+            "warningList": cut(self.warnings),
+            "filteredList": cut(self.filtered),
         }
 
 
-def summary(statuses: Sequence[Status], *, pipeline_name: Optional[str], run_id: str, dry_run: bool,
-            seconds: float, limit: Optional[int] = MAX_LISTED) -> Dict[str, Any]:
+def summary(
+    statuses: Sequence[Status],
+    *,
+    pipeline_name: Optional[str],
+    run_id: str,
+    dry_run: bool,
+    seconds: float,
+    limit: Optional[int] = MAX_LISTED,
+) -> Dict[str, Any]:
     """The run's summary: identity, totals, and each step's status."""
     return {
-        "pipelineName": pipeline_name, "runId": run_id, "dryRun": dry_run, "seconds": round(seconds, 3),
+        "pipelineName": pipeline_name,
+        "runId": run_id,
+        "dryRun": dry_run,
+        "seconds": round(seconds, 3),
         "failures": sum(len(s.failures) for s in statuses),
         "warnings": sum(len(s.warnings) for s in statuses),
         "steps": [s.as_dict(limit) for s in statuses],
@@ -103,9 +129,13 @@ def format_table(summary_dict: Mapping[str, Any]) -> str:
     def line(cells: Sequence[str]) -> str:
         return "  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
 
-    out = [("Dry run (nothing written) " if summary_dict.get("dryRun") else "")
-           + f"pipeline {summary_dict.get('pipelineName') or '-'}, run {summary_dict['runId']}, "
-           f"{summary_dict['seconds']:.2f}s", line(head), line(["-" * w for w in widths])]
+    out = [
+        ("Dry run (nothing written) " if summary_dict.get("dryRun") else "")
+        + f"pipeline {summary_dict.get('pipelineName') or '-'}, run {summary_dict['runId']}, "
+        f"{summary_dict['seconds']:.2f}s",
+        line(head),
+        line(["-" * w for w in widths]),
+    ]
     out.extend(line(r) for r in rows)
     for s in summary_dict["steps"]:
         for f in s["failureList"]:

@@ -27,6 +27,7 @@ adds a step by declaring, in its own ``pyproject.toml``::
     [project.entry-points."litemeta.transformers"]
     my_transformer = "my_pkg.transformers:MyTransformer"
 """
+
 from __future__ import annotations
 
 import importlib
@@ -43,8 +44,13 @@ from litemeta.workflow.status import Status
 
 Record = Union[Proposal, LegacyMCE]
 
-GROUPS = {"source": "litemeta.sources", "transformer": "litemeta.transformers", "sink": "litemeta.sinks",
-          "stage": "litemeta.sinks", "bulk_sink": "litemeta.sinks"}
+GROUPS = {
+    "source": "litemeta.sources",
+    "transformer": "litemeta.transformers",
+    "sink": "litemeta.sinks",
+    "stage": "litemeta.sinks",
+    "bulk_sink": "litemeta.sinks",
+}
 # Entry points resolving step types no group names (DataHub's own sources and transformers).
 RESOLVERS = "litemeta.step_resolvers"
 
@@ -191,22 +197,27 @@ def resolve(role: str, type_name: str) -> Type[Step]:
         try:
             target = ep.load()
         except Exception as e:
-            raise ConfigurationError(f"{role} {type_name!r}: cannot load entry point {ep.value!r}: "
-                                     f"{type(e).__name__}: {e}") from e
+            raise ConfigurationError(
+                f"{role} {type_name!r}: cannot load entry point {ep.value!r}: {type(e).__name__}: {e}"
+            ) from e
     elif "." in type_name or ":" in type_name:
         target = import_object(type_name, role, type_name)
     else:
         target = _plugin_step(role, type_name)
         if target is None:
             names = ", ".join(available(role))
-            raise ConfigurationError(f"unknown {role} type {type_name!r}; available: {names} "
-                                     f"(or a dotted path package.module:Class"
-                                     + (", or any of DataHub's own types" if role in ("source", "transformer") else "")
-                                     + ")")
+            raise ConfigurationError(
+                f"unknown {role} type {type_name!r}; available: {names} "
+                f"(or a dotted path package.module:Class"
+                + (", or any of DataHub's own types" if role in ("source", "transformer") else "")
+                + ")"
+            )
     wanted = _BASES[role]
     if not (isinstance(target, type) and issubclass(target, wanted)):
-        raise ConfigurationError(f"{role} {type_name!r} resolves to {target!r}, which is not a "
-                                 f"{wanted.__module__}.{wanted.__name__} subclass")
+        raise ConfigurationError(
+            f"{role} {type_name!r} resolves to {target!r}, which is not a "
+            f"{wanted.__module__}.{wanted.__name__} subclass"
+        )
     return target
 
 
@@ -219,8 +230,9 @@ def _plugin_step(role: str, type_name: str) -> Optional[Type[Step]]:
         try:
             resolver = ep.load()
         except Exception as e:
-            raise ConfigurationError(f"{role} {type_name!r}: cannot load step resolver {name!r} ({ep.value}): "
-                                     f"{type(e).__name__}: {e}") from e
+            raise ConfigurationError(
+                f"{role} {type_name!r}: cannot load step resolver {name!r} ({ep.value}): {type(e).__name__}: {e}"
+            ) from e
         found = resolver(role, type_name)
         if found is not None:
             return found  # type: ignore[no-any-return]
@@ -243,8 +255,13 @@ def import_object(path: str, role: str, type_name: str) -> Any:
     return obj
 
 
-_BASES: Dict[str, Type[Step]] = {"source": Source, "transformer": Processor, "sink": Sink, "stage": Stage,
-                                 "bulk_sink": BulkSink}
+_BASES: Dict[str, Type[Step]] = {
+    "source": Source,
+    "transformer": Processor,
+    "sink": Sink,
+    "stage": Stage,
+    "bulk_sink": BulkSink,
+}
 
 
 def create_step(role: str, type_name: str, config: Mapping[str, Any], ctx: PipelineContext) -> Step:
@@ -269,9 +286,11 @@ def read_config(config: Mapping[str, Any], spec: Mapping[str, Tuple[Any, Any]], 
     """
     unknown = [k for k in config if k not in spec]
     if unknown:
-        raise ConfigurationError(f"{step}: unknown config key{'s' if len(unknown) > 1 else ''} "
-                                 f"{', '.join(repr(str(k)) for k in unknown)}; allowed keys: "
-                                 f"{', '.join(spec) or '(none)'}")
+        raise ConfigurationError(
+            f"{step}: unknown config key{'s' if len(unknown) > 1 else ''} "
+            f"{', '.join(repr(str(k)) for k in unknown)}; allowed keys: "
+            f"{', '.join(spec) or '(none)'}"
+        )
     out: Dict[str, Any] = {}
     for key, (types, default) in spec.items():
         if key not in config or config[key] is None:
@@ -282,7 +301,8 @@ def read_config(config: Mapping[str, Any], spec: Mapping[str, Tuple[Any, Any]], 
         value = config[key]
         if types is not None and not isinstance(value, types) or (isinstance(value, bool) and types in (int, float)):
             names = " or ".join(t.__name__ for t in (types if isinstance(types, tuple) else (types,)))
-            raise ConfigurationError(f"{step}: config key {key!r} must be {names}, found {type(value).__name__} "
-                                     f"{value!r}")
+            raise ConfigurationError(
+                f"{step}: config key {key!r} must be {names}, found {type(value).__name__} {value!r}"
+            )
         out[key] = value
     return out

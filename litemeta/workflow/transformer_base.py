@@ -9,6 +9,7 @@
 :class:`AspectTransformer` implements the rules described in :mod:`litemeta.workflow.transformers`
 (which holds the concrete transformers); subclasses only say how one aspect value changes.
 """
+
 from __future__ import annotations
 
 import copy
@@ -21,8 +22,19 @@ from litemeta.model.proposal import JSON, UPSERT, Origin, Proposal
 from litemeta.workflow.steps import PipelineContext, Processor, Record, import_object, read_config
 
 Value = Dict[str, Any]
-OWNERSHIP_TYPES: Tuple[str, ...] = ("CUSTOM", "TECHNICAL_OWNER", "BUSINESS_OWNER", "DATA_STEWARD", "NONE", "DEVELOPER",
-                   "DATAOWNER", "DELEGATE", "PRODUCER", "CONSUMER", "STAKEHOLDER")
+OWNERSHIP_TYPES: Tuple[str, ...] = (
+    "CUSTOM",
+    "TECHNICAL_OWNER",
+    "BUSINESS_OWNER",
+    "DATA_STEWARD",
+    "NONE",
+    "DEVELOPER",
+    "DATAOWNER",
+    "DELEGATE",
+    "PRODUCER",
+    "CONSUMER",
+    "STAKEHOLDER",
+)
 LEGACY_OWNERSHIP_TYPES: Tuple[str, ...] = ("dataset", "dataJob", "dataFlow", "chart", "dashboard")
 ALL_TYPES: Tuple[str, ...] = ("dataset", "container", "dataJob", "dataFlow", "chart", "dashboard")
 SEMANTICS: Tuple[str, ...] = ("OVERWRITE", "PATCH")
@@ -95,16 +107,22 @@ class AspectTransformer(Processor):
         if self.honours_entity_types:
             spec["entity_types"] = (list, None)
         self.opts = read_config(self.config, spec, self.name)
-        self.entity_types = tuple((self.honours_entity_types and self.opts.get("entity_types")) or self.default_entity_types)
+        self.entity_types = tuple(
+            (self.honours_entity_types and self.opts.get("entity_types")) or self.default_entity_types
+        )
         self.patch = False
         if "semantics" in self.opts:
             sem = str(self.opts["semantics"]).upper()
             if sem not in SEMANTICS:
-                raise ConfigurationError(f"semantics must be one of {', '.join(SEMANTICS)}, found {self.opts['semantics']!r}")
+                raise ConfigurationError(
+                    f"semantics must be one of {', '.join(SEMANTICS)}, found {self.opts['semantics']!r}"
+                )
             self.patch = sem == "PATCH"
             if self.patch and ctx.graph is None:
-                raise ConfigurationError("semantics: PATCH merges with the current values in the store: it needs a "
-                                         "litemeta sink or a litemeta-bulk bulk sink")
+                raise ConfigurationError(
+                    "semantics: PATCH merges with the current values in the store: it needs a "
+                    "litemeta sink or a litemeta-bulk bulk sink"
+                )
         self._entities: Dict[str, Dict[str, Any]] = {}
 
     # -- what subclasses implement
@@ -137,7 +155,9 @@ class AspectTransformer(Processor):
             out = self.transform_aspect(record.entity_urn, copy.deepcopy(record.aspect))
             self._entities[record.entity_urn] = {"processed": True}
             if out is None:
-                self.status.filter(f"{record.origin} {record.entity_urn} {self.aspect}", "transformation result is None")
+                self.status.filter(
+                    f"{record.origin} {record.entity_urn} {self.aspect}", "transformation result is None"
+                )
                 return
             yield record.with_(aspect=out)
             return
@@ -183,8 +203,13 @@ class AspectTransformer(Processor):
                 if out is not None:
                     seen = state["seen"]
                     sm = seen["mcp"] if "mcp" in seen else seen.get("mce")
-                    yield Proposal(urn, self.aspect, aspect=out, system_metadata=copy.deepcopy(sm) if sm else sm,
-                                   origin=self._origin())
+                    yield Proposal(
+                        urn,
+                        self.aspect,
+                        aspect=out,
+                        system_metadata=copy.deepcopy(sm) if sm else sm,
+                        origin=self._origin(),
+                    )
             self._entities[urn] = {"processed": True}
         yield from self.extra_end_of_stream()
 

@@ -28,6 +28,7 @@ UUID-like id becomes ``urn:li:domain:<id>``; ``is_container: true`` is not suppo
 The stream rules live in :mod:`litemeta.workflow.transformer_base`, the ``filter`` processor in
 :mod:`litemeta.workflow.filters`; both are importable from here too (entry points name this module).
 """
+
 from __future__ import annotations
 
 import copy
@@ -53,12 +54,34 @@ from litemeta.workflow.transformer_base import (
 )
 
 __all__ = [
-    "ALL_TYPES", "LEGACY_OWNERSHIP_TYPES", "OWNERSHIP_TYPES", "SEMANTICS", "AddDatasetProperties",
-    "AddDatasetTags", "AddDatasetTerms", "AddDomain", "AddOwnership", "AspectTransformer", "Filter",
-    "KeyValuePattern", "MarkDatasetStatus", "PatternAddDatasetDomain", "PatternAddDatasetOwnership",
-    "PatternAddDatasetTags", "PatternAddDatasetTerms", "PatternAddDomain", "PatternAddOwnership",
-    "SetDatasetBrowsePath", "SimpleAddDatasetDomain", "SimpleAddDatasetOwnership", "SimpleAddDatasetProperties",
-    "SimpleAddDatasetTags", "SimpleAddDatasetTerms", "SimpleAddDomain", "SimpleAddOwnership", "dedupe_last",
+    "ALL_TYPES",
+    "LEGACY_OWNERSHIP_TYPES",
+    "OWNERSHIP_TYPES",
+    "SEMANTICS",
+    "AddDatasetProperties",
+    "AddDatasetTags",
+    "AddDatasetTerms",
+    "AddDomain",
+    "AddOwnership",
+    "AspectTransformer",
+    "Filter",
+    "KeyValuePattern",
+    "MarkDatasetStatus",
+    "PatternAddDatasetDomain",
+    "PatternAddDatasetOwnership",
+    "PatternAddDatasetTags",
+    "PatternAddDatasetTerms",
+    "PatternAddDomain",
+    "PatternAddOwnership",
+    "SetDatasetBrowsePath",
+    "SimpleAddDatasetDomain",
+    "SimpleAddDatasetOwnership",
+    "SimpleAddDatasetProperties",
+    "SimpleAddDatasetTags",
+    "SimpleAddDatasetTerms",
+    "SimpleAddDomain",
+    "SimpleAddOwnership",
+    "dedupe_last",
     "ownership_type",
 ]
 
@@ -94,14 +117,15 @@ class AddDatasetTags(AspectTransformer):
             return None
         server = self.server_value(urn)
         if server:
-            out["tags"] = list({**{t["tag"]: t for t in server.get("tags") or []},
-                                **{t["tag"]: t for t in out["tags"]}}.values())
+            out["tags"] = list(
+                {**{t["tag"]: t for t in server.get("tags") or []}, **{t["tag"]: t for t in out["tags"]}}.values()
+            )
         return out
 
     def extra_end_of_stream(self) -> Iterator[Proposal]:
         # DataHub creates each added tag with its key aspect (the store warns: key aspects come from the urn, R1.22).
         for tag in self.processed_tags:
-            yield Proposal(tag, "tagKey", aspect={"name": tag[len("urn:li:tag:"):]}, origin=self._origin())
+            yield Proposal(tag, "tagKey", aspect={"name": tag[len("urn:li:tag:") :]}, origin=self._origin())
 
 
 class SimpleAddDatasetTags(AddDatasetTags):
@@ -141,7 +165,9 @@ class AddDatasetTerms(AspectTransformer):
 
     def transform_aspect(self, urn: str, value: Optional[Value]) -> Optional[Value]:
         stamp = (value.get("auditStamp") if value is not None else None) or {
-            "time": int(time.time() * 1000), "actor": "urn:li:corpUser:restEmitter"}
+            "time": int(time.time() * 1000),
+            "actor": "urn:li:corpUser:restEmitter",
+        }
         out: Value = {"terms": [], "auditStamp": stamp}
         if value is not None and not self.opts["replace_existing"]:
             out["terms"].extend(value.get("terms") or [])
@@ -153,8 +179,9 @@ class AddDatasetTerms(AspectTransformer):
             return None
         server = self.server_value(urn)
         if server is not None:
-            out["terms"] = list({**{t["urn"]: t for t in server.get("terms") or []},
-                                 **{t["urn"]: t for t in out["terms"]}}.values())
+            out["terms"] = list(
+                {**{t["urn"]: t for t in server.get("terms") or []}, **{t["urn"]: t for t in out["terms"]}}.values()
+            )
         return out
 
 
@@ -183,13 +210,16 @@ def ownership_type(value: str) -> Tuple[str, Optional[str]]:
     """DataHub's ``validate_ownership_type``: an ownership-type urn means CUSTOM, else a known type."""
     if value.startswith("urn:li:"):
         if not value.startswith("urn:li:ownershipType:"):
-            raise ConfigurationError(f"ownership_type {value!r}: expected urn:li:ownershipType:... or one of "
-                                     f"{', '.join(OWNERSHIP_TYPES)}")
+            raise ConfigurationError(
+                f"ownership_type {value!r}: expected urn:li:ownershipType:... or one of {', '.join(OWNERSHIP_TYPES)}"
+            )
         return "CUSTOM", value
     if value.upper() in OWNERSHIP_TYPES:
         return value.upper(), None
-    raise ConfigurationError(f"unexpected ownership_type {value!r}; expected one of {', '.join(OWNERSHIP_TYPES)} "
-                             f"or an urn:li:ownershipType:... urn")
+    raise ConfigurationError(
+        f"unexpected ownership_type {value!r}; expected one of {', '.join(OWNERSHIP_TYPES)} "
+        f"or an urn:li:ownershipType:... urn"
+    )
 
 
 def _owner_identity(o: Mapping[str, Any]) -> Tuple[str, str, str, str]:
@@ -203,8 +233,10 @@ class AddOwnership(AspectTransformer):
     aspect = "ownership"
     default_entity_types = ALL_TYPES
     honours_entity_types = True
-    _owner_keys: Dict[str, Tuple[Any, Any]] = {"default_actor": (str, "urn:li:corpuser:etl"),
-                                               "is_container": (bool, False)}
+    _owner_keys: Dict[str, Tuple[Any, Any]] = {
+        "default_actor": (str, "urn:li:corpuser:etl"),
+        "is_container": (bool, False),
+    }
     options = {**SEMANTIC_KEYS, **_owner_keys, "get_owners_to_add": (None, REQUIRED)}
 
     def __init__(self, config: Mapping[str, Any], ctx: PipelineContext, name: Optional[str] = None) -> None:
@@ -244,8 +276,12 @@ class AddOwnership(AspectTransformer):
 class SimpleAddOwnership(AddOwnership):
     """``simple_add_ownership``: the same ``owner_urns`` (of ``ownership_type``) on every entity."""
 
-    options = {**SEMANTIC_KEYS, "owner_urns": (list, REQUIRED), "ownership_type": (str, "DATAOWNER"),
-               "default_actor": (str, "urn:li:corpuser:etl")}
+    options = {
+        **SEMANTIC_KEYS,
+        "owner_urns": (list, REQUIRED),
+        "ownership_type": (str, "DATAOWNER"),
+        "default_actor": (str, "urn:li:corpuser:etl"),
+    }
 
     def _owners_function(self) -> Callable[[str], List[Value]]:
         ownership_type(self.opts["ownership_type"])  # fail at creation, as DataHub does
@@ -256,8 +292,12 @@ class SimpleAddOwnership(AddOwnership):
 class PatternAddOwnership(AddOwnership):
     """``pattern_add_ownership``: owners by urn pattern (``owner_pattern.rules``)."""
 
-    options = {**SEMANTIC_KEYS, **AddOwnership._owner_keys, "owner_pattern": (dict, None),
-               "ownership_type": (str, "DATAOWNER")}
+    options = {
+        **SEMANTIC_KEYS,
+        **AddOwnership._owner_keys,
+        "owner_pattern": (dict, None),
+        "ownership_type": (str, "DATAOWNER"),
+    }
 
     def _owners_function(self) -> Callable[[str], List[Value]]:
         ownership_type(self.opts["ownership_type"])
@@ -288,8 +328,12 @@ class AddDomain(AspectTransformer):
     aspect = "domains"
     default_entity_types = ALL_TYPES
     honours_entity_types = True
-    options = {**SEMANTIC_KEYS, "get_domains_to_add": (None, REQUIRED), "is_container": (bool, False),
-               "on_conflict": (str, "DO_UPDATE")}
+    options = {
+        **SEMANTIC_KEYS,
+        "get_domains_to_add": (None, REQUIRED),
+        "is_container": (bool, False),
+        "on_conflict": (str, "DO_UPDATE"),
+    }
 
     def __init__(self, config: Mapping[str, Any], ctx: PipelineContext, name: Optional[str] = None) -> None:
         super().__init__(config, ctx, name)
@@ -308,6 +352,7 @@ class AddDomain(AspectTransformer):
         def get(urn: str) -> List[str]:
             d = as_obj(fn(urn))
             return list(d.get("domains") or []) if isinstance(d, Mapping) else list(d or [])
+
         return get
 
     def resolve_domain(self, ident: str) -> str:
@@ -318,8 +363,10 @@ class AddDomain(AspectTransformer):
             return f"urn:li:domain:{ident}"
         if self.ctx.graph is not None and self.ctx.graph(f"urn:li:domain:{ident}", "domainProperties"):
             return f"urn:li:domain:{ident}"
-        raise ConfigurationError(f"domain {ident!r} needs resolution in the store, and is not provisioned there; "
-                                 f"give a fully qualified urn (urn:li:domain:...)")
+        raise ConfigurationError(
+            f"domain {ident!r} needs resolution in the store, and is not provisioned there; "
+            f"give a fully qualified urn (urn:li:domain:...)"
+        )
 
     def _skip_on_conflict(self, urn: str) -> bool:
         if not self.do_nothing:
@@ -441,8 +488,11 @@ class SetDatasetBrowsePath(AspectTransformer):
         if value is not None and not self.opts["replace_existing"]:
             out["paths"].extend(value.get("paths") or [])
         for t in self.opts["path_templates"]:
-            out["paths"].append(t.replace("PLATFORM", platform).replace("DATASET_PARTS", name.replace(".", "/"))
-                                .replace("ENV", env.lower()))
+            out["paths"].append(
+                t.replace("PLATFORM", platform)
+                .replace("DATASET_PARTS", name.replace(".", "/"))
+                .replace("ENV", env.lower())
+            )
         if not self.patch:
             return out
         if not out["paths"]:

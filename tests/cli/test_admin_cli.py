@@ -1,4 +1,5 @@
 """CLI: put, delete (and undo-by-filter), runs list/show/rollback, ls, stats, nuke (CliRunner)."""
+
 from __future__ import annotations
 
 import json
@@ -54,10 +55,13 @@ def test_put_from_file_and_stdin(cli: Cli, db: str, tmp_path: pathlib.Path) -> N
     cli("put", "--urn", ALICE, "-a", "status", "-d", "-", "--db", db, input='{"removed": false}')
     with open_store(db, read_only=True) as s:
         assert s.get(ALICE, ["corpUserInfo", "status"]) == {
-            "corpUserInfo": {"active": False, "displayName": "Alice A."}, "status": {"removed": False}}
+            "corpUserInfo": {"active": False, "displayName": "Alice A."},
+            "status": {"removed": False},
+        }
         assert s.history(ALICE, "corpUserInfo")[-1].system_metadata["runId"] == "manual"
-    again = json.loads(cli("put", "--urn", ALICE, "-a", "status", "-d", "-", "--db", db, "--json",
-                           input='{"removed": false}').output)
+    again = json.loads(
+        cli("put", "--urn", ALICE, "-a", "status", "-d", "-", "--db", db, "--json", input='{"removed": false}').output
+    )
     assert (again["written"], again["unchanged"]) == (0, 1)
 
 
@@ -65,23 +69,46 @@ def test_put_patch_and_create(cli: Cli, db: str) -> None:
     patch = json.dumps([{"op": "add", "path": "/tags/urn:li:tag:gold", "value": {"tag": "urn:li:tag:gold"}}])
     cli("put", "--urn", ORDERS, "-a", "globalTags", "--change-type", "patch", "-d", "-", "--db", db, input=patch)
     with open_store(db, read_only=True) as s:
-        assert s.get(ORDERS, ["globalTags"])["globalTags"]["tags"] == [{"tag": "urn:li:tag:pii"},
-                                                                       {"tag": "urn:li:tag:gold"}]
+        assert s.get(ORDERS, ["globalTags"])["globalTags"]["tags"] == [
+            {"tag": "urn:li:tag:pii"},
+            {"tag": "urn:li:tag:gold"},
+        ]
     # CREATE of an aspect that exists is rejected (R1.x precondition): exit 1 with the reason
-    res = cli("put", "--urn", ORDERS, "-a", "datasetProperties", "--change-type", "create", "-d", "-", "--db", db,
-              input='{"name": "x"}', code=1)
+    res = cli(
+        "put",
+        "--urn",
+        ORDERS,
+        "-a",
+        "datasetProperties",
+        "--change-type",
+        "create",
+        "-d",
+        "-",
+        "--db",
+        db,
+        input='{"name": "x"}',
+        code=1,
+    )
     assert "rejected" in res.output
 
 
 def test_put_bad_input(cli: Cli, db: str, tmp_path: pathlib.Path) -> None:
-    assert "unknown aspect" in cli("put", "--urn", ALICE, "-a", "nopeAspect", "-d", "-", "--db", db,
-                                   input="{}", code=1).output
-    assert "invalid urn" in cli("put", "--urn", "nope", "-a", "status", "-d", "-", "--db", db,
-                                input='{"removed": false}', code=1).output
-    assert "not valid JSON" in cli("put", "--urn", ALICE, "-a", "status", "-d", "-", "--db", db,
-                                   input="{removed", code=1).output
-    assert "cannot read" in cli("put", "--urn", ALICE, "-a", "status", "-d", str(tmp_path / "missing.json"),
-                                "--db", db, code=1).output
+    assert (
+        "unknown aspect"
+        in cli("put", "--urn", ALICE, "-a", "nopeAspect", "-d", "-", "--db", db, input="{}", code=1).output
+    )
+    assert (
+        "invalid urn"
+        in cli("put", "--urn", "nope", "-a", "status", "-d", "-", "--db", db, input='{"removed": false}', code=1).output
+    )
+    assert (
+        "not valid JSON"
+        in cli("put", "--urn", ALICE, "-a", "status", "-d", "-", "--db", db, input="{removed", code=1).output
+    )
+    assert (
+        "cannot read"
+        in cli("put", "--urn", ALICE, "-a", "status", "-d", str(tmp_path / "missing.json"), "--db", db, code=1).output
+    )
     assert cli("put", "--urn", ALICE, "-a", "status", "--db", db, code=2).exit_code == 2
 
 
@@ -128,14 +155,13 @@ def test_delete_hard_and_aspect(cli: Cli, db: str) -> None:
 
 def test_delete_urn_file_and_usage_errors(cli: Cli, db: str, tmp_path: pathlib.Path) -> None:
     f = tmp_path / "urns.txt"
-    f.write_text(f"# to remove\n{ORDERS}\n\"{SALES}\"\n\n")
+    f.write_text(f'# to remove\n{ORDERS}\n"{SALES}"\n\n')
     out = json.loads(cli("delete", "--urn-file", str(f), "--force", "--json", "--db", db).output)
     assert sorted(out["urns"]) == sorted([ORDERS, SALES]) and out["changed"] == 2
     assert cli("delete", "--db", db, code=2).exit_code == 2
     assert "not both" in cli("delete", "--urn", ORDERS, "-p", "hive", "--db", db, code=2).output
     assert "soft" in cli("delete", "--urn", ORDERS, "-a", "globalTags", "--soft", "--db", db, code=2).output
-    assert "cannot read urn file" in cli("delete", "--urn-file", str(tmp_path / "no.txt"), "--db", db,
-                                         code=1).output
+    assert "cannot read urn file" in cli("delete", "--urn-file", str(tmp_path / "no.txt"), "--db", db, code=1).output
     assert "invalid urn" in cli("delete", "--urn", "oops", "--db", db, code=1).output
 
 
@@ -172,10 +198,14 @@ def test_runs_ingest_rollback_reingest(cli: Cli, tmp_path: pathlib.Path) -> None
     created; ingest -> rollback -> re-ingest gives the state of the first ingest."""
     db = str(tmp_path / "runs.db")
     first = _file(tmp_path, "first.json", seed())
-    second = _file(tmp_path, "second.json", [
-        W(entityUrn=ORDERS, aspect=S.DatasetPropertiesClass(name="orders", description="changed")),
-        W(entityUrn=make_dataset_urn("hive", "shop.new"), aspect=S.DatasetPropertiesClass(name="new")),
-    ])
+    second = _file(
+        tmp_path,
+        "second.json",
+        [
+            W(entityUrn=ORDERS, aspect=S.DatasetPropertiesClass(name="orders", description="changed")),
+            W(entityUrn=make_dataset_urn("hive", "shop.new"), aspect=S.DatasetPropertiesClass(name="new")),
+        ],
+    )
     cli("ingest", first, "--run-id", "r1", "--db", db)
     after_first = state(db)
     cli("ingest", second, "--run-id", "r2", "--db", db)
@@ -186,8 +216,9 @@ def test_runs_ingest_rollback_reingest(cli: Cli, tmp_path: pathlib.Path) -> None
     assert {r["runId"]: r["rows"] for r in listed} == {"r1": 14, "r2": 5}
     shown = json.loads(cli("runs", "show", "--run-id", "r2", "-a", "--json", "--db", db).output)
     assert shown["entities"] == 2 and shown["total"] == 5
-    assert {"urn": ORDERS, "aspect": "datasetProperties"} in [{"urn": r["urn"], "aspect": r["aspect"]}
-                                                             for r in shown["rows"]]
+    assert {"urn": ORDERS, "aspect": "datasetProperties"} in [
+        {"urn": r["urn"], "aspect": r["aspect"]} for r in shown["rows"]
+    ]
     assert [r["value"]["description"] for r in shown["rows"] if r["urn"] == ORDERS] == ["changed"]
     dry = json.loads(cli("runs", "rollback", "--run-id", "r2", "--dry-run", "--json", "--db", db).output)
     assert dry["dryRun"] and dry["entitiesDeleted"] == 1 and state(db) == after_second
@@ -214,8 +245,12 @@ def test_runs_list_text(cli: Cli, db: str) -> None:
 def test_ls_and_stats(cli: Cli, db: str) -> None:
     assert cli("ls", "--db", db).output.splitlines() == ["corpuser/  (1)", "dataset/  (3)"]
     assert json.loads(cli("ls", "/dataset", "--json", "--db", db).output) == {
-        "path": "/dataset", "entries": [{"name": "hive", "type": "folder", "count": 2},
-                                        {"name": "snowflake", "type": "folder", "count": 1}]}
+        "path": "/dataset",
+        "entries": [
+            {"name": "hive", "type": "folder", "count": 2},
+            {"name": "snowflake", "type": "folder", "count": 1},
+        ],
+    }
     assert "not an entity type" in cli("ls", "/nope", "--db", db, code=1).output
     s = json.loads(cli("stats", "--json", "--db", db).output)
     assert s["entities"] == {"corpuser": 1, "dataset": 3}
@@ -234,7 +269,8 @@ def test_read_only_commands_do_not_create_a_store(cli: Cli, tmp_path: pathlib.Pa
 def test_ls_with_sdk_default_browse_paths(cli: Cli, db: str) -> None:
     """Without a browsePathsV2 in the input, the default one (choice 3) gives the folders."""
     assert json.loads(cli("ls", "/dataset/hive", "--json", "--db", db).output)["entries"] == [
-        {"name": "shop", "type": "folder", "count": 2}]
+        {"name": "shop", "type": "folder", "count": 2}
+    ]
 
 
 # ------------------------------------------------------------------------------ nuke

@@ -1,4 +1,5 @@
 """``litemeta check metadata-file`` (DataHub's ``datahub check metadata-file``)."""
+
 from __future__ import annotations
 
 import json
@@ -33,15 +34,31 @@ def test_text_output_and_quiet_progress(cli: Cli, corpus_file: Callable[..., pat
 
 def _mixed_file(tmp_path: pathlib.Path) -> pathlib.Path:
     good = MCPW(entityUrn=DS, aspect=m.StatusClass(removed=False))
-    wrong_entity = MCPW(entityUrn="urn:li:corpuser:bob", aspect=m.SchemaMetadataClass(
-        schemaName="t", platform="urn:li:dataPlatform:hive", version=0, hash="",
-        platformSchema=m.OtherSchemaClass(rawSchema=""), fields=[]))
+    wrong_entity = MCPW(
+        entityUrn="urn:li:corpuser:bob",
+        aspect=m.SchemaMetadataClass(
+            schemaName="t",
+            platform="urn:li:dataPlatform:hive",
+            version=0,
+            hash="",
+            platformSchema=m.OtherSchemaClass(rawSchema=""),
+            fields=[],
+        ),
+    )
     bad_value = m.MetadataChangeProposalClass(
-        entityType="dataset", entityUrn=DS, changeType="UPSERT", aspectName="status",
-        aspect=m.GenericAspectClass(value=b'{"removed": "yes"}', contentType="application/json"))
+        entityType="dataset",
+        entityUrn=DS,
+        changeType="UPSERT",
+        aspectName="status",
+        aspect=m.GenericAspectClass(value=b'{"removed": "yes"}', contentType="application/json"),
+    )
     unknown_aspect = m.MetadataChangeProposalClass(
-        entityType="dataset", entityUrn=DS, changeType="UPSERT", aspectName="noSuchAspect",
-        aspect=m.GenericAspectClass(value=b"{}", contentType="application/json"))
+        entityType="dataset",
+        entityUrn=DS,
+        changeType="UPSERT",
+        aspectName="noSuchAspect",
+        aspect=m.GenericAspectClass(value=b"{}", contentType="application/json"),
+    )
     path = tmp_path / "mixed.json"
     sdk_write(path, [good, wrong_entity, good, bad_value, unknown_aspect, {"hello": 1}, good])
     return path
@@ -77,8 +94,10 @@ def test_invalid_records_text_lines(cli: Cli, tmp_path: pathlib.Path) -> None:
 
 def test_unreadable_input_is_reported_not_raised(cli: Cli, tmp_path: pathlib.Path) -> None:
     broken = tmp_path / "broken.json"
-    broken.write_bytes(b'[{"entityUrn": "urn:li:corpuser:a", "changeType": "UPSERT", "aspectName": "status", '
-                       b'"aspect": {"json": {"removed": false}}}, {"trunc')
+    broken.write_bytes(
+        b'[{"entityUrn": "urn:li:corpuser:a", "changeType": "UPSERT", "aspectName": "status", '
+        b'"aspect": {"json": {"removed": false}}}, {"trunc'
+    )
     result = cli("check", "metadata-file", str(broken), str(tmp_path / "missing.json"), "--json", code=None)
     assert result.exit_code == 1
     summary = json.loads(result.output)

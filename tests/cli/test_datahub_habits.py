@@ -1,5 +1,6 @@
 """Issue 19: DataHub's habits in the CLI, item by item, on the shipped sample (no SDK needed, so
 these run in CI's plain-install venv too)."""
+
 from __future__ import annotations
 
 import json
@@ -56,8 +57,7 @@ def test_db_before_and_after_the_command(db: str) -> None:
 
 # ------------------------------------------------------------------------------ item 2: urn and --urn
 def test_positional_urn_and_urn_option_everywhere(copy: str) -> None:
-    for cmd in (["exists"], ["history", "-a", "datasetProperties"], ["get", "-a", "datasetProperties"],
-                ["timeline"]):
+    for cmd in (["exists"], ["history", "-a", "datasetProperties"], ["get", "-a", "datasetProperties"], ["timeline"]):
         assert run(*cmd, ORDERS, "--db", copy).output == run(*cmd, "--urn", ORDERS, "--db", copy).output
     assert "two different urns" in run("exists", ALICE, "--urn", ORDERS, "--db", copy, code=2).output
     data = pathlib.Path(copy).with_suffix(".json")
@@ -101,8 +101,9 @@ def test_search_filters_take_datahub_names_and_short_platforms(db: str) -> None:
     hive = {"urn:li:dataset:(urn:li:dataPlatform:hive,shop.customers,PROD)", ORDERS}
     for flt in (["--filter", "platform=hive"], ["-f", "platform=urn:li:dataPlatform:hive"], ["-p", "hive"]):
         assert set(run("search", "*", *flt, "--urns-only", "--db", db).output.split()) == hive
-    both = run("search", "*", "-f", "platform=hive,snowflake", "-f", "entity_type=dataset", "--format", "urns",
-               "--db", db).output.split()
+    both = run(
+        "search", "*", "-f", "platform=hive,snowflake", "-f", "entity_type=dataset", "--format", "urns", "--db", db
+    ).output.split()
     assert set(both) == hive | {"urn:li:dataset:(urn:li:dataPlatform:snowflake,analytics.public.daily_revenue,PROD)"}
     data = json.loads(run("search", "orders", "--format", "json", "-n", "1", "--db", db).output)
     assert data["results"][0]["urn"] == ORDERS and len(data["results"]) == 1
@@ -127,8 +128,11 @@ def test_history_shows_changes_by_default_and_whole_values_on_request(copy: str,
     run("put", ORDERS, "-a", "datasetProperties", "-d", str(value), "--db", copy)
     out = run("history", ORDERS, "-a", "datasetProperties", "--db", copy).output
     lines = out.splitlines()
-    assert [ln.split()[0] for ln in lines if ln.startswith(" ") and ln.split()[0] in ("v1", "v2", "current")] \
-        == ["v1", "v2", "current"]
+    assert [ln.split()[0] for ln in lines if ln.startswith(" ") and ln.split()[0] in ("v1", "v2", "current")] == [
+        "v1",
+        "v2",
+        "current",
+    ]
     assert any(ln.strip().startswith("~ /description:") and long_text in ln for ln in lines)  # whole, not cut
     assert any(ln.strip().startswith("- /customProperties/team:") for ln in lines)
     full = run("history", ORDERS, "-a", "datasetProperties", "--full", "--db", copy).output
@@ -145,13 +149,20 @@ def test_get_with_an_unknown_aspect_says_so(db: str) -> None:
     assert "did you mean 'datasetProperties'" in out
 
 
-@pytest.mark.parametrize("name, value", [("LITEMETA_MAX_VERSIONS", "abc"), ("LITEMETA_BATCH_SIZE", "0"),
-                                         ("LITEMETA_HELPER_PROCESSES", "maybe")])
+@pytest.mark.parametrize(
+    "name, value",
+    [("LITEMETA_MAX_VERSIONS", "abc"), ("LITEMETA_BATCH_SIZE", "0"), ("LITEMETA_HELPER_PROCESSES", "maybe")],
+)
 def test_a_bad_litemeta_variable_is_one_line_naming_it(db: str, name: str, value: str) -> None:
     env = dict(os.environ, **{name: value})
     for cmd in (["stats"], ["get", ORDERS]):
-        proc = subprocess.run([sys.executable, "-m", "litemeta", *cmd, "--db", db], capture_output=True, text=True,
-                              env=env, cwd=pathlib.Path(db).parent)
+        proc = subprocess.run(
+            [sys.executable, "-m", "litemeta", *cmd, "--db", db],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=pathlib.Path(db).parent,
+        )
         assert proc.returncode == 1 and "Traceback" not in proc.stderr
         lines = proc.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith(f"Error: {name}={value!r}: expected ")
@@ -165,8 +176,10 @@ def test_ls_of_an_unknown_entity_type_says_did_you_mean(db: str) -> None:
 def test_ls_shows_container_names(tmp_path: pathlib.Path) -> None:
     subprocess.run([sys.executable, str(ROOT / "examples" / "make_shop_db.py"), str(tmp_path / "shop.db")], check=True)
     recipe = tmp_path / "recipe.yml"
-    recipe.write_text(f'source: {{type: sqlalchemy, config: {{connect_uri: "sqlite:///{tmp_path / "shop.db"}", '
-                      f'platform: sqlite}}}}\nsink: {{type: litemeta, config: {{db: "{tmp_path / "m.db"}"}}}}\n')
+    recipe.write_text(
+        f'source: {{type: sqlalchemy, config: {{connect_uri: "sqlite:///{tmp_path / "shop.db"}", '
+        f'platform: sqlite}}}}\nsink: {{type: litemeta, config: {{db: "{tmp_path / "m.db"}"}}}}\n'
+    )
     run("ingest", "-c", str(recipe))
     db = str(tmp_path / "m.db")
     top = run("ls", "/dataset/sqlite", "--db", db).output.splitlines()
@@ -182,8 +195,10 @@ def test_ls_shows_container_names(tmp_path: pathlib.Path) -> None:
 def test_a_sqlite_recipe_on_a_missing_file_fails_and_an_empty_one_warns(tmp_path: pathlib.Path) -> None:
     recipe = tmp_path / "r.yml"
     missing = tmp_path / "shop.db"
-    recipe.write_text(f'source: {{type: sqlalchemy, config: {{connect_uri: "sqlite:///{missing}", '
-                      f'platform: sqlite}}}}\nsink: {{type: litemeta, config: {{db: "{tmp_path / "m.db"}"}}}}\n')
+    recipe.write_text(
+        f'source: {{type: sqlalchemy, config: {{connect_uri: "sqlite:///{missing}", '
+        f'platform: sqlite}}}}\nsink: {{type: litemeta, config: {{db: "{tmp_path / "m.db"}"}}}}\n'
+    )
     out = run("ingest", "-c", str(recipe), code=1).output
     assert f"SQLite database file {missing} does not exist" in out and not missing.exists()
     import sqlite3

@@ -1,6 +1,7 @@
 """CLI: `litemeta export` (three formats, incremental with --group), `litemeta ingest` of exports
 (store A -> export -> fresh store B gives the same aspects and versions), corrupt segments, and
 `litemeta replay` into librdkafka's mock cluster on 127.0.0.1."""
+
 from __future__ import annotations
 
 import json
@@ -69,8 +70,9 @@ def kafka_python_offsets(folder: Path) -> List[int]:
 
 
 @pytest.mark.parametrize("fmt", ["kafka-log", "avro", "jsonl"])
-def test_store_a_export_fresh_store_b_gives_the_same_aspects_and_versions(cli: Cli,
-        fmt: str, tmp_path: Path, corpus_file: Callable[..., Path], pinned_clock: None) -> None:
+def test_store_a_export_fresh_store_b_gives_the_same_aspects_and_versions(
+    cli: Cli, fmt: str, tmp_path: Path, corpus_file: Callable[..., Path], pinned_clock: None
+) -> None:
     """The MCP topic is the journal of accepted proposals (design.md choice 5): ingesting its export
     rebuilds every aspect row (all versions, R1.1-R1.5), every timeseries row and the same journal."""
     a, b, out = tmp_path / "a.db", tmp_path / "b.db", tmp_path / "out"
@@ -153,7 +155,9 @@ def test_topic_filter_and_from_offset(cli: Cli, tmp_path: Path) -> None:
     assert cli("export", "--db", db, "--out", out, "--topic", "nope", code=1).output.count("unknown topic") == 1
 
 
-def test_corrupt_segment_is_reported_with_topic_partition_offset_and_the_rest_ingested(cli: Cli, tmp_path: Path) -> None:
+def test_corrupt_segment_is_reported_with_topic_partition_offset_and_the_rest_ingested(
+    cli: Cli, tmp_path: Path
+) -> None:
     """A bad CRC and a truncated batch: each reported with topic, partition and offset; every
     proposal before, between and after them is applied."""
     a, b, out = tmp_path / "a.db", tmp_path / "b.db", tmp_path / "out"
@@ -166,7 +170,7 @@ def test_corrupt_segment_is_reported_with_topic_partition_offset_and_the_rest_in
     positions, pos = [], 0
     while pos < len(data):  # batch boundaries: 12 bytes + batchLength each
         positions.append(pos)
-        pos += 12 + int.from_bytes(data[pos + 8:pos + 12], "big")
+        pos += 12 + int.from_bytes(data[pos + 8 : pos + 12], "big")
     data[positions[1] + 80] ^= 0x5A  # offsets 5-9: bad CRC
     seg.write_bytes(bytes(data[: positions[-1] + 30]))  # offsets 25-29: truncated
     report = cli.json("ingest", "--db", b, out, code=1)
@@ -200,8 +204,17 @@ def test_replay_command_from_a_folder_and_from_the_store(cli: Cli, tmp_path: Pat
         s.ingest(mcpws(0, 10))
         total = sum(len(s.read_topic(t)) for t in s.lag("nobody"))
     cli("export", "--db", db, "--out", out)
-    r = cli.json("replay", "--bootstrap-servers", cluster, "--from", out, "--schema-registry", "mock://cli-test",
-                 "--timeout", "10")
+    r = cli.json(
+        "replay",
+        "--bootstrap-servers",
+        cluster,
+        "--from",
+        out,
+        "--schema-registry",
+        "mock://cli-test",
+        "--timeout",
+        "10",
+    )
     assert r["records"] == total and r["failed"] == 0 and r["corrupt"] == []
     assert r["progress"] == f"file {out / 'replay-progress.json'}"
     again = cli.json("replay", "--bootstrap-servers", cluster, "--from", out, "--timeout", "10")
@@ -230,5 +243,7 @@ def test_commands_are_registered_with_help_and_examples(cli: Cli) -> None:
         text = cli(name, "--help").output
         assert "Examples:" in text and f"litemeta {name}" in text
     assert "litemeta export --out export/" in cli("export", "--help").output
-    assert ("litemeta replay --bootstrap-servers localhost:9092 --schema-registry http://localhost:8081 --from export/"
-            in cli("replay", "--help").output)
+    assert (
+        "litemeta replay --bootstrap-servers localhost:9092 --schema-registry http://localhost:8081 --from export/"
+        in cli("replay", "--help").output
+    )

@@ -1,5 +1,6 @@
 """Issue 19 item 10: a real progress bar (tqdm) with rate and ETA on a terminal, quiet when piped;
 the ingest bar follows the bytes the file readers have read; push draws the same bar."""
+
 from __future__ import annotations
 
 import io
@@ -71,7 +72,8 @@ def test_the_export_bar_knows_how_many_records_it_will_write(tmp_path: pathlib.P
 
 
 def test_push_draws_the_shared_bar_with_rate_and_eta_and_nothing_when_piped(
-        tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     pytest.importorskip("datahub")
     from litemeta.cli.push import push
 

@@ -1,4 +1,5 @@
 """CLI: lineage, dump, timeline and check metadata-diff (CliRunner, catch_exceptions=False)."""
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,15 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> str:
     path = str(tmp_path_factory.mktemp("cli") / "store.db")
     with open_store(path) as store:
         assert store.ingest(lineage_records()).failed == 0
-        store.ingest([W(entityUrn=A, aspect=S.GlobalTagsClass(tags=[S.TagAssociationClass("urn:li:tag:pii")]),
-                        systemMetadata=S.SystemMetadataClass(lastObserved=5_000, runId="tags"))])
+        store.ingest(
+            [
+                W(
+                    entityUrn=A,
+                    aspect=S.GlobalTagsClass(tags=[S.TagAssociationClass("urn:li:tag:pii")]),
+                    systemMetadata=S.SystemMetadataClass(lastObserved=5_000, runId="tags"),
+                )
+            ]
+        )
     return path
 
 
@@ -46,8 +54,9 @@ def test_lineage_table_and_json(cli: Cli, db: str) -> None:
     assert "raw.b (removed)" in out and "sales_chart" in out
     data = json.loads(cli("lineage", "--urn", DASH, "--hops", "2", "--json", "--db", db).output)
     assert {r["urn"]: r["hops"] for r in data["results"]} == {A: 1, CHART: 1, D: 2}
-    data = json.loads(cli("lineage", "--urn", A, "--direction", "downstream", "--format", "json",
-                          "--count", "2", "--db", db).output)
+    data = json.loads(
+        cli("lineage", "--urn", A, "--direction", "downstream", "--format", "json", "--count", "2", "--db", db).output
+    )
     assert data["metadata"]["capped"] is True and len(data["results"]) == 2
 
 
@@ -58,11 +67,14 @@ def test_lineage_hops_three_means_unlimited(cli: Cli, db: str) -> None:
 
 
 def test_lineage_column_dot_and_mermaid(cli: Cli, db: str) -> None:
-    data = json.loads(cli("lineage", "--urn", A, "--column", "id", "--direction", "downstream", "--json",
-                          "--db", db).output)
-    assert [r["urn"] for r in data["results"]] == [make_schema_field_urn(C, "id"),
-                                                   make_schema_field_urn(D, "customer_id"),
-                                                   make_schema_field_urn(CHART, "cust")]
+    data = json.loads(
+        cli("lineage", "--urn", A, "--column", "id", "--direction", "downstream", "--json", "--db", db).output
+    )
+    assert [r["urn"] for r in data["results"]] == [
+        make_schema_field_urn(C, "id"),
+        make_schema_field_urn(D, "customer_id"),
+        make_schema_field_urn(CHART, "cust"),
+    ]
     dot = cli("lineage", "--urn", C, "--format", "dot", "--db", db).output
     assert dot.startswith("digraph lineage {") and dot.count(" -> ") == 2
     mermaid = cli("lineage", "--urn", C, "--format", "mermaid", "--db", db).output
@@ -106,8 +118,10 @@ def test_dump_file_stdout_and_json(cli: Cli, db: str, tmp_path: pathlib.Path) ->
     history = tmp_path / "h.json"
     cli("dump", str(history), "--all-versions", "--no-timeseries", "--db", db)
     assert len(list(read_metadata_file(history))) == len(records)  # one version of each aspect here
-    assert "unknown entity type" in cli("dump", str(tmp_path / "x.json"), "--entity-type", "nope", "--db", db,
-                                         code=1).output
+    assert (
+        "unknown entity type"
+        in cli("dump", str(tmp_path / "x.json"), "--entity-type", "nope", "--db", db, code=1).output
+    )
 
 
 def test_timeline_text_json_and_errors(cli: Cli, db: str) -> None:
@@ -117,8 +131,12 @@ def test_timeline_text_json_and_errors(cli: Cli, db: str) -> None:
     assert [t["timestamp"] for t in data] == [5_000] and data[0]["semVer"] == "0.0.0-computed"
     assert data[0]["changeEvents"][0]["category"] == "TAG" and data[0]["runId"] == "tags"
     assert json.loads(cli("timeline", A, "-c", "TAG", "--start", "6000", "--json", "--db", db).output) == []
-    assert json.loads(cli("timeline", A, "-c", "TAG", "--end", "1970-01-01T00:00:05Z", "--json",
-                          "--db", db).output)[0]["timestamp"] == 5_000
+    assert (
+        json.loads(cli("timeline", A, "-c", "TAG", "--end", "1970-01-01T00:00:05Z", "--json", "--db", db).output)[0][
+            "timestamp"
+        ]
+        == 5_000
+    )
     cli("timeline", A, "-c", "NOPE", "--db", db, code=2)
     assert "not found" in cli("timeline", MISSING, "--db", db, code=1).output
     cli("timeline", "--db", db, code=2)

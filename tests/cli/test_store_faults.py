@@ -1,6 +1,7 @@
 """Issue 15 items 10, 11, 13, 14: ``--db`` values, foreign databases, newer schemas and resource
 faults give one clear line naming the file and what to do (exit code 1), never a traceback, and
 nothing is written where it must not be."""
+
 from __future__ import annotations
 
 import contextlib
@@ -57,13 +58,14 @@ def test_db_without_a_url_scheme_is_a_literal_path(tmp_path: pathlib.Path) -> No
     (tmp_path / "d").mkdir()
     odd = str(tmp_path / "d" / "q?x=1.db")
     run("ingest", SAMPLE, "--db", odd, code=0)
-    assert sorted(p.name for p in (tmp_path / "d").iterdir() if not p.name.endswith(("-wal", "-shm"))) == \
-        ["q?x=1.db"]
+    assert sorted(p.name for p in (tmp_path / "d").iterdir() if not p.name.endswith(("-wal", "-shm"))) == ["q?x=1.db"]
     assert '"username": "alice"' in run("get", ALICE, "--db", odd, code=0).output
     assert run("exists", ALICE, "--db", odd, code=0).output.strip() == "true"
     assert "alice" in run("search", "alice", "--db", odd, code=0).output
-    assert sorted(p.name for p in (tmp_path / "d").iterdir() if not p.name.endswith(("-wal", "-shm"))) == \
-        ["q?x=1.db", "q?x=1.db.index"]
+    assert sorted(p.name for p in (tmp_path / "d").iterdir() if not p.name.endswith(("-wal", "-shm"))) == [
+        "q?x=1.db",
+        "q?x=1.db.index",
+    ]
     hashed = str(tmp_path / "a#b.db")
     for command in ("get", "exists", "search"):
         out = run(command, ALICE if command != "search" else "alice", "--db", hashed).output
@@ -95,10 +97,21 @@ def lite_db(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> pathlib.
     return path
 
 
-@pytest.mark.parametrize("args", [["ingest", SAMPLE], ["get", ALICE], ["exists", ALICE], ["search", "x"],
-                                  ["reindex"], ["list-urns"], ["export", "--out", "{tmp}/exp"]])
-def test_a_datahub_lite_database_is_refused_and_left_untouched(lite_db: pathlib.Path, tmp_path: pathlib.Path,
-                                                              args: List[str]) -> None:
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["ingest", SAMPLE],
+        ["get", ALICE],
+        ["exists", ALICE],
+        ["search", "x"],
+        ["reindex"],
+        ["list-urns"],
+        ["export", "--out", "{tmp}/exp"],
+    ],
+)
+def test_a_datahub_lite_database_is_refused_and_left_untouched(
+    lite_db: pathlib.Path, tmp_path: pathlib.Path, args: List[str]
+) -> None:
     """Both use metadata_aspect_v2: litemeta added its tables and an index folder to the Lite file."""
     before = digest(lite_db)
     args = [a.replace("{tmp}", str(tmp_path)) for a in args]
@@ -107,8 +120,10 @@ def test_a_datahub_lite_database_is_refused_and_left_untouched(lite_db: pathlib.
     assert digest(lite_db) == before
     assert sorted(p.name for p in lite_db.parent.iterdir()) == ["datahub.db"]  # no -wal, no index folder
     with sqlite3.connect(lite_db) as con:
-        assert {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")} == \
-            {"metadata_aspect_v2", "metadata_edge_v2"}
+        assert {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")} == {
+            "metadata_aspect_v2",
+            "metadata_edge_v2",
+        }
 
 
 def test_unrelated_tables_are_left_alone(tmp_path: pathlib.Path) -> None:
@@ -143,12 +158,26 @@ def newer_store(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
     return path
 
 
-@pytest.mark.parametrize("args", [["get", ALICE], ["exists", ALICE], ["search", "alice"], ["reindex"],
-                                  ["dump", "{tmp}/d.json"], ["export", "--out", "{tmp}/exp"], ["log", "mcl"],
-                                  ["stats"], ["list-urns"], ["history", ALICE, "-a", "corpUserInfo"],
-                                  ["timeline", ALICE], ["ingest", SAMPLE]])
-def test_a_store_of_a_newer_schema_is_refused_by_every_command(newer_store: pathlib.Path, tmp_path: pathlib.Path,
-                                                               args: List[str]) -> None:
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["get", ALICE],
+        ["exists", ALICE],
+        ["search", "alice"],
+        ["reindex"],
+        ["dump", "{tmp}/d.json"],
+        ["export", "--out", "{tmp}/exp"],
+        ["log", "mcl"],
+        ["stats"],
+        ["list-urns"],
+        ["history", ALICE, "-a", "corpUserInfo"],
+        ["timeline", ALICE],
+        ["ingest", SAMPLE],
+    ],
+)
+def test_a_store_of_a_newer_schema_is_refused_by_every_command(
+    newer_store: pathlib.Path, tmp_path: pathlib.Path, args: List[str]
+) -> None:
     """Writes were refused; reads, exports, dumps and reindex went on without a word."""
     args = [a.replace("{tmp}", str(tmp_path)) for a in args]
     out = run(*args, "--db", str(newer_store)).output
@@ -184,8 +213,10 @@ def read_only(folder: pathlib.Path, *files: pathlib.Path) -> Iterator[None]:
     """``folder`` (and ``files`` in it) not writable: by permissions, or, for root (whom permissions
     do not stop), by a read-only bind mount of the folder."""
     if ROOT:
-        if not shutil.which("mount") or subprocess.run(["mount", "--bind", str(folder), str(folder)],
-                                                       capture_output=True).returncode != 0:
+        if (
+            not shutil.which("mount")
+            or subprocess.run(["mount", "--bind", str(folder), str(folder)], capture_output=True).returncode != 0
+        ):
             pytest.skip("a read-only folder needs a bind mount, which needs root")
         try:
             subprocess.run(["mount", "-o", "remount,ro,bind", str(folder)], check=True, capture_output=True)
@@ -241,8 +272,12 @@ def full_disk() -> Iterator[pathlib.Path]:
         pytest.skip("a full disk needs a tmpfs mount, which needs root")
     with tempfile.TemporaryDirectory(prefix="litemeta-full-") as name:
         folder = pathlib.Path(name)
-        if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(folder)],
-                          capture_output=True).returncode != 0:
+        if (
+            subprocess.run(
+                ["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(folder)], capture_output=True
+            ).returncode
+            != 0
+        ):
             pytest.skip("cannot mount a tmpfs here")
         try:
             yield folder
@@ -250,8 +285,15 @@ def full_disk() -> Iterator[pathlib.Path]:
             subprocess.run(["umount", "-l", str(folder)], capture_output=True)
 
 
-@pytest.mark.parametrize("args", [["export", "--out", "{full}/exp"], ["export", "--out", "{full}/exp", "--format", "jsonl"],
-                                  ["export", "--out", "{full}/exp", "--format", "avro"], ["dump", "{full}/d.json"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["export", "--out", "{full}/exp"],
+        ["export", "--out", "{full}/exp", "--format", "jsonl"],
+        ["export", "--out", "{full}/exp", "--format", "avro"],
+        ["dump", "{full}/d.json"],
+    ],
+)
 def test_export_and_dump_on_a_full_disk(corpus_file: Any, tmp_path: pathlib.Path, args: List[str]) -> None:
     db = str(tmp_path / "big.db")
     with open_store(db) as store:

@@ -1,5 +1,6 @@
 """A writer killed with SIGKILL mid-ingest leaves whole batches only: every change has exactly its MCL
 and its platform events, nothing partial (design.md rule 1, issue 3 and 4 crash tests)."""
+
 from __future__ import annotations
 
 import os

@@ -4,6 +4,7 @@ field), its valid neighbours are written, and ``check metadata-file`` says the s
 Records are built with the SDK and written with its file sink; a bad record is an SDK record
 whose JSON is then changed the way a hostile or broken producer would write it.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,13 +29,17 @@ def _urn(i: int) -> str:
 
 
 def _good(i: int) -> Dict[str, Any]:
-    mcp = MCPW(entityUrn=_urn(i), aspect=m.DatasetPropertiesClass(description=f"table {i}"),
-               systemMetadata=m.SystemMetadataClass(lastObserved=T0 + i, runId="r"))
+    mcp = MCPW(
+        entityUrn=_urn(i),
+        aspect=m.DatasetPropertiesClass(description=f"table {i}"),
+        systemMetadata=m.SystemMetadataClass(lastObserved=T0 + i, runId="r"),
+    )
     return dict(mcp.to_obj(simplified_structure=True))
 
 
 def _with(path: str, value: Any) -> Callable[[Dict[str, Any]], Dict[str, Any]]:
     """A change to a record: set the value at a '/'-separated path of keys."""
+
     def change(rec: Dict[str, Any]) -> Dict[str, Any]:
         keys = path.split("/")
         node = rec
@@ -42,6 +47,7 @@ def _with(path: str, value: Any) -> Callable[[Dict[str, Any]], Dict[str, Any]]:
             node = node.setdefault(k, {})
         node[keys[-1]] = value
         return rec
+
     return change
 
 
@@ -63,41 +69,72 @@ def _run(*args: str) -> Any:
 
 # (id, change to record 1, the field the report names, the words the message has)
 BAD_RECORDS = [
-    ("lastObserved-year-10000", _with("systemMetadata/lastObserved", 253_402_300_800_000),
-     "systemMetadata/lastObserved", "9999-12-31"),
-    ("lastObserved-2^70", _with("systemMetadata/lastObserved", 2 ** 70), "systemMetadata/lastObserved", "long"),
-    ("lastObserved-string", _with("systemMetadata/lastObserved", "yesterday"), "systemMetadata/lastObserved",
-     "expected long"),
+    (
+        "lastObserved-year-10000",
+        _with("systemMetadata/lastObserved", 253_402_300_800_000),
+        "systemMetadata/lastObserved",
+        "9999-12-31",
+    ),
+    ("lastObserved-2^70", _with("systemMetadata/lastObserved", 2**70), "systemMetadata/lastObserved", "long"),
+    (
+        "lastObserved-string",
+        _with("systemMetadata/lastObserved", "yesterday"),
+        "systemMetadata/lastObserved",
+        "expected long",
+    ),
     ("lastObserved-negative", _with("systemMetadata/lastObserved", -1), "systemMetadata/lastObserved", "from 0"),
     ("runId-not-a-string", _with("systemMetadata/runId", 7), "systemMetadata/runId", "expected string"),
-    ("lone-surrogate-urn", _with("entityUrn", "urn:li:dataset:(urn:li:dataPlatform:hive,db.\udc80,PROD)"),
-     None, "lone surrogate"),
-    ("lone-surrogate-value", _with("aspect/json/description", "bad \udc80 text"), "/description",
-     "lone surrogate"),
+    (
+        "lone-surrogate-urn",
+        _with("entityUrn", "urn:li:dataset:(urn:li:dataPlatform:hive,db.\udc80,PROD)"),
+        None,
+        "lone surrogate",
+    ),
+    ("lone-surrogate-value", _with("aspect/json/description", "bad \udc80 text"), "/description", "lone surrogate"),
     ("nested-10000-levels", _with("aspect/json/tags", _DEEP), "/tags/0", "got an array nested more than"),
     ("nan", _with("aspect/json/customProperties", {}), None, None),  # replaced below: a profile with NaN
     ("infinity", _with("aspect/json/customProperties", {}), None, None),
-    ("platform-not-an-urn", _with("entityUrn", "urn:li:dataset:(notaplatformurn,db.t1,PROD)"), None,
-     "key field 'platform' must be an urn"),
-    ("newline-in-urn", _with("entityUrn", "urn:li:dataset:(urn:li:dataPlatform:hive,db\nt1,PROD)"), None,
-     "control character"),
+    (
+        "platform-not-an-urn",
+        _with("entityUrn", "urn:li:dataset:(notaplatformurn,db.t1,PROD)"),
+        None,
+        "key field 'platform' must be an urn",
+    ),
+    (
+        "newline-in-urn",
+        _with("entityUrn", "urn:li:dataset:(urn:li:dataPlatform:hive,db\nt1,PROD)"),
+        None,
+        "control character",
+    ),
 ]
 
 
 def _profile(value: float) -> Callable[[Dict[str, Any]], Dict[str, Any]]:
     def change(rec: Dict[str, Any]) -> Dict[str, Any]:
-        prof = MCPW(entityUrn=rec["entityUrn"], aspect=m.DatasetProfileClass(
-            timestampMillis=T0, fieldProfiles=[m.DatasetFieldProfileClass(fieldPath="a", nullProportion=0.5)]))
+        prof = MCPW(
+            entityUrn=rec["entityUrn"],
+            aspect=m.DatasetProfileClass(
+                timestampMillis=T0, fieldProfiles=[m.DatasetFieldProfileClass(fieldPath="a", nullProportion=0.5)]
+            ),
+        )
         out = dict(prof.to_obj(simplified_structure=True))
         out["aspect"]["json"]["fieldProfiles"][0]["nullProportion"] = value
         return out
+
     return change
 
 
-CASES = [c if c[0] not in ("nan", "infinity") else
-         (c[0], _profile(float("nan") if c[0] == "nan" else float("inf")), "/fieldProfiles/0/nullProportion",
-          "NaN and Infinity are not JSON numbers")
-         for c in BAD_RECORDS]
+CASES = [
+    c
+    if c[0] not in ("nan", "infinity")
+    else (
+        c[0],
+        _profile(float("nan") if c[0] == "nan" else float("inf")),
+        "/fieldProfiles/0/nullProportion",
+        "NaN and Infinity are not JSON numbers",
+    )
+    for c in BAD_RECORDS
+]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
@@ -138,7 +175,7 @@ def test_one_bad_record_is_rejected_alone_and_check_agrees(tmp_path: pathlib.Pat
 def test_a_batch_of_3000_keeps_its_valid_records(tmp_path: pathlib.Path) -> None:
     """Issue 15 item 1: the bad record used to take its whole batch (up to 3,000 proposals) down."""
     records = [_good(i) for i in range(3000)]
-    records[1500] = _with("systemMetadata/lastObserved", 2 ** 70)(records[1500])
+    records[1500] = _with("systemMetadata/lastObserved", 2**70)(records[1500])
     path = _write(tmp_path / "big.json", records)
     with litemeta.open_store(str(tmp_path / "s.db")) as store:
         report = store.ingest([str(path)])
@@ -146,9 +183,15 @@ def test_a_batch_of_3000_keeps_its_valid_records(tmp_path: pathlib.Path) -> None
         assert len(store.list_urns("dataset")) == 2999
 
 
-@pytest.mark.parametrize("text", ['{"a":' * 10_000 + "1" + "}" * 10_000, "[" * 10_000 + "]" * 10_000,
-                                  '{"entityUrn": ' + "[" * 10_000 + "]" * 10_000 + "}"],
-                         ids=["object", "array", "mcp-shaped"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"a":' * 10_000 + "1" + "}" * 10_000,
+        "[" * 10_000 + "]" * 10_000,
+        '{"entityUrn": ' + "[" * 10_000 + "]" * 10_000 + "}",
+    ],
+    ids=["object", "array", "mcp-shaped"],
+)
 @pytest.mark.parametrize("suffix", [".json", ".jsonl"])
 def test_a_file_that_is_one_value_nested_10000_levels(tmp_path: pathlib.Path, text: str, suffix: str) -> None:
     """Issue 15 item 2: one clear error naming the record, no RecursionError, in check and in ingest."""
@@ -172,19 +215,35 @@ def test_nan_is_rejected_once_and_never_stored_as_null(tmp_path: pathlib.Path) -
 
 
 def _patch_that_fails_on_a_new_dataset() -> Dict[str, Any]:
-    return {"entityType": "dataset", "entityUrn": _urn(1), "changeType": "PATCH", "aspectName": "datasetProperties",
-            "aspect": {"json": [{"op": "test", "path": "/description", "value": "expected"}]},
-            "systemMetadata": {"lastObserved": T0, "runId": "r"}}
+    return {
+        "entityType": "dataset",
+        "entityUrn": _urn(1),
+        "changeType": "PATCH",
+        "aspectName": "datasetProperties",
+        "aspect": {"json": [{"op": "test", "path": "/description", "value": "expected"}]},
+        "systemMetadata": {"lastObserved": T0, "runId": "r"},
+    }
 
 
 def _assignment_without_definition() -> Dict[str, Any]:
-    mcp = MCPW(entityUrn=_urn(1), aspect=m.StructuredPropertiesClass(properties=[
-        m.StructuredPropertyValueAssignmentClass(propertyUrn="urn:li:structuredProperty:io.nowhere", values=["x"])]))
+    mcp = MCPW(
+        entityUrn=_urn(1),
+        aspect=m.StructuredPropertiesClass(
+            properties=[
+                m.StructuredPropertyValueAssignmentClass(
+                    propertyUrn="urn:li:structuredProperty:io.nowhere", values=["x"]
+                )
+            ]
+        ),
+    )
     return dict(mcp.to_obj(simplified_structure=True))
 
 
-@pytest.mark.parametrize("bad", [_patch_that_fails_on_a_new_dataset, _assignment_without_definition],
-                         ids=["patch-test-op", "undefined-structured-property"])
+@pytest.mark.parametrize(
+    "bad",
+    [_patch_that_fails_on_a_new_dataset, _assignment_without_definition],
+    ids=["patch-test-op", "undefined-structured-property"],
+)
 def test_a_rejected_proposal_leaves_no_trace(tmp_path: pathlib.Path, bad: Any) -> None:
     """Issue 15 item 5 (R1.23 defaults belong to a write that happens): a rejected proposal on a
     new entity creates no key, no browsePathsV2, no dataPlatformInstance, no MCL; exists is false."""
@@ -199,17 +258,25 @@ def test_a_rejected_proposal_leaves_no_trace(tmp_path: pathlib.Path, bad: Any) -
 
 
 def _definition(**fields: Any) -> Dict[str, Any]:
-    base = dict(qualifiedName="io.tier", valueType="urn:li:dataType:datahub.string",
-                entityTypes=["urn:li:entityType:datahub.dataset"], cardinality="SINGLE",
-                allowedValues=[m.PropertyValueClass(value="gold"), m.PropertyValueClass(value="silver")])
+    base = dict(
+        qualifiedName="io.tier",
+        valueType="urn:li:dataType:datahub.string",
+        entityTypes=["urn:li:entityType:datahub.dataset"],
+        cardinality="SINGLE",
+        allowedValues=[m.PropertyValueClass(value="gold"), m.PropertyValueClass(value="silver")],
+    )
     base.update(fields)
     mcp = MCPW(entityUrn="urn:li:structuredProperty:io.tier", aspect=m.StructuredPropertyDefinitionClass(**base))
     return dict(mcp.to_obj(simplified_structure=True))
 
 
 def _assign(*values: Any, prop: str = "urn:li:structuredProperty:io.tier") -> Dict[str, Any]:
-    mcp = MCPW(entityUrn=_urn(0), aspect=m.StructuredPropertiesClass(properties=[
-        m.StructuredPropertyValueAssignmentClass(propertyUrn=prop, values=list(values))]))
+    mcp = MCPW(
+        entityUrn=_urn(0),
+        aspect=m.StructuredPropertiesClass(
+            properties=[m.StructuredPropertyValueAssignmentClass(propertyUrn=prop, values=list(values))]
+        ),
+    )
     return dict(mcp.to_obj(simplified_structure=True))
 
 
@@ -221,36 +288,53 @@ def _removed() -> Dict[str, Any]:
 def test_structured_properties_are_validated_as_datahub_does_in_ingest_and_check(tmp_path: pathlib.Path) -> None:
     """Issue 15 item 12: StructuredPropertiesValidator.validateProposedUpserts: a definition must
     exist and not be soft-deleted; cardinality, value type and allowed values are checked."""
-    records = [_assign("gold"),                                    # 0: no definition yet
-               _definition(),                                      # 1
-               _assign("gold"),                                    # 2: valid
-               _assign("bronze"),                                  # 3: not an allowed value
-               _assign("gold", "silver"),                          # 4: cardinality SINGLE
-               _assign(1.0),                                       # 5: not a string
-               _assign("x", prop="urn:li:corpuser:io.tier"),       # 6: not a structuredProperty urn
-               _removed(),                                         # 7
-               _assign("silver")]                                  # 8: soft-deleted definition
+    records = [
+        _assign("gold"),  # 0: no definition yet
+        _definition(),  # 1
+        _assign("gold"),  # 2: valid
+        _assign("bronze"),  # 3: not an allowed value
+        _assign("gold", "silver"),  # 4: cardinality SINGLE
+        _assign(1.0),  # 5: not a string
+        _assign("x", prop="urn:li:corpuser:io.tier"),  # 6: not a structuredProperty urn
+        _removed(),  # 7
+        _assign("silver"),
+    ]  # 8: soft-deleted definition
     path = _write(tmp_path / "sp.json", records)
-    expected = {0: "has no propertyDefinition", 3: "should be one of", 4: "cardinality SINGLE",
-                5: "should be a string", 6: "expected structuredProperty", 8: "soft-deleted"}
+    expected = {
+        0: "has no propertyDefinition",
+        3: "should be one of",
+        4: "cardinality SINGLE",
+        5: "should be a string",
+        6: "expected structuredProperty",
+        8: "soft-deleted",
+    }
     with litemeta.open_store(str(tmp_path / "s.db")) as store:
         report = store.ingest([str(path)])
         assert {e["index"]: e["message"] for e in report.errors}.keys() == expected.keys()
         for e in report.errors:
             assert expected[e["index"]] in e["message"], e
-        assert store.get(_urn(0), ["structuredProperties"])["structuredProperties"]["properties"][0]["values"] == \
-            [{"string": "gold"}]
+        assert store.get(_urn(0), ["structuredProperties"])["structuredProperties"]["properties"][0]["values"] == [
+            {"string": "gold"}
+        ]
     summary = json.loads(_run("check", "metadata-file", str(path), "--json").output)
     assert {e["index"]: e["message"] for e in summary["errors"]} == {e["index"]: e["message"] for e in report.errors}
 
 
-@pytest.mark.parametrize("value_type,good,bad", [
-    ("urn:li:dataType:datahub.number", [1.5, "2.5"], ["many"]),
-    ("urn:li:dataType:datahub.date", ["2024-02-29"], ["2023-02-29", "2024-W01-1", "24-01-01", 20240101.0]),
-    ("urn:li:dataType:datahub.urn", ["urn:li:corpuser:alice"], ["alice", "urn:li:dataset:(urn:li:dataPlatform:a,b,PROD)"]),
-])
-def test_structured_property_value_types(tmp_path: pathlib.Path, value_type: str, good: List[Any],
-                                         bad: List[Any]) -> None:
+@pytest.mark.parametrize(
+    "value_type,good,bad",
+    [
+        ("urn:li:dataType:datahub.number", [1.5, "2.5"], ["many"]),
+        ("urn:li:dataType:datahub.date", ["2024-02-29"], ["2023-02-29", "2024-W01-1", "24-01-01", 20240101.0]),
+        (
+            "urn:li:dataType:datahub.urn",
+            ["urn:li:corpuser:alice"],
+            ["alice", "urn:li:dataset:(urn:li:dataPlatform:a,b,PROD)"],
+        ),
+    ],
+)
+def test_structured_property_value_types(
+    tmp_path: pathlib.Path, value_type: str, good: List[Any], bad: List[Any]
+) -> None:
     """StructuredPropertiesValidator.validateType: number, date (YYYY-MM-DD) and urn (allowedTypes)."""
     qualifier = {"allowedTypes": ["urn:li:entityType:datahub.corpuser"]} if value_type.endswith("urn") else None
     records = [_definition(valueType=value_type, allowedValues=None, typeQualifier=qualifier, cardinality="MULTIPLE")]

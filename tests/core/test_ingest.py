@@ -1,4 +1,5 @@
 """The write path against DataHub's rules (datahub-semantics.md §1, §2, §10), with SDK-built input."""
+
 from __future__ import annotations
 
 import json
@@ -9,12 +10,7 @@ from datahub.emitter.mcp import MetadataChangeProposalWrapper as MCPW
 from datahub.metadata import schema_classes as m
 
 import litemeta
-from litemeta.model.events import (
-    FAILED_MCP_TOPIC,
-    MCL_TIMESERIES_TOPIC,
-    MCL_VERSIONED_TOPIC,
-    MCP_TOPIC,
-)
+from litemeta.model.events import FAILED_MCP_TOPIC, MCL_TIMESERIES_TOPIC, MCL_VERSIONED_TOPIC, MCP_TOPIC
 
 DS = "urn:li:dataset:(urn:li:dataPlatform:hive,shop.orders,PROD)"
 DS2 = "urn:li:dataset:(urn:li:dataPlatform:hive,shop.customers,PROD)"
@@ -141,8 +137,12 @@ def test_r1_22_r1_23_new_entity_gets_key_and_default_aspects_first(store: Any) -
     """R1.23, R1.24, choice 3: key aspect, browsePathsV2, dataPlatformInstance, each with its MCL, before the write."""
     store.ingest([MCPW(entityUrn=DS, aspect=props("a"), systemMetadata=sm(1))])
     log = [(r.value["aspectName"], r.value["changeType"]) for r in store.read_topic(MCL_VERSIONED_TOPIC)]
-    assert log == [("datasetKey", "UPSERT"), ("browsePathsV2", "UPSERT"), ("dataPlatformInstance", "UPSERT"),
-                   ("datasetProperties", "UPSERT")]
+    assert log == [
+        ("datasetKey", "UPSERT"),
+        ("browsePathsV2", "UPSERT"),
+        ("dataPlatformInstance", "UPSERT"),
+        ("datasetProperties", "UPSERT"),
+    ]
     got = store.get(DS)
     assert got["datasetKey"] == {"platform": "urn:li:dataPlatform:hive", "name": "shop.orders", "origin": "PROD"}
     # BrowsePathV2Utils: dataset name split on the platform delimiter, the last part omitted
@@ -153,8 +153,15 @@ def test_r1_22_r1_23_new_entity_gets_key_and_default_aspects_first(store: Any) -
 
 def test_r1_22_client_key_aspect_is_dropped_with_a_warning(store: Any) -> None:
     """R1.22: a key aspect in the input is replaced by the server's; not an error."""
-    rep = store.ingest([MCPW(entityUrn=DS, aspect=m.DatasetKeyClass(platform="urn:li:dataPlatform:x", name="other",
-                                                                     origin="DEV"), systemMetadata=sm(1))])
+    rep = store.ingest(
+        [
+            MCPW(
+                entityUrn=DS,
+                aspect=m.DatasetKeyClass(platform="urn:li:dataPlatform:x", name="other", origin="DEV"),
+                systemMetadata=sm(1),
+            )
+        ]
+    )
     assert rep.failed == 0 and rep.warnings
     assert store.get(DS)["datasetKey"]["name"] == "shop.orders"
 
@@ -185,8 +192,17 @@ def test_r1_29_create_fails_when_the_aspect_exists(store: Any) -> None:
     failed = store.read_topic(FAILED_MCP_TOPIC)
     assert len(failed) == 1 and "already exists" in failed[0].value["error"]
     assert failed[0].value["metadataChangeProposal"]["changeType"] == "CREATE"
-    rep = store.ingest([MCPW(entityUrn=DS, aspect=props("c"), changeType="CREATE", systemMetadata=sm(3),
-                             headers={"If-None-Match": "*"})])
+    rep = store.ingest(
+        [
+            MCPW(
+                entityUrn=DS,
+                aspect=props("c"),
+                changeType="CREATE",
+                systemMetadata=sm(3),
+                headers={"If-None-Match": "*"},
+            )
+        ]
+    )
     assert rep.failed == 0 and store.get(DS)["datasetProperties"]["description"] == "a"
     # the failed proposal is not journaled on the MCP topic (choice 5 journals accepted ones)
     assert [r.value["changeType"] for r in store.read_topic(MCP_TOPIC)] == ["UPSERT", "CREATE"]
@@ -196,8 +212,9 @@ def test_r1_30_create_entity_only_for_new_entities(store: Any) -> None:
     """R1.30: CREATE_ENTITY succeeds for a new entity and fails once its key exists."""
     rep = store.ingest([MCPW(entityUrn=DS, aspect=props("a"), changeType="CREATE_ENTITY", systemMetadata=sm(1))])
     assert rep.failed == 0 and rep.written == 1
-    rep = store.ingest([MCPW(entityUrn=DS, aspect=m.StatusClass(removed=False), changeType="CREATE_ENTITY",
-                             systemMetadata=sm(2))])
+    rep = store.ingest(
+        [MCPW(entityUrn=DS, aspect=m.StatusClass(removed=False), changeType="CREATE_ENTITY", systemMetadata=sm(2))]
+    )
     assert rep.failed == 1 and "CREATE_ENTITY" in rep.errors[0]["message"]
 
 
@@ -226,9 +243,13 @@ def test_r1_34_delete_aspect_removes_history_and_logs_delete(store: Any) -> None
 
 def test_r1_35_delete_key_aspect_hard_deletes_the_entity(store: Any) -> None:
     """R1.35: DELETE of the key aspect removes all rows and timeseries of the urn; one DELETE MCL for the key."""
-    store.ingest([MCPW(entityUrn=DS, aspect=props("a"), systemMetadata=sm(1)),
-                  MCPW(entityUrn=DS, aspect=m.DatasetProfileClass(timestampMillis=T0, rowCount=5), systemMetadata=sm(2)),
-                  MCPW(entityUrn=DS2, aspect=props("other"), systemMetadata=sm(3))])
+    store.ingest(
+        [
+            MCPW(entityUrn=DS, aspect=props("a"), systemMetadata=sm(1)),
+            MCPW(entityUrn=DS, aspect=m.DatasetProfileClass(timestampMillis=T0, rowCount=5), systemMetadata=sm(2)),
+            MCPW(entityUrn=DS2, aspect=props("other"), systemMetadata=sm(3)),
+        ]
+    )
     store.ingest([MCPW(entityUrn=DS, aspectName="datasetKey", changeType="DELETE", systemMetadata=sm(4))])
     assert store.get(DS) == {} and not store.exists(DS)
     assert store.timeseries(DS, "datasetProfile") == []
@@ -240,11 +261,22 @@ def test_r1_35_delete_key_aspect_hard_deletes_the_entity(store: Any) -> None:
 def test_r1_35_key_delete_then_recreate_in_one_batch_forgets_aspects_the_batch_never_read(store: Any) -> None:
     """R1.35 then R1.23 in one batch: a batch reads only the aspects its proposals name (and the
     key and default lookups); the other rows of a deleted entity must not come back."""
-    store.ingest([MCPW(entityUrn=DS, aspect=props("a"), systemMetadata=sm(1)),
-                  MCPW(entityUrn=DS, aspect=m.GlobalTagsClass(tags=[m.TagAssociationClass("urn:li:tag:t")]),
-                       systemMetadata=sm(2))])
-    rep = store.ingest([MCPW(entityUrn=DS, aspectName="datasetKey", changeType="DELETE", systemMetadata=sm(3)),
-                        MCPW(entityUrn=DS, aspect=m.StatusClass(removed=False), systemMetadata=sm(4))])
+    store.ingest(
+        [
+            MCPW(entityUrn=DS, aspect=props("a"), systemMetadata=sm(1)),
+            MCPW(
+                entityUrn=DS,
+                aspect=m.GlobalTagsClass(tags=[m.TagAssociationClass("urn:li:tag:t")]),
+                systemMetadata=sm(2),
+            ),
+        ]
+    )
+    rep = store.ingest(
+        [
+            MCPW(entityUrn=DS, aspectName="datasetKey", changeType="DELETE", systemMetadata=sm(3)),
+            MCPW(entityUrn=DS, aspect=m.StatusClass(removed=False), systemMetadata=sm(4)),
+        ]
+    )
     assert rep.failed == 0
     after = store.get(DS)
     assert "datasetProperties" not in after and "globalTags" not in after
@@ -263,12 +295,20 @@ def test_r1_23_default_browse_path_reads_an_aspect_its_batch_did_not_name(tmp_pa
     for with_platform in (False, True):
         with litemeta.open_store(str(tmp_path / f"{with_platform}.db")) as s:
             s.clock = lambda: T0
-            s.ingest([MCPW(entityUrn=platform, aspect=m.DataPlatformInfoClass(
-                name="s3", type="FILE_SYSTEM", datasetNameDelimiter=delimiter), systemMetadata=sm(1))])
+            s.ingest(
+                [
+                    MCPW(
+                        entityUrn=platform,
+                        aspect=m.DataPlatformInfoClass(name="s3", type="FILE_SYSTEM", datasetNameDelimiter=delimiter),
+                        systemMetadata=sm(1),
+                    )
+                ]
+            )
             batch = [MCPW(entityUrn=ds, aspect=m.StatusClass(removed=False), systemMetadata=sm(2))]
             if with_platform:  # the platform urn is read for its key aspect only (dropped, R1.22)
-                batch.insert(0, MCPW(entityUrn=platform, aspect=m.DataPlatformKeyClass(platformName="s3"),
-                                     systemMetadata=sm(2)))
+                batch.insert(
+                    0, MCPW(entityUrn=platform, aspect=m.DataPlatformKeyClass(platformName="s3"), systemMetadata=sm(2))
+                )
             s.ingest(batch)
             paths.append(s.get(ds, ["browsePathsV2"])["browsePathsV2"])
     assert paths[0] == paths[1]
@@ -288,13 +328,18 @@ def test_r8_4_a_value_equal_to_the_stored_one_is_not_validated_again(store: Any,
         def check(value: Any) -> None:
             checked.append(value)
             raise V.SchemaError("refused by the test", aspect=schema, path="")
+
         return check
 
     monkeypatch.setattr(V, "aspect_validator", refusing)
     same = store.ingest([MCPW(entityUrn=DS, aspect=props("a"), systemMetadata=sm(2))])
     assert (same.failed, same.unchanged, checked) == (0, 1, [])
-    other = store.ingest([MCPW(entityUrn=DS, aspect=props("b"), systemMetadata=sm(3)),
-                          MCPW(entityUrn=DS2, aspect=props("a"), systemMetadata=sm(4))])  # same value, other urn
+    other = store.ingest(
+        [
+            MCPW(entityUrn=DS, aspect=props("b"), systemMetadata=sm(3)),
+            MCPW(entityUrn=DS2, aspect=props("a"), systemMetadata=sm(4)),
+        ]
+    )  # same value, other urn
     assert other.failed == 2 and len(checked) == 2
 
 
@@ -308,23 +353,34 @@ def test_r1_38_r1_39_timeseries_upsert_goes_to_its_topic_not_the_aspect_table(st
     assert len(ts) == 1 and ts[0].value["changeType"] == "UPSERT" and "previousAspectValue" not in ts[0].value
     assert store.exists(DS)  # R1.25: the key aspect is written
     assert store.timeseries(DS, "datasetProfile")[0]["rowCount"] == 10
-    bad = {"entityType": "dataset", "entityUrn": DS, "changeType": "PATCH", "aspectName": "datasetProfile",
-           "aspect": {"json": [{"op": "add", "path": "/rowCount", "value": 3}]}}
+    bad = {
+        "entityType": "dataset",
+        "entityUrn": DS,
+        "changeType": "PATCH",
+        "aspectName": "datasetProfile",
+        "aspect": {"json": [{"op": "add", "path": "/rowCount", "value": 3}]},
+    }
     rep = store.ingest([bad])
     assert rep.failed == 1
 
 
 def test_r1_40_same_timeseries_document_id_overwrites(store: Any) -> None:
     """R1.40: same (timestampMillis, eventGranularity, urn, messageId, partitionSpec) overwrites."""
-    store.ingest([MCPW(entityUrn=DS, aspect=m.DatasetProfileClass(timestampMillis=T0, rowCount=1), systemMetadata=sm(1)),
-                  MCPW(entityUrn=DS, aspect=m.DatasetProfileClass(timestampMillis=T0, rowCount=2), systemMetadata=sm(2)),
-                  MCPW(entityUrn=DS, aspect=m.DatasetProfileClass(timestampMillis=T0 + 1, rowCount=3), systemMetadata=sm(3))])
+    store.ingest(
+        [
+            MCPW(entityUrn=DS, aspect=m.DatasetProfileClass(timestampMillis=T0, rowCount=1), systemMetadata=sm(1)),
+            MCPW(entityUrn=DS, aspect=m.DatasetProfileClass(timestampMillis=T0, rowCount=2), systemMetadata=sm(2)),
+            MCPW(entityUrn=DS, aspect=m.DatasetProfileClass(timestampMillis=T0 + 1, rowCount=3), systemMetadata=sm(3)),
+        ]
+    )
     assert [v["rowCount"] for v in store.timeseries(DS, "datasetProfile")] == [3, 2]
 
 
 def test_choice_1_timeseries_delete_removes_the_aspect_rows(store: Any) -> None:
     """Choice 1: DELETE of a timeseries aspect removes its rows for the urn, with a DELETE MCL."""
-    store.ingest([MCPW(entityUrn=DS, aspect=m.DatasetProfileClass(timestampMillis=T0, rowCount=1), systemMetadata=sm(1))])
+    store.ingest(
+        [MCPW(entityUrn=DS, aspect=m.DatasetProfileClass(timestampMillis=T0, rowCount=1), systemMetadata=sm(1))]
+    )
     store.ingest([MCPW(entityUrn=DS, aspectName="datasetProfile", changeType="DELETE", systemMetadata=sm(2))])
     assert store.timeseries(DS, "datasetProfile") == []
     assert [r.value["changeType"] for r in store.read_topic(MCL_TIMESERIES_TOPIC)] == ["UPSERT", "DELETE"]
@@ -353,10 +409,20 @@ def test_r8_3_retention_keeps_max_versions(tmp_path: Any) -> None:
 
 def test_choice_2_invalid_proposals_fail_alone(store: Any) -> None:
     """Choice 2 (R1.14 for every path): the bad record goes to FailedMCP, the ones around it are written."""
-    bad = {"entityType": "dataset", "entityUrn": DS2, "changeType": "UPSERT", "aspectName": "datasetProperties",
-           "aspect": {"json": {"description": 42}}}
-    rep = store.ingest([MCPW(entityUrn=DS, aspect=props("a"), systemMetadata=sm(1)), bad,
-                        MCPW(entityUrn=DS, aspect=m.StatusClass(removed=False), systemMetadata=sm(2))])
+    bad = {
+        "entityType": "dataset",
+        "entityUrn": DS2,
+        "changeType": "UPSERT",
+        "aspectName": "datasetProperties",
+        "aspect": {"json": {"description": 42}},
+    }
+    rep = store.ingest(
+        [
+            MCPW(entityUrn=DS, aspect=props("a"), systemMetadata=sm(1)),
+            bad,
+            MCPW(entityUrn=DS, aspect=m.StatusClass(removed=False), systemMetadata=sm(2)),
+        ]
+    )
     assert (rep.written, rep.failed) == (2, 1)
     assert rep.errors[0]["path"] and "description" in rep.errors[0]["path"]
     assert len(store.read_topic(FAILED_MCP_TOPIC)) == 1
@@ -365,8 +431,12 @@ def test_choice_2_invalid_proposals_fail_alone(store: Any) -> None:
 
 def test_choice_5_mcp_topic_journals_accepted_proposals(store: Any) -> None:
     """Choice 5: every accepted proposal (timeseries too) is on MetadataChangeProposal_v1, keyed by urn."""
-    store.ingest([MCPW(entityUrn=DS, aspect=props("a"), systemMetadata=sm(1)),
-                  MCPW(entityUrn=DS, aspect=m.DatasetProfileClass(timestampMillis=T0, rowCount=1), systemMetadata=sm(2))])
+    store.ingest(
+        [
+            MCPW(entityUrn=DS, aspect=props("a"), systemMetadata=sm(1)),
+            MCPW(entityUrn=DS, aspect=m.DatasetProfileClass(timestampMillis=T0, rowCount=1), systemMetadata=sm(2)),
+        ]
+    )
     recs = store.read_topic(MCP_TOPIC)
     assert [(r.key, r.value["aspectName"]) for r in recs] == [(DS, "datasetProperties"), (DS, "datasetProfile")]
     assert [r.offset for r in recs] == [0, 1]
@@ -376,8 +446,15 @@ def test_r1_32_patch_stores_and_logs_the_full_value(store: Any) -> None:
     """R1.32, R2.2: a PATCH becomes the full resulting value, logged as UPSERT."""
     from datahub.specific.dataset import DatasetPatchBuilder
 
-    store.ingest([MCPW(entityUrn=DS, aspect=m.GlobalTagsClass(tags=[m.TagAssociationClass(tag="urn:li:tag:a")]),
-                       systemMetadata=sm(1))])
+    store.ingest(
+        [
+            MCPW(
+                entityUrn=DS,
+                aspect=m.GlobalTagsClass(tags=[m.TagAssociationClass(tag="urn:li:tag:a")]),
+                systemMetadata=sm(1),
+            )
+        ]
+    )
     patch = DatasetPatchBuilder(DS).add_tag(m.TagAssociationClass(tag="urn:li:tag:b")).build()
     rep = store.ingest(patch)
     assert rep.failed == 0
@@ -399,10 +476,20 @@ def test_rule_6_batch_size_does_not_change_the_result(tmp_path: Any) -> None:
         with litemeta.open_store(str(tmp_path / f"b{size}.db")) as s:
             s.clock = lambda: T0
             s.ingest(recs, batch_size=size)
-            dumps.append(([(r.version, r.value, r.system_metadata) for u in (DS, DS2)
-                           for r in s.history(u, "datasetProperties")],
-                          [(r.topic, r.offset, r.key, r.value) for t in (MCL_VERSIONED_TOPIC, MCP_TOPIC)
-                           for r in s.read_topic(t)]))
+            dumps.append(
+                (
+                    [
+                        (r.version, r.value, r.system_metadata)
+                        for u in (DS, DS2)
+                        for r in s.history(u, "datasetProperties")
+                    ],
+                    [
+                        (r.topic, r.offset, r.key, r.value)
+                        for t in (MCL_VERSIONED_TOPIC, MCP_TOPIC)
+                        for r in s.read_topic(t)
+                    ],
+                )
+            )
     assert dumps[0] == dumps[1]
 
 
@@ -415,8 +502,10 @@ def test_one_connection_per_ingest_and_other_writers_between_batches(tmp_path: A
     from sqlalchemy import event
 
     path = str(tmp_path / "one.db")
-    recs = [MCPW(entityUrn=f"urn:li:corpuser:u{i}", aspect=m.StatusClass(removed=False), systemMetadata=sm(i))
-            for i in range(12)]
+    recs = [
+        MCPW(entityUrn=f"urn:li:corpuser:u{i}", aspect=m.StatusClass(removed=False), systemMetadata=sm(i))
+        for i in range(12)
+    ]
     with litemeta.open_store(path) as s:
         connects: List[int] = []
         event.listen(s.db.engine, "connect", lambda *a: connects.append(1))
@@ -424,8 +513,17 @@ def test_one_connection_per_ingest_and_other_writers_between_batches(tmp_path: A
 
         def after_batch(n: int) -> None:  # the progress callback runs between two batches
             with litemeta.open_store(path) as other:
-                written_between.append(other.ingest([MCPW(entityUrn="urn:li:corpuser:other", aspect=m.StatusClass(
-                    removed=len(written_between) % 2 == 0), systemMetadata=sm(100 + len(written_between)))]).written)
+                written_between.append(
+                    other.ingest(
+                        [
+                            MCPW(
+                                entityUrn="urn:li:corpuser:other",
+                                aspect=m.StatusClass(removed=len(written_between) % 2 == 0),
+                                systemMetadata=sm(100 + len(written_between)),
+                            )
+                        ]
+                    ).written
+                )
 
         report = s.ingest(recs, batch_size=3, progress=after_batch)
         assert gc.isenabled()
@@ -447,8 +545,10 @@ def test_cyclic_gc_runs_between_batches_only(tmp_path: Any, caller_gc: bool) -> 
     import gc
     import weakref
 
-    recs = [MCPW(entityUrn=f"urn:li:corpuser:u{i}", aspect=m.StatusClass(removed=False), systemMetadata=sm(i))
-            for i in range(9)]
+    recs = [
+        MCPW(entityUrn=f"urn:li:corpuser:u{i}", aspect=m.StatusClass(removed=False), systemMetadata=sm(i))
+        for i in range(9)
+    ]
     seen: List[Any] = []
     refs: List[Any] = []
 
@@ -471,10 +571,14 @@ def test_r1_34_rollback_restores_the_last_version_of_another_run(store: Any) -> 
     """R1.34 with conditions (rollback by runId): newest versions of the run are removed, the survivor
     becomes row 0 (UPSERT MCL); an aspect only the run wrote is deleted; an entity it created is deleted."""
     store.ingest([MCPW(entityUrn=DS, aspect=props("base"), systemMetadata=sm(1, "r1"))])
-    store.ingest([MCPW(entityUrn=DS, aspect=props("x"), systemMetadata=sm(2, "r2")),
-                  MCPW(entityUrn=DS, aspect=props("y"), systemMetadata=sm(3, "r2")),
-                  MCPW(entityUrn=DS, aspect=m.StatusClass(removed=False), systemMetadata=sm(4, "r2")),
-                  MCPW(entityUrn=DS2, aspect=props("new"), systemMetadata=sm(5, "r2"))])
+    store.ingest(
+        [
+            MCPW(entityUrn=DS, aspect=props("x"), systemMetadata=sm(2, "r2")),
+            MCPW(entityUrn=DS, aspect=props("y"), systemMetadata=sm(3, "r2")),
+            MCPW(entityUrn=DS, aspect=m.StatusClass(removed=False), systemMetadata=sm(4, "r2")),
+            MCPW(entityUrn=DS2, aspect=props("new"), systemMetadata=sm(5, "r2")),
+        ]
+    )
     report = store.rollback("r2")
     assert store.get(DS, ["datasetProperties"])["datasetProperties"]["description"] == "base"
     assert "status" not in store.get(DS)
@@ -489,9 +593,14 @@ def test_r1_34_rollback_restores_the_last_version_of_another_run(store: Any) -> 
 
 def test_rollback_then_reingest_gives_the_first_ingest_state(store: Any) -> None:
     """Issue 7 / datahub#6733: ingest → rollback → re-ingest gives the state of the first ingest."""
-    recs = [MCPW(entityUrn=DS, aspect=props("a"), systemMetadata=sm(1, "r9")),
-            MCPW(entityUrn=DS, aspect=m.GlobalTagsClass(tags=[m.TagAssociationClass(tag="urn:li:tag:t")]),
-                 systemMetadata=sm(2, "r9"))]
+    recs = [
+        MCPW(entityUrn=DS, aspect=props("a"), systemMetadata=sm(1, "r9")),
+        MCPW(
+            entityUrn=DS,
+            aspect=m.GlobalTagsClass(tags=[m.TagAssociationClass(tag="urn:li:tag:t")]),
+            systemMetadata=sm(2, "r9"),
+        ),
+    ]
     store.ingest(recs)
     first = store.get(DS)
     store.rollback("r9")
@@ -525,8 +634,18 @@ def test_a_proposal_without_lastobserved_reads_the_clock_once(store: Any) -> Non
     for `datahub put --run-id`, which sends lastObserved 0: the journal was a millisecond late)."""
     ticks = iter(range(T0, T0 + 1000))
     store.clock = lambda: next(ticks)
-    store.ingest([{"entityType": "dataset", "entityUrn": DS, "changeType": "UPSERT", "aspectName": "status",
-                   "aspect": {"json": {"removed": False}}, "systemMetadata": {"lastObserved": 0, "runId": "r"}}])
+    store.ingest(
+        [
+            {
+                "entityType": "dataset",
+                "entityUrn": DS,
+                "changeType": "UPSERT",
+                "aspectName": "status",
+                "aspect": {"json": {"removed": False}},
+                "systemMetadata": {"lastObserved": 0, "runId": "r"},
+            }
+        ]
+    )
     row = store.get(DS, ["status"], details=True)["status"]
     mcl = [r.value for r in store.read_topic(MCL_VERSIONED_TOPIC) if r.value["aspectName"] == "status"][0]
     journal = [r for r in store.read_topic(MCP_TOPIC)][0]

@@ -6,6 +6,7 @@ entity-registry/.../aspect/patch/template/** (ArrayMergingTemplate@359cd25e, Tem
 FineGrainedLineageTemplateHelper@4818f711, GenericPatchTemplate@76fdefa8) and
 metadata-io-api/.../ebean/batch/PatchItemImpl.java@12b14c9a; see the module docstrings.
 """
+
 from __future__ import annotations
 
 import copy
@@ -69,6 +70,7 @@ def tag(urn: str, source: Optional[str] = None) -> sc.TagAssociationClass:
 
 # --- tags, terms, owners (R8.14, R8.17: the SDK sends these as generic patches) ---------------
 
+
 def test_r8_17_r8_14_add_tag_appends_to_existing_tags() -> None:
     current = sc.GlobalTagsClass(tags=[tag("urn:li:tag:y")])
     result = run(DatasetPatchBuilder(DS).add_tag(tag("urn:li:tag:x")), "globalTags", current)
@@ -108,8 +110,11 @@ def test_r8_14_term_keyed_by_urn_then_attribution_source() -> None:
     current = sc.GlossaryTermsClass(terms=[plain], auditStamp=STAMP)
     result = run(DatasetPatchBuilder(DS).add_term(attributed), "glossaryTerms", current)
     assert result == pj(sc.GlossaryTermsClass(terms=[plain, attributed], auditStamp=STAMP))
-    removed = run(DatasetPatchBuilder(DS).remove_term("urn:li:glossaryTerm:t"), "glossaryTerms",
-                  sc.GlossaryTermsClass(terms=[plain, attributed], auditStamp=STAMP))
+    removed = run(
+        DatasetPatchBuilder(DS).remove_term("urn:li:glossaryTerm:t"),
+        "glossaryTerms",
+        sc.GlossaryTermsClass(terms=[plain, attributed], auditStamp=STAMP),
+    )
     assert removed == pj(sc.GlossaryTermsClass(terms=[], auditStamp=STAMP))
 
 
@@ -129,16 +134,22 @@ def test_r8_14_owner_nested_keys_with_empty_segments() -> None:
     assert payload["patch"][0]["path"].endswith("/BUSINESS_OWNER//")
     result = apply_patch("ownership", pj(current), payload, now_ms=NOW)
     assert result == pj(sc.OwnershipClass(owners=[alice, bob_tech, bob_biz], lastModified=STAMP))
-    after = run(DatasetPatchBuilder(DS).remove_owner("urn:li:corpuser:bob"), "ownership",
-                sc.OwnershipClass(owners=[alice, bob_tech, bob_biz], lastModified=STAMP))
+    after = run(
+        DatasetPatchBuilder(DS).remove_owner("urn:li:corpuser:bob"),
+        "ownership",
+        sc.OwnershipClass(owners=[alice, bob_tech, bob_biz], lastModified=STAMP),
+    )
     assert after == pj(sc.OwnershipClass(owners=[alice], lastModified=STAMP))
 
 
 def test_r8_14_owner_type_only_in_path_is_written_back() -> None:
     """reinjectKey: a scalar/enum key that lived only in the patch path is restored."""
-    patch = {"arrayPrimaryKeys": {"owners": ["owner", "type"]},
-             "patch": [{"op": "add", "path": "/owners/urn:li:corpuser:bob/DATAOWNER",
-                        "value": {"source": {"type": "MANUAL"}}}]}
+    patch = {
+        "arrayPrimaryKeys": {"owners": ["owner", "type"]},
+        "patch": [
+            {"op": "add", "path": "/owners/urn:li:corpuser:bob/DATAOWNER", "value": {"source": {"type": "MANUAL"}}}
+        ],
+    }
     result = apply_patch("ownership", None, patch, now_ms=NOW)
     expected = sc.OwnershipClass(
         owners=[sc.OwnerClass("urn:li:corpuser:bob", "DATAOWNER", source=sc.OwnershipSourceClass("MANUAL"))],
@@ -154,16 +165,20 @@ def test_r8_14_template_ownership_plain_ops_use_owner_type_typeurn() -> None:
     bob = sc.OwnerClass("urn:li:corpuser:bob", sc.OwnershipTypeClass.DATAOWNER)
     current = sc.OwnershipClass(owners=[bob], lastModified=STAMP)
     ops = [{"op": "remove", "path": "/owners/urn:li:corpuser:bob/DATAOWNER/"}]
-    assert apply_patch("ownership", pj(current), ops, now_ms=NOW) == pj(sc.OwnershipClass(owners=[], lastModified=STAMP))
+    assert apply_patch("ownership", pj(current), ops, now_ms=NOW) == pj(
+        sc.OwnershipClass(owners=[], lastModified=STAMP)
+    )
 
 
 # --- custom properties, scalars (R8.15 templates, RFC 6902) ------------------------------------
+
 
 def test_r8_15_custom_properties_add_remove_and_replace_map() -> None:
     current = sc.DatasetPropertiesClass(customProperties={"a": "1", "b": "2"}, description="d")
     builder = DatasetPatchBuilder(DS).add_custom_property("c", "3").remove_custom_property("a")
     assert run(builder, "datasetProperties", current) == pj(
-        sc.DatasetPropertiesClass(customProperties={"b": "2", "c": "3"}, description="d"))
+        sc.DatasetPropertiesClass(customProperties={"b": "2", "c": "3"}, description="d")
+    )
     replaced = run(DatasetPatchBuilder(DS).set_custom_properties({"z": "9"}), "datasetProperties", current)
     assert replaced == pj(sc.DatasetPropertiesClass(customProperties={"z": "9"}, description="d"))
 
@@ -202,19 +217,26 @@ def test_r1_32_test_move_copy_ops() -> None:
         {"op": "move", "from": "/customProperties/a", "path": "/customProperties/b"},
     ]
     assert apply_patch("datasetProperties", current, ops, now_ms=NOW) == pj(
-        sc.DatasetPropertiesClass(customProperties={"b": "1"}, description="d", name="d"))
+        sc.DatasetPropertiesClass(customProperties={"b": "1"}, description="d", name="d")
+    )
     with pytest.raises(PatchError, match=r"op 1 \(test /description\): test failed"):
-        apply_patch("datasetProperties", current,
-                    [ops[0], {"op": "test", "path": "/description", "value": "other"}], now_ms=NOW)
+        apply_patch(
+            "datasetProperties", current, [ops[0], {"op": "test", "path": "/description", "value": "other"}], now_ms=NOW
+        )
 
 
 # --- lineage, edges (R8.15, R8.16) --------------------------------------------------------------
 
+
 def fgl(down: str, ups: List[str], score: float = 1.0, query: Optional[str] = None) -> sc.FineGrainedLineageClass:
     return sc.FineGrainedLineageClass(
-        upstreamType=sc.FineGrainedLineageUpstreamTypeClass.FIELD_SET, upstreams=ups,
-        downstreamType=sc.FineGrainedLineageDownstreamTypeClass.FIELD, downstreams=[down],
-        confidenceScore=score, query=query, transformOperation="NONE",
+        upstreamType=sc.FineGrainedLineageUpstreamTypeClass.FIELD_SET,
+        upstreams=ups,
+        downstreamType=sc.FineGrainedLineageDownstreamTypeClass.FIELD,
+        downstreams=[down],
+        confidenceScore=score,
+        query=query,
+        transformOperation="NONE",
     )
 
 
@@ -228,8 +250,11 @@ def test_r8_15_upstream_lineage_add_and_remove() -> None:
     current = sc.UpstreamLineageClass(upstreams=[u1])
     result = run(DatasetPatchBuilder(DS).add_upstream_lineage(u2), "upstreamLineage", current)
     assert result == pj(sc.UpstreamLineageClass(upstreams=[u1, u2], fineGrainedLineages=[]))
-    removed = run(DatasetPatchBuilder(DS).remove_upstream_lineage(UP1), "upstreamLineage",
-                  sc.UpstreamLineageClass(upstreams=[u1, u2]))
+    removed = run(
+        DatasetPatchBuilder(DS).remove_upstream_lineage(UP1),
+        "upstreamLineage",
+        sc.UpstreamLineageClass(upstreams=[u1, u2]),
+    )
     assert removed == pj(sc.UpstreamLineageClass(upstreams=[u2], fineGrainedLineages=[]))
 
 
@@ -247,17 +272,23 @@ def test_r8_16_fine_grained_add_keeps_minimum_confidence() -> None:
 
 def test_r8_16_fine_grained_query_and_removal_of_last_upstream() -> None:
     q = "urn:li:query:q1"
-    current = sc.UpstreamLineageClass(upstreams=[], fineGrainedLineages=[
-        fgl(f(DS, "x"), [f(UP1, "a")], query=q), fgl(f(DS, "y"), [f(UP1, "c")])])
+    current = sc.UpstreamLineageClass(
+        upstreams=[], fineGrainedLineages=[fgl(f(DS, "x"), [f(UP1, "a")], query=q), fgl(f(DS, "y"), [f(UP1, "c")])]
+    )
     builder = DatasetPatchBuilder(DS).remove_fine_grained_upstream_lineage(fgl(f(DS, "y"), [f(UP1, "c")]))
     result = run(builder, "upstreamLineage", current)
-    assert result == pj(sc.UpstreamLineageClass(upstreams=[], fineGrainedLineages=[
-        fgl(f(DS, "x"), [f(UP1, "a")], query=q)]))
+    assert result == pj(
+        sc.UpstreamLineageClass(upstreams=[], fineGrainedLineages=[fgl(f(DS, "x"), [f(UP1, "a")], query=q)])
+    )
 
 
 def test_r8_16_fine_grained_with_two_downstreams_fails() -> None:
-    bad = sc.FineGrainedLineageClass(upstreamType="FIELD_SET", downstreamType="FIELD_SET",
-                                     upstreams=[f(UP1, "a")], downstreams=[f(DS, "x"), f(DS, "y")])
+    bad = sc.FineGrainedLineageClass(
+        upstreamType="FIELD_SET",
+        downstreamType="FIELD_SET",
+        upstreams=[f(UP1, "a")],
+        downstreams=[f(DS, "x"), f(DS, "y")],
+    )
     current = pj(sc.UpstreamLineageClass(upstreams=[], fineGrainedLineages=[bad]))
     with pytest.raises(PatchError, match="not exactly one downstream"):
         apply_patch("upstreamLineage", current, [{"op": "add", "path": "/upstreams/x", "value": {}}], now_ms=NOW)
@@ -271,33 +302,63 @@ def test_r8_15_chart_input_edges_and_default() -> None:
     builder = ChartPatchBuilder(CHART).add_input_edge(edge(DS)).add_input_edge(edge(UP1)).remove_input_edge(DS)
     result = run(builder, "chartInfo")
     stamp = sc.AuditStampClass(**SYSTEM)
-    expected = pj(sc.ChartInfoClass(title="", description="", lastModified=sc.ChangeAuditStampsClass(stamp, stamp),
-                                    inputEdges=[edge(UP1)], inputs=[]))
+    expected = pj(
+        sc.ChartInfoClass(
+            title="",
+            description="",
+            lastModified=sc.ChangeAuditStampsClass(stamp, stamp),
+            inputEdges=[edge(UP1)],
+            inputs=[],
+        )
+    )
     del expected["customProperties"]  # an SDK default; the template default has none
     assert result == expected
 
 
 def test_r8_15_dashboard_chart_and_dataset_edges() -> None:
-    current = sc.DashboardInfoClass(title="t", description="d", lastModified=sc.ChangeAuditStampsClass(),
-                                    chartEdges=[edge(CHART)], datasetEdges=[])
-    builder = DashboardPatchBuilder(DASH).add_dataset_edge(edge(DS)).remove_chart_edge(CHART).add_chart_edge(
-        edge("urn:li:chart:(looker,c2)"))
+    current = sc.DashboardInfoClass(
+        title="t", description="d", lastModified=sc.ChangeAuditStampsClass(), chartEdges=[edge(CHART)], datasetEdges=[]
+    )
+    builder = (
+        DashboardPatchBuilder(DASH)
+        .add_dataset_edge(edge(DS))
+        .remove_chart_edge(CHART)
+        .add_chart_edge(edge("urn:li:chart:(looker,c2)"))
+    )
     result = run(builder, "dashboardInfo", current)
-    expected = sc.DashboardInfoClass(title="t", description="d", lastModified=sc.ChangeAuditStampsClass(),
-                                     chartEdges=[edge("urn:li:chart:(looker,c2)")], datasetEdges=[edge(DS)],
-                                     charts=[], datasets=[], dashboards=[])
+    expected = sc.DashboardInfoClass(
+        title="t",
+        description="d",
+        lastModified=sc.ChangeAuditStampsClass(),
+        chartEdges=[edge("urn:li:chart:(looker,c2)")],
+        datasetEdges=[edge(DS)],
+        charts=[],
+        datasets=[],
+        dashboards=[],
+    )
     assert result == pj(expected)
 
 
 def test_r8_15_datajob_input_output_edges_and_fields() -> None:
     current = sc.DataJobInputOutputClass(inputDatasets=[], outputDatasets=[], inputDatasetEdges=[edge(UP1)])
-    builder = (DataJobPatchBuilder(JOB).add_input_dataset(edge(UP2)).add_output_dataset(edge(DS))
-               .add_input_datajob(edge(f"urn:li:dataJob:({FLOW},other)")).add_input_dataset_field(f(UP1, "a")))
+    builder = (
+        DataJobPatchBuilder(JOB)
+        .add_input_dataset(edge(UP2))
+        .add_output_dataset(edge(DS))
+        .add_input_datajob(edge(f"urn:li:dataJob:({FLOW},other)"))
+        .add_input_dataset_field(f(UP1, "a"))
+    )
     result = run(builder, "dataJobInputOutput", current)
     expected = sc.DataJobInputOutputClass(
-        inputDatasets=[], outputDatasets=[], inputDatasetEdges=[edge(UP1), edge(UP2)],
-        outputDatasetEdges=[edge(DS)], inputDatajobEdges=[edge(f"urn:li:dataJob:({FLOW},other)")],
-        inputDatasetFields=[f(UP1, "a")], outputDatasetFields=[], fineGrainedLineages=[])
+        inputDatasets=[],
+        outputDatasets=[],
+        inputDatasetEdges=[edge(UP1), edge(UP2)],
+        outputDatasetEdges=[edge(DS)],
+        inputDatajobEdges=[edge(f"urn:li:dataJob:({FLOW},other)")],
+        inputDatasetFields=[f(UP1, "a")],
+        outputDatasetFields=[],
+        fineGrainedLineages=[],
+    )
     assert result == pj(expected)
 
 
@@ -309,11 +370,15 @@ def test_r8_16_datajob_fine_grained_lineage() -> None:
 
 # --- other aspects --------------------------------------------------------------------------
 
+
 def test_r8_15_institutional_memory_keyed_by_url() -> None:
     old = sc.InstitutionalMemoryMetadataClass(url="https://a", description="a", createStamp=STAMP)
     new = sc.InstitutionalMemoryMetadataClass(url="https://b", description="b", createStamp=STAMP)
-    result = run(DataProductPatchBuilder("urn:li:dataProduct:p").add_institutional_memory(new),
-                 "institutionalMemory", sc.InstitutionalMemoryClass(elements=[old]))
+    result = run(
+        DataProductPatchBuilder("urn:li:dataProduct:p").add_institutional_memory(new),
+        "institutionalMemory",
+        sc.InstitutionalMemoryClass(elements=[old]),
+    )
     assert result == pj(sc.InstitutionalMemoryClass(elements=[old, new]))
 
 
@@ -322,8 +387,10 @@ def test_r8_15_structured_properties_set_value() -> None:
     old = sc.StructuredPropertyValueAssignmentClass(propertyUrn="urn:li:structuredProperty:p", values=["old"])
     builder = DatasetPatchBuilder(DS).set_structured_property("urn:li:structuredProperty:p", "new")
     result = run(builder, "structuredProperties", sc.StructuredPropertiesClass(properties=[keep, old]))
-    assert [p["propertyUrn"] for p in result["properties"]] == ["urn:li:structuredProperty:keep",
-                                                                "urn:li:structuredProperty:p"]
+    assert [p["propertyUrn"] for p in result["properties"]] == [
+        "urn:li:structuredProperty:keep",
+        "urn:li:structuredProperty:p",
+    ]
     assert result["properties"][1]["values"] == [{"string": "new"}]
     assert result["properties"][0] == pj(keep)
 
@@ -335,25 +402,40 @@ def test_r8_15_editable_schema_field_tags_terms_description() -> None:
     result = run(builder, "editableSchemaMetadata")
     stamp = sc.AuditStampClass(**SYSTEM)
     expected = sc.EditableSchemaMetadataClass(
-        created=stamp, lastModified=stamp,
-        editableSchemaFieldInfo=[sc.EditableSchemaFieldInfoClass(
-            fieldPath="user.email", globalTags=sc.GlobalTagsClass([t]),
-            glossaryTerms=sc.GlossaryTermsClass([term], auditStamp=stamp))])
+        created=stamp,
+        lastModified=stamp,
+        editableSchemaFieldInfo=[
+            sc.EditableSchemaFieldInfoClass(
+                fieldPath="user.email",
+                globalTags=sc.GlobalTagsClass([t]),
+                glossaryTerms=sc.GlossaryTermsClass([term], auditStamp=stamp),
+            )
+        ],
+    )
     assert result == pj(expected)
     ops = [{"op": "add", "path": "/editableSchemaFieldInfo/user.email/description", "value": "mail"}]
     described = apply_patch("editableSchemaMetadata", result, ops, now_ms=NOW)
     assert described["editableSchemaFieldInfo"][0]["description"] == "mail"
-    removed = run(DatasetPatchBuilder(DS).for_field("user.email").remove_tag("urn:li:tag:pii").parent(),
-                  "editableSchemaMetadata", sc.EditableSchemaMetadataClass.from_obj(described))
+    removed = run(
+        DatasetPatchBuilder(DS).for_field("user.email").remove_tag("urn:li:tag:pii").parent(),
+        "editableSchemaMetadata",
+        sc.EditableSchemaMetadataClass.from_obj(described),
+    )
     assert removed["editableSchemaFieldInfo"][0]["globalTags"] == {"tags": []}
 
 
 def test_r8_15_structured_property_definition_and_form_templates() -> None:
-    builder = StructuredPropertyPatchBuilder("urn:li:structuredProperty:p").set_qualified_name("io.p").add_entity_type(
-        "urn:li:entityType:datahub.dataset")
+    builder = (
+        StructuredPropertyPatchBuilder("urn:li:structuredProperty:p")
+        .set_qualified_name("io.p")
+        .add_entity_type("urn:li:entityType:datahub.dataset")
+    )
     result = run(builder, "propertyDefinition")
-    assert result == {"qualifiedName": "io.p", "valueType": "urn:li:dataType:datahub.string",
-                      "entityTypes": ["urn:li:entityType:datahub.dataset"]}
+    assert result == {
+        "qualifiedName": "io.p",
+        "valueType": "urn:li:dataType:datahub.string",
+        "entityTypes": ["urn:li:entityType:datahub.dataset"],
+    }
     prompt = sc.FormPromptClass(id="p1", title="Q", type=sc.FormPromptTypeClass.STRUCTURED_PROPERTY)
     form = run(FormPatchBuilder("urn:li:form:f").set_name("F").add_prompt(prompt), "formInfo")
     assert form == {"name": "F", "prompts": [pj(prompt)]}
@@ -361,10 +443,13 @@ def test_r8_15_structured_property_definition_and_form_templates() -> None:
 
 # --- generic patches on any aspect (R8.17) ------------------------------------------------------
 
+
 def test_r8_17_generic_patch_on_aspect_without_template() -> None:
     current = sc.BrowsePathsV2Class(path=[sc.BrowsePathEntryClass(id="a"), sc.BrowsePathEntryClass(id="b")])
-    patch = {"arrayPrimaryKeys": {"path": ["id"]},
-             "patch": [{"op": "remove", "path": "/path/a"}, {"op": "add", "path": "/path/c", "value": {"id": "c"}}]}
+    patch = {
+        "arrayPrimaryKeys": {"path": ["id"]},
+        "patch": [{"op": "remove", "path": "/path/a"}, {"op": "add", "path": "/path/c", "value": {"id": "c"}}],
+    }
     result = apply_patch("browsePathsV2", pj(current), patch, now_ms=NOW)
     assert result == pj(sc.BrowsePathsV2Class(path=[sc.BrowsePathEntryClass(id="b"), sc.BrowsePathEntryClass(id="c")]))
 
@@ -376,20 +461,28 @@ def test_r8_17_generic_default_is_empty_without_template() -> None:
 
 
 def test_r8_17_generic_composite_key_missing_part_is_empty_segment() -> None:
-    owners = [sc.OwnerClass("urn:li:corpuser:a", sc.OwnershipTypeClass.DATAOWNER),
-              sc.OwnerClass("urn:li:corpuser:b", sc.OwnershipTypeClass.DATAOWNER)]
+    owners = [
+        sc.OwnerClass("urn:li:corpuser:a", sc.OwnershipTypeClass.DATAOWNER),
+        sc.OwnerClass("urn:li:corpuser:b", sc.OwnershipTypeClass.DATAOWNER),
+    ]
     current = pj(sc.OwnershipClass(owners=owners, lastModified=STAMP))
     del current["owners"][1]["type"]  # a stored value without the key field: its segment is ""
-    patch = {"arrayPrimaryKeys": {"owners": ["owner", "type"]}, "patch": [{"op": "remove", "path": "/owners/urn:li:corpuser:b/"}]}
+    patch = {
+        "arrayPrimaryKeys": {"owners": ["owner", "type"]},
+        "patch": [{"op": "remove", "path": "/owners/urn:li:corpuser:b/"}],
+    }
     assert apply_patch("ownership", current, patch, now_ms=NOW)["owners"] == [pj(owners[0])]
 
 
 def test_r8_17_force_generic_patch_and_glossary_definition() -> None:
-    patch = {"forceGenericPatch": True, "patch": [{"op": "add", "path": "/name", "value": "N"},
-                                                  {"op": "add", "path": "/definition", "value": None}]}
+    patch = {
+        "forceGenericPatch": True,
+        "patch": [{"op": "add", "path": "/name", "value": "N"}, {"op": "add", "path": "/definition", "value": None}],
+    }
     current = pj(sc.GlossaryTermInfoClass(definition="d", termSource="INTERNAL"))
     assert apply_patch("glossaryTermInfo", current, patch, now_ms=NOW) == pj(
-        sc.GlossaryTermInfoClass(definition="", termSource="INTERNAL", name="N"))
+        sc.GlossaryTermInfoClass(definition="", termSource="INTERNAL", name="N")
+    )
 
 
 def test_r8_17_object_without_keys_uses_template() -> None:
@@ -405,6 +498,7 @@ def test_r8_17_generic_keys_must_name_top_level_arrays() -> None:
 
 # --- errors and purity ----------------------------------------------------------------------
 
+
 def test_r1_32_aspect_without_template_rejects_plain_patch() -> None:
     with pytest.raises(PatchError, match="Aspect: browsePathsV2 does not currently support patch operations"):
         apply_patch("browsePathsV2", None, [{"op": "add", "path": "/path", "value": []}], now_ms=NOW)
@@ -415,16 +509,23 @@ def test_r1_32_missing_aspect_without_default_fails() -> None:
         apply_patch("versionProperties", None, [{"op": "add", "path": "/comment", "value": "x"}], now_ms=NOW)
 
 
-@pytest.mark.parametrize("patch, message", [
-    ("nope", "JSON array of operations"),
-    ([{"op": "frobnicate", "path": "/x"}], "Unsupported PATCH operation"),
-    ([{"path": "/x"}], "op 0 must be an object"),
-    ({"arrayPrimaryKeys": {"tags": "tag"}, "patch": []}, "arrayPrimaryKeys must map"),
-    ([{"op": "add", "path": "/tags/urn:li:tag:z", "value": {"tag": "urn:li:tag:z"}},
-      {"op": "remove", "path": "/tags/urn:li:tag:z/tag/x"}],
-     r"op 1 \(remove /tags/urn:li:tag:z/tag/x\): parent /tags/urn:li:tag:z/tag is not an object or array"),
-    ([{"op": "add", "path": "tags", "value": 1}], "must start with '/'"),
-])
+@pytest.mark.parametrize(
+    "patch, message",
+    [
+        ("nope", "JSON array of operations"),
+        ([{"op": "frobnicate", "path": "/x"}], "Unsupported PATCH operation"),
+        ([{"path": "/x"}], "op 0 must be an object"),
+        ({"arrayPrimaryKeys": {"tags": "tag"}, "patch": []}, "arrayPrimaryKeys must map"),
+        (
+            [
+                {"op": "add", "path": "/tags/urn:li:tag:z", "value": {"tag": "urn:li:tag:z"}},
+                {"op": "remove", "path": "/tags/urn:li:tag:z/tag/x"},
+            ],
+            r"op 1 \(remove /tags/urn:li:tag:z/tag/x\): parent /tags/urn:li:tag:z/tag is not an object or array",
+        ),
+        ([{"op": "add", "path": "tags", "value": 1}], "must start with '/'"),
+    ],
+)
 def test_r1_32_errors_name_the_op(patch: Any, message: str) -> None:
     with pytest.raises(PatchError, match=message) as info:
         apply_patch("globalTags", pj(sc.GlobalTagsClass([tag("urn:li:tag:y")])), patch, now_ms=NOW)
@@ -436,23 +537,42 @@ def test_r1_32_array_index_errors_on_unkeyed_arrays() -> None:
     ops = [{"op": "remove", "path": "/inputDatasets/3"}]
     with pytest.raises(PatchError, match="out of range"):
         apply_patch("dataJobInputOutput", current, ops, now_ms=NOW)
-    ok = apply_patch("dataJobInputOutput", current, [{"op": "add", "path": "/inputDatasets/-", "value": UP2}], now_ms=NOW)
+    ok = apply_patch(
+        "dataJobInputOutput", current, [{"op": "add", "path": "/inputDatasets/-", "value": UP2}], now_ms=NOW
+    )
     assert ok["inputDatasets"] == [UP1, UP2]
 
 
 def test_r1_32_inputs_are_not_mutated() -> None:
-    current = pj(sc.EditableSchemaMetadataClass(
-        created=STAMP, lastModified=STAMP, editableSchemaFieldInfo=[sc.EditableSchemaFieldInfoClass(
-            fieldPath="f", description="x", globalTags=sc.GlobalTagsClass([tag("urn:li:tag:a")]))]))
-    patch = [{"op": "add", "path": "/editableSchemaFieldInfo/f/globalTags/tags/urn:li:tag:b", "value": {"tag": "urn:li:tag:b"}},
-             {"op": "replace", "path": "/editableSchemaFieldInfo/f/description", "value": "y"},
-             {"op": "add", "path": "/lastModified/time", "value": 99}]
+    current = pj(
+        sc.EditableSchemaMetadataClass(
+            created=STAMP,
+            lastModified=STAMP,
+            editableSchemaFieldInfo=[
+                sc.EditableSchemaFieldInfoClass(
+                    fieldPath="f", description="x", globalTags=sc.GlobalTagsClass([tag("urn:li:tag:a")])
+                )
+            ],
+        )
+    )
+    patch = [
+        {
+            "op": "add",
+            "path": "/editableSchemaFieldInfo/f/globalTags/tags/urn:li:tag:b",
+            "value": {"tag": "urn:li:tag:b"},
+        },
+        {"op": "replace", "path": "/editableSchemaFieldInfo/f/description", "value": "y"},
+        {"op": "add", "path": "/lastModified/time", "value": 99},
+    ]
     before, patch_before = copy.deepcopy(current), copy.deepcopy(patch)
     result = apply_patch("editableSchemaMetadata", current, patch, now_ms=NOW)
     assert current == before and patch == patch_before
     assert result["lastModified"]["time"] == 99
     assert result["editableSchemaFieldInfo"][0]["description"] == "y"
-    assert [t["tag"] for t in result["editableSchemaFieldInfo"][0]["globalTags"]["tags"]] == ["urn:li:tag:a", "urn:li:tag:b"]
+    assert [t["tag"] for t in result["editableSchemaFieldInfo"][0]["globalTags"]["tags"]] == [
+        "urn:li:tag:a",
+        "urn:li:tag:b",
+    ]
 
 
 tag_urns = st.lists(st.from_regex(r"urn:li:tag:[a-z0-9_/~.]{1,12}", fullmatch=True), unique=True, max_size=8)
@@ -482,15 +602,24 @@ def test_r8_14_hypothesis_add_then_remove_restores_tags(existing: List[str], add
 
 def test_r8_14_duplicate_keys_collapse_even_in_untouched_field_entries() -> None:
     """DataHub rewrites every field entry; two tags with the same key collapse into one (R8.14)."""
-    dup = sc.EditableSchemaFieldInfoClass(fieldPath="a", globalTags=sc.GlobalTagsClass(
-        [tag("urn:li:tag:x"), sc.TagAssociationClass("urn:li:tag:x", context="c")]))
+    dup = sc.EditableSchemaFieldInfoClass(
+        fieldPath="a",
+        globalTags=sc.GlobalTagsClass([tag("urn:li:tag:x"), sc.TagAssociationClass("urn:li:tag:x", context="c")]),
+    )
     clean = sc.EditableSchemaFieldInfoClass(fieldPath="b", globalTags=sc.GlobalTagsClass([tag("urn:li:tag:y")]))
     current = sc.EditableSchemaMetadataClass(editableSchemaFieldInfo=[dup, clean], created=STAMP, lastModified=STAMP)
     builder = DatasetPatchBuilder(DS).for_field("b").add_tag(tag("urn:li:tag:z")).parent()
     result = run(builder, "editableSchemaMetadata", current)
-    expected = sc.EditableSchemaMetadataClass(created=STAMP, lastModified=STAMP, editableSchemaFieldInfo=[
-        sc.EditableSchemaFieldInfoClass(fieldPath="a", globalTags=sc.GlobalTagsClass(
-            [sc.TagAssociationClass("urn:li:tag:x", context="c")])),
-        sc.EditableSchemaFieldInfoClass(fieldPath="b", globalTags=sc.GlobalTagsClass(
-            [tag("urn:li:tag:y"), tag("urn:li:tag:z")]))])
+    expected = sc.EditableSchemaMetadataClass(
+        created=STAMP,
+        lastModified=STAMP,
+        editableSchemaFieldInfo=[
+            sc.EditableSchemaFieldInfoClass(
+                fieldPath="a", globalTags=sc.GlobalTagsClass([sc.TagAssociationClass("urn:li:tag:x", context="c")])
+            ),
+            sc.EditableSchemaFieldInfoClass(
+                fieldPath="b", globalTags=sc.GlobalTagsClass([tag("urn:li:tag:y"), tag("urn:li:tag:z")])
+            ),
+        ],
+    )
     assert result == pj(expected)

@@ -4,6 +4,7 @@ A large ingest hands each MCL to a child process and appends what comes back at 
 flush. The log must be exactly what deriving inline gives (R3.4 envelope and key, R3.5 order,
 offsets), whether the helper works, dies mid-ingest, or is never started.
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -36,7 +37,8 @@ def _ingest(path: Path, corpus: Path, batch_size: int, **settings: Any) -> Tuple
         pe = [(r.offset, r.key, r.timestamp, r.value) for r in s.iter_topic("PlatformEvent_v1")]
         with s.db.read() as conn:
             zlib_rows = conn.exec_driver_sql(
-                "SELECT count(*) FROM topic_log WHERE topic = 'PlatformEvent_v1' AND codec = 1").scalar()
+                "SELECT count(*) FROM topic_log WHERE topic = 'PlatformEvent_v1' AND codec = 1"
+            ).scalar()
     return report, pe, zlib_rows
 
 
@@ -63,8 +65,9 @@ def inline(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Tuple[Any,
     return report, pe
 
 
-def test_helper_derives_exactly_what_inline_derivation_gives(corpus: Path, inline, tmp_path: Path,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_helper_derives_exactly_what_inline_derivation_gives(
+    corpus: Path, inline, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """R3.4/R3.5: same records, offsets, keys, timestamps and payloads; same report counts."""
     monkeypatch.setattr(PL, "CHUNK", 16)  # many chunks per batch
     report, pe, zlib_rows = _ingest(tmp_path / "s.db", corpus, 80)
@@ -75,9 +78,9 @@ def test_helper_derives_exactly_what_inline_derivation_gives(corpus: Path, inlin
     assert report.offsets["PlatformEvent_v1"] == ref_report.offsets["PlatformEvent_v1"]
 
 
-def test_a_helper_that_dies_mid_ingest_loses_nothing(corpus: Path, inline, tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch,
-                                                     caplog: pytest.LogCaptureFixture) -> None:
+def test_a_helper_that_dies_mid_ingest_loses_nothing(
+    corpus: Path, inline, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     """The helper is killed after its third answer: the writer derives the rest itself."""
     answers = {"n": 0}
     real_result = Helper.result
@@ -107,8 +110,9 @@ def test_helper_processes_can_be_turned_off(corpus: Path, inline, tmp_path: Path
     assert zlib_rows == 0 and pe == inline[1]
 
 
-def test_a_helper_that_cannot_start_falls_back_to_inline(corpus: Path, inline, tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_helper_that_cannot_start_falls_back_to_inline(
+    corpus: Path, inline, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(sys, "executable", str(tmp_path / "no-such-python"))
     report, pe, zlib_rows = _ingest(tmp_path / "s.db", corpus, 80)
     assert zlib_rows == 0 and pe == inline[1]
@@ -119,19 +123,21 @@ def test_a_script_without_a_main_guard_is_not_run_again(corpus: Path, tmp_path: 
     (multiprocessing's spawn would re-run an unguarded script in the child)."""
     script = tmp_path / "unguarded.py"
     marker = tmp_path / "runs.txt"
-    script.write_text(textwrap.dedent(f"""
+    script.write_text(
+        textwrap.dedent(f"""
         import litemeta, litemeta.config, litemeta.storage.log
         litemeta.config.usable_cpus = lambda: 2
         litemeta.storage.log.COMPRESS_MIN_BYTES = 10**12  # only the helper's batches compressed
         with open({str(marker)!r}, "a") as f:
             f.write("run\\n")
-        with litemeta.open_store({str(tmp_path / 's.db')!r}) as s:
+        with litemeta.open_store({str(tmp_path / "s.db")!r}) as s:
             r = s.ingest([{str(corpus)!r}], batch_size=80)
             with s.db.read() as conn:
                 helper_batches = conn.exec_driver_sql(
                     "SELECT count(*) FROM topic_log WHERE topic = 'PlatformEvent_v1' AND codec = 1").scalar()
         print(r.platform_events, helper_batches)
-    """))
+    """)
+    )
     proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     events, helper_batches = map(int, proc.stdout.split())
@@ -149,10 +155,12 @@ def test_no_helper_on_a_single_cpu(corpus: Path, inline, tmp_path: Path, monkeyp
 def test_helper_process_starts_without_sqlalchemy(tmp_path: Path) -> None:
     """The helper imports only what deriving and encoding events need (storage.batches, not the SQL
     layer): SQLAlchemy's import is 0.3 s of CPU on the core beside the writer."""
-    code = ("import io, sys; from litemeta.core.platform_helper import serve; "
-            "serve(io.BytesIO(b''), io.BytesIO()); "  # the helper's own imports, then end of input
-            "from litemeta.model.registry import load_registry; load_registry(); "  # what derive loads
-            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sqlalchemy'))")
+    code = (
+        "import io, sys; from litemeta.core.platform_helper import serve; "
+        "serve(io.BytesIO(b''), io.BytesIO()); "  # the helper's own imports, then end of input
+        "from litemeta.model.registry import load_registry; load_registry(); "  # what derive loads
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sqlalchemy'))"
+    )
     # run outside the repository: ``-c`` puts the working folder first on sys.path, and the package
     # under test is the installed one (CI's second run installs it without -e)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path).stdout

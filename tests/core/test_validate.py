@@ -1,4 +1,5 @@
 """litemeta.core.validate on proposals built with DataHub's SDK (MetadataChangeProposalWrapper, patch builders)."""
+
 from __future__ import annotations
 
 import json
@@ -73,22 +74,41 @@ def status(urn: str = DS, change: Optional[str] = None) -> Proposal:
 
 
 def profile() -> Proposal:
-    return proposal(MCPW(entityUrn=DS, aspect=sc.DatasetProfileClass(timestampMillis=1700000000000, rowCount=5,
-                                                                      eventGranularity=sc.TimeWindowSizeClass("DAY"))))
+    return proposal(
+        MCPW(
+            entityUrn=DS,
+            aspect=sc.DatasetProfileClass(
+                timestampMillis=1700000000000, rowCount=5, eventGranularity=sc.TimeWindowSizeClass("DAY")
+            ),
+        )
+    )
 
 
 # ------------------------------------------------------------------------------------ accepted
-@pytest.mark.parametrize("aspect", [
-    sc.DatasetPropertiesClass(description="d", customProperties={"a": "b"}),
-    sc.SchemaMetadataClass(schemaName="t", platform="urn:li:dataPlatform:hive", version=0, hash="",
-                           platformSchema=sc.OtherSchemaClass(rawSchema=""),
-                           fields=[sc.SchemaFieldClass("a", sc.SchemaFieldDataTypeClass(sc.NumberTypeClass()), "INT")]),
-    sc.OwnershipClass(owners=[sc.OwnerClass("urn:li:corpuser:a", sc.OwnershipTypeClass.DATAOWNER)]),
-    sc.UpstreamLineageClass(upstreams=[sc.UpstreamClass("urn:li:dataset:(urn:li:dataPlatform:hive,db.u,PROD)",
-                                                        sc.DatasetLineageTypeClass.TRANSFORMED)]),
-    sc.GlobalTagsClass(tags=[sc.TagAssociationClass("urn:li:tag:pii")]),
-    sc.BrowsePathsV2Class(path=[sc.BrowsePathEntryClass(id="db")]),
-])
+@pytest.mark.parametrize(
+    "aspect",
+    [
+        sc.DatasetPropertiesClass(description="d", customProperties={"a": "b"}),
+        sc.SchemaMetadataClass(
+            schemaName="t",
+            platform="urn:li:dataPlatform:hive",
+            version=0,
+            hash="",
+            platformSchema=sc.OtherSchemaClass(rawSchema=""),
+            fields=[sc.SchemaFieldClass("a", sc.SchemaFieldDataTypeClass(sc.NumberTypeClass()), "INT")],
+        ),
+        sc.OwnershipClass(owners=[sc.OwnerClass("urn:li:corpuser:a", sc.OwnershipTypeClass.DATAOWNER)]),
+        sc.UpstreamLineageClass(
+            upstreams=[
+                sc.UpstreamClass(
+                    "urn:li:dataset:(urn:li:dataPlatform:hive,db.u,PROD)", sc.DatasetLineageTypeClass.TRANSFORMED
+                )
+            ]
+        ),
+        sc.GlobalTagsClass(tags=[sc.TagAssociationClass("urn:li:tag:pii")]),
+        sc.BrowsePathsV2Class(path=[sc.BrowsePathEntryClass(id="db")]),
+    ],
+)
 def test_sdk_written_aspects_are_accepted(aspect: Any) -> None:
     v = check(proposal(MCPW(entityUrn=DS, aspect=aspect)))
     assert v.spec.name == aspect.ASPECT_NAME and not v.drop and v.warnings == ()
@@ -121,8 +141,13 @@ def test_r1_22_client_key_aspect_is_dropped_with_a_warning() -> None:
 
 
 def test_r1_35_delete_of_the_key_aspect_is_kept() -> None:
-    v = check(proposal(MCPW(entityUrn=DS, aspect=sc.DatasetKeyClass("urn:li:dataPlatform:hive", "db.t", "PROD")),
-                       change_type="DELETE", aspect=None))
+    v = check(
+        proposal(
+            MCPW(entityUrn=DS, aspect=sc.DatasetKeyClass("urn:li:dataPlatform:hive", "db.t", "PROD")),
+            change_type="DELETE",
+            aspect=None,
+        )
+    )
     assert not v.drop and v.spec.name == "datasetKey" and v.proposal.change_type == "DELETE"
 
 
@@ -164,8 +189,11 @@ def test_delete_ignores_a_value_with_a_warning() -> None:
 
 # ----------------------------------------------------------------------------------------- urns
 def test_r6_5_urn_from_the_key_aspect() -> None:
-    w = MCPW(entityType="dataset", entityKeyAspect=sc.DatasetKeyClass("urn:li:dataPlatform:hive", "db.t", "PROD"),
-             aspect=sc.StatusClass(removed=True))
+    w = MCPW(
+        entityType="dataset",
+        entityKeyAspect=sc.DatasetKeyClass("urn:li:dataPlatform:hive", "db.t", "PROD"),
+        aspect=sc.StatusClass(removed=True),
+    )
     p = proposal(w)
     assert p.entity_urn is None
     v = check(p)
@@ -181,8 +209,13 @@ def test_r6_5_neither_urn_nor_key() -> None:
 
 
 def test_r6_5_incomplete_key_aspect() -> None:
-    p = proposal(MCPW(entityType="dataset", entityKeyAspect=sc.DatasetKeyClass("urn:li:dataPlatform:hive", "db.t", "PROD"),
-                      aspect=sc.StatusClass(removed=True)))
+    p = proposal(
+        MCPW(
+            entityType="dataset",
+            entityKeyAspect=sc.DatasetKeyClass("urn:li:dataPlatform:hive", "db.t", "PROD"),
+            aspect=sc.StatusClass(removed=True),
+        )
+    )
     e = fails(p.with_(entity_key_aspect={"platform": "urn:li:dataPlatform:hive", "origin": "PROD"}), SchemaError)
     assert e.path == "/name" and e.aspect == "datasetKey"
 
@@ -211,8 +244,12 @@ def test_r1_31_aspect_name_required_known_and_registered_for_the_entity() -> Non
     assert "aspect name is required" in e.message
     e = fails(status().with_(aspect_name="noSuchAspect"), UnknownAspectError)
     assert "noSuchAspect" in e.message
-    chart = proposal(MCPW(entityUrn="urn:li:chart:(looker,c1)", aspect=sc.ChartInfoClass(
-        title="t", description="", lastModified=sc.ChangeAuditStampsClass())))
+    chart = proposal(
+        MCPW(
+            entityUrn="urn:li:chart:(looker,c1)",
+            aspect=sc.ChartInfoClass(title="t", description="", lastModified=sc.ChangeAuditStampsClass()),
+        )
+    )
     assert check(chart).spec.name == "chartInfo"
     e = fails(chart.with_(entity_urn=DS, entity_type="dataset"), UnknownAspectError)
     assert "not registered for entity type 'dataset'" in e.message
@@ -220,8 +257,14 @@ def test_r1_31_aspect_name_required_known_and_registered_for_the_entity() -> Non
 
 # ---------------------------------------------------------------------------------------- patch
 def patches() -> list:
-    return [proposal(m) for m in DatasetPatchBuilder(DS).add_tag(sc.TagAssociationClass("urn:li:tag:pii"))
-            .set_description("d").add_owner(sc.OwnerClass("urn:li:corpuser:a", "DATAOWNER")).build()]
+    return [
+        proposal(m)
+        for m in DatasetPatchBuilder(DS)
+        .add_tag(sc.TagAssociationClass("urn:li:tag:pii"))
+        .set_description("d")
+        .add_owner(sc.OwnerClass("urn:li:corpuser:a", "DATAOWNER"))
+        .build()
+    ]
 
 
 def test_r1_32_r8_17_sdk_patch_shapes_are_accepted() -> None:
@@ -233,20 +276,23 @@ def test_r1_32_r8_17_sdk_patch_shapes_are_accepted() -> None:
         assert v.proposal.change_type == "PATCH" and not v.drop
 
 
-@pytest.mark.parametrize("payload, path, words", [
-    (None, None, "needs a patch"),
-    ("add", "", "list of JSON Patch operations"),
-    ([{"op": "merge", "path": "/a"}], "/0/op", "unknown JSON Patch op"),
-    ([{"op": "add", "path": "/a"}], "/0/value", "needs a value"),
-    ([{"op": "remove", "path": "a"}], "/0/path", "JSON pointer"),
-    ([{"op": "move", "path": "/a"}], "/0/from", "needs 'from'"),
-    (["add"], "/0", "must be an object"),
-    ({"patch": "x"}, "/patch", "list of operations"),
-    ({"patch": [], "arrayPrimaryKeys": {"tags": "tag"}}, "/arrayPrimaryKeys/tags", "list of field names"),
-    ({"patch": [], "forceGenericPatch": "yes"}, "/forceGenericPatch", "boolean"),
-    ({"patch": [], "extra": 1}, "/extra", "unrecognized key"),
-    ({"patch": [{"op": "add", "path": "/x"}]}, "/patch/0/value", "needs a value"),
-])
+@pytest.mark.parametrize(
+    "payload, path, words",
+    [
+        (None, None, "needs a patch"),
+        ("add", "", "list of JSON Patch operations"),
+        ([{"op": "merge", "path": "/a"}], "/0/op", "unknown JSON Patch op"),
+        ([{"op": "add", "path": "/a"}], "/0/value", "needs a value"),
+        ([{"op": "remove", "path": "a"}], "/0/path", "JSON pointer"),
+        ([{"op": "move", "path": "/a"}], "/0/from", "needs 'from'"),
+        (["add"], "/0", "must be an object"),
+        ({"patch": "x"}, "/patch", "list of operations"),
+        ({"patch": [], "arrayPrimaryKeys": {"tags": "tag"}}, "/arrayPrimaryKeys/tags", "list of field names"),
+        ({"patch": [], "forceGenericPatch": "yes"}, "/forceGenericPatch", "boolean"),
+        ({"patch": [], "extra": 1}, "/extra", "unrecognized key"),
+        ({"patch": [{"op": "add", "path": "/x"}]}, "/patch/0/value", "needs a value"),
+    ],
+)
 def test_r1_32_malformed_patch_payloads(payload: Any, path: Optional[str], words: str) -> None:
     p = patches()[1].with_(aspect=payload)
     e = fails(p, PatchError)
@@ -272,11 +318,29 @@ def test_inline_field_checks_agree_with_the_field_checkers(corpus_file: Any) -> 
     from litemeta.sources.files import read_records
 
     registry = load_registry()
-    values = [(p.aspect_name, p.aspect) for r in read_records([str(corpus_file(300, 2))])
-              for p in proposals_of(r, registry)
-              if isinstance(p.aspect, dict) and p.change_type != "PATCH" and p.aspect_name in registry.aspects]
+    values = [
+        (p.aspect_name, p.aspect)
+        for r in read_records([str(corpus_file(300, 2))])
+        for p in proposals_of(r, registry)
+        if isinstance(p.aspect, dict) and p.change_type != "PATCH" and p.aspect_name in registry.aspects
+    ]
     rnd = random.Random(7)
-    bad = [None, 5, -2**70, 2**40, 1.5, True, "x", "urn:li:corpuser:ok", "not-a-urn", "urn:li:", [], {}, "PROD", "ZZZ"]
+    bad = [
+        None,
+        5,
+        -(2**70),
+        2**40,
+        1.5,
+        True,
+        "x",
+        "urn:li:corpuser:ok",
+        "not-a-urn",
+        "urn:li:",
+        [],
+        {},
+        "PROD",
+        "ZZZ",
+    ]
 
     def mutate(v: Any) -> Any:
         v = copy.deepcopy(v)

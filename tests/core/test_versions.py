@@ -1,5 +1,6 @@
 """core/versions.py: the write path's pure decisions, each against the DataHub rule it copies
 (docs/datahub-semantics.md). No database: values in, values out."""
+
 from __future__ import annotations
 
 import hashlib
@@ -17,8 +18,11 @@ DS_KEY = {"platform": "urn:li:dataPlatform:hive", "name": "Shop.Orders.Daily", "
 
 # ------------------------------------------------------------------ systemMetadata (R1.41, R1.17, R8.4, R8.5)
 def test_r1_41_missing_run_id_and_last_observed_get_defaults_and_r1_17_copies_the_run_id() -> None:
-    assert V.fill_system_metadata(None, 1234) == {"lastObserved": 1234, "runId": "no-run-id-provided",
-                                                  "lastRunId": "no-run-id-provided"}
+    assert V.fill_system_metadata(None, 1234) == {
+        "lastObserved": 1234,
+        "runId": "no-run-id-provided",
+        "lastRunId": "no-run-id-provided",
+    }
     # R1.41: a lastObserved of 0 counts as missing; R8.21: DEFAULT_RUN_ID's value
     assert V.fill_system_metadata({"lastObserved": 0, "runId": ""}, 99)["lastObserved"] == 99
     got = V.fill_system_metadata({"pipelineName": "p", "runId": "r1", "lastRunId": "old", "lastObserved": 5}, 99)
@@ -27,36 +31,73 @@ def test_r1_41_missing_run_id_and_last_observed_get_defaults_and_r1_17_copies_th
 
 
 def test_r8_4_an_equal_value_keeps_the_stored_metadata_but_its_run_fields() -> None:
-    stored = {"lastObserved": 1, "runId": "a", "lastRunId": "z", "version": "3", "registryName": "reg",
-              "properties": {"k": "v"}}
+    stored = {
+        "lastObserved": 1,
+        "runId": "a",
+        "lastRunId": "z",
+        "version": "3",
+        "registryName": "reg",
+        "properties": {"k": "v"},
+    }
     incoming = {"lastObserved": 2, "runId": "b", "registryName": "other", "pipelineName": "p", "schemaVersion": 7}
     assert V.noop_system_metadata(stored, incoming) == {
-        "lastObserved": 2, "runId": "b", "lastRunId": "a", "version": "3", "registryName": "reg",
-        "properties": {"k": "v"}, "schemaVersion": 7}
+        "lastObserved": 2,
+        "runId": "b",
+        "lastRunId": "a",
+        "version": "3",
+        "registryName": "reg",
+        "properties": {"k": "v"},
+        "schemaVersion": 7,
+    }
     # lastObserved only when non-null; runId removed when null; lastRunId removed when the stored runId is
     assert V.noop_system_metadata({"lastObserved": 1, "version": "2"}, {"lastObserved": None, "runId": None}) == {
-        "lastObserved": 1, "version": "2"}
+        "lastObserved": 1,
+        "version": "2",
+    }
 
 
 def test_r8_5_a_changed_value_merges_into_the_stored_metadata() -> None:
     stored = {"lastObserved": 1, "runId": "a", "version": "2", "registryName": "reg", "properties": {"k": "v"}}
-    incoming = {"lastObserved": 9, "runId": "b", "registryName": "other", "aspectModified": {"time": 9},
-                "properties": {"new": "x"}}
+    incoming = {
+        "lastObserved": 9,
+        "runId": "b",
+        "registryName": "other",
+        "aspectModified": {"time": 9},
+        "properties": {"new": "x"},
+    }
     assert V.changed_system_metadata(stored, incoming, 3) == {
-        "lastObserved": 9, "runId": "b", "lastRunId": "a", "version": "3", "registryName": "reg",
-        "properties": {"k": "v"}, "aspectModified": {"time": 9}}
+        "lastObserved": 9,
+        "runId": "b",
+        "lastRunId": "a",
+        "version": "3",
+        "registryName": "reg",
+        "properties": {"k": "v"},
+        "aspectModified": {"time": 9},
+    }
 
 
 def test_r8_5_a_first_write_stores_the_incoming_metadata_with_version_1_and_aspect_created() -> None:
     incoming = {"lastObserved": 9, "runId": "b", "aspectModified": {"time": 9, "actor": "urn:li:corpuser:x"}}
-    assert V.changed_system_metadata(None, incoming, 1) == {**incoming, "version": "1",
-                                                            "aspectCreated": incoming["aspectModified"]}
+    assert V.changed_system_metadata(None, incoming, 1) == {
+        **incoming,
+        "version": "1",
+        "aspectCreated": incoming["aspectModified"],
+    }
     assert V.changed_system_metadata(None, {"runId": "b"}, 1) == {"runId": "b", "version": "1"}
 
 
 # ------------------------------------------------------------------ version numbers (R8.19, R8.2, R8.3)
-@pytest.mark.parametrize("sm,expected", [({"version": "7"}, 7), ({"version": ""}, None), ({"version": "x"}, None),
-                                         ({}, None), (None, None), ({"version": 3}, 3)])
+@pytest.mark.parametrize(
+    "sm,expected",
+    [
+        ({"version": "7"}, 7),
+        ({"version": ""}, None),
+        ({"version": "x"}, None),
+        ({}, None),
+        (None, None),
+        ({"version": 3}, 3),
+    ],
+)
 def test_r8_19_the_version_is_a_number_stored_as_a_string(sm: object, expected: object) -> None:
     assert V.stored_version(sm) == expected  # type: ignore[arg-type]
 
@@ -72,10 +113,14 @@ def test_r8_2_the_archive_number_of_the_replaced_row_0() -> None:
     assert V.archive_version(None, {}, None) == 1
 
 
-@given(st.one_of(st.none(), st.integers(0, 10**6)), st.one_of(st.none(), st.integers(0, 10**6)),
-       st.one_of(st.none(), st.integers(0, 10**6)))
-def test_r8_2_the_archive_number_is_never_below_1_nor_below_either_side(row0: object, incoming: object,
-                                                                        db_max: object) -> None:
+@given(
+    st.one_of(st.none(), st.integers(0, 10**6)),
+    st.one_of(st.none(), st.integers(0, 10**6)),
+    st.one_of(st.none(), st.integers(0, 10**6)),
+)
+def test_r8_2_the_archive_number_is_never_below_1_nor_below_either_side(
+    row0: object, incoming: object, db_max: object
+) -> None:
     row0_sm = {"version": str(row0)} if row0 is not None else {}
     incoming_sm = {"version": str(incoming)} if incoming is not None else {}
     n = V.archive_version(row0_sm, incoming_sm, db_max if row0 is None else None)  # type: ignore[arg-type]
@@ -95,12 +140,18 @@ def test_r8_3_retention_keeps_max_versions_in_all(newest: int, max_versions: int
 # ------------------------------------------------------------------ timeseries (R1.40)
 def test_r1_40_the_document_id_is_the_sha256_of_the_key_fields() -> None:
     urn = "urn:li:dataset:(urn:li:dataPlatform:hive,t,PROD)"
-    value = {"timestampMillis": 1700000000000, "eventGranularity": {"unit": "DAY", "multiple": 1},
-             "partitionSpec": {"partition": "FULL_TABLE_SNAPSHOT", "type": "FULL_TABLE"}, "rowCount": 5}
+    value = {
+        "timestampMillis": 1700000000000,
+        "eventGranularity": {"unit": "DAY", "multiple": 1},
+        "partitionSpec": {"partition": "FULL_TABLE_SNAPSHOT", "type": "FULL_TABLE"},
+        "rowCount": 5,
+    }
     # the rule's concatenation, written out: timestampMillis + eventGranularity(json) + urn(json-quoted)
     # + messageId(json, absent here) + partitionSpec(json)
-    text = ('1700000000000{"unit":"DAY","multiple":1}"urn:li:dataset:(urn:li:dataPlatform:hive,t,PROD)"'
-            '{"partition":"FULL_TABLE_SNAPSHOT","type":"FULL_TABLE"}')
+    text = (
+        '1700000000000{"unit":"DAY","multiple":1}"urn:li:dataset:(urn:li:dataPlatform:hive,t,PROD)"'
+        '{"partition":"FULL_TABLE_SNAPSHOT","type":"FULL_TABLE"}'
+    )
     assert V.timeseries_document_id(urn, value) == hashlib.sha256(text.encode()).hexdigest()
     # same key fields overwrite each other; other fields do not matter; a messageId does
     assert V.timeseries_document_id(urn, {**value, "rowCount": 9}) == V.timeseries_document_id(urn, value)
@@ -110,16 +161,23 @@ def test_r1_40_the_document_id_is_the_sha256_of_the_key_fields() -> None:
 
 
 # ------------------------------------------------------------------ default aspects (R1.23, choice 3)
-@pytest.mark.parametrize("entity_type,key,expected", [
-    ("dataset", DS_KEY, "urn:li:dataPlatform:hive"),
-    ("chart", {"dashboardTool": "Looker", "chartId": "1"}, "urn:li:dataPlatform:looker"),
-    ("dataFlow", {"orchestrator": "Airflow", "flowId": "f", "cluster": "prod"}, "urn:li:dataPlatform:airflow"),
-    ("dataJob", {"flow": "urn:li:dataFlow:(Airflow,f,prod)", "jobId": "j"}, "urn:li:dataPlatform:airflow"),
-    ("mlModel", {"platform": "urn:li:dataPlatform:sagemaker", "name": "m", "origin": "PROD"},
-     "urn:li:dataPlatform:sagemaker"),
-])
-def test_r1_23_the_default_data_platform_instance_comes_from_the_key(entity_type: str, key: dict,
-                                                                    expected: str) -> None:
+@pytest.mark.parametrize(
+    "entity_type,key,expected",
+    [
+        ("dataset", DS_KEY, "urn:li:dataPlatform:hive"),
+        ("chart", {"dashboardTool": "Looker", "chartId": "1"}, "urn:li:dataPlatform:looker"),
+        ("dataFlow", {"orchestrator": "Airflow", "flowId": "f", "cluster": "prod"}, "urn:li:dataPlatform:airflow"),
+        ("dataJob", {"flow": "urn:li:dataFlow:(Airflow,f,prod)", "jobId": "j"}, "urn:li:dataPlatform:airflow"),
+        (
+            "mlModel",
+            {"platform": "urn:li:dataPlatform:sagemaker", "name": "m", "origin": "PROD"},
+            "urn:li:dataPlatform:sagemaker",
+        ),
+    ],
+)
+def test_r1_23_the_default_data_platform_instance_comes_from_the_key(
+    entity_type: str, key: dict, expected: str
+) -> None:
     assert V.default_data_platform_instance(entity_type, key) == {"platform": expected}
 
 
@@ -135,15 +193,18 @@ def test_choice_3_default_browse_paths_v2_follow_datahubs_algorithm() -> None:
     assert V.default_browse_paths_v2("dataset", DS_KEY, []) == {"path": [{"id": "shop"}, {"id": "orders"}]}
     assert V.default_browse_paths_v2("dataset", {**DS_KEY, "name": "orders"}, []) == {"path": [{"id": "Default"}]}
     assert V.default_browse_paths_v2("dataset", {**DS_KEY, "name": "a.b."}, []) == {"path": [{"id": "a"}]}
-    assert V.default_browse_paths_v2("dataset", {**DS_KEY, "name": "a/b/c"}, [], "/") == {"path": [{"id": "a"},
-                                                                                                  {"id": "b"}]}
+    assert V.default_browse_paths_v2("dataset", {**DS_KEY, "name": "a/b/c"}, [], "/") == {
+        "path": [{"id": "a"}, {"id": "b"}]
+    }
     chain = ["urn:li:container:db", "urn:li:container:schema"]
     assert V.default_browse_paths_v2("dataset", DS_KEY, chain) == {"path": [{"id": c, "urn": c} for c in chain]}
     assert V.default_browse_paths_v2("chart", {"dashboardTool": "looker", "chartId": "1"}, []) == {
-        "path": [{"id": "Default"}]}
+        "path": [{"id": "Default"}]
+    }
     flow = "urn:li:dataFlow:(airflow,f,prod)"
-    assert V.default_browse_paths_v2("dataJob", {"flow": flow, "jobId": "j"}, []) == {"path": [{"id": flow,
-                                                                                              "urn": flow}]}
+    assert V.default_browse_paths_v2("dataJob", {"flow": flow, "jobId": "j"}, []) == {
+        "path": [{"id": flow, "urn": flow}]
+    }
     assert V.default_browse_paths_v2("corpuser", {"username": "a"}, []) == {"path": [{"id": "Default"}]}
 
 

@@ -1,4 +1,5 @@
 """Consumers following the log: consume/commit, at-least-once subscriptions, lag, filters (issue 4)."""
+
 from __future__ import annotations
 
 import json
@@ -21,9 +22,15 @@ DS = "urn:li:dataset:(urn:li:dataPlatform:hive,shop.orders,PROD)"
 def store(file_store: Any) -> Any:
     """A store on file (tests reopen it by path), with a tag and an owner on one dataset."""
     s = file_store
-    s.ingest([MCPW(entityUrn=DS, aspect=m.GlobalTagsClass(tags=[m.TagAssociationClass(tag="urn:li:tag:a")])),
-              MCPW(entityUrn=DS, aspect=m.OwnershipClass(owners=[m.OwnerClass(owner="urn:li:corpuser:x",
-                                                                               type="DATAOWNER")]))])
+    s.ingest(
+        [
+            MCPW(entityUrn=DS, aspect=m.GlobalTagsClass(tags=[m.TagAssociationClass(tag="urn:li:tag:a")])),
+            MCPW(
+                entityUrn=DS,
+                aspect=m.OwnershipClass(owners=[m.OwnerClass(owner="urn:li:corpuser:x", type="DATAOWNER")]),
+            ),
+        ]
+    )
     return s
 
 
@@ -81,8 +88,11 @@ def test_filter_accepts_owner_as_alias_of_ownership(store: Any) -> None:
 def test_events_are_keyed_and_enveloped_as_datahub_does(store: Any) -> None:
     """R3.4: name entityChangeEvent, key entityChangeEvent-<urn>, version 0, auditStamp from the MCL's created."""
     mcl_created = {r.value["aspectName"]: r.value["created"] for r in store.read_topic("mcl")}
-    tag_events = [r for r in store.read_topic("pe") if r.value["name"] == "entityChangeEvent"
-                  and json.loads(r.value["payload"]["value"])["category"] == "TAG"]
+    tag_events = [
+        r
+        for r in store.read_topic("pe")
+        if r.value["name"] == "entityChangeEvent" and json.loads(r.value["payload"]["value"])["category"] == "TAG"
+    ]
     assert len(tag_events) == 1
     rec = tag_events[0]
     payload = json.loads(rec.value["payload"]["value"])

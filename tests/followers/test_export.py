@@ -1,6 +1,7 @@
 """Topic export (kafka-log, avro, jsonl) and read_export, checked with independent readers:
 kafka-python for the log format, fastavro with the SDK's own .avsc files for values, and the
 SDK's classes (``from_obj``) for equality with what went in."""
+
 from __future__ import annotations
 
 import io
@@ -66,37 +67,57 @@ def _sdk_events(n: int, seed: int = 0) -> List[Any]:
         urn = _dataset(rnd.randint(0, n // 3 + 1))
         ts = 1_700_000_000_000 + i * 1000
         sm = sc.SystemMetadataClass(lastObserved=ts, runId=f"run-{i % 7}", properties={"appSource": "ui"})
-        props = sc.DatasetPropertiesClass(description="d" * rnd.randint(0, 300), name=f"t{i}",
-                                          customProperties={"k": "v", "é": "ü"})
+        props = sc.DatasetPropertiesClass(
+            description="d" * rnd.randint(0, 300), name=f"t{i}", customProperties={"k": "v", "é": "ü"}
+        )
         kind = i % 4
         if kind == 0:
             obj = MetadataChangeProposalWrapper(entityUrn=urn, aspect=props, systemMetadata=sm).make_mcp()
             out.append((MCP_TOPIC, urn, ts, obj))
         elif kind == 1:
             obj = sc.MetadataChangeLogClass(
-                entityType="dataset", entityUrn=urn, changeType="UPSERT", aspectName="datasetProperties",
+                entityType="dataset",
+                entityUrn=urn,
+                changeType="UPSERT",
+                aspectName="datasetProperties",
                 aspect=sc.GenericAspectClass(value=json.dumps(props.to_obj()).encode(), contentType="application/json"),
                 systemMetadata=sm,
                 previousAspectValue=sc.GenericAspectClass(value=b'{"name":"old"}', contentType="application/json")
-                if i % 8 == 1 else None,
+                if i % 8 == 1
+                else None,
                 previousSystemMetadata=sc.SystemMetadataClass(lastObserved=ts - 5, runId="old") if i % 8 == 1 else None,
-                created=sc.AuditStampClass(time=ts, actor="urn:li:corpuser:datahub"))
+                created=sc.AuditStampClass(time=ts, actor="urn:li:corpuser:datahub"),
+            )
             out.append((MCL_VERSIONED_TOPIC, urn, ts, obj))
         elif kind == 2:
-            profile = sc.DatasetProfileClass(timestampMillis=ts, rowCount=rnd.randint(0, 10 ** 12), columnCount=3)
+            profile = sc.DatasetProfileClass(timestampMillis=ts, rowCount=rnd.randint(0, 10**12), columnCount=3)
             obj = sc.MetadataChangeLogClass(
-                entityType="dataset", entityUrn=urn, changeType="UPSERT", aspectName="datasetProfile",
-                aspect=sc.GenericAspectClass(value=json.dumps(profile.to_obj()).encode(),
-                                             contentType="application/json"),
-                systemMetadata=sm, created=sc.AuditStampClass(time=ts, actor="urn:li:corpuser:datahub"))
+                entityType="dataset",
+                entityUrn=urn,
+                changeType="UPSERT",
+                aspectName="datasetProfile",
+                aspect=sc.GenericAspectClass(
+                    value=json.dumps(profile.to_obj()).encode(), contentType="application/json"
+                ),
+                systemMetadata=sm,
+                created=sc.AuditStampClass(time=ts, actor="urn:li:corpuser:datahub"),
+            )
             out.append((MCL_TIMESERIES_TOPIC, urn, ts, obj))
         else:
-            payload = {"entityUrn": urn, "entityType": "dataset", "category": "TAG", "operation": "ADD",
-                       "modifier": "urn:li:tag:pii", "auditStamp": {"time": ts, "actor": "urn:li:corpuser:datahub"},
-                       "version": 0}
+            payload = {
+                "entityUrn": urn,
+                "entityType": "dataset",
+                "category": "TAG",
+                "operation": "ADD",
+                "modifier": "urn:li:tag:pii",
+                "auditStamp": {"time": ts, "actor": "urn:li:corpuser:datahub"},
+                "version": 0,
+            }
             obj = sc.PlatformEventClass(
-                header=sc.PlatformEventHeaderClass(timestampMillis=ts), name="entityChangeEvent",
-                payload=sc.GenericPayloadClass(value=json.dumps(payload).encode(), contentType="application/json"))
+                header=sc.PlatformEventHeaderClass(timestampMillis=ts),
+                name="entityChangeEvent",
+                payload=sc.GenericPayloadClass(value=json.dumps(payload).encode(), contentType="application/json"),
+            )
             out.append((PLATFORM_EVENT_TOPIC, f"entityChangeEvent-{urn}", ts, obj))
     return out
 
@@ -142,14 +163,17 @@ def records() -> List[TopicRecord]:
     return _records(240, seed=1)
 
 
-def test_kafka_log_values_decode_with_the_sdk_schemas_to_the_sdk_objects(tmp_path: Path, events: List[Any],
-                                                                          records: List[TopicRecord]) -> None:
+def test_kafka_log_values_decode_with_the_sdk_schemas_to_the_sdk_objects(
+    tmp_path: Path, events: List[Any], records: List[TopicRecord]
+) -> None:
     """Values are Confluent-framed Avro of DataHub's schemas (formats.md §3); keys UTF-8 urns; timestamps kept."""
     report = export(records, tmp_path)
     assert report.records == len(records)
     schemas = {e["subject"]: e for e in json.loads((tmp_path / "schemas.json").read_text())}
-    sdk_parsed = {t: fastavro.parse_schema(json.loads((SDK_SCHEMAS / f"{name}.avsc").read_text()))
-                  for t, name in SDK_SCHEMA_FILES.items()}
+    sdk_parsed = {
+        t: fastavro.parse_schema(json.loads((SDK_SCHEMAS / f"{name}.avsc").read_text()))
+        for t, name in SDK_SCHEMA_FILES.items()
+    }
     originals = {}
     for topic, key, ts, obj in events:
         originals.setdefault(topic, []).append((key, ts, obj))
@@ -170,8 +194,9 @@ def test_kafka_log_values_decode_with_the_sdk_schemas_to_the_sdk_objects(tmp_pat
         assert all(r.headers == [("trace", f"t{r.offset}".encode())] for r in traced)
 
 
-def test_schemas_json_lists_datahubs_schemas_with_litemetas_fixed_ids(tmp_path: Path,
-                                                                     records: List[TopicRecord]) -> None:
+def test_schemas_json_lists_datahubs_schemas_with_litemetas_fixed_ids(
+    tmp_path: Path, records: List[TopicRecord]
+) -> None:
     export(records, tmp_path)
     entries = json.loads((tmp_path / "schemas.json").read_text())
     assert {e["subject"] for e in entries} == {f"{t}-value" for t in SDK_SCHEMA_FILES}
@@ -180,8 +205,12 @@ def test_schemas_json_lists_datahubs_schemas_with_litemetas_fixed_ids(tmp_path: 
         name = SDK_SCHEMA_FILES[topic]
         assert e["id"] == SCHEMA_IDS[name]
         assert json.loads(e["schema"]) == json.loads((SDK_SCHEMAS / f"{name}.avsc").read_text())
-    assert SCHEMA_IDS == {"MetadataChangeProposal": 1, "FailedMetadataChangeProposal": 2,
-                          "MetadataChangeLog": 3, "PlatformEvent": 4}  # documented, stable
+    assert SCHEMA_IDS == {
+        "MetadataChangeProposal": 1,
+        "FailedMetadataChangeProposal": 2,
+        "MetadataChangeLog": 3,
+        "PlatformEvent": 4,
+    }  # documented, stable
 
 
 def test_schema_ids_can_be_overridden(tmp_path: Path, records: List[TopicRecord]) -> None:
@@ -232,8 +261,9 @@ def test_avro_round_trip_gives_values_keys_and_offsets(tmp_path: Path, records: 
     assert sniff_format(tmp_path) == "avro"
     got = list(read_export(tmp_path))
     expected = sorted(records, key=lambda r: (_topic_rank(r.topic), r.offset))
-    assert [(r.topic, r.offset, r.key, r.value, r.timestamp) for r in got] == \
-           [(r.topic, r.offset, r.key, r.value, r.timestamp) for r in expected]
+    assert [(r.topic, r.offset, r.key, r.value, r.timestamp) for r in got] == [
+        (r.topic, r.offset, r.key, r.value, r.timestamp) for r in expected
+    ]
     # the containers are readable by fastavro with the SDK's own schemas
     for topic, name in SDK_SCHEMA_FILES.items():
         with open(tmp_path / f"{topic}.avro", "rb") as f:
@@ -291,7 +321,9 @@ def test_corrupt_batches_are_reported_with_topic_partition_offset(tmp_path: Path
     reports = [x for x in items if isinstance(x, CorruptionReport)]
     got = [x for x in items if isinstance(x, TopicRecord)]
     assert [(r.topic, r.partition, r.base_offset, r.position) for r in reports] == [
-        (MCL_VERSIONED_TOPIC, 0, bases[1], positions[1]), (MCL_VERSIONED_TOPIC, 0, bases[-1], positions[-1])]
+        (MCL_VERSIONED_TOPIC, 0, bases[1], positions[1]),
+        (MCL_VERSIONED_TOPIC, 0, bases[-1], positions[-1]),
+    ]
     assert "CRC" in reports[0].reason and reports[1].stopped
     lost = set(range(bases[1], bases[2])) | set(range(bases[-1], len(mcls)))
     assert got == [r for r in mcls if r.offset not in lost]
@@ -354,7 +386,7 @@ def test_platform_event_encoder_gives_the_same_bytes_as_the_avro_module(records:
     events = [r.value for r in records if r.topic == PLATFORM_EVENT_TOPIC]
     assert events
     odd = dict(events[0], payload={"value": '{"é": "ü\\n"}', "contentType": "application/json"})
-    big_ts = dict(events[0], header={"timestampMillis": 2 ** 62})
+    big_ts = dict(events[0], header={"timestampMillis": 2**62})
     negative = dict(events[0], header={"timestampMillis": -5})
     for value in events + [odd, big_ts, negative]:
         assert encode_value(PLATFORM_EVENT_TOPIC, value) == avro.encode_event(PLATFORM_EVENT_TOPIC, value)

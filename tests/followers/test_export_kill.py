@@ -3,6 +3,7 @@ record. The export's second process (the one writing the platform-event topic) d
 parent, and a second export into the same folder waits for the first instead of interleaving
 with it. Real processes: the ``litemeta`` command, SIGKILL, the folder read back by litemeta's
 reader and by kafka-python's."""
+
 from __future__ import annotations
 
 import signal

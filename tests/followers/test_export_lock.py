@@ -2,6 +2,7 @@
 waits, then fails with a clear error), and a helper process that ends when its parent's pipe
 closes (the portable half of "dies with its parent"; tests/followers/test_export_kill.py kills
 real exports)."""
+
 from __future__ import annotations
 
 import subprocess
@@ -68,8 +69,9 @@ time.sleep(30)
 def test_a_helper_ends_when_its_parents_pipe_closes() -> None:
     import os
 
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(os.getpid())], stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(os.getpid())], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert child.stdout is not None and child.stdout.readline().strip() == "armed"
         assert child.poll() is None
@@ -83,6 +85,7 @@ def test_a_helper_ends_when_its_parents_pipe_closes() -> None:
 
 
 def test_a_helper_whose_parent_is_already_gone_ends_at_once() -> None:
-    child = subprocess.run([sys.executable, "-c", CHILD, "1"], stdin=subprocess.PIPE, capture_output=True,
-                           text=True, timeout=10)
+    child = subprocess.run(
+        [sys.executable, "-c", CHILD, "1"], stdin=subprocess.PIPE, capture_output=True, text=True, timeout=10
+    )
     assert child.returncode == 1 and "armed" not in child.stdout

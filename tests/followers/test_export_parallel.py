@@ -1,6 +1,7 @@
 """A kafka-log export with many platform events writes that topic in a second process
 (followers/export.py ``_export_two_processes``). The folder must be byte for byte what one process
 writes, read by kafka-python's own record reader, and a failing second process loses nothing."""
+
 from __future__ import annotations
 
 import subprocess
@@ -57,8 +58,9 @@ def test_two_processes_write_exactly_what_one_writes(store_path: Path, tmp_path:
     assert offsets == list(range(n_pe))
 
 
-def test_a_failing_second_process_is_replaced_by_this_one(store_path: Path, tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failing_second_process_is_replaced_by_this_one(
+    store_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     one, _, _ = _export(store_path, tmp_path / "one", parallel=False)
     real = subprocess.Popen
 
@@ -71,8 +73,9 @@ def test_a_failing_second_process_is_replaced_by_this_one(store_path: Path, tmp_
     assert two.counts == one.counts and ends["PlatformEvent_v1"] == sum(one.counts["PlatformEvent_v1"].values())
 
 
-def test_the_cut_is_taken_when_the_export_starts(store_path: Path, tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_cut_is_taken_when_the_export_starts(
+    store_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Records appended while an export runs are left for the next one: both processes stop at
     the end offsets read when the export started."""
     import shutil
@@ -91,8 +94,12 @@ def test_the_cut_is_taken_when_the_export_starts(store_path: Path, tmp_path: Pat
         cut = real(conn)
         seen.update(cut)
         with open_store(str(db)) as w:  # another writer, during the export
-            r = w.ingest(MCPW(entityUrn="urn:li:corpuser:late", aspect=GlobalTagsClass(
-                tags=[TagAssociationClass(tag="urn:li:tag:t")])))
+            r = w.ingest(
+                MCPW(
+                    entityUrn="urn:li:corpuser:late",
+                    aspect=GlobalTagsClass(tags=[TagAssociationClass(tag="urn:li:tag:t")]),
+                )
+            )
             assert r.written == 1 and r.platform_events >= 1
         return cut
 
@@ -106,8 +113,9 @@ def test_the_cut_is_taken_when_the_export_starts(store_path: Path, tmp_path: Pat
     assert all(after[t] > seen[t] for t in ("MetadataChangeProposal_v1", "PlatformEvent_v1"))
 
 
-def test_helper_processes_off_keeps_an_export_in_one_process(store_path: Path, tmp_path: Path,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_helper_processes_off_keeps_an_export_in_one_process(
+    store_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(E, "PARALLEL_MIN_RECORDS", 1)
     calls = []
     monkeypatch.setattr(E, "_export_two_processes", lambda *a, **k: calls.append(a))
@@ -116,8 +124,9 @@ def test_helper_processes_off_keeps_an_export_in_one_process(store_path: Path, t
     assert calls == []
 
 
-def test_one_usable_cpu_keeps_an_export_in_one_process(store_path: Path, tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_one_usable_cpu_keeps_an_export_in_one_process(
+    store_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(E, "PARALLEL_MIN_RECORDS", 1)
     monkeypatch.setattr("litemeta.config.usable_cpus", lambda: 1)
     calls = []

@@ -1,6 +1,7 @@
 """Replay into librdkafka's mock cluster (127.0.0.1 only), read back by a separate confluent-kafka
 consumer and decoded with fastavro and the SDK's own .avsc files; schema registration through
 confluent-kafka's MockSchemaRegistryClient (formats.md §3; datahub-semantics.md R5.4, R5.5)."""
+
 from __future__ import annotations
 
 import collections
@@ -30,8 +31,12 @@ from litemeta.model.events import MCL_TIMESERIES_TOPIC, MCL_VERSIONED_TOPIC, MCP
 from litemeta.store import open_store
 
 SDK_SCHEMAS = Path(datahub.metadata.__file__).parent / "schemas"
-SCHEMA_FILES = {MCP_TOPIC: "MetadataChangeProposal", MCL_VERSIONED_TOPIC: "MetadataChangeLog",
-                MCL_TIMESERIES_TOPIC: "MetadataChangeLog", PLATFORM_EVENT_TOPIC: "PlatformEvent"}
+SCHEMA_FILES = {
+    MCP_TOPIC: "MetadataChangeProposal",
+    MCL_VERSIONED_TOPIC: "MetadataChangeLog",
+    MCL_TIMESERIES_TOPIC: "MetadataChangeLog",
+    PLATFORM_EVENT_TOPIC: "PlatformEvent",
+}
 CLOCK = 1_750_000_000_000
 _quiet = logging.getLogger("tests.replay.librdkafka")
 _quiet.addHandler(logging.NullHandler())
@@ -47,16 +52,34 @@ def sdk_mcpws(n: int = 12) -> List[MCPW]:
     out: List[MCPW] = []
     for i in range(n):
         sm = sc.SystemMetadataClass(lastObserved=1_700_000_000_000 + i * 1000, runId="replay-test")
-        out.append(MCPW(entityUrn=_urn(i), aspect=sc.DatasetPropertiesClass(
-            name=f"t{i}", description=f"table {i} – données", customProperties={"k": str(i)}), systemMetadata=sm))
-        out.append(MCPW(entityUrn=_urn(i), aspect=sc.GlobalTagsClass(
-            tags=[sc.TagAssociationClass(tag=f"urn:li:tag:t{i % 3}")]), systemMetadata=sm))
-        out.append(MCPW(entityUrn=_urn(i), aspect=sc.DatasetProfileClass(
-            timestampMillis=1_700_000_000_000 + i, rowCount=i * 10, columnCount=3), systemMetadata=sm))
+        out.append(
+            MCPW(
+                entityUrn=_urn(i),
+                aspect=sc.DatasetPropertiesClass(
+                    name=f"t{i}", description=f"table {i} – données", customProperties={"k": str(i)}
+                ),
+                systemMetadata=sm,
+            )
+        )
+        out.append(
+            MCPW(
+                entityUrn=_urn(i),
+                aspect=sc.GlobalTagsClass(tags=[sc.TagAssociationClass(tag=f"urn:li:tag:t{i % 3}")]),
+                systemMetadata=sm,
+            )
+        )
+        out.append(
+            MCPW(
+                entityUrn=_urn(i),
+                aspect=sc.DatasetProfileClass(timestampMillis=1_700_000_000_000 + i, rowCount=i * 10, columnCount=3),
+                systemMetadata=sm,
+            )
+        )
     for i in range(0, n, 2):  # a second version of half the properties
         sm = sc.SystemMetadataClass(lastObserved=1_700_100_000_000 + i, runId="replay-test-2")
-        out.append(MCPW(entityUrn=_urn(i), aspect=sc.DatasetPropertiesClass(name=f"t{i}", description="v2"),
-                        systemMetadata=sm))
+        out.append(
+            MCPW(entityUrn=_urn(i), aspect=sc.DatasetPropertiesClass(name=f"t{i}", description="v2"), systemMetadata=sm)
+        )
     return out
 
 
@@ -86,12 +109,19 @@ def topic_sizes(store: Any) -> Dict[str, int]:
 
 def consume(address: str, expected: int, timeout: float = 15.0) -> List[Any]:
     """Read every topic of the cluster from the beginning with a separate consumer (no group rebalancing)."""
-    c = Consumer({"bootstrap.servers": address, "group.id": "test-reader", "enable.auto.commit": False,
-                  "logger": _quiet})
+    c = Consumer(
+        {"bootstrap.servers": address, "group.id": "test-reader", "enable.auto.commit": False, "logger": _quiet}
+    )
     try:
         md = c.list_topics(timeout=5)
-        c.assign([TopicPartition(t, p, OFFSET_BEGINNING) for t, tm in md.topics.items()
-                  if not t.startswith("__") for p in tm.partitions])
+        c.assign(
+            [
+                TopicPartition(t, p, OFFSET_BEGINNING)
+                for t, tm in md.topics.items()
+                if not t.startswith("__")
+                for p in tm.partitions
+            ]
+        )
         got: List[Any] = []
         deadline = time.monotonic() + timeout
         while len(got) < expected and time.monotonic() < deadline:
@@ -120,10 +150,14 @@ def test_folder_replay_is_read_back_and_decodes_to_the_sdk_objects(store: Any, c
 
     registry = SchemaRegistryClient.new_client({"url": "mock://replay-test"})
     for i in range(5):  # occupy ids so that the registry's ids differ from litemeta's own (1..4)
-        registry.register_schema(f"other-{i}-value", Schema(json.dumps({"type": "fixed", "name": f"F{i}", "size": i + 1}), "AVRO"))
+        registry.register_schema(
+            f"other-{i}-value", Schema(json.dumps({"type": "fixed", "name": f"F{i}", "size": i + 1}), "AVRO")
+        )
     export(store.iter_topic(MCP_TOPIC), tmp_path / "out")
-    export((r for t in (MCL_VERSIONED_TOPIC, MCL_TIMESERIES_TOPIC, PLATFORM_EVENT_TOPIC) for r in store.iter_topic(t)),
-           tmp_path / "out")
+    export(
+        (r for t in (MCL_VERSIONED_TOPIC, MCL_TIMESERIES_TOPIC, PLATFORM_EVENT_TOPIC) for r in store.iter_topic(t)),
+        tmp_path / "out",
+    )
     sizes = topic_sizes(store)
     report = R.replay(cluster, folder=tmp_path / "out", schema_registry=registry, timeout=10)
     assert report.ok and report.failed == 0
@@ -133,7 +167,9 @@ def test_folder_replay_is_read_back_and_decodes_to_the_sdk_objects(store: Any, c
     assert collections.Counter(m.topic() for m in msgs) == sizes
     ids = {t: registry.get_latest_version(f"{t}-value").schema_id for t in SCHEMA_FILES}
     for t, name in SCHEMA_FILES.items():  # what was registered is DataHub's schema
-        assert json.loads(registry.get_schema(ids[t]).schema_str) == json.loads((SDK_SCHEMAS / f"{name}.avsc").read_text())
+        assert json.loads(registry.get_schema(ids[t]).schema_str) == json.loads(
+            (SDK_SCHEMAS / f"{name}.avsc").read_text()
+        )
     assert all(i > 5 for i in ids.values())  # not litemeta's own ids: they were rewritten
     assert dict(report.schema_ids) == ids
 
@@ -166,13 +202,15 @@ def test_folder_replay_is_read_back_and_decodes_to_the_sdk_objects(store: Any, c
     # the change log's last value of each aspect is the SDK object last written
     for (urn, aspect), values in ingested.items():
         if aspect == "datasetProperties":
-            assert sc.DatasetPropertiesClass.from_obj(latest_mcl[(urn, aspect)]) == \
-                sc.DatasetPropertiesClass.from_obj(values[-1])
+            assert sc.DatasetPropertiesClass.from_obj(latest_mcl[(urn, aspect)]) == sc.DatasetPropertiesClass.from_obj(
+                values[-1]
+            )
 
 
 @pytest.mark.slow
-def test_store_replay_resumes_after_an_interruption_without_duplicates(store: Any, cluster: str,
-                                                                      tmp_path: Path) -> None:
+def test_store_replay_resumes_after_an_interruption_without_duplicates(
+    store: Any, cluster: str, tmp_path: Path
+) -> None:
     """Progress is a consumer group in the store: stopping after a confirmed chunk resumes exactly after it."""
     sizes = topic_sizes(store)
     calls = []
@@ -228,7 +266,9 @@ def test_jsonl_and_avro_exports_replay_with_fixed_schema_ids(store: Any, cluster
     assert (r1.records, r2.records) == (n1, n2)
     msgs = consume(cluster, n1 + n2)
     assert collections.Counter((m.topic(), struct.unpack(">I", m.value()[1:5])[0]) for m in msgs) == {
-        (MCP_TOPIC, 42): n1, (MCL_VERSIONED_TOPIC, 43): n2}
+        (MCP_TOPIC, 42): n1,
+        (MCL_VERSIONED_TOPIC, 43): n2,
+    }
     for m in msgs:
         datum = fastavro.schemaless_reader(io.BytesIO(m.value()[5:]), sdk_parsed(m.topic()))
         assert m.key() == datum["entityUrn"].encode()
@@ -286,8 +326,10 @@ def test_delivery_failures_are_counted_and_the_next_replay_resumes_at_the_first(
     report = R.replay("kafka:9092", store=store, topics=["mcp"], chunk_size=6, producer=failing)
     # chunks of 6: the first is confirmed, the second holds the failures and stops the replay
     assert report.failed == 2 and report.records == 10 and not report.ok
-    assert report.errors == (f"{MCP_TOPIC}-0 offset 9: Broker: Message size too large",
-                             f"{MCP_TOPIC}-0 offset 11: Broker: Message size too large")
+    assert report.errors == (
+        f"{MCP_TOPIC}-0 offset 9: Broker: Message size too large",
+        f"{MCP_TOPIC}-0 offset 11: Broker: Message size too large",
+    )
     assert store.consumers.committed("replay-kafka:9092") == {MCP_TOPIC: 9}
     good = FakeProducer()
     again = R.replay("kafka:9092", store=store, topics=["mcp"], producer=good)

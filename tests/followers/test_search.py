@@ -3,6 +3,7 @@
 Aspects are SDK objects turned into Pegasus JSON (``to_obj()`` → ``pre_json_transform``), the
 form the store keeps. Expected values are computed here from those inputs, never by the index.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -39,37 +40,70 @@ def pj(obj: Any) -> Dict[str, Any]:
 
 def _field(path: str, description: Optional[str] = None, tags: Tuple[str, ...] = ()) -> m.SchemaFieldClass:
     return m.SchemaFieldClass(
-        fieldPath=path, type=m.SchemaFieldDataTypeClass(type=m.StringTypeClass()), nativeDataType="varchar",
+        fieldPath=path,
+        type=m.SchemaFieldDataTypeClass(type=m.StringTypeClass()),
+        nativeDataType="varchar",
         description=description,
         globalTags=m.GlobalTagsClass(tags=[m.TagAssociationClass(tag=make_tag_urn(t)) for t in tags]) if tags else None,
     )
 
 
-def dataset(platform: str, name: str, env: str = "PROD", *, display: Optional[str] = None,
-            description: Optional[str] = None, columns: Tuple[str, ...] = (), tags: Tuple[str, ...] = (),
-            terms: Tuple[str, ...] = (), owners: Tuple[str, ...] = (), domain: Optional[str] = None,
-            container: Optional[str] = None, subtype: Optional[str] = None, removed: Optional[bool] = None,
-            custom: Optional[Dict[str, str]] = None, edited: Optional[str] = None) -> Tuple[str, Aspects]:
+def dataset(
+    platform: str,
+    name: str,
+    env: str = "PROD",
+    *,
+    display: Optional[str] = None,
+    description: Optional[str] = None,
+    columns: Tuple[str, ...] = (),
+    tags: Tuple[str, ...] = (),
+    terms: Tuple[str, ...] = (),
+    owners: Tuple[str, ...] = (),
+    domain: Optional[str] = None,
+    container: Optional[str] = None,
+    subtype: Optional[str] = None,
+    removed: Optional[bool] = None,
+    custom: Optional[Dict[str, str]] = None,
+    edited: Optional[str] = None,
+) -> Tuple[str, Aspects]:
     urn = make_dataset_urn(platform, name, env)
     a: Aspects = {
-        "datasetProperties": pj(m.DatasetPropertiesClass(
-            name=display or name.split(".")[-1], qualifiedName=name, description=description,
-            customProperties=custom or {})),
+        "datasetProperties": pj(
+            m.DatasetPropertiesClass(
+                name=display or name.split(".")[-1],
+                qualifiedName=name,
+                description=description,
+                customProperties=custom or {},
+            )
+        ),
         "dataPlatformInstance": pj(m.DataPlatformInstanceClass(platform=make_data_platform_urn(platform))),
     }
     if columns:
-        a["schemaMetadata"] = pj(m.SchemaMetadataClass(
-            schemaName=name, platform=make_data_platform_urn(platform), version=0, hash="",
-            platformSchema=m.OtherSchemaClass(rawSchema=""), fields=[_field(c) for c in columns]))
+        a["schemaMetadata"] = pj(
+            m.SchemaMetadataClass(
+                schemaName=name,
+                platform=make_data_platform_urn(platform),
+                version=0,
+                hash="",
+                platformSchema=m.OtherSchemaClass(rawSchema=""),
+                fields=[_field(c) for c in columns],
+            )
+        )
     if tags:
         a["globalTags"] = pj(m.GlobalTagsClass(tags=[m.TagAssociationClass(tag=make_tag_urn(t)) for t in tags]))
     if terms:
-        a["glossaryTerms"] = pj(m.GlossaryTermsClass(
-            terms=[m.GlossaryTermAssociationClass(urn=make_term_urn(t)) for t in terms],
-            auditStamp=m.AuditStampClass(time=0, actor="urn:li:corpuser:datahub")))
+        a["glossaryTerms"] = pj(
+            m.GlossaryTermsClass(
+                terms=[m.GlossaryTermAssociationClass(urn=make_term_urn(t)) for t in terms],
+                auditStamp=m.AuditStampClass(time=0, actor="urn:li:corpuser:datahub"),
+            )
+        )
     if owners:
-        a["ownership"] = pj(m.OwnershipClass(owners=[
-            m.OwnerClass(owner=make_user_urn(o), type=m.OwnershipTypeClass.DATAOWNER) for o in owners]))
+        a["ownership"] = pj(
+            m.OwnershipClass(
+                owners=[m.OwnerClass(owner=make_user_urn(o), type=m.OwnershipTypeClass.DATAOWNER) for o in owners]
+            )
+        )
     if domain:
         a["domains"] = pj(m.DomainsClass(domains=[make_domain_urn(domain)]))
     if container:
@@ -83,45 +117,109 @@ def dataset(platform: str, name: str, env: str = "PROD", *, display: Optional[st
     return urn, a
 
 
-def chart(cid: str, title: str, description: str = "", tags: Tuple[str, ...] = (),
-          owners: Tuple[str, ...] = ()) -> Tuple[str, Aspects]:
+def chart(
+    cid: str, title: str, description: str = "", tags: Tuple[str, ...] = (), owners: Tuple[str, ...] = ()
+) -> Tuple[str, Aspects]:
     urn = f"urn:li:chart:(looker,{cid})"
-    a: Aspects = {"chartInfo": pj(m.ChartInfoClass(title=title, description=description,
-                                                    lastModified=m.ChangeAuditStampsClass()))}
+    a: Aspects = {
+        "chartInfo": pj(m.ChartInfoClass(title=title, description=description, lastModified=m.ChangeAuditStampsClass()))
+    }
     if tags:
         a["globalTags"] = pj(m.GlobalTagsClass(tags=[m.TagAssociationClass(tag=make_tag_urn(t)) for t in tags]))
     if owners:
-        a["ownership"] = pj(m.OwnershipClass(owners=[
-            m.OwnerClass(owner=make_user_urn(o), type=m.OwnershipTypeClass.DATAOWNER) for o in owners]))
+        a["ownership"] = pj(
+            m.OwnershipClass(
+                owners=[m.OwnerClass(owner=make_user_urn(o), type=m.OwnershipTypeClass.DATAOWNER) for o in owners]
+            )
+        )
     return urn, a
 
 
 def user(name: str, display: str) -> Tuple[str, Aspects]:
-    return make_user_urn(name), {"corpUserInfo": pj(m.CorpUserInfoClass(
-        active=True, displayName=display, fullName=display, email=f"{name}@example.com"))}
+    return make_user_urn(name), {
+        "corpUserInfo": pj(
+            m.CorpUserInfoClass(active=True, displayName=display, fullName=display, email=f"{name}@example.com")
+        )
+    }
 
 
 CORPUS: List[Tuple[str, Aspects]] = [
-    dataset("hive", "sales.orders", columns=("order_id", "customer_id", "amount"), tags=("gold",),
-            owners=("jdoe",), domain="sales", container="salesdb", subtype="Table",
-            description="One row per order placed in the web shop."),
-    dataset("hive", "sales.orders_archive", columns=("order_id", "archived_at"), tags=("deprecated",),
-            owners=("jdoe", "asmith"), domain="sales", container="salesdb", subtype="Table",
-            description="Old orders, orders and more orders: orders before 2020."),
-    dataset("snowflake", "analytics.customer_orders", columns=("customer_id", "orders_count"),
-            terms=("Customer.Id",), owners=("asmith",), container="analytics", subtype="View",
-            description="Orders aggregated by customer; customer lifetime value inputs."),
-    dataset("snowflake", "analytics.customers", columns=("customer_id", "shipping_address", "email"),
-            tags=("pii", "gold"), terms=("Customer.Email", "Customer.Id"), owners=("mlee",), domain="marketing",
-            container="analytics", subtype="Table", custom={"team": "growth", "tier": "1"},
-            description="Customer master data with the customer lifetime value."),
-    dataset("kafka", "events.page_views", "DEV", columns=("session_id", "page_url", "ts"), subtype="Topic",
-            owners=("mlee",), description="Clickstream of page views.", edited="Raw clicks from the website."),
-    dataset("postgres", "billing.invoices", columns=("invoice_id", "customer_id", "total"), tags=("pii",),
-            terms=("Finance.Revenue",), domain="finance", subtype="Table",
-            description="Invoices sent to customers.", removed=False),
-    dataset("postgres", "billing.payments_old", columns=("payment_id",), tags=("deprecated",), domain="finance",
-            subtype="Table", description="Deleted table of payments.", removed=True),
+    dataset(
+        "hive",
+        "sales.orders",
+        columns=("order_id", "customer_id", "amount"),
+        tags=("gold",),
+        owners=("jdoe",),
+        domain="sales",
+        container="salesdb",
+        subtype="Table",
+        description="One row per order placed in the web shop.",
+    ),
+    dataset(
+        "hive",
+        "sales.orders_archive",
+        columns=("order_id", "archived_at"),
+        tags=("deprecated",),
+        owners=("jdoe", "asmith"),
+        domain="sales",
+        container="salesdb",
+        subtype="Table",
+        description="Old orders, orders and more orders: orders before 2020.",
+    ),
+    dataset(
+        "snowflake",
+        "analytics.customer_orders",
+        columns=("customer_id", "orders_count"),
+        terms=("Customer.Id",),
+        owners=("asmith",),
+        container="analytics",
+        subtype="View",
+        description="Orders aggregated by customer; customer lifetime value inputs.",
+    ),
+    dataset(
+        "snowflake",
+        "analytics.customers",
+        columns=("customer_id", "shipping_address", "email"),
+        tags=("pii", "gold"),
+        terms=("Customer.Email", "Customer.Id"),
+        owners=("mlee",),
+        domain="marketing",
+        container="analytics",
+        subtype="Table",
+        custom={"team": "growth", "tier": "1"},
+        description="Customer master data with the customer lifetime value.",
+    ),
+    dataset(
+        "kafka",
+        "events.page_views",
+        "DEV",
+        columns=("session_id", "page_url", "ts"),
+        subtype="Topic",
+        owners=("mlee",),
+        description="Clickstream of page views.",
+        edited="Raw clicks from the website.",
+    ),
+    dataset(
+        "postgres",
+        "billing.invoices",
+        columns=("invoice_id", "customer_id", "total"),
+        tags=("pii",),
+        terms=("Finance.Revenue",),
+        domain="finance",
+        subtype="Table",
+        description="Invoices sent to customers.",
+        removed=False,
+    ),
+    dataset(
+        "postgres",
+        "billing.payments_old",
+        columns=("payment_id",),
+        tags=("deprecated",),
+        domain="finance",
+        subtype="Table",
+        description="Deleted table of payments.",
+        removed=True,
+    ),
     chart("c1", "Orders per day", "Daily count of orders.", tags=("gold",), owners=("jdoe",)),
     chart("c2", "Revenue by region", "Revenue split by sales region.", owners=("asmith",)),
     user("jdoe", "John Doe"),
@@ -208,8 +306,11 @@ def test_column_name_finds_its_table(index: SearchIndex) -> None:
     r = index.search("shipping_address")
     assert urns(r) == [CUSTOMERS]
     assert ("fieldPaths", "shipping") in r.results[0].matched_fields
-    expected = {u for u, a in visible() if "customer_id" in
-                [f["fieldPath"] for f in a.get("schemaMetadata", {}).get("fields", [])]}
+    expected = {
+        u
+        for u, a in visible()
+        if "customer_id" in [f["fieldPath"] for f in a.get("schemaMetadata", {}).get("fields", [])]
+    }
     assert set(urns(index.search("customer_id", count=50))) == expected
 
 
@@ -217,10 +318,10 @@ def test_tag_term_owner_and_description_words_find_entities(index: SearchIndex) 
     def having(pred: Any) -> set:
         return {u for u, a in visible() if pred(a)}
 
-    assert set(urns(index.search("pii", count=50))) >= having(
-        lambda a: "urn:li:tag:pii" in str(a.get("globalTags")))
+    assert set(urns(index.search("pii", count=50))) >= having(lambda a: "urn:li:tag:pii" in str(a.get("globalTags")))
     assert set(urns(index.search("tags:pii", count=50))) == having(
-        lambda a: "urn:li:tag:pii" in str(a.get("globalTags")))
+        lambda a: "urn:li:tag:pii" in str(a.get("globalTags"))
+    )
     assert set(urns(index.search("Revenue", count=50))) >= {URN["billing.invoices"], "urn:li:chart:(looker,c2)"}
     assert set(urns(index.search("glossaryTerms:Email", count=50))) == {CUSTOMERS}
     owned = having(lambda a: "urn:li:corpuser:jdoe" in str(a.get("ownership")))
@@ -316,38 +417,71 @@ def _f(*ands: Dict[str, Any]) -> Dict[str, Any]:
 
 def test_filters_equal_contain_start_with_exists_negated_R4_5(index: SearchIndex) -> None:
     hive = {u for u, _ in visible() if "dataPlatform:hive" in u}
-    assert set(urns(index.search("*", filters=_f({"field": "platform", "values": ["urn:li:dataPlatform:hive"],
-                                                   "condition": "EQUAL"}), count=50))) == hive
+    assert (
+        set(
+            urns(
+                index.search(
+                    "*",
+                    filters=_f({"field": "platform", "values": ["urn:li:dataPlatform:hive"], "condition": "EQUAL"}),
+                    count=50,
+                )
+            )
+        )
+        == hive
+    )
     assert set(urns(index.search("*", filters={"platform": "urn:li:dataPlatform:hive"}, count=50))) == hive
     archive = {URN["sales.orders_archive"]}
-    assert set(urns(index.search("*", filters=_f({"field": "id", "value": "archive", "condition": "CONTAIN"})))) \
-        == archive
+    assert (
+        set(urns(index.search("*", filters=_f({"field": "id", "value": "archive", "condition": "CONTAIN"})))) == archive
+    )
     analytics = {u for u, _ in visible() if ",analytics." in u}
-    assert set(urns(index.search("*", filters=_f({"field": "id", "values": ["analytics."],
-                                                   "condition": "START_WITH"}), count=50))) == analytics
+    assert (
+        set(
+            urns(
+                index.search(
+                    "*", filters=_f({"field": "id", "values": ["analytics."], "condition": "START_WITH"}), count=50
+                )
+            )
+        )
+        == analytics
+    )
     with_terms = {u for u, a in visible() if a.get("glossaryTerms")}
-    assert set(urns(index.search("*", filters=_f({"field": "glossaryTerms", "condition": "EXISTS"}), count=50))) \
+    assert (
+        set(urns(index.search("*", filters=_f({"field": "glossaryTerms", "condition": "EXISTS"}), count=50)))
         == with_terms
+    )
     datasets = {u for u, _ in visible() if u.startswith("urn:li:dataset:")}
     no_terms = datasets - with_terms
-    got = index.search("*", entity_types=["dataset"], count=50,
-                       filters=_f({"field": "glossaryTerms", "condition": "EXISTS", "negated": True}))
+    got = index.search(
+        "*",
+        entity_types=["dataset"],
+        count=50,
+        filters=_f({"field": "glossaryTerms", "condition": "EXISTS", "negated": True}),
+    )
     assert set(urns(got)) == no_terms
     not_prod = {u for u in datasets if not u.endswith(",PROD)")}
-    got = index.search("*", entity_types=["dataset"], count=50,
-                       filters=_f({"field": "origin", "values": ["PROD"], "condition": "EQUAL", "negated": "true"}))
+    got = index.search(
+        "*",
+        entity_types=["dataset"],
+        count=50,
+        filters=_f({"field": "origin", "values": ["PROD"], "condition": "EQUAL", "negated": "true"}),
+    )
     assert set(urns(got)) == not_prod
 
 
 def test_or_of_and_filters_and_entity_types(index: SearchIndex) -> None:
-    f = {"or": [
-        {"and": [{"field": "tags", "values": ["urn:li:tag:gold"]}, {"field": "_entityType", "values": ["chart"]}]},
-        {"and": [{"field": "domains", "values": ["urn:li:domain:finance"]}]},
-    ]}
+    f = {
+        "or": [
+            {"and": [{"field": "tags", "values": ["urn:li:tag:gold"]}, {"field": "_entityType", "values": ["chart"]}]},
+            {"and": [{"field": "domains", "values": ["urn:li:domain:finance"]}]},
+        ]
+    }
     expected = {"urn:li:chart:(looker,c1)", URN["billing.invoices"]}
     assert set(urns(index.search("*", filters=f, count=50))) == expected
     assert set(urns(index.search("*", entity_types=["corpuser"], count=50))) == {
-        make_user_urn("jdoe"), make_user_urn("asmith")}
+        make_user_urn("jdoe"),
+        make_user_urn("asmith"),
+    }
     with pytest.raises(ValidationError):
         index.search("*", filters={"noSuchField": "x"})
     with pytest.raises(ValidationError):
@@ -441,15 +575,18 @@ def test_an_index_written_with_other_field_types_is_not_served(tmp_path: Path) -
     from litemeta.followers.search import analysis
 
     schema = analysis.build_schema(REG)
-    plain = wf.Schema(**{name: (wf.TEXT() if isinstance(schema[name], wf.TEXT) else schema[name])
-                         for name in schema.names()})
+    plain = wf.Schema(
+        **{name: (wf.TEXT() if isinstance(schema[name], wf.TEXT) else schema[name]) for name in schema.names()}
+    )
     (tmp_path / "ix").mkdir()
     wi.create_in(str(tmp_path / "ix"), plain)
     with pytest.raises(SearchIndexDamaged, match="another schema"):
         SearchIndex.open(tmp_path / "ix", REG)
 
 
-def test_facets_of_few_matches_from_stored_values_equal_those_from_postings(index: SearchIndex, monkeypatch: Any) -> None:
+def test_facets_of_few_matches_from_stored_values_equal_those_from_postings(
+    index: SearchIndex, monkeypatch: Any
+) -> None:
     """A few matches are counted from their stored facet values, many from postings: the same counts."""
     from litemeta.followers.search import index as ix_module
 

@@ -1,4 +1,5 @@
 """The search follower: catches up from the offset its generation records, recovers, rebuilds; store.search on SDK data."""
+
 from __future__ import annotations
 
 import shutil
@@ -15,16 +16,30 @@ USERS = "urn:li:dataset:(urn:li:dataPlatform:hive,shop.customers,PROD)"
 
 
 def seed(store: Any) -> None:
-    store.ingest([
-        MCPW(entityUrn=ORDERS, aspect=m.DatasetPropertiesClass(name="orders", description="Orders placed online")),
-        MCPW(entityUrn=ORDERS, aspect=m.GlobalTagsClass(tags=[m.TagAssociationClass(tag="urn:li:tag:gold")])),
-        MCPW(entityUrn=USERS, aspect=m.DatasetPropertiesClass(name="customers", description="Registered people")),
-        MCPW(entityUrn=USERS, aspect=m.SchemaMetadataClass(
-            schemaName="customers", platform="urn:li:dataPlatform:hive", version=0, hash="",
-            platformSchema=m.OtherSchemaClass(rawSchema=""),
-            fields=[m.SchemaFieldClass(fieldPath="email_address", nativeDataType="VARCHAR",
-                                       type=m.SchemaFieldDataTypeClass(type=m.StringTypeClass()))])),
-    ])
+    store.ingest(
+        [
+            MCPW(entityUrn=ORDERS, aspect=m.DatasetPropertiesClass(name="orders", description="Orders placed online")),
+            MCPW(entityUrn=ORDERS, aspect=m.GlobalTagsClass(tags=[m.TagAssociationClass(tag="urn:li:tag:gold")])),
+            MCPW(entityUrn=USERS, aspect=m.DatasetPropertiesClass(name="customers", description="Registered people")),
+            MCPW(
+                entityUrn=USERS,
+                aspect=m.SchemaMetadataClass(
+                    schemaName="customers",
+                    platform="urn:li:dataPlatform:hive",
+                    version=0,
+                    hash="",
+                    platformSchema=m.OtherSchemaClass(rawSchema=""),
+                    fields=[
+                        m.SchemaFieldClass(
+                            fieldPath="email_address",
+                            nativeDataType="VARCHAR",
+                            type=m.SchemaFieldDataTypeClass(type=m.StringTypeClass()),
+                        )
+                    ],
+                ),
+            ),
+        ]
+    )
 
 
 @pytest.fixture
@@ -114,14 +129,24 @@ def test_facet_counts_equal_counts_computed_from_the_sql_rows(tmp_path: Any) -> 
         live_set = set(live)
         want = {
             "_entityType": Counter(u.split(":")[2] for u in live),
-            "tags": Counter(t["tag"] for r in s.scan(["globalTags"]) if r.urn in live_set
-                            for t in {x["tag"]: x for x in r.value.get("tags", [])}.values()),
-            "owners": Counter(o for r in s.scan(["ownership"]) if r.urn in live_set
-                              for o in {x["owner"] for x in r.value.get("owners", [])}),
-            "domains": Counter(d for r in s.scan(["domains"]) if r.urn in live_set
-                               for d in set(r.value.get("domains", []))),
-            "typeNames": Counter(t for r in s.scan(["subTypes"]) if r.urn in live_set
-                                 for t in set(r.value.get("typeNames", []))),
+            "tags": Counter(
+                t["tag"]
+                for r in s.scan(["globalTags"])
+                if r.urn in live_set
+                for t in {x["tag"]: x for x in r.value.get("tags", [])}.values()
+            ),
+            "owners": Counter(
+                o
+                for r in s.scan(["ownership"])
+                if r.urn in live_set
+                for o in {x["owner"] for x in r.value.get("owners", [])}
+            ),
+            "domains": Counter(
+                d for r in s.scan(["domains"]) if r.urn in live_set for d in set(r.value.get("domains", []))
+            ),
+            "typeNames": Counter(
+                t for r in s.scan(["subTypes"]) if r.urn in live_set for t in set(r.value.get("typeNames", []))
+            ),
         }
         got = s.search("*", count=0).facets
         assert s.search("*", count=0).total == len(live)

@@ -1,5 +1,6 @@
 """The parts of the search follower one by one: analysis, query parsing and planning, the folder of
 generations and its identity rules, bounded JSON reads, highlights (issue 14)."""
+
 from __future__ import annotations
 
 import json
@@ -35,7 +36,11 @@ def test_folding_lowercases_and_removes_accents_but_keeps_other_scripts() -> Non
 def test_words_skip_stop_words_keeping_their_positions_and_gap_between_values() -> None:
     assert list(an.words("Cost of Goods Sold")) == [(0, "cost"), (2, "goods"), (3, "sold")]
     assert list(an.words("customer_id\nColumn With Space")) == [
-        (0, "customer"), (1, "id"), (2 + an.POSITION_GAP, "column"), (4 + an.POSITION_GAP, "space")]
+        (0, "customer"),
+        (1, "id"),
+        (2 + an.POSITION_GAP, "column"),
+        (4 + an.POSITION_GAP, "space"),
+    ]
     assert an.pairs("A product in the catalogue\nx y") == ["product 3 catalogue", "x 1 y"]
 
 
@@ -75,8 +80,10 @@ def test_a_word_every_analyzer_drops_is_never_required(tmp_path: Path) -> None:
         assert planner._word("the", last=False) is None
         node = planner._word("li", last=False)
         fields = {x.field for x in node.queries}
-        assert fields and not any(planner.fields[n].kind in ("urn", "urn_ngrams") and planner.fields[n].wfield in fields
-                                  for n in planner.fields)
+        assert fields and not any(
+            planner.fields[n].kind in ("urn", "urn_ngrams") and planner.fields[n].wfield in fields
+            for n in planner.fields
+        )
         assert s.search("the of and").total == 0  # only stop words: exact names only
         assert s.search("orders of the").results[0].urn == ORDERS
 
@@ -122,8 +129,10 @@ def test_a_held_write_lock_makes_writers_wait_and_time_out(tmp_path: Path) -> No
     import sys
 
     folder = IndexFolder(str(tmp_path / "ix"))
-    code = ("import sys, time; from litemeta.followers.search.generations import IndexFolder; "
-            "f = IndexFolder(sys.argv[1]); l = f.try_lock(); print('locked', flush=True); time.sleep(30)")
+    code = (
+        "import sys, time; from litemeta.followers.search.generations import IndexFolder; "
+        "f = IndexFolder(sys.argv[1]); l = f.try_lock(); print('locked', flush=True); time.sleep(30)"
+    )
     holder = subprocess.Popen([sys.executable, "-c", code, folder.path], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
@@ -182,7 +191,8 @@ def test_an_index_in_the_old_single_folder_layout_is_rebuilt_once(tmp_path: Path
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
     lambda inner: st.lists(inner, max_size=6) | st.dictionaries(st.text(max_size=5), inner, max_size=6),
-    max_leaves=30)
+    max_leaves=30,
+)
 
 
 @settings(max_examples=200, deadline=None)
@@ -216,15 +226,23 @@ def test_loads_bounded_refuses_what_json_refuses() -> None:
 
 # ----------------------------------------------------------------------------- results
 def test_highlight_marks_words_starting_with_matched_terms() -> None:
-    assert highlight("Täglicher Ölpreis je Barrel", [("description", "olpreis"), ("name", "barr")]) == \
-        "Täglicher [Ölpreis] je [Barrel]"
+    assert (
+        highlight("Täglicher Ölpreis je Barrel", [("description", "olpreis"), ("name", "barr")])
+        == "Täglicher [Ölpreis] je [Barrel]"
+    )
     assert highlight("no match here", []) == "no match here"
 
 
 def test_hits_name_their_matched_words_and_prefixes(tmp_path: Path) -> None:
     with litemeta.open_store(str(tmp_path / "s.db")) as s:
-        s.ingest([MCPW(entityUrn=ORDERS, aspect=m.DatasetPropertiesClass(
-            name="orders", description="Orders placed in the web shop"))])
+        s.ingest(
+            [
+                MCPW(
+                    entityUrn=ORDERS,
+                    aspect=m.DatasetPropertiesClass(name="orders", description="Orders placed in the web shop"),
+                )
+            ]
+        )
         hit = s.search("web sho").results[0]
         assert ("description", "web") in hit.matched_fields and ("description", "sho") in hit.matched_fields
 

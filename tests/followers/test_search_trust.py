@@ -5,6 +5,7 @@ defect is about processes (concurrent first searches, searches during and after 
 Every store here is built with the DataHub SDK (``MetadataChangeProposalWrapper``); expected
 entities come from the metadata written, never from a search.
 """
+
 from __future__ import annotations
 
 import json
@@ -35,27 +36,55 @@ TERM = make_term_urn("Finance.CostOfGoodsSold")
 
 
 def _field(path: str) -> m.SchemaFieldClass:
-    return m.SchemaFieldClass(fieldPath=path, nativeDataType="string",
-                              type=m.SchemaFieldDataTypeClass(type=m.StringTypeClass()))
+    return m.SchemaFieldClass(
+        fieldPath=path, nativeDataType="string", type=m.SchemaFieldDataTypeClass(type=m.StringTypeClass())
+    )
 
 
 def seed_records() -> List[Any]:
     """A few entities shaped like real connector output (dbt, glossary, JSON schema, SQL)."""
     return [
-        MCPW(entityUrn=COGS, aspect=m.DatasetPropertiesClass(
-            name="Cost of Goods Sold", description="Direct costs of the products sold in the period.")),
-        MCPW(entityUrn=CATALOGUE, aspect=m.DatasetPropertiesClass(
-            name="products", description="A product in the catalogue, with its current list price.")),
-        MCPW(entityUrn=MASTER, aspect=m.DatasetPropertiesClass(
-            name="customer_master", description="Customer master record synchronised from the CRM every night.")),
-        MCPW(entityUrn=OIL, aspect=m.DatasetPropertiesClass(
-            name="Ölpreis täglich", description="Täglicher Ölpreis je Barrel.")),
-        MCPW(entityUrn=SPACED, aspect=m.SchemaMetadataClass(
-            schemaName="events", platform="urn:li:dataPlatform:s3", version=0, hash="",
-            platformSchema=m.OtherSchemaClass(rawSchema=""),
-            fields=[_field("Column With Space"), _field("event_id")])),
-        MCPW(entityUrn=TERM, aspect=m.GlossaryTermInfoClass(
-            name="Cost of Goods Sold", definition="The direct cost of producing the goods sold.", termSource="INTERNAL")),
+        MCPW(
+            entityUrn=COGS,
+            aspect=m.DatasetPropertiesClass(
+                name="Cost of Goods Sold", description="Direct costs of the products sold in the period."
+            ),
+        ),
+        MCPW(
+            entityUrn=CATALOGUE,
+            aspect=m.DatasetPropertiesClass(
+                name="products", description="A product in the catalogue, with its current list price."
+            ),
+        ),
+        MCPW(
+            entityUrn=MASTER,
+            aspect=m.DatasetPropertiesClass(
+                name="customer_master", description="Customer master record synchronised from the CRM every night."
+            ),
+        ),
+        MCPW(
+            entityUrn=OIL,
+            aspect=m.DatasetPropertiesClass(name="Ölpreis täglich", description="Täglicher Ölpreis je Barrel."),
+        ),
+        MCPW(
+            entityUrn=SPACED,
+            aspect=m.SchemaMetadataClass(
+                schemaName="events",
+                platform="urn:li:dataPlatform:s3",
+                version=0,
+                hash="",
+                platformSchema=m.OtherSchemaClass(rawSchema=""),
+                fields=[_field("Column With Space"), _field("event_id")],
+            ),
+        ),
+        MCPW(
+            entityUrn=TERM,
+            aspect=m.GlossaryTermInfoClass(
+                name="Cost of Goods Sold",
+                definition="The direct cost of producing the goods sold.",
+                termSource="INTERNAL",
+            ),
+        ),
     ]
 
 
@@ -92,7 +121,7 @@ def test_all_meaningful_terms_must_match(seeded: Any) -> None:
 
 
 def test_accent_folding(seeded: Any) -> None:
-    """"olpreis" finds "Ölpreis", and "Ölpreis" finds it too."""
+    """ "olpreis" finds "Ölpreis", and "Ölpreis" finds it too."""
     assert urns(seeded.search("olpreis"))[:1] == [OIL]
     assert urns(seeded.search("Ölpreis"))[:1] == [OIL]
     assert urns(seeded.search("taglich"))[:1] == [OIL]
@@ -129,13 +158,25 @@ def _env() -> Dict[str, str]:
 
 
 def cli(*args: str, timeout: float = 120.0) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "litemeta", *args], capture_output=True, text=True,
-                          timeout=timeout, env=_env(), cwd=str(ROOT))
+    return subprocess.run(
+        [sys.executable, "-m", "litemeta", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=_env(),
+        cwd=str(ROOT),
+    )
 
 
 def start(*args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "litemeta", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=_env(), cwd=str(ROOT))
+    return subprocess.Popen(
+        [sys.executable, "-m", "litemeta", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(),
+        cwd=str(ROOT),
+    )
 
 
 def search_json(db: str, query: str, *extra: str) -> Dict[str, Any]:
@@ -306,8 +347,9 @@ def test_searches_under_four_concurrent_ingests(tmp_path: Path) -> None:
         write_corpus(f, 3000, 100 + k)
         files.append(f)
     marker = make_dataset_urn("hive", "late.arrival_marker_table", "PROD")
-    write_metadata_file(tmp_path / "marker.json", [MCPW(entityUrn=marker, aspect=m.DatasetPropertiesClass(
-        name="arrival_marker_table"))])
+    write_metadata_file(
+        tmp_path / "marker.json", [MCPW(entityUrn=marker, aspect=m.DatasetPropertiesClass(name="arrival_marker_table"))]
+    )
     writers = [start("ingest", "--db", db, str(f)) for f in files]
     checks = 0
     while any(w.poll() is None for w in writers):
@@ -344,8 +386,9 @@ def test_a_search_does_not_wait_for_a_writer_of_the_index(tmp_path: Path) -> Non
     folder = IndexFolder(db + ".index")
     with folder.write_lock(timeout=10):
         payroll = make_dataset_urn("hive", "hr.payroll", "PROD")
-        write_metadata_file(tmp_path / "p.json", [MCPW(entityUrn=payroll, aspect=m.DatasetPropertiesClass(
-            name="payroll"))])
+        write_metadata_file(
+            tmp_path / "p.json", [MCPW(entityUrn=payroll, aspect=m.DatasetPropertiesClass(name="payroll"))]
+        )
         p = cli("ingest", "--db", db, str(tmp_path / "p.json"), timeout=120)
         assert p.returncode == 0, p.stderr
         t = time.monotonic()
@@ -360,11 +403,20 @@ def test_a_search_does_not_wait_for_a_writer_of_the_index(tmp_path: Path) -> Non
 
 
 def _peak_rss_mb(args: Sequence[str], timeout: float) -> float:
-    code = ("import resource, subprocess, sys\n"
-            "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
-            "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n")
-    p = subprocess.Popen([sys.executable, "-c", code, sys.executable, "-m", "litemeta", *args], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True, env=_env(), cwd=str(ROOT), start_new_session=True)
+    code = (
+        "import resource, subprocess, sys\n"
+        "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
+        "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    )
+    p = subprocess.Popen(
+        [sys.executable, "-c", code, sys.executable, "-m", "litemeta", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(),
+        cwd=str(ROOT),
+        start_new_session=True,
+    )
     try:
         out, err = p.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:

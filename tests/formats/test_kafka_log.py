@@ -1,4 +1,5 @@
 """Kafka's on-disk log format, checked against kafka-python's independent reader and writer."""
+
 from __future__ import annotations
 
 import os
@@ -41,8 +42,9 @@ def _random_records(n: int, seed: int) -> List[Rec]:
         ts += rnd.randint(-5000, 60_000)  # timestamps need not increase (CreateTime)
         key = None if rnd.random() < 0.05 else f"urn:li:dataset:(urn:li:dataPlatform:hive,db.t{i},PROD)".encode()
         value = None if rnd.random() < 0.05 else os.urandom(rnd.randint(0, 3000))
-        headers = [(f"h{j}é", None if rnd.random() < 0.2 else os.urandom(rnd.randint(0, 20)))
-                   for j in range(rnd.randint(0, 3))]
+        headers = [
+            (f"h{j}é", None if rnd.random() < 0.2 else os.urandom(rnd.randint(0, 20))) for j in range(rnd.randint(0, 3))
+        ]
         out.append((ts, key, value, headers))
     return out
 
@@ -67,8 +69,9 @@ def _kafka_python_read(path: Path) -> List[Tuple[DefaultRecordBatch, list]]:
 def test_segments_written_by_litemeta_are_read_by_kafka_python(tmp_path: Path) -> None:
     """RecordBatch v2 as Kafka's DefaultRecordBatch writes it: CRC, offsets, keys, values, timestamps, headers."""
     records = _random_records(700, seed=1)
-    with SegmentWriter(tmp_path, "MetadataChangeLog_Versioned_v1", 2, records_per_batch=37,
-                       max_segment_bytes=200_000) as w:
+    with SegmentWriter(
+        tmp_path, "MetadataChangeLog_Versioned_v1", 2, records_per_batch=37, max_segment_bytes=200_000
+    ) as w:
         for ts, key, value, headers in records:
             w.append(ts, key, value, headers)
     folder = tmp_path / "MetadataChangeLog_Versioned_v1-2"
@@ -101,13 +104,13 @@ def test_batches_built_by_kafka_python_are_read_by_litemeta() -> None:
     offset = 1000
     for chunk_start in range(0, 300, 50):
         builder = MemoryRecordsBuilder(magic=2, compression_type=0, batch_size=10_000_000)
-        for ts, key, value, headers in records[chunk_start:chunk_start + 50]:
+        for ts, key, value, headers in records[chunk_start : chunk_start + 50]:
             assert builder.append(ts, key, value, headers) is not None
         builder.close()
         batch = bytearray(builder.records()._buffer)
         struct.pack_into(">q", batch, 0, offset)  # the broker assigns the base offset (outside the CRC)
         segment += batch
-        for i, (ts, key, value, headers) in enumerate(records[chunk_start:chunk_start + 50]):
+        for i, (ts, key, value, headers) in enumerate(records[chunk_start : chunk_start + 50]):
             expected.append(BatchRecord(offset + i, ts, key, value, tuple(headers)))
         offset += 50
     got = list(read_segment(bytes(segment)))
@@ -115,15 +118,22 @@ def test_batches_built_by_kafka_python_are_read_by_litemeta() -> None:
 
 
 def test_transactional_batch_from_kafka_python_is_read() -> None:
-    builder = MemoryRecordsBuilder(magic=2, compression_type=0, batch_size=100_000, transactional=True,
-                                   producer_id=7, producer_epoch=1, base_sequence=0)
+    builder = MemoryRecordsBuilder(
+        magic=2,
+        compression_type=0,
+        batch_size=100_000,
+        transactional=True,
+        producer_id=7,
+        producer_epoch=1,
+        base_sequence=0,
+    )
     builder.append(5, b"k", b"v", [])
     builder.close()
     assert list(read_segment(bytes(builder.records()._buffer))) == [BatchRecord(0, 5, b"k", b"v", ())]
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.integers(min_value=-(2 ** 63), max_value=2 ** 63 - 1))
+@given(st.integers(min_value=-(2**63), max_value=2**63 - 1))
 def test_varints_match_kafka_python(n: int) -> None:
     """Zig-zag varlongs as Kafka's ByteUtils writes them (kafka-python's encoder as the oracle)."""
     expected = bytearray()
@@ -180,7 +190,7 @@ def test_bad_crc_is_reported_and_the_next_batch_read() -> None:
     assert "CRC" in r.reason and not r.stopped
     assert "T-3" in r.describe() and "offset 5" in r.describe()
     # kafka-python agrees that this batch's CRC is wrong
-    assert not DefaultRecordBatch(bytes(corrupt[positions[1]:positions[2]])).validate_crc()
+    assert not DefaultRecordBatch(bytes(corrupt[positions[1] : positions[2]])).validate_crc()
 
 
 def test_truncated_tail_stops_with_a_report() -> None:
@@ -278,7 +288,7 @@ def test_index_files_follow_kafkas_format(tmp_path: Path) -> None:
     assert len(entries) > 10
     previous_position = -1
     for rel, position in entries:
-        batch = DefaultRecordBatch(log[position:position + struct.unpack_from(">i", log, position + 8)[0] + 12])
+        batch = DefaultRecordBatch(log[position : position + struct.unpack_from(">i", log, position + 8)[0] + 12])
         assert batch.validate_crc()
         assert batch.last_offset == rel  # Kafka indexes the batch's last offset at the batch's position
         assert position - previous_position > 4096
@@ -310,8 +320,8 @@ def test_reopening_drops_an_unreadable_last_segment(tmp_path: Path) -> None:
 def test_varints_at_every_length_boundary_match_kafka_python(bits: int) -> None:
     """Each byte-length boundary of the varint encoder (table, 3-byte and loop paths, and the
     cache of long varints) against kafka-python's encoder, twice (cached the second time)."""
-    for n in (2 ** bits - 1, 2 ** bits, -(2 ** bits), -(2 ** bits) - 1, 2 ** bits + 1):
-        if not -(2 ** 63) <= n < 2 ** 63:
+    for n in (2**bits - 1, 2**bits, -(2**bits), -(2**bits) - 1, 2**bits + 1):
+        if not -(2**63) <= n < 2**63:
             continue
         expected = bytearray()
         kp_encode_varint(n, expected.append)
@@ -320,12 +330,17 @@ def test_varints_at_every_length_boundary_match_kafka_python(bits: int) -> None:
 
 def test_records_with_and_without_headers_or_nulls_are_read_by_kafka_python(tmp_path: Path) -> None:
     """The no-header fast path of SegmentWriter.append and the general one give records kafka-python reads alike."""
-    rows = [(1_714_584_830_280, b"k", b"v" * 300, []), (1_714_584_830_280 + 5_000_000, b"k2", b"x", [("h", b"1")]),
-            (1_714_584_830_280 - 3, None, b"y", []), (1_714_584_830_280 + 2 ** 40, b"k3", None, [])]
+    rows = [
+        (1_714_584_830_280, b"k", b"v" * 300, []),
+        (1_714_584_830_280 + 5_000_000, b"k2", b"x", [("h", b"1")]),
+        (1_714_584_830_280 - 3, None, b"y", []),
+        (1_714_584_830_280 + 2**40, b"k3", None, []),
+    ]
     with SegmentWriter(tmp_path, "t", 0) as w:
         for ts, key, value, headers in rows:
             w.append(ts, key, value, headers)
     (path,) = sorted((tmp_path / "t-0").glob("*.log"))
     ((_batch, records),) = _kafka_python_read(path)
-    assert [(r.timestamp, r.key, r.value, list(r.headers)) for r in records] == \
-        [(ts, k, v, [(hk, hv) for hk, hv in h]) for ts, k, v, h in rows]
+    assert [(r.timestamp, r.key, r.value, list(r.headers)) for r in records] == [
+        (ts, k, v, [(hk, hv) for hk, hv in h]) for ts, k, v, h in rows
+    ]

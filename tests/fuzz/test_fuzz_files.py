@@ -23,6 +23,7 @@ fails the example) into a fresh store, and these properties are checked:
 Examples per property: 20 in the normal suite (profile ``quick``), 500 with ``-m slow``
 (profile ``slow``, tests/conftest.py); truncation covers every byte of the file with ``-m slow``.
 """
+
 from __future__ import annotations
 
 import json
@@ -56,22 +57,50 @@ def _base_records() -> List[Dict[str, Any]]:
     """Valid records of distinct urns, as the SDK writes them (file-sink dicts)."""
     sm = m.SystemMetadataClass(lastObserved=T0, runId="fuzz")
     mcps = [
-        MCPW(entityUrn=_ds("a"), aspect=m.DatasetPropertiesClass(description="table a", customProperties={"k": "v"}),
-             systemMetadata=sm),
-        MCPW(entityUrn="urn:li:corpuser:fuzz.b", aspect=m.CorpUserInfoClass(active=True, displayName="B",
-                                                                              email="b@example.com"), systemMetadata=sm),
-        MCPW(entityUrn=_ds("c"), aspect=m.GlobalTagsClass(tags=[m.TagAssociationClass(tag="urn:li:tag:pii")]),
-             systemMetadata=sm),
-        MCPW(entityUrn=_ds("d"), aspect=m.DatasetProfileClass(timestampMillis=T0, rowCount=10, fieldProfiles=[
-            m.DatasetFieldProfileClass(fieldPath="x", nullProportion=0.25)]), systemMetadata=sm),
+        MCPW(
+            entityUrn=_ds("a"),
+            aspect=m.DatasetPropertiesClass(description="table a", customProperties={"k": "v"}),
+            systemMetadata=sm,
+        ),
+        MCPW(
+            entityUrn="urn:li:corpuser:fuzz.b",
+            aspect=m.CorpUserInfoClass(active=True, displayName="B", email="b@example.com"),
+            systemMetadata=sm,
+        ),
+        MCPW(
+            entityUrn=_ds("c"),
+            aspect=m.GlobalTagsClass(tags=[m.TagAssociationClass(tag="urn:li:tag:pii")]),
+            systemMetadata=sm,
+        ),
+        MCPW(
+            entityUrn=_ds("d"),
+            aspect=m.DatasetProfileClass(
+                timestampMillis=T0,
+                rowCount=10,
+                fieldProfiles=[m.DatasetFieldProfileClass(fieldPath="x", nullProportion=0.25)],
+            ),
+            systemMetadata=sm,
+        ),
     ]
     records = [dict(p.to_obj(simplified_structure=True)) for p in mcps]
-    mce = m.MetadataChangeEventClass(proposedSnapshot=m.ChartSnapshotClass(
-        urn="urn:li:chart:(looker,fuzz.e)", aspects=[m.ChartInfoClass(title="E", description="chart e", lastModified=m.ChangeAuditStampsClass()),
-                                                      m.StatusClass(removed=False)]), systemMetadata=sm)
+    mce = m.MetadataChangeEventClass(
+        proposedSnapshot=m.ChartSnapshotClass(
+            urn="urn:li:chart:(looker,fuzz.e)",
+            aspects=[
+                m.ChartInfoClass(title="E", description="chart e", lastModified=m.ChangeAuditStampsClass()),
+                m.StatusClass(removed=False),
+            ],
+        ),
+        systemMetadata=sm,
+    )
     records.insert(2, mce.to_obj())
-    records.append(dict(MCPW(entityUrn=_ds("f"), aspect=m.StatusClass(removed=False), systemMetadata=sm)
-                        .to_obj(simplified_structure=True)))
+    records.append(
+        dict(
+            MCPW(entityUrn=_ds("f"), aspect=m.StatusClass(removed=False), systemMetadata=sm).to_obj(
+                simplified_structure=True
+            )
+        )
+    )
     return records
 
 
@@ -85,8 +114,10 @@ def _expected(rec: Dict[str, Any]) -> List[Tuple[str, str, Any]]:
         out = []
         for a in snap["aspects"]:
             ((cls, value),) = a.items()
-            name = {"com.linkedin.pegasus2avro.chart.ChartInfo": "chartInfo",
-                    "com.linkedin.pegasus2avro.common.Status": "status"}[cls]
+            name = {
+                "com.linkedin.pegasus2avro.chart.ChartInfo": "chartInfo",
+                "com.linkedin.pegasus2avro.common.Status": "status",
+            }[cls]
             out.append((snap["urn"], name, value))
         return out
     return [(rec["entityUrn"], rec["aspectName"], rec["aspect"]["json"])]
@@ -105,25 +136,41 @@ def _urn_of(rec: Any) -> Optional[str]:
 # ----------------------------------------------------------------------------- hostile values
 _DEEP = "\x00deep:{}\x00"  # a placeholder the writer replaces with N nested arrays (json.dumps cannot write them)
 
-urns = st.sampled_from([
-    "urn:li:dataset:(notaplatformurn,x,PROD)", "urn:li:dataset:(urn:li:dataPlatform:hive,a\nb,PROD)",
-    "urn:li:dataset:(urn:li:dataPlatform:hive,\udc80,PROD)", "urn:li:corpuser:\x00", " urn:li:corpuser:x",
-    "urn:li:corpuser:x\u241f", "urn:li:dataset:(urn:li:dataPlatform:hive,x)", "urn:li:nosuchentity:x",
-    "urn:li:dataset:(urn:li:dataPlatform:hive,x,NOTANENV)", "urn:li:corpuser:" + "x" * 600, "urn", "",
-    "urn:li:dataJob:(urn:li:dataset:(urn:li:dataPlatform:hive,x,PROD),j)", "urn:li:corpuser:fuzz.fresh",
-])
+urns = st.sampled_from(
+    [
+        "urn:li:dataset:(notaplatformurn,x,PROD)",
+        "urn:li:dataset:(urn:li:dataPlatform:hive,a\nb,PROD)",
+        "urn:li:dataset:(urn:li:dataPlatform:hive,\udc80,PROD)",
+        "urn:li:corpuser:\x00",
+        " urn:li:corpuser:x",
+        "urn:li:corpuser:x\u241f",
+        "urn:li:dataset:(urn:li:dataPlatform:hive,x)",
+        "urn:li:nosuchentity:x",
+        "urn:li:dataset:(urn:li:dataPlatform:hive,x,NOTANENV)",
+        "urn:li:corpuser:" + "x" * 600,
+        "urn",
+        "",
+        "urn:li:dataJob:(urn:li:dataset:(urn:li:dataPlatform:hive,x,PROD),j)",
+        "urn:li:corpuser:fuzz.fresh",
+    ]
+)
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(min_value=-2 ** 80, max_value=2 ** 80),
-    st.sampled_from([float("nan"), float("inf"), -float("inf"), 1e308, -0.0, 253_402_300_800_000, -1, 2 ** 63]),
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**80), max_value=2**80),
+    st.sampled_from([float("nan"), float("inf"), -float("inf"), 1e308, -0.0, 253_402_300_800_000, -1, 2**63]),
     st.floats(allow_nan=False, allow_infinity=False),
-    st.text(max_size=20), st.text(alphabet=st.characters(codec=None, categories=("Cs", "Cc")), min_size=1,
-                                  max_size=5),
+    st.text(max_size=20),
+    st.text(alphabet=st.characters(codec=None, categories=("Cs", "Cc")), min_size=1, max_size=5),
     st.sampled_from(["x" * 100_000, "\x00", "UPSERT", "PATCH", "DELETE", "CREATE", "RESTATE", "yesterday"]),
     urns,
     st.integers(min_value=1000, max_value=3000).map(lambda n: _DEEP.format(n)),
 )
-values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3) |
-                      st.dictionaries(st.text(max_size=8), inner, max_size=3), max_leaves=8)
+values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
 
 
 def _paths(value: Any, prefix: Tuple[Any, ...] = ()) -> Iterator[Tuple[Any, ...]]:
@@ -248,8 +295,13 @@ def test_record_mutations(case: Tuple[int, List[Any], Any, str]) -> None:
                         continue  # (the mutation gave record k a neighbour's urn)
                     assert run.stored(store, urn, aspect, value), (j, urn, aspect)
             neighbours = {u for j, r in enumerate(records) if j != k for u in [_urn_of(r)]}
-            if k in run.rejected() and mutated_urn and mutated_urn not in neighbours and \
-                    "proposedSnapshot" not in records[k] and _encodable(mutated_urn):
+            if (
+                k in run.rejected()
+                and mutated_urn
+                and mutated_urn not in neighbours
+                and "proposedSnapshot" not in records[k]
+                and _encodable(mutated_urn)
+            ):
                 run.no_trace(store, mutated_urn)  # property 5
     finally:
         run.close()
@@ -310,8 +362,11 @@ def _check_damaged(data: bytes, touched: Set[int]) -> None:
         run.close()
 
 
-@given(st.integers(0, len(SINK) - 1), st.sampled_from(["flip", "nul", "invalid-utf8", "drop", "insert"]),
-       st.integers(1, 255))
+@given(
+    st.integers(0, len(SINK) - 1),
+    st.sampled_from(["flip", "nul", "invalid-utf8", "drop", "insert"]),
+    st.integers(1, 255),
+)
 def test_byte_damage(at: int, how: str, byte: int) -> None:
     """One byte of a file-sink file changed, dropped or added: only the record owning it may suffer."""
     data = bytearray(SINK)
@@ -327,7 +382,7 @@ def test_byte_damage(at: int, how: str, byte: int) -> None:
     else:
         data.insert(at, byte)
     touched = _touched(at)
-    note(f"{how} {byte} at {at} (records {touched}): {bytes(SINK[max(0, at - 20):at + 20])!r}")
+    note(f"{how} {byte} at {at} (records {touched}): {bytes(SINK[max(0, at - 20) : at + 20])!r}")
     _check_damaged(bytes(data), touched)
 
 

@@ -7,6 +7,7 @@ test environment's, reached through a folder of symbolic links that leaves litem
 install out: in that environment the only litemeta distribution, and so the only source of its
 entry points, is the wheel. Built once per session (~10 s).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -42,8 +43,15 @@ sys.meta_path.insert(0, NoDataHub())
 def datahub_env(home: Path, **extra: str) -> Dict[str, str]:
     """Environment for DataHub's CLI in tests: its own HOME (no ~/.datahubenv), no telemetry, no upgrade check."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATAHUB_", "LITEMETA_"))}
-    env.update({"HOME": str(home), "DATAHUB_TELEMETRY_ENABLED": "false", "DATAHUB_SKIP_UPGRADE_CHECK": "true",
-                "DATAHUB_SUPPRESS_LOGGING_MANAGER": "1", "PYTHONUNBUFFERED": "1"})
+    env.update(
+        {
+            "HOME": str(home),
+            "DATAHUB_TELEMETRY_ENABLED": "false",
+            "DATAHUB_SKIP_UPGRADE_CHECK": "true",
+            "DATAHUB_SUPPRESS_LOGGING_MANAGER": "1",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     env.update(extra)
     return env
 
@@ -65,14 +73,22 @@ class WheelEnv:
     wheel: Path
     site: Path
 
-    def run(self, args: List[str], cwd: Path, env: Dict[str, str], timeout: float = 300,
-            check: bool = True) -> subprocess.CompletedProcess:
+    def run(
+        self, args: List[str], cwd: Path, env: Dict[str, str], timeout: float = 300, check: bool = True
+    ) -> subprocess.CompletedProcess:
         """Run ``python -m ...`` (or a script of the environment's bin/) in the environment."""
-        proc = subprocess.run([str(self.python), *args], cwd=cwd, env={**env, "VIRTUAL_ENV": str(self.bin.parent)},
-                              capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run(
+            [str(self.python), *args],
+            cwd=cwd,
+            env={**env, "VIRTUAL_ENV": str(self.bin.parent)},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         if check and proc.returncode != 0:
-            raise AssertionError(f"{args} exited {proc.returncode}\nstdout:\n{proc.stdout[-4000:]}\n"
-                                 f"stderr:\n{proc.stderr[-4000:]}")
+            raise AssertionError(
+                f"{args} exited {proc.returncode}\nstdout:\n{proc.stdout[-4000:]}\nstderr:\n{proc.stderr[-4000:]}"
+            )
         return proc
 
 
@@ -97,13 +113,35 @@ def wheel_env(tmp_path_factory: pytest.TempPathFactory) -> WheelEnv:
     for d in (src, dist, shared):
         d.mkdir()
     _copy_source(src)
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q",
-                    "-w", str(dist), str(src)], check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "-q",
+            "-w",
+            str(dist),
+            str(src),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     wheel = next(dist.glob("litemeta-*.whl"))
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
     python = venv / "bin" / "python"
-    site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                               check=True, capture_output=True, text=True).stdout.strip())
+    site = Path(
+        subprocess.run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    )
     # The test environment's packages, litemeta's editable install left out (its dist-info would be
     # a second source of litemeta's entry points, its finder a second litemeta).
     test_site = Path(sysconfig.get_paths()["purelib"])
@@ -112,8 +150,12 @@ def wheel_env(tmp_path_factory: pytest.TempPathFactory) -> WheelEnv:
             (shared / entry.name).symlink_to(entry)
     # addsitedir (not a bare path line) so that the shared packages' own .pth files apply too
     (site / "_litemeta_test_shared.pth").write_text(f"import site; site.addsitedir({str(shared)!r})\n")
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index", "-q",
-                    str(wheel)], check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index", "-q", str(wheel)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     return WheelEnv(python=python, bin=venv / "bin", wheel=wheel, site=site)
 
 

@@ -1,4 +1,5 @@
 """The ``litemeta`` event source in the DataHub Actions framework (its real Pipeline, actions and event classes)."""
+
 from __future__ import annotations
 
 import copy
@@ -86,13 +87,17 @@ def _reset_collect() -> None:
     Collect.crash_at = None
 
 
-def _config(tmp_path: Path, db: Path, action: str, name: str = "p1", action_config: Optional[dict] = None,
-            **source: Any) -> Dict[str, Any]:
+def _config(
+    tmp_path: Path, db: Path, action: str, name: str = "p1", action_config: Optional[dict] = None, **source: Any
+) -> Dict[str, Any]:
     source.setdefault("kill_after_idle_timeout", True)
     source.setdefault("idle_timeout_duration_seconds", 0)
-    return {"name": name, "source": {"type": "litemeta", "config": {"db": str(db), **source}},
-            "action": {"type": action, "config": action_config or {}},
-            "options": {"failed_events_dir": str(tmp_path / "failed")}}
+    return {
+        "name": name,
+        "source": {"type": "litemeta", "config": {"db": str(db), **source}},
+        "action": {"type": action, "config": action_config or {}},
+        "options": {"failed_events_dir": str(tmp_path / "failed")},
+    }
 
 
 def _run(config: Dict[str, Any]) -> Pipeline:
@@ -138,13 +143,19 @@ def _as_kafka_source_delivers(topic: str, offset: int, value: Dict[str, Any]) ->
     from litemeta.model.events import TOPIC_SCHEMAS
 
     body = encode_event(topic, value)  # what litemeta's export and replay put on the wire
-    datum = fastavro.schemaless_reader(io.BytesIO(body), parsed_schema(TOPIC_SCHEMAS[topic]), None,
-                                       return_record_name=True)  # as confluent-kafka's AvroDeserializer reads it
+    datum = fastavro.schemaless_reader(
+        io.BytesIO(body), parsed_schema(TOPIC_SCHEMAS[topic]), None, return_record_name=True
+    )  # as confluent-kafka's AvroDeserializer reads it
     msg = _Message(topic, offset, datum)
     if topic == "PlatformEvent_v1":
         return list(kafka.KafkaEventSource.handle_pe(msg))
-    return [EventEnvelope(kafka.METADATA_CHANGE_LOG_EVENT_V1_TYPE, kafka.build_metadata_change_log_event(msg),
-                          kafka.build_kafka_meta(msg))]
+    return [
+        EventEnvelope(
+            kafka.METADATA_CHANGE_LOG_EVENT_V1_TYPE,
+            kafka.build_metadata_change_log_event(msg),
+            kafka.build_kafka_meta(msg),
+        )
+    ]
 
 
 def test_the_registry_finds_the_source() -> None:
@@ -157,12 +168,19 @@ def test_envelopes_are_those_of_datahubs_kafka_source(tmp_path: Path) -> None:
     db = _store(tmp_path)
     _run(_config(tmp_path, db, f"{HERE}.Collect"))
     with open_store(str(db), read_only=True) as store:
-        expected = [env for t in EVENT_TOPICS for r in store.read_topic(t)
-                    for env in _as_kafka_source_delivers(t, r.offset, r.value)]
+        expected = [
+            env
+            for t in EVENT_TOPICS
+            for r in store.read_topic(t)
+            for env in _as_kafka_source_delivers(t, r.offset, r.value)
+        ]
     got = sorted(Collect.seen, key=lambda e: (EVENT_TOPICS.index(e.meta["kafka"]["topic"]), e.meta["kafka"]["offset"]))
     assert len(got) == len(expected) > 300
-    assert {e.event_type for e in got} == {"MetadataChangeLogEvent_v1", "EntityChangeEvent_v1",
-                                           "RelationshipChangeEvent_v1"}
+    assert {e.event_type for e in got} == {
+        "MetadataChangeLogEvent_v1",
+        "EntityChangeEvent_v1",
+        "RelationshipChangeEvent_v1",
+    }
     for g, x in zip(got, expected):
         assert json.loads(g.as_json()) == json.loads(x.as_json())
     # each topic's events come in offset order
@@ -177,10 +195,14 @@ def test_hello_world_gets_every_event_and_the_group_commits(tmp_path: Path, caps
     with open_store(str(db), read_only=True) as store:
         ends = store.end_offsets()
         committed = store.consumers.committed("hello")
-    assert capsys.readouterr().out.count("Hello world! Received event:") == \
-        ends["MetadataChangeLog_Versioned_v1"] + ends["PlatformEvent_v1"]
-    assert committed == {"MetadataChangeLog_Versioned_v1": ends["MetadataChangeLog_Versioned_v1"],
-                         "PlatformEvent_v1": ends["PlatformEvent_v1"]}
+    assert (
+        capsys.readouterr().out.count("Hello world! Received event:")
+        == ends["MetadataChangeLog_Versioned_v1"] + ends["PlatformEvent_v1"]
+    )
+    assert committed == {
+        "MetadataChangeLog_Versioned_v1": ends["MetadataChangeLog_Versioned_v1"],
+        "PlatformEvent_v1": ends["PlatformEvent_v1"],
+    }
     _run(_config(tmp_path, db, "hello_world", name="hello", topics=["mcl", "pe"]))  # nothing new: nothing again
     assert "Hello world!" not in capsys.readouterr().out
 
@@ -195,8 +217,7 @@ def test_at_least_once_across_a_crash(tmp_path: Path, async_commit: bool) -> Non
     starts after the last committed event. Committing each ack, exactly the unacked event comes again;
     with asynchronous commits (none due yet), everything since the group's last commit does."""
     db = _store(tmp_path, 60)
-    config = _config(tmp_path, db, f"{HERE}.Collect", async_commit_enabled=async_commit,
-                     async_commit_interval=600_000)
+    config = _config(tmp_path, db, f"{HERE}.Collect", async_commit_enabled=async_commit, async_commit_interval=600_000)
     Collect.crash_at = 25
     pipeline = Pipeline.create(config)
     with pytest.raises(Crash):
@@ -237,37 +258,61 @@ def _follow(config: Dict[str, Any], until: Callable[[], bool], timeout: float = 
 def test_latest_follows_only_new_events(tmp_path: Path) -> None:
     """``auto_offset_reset: latest``: a new group skips what the store held and follows what is written next."""
     db = _store(tmp_path, 60)
-    config = _config(tmp_path, db, f"{HERE}.Collect", auto_offset_reset="latest", kill_after_idle_timeout=False,
-                     poll_interval_seconds=0.05)
+    config = _config(
+        tmp_path,
+        db,
+        f"{HERE}.Collect",
+        auto_offset_reset="latest",
+        kill_after_idle_timeout=False,
+        poll_interval_seconds=0.05,
+    )
 
     def written_and_seen() -> bool:
         if not written:
             time.sleep(0.3)  # the pipeline is polling by now
             with LitemetaEmitter(str(db)) as emitter:
-                emitter.emit(MetadataChangeProposalWrapper(entityUrn=DS.format("new"),
-                                                           aspect=m.GlobalTagsClass([m.TagAssociationClass("urn:li:tag:t")])))
+                emitter.emit(
+                    MetadataChangeProposalWrapper(
+                        entityUrn=DS.format("new"), aspect=m.GlobalTagsClass([m.TagAssociationClass("urn:li:tag:t")])
+                    )
+                )
             written.append(True)
         return any(e.event_type == "EntityChangeEvent_v1" for e in Collect.seen)
 
     written: List[bool] = []
     _follow(config, written_and_seen)
-    assert Collect.seen and all(DS.format("new") in (getattr(e.event, "entityUrn", None),
-                                                     getattr(e.event, "sourceUrn", None)) for e in Collect.seen)
+    assert Collect.seen and all(
+        DS.format("new") in (getattr(e.event, "entityUrn", None), getattr(e.event, "sourceUrn", None))
+        for e in Collect.seen
+    )
     assert {e.event.aspectName for e in Collect.seen if e.event_type == "MetadataChangeLogEvent_v1"} >= {
-        "datasetKey", "globalTags"}
+        "datasetKey",
+        "globalTags",
+    }
 
 
 def test_an_action_that_writes_back_sees_the_events_of_its_own_writes(tmp_path: Path) -> None:
     """A tag on ``a`` travels down the lineage a -> b -> c: each hop is a write of the action whose entity
     change event the source delivers next."""
     db = tmp_path / "m.db"
-    lineage = [MetadataChangeProposalWrapper(entityUrn=DS.format(d), aspect=m.UpstreamLineageClass(
-        upstreams=[m.UpstreamClass(dataset=DS.format(u), type=m.DatasetLineageTypeClass.TRANSFORMED)]))
-        for u, d in (("a", "b"), ("b", "c"))]
+    lineage = [
+        MetadataChangeProposalWrapper(
+            entityUrn=DS.format(d),
+            aspect=m.UpstreamLineageClass(
+                upstreams=[m.UpstreamClass(dataset=DS.format(u), type=m.DatasetLineageTypeClass.TRANSFORMED)]
+            ),
+        )
+        for u, d in (("a", "b"), ("b", "c"))
+    ]
     with open_store(str(db)) as store:
         store.ingest(lineage)
-        store.ingest([MetadataChangeProposalWrapper(entityUrn=DS.format("a"),
-                                                    aspect=m.GlobalTagsClass([m.TagAssociationClass("urn:li:tag:pii")]))])
+        store.ingest(
+            [
+                MetadataChangeProposalWrapper(
+                    entityUrn=DS.format("a"), aspect=m.GlobalTagsClass([m.TagAssociationClass("urn:li:tag:pii")])
+                )
+            ]
+        )
     _run(_config(tmp_path, db, f"{HERE}.PropagateTagsDownstream", action_config={"db": str(db)}))
     with open_store(str(db), read_only=True) as store:
         for name in "bc":
@@ -302,8 +347,11 @@ def test_compiled_from_obj_builds_what_avrogen_builds(tmp_path: Path) -> None:
             obj.pop("parameters", None)  # kept beside the fields by the framework (see entity_change_event)
             cls = EntityChangeEventClass if r.value["name"] == "entityChangeEvent" else RelationshipChangeEventClass
             items.append((cls, obj))
-    assert len(items) > 1000 and {c for c, _ in items} == {MetadataChangeLogClass, EntityChangeEventClass,
-                                                             RelationshipChangeEventClass}
+    assert len(items) > 1000 and {c for c, _ in items} == {
+        MetadataChangeLogClass,
+        EntityChangeEventClass,
+        RelationshipChangeEventClass,
+    }
     for cls, obj in items:
         expected, got = cls.from_obj(copy.deepcopy(obj)), from_obj(cls, copy.deepcopy(obj))
         assert type(got) is type(expected)

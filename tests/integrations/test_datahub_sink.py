@@ -3,6 +3,7 @@
 DataHub's own Pipeline, sink registry, record envelopes and write callbacks drive the sink; the
 CLI and the wheel's entry points are covered by test_wheel.py.
 """
+
 from __future__ import annotations
 
 import json
@@ -19,12 +20,7 @@ from datahub.ingestion.api.sink import WriteCallback  # noqa: E402
 from datahub.ingestion.run.pipeline import Pipeline  # noqa: E402
 from datahub.ingestion.sink.file import write_metadata_file  # noqa: E402
 from datahub.ingestion.sink.sink_registry import sink_registry  # noqa: E402
-from datahub.metadata.schema_classes import (  # noqa: E402
-    ChangeAuditStampsClass,
-    ChartInfoClass,
-    DatasetPropertiesClass,
-    StatusClass,
-)
+from datahub.metadata.schema_classes import ChangeAuditStampsClass, ChartInfoClass, DatasetPropertiesClass, StatusClass  # noqa: E402
 
 from litemeta.integrations.datahub_sink import LitemetaSink  # noqa: E402
 from litemeta.store import MetadataStore, open_store  # noqa: E402
@@ -88,10 +84,14 @@ def test_the_sink_writes_what_litemeta_ingest_writes(tmp_path: Path) -> None:
 def test_a_rejected_record_is_a_failure_of_the_report_and_the_callback(tmp_path: Path) -> None:
     """R1.14 for the sink: the invalid record fails alone (report, callback, dead-letter topic); the records
     around it are written."""
-    good = [MetadataChangeProposalWrapper(entityUrn=DS.format(n), aspect=DatasetPropertiesClass(description=n))
-            for n in "ab"]
-    bad = MetadataChangeProposalWrapper(entityUrn=DS.format("bad"), aspect=ChartInfoClass(
-        title="t", description="d", lastModified=ChangeAuditStampsClass()))
+    good = [
+        MetadataChangeProposalWrapper(entityUrn=DS.format(n), aspect=DatasetPropertiesClass(description=n))
+        for n in "ab"
+    ]
+    bad = MetadataChangeProposalWrapper(
+        entityUrn=DS.format("bad"),
+        aspect=ChartInfoClass(title="t", description="d", lastModified=ChangeAuditStampsClass()),
+    )
     sink = LitemetaSink.create({"db": str(tmp_path / "m.db")}, PipelineContext(run_id="r1"))
     cb = Recorder()
     for i, rec in enumerate([good[0], bad, good[1]]):
@@ -102,25 +102,42 @@ def test_a_rejected_record_is_a_failure_of_the_report_and_the_callback(tmp_path:
     assert record is bad and "chartInfo" in str(exc) and meta["info"]["urn"] == DS.format("bad")
     [failure] = list(sink.report.failures)
     assert failure["error"] == "aspect 'chartInfo' is not registered for entity type 'dataset'"
-    assert failure["info"] == {"workunit_id": "wu-1", "record": 1, "urn": DS.format("bad"), "aspect": "chartInfo",
-                               "reason": "UnknownAspectError"}
+    assert failure["info"] == {
+        "workunit_id": "wu-1",
+        "record": 1,
+        "urn": DS.format("bad"),
+        "aspect": "chartInfo",
+        "reason": "UnknownAspectError",
+    }
     assert sink.report.total_records_written == 2
     with open_store(str(tmp_path / "m.db"), read_only=True) as store:
-        assert [r.value["metadataChangeProposal"]["entityUrn"] for r in store.read_topic("failed")] == [DS.format("bad")]
+        assert [r.value["metadataChangeProposal"]["entityUrn"] for r in store.read_topic("failed")] == [
+            DS.format("bad")
+        ]
         assert store.get(DS.format("b"))["datasetProperties"]["description"] == "b"
 
 
 def test_datahub_pipeline_reports_the_failure_and_logs_it_to_the_failure_log(tmp_path: Path) -> None:
     path = tmp_path / "in.json"
-    write_metadata_file(path, [
-        MetadataChangeProposalWrapper(entityUrn=DS.format("a"), aspect=StatusClass(removed=False)),
-        MetadataChangeProposalWrapper(entityUrn=DS.format("bad"), aspect=ChartInfoClass(
-            title="t", description="d", lastModified=ChangeAuditStampsClass()))])
-    pipeline = Pipeline.create({
-        "source": {"type": "file", "config": {"path": str(path)}},
-        "sink": {"type": "litemeta", "config": {"db": str(tmp_path / "m.db")}},
-        "failure_log": {"enabled": True, "log_config": {"filename": str(tmp_path / "failed.json")}},
-    }, report_to=None, no_progress=True)
+    write_metadata_file(
+        path,
+        [
+            MetadataChangeProposalWrapper(entityUrn=DS.format("a"), aspect=StatusClass(removed=False)),
+            MetadataChangeProposalWrapper(
+                entityUrn=DS.format("bad"),
+                aspect=ChartInfoClass(title="t", description="d", lastModified=ChangeAuditStampsClass()),
+            ),
+        ],
+    )
+    pipeline = Pipeline.create(
+        {
+            "source": {"type": "file", "config": {"path": str(path)}},
+            "sink": {"type": "litemeta", "config": {"db": str(tmp_path / "m.db")}},
+            "failure_log": {"enabled": True, "log_config": {"filename": str(tmp_path / "failed.json")}},
+        },
+        report_to=None,
+        no_progress=True,
+    )
     pipeline.run()
     assert pipeline.has_failures()
     assert pipeline.sink.get_report().total_records_written == 1
@@ -129,22 +146,36 @@ def test_datahub_pipeline_reports_the_failure_and_logs_it_to_the_failure_log(tmp
 
 
 def _stateful_recipe(path: Path, sink_db: Path, provider: Dict[str, Any]) -> Dict[str, Any]:
-    return {"pipeline_name": "p1",
-            "source": {"type": "file", "config": {"path": str(path), "stateful_ingestion": {
-                "enabled": True, "remove_stale_metadata": True, **provider}}},
-            "sink": {"type": "litemeta", "config": {"db": str(sink_db)}}}
+    return {
+        "pipeline_name": "p1",
+        "source": {
+            "type": "file",
+            "config": {
+                "path": str(path),
+                "stateful_ingestion": {"enabled": True, "remove_stale_metadata": True, **provider},
+            },
+        },
+        "sink": {"type": "litemeta", "config": {"db": str(sink_db)}},
+    }
 
 
 def test_checkpoints_in_a_named_store_drive_stale_entity_removal(tmp_path: Path) -> None:
     """``state_provider: {type: litemeta, config: {db}}``: checkpoints go to that store, the metadata to the
     sink's, and the second run soft-deletes what only the first run saw."""
+
     def run(names: str) -> None:
         path = tmp_path / f"{names}.json"
-        write_metadata_file(path, [MetadataChangeProposalWrapper(entityUrn=DS.format(n),
-                                                                 aspect=DatasetPropertiesClass(description=n))
-                                   for n in names])
+        write_metadata_file(
+            path,
+            [
+                MetadataChangeProposalWrapper(entityUrn=DS.format(n), aspect=DatasetPropertiesClass(description=n))
+                for n in names
+            ],
+        )
         provider = {"state_provider": {"type": "litemeta", "config": {"db": str(tmp_path / "state.db")}}}
-        pipeline = Pipeline.create(_stateful_recipe(path, tmp_path / "m.db", provider), report_to=None, no_progress=True)
+        pipeline = Pipeline.create(
+            _stateful_recipe(path, tmp_path / "m.db", provider), report_to=None, no_progress=True
+        )
         pipeline.run()
         pipeline.raise_from_status()
 
@@ -164,8 +195,9 @@ def test_checkpoints_in_a_named_store_drive_stale_entity_removal(tmp_path: Path)
 def test_a_named_provider_is_left_alone(tmp_path: Path) -> None:
     """Only a missing ``state_provider`` becomes litemeta's: DataHub's ``file`` provider stays the file's."""
     path = tmp_path / "in.json"
-    write_metadata_file(path, [MetadataChangeProposalWrapper(entityUrn=DS.format("a"),
-                                                             aspect=DatasetPropertiesClass(description="a"))])
+    write_metadata_file(
+        path, [MetadataChangeProposalWrapper(entityUrn=DS.format("a"), aspect=DatasetPropertiesClass(description="a"))]
+    )
     provider = {"state_provider": {"type": "file", "config": {"filename": str(tmp_path / "state.json")}}}
     pipeline = Pipeline.create(_stateful_recipe(path, tmp_path / "m.db", provider), report_to=None, no_progress=True)
     pipeline.run()

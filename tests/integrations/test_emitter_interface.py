@@ -1,4 +1,5 @@
 """``LitemetaEmitter`` is a DataHub ``Emitter`` (at run time and for mypy) and still works without acryl-datahub."""
+
 from __future__ import annotations
 
 import subprocess
@@ -23,8 +24,9 @@ URN = "urn:li:dataset:(urn:li:dataPlatform:hive,db.a,PROD)"
 
 def publish(emitter: Emitter) -> None:
     """Code written against DataHub's emitter interface."""
-    emitter.emit(MetadataChangeProposalWrapper(entityUrn=URN, aspect=StatusClass(removed=True)),
-                 callback=lambda exc, msg: None)
+    emitter.emit(
+        MetadataChangeProposalWrapper(entityUrn=URN, aspect=StatusClass(removed=True)), callback=lambda exc, msg: None
+    )
     emitter.flush()
 
 
@@ -62,9 +64,24 @@ def test_mypy_accepts_it_where_datahubs_emitter_is_expected(tmp_path: Path) -> N
     ''').lstrip()
     snippet = tmp_path / "typed_against_datahub.py"
     snippet.write_text(code)
-    proc = subprocess.run([sys.executable, "-m", "mypy", "--config-file", str(ROOT / "pyproject.toml"), "--cache-dir",
-                           str(tmp_path / "cache"), "--show-error-codes", "--no-error-summary", str(snippet)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--config-file",
+            str(ROOT / "pyproject.toml"),
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "--show-error-codes",
+            "--no-error-summary",
+            str(snippet),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     errors = [line for line in proc.stdout.splitlines() if ": error:" in line]
     assert len(errors) == 1, proc.stdout + proc.stderr
     assert f"{snippet.name}:18:" in errors[0] and '"NotAnEmitter"' in errors[0] and "[arg-type]" in errors[0]

@@ -1,5 +1,6 @@
 """``litemeta push``: the store's journal into ``litemeta serve`` (a separate process) through acryl-datahub's REST
 emitter; the two stores end equal."""
+
 from __future__ import annotations
 
 import copy
@@ -54,6 +55,7 @@ def _normal(value: Any) -> Any:
         elif isinstance(v, list):
             for x in v:
                 walk(x)
+
     walk(value)
     return value
 
@@ -64,8 +66,11 @@ def _contents(store: MetadataStore) -> Dict[str, Any]:
     for urn in sorted(store.list_urns()):
         for name in sorted(store.get(urn)):
             rows[f"{urn} {name}"] = [r.as_dict() for r in store.history(urn, name)]
-    topics = {t: [r.value for r in store.read_topic(t)] for t in sorted(store.end_offsets())
-              if t != "MetadataChangeProposal_v1"}
+    topics = {
+        t: [r.value for r in store.read_topic(t)]
+        for t in sorted(store.end_offsets())
+        if t != "MetadataChangeProposal_v1"
+    }
     return _normal({"rows": rows, "topics": topics})
 
 
@@ -79,14 +84,17 @@ def source(tmp_path: Path) -> Path:
     db = tmp_path / "source.db"
     with open_store(str(db)) as store:
         store.ingest(build_records(300, seed=2))
-        store.ingest([MetadataChangeProposalWrapper(entityUrn=DS.format("r"), aspect=m.StatusClass(removed=False))],
-                     run_id="run-r")
+        store.ingest(
+            [MetadataChangeProposalWrapper(entityUrn=DS.format("r"), aspect=m.StatusClass(removed=False))],
+            run_id="run-r",
+        )
     return db
 
 
 def _push_cli(db: Path, url: str, *args: str) -> Dict[str, Any]:
-    result = CliRunner().invoke(main, ["push", "--db", str(db), "--server", url, "--json", *args],
-                                catch_exceptions=False)
+    result = CliRunner().invoke(
+        main, ["push", "--db", str(db), "--server", url, "--json", *args], catch_exceptions=False
+    )
     assert result.exit_code in (0, 1), result.output
     return json.loads(result.output.strip().splitlines()[-1])
 
@@ -140,7 +148,9 @@ def test_push_resumes_through_its_consumer_group(source: Path, tmp_path: Path) -
         assert second["records"] == second["end"] - 80
         assert _push_cli(source, url)["records"] == 0  # nothing new
         with open_store(str(source)) as store:
-            store.ingest([MetadataChangeProposalWrapper(entityUrn=DS.format("new"), aspect=m.StatusClass(removed=True))])
+            store.ingest(
+                [MetadataChangeProposalWrapper(entityUrn=DS.format("new"), aspect=m.StatusClass(removed=True))]
+            )
         third = _push_cli(source, url)
         assert third["records"] == 1 and third["byChangeType"] == {"UPSERT": 1}
     with open_store(str(source), read_only=True) as a, open_store(str(tmp_path / "target.db"), read_only=True) as b:

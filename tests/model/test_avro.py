@@ -4,6 +4,7 @@ The oracle for the Pegasus <-> Avro mapping is the SDK: ``obj.to_obj()`` is the 
 ``pre_json_transform(obj.to_obj())`` the Pegasus JSON form (formats.md §1). Sample values are
 generated here from the SDK's own schema objects (``RECORD_SCHEMA``), not from litemeta's copy.
 """
+
 from __future__ import annotations
 
 import io
@@ -107,9 +108,15 @@ class Sampler:
     def prim(self, t: str, urn: bool) -> Any:
         if t == "string":
             return f"urn:li:corpuser:user{self.variant}" if urn else f"text {self.variant}"
-        return {"boolean": True, "int": 7, "long": 1700000000000 + self.variant, "float": 1.5,
-                "double": 2.25, "bytes": "bytes é", "null": None}[t]
-
+        return {
+            "boolean": True,
+            "int": 7,
+            "long": 1700000000000 + self.variant,
+            "float": 1.5,
+            "double": 2.25,
+            "bytes": "bytes é",
+            "null": None,
+        }[t]
 
     def collect(self, t: Any, ns: str) -> None:
         """Register every named type first: a definition may sit in a branch the sample skips."""
@@ -183,11 +190,18 @@ def test_every_registry_aspect_is_covered_by_the_sdk_classes() -> None:
 
 # -------------------------------------------------------------------------------- negative cases
 def schema_metadata(**field_overrides: Any) -> Dict[str, Any]:
-    field = sc.SchemaFieldClass(fieldPath="a", type=sc.SchemaFieldDataTypeClass(type=sc.StringTypeClass()),
-                                nativeDataType="VARCHAR")
+    field = sc.SchemaFieldClass(
+        fieldPath="a", type=sc.SchemaFieldDataTypeClass(type=sc.StringTypeClass()), nativeDataType="VARCHAR"
+    )
     fields = [field] * 4
-    m = sc.SchemaMetadataClass(schemaName="t", platform="urn:li:dataPlatform:hive", version=0, hash="",
-                               platformSchema=sc.OtherSchemaClass(rawSchema=""), fields=fields)
+    m = sc.SchemaMetadataClass(
+        schemaName="t",
+        platform="urn:li:dataPlatform:hive",
+        version=0,
+        hash="",
+        platformSchema=sc.OtherSchemaClass(rawSchema=""),
+        fields=fields,
+    )
     value = pre_json_transform(m.to_obj())
     value["fields"][3].update(field_overrides)
     return value
@@ -208,14 +222,16 @@ def test_wrong_type_names_path_expected_and_actual() -> None:
 
 
 def test_union_member_must_be_tagged_with_the_pegasus_name() -> None:
-    e = schema_error("schemaMetadata", schema_metadata(type={"type": {"com.linkedin.pegasus2avro.schema.StringType": {}}}))
+    e = schema_error(
+        "schemaMetadata", schema_metadata(type={"type": {"com.linkedin.pegasus2avro.schema.StringType": {}}})
+    )
     assert e.path == "/fields/3/type/type"
     assert "com.linkedin.pegasus2avro.schema.StringType" in e.message
     assert "com.linkedin.schema.StringType" in e.message
     e = schema_error("schemaMetadata", schema_metadata(type={"type": {}}))
     assert "expected a union" in e.message
     e = schema_error("dataJobInfo", {"name": "j", "type": "SQL"})  # must be {"string": "SQL"}
-    assert e.path == "/type" and "got \"SQL\"" in e.message
+    assert e.path == "/type" and 'got "SQL"' in e.message
     la.validate_aspect("dataJobInfo", {"name": "j", "type": {"string": "SQL"}})
 
 
@@ -259,7 +275,7 @@ def test_urn_typed_fields_must_parse() -> None:
     e = schema_error("globalTags", {"tags": [{"tag": "urn:li:tag:"}]})
     assert e.path == "/tags/0/tag"
     e = schema_error("upstreamLineage", {"upstreams": [{"dataset": "nope", "type": "TRANSFORMED"}]})
-    assert e.path == "/upstreams/0/dataset" and "expected urn, got \"nope\"" in e.message
+    assert e.path == "/upstreams/0/dataset" and 'expected urn, got "nope"' in e.message
     # urn-typed arrays (urn_is_array) too
     e = schema_error("inputFields", {"fields": [{"schemaFieldUrn": "urn:li:x"}]})
     assert e.path == "/fields/0/schemaFieldUrn"
@@ -321,8 +337,10 @@ def test_mcp_encoded_by_litemeta_decodes_with_the_sdk_schema() -> None:
 
 def test_mcl_encoded_by_the_sdk_schema_decodes_with_litemeta() -> None:
     mcl = sc.MetadataChangeLogClass(
-        entityType="dataset", entityUrn="urn:li:dataset:(urn:li:dataPlatform:hive,db.t,PROD)",
-        changeType="UPSERT", aspectName="status",
+        entityType="dataset",
+        entityUrn="urn:li:dataset:(urn:li:dataPlatform:hive,db.t,PROD)",
+        changeType="UPSERT",
+        aspectName="status",
         aspect=sc.GenericAspectClass(value='{"removed": false}', contentType="application/json"),
         previousAspectValue=sc.GenericAspectClass(value='{"removed": true}', contentType="application/json"),
         systemMetadata=sc.SystemMetadataClass(lastObserved=5, runId="r"),
@@ -338,17 +356,24 @@ def test_mcl_encoded_by_the_sdk_schema_decodes_with_litemeta() -> None:
     assert "entityKeyAspect" not in value  # nulls omitted (choice 8)
 
 
-@pytest.mark.parametrize("topic", [MCP_TOPIC, MCL_VERSIONED_TOPIC, MCL_TIMESERIES_TOPIC, PLATFORM_EVENT_TOPIC,
-                                   FAILED_MCP_TOPIC])
+@pytest.mark.parametrize(
+    "topic", [MCP_TOPIC, MCL_VERSIONED_TOPIC, MCL_TIMESERIES_TOPIC, PLATFORM_EVENT_TOPIC, FAILED_MCP_TOPIC]
+)
 def test_topic_values_round_trip(topic: str) -> None:
     mcp = sdk_mcp_value()
     value = {
         MCP_TOPIC: mcp,
-        MCL_VERSIONED_TOPIC: {**mcp, "created": {"time": 1, "actor": "urn:li:corpuser:datahub"},
-                              "previousAspectValue": {"value": "{}", "contentType": "application/json"}},
+        MCL_VERSIONED_TOPIC: {
+            **mcp,
+            "created": {"time": 1, "actor": "urn:li:corpuser:datahub"},
+            "previousAspectValue": {"value": "{}", "contentType": "application/json"},
+        },
         MCL_TIMESERIES_TOPIC: {**mcp, "aspectName": "datasetProfile"},
-        PLATFORM_EVENT_TOPIC: {"header": {"timestampMillis": 3}, "name": "entityChangeEvent",
-                               "payload": {"value": '{"category": "TAG"}', "contentType": "application/json"}},
+        PLATFORM_EVENT_TOPIC: {
+            "header": {"timestampMillis": 3},
+            "name": "entityChangeEvent",
+            "payload": {"value": '{"category": "TAG"}', "contentType": "application/json"},
+        },
         FAILED_MCP_TOPIC: {"metadataChangeProposal": mcp, "error": "bad"},
     }[topic]
     # systemMetadata gets its Avro defaults (lastRunId) on the way through: compare with them filled
@@ -424,8 +449,10 @@ def test_module_is_not_loaded_by_cli_help() -> None:
     import subprocess
     import sys
 
-    code = ("import sys; from click.testing import CliRunner; from litemeta.cli import main; "
-            "CliRunner().invoke(main, ['--help']); "
-            "print('litemeta.model.avro' in sys.modules, 'fastavro' in sys.modules)")
+    code = (
+        "import sys; from click.testing import CliRunner; from litemeta.cli import main; "
+        "CliRunner().invoke(main, ['--help']); "
+        "print('litemeta.model.avro' in sys.modules, 'fastavro' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]

@@ -1,4 +1,5 @@
 """The file-sink and MCP codecs against the SDK's own writer and reader (formats.md §1)."""
+
 from __future__ import annotations
 
 import io
@@ -80,9 +81,12 @@ def test_sdk_reads_what_litemeta_writes(tmp_path: pathlib.Path) -> None:
     Excluded: what the SDK's reader cannot read even from the SDK's own writer, DELETEs (no aspect
     key, next test) and an empty aspect (``{"json": {}}`` is not rewritten to the nested form).
     """
-    sdk_records = [r for r in build_records(300, 5) + extra_records()
-                   if getattr(r, "changeType", None) != DELETE
-                   and _to_obj_for_file(r).get("aspect", {}).get("json", True) not in ({}, [])]
+    sdk_records = [
+        r
+        for r in build_records(300, 5) + extra_records()
+        if getattr(r, "changeType", None) != DELETE
+        and _to_obj_for_file(r).get("aspect", {}).get("json", True) not in ({}, [])
+    ]
     objs = json.loads(_sdk_bytes(tmp_path, sdk_records))
     out = tmp_path / "litemeta.json"
     write_metadata_file(out, [record_from_obj(o) for o in objs])
@@ -106,8 +110,13 @@ def test_delete_written_without_aspect_key_like_the_sdk(tmp_path: pathlib.Path) 
 
 def test_empty_aspect_is_read_although_the_sdk_reader_fails(tmp_path: pathlib.Path) -> None:
     """formats.md §1 upstream quirk: the SDK's reader skips the json->value rewrite for an empty aspect."""
-    mcpc = m.MetadataChangeProposalClass(entityType="dataset", entityUrn=DS, changeType="UPSERT", aspectName="status",
-                                         aspect=m.GenericAspectClass(value=b"{}", contentType="application/json"))
+    mcpc = m.MetadataChangeProposalClass(
+        entityType="dataset",
+        entityUrn=DS,
+        changeType="UPSERT",
+        aspectName="status",
+        aspect=m.GenericAspectClass(value=b"{}", contentType="application/json"),
+    )
     obj = json.loads(_sdk_bytes(tmp_path, [mcpc]))[0]
     assert obj["aspect"] == {"json": {}}
     with pytest.raises(Exception):  # noqa: B017 - acryl-datahub's own reader: whatever it raises
@@ -153,8 +162,11 @@ def test_patch_shapes_kept_as_written() -> None:
 
 
 def test_entity_key_aspect_without_urn(tmp_path: pathlib.Path) -> None:
-    w = MCPW(entityType="dataset", entityKeyAspect=m.DatasetKeyClass(platform="urn:li:dataPlatform:hive", name="db.k", origin="PROD"),
-             aspect=m.StatusClass(removed=False))
+    w = MCPW(
+        entityType="dataset",
+        entityKeyAspect=m.DatasetKeyClass(platform="urn:li:dataPlatform:hive", name="db.k", origin="PROD"),
+        aspect=m.StatusClass(removed=False),
+    )
     obj = json.loads(_sdk_bytes(tmp_path, [w]))[0]
     p = record_from_obj(obj, ORIGIN)
     assert p.entity_urn == "" and p.entity_type == "dataset"
@@ -170,7 +182,9 @@ def test_mce_expands_into_one_upsert_per_aspect_with_pegasus_json(registry: Any)
         proposals = proposals_of(mce, registry)
         assert len(proposals) == len(snap.aspects)
         for p, aspect in zip(proposals, snap.aspects):
-            expected = MCPW(entityUrn=snap.urn, aspect=aspect, systemMetadata=rec.systemMetadata).to_obj(simplified_structure=True)
+            expected = MCPW(entityUrn=snap.urn, aspect=aspect, systemMetadata=rec.systemMetadata).to_obj(
+                simplified_structure=True
+            )
             assert p.change_type == "UPSERT" and p.aspect_name == aspect.get_aspect_name()
             assert p.aspect == expected["aspect"]["json"]
             assert p.system_metadata == expected.get("systemMetadata")
@@ -178,8 +192,14 @@ def test_mce_expands_into_one_upsert_per_aspect_with_pegasus_json(registry: Any)
 
 
 def test_mce_with_unknown_record_name_names_it(registry: Any) -> None:
-    obj = {"proposedSnapshot": {"com.linkedin.pegasus2avro.metadata.snapshot.DatasetSnapshot": {
-        "urn": DS, "aspects": [{"com.linkedin.pegasus2avro.common.Nope": {}}]}}}
+    obj = {
+        "proposedSnapshot": {
+            "com.linkedin.pegasus2avro.metadata.snapshot.DatasetSnapshot": {
+                "urn": DS,
+                "aspects": [{"com.linkedin.pegasus2avro.common.Nope": {}}],
+            }
+        }
+    }
     with pytest.raises(UnknownAspectError) as e:
         proposals_of(record_from_obj(obj, ORIGIN), registry)
     assert (e.value.file, e.value.index, e.value.urn) == ("f.json", 7, DS)
@@ -192,18 +212,30 @@ def test_usage_aggregation_is_rejected_clearly() -> None:
     assert (e.value.file, e.value.index) == ("f.json", 7)
 
 
-@pytest.mark.parametrize("obj,expected", [
-    ({"foo": 1, "bar": 2}, "keys found: bar, foo; expected an MCP"),
-    ([1, 2], "record is a JSON array"),
-    ({"entityUrn": DS, "changeType": "UPSERT", "aspectName": "status"}, "UPSERT proposal needs an aspect"),
-    ({"entityUrn": DS, "changeType": "UPSERT", "aspect": {"json": {}}}, "aspectName is missing"),
-    ({"entityUrn": DS, "aspectName": "status", "aspect": {"json": {}}}, "changeType is missing"),
-    ({"changeType": "UPSERT", "aspectName": "status", "aspect": {"json": {}}}, "entityUrn is missing"),
-    ({"entityUrn": DS, "changeType": "UPSERT", "aspectName": "status", "aspect": {"value": "{bad"}}, "not valid JSON text"),
-    ({"entityUrn": DS, "changeType": "UPSERT", "aspectName": "status", "aspect": {"x": 1}}, "expected 'json' or 'value'"),
-    ({"entityUrn": 5, "changeType": "UPSERT", "aspectName": "status", "aspect": {"json": {}}}, "entityUrn must be a string"),
-    ({"proposedSnapshot": {"A": {"urn": DS}}}, "has no aspects list"),
-])
+@pytest.mark.parametrize(
+    "obj,expected",
+    [
+        ({"foo": 1, "bar": 2}, "keys found: bar, foo; expected an MCP"),
+        ([1, 2], "record is a JSON array"),
+        ({"entityUrn": DS, "changeType": "UPSERT", "aspectName": "status"}, "UPSERT proposal needs an aspect"),
+        ({"entityUrn": DS, "changeType": "UPSERT", "aspect": {"json": {}}}, "aspectName is missing"),
+        ({"entityUrn": DS, "aspectName": "status", "aspect": {"json": {}}}, "changeType is missing"),
+        ({"changeType": "UPSERT", "aspectName": "status", "aspect": {"json": {}}}, "entityUrn is missing"),
+        (
+            {"entityUrn": DS, "changeType": "UPSERT", "aspectName": "status", "aspect": {"value": "{bad"}},
+            "not valid JSON text",
+        ),
+        (
+            {"entityUrn": DS, "changeType": "UPSERT", "aspectName": "status", "aspect": {"x": 1}},
+            "expected 'json' or 'value'",
+        ),
+        (
+            {"entityUrn": 5, "changeType": "UPSERT", "aspectName": "status", "aspect": {"json": {}}},
+            "entityUrn must be a string",
+        ),
+        ({"proposedSnapshot": {"A": {"urn": DS}}}, "has no aspects list"),
+    ],
+)
 def test_malformed_records_name_the_problem(obj: Any, expected: str) -> None:
     with pytest.raises(ValidationError) as e:
         record_from_obj(obj, ORIGIN)
@@ -213,7 +245,9 @@ def test_malformed_records_name_the_problem(obj: Any, expected: str) -> None:
 
 def test_unknown_change_type() -> None:
     with pytest.raises(ChangeTypeError, match="unknown changeType 'MERGE'"):
-        record_from_obj({"entityUrn": DS, "changeType": "MERGE", "aspectName": "status", "aspect": {"json": {}}}, ORIGIN)
+        record_from_obj(
+            {"entityUrn": DS, "changeType": "MERGE", "aspectName": "status", "aspect": {"json": {}}}, ORIGIN
+        )
 
 
 def test_mcp_value_matches_the_sdk_mcp() -> None:
@@ -228,15 +262,28 @@ def test_mcp_value_matches_the_sdk_mcp() -> None:
 
 
 def test_opaque_content_type_kept() -> None:
-    obj = {"entityType": "dataset", "entityUrn": DS, "changeType": "UPSERT", "aspectName": "status",
-           "aspect": {"value": "<xml/>", "contentType": "application/xml"}}
+    obj = {
+        "entityType": "dataset",
+        "entityUrn": DS,
+        "changeType": "UPSERT",
+        "aspectName": "status",
+        "aspect": {"value": "<xml/>", "contentType": "application/xml"},
+    }
     p = record_from_obj(obj, ORIGIN)
     assert (p.aspect, p.content_type) == ("<xml/>", "application/xml")
     assert proposal_to_obj(p) == obj
 
 
-_json_leaf = st.none() | st.booleans() | st.integers(-2**63, 2**63) | st.floats(allow_nan=False, allow_infinity=False) | st.text()
-_json = st.recursive(_json_leaf, lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=5), c, max_size=3), max_leaves=10)
+_json_leaf = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text()
+)
+_json = st.recursive(
+    _json_leaf, lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=5), c, max_size=3), max_leaves=10
+)
 
 
 @settings(max_examples=150, deadline=None)
@@ -249,7 +296,14 @@ _json = st.recursive(_json_leaf, lambda c: st.lists(c, max_size=3) | st.dictiona
 )
 def test_codecs_round_trip(aspect_name: str, change: str, value: Any, sm: Any, headers: Any) -> None:
     aspect = None if change == DELETE else value
-    p = Proposal(DS, aspect_name, change, aspect, content_type=JSON_PATCH if change == PATCH else JSON,
-                 system_metadata=sm, headers=headers)
+    p = Proposal(
+        DS,
+        aspect_name,
+        change,
+        aspect,
+        content_type=JSON_PATCH if change == PATCH else JSON,
+        system_metadata=sm,
+        headers=headers,
+    )
     assert record_from_obj(json.loads(json.dumps(record_to_obj(p)))) == p
     assert proposal_from_mcp_value(json.loads(json.dumps(proposal_to_mcp_value(p)))) == p

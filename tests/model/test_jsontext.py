@@ -1,4 +1,5 @@
 """model/jsontext.py: orjson for speed, the standard library as the reference for meaning."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -16,10 +17,18 @@ from litemeta.model import jsontext
 _STD = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 # JSON values as DataHub aspects hold them (no NaN: not JSON), nested a few levels.
-_scalars = st.none() | st.booleans() | st.integers(min_value=-2**63, max_value=2**64 - 1) | \
-    st.floats(allow_nan=False, allow_infinity=False) | st.text()
-_values = st.recursive(_scalars, lambda inner: st.lists(inner, max_size=4) |
-                       st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=20)
+_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**64 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text()
+)
+_values = st.recursive(
+    _scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20,
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -32,7 +41,7 @@ def test_dumps_parses_back_to_the_same_value_as_the_standard_library_text(value:
 
 
 def test_dumps_is_the_compact_stored_form() -> None:
-    value = {"b": [1, 2.5, None, True], "a": {"x": "é\"\\\n"}, "c": "\u2028"}
+    value = {"b": [1, 2.5, None, True], "a": {"x": 'é"\\\n'}, "c": "\u2028"}
     assert jsontext.dumps(value) == _STD.encode(value)  # key order kept, no spaces, no ASCII escapes
 
 
@@ -42,8 +51,9 @@ def test_values_orjson_refuses_go_to_the_standard_library() -> None:
     assert jsontext.dumps({1: "a", None: "b"}) == '{"1":"a","null":"b"}'  # json's key coercion
 
 
-@pytest.mark.parametrize("value", [dataclasses.make_dataclass("D", ["x"])(1), datetime.datetime(2024, 1, 1),
-                                   {1, 2}, object()])
+@pytest.mark.parametrize(
+    "value", [dataclasses.make_dataclass("D", ["x"])(1), datetime.datetime(2024, 1, 1), {1, 2}, object()]
+)
 def test_what_the_standard_library_refuses_is_still_refused(value: Any) -> None:
     with pytest.raises(TypeError):
         json.dumps(value)

@@ -1,4 +1,5 @@
 """The registry generated under data/ agrees with the SDK's own constants (issue 2, item 2)."""
+
 from __future__ import annotations
 
 from datahub.metadata import _internal_schema_classes as sdk

@@ -1,4 +1,5 @@
 """Urns (datahub-semantics.md §6, R6.1-R6.6), checked against the SDK's own urn classes."""
+
 from __future__ import annotations
 
 from urllib.parse import quote_plus
@@ -38,12 +39,21 @@ def test_r6_2_one_part_in_parentheses_prints_bare() -> None:
     assert str(parse_urn(DS)) == DS
 
 
-@pytest.mark.parametrize("bad,why", [
-    ("urn:li:dataset", "expected"), ("nope:li:x:1", "expected"), ("urn:Li:x:1", "namespace"),
-    ("urn:li:9x:1", "entity type"), ("urn:li:x:", "empty key"), ("urn:li:x:(a,,b)", "empty part"),
-    ("urn:li:x:(a,b", "does not end"), ("urn:li:x:a)b", "unbalanced"), (" urn:li:x:1", "whitespace"),
-    ("urn:li:x:a\u241fb", "U+241F"),
-])
+@pytest.mark.parametrize(
+    "bad,why",
+    [
+        ("urn:li:dataset", "expected"),
+        ("nope:li:x:1", "expected"),
+        ("urn:Li:x:1", "namespace"),
+        ("urn:li:9x:1", "entity type"),
+        ("urn:li:x:", "empty key"),
+        ("urn:li:x:(a,,b)", "empty part"),
+        ("urn:li:x:(a,b", "does not end"),
+        ("urn:li:x:a)b", "unbalanced"),
+        (" urn:li:x:1", "whitespace"),
+        ("urn:li:x:a\u241fb", "U+241F"),
+    ],
+)
 def test_r6_1_r6_3_malformed_urns_name_the_problem(bad: str, why: str) -> None:
     with pytest.raises(InvalidUrnError) as err:
         parse_urn(bad)
@@ -67,8 +77,9 @@ def test_r6_4_key_aspect_from_urn_and_back() -> None:
         urn_from_key("dataset", {"platform": "urn:li:dataPlatform:hive"}, REG)
 
 
-SAFE = st.text(alphabet=st.characters(blacklist_characters="(),\u241f", blacklist_categories=("Cs", "Cc")),
-               min_size=1, max_size=12).filter(lambda s: s.strip() == s)
+SAFE = st.text(
+    alphabet=st.characters(blacklist_characters="(),\u241f", blacklist_categories=("Cs", "Cc")), min_size=1, max_size=12
+).filter(lambda s: s.strip() == s)
 
 
 @given(parts=st.lists(SAFE, min_size=1, max_size=4))
@@ -112,6 +123,7 @@ def test_r6_3_url_encoded_length_is_java_urlencoders(urn: str) -> None:
 def test_r6_3_urn_too_long_when_url_encoded() -> None:
     """The limit is on the URL-encoded length: the dataset urn's frame encodes to 67 characters
     (':', '(' and ',' are 3 each), a '/' to 3."""
+
     def urn(name: str) -> str:
         return f"urn:li:dataset:(urn:li:dataPlatform:hive,{name},PROD)"
 

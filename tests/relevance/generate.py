@@ -14,6 +14,7 @@ a plain word split, never with litemeta), so the expected entity is the right an
   other name starts the same way;
 - ``unaccented``: a name with accents, typed without them ("Jose Alvarez"), when unique.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -54,7 +55,7 @@ def queries(entities: List[Entity], seed: int = SEED) -> List[Dict[str, str]]:
     def take(cls: str, pairs: List[Tuple[str, str]]) -> None:
         pairs = sorted(set(pairs))
         rng.shuffle(pairs)
-        out.extend({"class": cls, "query": q, "expected": u} for q, u in pairs[:PER_CLASS[cls]])
+        out.extend({"class": cls, "query": q, "expected": u} for q, u in pairs[: PER_CLASS[cls]])
 
     take("name", [(e.name, e.urn) for e in unique])
 
@@ -66,7 +67,7 @@ def queries(entities: List[Entity], seed: int = SEED) -> List[Dict[str, str]]:
         if n not in grams:
             grams[n] = Counter()
             for ws in texts:
-                grams[n].update({tuple(ws[i:i + n]) for i in range(len(ws) - n + 1)})
+                grams[n].update({tuple(ws[i : i + n]) for i in range(len(ws) - n + 1)})
         return grams[n][key]
 
     phrases = []
@@ -89,7 +90,7 @@ def queries(entities: List[Entity], seed: int = SEED) -> List[Dict[str, str]]:
             continue
         prefix = " ".join(words[:-1] + [last[: len(last) * 2 // 3]])
         start = bisect.bisect_left(ordered, plain(prefix))
-        if ordered[start + 1: start + 2] == [] or not ordered[start + 1].startswith(plain(prefix)):
+        if ordered[start + 1 : start + 2] == [] or not ordered[start + 1].startswith(plain(prefix)):
             typing.append((prefix, e.urn))
     take("typing", typing)
 
@@ -107,8 +108,11 @@ def main() -> int:
     """Write queries.json and print the counts per class."""
     data = generate()
     OUT.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"{data['entities']} entities, {len(data['queries'])} queries:",
-          dict(Counter(q["class"] for q in data["queries"])), file=sys.stderr)
+    print(
+        f"{data['entities']} entities, {len(data['queries'])} queries:",
+        dict(Counter(q["class"] for q in data["queries"])),
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -6,6 +6,7 @@ files, a glossary, tags, people, charts and dashboards, built with the DataHub S
 expected entity comes from the corpus's source metadata. ``python -m tests.relevance.test_relevance``
 prints the recall per class and the misses.
 """
+
 from __future__ import annotations
 
 import json

@@ -1,6 +1,7 @@
 """What a store holds, as comparable data: every aspect row (all versions), every timeseries row and
 every topic record, without the fields DataHub's REST client fills in itself
 (``systemMetadata.properties.clientId`` / ``clientVersion``)."""
+
 from __future__ import annotations
 
 import json
@@ -43,14 +44,20 @@ def _norm_record(value: Any) -> Any:
 def snapshot(store: MetadataStore) -> Dict[str, Any]:
     """Aspect rows, timeseries rows and topic records (values normalised as above)."""
     with store.db.read() as conn:
-        rows = [(r[0], r[1], r[2], json.loads(r[3]), norm_sm(json.loads(r[4]) if r[4] else None), str(r[5]), r[6])
-                for r in conn.exec_driver_sql(
-                    "SELECT urn, aspect, version, metadata, systemmetadata, createdon, createdby "
-                    "FROM metadata_aspect_v2 ORDER BY urn, aspect, version")]
-        ts = [(r[0], r[1], r[2], json.loads(r[3]), norm_sm(json.loads(r[4]) if r[4] else None))
-              for r in conn.exec_driver_sql(
-                  "SELECT urn, aspect, timestampmillis, metadata, systemmetadata FROM metadata_timeseries "
-                  "ORDER BY urn, aspect, timestampmillis")]
+        rows = [
+            (r[0], r[1], r[2], json.loads(r[3]), norm_sm(json.loads(r[4]) if r[4] else None), str(r[5]), r[6])
+            for r in conn.exec_driver_sql(
+                "SELECT urn, aspect, version, metadata, systemmetadata, createdon, createdby "
+                "FROM metadata_aspect_v2 ORDER BY urn, aspect, version"
+            )
+        ]
+        ts = [
+            (r[0], r[1], r[2], json.loads(r[3]), norm_sm(json.loads(r[4]) if r[4] else None))
+            for r in conn.exec_driver_sql(
+                "SELECT urn, aspect, timestampmillis, metadata, systemmetadata FROM metadata_timeseries "
+                "ORDER BY urn, aspect, timestampmillis"
+            )
+        ]
     topics: Dict[str, List[Tuple[str, int, Any]]] = {}
     for topic in sorted(store.end_offsets()):
         topics[topic] = [(r.key, r.timestamp, _norm_record(r.value)) for r in store.read_topic(topic)]

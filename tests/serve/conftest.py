@@ -4,6 +4,7 @@ The fixtures ``litemeta_store``, ``litemeta_server``, ``datahub_graph`` and ``da
 come from litemeta's own pytest plugin (entry point ``pytest11``), which these tests thereby use
 as a user would.
 """
+
 from __future__ import annotations
 
 import os

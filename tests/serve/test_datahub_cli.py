@@ -2,6 +2,7 @@
 off and a fresh HOME) against ``litemeta serve``: put, get, exists, timeline, delete (soft, hard,
 by filter, with references) (rest-compat.md §5). After each, the store equals an ingest of the
 proposals it accepted (its MCP journal, design.md choice 5)."""
+
 from __future__ import annotations
 
 import json
@@ -32,8 +33,9 @@ def datahub(litemeta_server: str, tmp_path: Path) -> Any:
     env.pop("DATAHUB_GMS_TOKEN", None)
 
     def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess:
-        out = subprocess.run([sys.executable, "-m", "datahub", *args], env=env, cwd=tmp_path, capture_output=True,
-                             text=True, timeout=120)
+        out = subprocess.run(
+            [sys.executable, "-m", "datahub", *args], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+        )
         if ok:
             assert out.returncode == 0, f"datahub {' '.join(args)}:\n{out.stdout}\n{out.stderr}"
         return out
@@ -48,7 +50,10 @@ def test_put_get_exists(datahub: Any, litemeta_store: Any, tmp_path: Path) -> No
     datahub("put", "platform", "--name", "shopdb", "--logo", "https://example.com/logo.png")
     assert litemeta_store.get(DS)["datasetProperties"]["description"] == "orders é"
     assert litemeta_store.get(DS, details=True)["status"]["systemMetadata"]["runId"] == "run-7"  # trap 7
-    assert litemeta_store.get("urn:li:dataPlatform:shopdb")["dataPlatformInfo"]["logoUrl"] == "https://example.com/logo.png"
+    assert (
+        litemeta_store.get("urn:li:dataPlatform:shopdb")["dataPlatformInfo"]["logoUrl"]
+        == "https://example.com/logo.png"
+    )
     got = json.loads(datahub("get", "--urn", DS).stdout)
     assert got["datasetProperties"]["description"] == "orders é" and got["status"] == {"removed": False}
     one = json.loads(datahub("get", "--urn", DS, "-a", "datasetProperties").stdout)
@@ -63,8 +68,12 @@ def test_put_get_exists(datahub: Any, litemeta_store: Any, tmp_path: Path) -> No
 
 
 def test_get_a_timeseries_aspect(datahub: Any, datahub_graph: Any) -> None:
-    datahub_graph.emit_mcps([MCPW(entityUrn=DS, aspect=m.DatasetProfileClass(timestampMillis=t, rowCount=t % 7))
-                             for t in (1_700_000_000_000, 1_700_000_001_000)])
+    datahub_graph.emit_mcps(
+        [
+            MCPW(entityUrn=DS, aspect=m.DatasetProfileClass(timestampMillis=t, rowCount=t % 7))
+            for t in (1_700_000_000_000, 1_700_000_001_000)
+        ]
+    )
     got = json.loads(datahub("get", "--urn", DS, "-a", "datasetProfile").stdout)
     assert got["datasetProfile"]["timestampMillis"] == 1_700_000_001_000  # the latest value
 
@@ -77,9 +86,13 @@ def test_timeline(datahub: Any, datahub_graph: Any) -> None:
 
 
 def test_delete_soft_hard_and_by_filter(datahub: Any, datahub_graph: Any, litemeta_store: Any, tmp_path: Path) -> None:
-    datahub_graph.emit_mcps([MCPW(entityUrn=u, aspect=m.StatusClass(removed=False)) for u in (DS, DS2)] +
-                            [MCPW(entityUrn=f"urn:li:dataset:(urn:li:dataPlatform:kafka,t{i},PROD)",
-                                  aspect=m.StatusClass(removed=False)) for i in range(3)])
+    datahub_graph.emit_mcps(
+        [MCPW(entityUrn=u, aspect=m.StatusClass(removed=False)) for u in (DS, DS2)]
+        + [
+            MCPW(entityUrn=f"urn:li:dataset:(urn:li:dataPlatform:kafka,t{i},PROD)", aspect=m.StatusClass(removed=False))
+            for i in range(3)
+        ]
+    )
     datahub("delete", "--urn", DS, "-f")
     assert litemeta_store.get(DS)["status"] == {"removed": True}
     assert litemeta_store.get(DS, details=True)["status"]["systemMetadata"]["runId"] == "__datahub-delete-cli"
@@ -90,12 +103,17 @@ def test_delete_soft_hard_and_by_filter(datahub: Any, datahub_graph: Any, liteme
     journal_equals_store(litemeta_store, tmp_path)
 
 
-def test_hard_delete_of_a_tag_removes_references(datahub: Any, datahub_graph: Any, litemeta_store: Any,
-                                                 tmp_path: Path) -> None:
+def test_hard_delete_of_a_tag_removes_references(
+    datahub: Any, datahub_graph: Any, litemeta_store: Any, tmp_path: Path
+) -> None:
     tags = [m.TagAssociationClass("urn:li:tag:pii"), m.TagAssociationClass("urn:li:tag:gold")]
-    datahub_graph.emit_mcps([MCPW(entityUrn="urn:li:tag:pii", aspect=m.TagPropertiesClass(name="pii")),
-                             MCPW(entityUrn=DS, aspect=m.GlobalTagsClass(tags=tags)),
-                             MCPW(entityUrn=DS2, aspect=m.GlobalTagsClass(tags=tags[:1]))])
+    datahub_graph.emit_mcps(
+        [
+            MCPW(entityUrn="urn:li:tag:pii", aspect=m.TagPropertiesClass(name="pii")),
+            MCPW(entityUrn=DS, aspect=m.GlobalTagsClass(tags=tags)),
+            MCPW(entityUrn=DS2, aspect=m.GlobalTagsClass(tags=tags[:1])),
+        ]
+    )
     datahub("delete", "--urn", "urn:li:tag:pii", "--hard", "-f")  # deleteReferences, then delete
     assert not litemeta_store.exists("urn:li:tag:pii")
     assert litemeta_store.get(DS)["globalTags"] == {"tags": [{"tag": "urn:li:tag:gold"}]}
@@ -109,12 +127,15 @@ def _file(tmp_path: Path, value: Any) -> str:
     return str(path)
 
 
-
 def test_search_runs_search_across_entities(datahub: Any, datahub_graph: Any) -> None:
     """`datahub search` sends searchAcrossEntities (first asking the schema which fields exist, and
     dropping the others): executed by graphql-core against litemeta's declared schema."""
-    datahub_graph.emit_mcps([MCPW(entityUrn=DS, aspect=m.DatasetPropertiesClass(description="orders table")),
-                             MCPW(entityUrn=DS2, aspect=m.DatasetPropertiesClass(description="customers"))])
+    datahub_graph.emit_mcps(
+        [
+            MCPW(entityUrn=DS, aspect=m.DatasetPropertiesClass(description="orders table")),
+            MCPW(entityUrn=DS2, aspect=m.DatasetPropertiesClass(description="customers")),
+        ]
+    )
     assert datahub("search", "orders", "--urns-only").stdout.split() == [DS]
     result = json.loads(datahub("search", "*", "--format", "json").stdout)
     assert result["total"] == 2

@@ -1,6 +1,7 @@
 """DataHubRestEmitter (acryl-datahub 1.7.0.17, unchanged) against ``litemeta serve``, in both dialects
 and every EmitMode; the store then equals what ``litemeta ingest`` of the same objects gives
 (rest-compat.md §3, §4.1-4.4, §4.12)."""
+
 from __future__ import annotations
 
 from typing import Any, List
@@ -24,21 +25,36 @@ def objects(i: int = 0) -> List[Any]:
     ds = f"urn:li:dataset:(urn:li:dataPlatform:hive,shop.t{i},PROD)"
     out: List[Any] = [
         MCPW(entityUrn=ds, aspect=m.DatasetPropertiesClass(description=f"table {i} é", customProperties={"k": "v"})),
-        MCPW(entityUrn=ds, aspect=m.SchemaMetadataClass(
-            schemaName="t", platform="urn:li:dataPlatform:hive", version=0, hash="", platformSchema=m.MySqlDDLClass(""),
-            fields=[m.SchemaFieldClass("id", m.SchemaFieldDataTypeClass(m.NumberTypeClass()), "int")])),
+        MCPW(
+            entityUrn=ds,
+            aspect=m.SchemaMetadataClass(
+                schemaName="t",
+                platform="urn:li:dataPlatform:hive",
+                version=0,
+                hash="",
+                platformSchema=m.MySqlDDLClass(""),
+                fields=[m.SchemaFieldClass("id", m.SchemaFieldDataTypeClass(m.NumberTypeClass()), "int")],
+            ),
+        ),
         MCPW(entityUrn=ds, aspect=m.DatasetProfileClass(timestampMillis=1_700_000_000_000 + i, rowCount=10 + i)),
         MCPW(entityUrn=f"urn:li:corpuser:user{i}", aspect=m.CorpUserInfoClass(active=True, displayName=f"User {i}")),
     ]
-    out += list(DatasetPatchBuilder(ds).add_tag(m.TagAssociationClass(tag="urn:li:tag:pii"))
-                .set_description(f"patched {i}").build())
+    out += list(
+        DatasetPatchBuilder(ds)
+        .add_tag(m.TagAssociationClass(tag="urn:li:tag:pii"))
+        .set_description(f"patched {i}")
+        .build()
+    )
     return out
 
 
 def mce(i: int = 0) -> m.MetadataChangeEventClass:
-    return m.MetadataChangeEventClass(proposedSnapshot=m.DatasetSnapshotClass(
-        urn=f"urn:li:dataset:(urn:li:dataPlatform:mysql,db.mce{i},PROD)",
-        aspects=[m.StatusClass(removed=False), m.DatasetPropertiesClass(description=f"from an MCE {i}")]))
+    return m.MetadataChangeEventClass(
+        proposedSnapshot=m.DatasetSnapshotClass(
+            urn=f"urn:li:dataset:(urn:li:dataPlatform:mysql,db.mce{i},PROD)",
+            aspects=[m.StatusClass(removed=False), m.DatasetPropertiesClass(description=f"from an MCE {i}")],
+        )
+    )
 
 
 def reference(tmp_path: Any, items: List[Any]) -> Any:
@@ -51,7 +67,8 @@ def reference(tmp_path: Any, items: List[Any]) -> Any:
 @pytest.mark.parametrize("mode", list(EmitMode), ids=lambda m: m.name)
 @pytest.mark.parametrize("openapi", [False, True], ids=["restli", "openapi"])
 def test_emit_in_every_mode_equals_an_ingest_of_the_same_objects(
-        litemeta_server: str, litemeta_store: Any, tmp_path: Any, mode: EmitMode, openapi: bool) -> None:
+    litemeta_server: str, litemeta_store: Any, tmp_path: Any, mode: EmitMode, openapi: bool
+) -> None:
     emitter = DataHubRestEmitter(litemeta_server, openapi_ingestion=openapi)
     emitter.test_connection()
     sent: List[Any] = []
@@ -83,7 +100,9 @@ def test_the_openapi_dialect_is_chosen_by_sdk_clients(datahub_graph: Any, liteme
     assert not datahub_graph._openapi_ingestion  # a plain DataHubGraph stays on Rest.li
 
 
-def test_emit_mcps_in_one_request_with_a_repeated_aspect(datahub_emitter: Any, litemeta_store: Any, tmp_path: Any) -> None:
+def test_emit_mcps_in_one_request_with_a_repeated_aspect(
+    datahub_emitter: Any, litemeta_store: Any, tmp_path: Any
+) -> None:
     """One ingestProposalBatch holding two writes of one aspect: both versions are kept (design.md rule 6)."""
     items = [MCPW(entityUrn=DS, aspect=m.StatusClass(removed=flag)) for flag in (False, True)]
     datahub_emitter.emit_mcps(items)

@@ -1,5 +1,6 @@
 """DataHubGraph and DataHubClient (acryl-datahub 1.7.0.17, unchanged) against ``litemeta serve``:
 reads (rest-compat.md §4.6-4.9, §4.11), deletes (§4.4) and SDK-mode entity get/upsert (§4.12)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -18,14 +19,20 @@ NOPE = "urn:li:dataset:(urn:li:dataPlatform:hive,shop.nothing,PROD)"
 
 @pytest.fixture
 def loaded(datahub_graph: Any) -> Any:
-    datahub_graph.emit_mcps([
-        MCPW(entityUrn=DS, aspect=m.DatasetPropertiesClass(description="orders", customProperties={"k": "v"})),
-        MCPW(entityUrn=DS, aspect=m.StatusClass(removed=False)),
-        MCPW(entityUrn=DS, aspect=m.GlobalTagsClass(tags=[m.TagAssociationClass("urn:li:tag:pii")])),
-        MCPW(entityUrn=DS2, aspect=m.DatasetPropertiesClass(description="customers")),
-        *[MCPW(entityUrn=DS, aspect=m.DatasetProfileClass(timestampMillis=1_700_000_000_000 + i * 1000, rowCount=i))
-          for i in range(3)],
-    ])
+    datahub_graph.emit_mcps(
+        [
+            MCPW(entityUrn=DS, aspect=m.DatasetPropertiesClass(description="orders", customProperties={"k": "v"})),
+            MCPW(entityUrn=DS, aspect=m.StatusClass(removed=False)),
+            MCPW(entityUrn=DS, aspect=m.GlobalTagsClass(tags=[m.TagAssociationClass("urn:li:tag:pii")])),
+            MCPW(entityUrn=DS2, aspect=m.DatasetPropertiesClass(description="customers")),
+            *[
+                MCPW(
+                    entityUrn=DS, aspect=m.DatasetProfileClass(timestampMillis=1_700_000_000_000 + i * 1000, rowCount=i)
+                )
+                for i in range(3)
+            ],
+        ]
+    )
     return datahub_graph
 
 
@@ -75,13 +82,20 @@ def test_soft_and_hard_delete(loaded: Any, litemeta_store: Any, tmp_path: Any) -
     journal_equals_store(litemeta_store, tmp_path)
 
 
-def test_sdk_client_from_env_gets_and_upserts_entities(litemeta_server: str, litemeta_store: Any, tmp_path: Any) -> None:
+def test_sdk_client_from_env_gets_and_upserts_entities(
+    litemeta_server: str, litemeta_store: Any, tmp_path: Any
+) -> None:
     """DataHubClient.from_env() (DATAHUB_GMS_URL from the fixture) writes in the OpenAPI v3 dialect."""
     from datahub.sdk import DataHubClient, Dataset
 
     client = DataHubClient.from_env()
-    ds = Dataset(platform="snowflake", name="db.schema.sales", description="sales", tags=["urn:li:tag:gold"],
-                 custom_properties={"team": "finance"})
+    ds = Dataset(
+        platform="snowflake",
+        name="db.schema.sales",
+        description="sales",
+        tags=["urn:li:tag:gold"],
+        custom_properties={"team": "finance"},
+    )
     client.entities.upsert(ds)
     got = client.entities.get(ds.urn)
     assert got.description == "sales" and [str(t.tag) for t in got.tags or []] == ["urn:li:tag:gold"]
@@ -92,8 +106,10 @@ def test_sdk_client_from_env_gets_and_upserts_entities(litemeta_server: str, lit
 
 
 def test_graph_writes_equal_an_ingest(datahub_graph: Any, litemeta_store: Any, tmp_path: Any) -> None:
-    items = [MCPW(entityUrn=DS, aspect=m.StatusClass(removed=False)),
-             MCPW(entityUrn=DS, aspect=m.DatasetPropertiesClass(description="x"))]
+    items = [
+        MCPW(entityUrn=DS, aspect=m.StatusClass(removed=False)),
+        MCPW(entityUrn=DS, aspect=m.DatasetPropertiesClass(description="x")),
+    ]
     for item in items:
         datahub_graph.emit(item)
     with litemeta.open_store(str(tmp_path / "ref.db")) as ref:
@@ -116,10 +132,13 @@ def test_versions_and_references(datahub_graph: Any, litemeta_store: Any) -> Non
 
 def test_restli_search_and_counts(datahub_graph: Any) -> None:
     """entities?action=search (get_search_results, get_domain_urn_by_name) and aspects?action=getCount."""
-    datahub_graph.emit_mcps([
-        MCPW(entityUrn="urn:li:domain:sales", aspect=m.DomainPropertiesClass(name="Sales")),
-        MCPW(entityUrn="urn:li:domain:ops", aspect=m.DomainPropertiesClass(name="Operations")),
-        MCPW(entityUrn=DS, aspect=m.StatusClass(removed=False))])
+    datahub_graph.emit_mcps(
+        [
+            MCPW(entityUrn="urn:li:domain:sales", aspect=m.DomainPropertiesClass(name="Sales")),
+            MCPW(entityUrn="urn:li:domain:ops", aspect=m.DomainPropertiesClass(name="Operations")),
+            MCPW(entityUrn=DS, aspect=m.StatusClass(removed=False)),
+        ]
+    )
     assert datahub_graph.get_domain_urn_by_name("Sales") == "urn:li:domain:sales"
     assert datahub_graph.get_domain_urn_by_name("Nobody") is None
     result = datahub_graph.get_search_results(count=10, entity="domain")

@@ -1,6 +1,7 @@
 """``datahub ingest`` (acryl-datahub 1.7.0.17, a subprocess) with the ``datahub-rest`` sink into
 ``litemeta serve``: modes SYNC, ASYNC and ASYNC_BATCH (the default), and stateful ingestion
 (rest-compat.md §5, §4.9). The store then holds what ``litemeta ingest`` of the same file gives."""
+
 from __future__ import annotations
 
 import json
@@ -21,14 +22,21 @@ from tests.serve.compare import journal_equals_store
 # Each test runs DataHub's own CLI in subprocesses (seconds each).
 pytestmark = [pytest.mark.slow, needs_sdk]
 
+
 def run_recipe(recipe: Dict[str, Any], tmp_path: Path, *extra: str) -> subprocess.CompletedProcess:
     path = tmp_path / f"recipe-{len(list(tmp_path.glob('recipe-*')))}.yml"
     path.write_text(yaml.safe_dump(recipe))
     home = tmp_path / "home"
     home.mkdir(exist_ok=True)
     env = {**os.environ, "DATAHUB_TELEMETRY_ENABLED": "false", "HOME": str(home)}
-    out = subprocess.run([sys.executable, "-m", "datahub", "ingest", "-c", str(path), *extra], env=env, cwd=tmp_path,
-                         capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-m", "datahub", "ingest", "-c", str(path), *extra],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-4000:]
     return out
 
@@ -57,14 +65,20 @@ def readable_corpus(path: Path, *, patches: bool = True) -> Path:
     return path
 
 
-@pytest.mark.parametrize("mode,endpoint", [("SYNC", "RESTLI"), ("ASYNC", "RESTLI"), ("ASYNC_BATCH", "RESTLI"),
-                                           ("ASYNC_BATCH", "OPENAPI")])
-def test_the_rest_sink_in_every_mode(litemeta_server: str, litemeta_store: Any, tmp_path: Path, mode: str,
-                                     endpoint: str) -> None:
+@pytest.mark.parametrize(
+    "mode,endpoint", [("SYNC", "RESTLI"), ("ASYNC", "RESTLI"), ("ASYNC_BATCH", "RESTLI"), ("ASYNC_BATCH", "OPENAPI")]
+)
+def test_the_rest_sink_in_every_mode(
+    litemeta_server: str, litemeta_store: Any, tmp_path: Path, mode: str, endpoint: str
+) -> None:
     corpus = readable_corpus(tmp_path / "corpus.json", patches=endpoint == "RESTLI")
-    run_recipe({"source": {"type": "file", "config": {"path": str(corpus)}},
-                "sink": {"type": "datahub-rest", "config": {"server": litemeta_server, "mode": mode,
-                                                                   "endpoint": endpoint}}}, tmp_path)
+    run_recipe(
+        {
+            "source": {"type": "file", "config": {"path": str(corpus)}},
+            "sink": {"type": "datahub-rest", "config": {"server": litemeta_server, "mode": mode, "endpoint": endpoint}},
+        },
+        tmp_path,
+    )
     journal_equals_store(litemeta_store, tmp_path)
     assert litemeta_store.read_topic("failed") == []
     with litemeta.open_store(str(tmp_path / "file-ref.db")) as ref:
@@ -84,18 +98,26 @@ CREATE TABLE refunds (id INTEGER PRIMARY KEY, order_id INTEGER);
 """
 
 
-def test_stateful_ingestion_soft_deletes_what_disappeared(litemeta_server: str, litemeta_store: Any,
-                                                          tmp_path: Path) -> None:
+def test_stateful_ingestion_soft_deletes_what_disappeared(
+    litemeta_server: str, litemeta_store: Any, tmp_path: Path
+) -> None:
     """The checkpoint is a timeseries aspect read back with getTimeseriesAspectValues and a filter;
     a table dropped between two runs is soft-deleted by the second (stale entity removal)."""
     db = tmp_path / "shop.db"
     with sqlite3.connect(str(db)) as con:
         con.executescript(SHOP)
-    recipe = {"pipeline_name": "shop-sqlite",
-              "source": {"type": "sqlalchemy", "config": {
-                  "platform": "sqlite", "connect_uri": f"sqlite:///{db}",
-                  "stateful_ingestion": {"enabled": True, "remove_stale_metadata": True}}},
-              "sink": {"type": "datahub-rest", "config": {"server": litemeta_server}}}
+    recipe = {
+        "pipeline_name": "shop-sqlite",
+        "source": {
+            "type": "sqlalchemy",
+            "config": {
+                "platform": "sqlite",
+                "connect_uri": f"sqlite:///{db}",
+                "stateful_ingestion": {"enabled": True, "remove_stale_metadata": True},
+            },
+        },
+        "sink": {"type": "datahub-rest", "config": {"server": litemeta_server}},
+    }
     run_recipe(recipe, tmp_path)
     datasets = {u: litemeta_store.get(u).get("status") for u in litemeta_store.list_urns("dataset")}
     refunds = [u for u in datasets if "refunds" in u]

@@ -1,5 +1,6 @@
 """litemeta's pytest plugin (entry point pytest11), as a user's test suite sees it: the README's
 example test of a user's own emitter code runs green in a separate pytest process."""
+
 from __future__ import annotations
 
 import os
@@ -31,8 +32,14 @@ def test_the_readme_example_passes_in_a_users_pytest_run(tmp_path: Path) -> None
     (tmp_path / "test_users_code.py").write_text(code, encoding="utf-8")
     env = {**os.environ, "HOME": str(tmp_path), "DATAHUB_TELEMETRY_ENABLED": "false"}
     env.pop("DATAHUB_GMS_URL", None)
-    out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_users_code.py"],
-                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_users_code.py"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert "1 passed" in out.stdout, out.stdout + out.stderr
 
 

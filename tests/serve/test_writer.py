@@ -1,5 +1,6 @@
 """The server's one writer: submissions queued while a transaction runs are committed together
 (group commit), each answered with its own result after that commit."""
+
 from __future__ import annotations
 
 import time
@@ -62,7 +63,8 @@ def test_the_feed_follows_the_log_as_commits_happen(litemeta_store: Any) -> None
             got.append((record.value["entityUrn"], record.value["aspectName"]))
             if len(got) == 2:  # the first entity's key and status: now write while following
                 await asyncio.get_running_loop().run_in_executor(
-                    None, lambda: writer.submit([status("urn:li:corpuser:after")]).result(30))
+                    None, lambda: writer.submit([status("urn:li:corpuser:after")]).result(30)
+                )
             if len(got) == 4:
                 return got
         return got
@@ -71,8 +73,12 @@ def test_the_feed_follows_the_log_as_commits_happen(litemeta_store: Any) -> None
         got = asyncio.run(asyncio.wait_for(follow(), 20))  # well under poll_seconds: woken by the commit
     finally:
         writer.stop()
-    assert got == [("urn:li:corpuser:before", "corpUserKey"), ("urn:li:corpuser:before", "status"),
-                   ("urn:li:corpuser:after", "corpUserKey"), ("urn:li:corpuser:after", "status")]
+    assert got == [
+        ("urn:li:corpuser:before", "corpUserKey"),
+        ("urn:li:corpuser:before", "status"),
+        ("urn:li:corpuser:after", "corpUserKey"),
+        ("urn:li:corpuser:after", "status"),
+    ]
     assert feed.commits == 2
 
 
@@ -86,8 +92,9 @@ def test_the_events_helper_starts_only_under_sustained_writing(litemeta_store: A
         writer.submit([status(f"urn:li:corpuser:h{i}") for i in range(4)]).result(30)
         assert writer.helper_started is False
         writer.submit([status(f"urn:li:corpuser:h{i}") for i in range(4, 8)]).result(30)
-        result = writer.submit([Proposal("urn:li:corpuser:h0", "globalTags",
-                                         aspect={"tags": [{"tag": "urn:li:tag:t"}]})]).result(30)
+        result = writer.submit(
+            [Proposal("urn:li:corpuser:h0", "globalTags", aspect={"tags": [{"tag": "urn:li:tag:t"}]})]
+        ).result(30)
         assert writer.helper_started is True  # after the commit that passed 5 proposals, before the next
     finally:
         writer.stop()

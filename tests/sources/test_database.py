@@ -4,6 +4,7 @@ DataHub's source runs in-process through its Pipeline into a file sink; both out
 (urn, aspectName) -> value maps and are compared order-insensitively, timestamps and run ids
 aside. The differences allowed are named one by one in ``ALLOWED_DIFFERENCES`` with the reason.
 """
+
 from __future__ import annotations
 
 import copy
@@ -41,16 +42,16 @@ Key = Tuple[str, str]
 # Every difference the comparison tolerates, with the reason. Nothing else may differ.
 ALLOWED_DIFFERENCES = {
     "query entities": "DataHub's SqlParsingAggregator (sqlglot) emits a query entity per view "
-                      "(queryProperties, querySubjects, status, dataPlatformInstance); litemeta has no "
-                      "SQL parser and emits none",
+    "(queryProperties, querySubjects, status, dataPlatformInstance); litemeta has no "
+    "SQL parser and emits none",
     "upstreamLineage.fineGrainedLineages": "column-level lineage needs DataHub's SQL parser",
     "upstreamLineage.upstreams[].query": "points at the query entities above",
     "upstreamLineage.upstreams[].dataset": "DataHub's get_db_schema() splits the view name into "
-                                           "db.schema.view and fails on two-part SQLite names (warning "
-                                           "'Failed to get default db and schema names for view'), so "
-                                           "its upstream names lack the schema ('orders' instead of "
-                                           "'main.orders') and point at no dataset; litemeta qualifies "
-                                           "them. The test qualifies DataHub's names and then requires equality",
+    "db.schema.view and fails on two-part SQLite names (warning "
+    "'Failed to get default db and schema names for view'), so "
+    "its upstream names lack the schema ('orders' instead of "
+    "'main.orders') and point at no dataset; litemeta qualifies "
+    "them. The test qualifies DataHub's names and then requires equality",
 }
 
 SCHEMA_SQL = """
@@ -99,8 +100,12 @@ def _run_datahub(config: Dict[str, Any], out: pathlib.Path, home: pathlib.Path) 
     old_home = os.environ.get("HOME")
     os.environ["HOME"] = str(home)  # DataHub reads and may write ~/.datahubenv
     try:
-        pipeline = Pipeline.create({"source": {"type": "sqlalchemy", "config": config},
-                                    "sink": {"type": "file", "config": {"filename": str(out)}}})
+        pipeline = Pipeline.create(
+            {
+                "source": {"type": "sqlalchemy", "config": config},
+                "sink": {"type": "file", "config": {"filename": str(out)}},
+            }
+        )
         pipeline.run()
         pipeline.raise_from_status()
     finally:
@@ -112,7 +117,8 @@ def _run_datahub(config: Dict[str, Any], out: pathlib.Path, home: pathlib.Path) 
     for record in read_metadata_file(out):
         if isinstance(record, MetadataChangeEventClass):  # MCEs expanded into aspects
             mcps = MetadataChangeProposalWrapper.construct_many(
-                record.proposedSnapshot.urn, record.proposedSnapshot.aspects)
+                record.proposedSnapshot.urn, record.proposedSnapshot.aspects
+            )
         else:
             mcps = [record]
         for mcp in mcps:
@@ -144,9 +150,9 @@ def _normalise(outputs: Dict[Key, Any], instance: str = "", schema: str = "main"
             for up in value["upstreams"]:
                 up["auditStamp"].pop("time")
                 up.pop("query", None)
-                platform, name, env = up["dataset"][len("urn:li:dataset:("):-1].split(",")
+                platform, name, env = up["dataset"][len("urn:li:dataset:(") : -1].split(",")
                 prefix = f"{instance}." if instance else ""
-                table = name[len(prefix):]
+                table = name[len(prefix) :]
                 if "." not in table:  # "upstreamLineage.upstreams[].dataset"
                     up["dataset"] = f"urn:li:dataset:({platform},{prefix}{schema}.{table},{env})"
             value["upstreams"].sort(key=lambda u: u["dataset"])
@@ -162,15 +168,20 @@ def _diff(dh: Dict[Key, Any], lm: Dict[Key, Any]) -> Iterator[str]:
 
 CONFIGS = {
     "defaults+profiling": {"profiling": {"enabled": True}},
-    "instance+filters": {"platform_instance": "shop1", "env": "DEV",
-                         "table_pattern": {"deny": ["main\\.payments$"]}, "include_views": True,
-                         "view_pattern": {"allow": ["main\\.open"]}},
+    "instance+filters": {
+        "platform_instance": "shop1",
+        "env": "DEV",
+        "table_pattern": {"deny": ["main\\.payments$"]},
+        "include_views": True,
+        "view_pattern": {"allow": ["main\\.open"]},
+    },
 }
 
 
 @pytest.fixture(scope="module", params=sorted(CONFIGS))
-def both(request: pytest.FixtureRequest, shop_db: pathlib.Path,
-         tmp_path_factory: pytest.TempPathFactory) -> Tuple[Dict[Key, Any], Dict[Key, Any], SqlAlchemySource, str]:
+def both(
+    request: pytest.FixtureRequest, shop_db: pathlib.Path, tmp_path_factory: pytest.TempPathFactory
+) -> Tuple[Dict[Key, Any], Dict[Key, Any], SqlAlchemySource, str]:
     config = {"platform": "sqlite", "connect_uri": f"sqlite:///{shop_db}", **CONFIGS[request.param]}
     work = tmp_path_factory.mktemp("dh")
     (work / "home").mkdir()
@@ -206,15 +217,17 @@ def test_view_lineage_is_qualified_and_resolves_view_on_view(shop_db: pathlib.Pa
     lm, _ = _run_litemeta({"platform": "sqlite", "connect_uri": f"sqlite:///{shop_db}"})
     ups = {u: [x["dataset"] for x in v["upstreams"]] for (u, a), v in lm.items() if a == "upstreamLineage"}
     d = "urn:li:dataset:(urn:li:dataPlatform:sqlite,main.{},PROD)".format
-    assert ups == {d("customer_revenue"): [d("customers"), d("orders")], d("open_orders"): [d("orders")],
-                   d("big_customers"): [d("customer_revenue")]}
+    assert ups == {
+        d("customer_revenue"): [d("customers"), d("orders")],
+        d("open_orders"): [d("orders")],
+        d("big_customers"): [d("customer_revenue")],
+    }
     assert all((u, "schemaMetadata") in lm for targets in ups.values() for u in targets)
 
 
 def test_profile_values_match_sql_counts(shop_db: pathlib.Path) -> None:
     """rowCount, columnCount, null and distinct counts, min/max as computed with plain SQL."""
-    lm, _ = _run_litemeta({"platform": "sqlite", "connect_uri": f"sqlite:///{shop_db}",
-                           "profiling": {"enabled": True}})
+    lm, _ = _run_litemeta({"platform": "sqlite", "connect_uri": f"sqlite:///{shop_db}", "profiling": {"enabled": True}})
     con = sqlite3.connect(str(shop_db))
     profiles = {u: v for (u, a), v in lm.items() if a == "datasetProfile"}
     assert len(profiles) == 6  # tables only, as DataHub: views are not profiled
@@ -228,10 +241,14 @@ def test_profile_values_match_sql_counts(shop_db: pathlib.Path) -> None:
             continue
         by_name = {f["fieldPath"]: f for f in prof["fieldProfiles"]}
         for col in cols:
-            nulls, distinct = con.execute(f"SELECT COUNT(*) - COUNT({col}), COUNT(DISTINCT {col}) FROM {table}").fetchone()
+            nulls, distinct = con.execute(
+                f"SELECT COUNT(*) - COUNT({col}), COUNT(DISTINCT {col}) FROM {table}"
+            ).fetchone()
             assert (by_name[col]["nullCount"], by_name[col]["uniqueCount"]) == (nulls, distinct), (table, col)
-    weight = {f["fieldPath"]: f for f in profiles[
-        "urn:li:dataset:(urn:li:dataPlatform:sqlite,main.products,PROD)"]["fieldProfiles"]}["weight"]
+    weight = {
+        f["fieldPath"]: f
+        for f in profiles["urn:li:dataset:(urn:li:dataPlatform:sqlite,main.products,PROD)"]["fieldProfiles"]
+    }["weight"]
     assert (weight["min"], weight["max"], weight["nullCount"]) == ("0.5", "2.25", 1)
 
 
@@ -239,8 +256,10 @@ def test_failing_table_is_a_reported_failure_not_a_crash(tmp_path: pathlib.Path)
     """A view over a dropped table cannot be reflected: reported, and the rest still comes out."""
     path = tmp_path / "broken.db"
     con = sqlite3.connect(str(path))
-    con.executescript("CREATE TABLE a (id INTEGER PRIMARY KEY); CREATE TABLE gone (x INT);"
-                      "CREATE VIEW bad AS SELECT x FROM gone; CREATE VIEW good AS SELECT id FROM a; DROP TABLE gone;")
+    con.executescript(
+        "CREATE TABLE a (id INTEGER PRIMARY KEY); CREATE TABLE gone (x INT);"
+        "CREATE VIEW bad AS SELECT x FROM gone; CREATE VIEW good AS SELECT id FROM a; DROP TABLE gone;"
+    )
     con.close()
     lm, source = _run_litemeta({"platform": "sqlite", "connect_uri": f"sqlite:///{path}"})
     assert [f["context"] for f in source.report.failures] == ["main.bad"]
@@ -250,8 +269,9 @@ def test_failing_table_is_a_reported_failure_not_a_crash(tmp_path: pathlib.Path)
 
 
 def test_unreachable_database_is_a_reported_failure() -> None:
-    source = SqlAlchemySource(SqlAlchemySourceConfig.from_dict(
-        {"platform": "x", "connect_uri": "nosuchdialect://host/db"}))
+    source = SqlAlchemySource(
+        SqlAlchemySourceConfig.from_dict({"platform": "x", "connect_uri": "nosuchdialect://host/db"})
+    )
     assert list(source.proposals()) == []
     assert len(source.report.failures) == 1 and "nosuchdialect" in source.report.failures[0]["message"]
 
@@ -290,8 +310,16 @@ def test_dataset_and_field_urns_are_the_sdks(name: str, instance: Any) -> None:
     assert schema_field_urn(expected, "a,b") == make_schema_field_urn(expected, "a,b")
 
 
-@pytest.mark.parametrize("pattern", [{}, {"allow": ["main\\.a"]}, {"deny": ["main\\.ab"]},
-                                     {"allow": ["MAIN"], "ignoreCase": False}, {"allow": ["x", "main.*c$"]}])
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        {},
+        {"allow": ["main\\.a"]},
+        {"deny": ["main\\.ab"]},
+        {"allow": ["MAIN"], "ignoreCase": False},
+        {"allow": ["x", "main.*c$"]},
+    ],
+)
 def test_allow_deny_pattern_matches_datahubs(pattern: Dict[str, Any]) -> None:
     ours, theirs = AllowDenyPattern.from_config(pattern, "p"), DhPattern.model_validate(pattern)
     for name in ["main.a", "main.abc", "MAIN.ab", "other.c", "main.x"]:
@@ -304,10 +332,30 @@ def test_field_types_are_datahubs() -> None:
     from datahub.ingestion.source.sql.sql_report import SQLSourceReport
     from sqlalchemy.dialects import postgresql
 
-    for sa_type in [t.INTEGER(), t.BIGINT(), t.DECIMAL(10, 2), t.Float(), t.BOOLEAN(), t.Enum("a"),
-                    t.LargeBinary(), t.ARRAY(t.INTEGER()), t.VARCHAR(3), t.TEXT(), t.DATE(), t.TIME(),
-                    t.DATETIME(), t.TIMESTAMP(), t.JSON(), t.NullType(), t.Interval(), t.CLOB(),
-                    postgresql.UUID(), postgresql.INET(), postgresql.BYTEA(), postgresql.INTERVAL()]:
+    for sa_type in [
+        t.INTEGER(),
+        t.BIGINT(),
+        t.DECIMAL(10, 2),
+        t.Float(),
+        t.BOOLEAN(),
+        t.Enum("a"),
+        t.LargeBinary(),
+        t.ARRAY(t.INTEGER()),
+        t.VARCHAR(3),
+        t.TEXT(),
+        t.DATE(),
+        t.TIME(),
+        t.DATETIME(),
+        t.TIMESTAMP(),
+        t.JSON(),
+        t.NullType(),
+        t.Interval(),
+        t.CLOB(),
+        postgresql.UUID(),
+        postgresql.INET(),
+        postgresql.BYTEA(),
+        postgresql.INTERVAL(),
+    ]:
         expected = get_column_type(SQLSourceReport(), "d", sa_type).to_obj()["type"]
         ours = field_type(sa_type)["type"]
         assert [k.rsplit(".", 1)[1] for k in ours] == [k.rsplit(".", 1)[1] for k in expected], sa_type
@@ -326,18 +374,30 @@ def test_config_unknown_key_names_it_and_the_allowed_ones() -> None:
 
 
 def test_config_view_pattern_defaults_to_table_pattern_and_ignored_keys_warn() -> None:
-    cfg = SqlAlchemySourceConfig.from_dict({"platform": "p", "connect_uri": "sqlite://",
-                                            "table_pattern": {"deny": ["x"]}, "stateful_ingestion": {"enabled": True}})
+    cfg = SqlAlchemySourceConfig.from_dict(
+        {
+            "platform": "p",
+            "connect_uri": "sqlite://",
+            "table_pattern": {"deny": ["x"]},
+            "stateful_ingestion": {"enabled": True},
+        }
+    )
     assert cfg.view_pattern == cfg.table_pattern == AllowDenyPattern(deny=("x",))
     assert [w["context"] for w in SqlAlchemySource(cfg).report.warnings] == ["stateful_ingestion"]
 
 
-@pytest.mark.parametrize("sql, expected", [
-    ("SELECT * FROM orders WHERE status <> 'from x'", [("orders",)]),
-    ("select a.id from main.a as a, [d] left join \"B c\" b on b.id = a.id -- from e\n", [("main", "a"), ("d",), ("B c",)]),
-    ("WITH r AS (SELECT id FROM t1) SELECT * FROM r JOIN (SELECT 1 FROM t2) s ON 1=1", [("t1",), ("t2",)]),
-    ("SELECT * FROM json_each('[1]') /* from t3 */", []),
-    ("SELECT x FROM a, b AS bb, c WHERE x IN (SELECT y FROM d)", [("a",), ("b",), ("c",), ("d",)]),
-])
+@pytest.mark.parametrize(
+    "sql, expected",
+    [
+        ("SELECT * FROM orders WHERE status <> 'from x'", [("orders",)]),
+        (
+            'select a.id from main.a as a, [d] left join "B c" b on b.id = a.id -- from e\n',
+            [("main", "a"), ("d",), ("B c",)],
+        ),
+        ("WITH r AS (SELECT id FROM t1) SELECT * FROM r JOIN (SELECT 1 FROM t2) s ON 1=1", [("t1",), ("t2",)]),
+        ("SELECT * FROM json_each('[1]') /* from t3 */", []),
+        ("SELECT x FROM a, b AS bb, c WHERE x IN (SELECT y FROM d)", [("a",), ("b",), ("c",), ("d",)]),
+    ],
+)
 def test_referenced_tables(sql: str, expected: Any) -> None:
     assert referenced_tables(sql) == expected

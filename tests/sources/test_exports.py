@@ -1,4 +1,5 @@
 """sources.exports: which inputs are topic exports, and what reading one yields."""
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,11 @@ URN = "urn:li:dataset:(urn:li:dataPlatform:hive,db.t,PROD)"
 
 
 def _mcp_record(offset: int) -> TopicRecord:
-    mcp = MCPW(entityUrn=URN, aspect=sc.StatusClass(removed=bool(offset % 2)),
-               systemMetadata=sc.SystemMetadataClass(lastObserved=1_700_000_000_000 + offset, runId="r")).make_mcp()
+    mcp = MCPW(
+        entityUrn=URN,
+        aspect=sc.StatusClass(removed=bool(offset % 2)),
+        systemMetadata=sc.SystemMetadataClass(lastObserved=1_700_000_000_000 + offset, runId="r"),
+    ).make_mcp()
     return TopicRecord(MCP_TOPIC, 0, offset, 1_700_000_000_000 + offset, URN, json.loads(json.dumps(mcp.to_obj())))
 
 
@@ -42,11 +46,15 @@ def test_exports_are_recognised_and_ordinary_metadata_files_are_not(tmp_path: Pa
 
 def test_proposals_carry_their_topic_offset_and_other_topics_are_ignored(tmp_path: Path) -> None:
     recs = [_mcp_record(i) for i in range(4)]
-    mcl = TopicRecord(MCL_VERSIONED_TOPIC, 0, 0, 1, URN, {**recs[0].value, "created": {"time": 1, "actor": "urn:li:corpuser:x"}})
+    mcl = TopicRecord(
+        MCL_VERSIONED_TOPIC, 0, 0, 1, URN, {**recs[0].value, "created": {"time": 1, "actor": "urn:li:corpuser:x"}}
+    )
     export(recs + [mcl], tmp_path)
     got = list(read_export_records(str(tmp_path)))
     assert all(isinstance(p, Proposal) for p in got)
-    assert [(p.origin, p.aspect) for p in got] == [(Origin(str(tmp_path), i), {"removed": bool(i % 2)}) for i in range(4)]
+    assert [(p.origin, p.aspect) for p in got] == [
+        (Origin(str(tmp_path), i), {"removed": bool(i % 2)}) for i in range(4)
+    ]
 
 
 def test_the_file_readers_read_exports_without_any_wiring(tmp_path: Path) -> None:
@@ -56,8 +64,10 @@ def test_the_file_readers_read_exports_without_any_wiring(tmp_path: Path) -> Non
     import sys
 
     export([_mcp_record(i) for i in range(3)], tmp_path, "jsonl")
-    code = ("import sys; from litemeta.sources.files import read_records; "
-            "print(sum(1 for r in read_records([sys.argv[1]]) if not isinstance(r, Exception)))")
+    code = (
+        "import sys; from litemeta.sources.files import read_records; "
+        "print(sum(1 for r in read_records([sys.argv[1]]) if not isinstance(r, Exception)))"
+    )
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "3"
 
@@ -68,7 +78,9 @@ def test_a_plain_json_file_does_not_load_the_export_codecs() -> None:
     import sys
 
     sample = Path(__file__).resolve().parents[2] / "examples" / "sample.json"
-    code = ("import sys; from litemeta.sources.files import read_records; n = sum(1 for _ in read_records([sys.argv[1]])); "
-            "print(n > 0, 'litemeta.formats.export_layout' in sys.modules, 'fastavro' in sys.modules)")
+    code = (
+        "import sys; from litemeta.sources.files import read_records; n = sum(1 for _ in read_records([sys.argv[1]])); "
+        "print(n > 0, 'litemeta.formats.export_layout' in sys.modules, 'fastavro' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code, str(sample)], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["True", "False", "False"]

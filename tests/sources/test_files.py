@@ -1,4 +1,5 @@
 """Streaming readers: every input shape, bad input, bounded memory (formats.md §1)."""
+
 from __future__ import annotations
 
 import io
@@ -25,8 +26,13 @@ DS = "urn:li:dataset:(urn:li:dataPlatform:hive,db.t,PROD)"
 
 
 def _mcp(i: int) -> dict:
-    return {"entityType": "corpuser", "entityUrn": f"urn:li:corpuser:u{i}", "changeType": "UPSERT",
-            "aspectName": "status", "aspect": {"json": {"removed": False}}}
+    return {
+        "entityType": "corpuser",
+        "entityUrn": f"urn:li:corpuser:u{i}",
+        "changeType": "UPSERT",
+        "aspectName": "status",
+        "aspect": {"json": {"removed": False}},
+    }
 
 
 def _split(items: List[Any]) -> Tuple[List[Any], List[Exception]]:
@@ -43,8 +49,9 @@ def _sdk_urns(records: List[Any]) -> List[str]:
 
 # ------------------------------------------------------------------------------- valid inputs
 @pytest.mark.parametrize("size,seed", [(400, 1), (1200, 11)])
-def test_read_then_write_is_byte_identical(corpus_file: Callable[..., pathlib.Path], size: int, seed: int,
-                                           tmp_path: pathlib.Path) -> None:
+def test_read_then_write_is_byte_identical(
+    corpus_file: Callable[..., pathlib.Path], size: int, seed: int, tmp_path: pathlib.Path
+) -> None:
     """formats.md §1: SDK corpus -> litemeta reader -> litemeta writer gives the SDK's bytes back."""
     path = corpus_file(size, seed)
     items = list(read_records([str(path)]))
@@ -124,15 +131,19 @@ def _rewrite(path: pathlib.Path, parts: List[bytes]) -> None:
     path.write_bytes(b"[\n" + b",\n".join(parts) + b"\n]")
 
 
-@pytest.mark.parametrize("damage", [
-    pytest.param(lambda rec: rec.replace(b'"aspectName"', b'"aspectName" ### [[[{{', 1), id="unbalanced-garbage"),
-    pytest.param(lambda rec: rec.replace(b'"changeType"', b'"changeType\x00\x01 "lone', 1), id="stray-quote"),
-    pytest.param(lambda rec: rec.replace(b'"entityUrn": "', b'"entityUrn": "\xff\xfe', 1), id="non-utf8"),
-    pytest.param(lambda rec: rec[: len(rec) // 2], id="cut-in-half"),
-])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda rec: rec.replace(b'"aspectName"', b'"aspectName" ### [[[{{', 1), id="unbalanced-garbage"),
+        pytest.param(lambda rec: rec.replace(b'"changeType"', b'"changeType\x00\x01 "lone', 1), id="stray-quote"),
+        pytest.param(lambda rec: rec.replace(b'"entityUrn": "', b'"entityUrn": "\xff\xfe', 1), id="non-utf8"),
+        pytest.param(lambda rec: rec[: len(rec) // 2], id="cut-in-half"),
+    ],
+)
 @pytest.mark.parametrize("chunk", [None, 97], ids=["chunk-4MB", "chunk-97B"])
-def test_broken_record_in_the_middle_costs_only_itself(corpus_file: Callable[..., pathlib.Path], damage: Any,
-                                                       chunk: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_broken_record_in_the_middle_costs_only_itself(
+    corpus_file: Callable[..., pathlib.Path], damage: Any, chunk: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     if chunk:
         monkeypatch.setattr(files, "_CHUNK", chunk)  # the recovery scan must not depend on chunk boundaries
     path = corpus_file(400, 3)
@@ -146,7 +157,7 @@ def test_broken_record_in_the_middle_costs_only_itself(corpus_file: Callable[...
     assert isinstance(err, InputError) and err.file == str(path) and f"record #{k}" in str(err)
     assert "byte" in str(err)
     sdk_urns = _sdk_urns(build_records(400, 3))
-    assert _urns(records) == sdk_urns[:k] + sdk_urns[k + 1:]
+    assert _urns(records) == sdk_urns[:k] + sdk_urns[k + 1 :]
     assert [r.origin.index for r in records] == [i for i in range(400) if i != k]
 
 
@@ -190,7 +201,13 @@ def test_records_of_unknown_shape_are_reported_and_skipped(tmp_path: pathlib.Pat
     p = tmp_path / "u.json"
     p.write_text(json.dumps([_mcp(0), {"bucket": 1}, {"hello": "world"}, 42, _mcp(1)]))
     items = list(read_records([str(p)]))
-    assert [type(x).__name__ for x in items] == ["Proposal", "ValidationError", "ValidationError", "ValidationError", "Proposal"]
+    assert [type(x).__name__ for x in items] == [
+        "Proposal",
+        "ValidationError",
+        "ValidationError",
+        "ValidationError",
+        "Proposal",
+    ]
     assert items[2].index == 2 and items[2].file == str(p) and "hello" in str(items[2])
     assert "UsageAggregation" in str(items[1])
 
@@ -205,12 +222,15 @@ def test_json_lines_bad_line_is_skipped(tmp_path: pathlib.Path) -> None:
     assert "UTF-8" in str(errors[1])
 
 
-@pytest.mark.parametrize("content,expected", [
-    (b"", "empty file"),
-    (b"   \n\t ", "empty file"),
-    (b"hello world", "not a metadata file"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00", "not a metadata file"),
-])
+@pytest.mark.parametrize(
+    "content,expected",
+    [
+        (b"", "empty file"),
+        (b"   \n\t ", "empty file"),
+        (b"hello world", "not a metadata file"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "not a metadata file"),
+    ],
+)
 def test_unreadable_files(tmp_path: pathlib.Path, content: bytes, expected: str) -> None:
     p = tmp_path / "bad.json"
     p.write_bytes(content)
@@ -289,8 +309,9 @@ def _shown(items: List[Any]) -> List[Any]:
 
 
 @pytest.mark.parametrize("chunk", [None, 97], ids=["chunk-4MB", "chunk-97B"])
-def test_sink_layout_is_read_without_the_streaming_parser(corpus_file: Callable[..., pathlib.Path], chunk: Any,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sink_layout_is_read_without_the_streaming_parser(
+    corpus_file: Callable[..., pathlib.Path], chunk: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The SDK's file sink layout (formats.md §1) is read whole by the fast path, with the very
     records the streaming parser gives."""
     path = corpus_file(600, 4)
@@ -327,8 +348,9 @@ def _layouts(records: List[dict]) -> dict:
 
 @pytest.mark.parametrize("layout", list(_layouts([_mcp(i) for i in range(8)])))
 @pytest.mark.parametrize("chunk", [None, 61], ids=["chunk-4MB", "chunk-61B"])
-def test_any_other_layout_reads_as_the_streaming_parser_reads_it(tmp_path: pathlib.Path, layout: str, chunk: Any,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_any_other_layout_reads_as_the_streaming_parser_reads_it(
+    tmp_path: pathlib.Path, layout: str, chunk: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Where the fast path stops (another layout, text orjson refuses, a broken record), the
     streaming parser goes on after the records already read: same records, same errors."""
     records = [_mcp(i) for i in range(8)]
@@ -342,15 +364,25 @@ def test_any_other_layout_reads_as_the_streaming_parser_reads_it(tmp_path: pathl
 
 
 # ------------------------------------------------- damaged file-sink files (issue 15 item 3)
-@pytest.mark.parametrize("damage", [
-    pytest.param(lambda rec: rec.replace(b'\n    "changeType"', b'\n}   "changeType"', 1), id="brace-over-column-0"),
-    pytest.param(lambda rec: rec.replace(b'\n    "aspectName"', b'\n}\n    "aspectName"', 1), id="brace-line-inserted"),
-    pytest.param(lambda rec: rec.replace(b'\n    "aspectName"', b'\n},\n    "aspectName"', 1), id="record-end-inserted"),
-    pytest.param(lambda rec: rec.replace(b"{\n", b"#\n", 1), id="record-start-overwritten"),
-])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(
+            lambda rec: rec.replace(b'\n    "changeType"', b'\n}   "changeType"', 1), id="brace-over-column-0"
+        ),
+        pytest.param(
+            lambda rec: rec.replace(b'\n    "aspectName"', b'\n}\n    "aspectName"', 1), id="brace-line-inserted"
+        ),
+        pytest.param(
+            lambda rec: rec.replace(b'\n    "aspectName"', b'\n},\n    "aspectName"', 1), id="record-end-inserted"
+        ),
+        pytest.param(lambda rec: rec.replace(b"{\n", b"#\n", 1), id="record-start-overwritten"),
+    ],
+)
 @pytest.mark.parametrize("k", [0, 150, 399])
 def test_a_damaged_record_costs_only_itself_and_every_later_record_keeps_its_number(
-        corpus_file: Callable[..., pathlib.Path], damage: Any, k: int) -> None:
+    corpus_file: Callable[..., pathlib.Path], damage: Any, k: int
+) -> None:
     """Issue 15 item 3: a `}` in column 0 inside a record used to make the records after it be
     reported as one skipped byte range. The file-sink layout is cut at its lines, so the reader
     resynchronises at the next record and names the damaged span by record number."""
@@ -369,13 +401,14 @@ def test_a_damaged_record_costs_only_itself_and_every_later_record_keeps_its_num
 
 @pytest.mark.parametrize("layout", ["sink", "compact"])
 @pytest.mark.parametrize("value", [b"NaN", b"-Infinity", b"1180591620717411303424", b'"\\udc80"'])
-def test_values_only_the_standard_library_reads_are_records_not_file_errors(tmp_path: pathlib.Path, layout: str,
-                                                                           value: bytes) -> None:
+def test_values_only_the_standard_library_reads_are_records_not_file_errors(
+    tmp_path: pathlib.Path, layout: str, value: bytes
+) -> None:
     """Issue 15 items 1 and 4: a record with NaN, an integer beyond 64 bits or a lone surrogate
     escape is read as a record (validation then rejects it, naming the field), never reported as
     a broken file with an extra error that counts the record twice."""
     records = [_mcp(i) for i in range(5)]
-    data = (_layouts(records)["sink"] if layout == "sink" else json.dumps(records).encode())
+    data = _layouts(records)["sink"] if layout == "sink" else json.dumps(records).encode()
     data = data.replace(b'"removed": false', b'"removed": ' + value, 1)
     path = tmp_path / "v.json"
     path.write_bytes(data)

@@ -1,4 +1,5 @@
 """The ``datahub-lite`` source, on a real DataHub Lite database written by acryl-datahub's own Lite."""
+
 from __future__ import annotations
 
 import os
@@ -39,15 +40,34 @@ def lite_db(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> pathlib.
     lite = get_datahub_lite({"type": "sqlite", "config": {"file": str(path)}})
     sm = SystemMetadataClass(lastObserved=1_700_000_000_000, runId="run-1")
     lite.write(MCPW(entityUrn=DS, aspect=DatasetPropertiesClass(name="v1", description="first"), systemMetadata=sm))
-    lite.write(MCPW(entityUrn=DS, aspect=DatasetPropertiesClass(name="v2", customProperties={"k": "v"}),
-                    systemMetadata=SystemMetadataClass(lastObserved=1_700_000_000_500, runId="run-2")))
-    lite.write(MCPW(entityUrn=DS, aspect=StatusClass(removed=False),
-                    systemMetadata=SystemMetadataClass(lastObserved=1_700_000_001_000, runId="run-2",
-                                                       properties={"team": "data"})))
+    lite.write(
+        MCPW(
+            entityUrn=DS,
+            aspect=DatasetPropertiesClass(name="v2", customProperties={"k": "v"}),
+            systemMetadata=SystemMetadataClass(lastObserved=1_700_000_000_500, runId="run-2"),
+        )
+    )
+    lite.write(
+        MCPW(
+            entityUrn=DS,
+            aspect=StatusClass(removed=False),
+            systemMetadata=SystemMetadataClass(
+                lastObserved=1_700_000_001_000, runId="run-2", properties={"team": "data"}
+            ),
+        )
+    )
     lite.write(MCPW(entityUrn=DS, aspect=StatusClass(removed=False)))  # identical rewrite: deduped
-    lite.write(MetadataChangeEventClass(proposedSnapshot=DatasetSnapshotClass(urn=DS2, aspects=[
-        OwnershipClass(owners=[OwnerClass(owner="urn:li:corpuser:ann", type="DATAOWNER")]),
-        GlobalTagsClass(tags=[TagAssociationClass(tag="urn:li:tag:pii")])])))
+    lite.write(
+        MetadataChangeEventClass(
+            proposedSnapshot=DatasetSnapshotClass(
+                urn=DS2,
+                aspects=[
+                    OwnershipClass(owners=[OwnerClass(owner="urn:li:corpuser:ann", type="DATAOWNER")]),
+                    GlobalTagsClass(tags=[TagAssociationClass(tag="urn:li:tag:pii")]),
+                ],
+            )
+        )
+    )
     lite.close()
     return path
 
@@ -56,9 +76,13 @@ def _sdk_latest(path: pathlib.Path) -> Dict[Tuple[str, str], Any]:
     """What DataHub Lite itself returns as the latest aspects (get_all_aspects reads version 0)."""
     lite = get_datahub_lite({"type": "sqlite", "config": {"file": str(path), "read_only": True}}, read_only=True)
     try:
-        return {(m.entityUrn, m.aspectName): (m.to_obj(simplified_structure=True)["aspect"]["json"],
-                                              m.systemMetadata.to_obj() if m.systemMetadata else None)
-                for m in lite.get_all_aspects()}
+        return {
+            (m.entityUrn, m.aspectName): (
+                m.to_obj(simplified_structure=True)["aspect"]["json"],
+                m.systemMetadata.to_obj() if m.systemMetadata else None,
+            )
+            for m in lite.get_all_aspects()
+        }
     finally:
         lite.close()
 

@@ -1,4 +1,5 @@
 """The folder watcher: real watchdog observers on temporary folders, slow writers, restarts, --once."""
+
 from __future__ import annotations
 
 import contextlib
@@ -29,8 +30,13 @@ FAST = dict(settle_seconds=SETTLE, poll_interval=0.05)
 
 
 def mcps(n: int, prefix: str = "t") -> List[Any]:
-    return [W(entityUrn=make_dataset_urn("hive", f"db.{prefix}{i}"),
-              aspect=S.DatasetPropertiesClass(name=f"{prefix}{i}", description="x" * 200)) for i in range(n)]
+    return [
+        W(
+            entityUrn=make_dataset_urn("hive", f"db.{prefix}{i}"),
+            aspect=S.DatasetPropertiesClass(name=f"{prefix}{i}", description="x" * 200),
+        )
+        for i in range(n)
+    ]
 
 
 def sdk_bytes(tmp_path: pathlib.Path, n: int, prefix: str = "t") -> bytes:
@@ -99,13 +105,14 @@ def watching(folder: pathlib.Path, ingest: Any, **opts: Any) -> Iterator[Tuple[F
         assert not errors, errors
 
 
-def slow_write(path: pathlib.Path, data: bytes, chunks: int, pause: float,
-               pause_at: Optional[Tuple[int, float]] = None) -> float:
+def slow_write(
+    path: pathlib.Path, data: bytes, chunks: int, pause: float, pause_at: Optional[Tuple[int, float]] = None
+) -> float:
     """Write ``data`` through one open handle in ``chunks`` pieces; return the time it was closed."""
     step = max(1, len(data) // chunks)
     with open(path, "wb") as f:
         for i, start in enumerate(range(0, len(data), step)):
-            f.write(data[start:start + step])
+            f.write(data[start : start + step])
             f.flush()
             time.sleep(pause_at[1] if pause_at and i == pause_at[0] else pause)
     return time.time()
@@ -131,13 +138,22 @@ def test_decide() -> None:
 
 def test_parse_state(tmp_path: pathlib.Path) -> None:
     data = sdk_bytes(tmp_path, 3)
-    cases = {"full.json": data, "cut.json": data[:-40], "empty.json": b"", "junk.json": b"hello",
-             "lines.jsonl": jsonl_bytes(2)}
+    cases = {
+        "full.json": data,
+        "cut.json": data[:-40],
+        "empty.json": b"",
+        "junk.json": b"hello",
+        "lines.jsonl": jsonl_bytes(2),
+    }
     for name, content in cases.items():
         (tmp_path / name).write_bytes(content)
     assert {n: wt.parse_state(str(tmp_path / n)) for n in cases} == {
-        "full.json": "complete", "cut.json": "incomplete", "empty.json": "incomplete", "junk.json": "broken",
-        "lines.jsonl": "complete"}
+        "full.json": "complete",
+        "cut.json": "incomplete",
+        "empty.json": "incomplete",
+        "junk.json": "broken",
+        "lines.jsonl": "complete",
+    }
 
 
 def test_run_id_for() -> None:
@@ -171,7 +187,9 @@ def test_error_json_lists_every_rejected_record(store: MetadataStore, inbox: pat
     report = json.loads((inbox / "processed" / "mixed.json.error.json").read_text())
     assert (report["records"], report["written"], report["failed"]) == (3, 1, 2)
     assert [(e["index"], e["urn"], e["aspect"]) for e in report["errors"]] == [
-        (1, "not-an-urn", "status"), (2, good["entityUrn"], "nopeAspect")]
+        (1, "not-an-urn", "status"),
+        (2, good["entityUrn"], "nopeAspect"),
+    ]
     assert all(e["message"] for e in report["errors"])
     assert (inbox / "failed" / "junk.json").read_text() == "this is not json"
     failed = json.loads((inbox / "failed" / "junk.json.error.json").read_text())
@@ -180,8 +198,9 @@ def test_error_json_lists_every_rejected_record(store: MetadataStore, inbox: pat
 
 
 @pytest.mark.slow
-def test_once_leaves_a_file_still_being_written(store: MetadataStore, inbox: pathlib.Path,
-                                                tmp_path: pathlib.Path) -> None:
+def test_once_leaves_a_file_still_being_written(
+    store: MetadataStore, inbox: pathlib.Path, tmp_path: pathlib.Path
+) -> None:
     """A cut JSON array written just now is left for the next run, then taken as broken when it stays so."""
     data = sdk_bytes(tmp_path, 4)
     (inbox / "cut.json").write_bytes(data[: len(data) // 2])
@@ -195,8 +214,9 @@ def test_once_leaves_a_file_still_being_written(store: MetadataStore, inbox: pat
     assert (inbox / "processed" / "cut.json.error.json").exists() and len(rec.calls) == 1
 
 
-def test_restart_does_not_ingest_twice(store: MetadataStore, inbox: pathlib.Path, tmp_path: pathlib.Path,
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_restart_does_not_ingest_twice(
+    store: MetadataStore, inbox: pathlib.Path, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A crash after the ledger write but before the move: the restarted watcher moves the file
     without ingesting it again."""
     (inbox / "a.json").write_bytes(sdk_bytes(tmp_path, 3))
@@ -220,8 +240,9 @@ def test_restart_does_not_ingest_twice(store: MetadataStore, inbox: pathlib.Path
     assert len(ledger) == 1 and entry["name"] == "a.json" and len(entry["sha256"]) == 64
 
 
-def test_same_name_new_content_is_ingested_again(store: MetadataStore, inbox: pathlib.Path,
-                                                 tmp_path: pathlib.Path) -> None:
+def test_same_name_new_content_is_ingested_again(
+    store: MetadataStore, inbox: pathlib.Path, tmp_path: pathlib.Path
+) -> None:
     (inbox / "a.json").write_bytes(sdk_bytes(tmp_path, 2, "x"))
     rec = Recorder(store)
     FolderWatcher(str(inbox), rec, WatchOptions(**FAST)).run_once(lambda o: None)
@@ -234,7 +255,8 @@ def test_same_name_new_content_is_ingested_again(store: MetadataStore, inbox: pa
 # ------------------------------------------------------------------------------ real observer
 @pytest.mark.slow
 def test_slow_writer_json_array_is_not_ingested_before_it_is_complete(
-        store: MetadataStore, inbox: pathlib.Path, tmp_path: pathlib.Path) -> None:
+    store: MetadataStore, inbox: pathlib.Path, tmp_path: pathlib.Path
+) -> None:
     data = sdk_bytes(tmp_path, 300)
     rec = Recorder(store)
     with watching(inbox, rec) as (_, outcomes):
@@ -279,8 +301,7 @@ def test_temp_name_then_rename(store: MetadataStore, inbox: pathlib.Path, tmp_pa
     assert outcomes[0].written == 50
 
 
-def test_files_present_at_start_and_later(store: MetadataStore, inbox: pathlib.Path,
-                                          tmp_path: pathlib.Path) -> None:
+def test_files_present_at_start_and_later(store: MetadataStore, inbox: pathlib.Path, tmp_path: pathlib.Path) -> None:
     (inbox / "before.json").write_bytes(sdk_bytes(tmp_path, 2, "b"))
     (inbox / "sub").mkdir()
     with watching(inbox, store.ingest, recursive=True, run_id_from="filename") as (_, outcomes):
@@ -288,7 +309,9 @@ def test_files_present_at_start_and_later(store: MetadataStore, inbox: pathlib.P
         (inbox / "sub" / "later.json").write_bytes(sdk_bytes(tmp_path, 3, "l"))
         wait_for(lambda: len(outcomes) == 2)
     assert [(os.path.relpath(o.moved_to or "", inbox), o.run_id) for o in outcomes] == [
-        ("processed/before.json", "before"), ("processed/sub/later.json", "later")]
+        ("processed/before.json", "before"),
+        ("processed/sub/later.json", "later"),
+    ]
     assert {r["runId"] for r in store.runs()} == {"before", "later"}
 
 
@@ -306,11 +329,15 @@ def test_cli_once(cli: Cli, tmp_path: pathlib.Path, inbox: pathlib.Path) -> None
     db = str(tmp_path / "cli.db")
     (inbox / "nightly-42.json").write_bytes(sdk_bytes(tmp_path, 4))
     (inbox / "junk.json").write_text("nope")
-    res = cli("watch", str(inbox), "--once", "--settle", "0.1", "--run-id-from", "filename", "--json", "--db", db, code=None)
+    res = cli(
+        "watch", str(inbox), "--once", "--settle", "0.1", "--run-id-from", "filename", "--json", "--db", db, code=None
+    )
     assert res.exit_code == 1, res.output  # a file failed
     lines = [json.loads(x) for x in res.output.splitlines() if x.startswith("{")]
-    assert {(os.path.basename(d["path"]), d["status"]) for d in lines} == {("nightly-42.json", "processed"),
-                                                                           ("junk.json", "failed")}
+    assert {(os.path.basename(d["path"]), d["status"]) for d in lines} == {
+        ("nightly-42.json", "processed"),
+        ("junk.json", "failed"),
+    }
     with open_store(db, read_only=True) as s:
         assert [r["runId"] for r in s.runs()] == ["nightly-42"]
     res = cli("watch", str(inbox), "--once", "--db", db, code=None)
@@ -322,8 +349,12 @@ def test_cli_once(cli: Cli, tmp_path: pathlib.Path, inbox: pathlib.Path) -> None
 @pytest.mark.slow
 def test_cli_ctrl_c_stops_cleanly(tmp_path: pathlib.Path, inbox: pathlib.Path) -> None:
     db = str(tmp_path / "sig.db")
-    proc = subprocess.Popen([sys.executable, "-m", "litemeta", "watch", str(inbox), "--settle", "0.2", "--db", db],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "litemeta", "watch", str(inbox), "--settle", "0.2", "--db", db],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     lines: "queue.Queue[str]" = queue.Queue()
     threading.Thread(target=lambda: [lines.put(x) for x in proc.stderr], daemon=True).start()  # type: ignore[union-attr]
     try:
@@ -345,8 +376,9 @@ def test_cli_ctrl_c_stops_cleanly(tmp_path: pathlib.Path, inbox: pathlib.Path) -
 
 
 # ------------------------------------------------------------ shared, hostile folders (issue 15)
-def test_a_file_another_watcher_holds_is_left_to_it(store: MetadataStore, inbox: pathlib.Path,
-                                                    tmp_path: pathlib.Path) -> None:
+def test_a_file_another_watcher_holds_is_left_to_it(
+    store: MetadataStore, inbox: pathlib.Path, tmp_path: pathlib.Path
+) -> None:
     """Issue 15 item 7: the claim is an exclusive lock (as another watcher process takes it): the
     file is neither ingested nor reported while it is held, and is handled once it is free."""
     from litemeta.sources.watch_files import claim
@@ -383,8 +415,9 @@ def test_two_watch_processes_on_one_folder_ingest_each_file_once(tmp_path: pathl
     assert sorted(os.path.basename(h) for h in handled) == [f"f{i:02d}.json" for i in range(12)]  # once each
     with open_store(db, read_only=True) as s:
         assert len(s.read_topic("MetadataChangeProposal_v1")) == 12 * 40
-    assert sorted(p.name for p in (inbox / "processed").iterdir() if p.suffix == ".json") == \
-        [f"f{i:02d}.json" for i in range(12)]
+    assert sorted(p.name for p in (inbox / "processed").iterdir() if p.suffix == ".json") == [
+        f"f{i:02d}.json" for i in range(12)
+    ]
 
 
 def test_a_symbolic_link_is_never_followed(store: MetadataStore, inbox: pathlib.Path, tmp_path: pathlib.Path) -> None:
@@ -400,8 +433,10 @@ def test_a_symbolic_link_is_never_followed(store: MetadataStore, inbox: pathlib.
     os.symlink(not_json, inbox / "y.json")
     rec = Recorder(store)
     outcomes = FolderWatcher(str(inbox), rec, WatchOptions(**FAST)).run_once(lambda o: None)
-    assert sorted((os.path.basename(o.path), o.status) for o in outcomes) == [("x.json", "failed"),
-                                                                               ("y.json", "failed")]
+    assert sorted((os.path.basename(o.path), o.status) for o in outcomes) == [
+        ("x.json", "failed"),
+        ("y.json", "failed"),
+    ]
     assert rec.calls == [] and store.list_urns() == []
     for name in ("x.json", "y.json"):
         moved = inbox / "failed" / name
@@ -413,8 +448,9 @@ def test_a_symbolic_link_is_never_followed(store: MetadataStore, inbox: pathlib.
 
 
 @pytest.mark.parametrize("planted", ["processed", "failed"])
-def test_a_planted_processed_or_failed_link_is_refused(store: MetadataStore, inbox: pathlib.Path, cli: Cli,
-                                                       tmp_path: pathlib.Path, planted: str) -> None:
+def test_a_planted_processed_or_failed_link_is_refused(
+    store: MetadataStore, inbox: pathlib.Path, cli: Cli, tmp_path: pathlib.Path, planted: str
+) -> None:
     """Issue 15 item 8: a `processed`/`failed` link redirected moves, the ledger and error files."""
     target = tmp_path / "target"
     target.mkdir()
@@ -427,8 +463,9 @@ def test_a_planted_processed_or_failed_link_is_refused(store: MetadataStore, inb
     assert list(target.iterdir()) == [] and (inbox / "a.json").exists()
 
 
-def test_a_link_planted_after_start_is_not_written_through(store: MetadataStore, inbox: pathlib.Path,
-                                                           tmp_path: pathlib.Path) -> None:
+def test_a_link_planted_after_start_is_not_written_through(
+    store: MetadataStore, inbox: pathlib.Path, tmp_path: pathlib.Path
+) -> None:
     """The folders are checked again before every move and write, and error files are created
     exclusively: a link planted under the error file's name is replaced, its target untouched."""
     victim = tmp_path / "victim.txt"
@@ -448,8 +485,9 @@ def test_a_link_planted_after_start_is_not_written_through(store: MetadataStore,
 
 
 @pytest.mark.parametrize("mode", [0o600, 0o640])
-def test_an_error_file_has_at_most_the_source_file_s_permissions(store: MetadataStore, inbox: pathlib.Path,
-                                                                 mode: int) -> None:
+def test_an_error_file_has_at_most_the_source_file_s_permissions(
+    store: MetadataStore, inbox: pathlib.Path, mode: int
+) -> None:
     """Issue 15 item 8: error files quote the content of the file they describe."""
     bad = inbox / "bad.json"
     bad.write_text('[{"entityUrn": "urn:li:corpuser:x", "aspectName": "status", "changeType": "UPSERT"}]')

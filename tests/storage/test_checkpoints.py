@@ -1,5 +1,6 @@
 """WAL checkpoints during an ingest (storage/db.py): committed batches reach the database file while
 the ingest goes on, and the store is whole (no WAL left) when the ingest ends."""
+
 from __future__ import annotations
 
 import os

@@ -1,5 +1,6 @@
 """Rows the write path inserts through the driver (storage/aspects.py) hold exactly what
 SQLAlchemy's own types would have written (R1.1 columns, R1.40 timeseries rows)."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -19,17 +20,35 @@ DS = "urn:li:dataset:(urn:li:dataPlatform:hive,db.t,PROD)"
 def test_driver_rows_match_sqlalchemys_types(tmp_path: Any) -> None:
     path = str(tmp_path / "d.db")
     observed = [1_700_000_000_123, 1_700_000_060_456]
-    recs = [MCPW(entityUrn=DS, aspect=m.StatusClass(removed=False),
-                 systemMetadata=m.SystemMetadataClass(lastObserved=observed[0]))]
-    recs += [MCPW(entityUrn=DS, aspect=m.DatasetProfileClass(timestampMillis=t, rowCount=i),
-                  systemMetadata=m.SystemMetadataClass(lastObserved=t)) for i, t in enumerate(observed)]
-    recs.append(MCPW(entityUrn=DS, aspect=m.DatasetProfileClass(timestampMillis=observed[1], rowCount=7),
-                     systemMetadata=m.SystemMetadataClass(lastObserved=observed[1])))  # same document: replaced
+    recs = [
+        MCPW(
+            entityUrn=DS,
+            aspect=m.StatusClass(removed=False),
+            systemMetadata=m.SystemMetadataClass(lastObserved=observed[0]),
+        )
+    ]
+    recs += [
+        MCPW(
+            entityUrn=DS,
+            aspect=m.DatasetProfileClass(timestampMillis=t, rowCount=i),
+            systemMetadata=m.SystemMetadataClass(lastObserved=t),
+        )
+        for i, t in enumerate(observed)
+    ]
+    recs.append(
+        MCPW(
+            entityUrn=DS,
+            aspect=m.DatasetProfileClass(timestampMillis=observed[1], rowCount=7),
+            systemMetadata=m.SystemMetadataClass(lastObserved=observed[1]),
+        )
+    )  # same document: replaced
     with litemeta.open_store(path) as s:
         s.ingest(recs)
         dialect = s.db.engine.dialect
         with s.db.read() as conn:
-            ts_times = [r[0] for r in conn.execute(select(timeseries.c.createdon).order_by(timeseries.c.timestampmillis))]
+            ts_times = [
+                r[0] for r in conn.execute(select(timeseries.c.createdon).order_by(timeseries.c.timestampmillis))
+            ]
             status_time = conn.execute(select(aspects.c.createdon).where(aspects.c.aspect == "status")).scalar()
         rows = s.timeseries(DS, "datasetProfile")
     raw = sqlite3.connect(path)

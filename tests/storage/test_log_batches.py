@@ -1,5 +1,6 @@
 """The topic log's record batches (storage/log.py): offsets, reads at any position, the compact
 index, the zlib codec, and the migration of a schema-1 store (one row per record)."""
+
 from __future__ import annotations
 
 import json
@@ -44,12 +45,14 @@ def test_offsets_are_contiguous_and_every_position_reads_back(tmp_path: Path, mo
         for start in range(0, len(expected) + 2):
             for limit in (None, 1, 3, 7, 8, 100):
                 got = L.read_topic(conn, "MetadataChangeLog_Versioned_v1", start, limit)
-                want = expected[start:] if limit is None else expected[start:start + limit]
+                want = expected[start:] if limit is None else expected[start : start + limit]
                 assert [(r.offset, r.key, r.timestamp, r.value, r.headers) for r in got] == want
         for chunk in (1, 2, 100):
             for start, end in ((0, None), (5, None), (5, 6), (6, 41), (0, len(expected) + 3), (60, None)):
-                got = [(r.offset, r.key, r.timestamp, r.value, r.headers)
-                       for r in L.iter_topic(conn, "MetadataChangeLog_Versioned_v1", start, chunk=chunk, end=end)]
+                got = [
+                    (r.offset, r.key, r.timestamp, r.value, r.headers)
+                    for r in L.iter_topic(conn, "MetadataChangeLog_Versioned_v1", start, chunk=chunk, end=end)
+                ]
                 assert got == expected[start:end]
 
 
@@ -68,8 +71,9 @@ def test_keys_since_spans_batches_in_order_of_last_appearance(tmp_path: Path, mo
 def test_zlib_batches_read_like_plain_ones(tmp_path: Path) -> None:
     """A batch encoded with compression (as the event helper writes them) reads back the same."""
     db = open_database(str(tmp_path / "s.db"))
-    records = [(5, "entityChangeEvent-urn:li:corpuser:x", json.dumps({"n": i, "s": "\u00e9" * i}), None)
-               for i in range(20)]
+    records = [
+        (5, "entityChangeEvent-urn:li:corpuser:x", json.dumps({"n": i, "s": "\u00e9" * i}), None) for i in range(20)
+    ]
     with db.write() as conn:
         out = L.Appender({})
         out.extend("PlatformEvent_v1", records[:3])
@@ -77,7 +81,7 @@ def test_zlib_batches_read_like_plain_ones(tmp_path: Path) -> None:
         assert (first, last) == (3, 19)
         out.flush(conn)
     with db.read() as conn:
-        codecs = [c for (c,) in conn.exec_driver_sql("SELECT codec FROM topic_log ORDER BY \"offset\"")]
+        codecs = [c for (c,) in conn.exec_driver_sql('SELECT codec FROM topic_log ORDER BY "offset"')]
         assert codecs == [L.CODEC_NONE, L.CODEC_ZLIB]
         got = L.read_topic(conn, "PlatformEvent_v1", 2, 4)
     assert [r.offset for r in got] == [2, 3, 4, 5]
@@ -94,8 +98,10 @@ def test_large_batches_are_compressed_and_read_back_the_same(tmp_path: Path, mon
     monkeypatch.setattr(L, "COMPRESS_MIN_BYTES", min_bytes)
     db = open_database(str(tmp_path / "s.db"))
     small = [(7, "urn:li:corpuser:a", json.dumps({"n": i}), None) for i in range(3)]
-    large = [(8, f"urn:li:corpuser:b{i % 3}", json.dumps({"n": i, "text": "caf\u00e9 " * 400}), {"h": str(i)})
-             for i in range(30)]
+    large = [
+        (8, f"urn:li:corpuser:b{i % 3}", json.dumps({"n": i, "text": "caf\u00e9 " * 400}), {"h": str(i)})
+        for i in range(30)
+    ]
     with db.write() as conn:
         out = L.Appender({})
         out.extend("MetadataChangeProposal_v1", small)
@@ -105,7 +111,7 @@ def test_large_batches_are_compressed_and_read_back_the_same(tmp_path: Path, mon
         out.extend("MetadataChangeProposal_v1", large)
         out.flush(conn)
     with db.read() as conn:
-        rows = conn.exec_driver_sql("SELECT codec, length(value) FROM topic_log ORDER BY \"offset\"").fetchall()
+        rows = conn.exec_driver_sql('SELECT codec, length(value) FROM topic_log ORDER BY "offset"').fetchall()
         got = L.read_topic(conn, "MetadataChangeProposal_v1", 0)
         middle = L.read_topic(conn, "MetadataChangeProposal_v1", 10, 5)
         keys = L.keys_since(conn, "MetadataChangeProposal_v1", 0, 33)
@@ -116,8 +122,9 @@ def test_large_batches_are_compressed_and_read_back_the_same(tmp_path: Path, mon
     else:
         assert {c for c, _ in rows} == {L.CODEC_ZLIB if min_bytes == 1 else L.CODEC_NONE}
     want = small + large
-    assert [(r.offset, r.timestamp, r.key, json.dumps(r.value), r.headers or None) for r in got] == \
-        [(i, ts, k, v, h) for i, (ts, k, v, h) in enumerate(want)]
+    assert [(r.offset, r.timestamp, r.key, json.dumps(r.value), r.headers or None) for r in got] == [
+        (i, ts, k, v, h) for i, (ts, k, v, h) in enumerate(want)
+    ]
     assert [r.offset for r in middle] == [10, 11, 12, 13, 14]
     # in order of last appearance: a (offsets 0-2), then b0, b1, b2 (offsets 30, 31, 32)
     assert keys == ["urn:li:corpuser:a", "urn:li:corpuser:b0", "urn:li:corpuser:b1", "urn:li:corpuser:b2"]
@@ -133,18 +140,34 @@ def test_a_schema_1_store_is_migrated_to_batches(tmp_path: Path) -> None:
         '"offset" BIGINT NOT NULL, timestamp BIGINT NOT NULL, "key" TEXT, value TEXT NOT NULL, headers TEXT, '
         'CONSTRAINT pk_topic_log PRIMARY KEY (topic, "partition", "offset"));'
         "CREATE TABLE litemeta_schema_version (version INTEGER NOT NULL PRIMARY KEY, applied_at BIGINT NOT NULL);"
-        "INSERT INTO litemeta_schema_version VALUES (1, 0);")
+        "INSERT INTO litemeta_schema_version VALUES (1, 0);"
+    )
     payload = '{"entityUrn":"urn:li:corpuser:a","category":"TAG","operation":"ADD","version":0}'
-    envelope = json.dumps({"header": {"timestampMillis": 9}, "name": "entityChangeEvent",
-                           "payload": {"value": payload, "contentType": "application/json"}},
-                          separators=(",", ":"))
-    con.executemany("INSERT INTO topic_log VALUES (?,?,?,?,?,?,?)", [
-        ("MetadataChangeProposal_v1", 0, 0, 7, "urn:li:corpuser:a", '{"entityUrn":"urn:li:corpuser:a"}', None),
-        ("MetadataChangeProposal_v1", 0, 1, 8, "urn:li:corpuser:b", '{"entityUrn":"urn:li:corpuser:b"}',
-         '{"x":"1"}'),
-        ("PlatformEvent_v1", 0, 0, 9, "entityChangeEvent-urn:li:corpuser:a", envelope, None),
-        ("PlatformEvent_v1", 0, 1, 9, "entityChangeEvent-urn:li:corpuser:a", payload, None),
-    ])
+    envelope = json.dumps(
+        {
+            "header": {"timestampMillis": 9},
+            "name": "entityChangeEvent",
+            "payload": {"value": payload, "contentType": "application/json"},
+        },
+        separators=(",", ":"),
+    )
+    con.executemany(
+        "INSERT INTO topic_log VALUES (?,?,?,?,?,?,?)",
+        [
+            ("MetadataChangeProposal_v1", 0, 0, 7, "urn:li:corpuser:a", '{"entityUrn":"urn:li:corpuser:a"}', None),
+            (
+                "MetadataChangeProposal_v1",
+                0,
+                1,
+                8,
+                "urn:li:corpuser:b",
+                '{"entityUrn":"urn:li:corpuser:b"}',
+                '{"x":"1"}',
+            ),
+            ("PlatformEvent_v1", 0, 0, 9, "entityChangeEvent-urn:li:corpuser:a", envelope, None),
+            ("PlatformEvent_v1", 0, 1, 9, "entityChangeEvent-urn:li:corpuser:a", payload, None),
+        ],
+    )
     con.commit()
     con.close()
     db = open_database(str(path))
@@ -155,7 +178,8 @@ def test_a_schema_1_store_is_migrated_to_batches(tmp_path: Path) -> None:
     assert version == 2
     assert [(r.offset, r.key, r.timestamp, r.value, r.headers) for r in mcp] == [
         (0, "urn:li:corpuser:a", 7, {"entityUrn": "urn:li:corpuser:a"}, {}),
-        (1, "urn:li:corpuser:b", 8, {"entityUrn": "urn:li:corpuser:b"}, {"x": "1"})]
+        (1, "urn:li:corpuser:b", 8, {"entityUrn": "urn:li:corpuser:b"}, {"x": "1"}),
+    ]
     assert [r.value for r in pe] == [json.loads(envelope)] * 2
     with db.write() as conn:  # and appends continue after the migrated offsets
         assert L.next_offsets(conn) == {"MetadataChangeProposal_v1": 2, "PlatformEvent_v1": 2}

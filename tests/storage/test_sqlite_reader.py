@@ -1,6 +1,7 @@
 """storage/sqlite_reads.SqliteReader answers every read the views use exactly as MetadataStore
 does (issue 19 item 8: the read commands read with the standard library), and the read commands
 never import SQLAlchemy on a SQLite store."""
+
 from __future__ import annotations
 
 import json
@@ -86,11 +87,20 @@ def test_open_reader_takes_only_a_store_file_it_knows(tmp_path: pathlib.Path) ->
 
 
 READ_COMMANDS = [
-    ["get", ORDERS], ["get", ORDERS, "-a", "datasetProperties"], ["exists", ORDERS],
-    ["history", ORDERS, "-a", "datasetProperties"], ["list-urns"], ["ls"], ["ls", "/dataset/hive"],
-    ["timeline", ORDERS], ["lineage", "--urn", ORDERS, "--direction", "downstream"],
-    ["log", "mcl", "--limit", "5"], ["log", "pe", "--urn", ORDERS], ["runs", "list"],
-    ["runs", "show", "--run-id", "sample-run-1"], ["stats"],
+    ["get", ORDERS],
+    ["get", ORDERS, "-a", "datasetProperties"],
+    ["exists", ORDERS],
+    ["history", ORDERS, "-a", "datasetProperties"],
+    ["list-urns"],
+    ["ls"],
+    ["ls", "/dataset/hive"],
+    ["timeline", ORDERS],
+    ["lineage", "--urn", ORDERS, "--direction", "downstream"],
+    ["log", "mcl", "--limit", "5"],
+    ["log", "pe", "--urn", ORDERS],
+    ["runs", "list"],
+    ["runs", "show", "--run-id", "sample-run-1"],
+    ["stats"],
 ]
 
 
@@ -105,21 +115,30 @@ def test_log_with_urn_reads_only_that_entitys_batches_and_misses_nothing(both: T
     column = "urn:li:schemaField:(urn:li:dataset:(urn:li:dataPlatform:hive,shop.orders,PROD),customer_id)"
     for topic, urn in (("pe", ORDERS), ("pe", column), ("mcl", ORDERS), ("mcp", ALICE), ("pe", ALICE)):
         fast = CliRunner().invoke(main, ["log", topic, "--urn", urn, "--json", "--db", reader.path]).output
-        grouped = CliRunner().invoke(main, ["log", topic, "--urn", urn, "--json", "--group", f"g-{topic}-{urn}",
-                                            "--db", reader.path]).output
+        grouped = (
+            CliRunner()
+            .invoke(main, ["log", topic, "--urn", urn, "--json", "--group", f"g-{topic}-{urn}", "--db", reader.path])
+            .output
+        )
         assert fast == grouped, (topic, urn)
     assert CliRunner().invoke(main, ["log", "pe", "--urn", column, "--db", reader.path]).output.strip()
 
 
 def test_read_commands_do_not_import_sqlalchemy(both: Tuple[Any, SqliteReader], tmp_path: pathlib.Path) -> None:
     _, reader = both
-    code = ("import sys, runpy; sys.argv = ['litemeta'] + sys.argv[1:]\n"
-            "from litemeta.cli import main\n"
-            "try:\n    main(prog_name='litemeta')\nexcept SystemExit as e:\n    code = e.code\n"
-            "print(json.dumps([code, sorted(m for m in sys.modules if m.split('.')[0] == 'sqlalchemy')]))")
+    code = (
+        "import sys, runpy; sys.argv = ['litemeta'] + sys.argv[1:]\n"
+        "from litemeta.cli import main\n"
+        "try:\n    main(prog_name='litemeta')\nexcept SystemExit as e:\n    code = e.code\n"
+        "print(json.dumps([code, sorted(m for m in sys.modules if m.split('.')[0] == 'sqlalchemy')]))"
+    )
     for cmd in READ_COMMANDS:
-        proc = subprocess.run([sys.executable, "-c", "import json\n" + code, *cmd, "--db", reader.path],
-                              capture_output=True, text=True, cwd=tmp_path)
+        proc = subprocess.run(
+            [sys.executable, "-c", "import json\n" + code, *cmd, "--db", reader.path],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+        )
         status, loaded = json.loads(proc.stdout.strip().splitlines()[-1])
         assert status in (0, None), (cmd, proc.stderr)
         assert loaded == [], f"litemeta {' '.join(cmd)} imported {loaded[:3]}"

@@ -1,4 +1,5 @@
 """The stdlib fast path of `get`/`exists` returns exactly what the store returns (R1.6)."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """litemeta.views.admin: selection, soft/hard/aspect delete and undo through the write path, ls, stats, nuke."""
+
 from __future__ import annotations
 
 import json
@@ -36,8 +37,11 @@ def records() -> List[Any]:
     sm = S.SystemMetadataClass(lastObserved=1_000, runId="seed")
     return [
         W(entityUrn=ORDERS, aspect=_path("shop"), systemMetadata=sm),
-        W(entityUrn=ORDERS, aspect=S.DatasetPropertiesClass(name="orders", description="customer orders"),
-          systemMetadata=sm),
+        W(
+            entityUrn=ORDERS,
+            aspect=S.DatasetPropertiesClass(name="orders", description="customer orders"),
+            systemMetadata=sm,
+        ),
         W(entityUrn=ORDERS, aspect=S.DatasetProfileClass(timestampMillis=1_000, rowCount=10), systemMetadata=sm),
         W(entityUrn=ORDERS, aspect=S.DatasetProfileClass(timestampMillis=2_000, rowCount=12), systemMetadata=sm),
         W(entityUrn=CUSTOMERS, aspect=_path("shop"), systemMetadata=sm),
@@ -46,12 +50,18 @@ def records() -> List[Any]:
         W(entityUrn=SALES, aspect=_path("mart"), systemMetadata=sm),
         W(entityUrn=S3, aspect=_path("bucket/raw"), systemMetadata=sm),  # a folder name with a slash
         W(entityUrn=ALICE, aspect=S.CorpUserInfoClass(active=True, displayName="Alice"), systemMetadata=sm),
-        W(entityUrn=CHART, aspect=S.ChartInfoClass(title="Sales", description="",
-                                                  lastModified=S.ChangeAuditStampsClass()), systemMetadata=sm),
+        W(
+            entityUrn=CHART,
+            aspect=S.ChartInfoClass(title="Sales", description="", lastModified=S.ChangeAuditStampsClass()),
+            systemMetadata=sm,
+        ),
         W(entityUrn=JOB, aspect=S.DataJobInfoClass(name="build", type="COMMAND"), systemMetadata=sm),
         W(entityUrn=CONTAINER, aspect=S.ContainerPropertiesClass(name="shop", env="DEV"), systemMetadata=sm),
-        W(entityUrn=PLATFORM, aspect=S.DataPlatformInfoClass(name="hive", type="FILE_SYSTEM", datasetNameDelimiter="."),
-          systemMetadata=sm),
+        W(
+            entityUrn=PLATFORM,
+            aspect=S.DataPlatformInfoClass(name="hive", type="FILE_SYSTEM", datasetNameDelimiter="."),
+            systemMetadata=sm,
+        ),
     ]
 
 
@@ -66,12 +76,18 @@ def store(store: Any) -> Any:
 # ------------------------------------------------------------------------------ facts and selection
 def test_platform_of_reads_instance_then_key() -> None:
     """The platform comes from dataPlatformInstance, else from the key (chart tool, a job's flow)."""
-    assert admin.platform_of({"dataPlatformInstance": {"platform": "urn:li:dataPlatform:hive"}}, "datasetKey") \
+    assert (
+        admin.platform_of({"dataPlatformInstance": {"platform": "urn:li:dataPlatform:hive"}}, "datasetKey")
         == "urn:li:dataPlatform:hive"
-    assert admin.platform_of({"chartKey": {"dashboardTool": "looker", "chartId": "x"}}, "chartKey") \
+    )
+    assert (
+        admin.platform_of({"chartKey": {"dashboardTool": "looker", "chartId": "x"}}, "chartKey")
         == "urn:li:dataPlatform:looker"
-    assert admin.platform_of({"dataJobKey": {"flow": "urn:li:dataFlow:(airflow,etl,prod)", "jobId": "j"}},
-                             "dataJobKey") == "urn:li:dataPlatform:airflow"
+    )
+    assert (
+        admin.platform_of({"dataJobKey": {"flow": "urn:li:dataFlow:(airflow,etl,prod)", "jobId": "j"}}, "dataJobKey")
+        == "urn:li:dataPlatform:airflow"
+    )
     assert admin.platform_of({"corpUserKey": {"username": "a"}}, "corpUserKey") is None
 
 
@@ -79,8 +95,10 @@ def test_env_of_origin_and_container() -> None:
     """datahub's env filter: the key's origin, a container's env or env=/instance= custom property."""
     assert admin.env_of({"datasetKey": {"origin": "DEV"}}, "datasetKey") == "DEV"
     assert admin.env_of({"containerProperties": {"name": "c", "env": "QA"}}, "containerKey") == "QA"
-    assert admin.env_of({"containerProperties": {"name": "c", "customProperties": {"instance": "PROD"}}},
-                        "containerKey") == "PROD"
+    assert (
+        admin.env_of({"containerProperties": {"name": "c", "customProperties": {"instance": "PROD"}}}, "containerKey")
+        == "PROD"
+    )
 
 
 def test_select_by_platform_env_and_type(store: MetadataStore) -> None:
@@ -126,8 +144,10 @@ def test_soft_delete_writes_status_as_system_actor(store: MetadataStore) -> None
     mcl = _last_mcl(store)
     assert mcl["aspectName"] == "status" and mcl["created"]["actor"] == "urn:li:corpuser:__datahub_system"
     journal = store.read_topic("MetadataChangeProposal_v1")[mcp_before:]
-    assert [(r.value["entityUrn"], r.value["aspectName"]) for r in journal] == [(ORDERS, "status"),
-                                                                               (CUSTOMERS, "status")]
+    assert [(r.value["entityUrn"], r.value["aspectName"]) for r in journal] == [
+        (ORDERS, "status"),
+        (CUSTOMERS, "status"),
+    ]
     assert store.exists(ORDERS) and not store.exists(ORDERS, include_soft_deleted=False)
     again = admin.delete_entities(store, [ORDERS], mode="soft")
     assert (again.changed, again.unchanged) == (0, 1)
@@ -147,7 +167,9 @@ def test_hard_delete_removes_every_row(store: MetadataStore) -> None:
     """R1.35: DELETE of the key aspect removes all rows of the urn (timeseries too) with a DELETE MCL."""
     assert store.row_counts([ORDERS])[ORDERS]["timeseriesRows"] == 2
     report = admin.delete_entities(store, [ORDERS], mode="hard")
-    assert report.changed == 1 and report.rows == 4 and report.timeseries_rows == 2  # key, browsePathsV2, properties, dataPlatformInstance
+    assert (
+        report.changed == 1 and report.rows == 4 and report.timeseries_rows == 2
+    )  # key, browsePathsV2, properties, dataPlatformInstance
     assert not store.exists(ORDERS)
     assert store.get(ORDERS) == {}
     assert store.row_counts([ORDERS])[ORDERS] == {"rows": 0, "timeseriesRows": 0}
@@ -226,8 +248,7 @@ def test_stats(store: MetadataStore) -> None:
     admin.delete_entities(store, [ORDERS], mode="soft")
     store.commit("alerts", {"PlatformEvent_v1": 1})
     s = admin.stats(store)
-    assert s["entities"] == {"chart": 1, "container": 1, "corpuser": 1, "dataJob": 1, "dataPlatform": 1,
-                             "dataset": 5}
+    assert s["entities"] == {"chart": 1, "container": 1, "corpuser": 1, "dataJob": 1, "dataPlatform": 1, "dataset": 5}
     assert s["entitiesTotal"] == 10 and s["softDeleted"] == {"dataset": 1}
     assert s["timeseries"] == {"datasetProfile": 2}
     assert s["aspects"]["datasetProperties"] == {"current": 2, "archived": 0}

@@ -1,5 +1,6 @@
 """views.check: validation of metadata files without a store, errors in their report form
 (file, record index, position, urn, aspect, path, message), the same form an ingest reports."""
+
 from __future__ import annotations
 
 import json
@@ -10,8 +11,13 @@ from litemeta.errors import InputError, error_dict
 from litemeta.store import open_store
 from litemeta.views.check import check_paths
 
-GOOD = {"entityType": "corpuser", "entityUrn": "urn:li:corpuser:a", "changeType": "UPSERT", "aspectName": "status",
-        "aspect": {"json": {"removed": False}}}
+GOOD = {
+    "entityType": "corpuser",
+    "entityUrn": "urn:li:corpuser:a",
+    "changeType": "UPSERT",
+    "aspectName": "status",
+    "aspect": {"json": {"removed": False}},
+}
 
 
 def _sink_layout(records: List[str]) -> bytes:
@@ -43,7 +49,14 @@ def test_errors_carry_their_record_index_and_position(tmp_path: Path) -> None:
 def test_an_input_error_renders_itself() -> None:
     e = InputError("truncated record", file="a.json", index=7, position="bytes 3-9")
     assert str(e) == "a.json, record #7, bytes 3-9: truncated record"
-    assert error_dict(e) == {"file": "a.json", "index": 7, "urn": None, "aspect": None, "path": None,
-                             "position": "bytes 3-9", "message": "truncated record"}
+    assert error_dict(e) == {
+        "file": "a.json",
+        "index": 7,
+        "urn": None,
+        "aspect": None,
+        "path": None,
+        "position": "bytes 3-9",
+        "message": "truncated record",
+    }
     assert str(InputError("no such file or directory", file="x.json")) == "x.json: no such file or directory"
     assert error_dict(KeyError("k"))["message"] == "KeyError: 'k'"

@@ -5,6 +5,7 @@ Each pair of files is written with the SDK's write_metadata_file and compared bo
 must give the same verdict, the same urns added and removed, and the same (urn, aspect) pairs
 added, removed and changed.
 """
+
 from __future__ import annotations
 
 import copy
@@ -46,10 +47,16 @@ def datahub_sets(actual: List[Any], expected: List[Any], ignore: Sequence[str] =
     return {"different": bool(d), "urns_added": set(d.urns_added), "urns_removed": set(d.urns_removed), **status}
 
 
-def litemeta_sets(tmp: pathlib.Path, actual: List[Any], expected: List[Any], ignore: Sequence[str] = ()) -> Dict[str, Any]:
+def litemeta_sets(
+    tmp: pathlib.Path, actual: List[Any], expected: List[Any], ignore: Sequence[str] = ()
+) -> Dict[str, Any]:
     d = diff_files(str(_write(tmp / "actual.json", actual)), str(_write(tmp / "expected.json", expected)), ignore)
-    return {"different": bool(d), "urns_added": set(d.urns_added), "urns_removed": set(d.urns_removed),
-            **{s: set(d.aspects_with(s)) for s in ("added", "removed", "changed")}}
+    return {
+        "different": bool(d),
+        "urns_added": set(d.urns_added),
+        "urns_removed": set(d.urns_removed),
+        **{s: set(d.aspects_with(s)) for s in ("added", "removed", "changed")},
+    }
 
 
 def sdk_objs(records: List[Any], tmp: pathlib.Path, name: str) -> List[Dict[str, Any]]:
@@ -59,16 +66,25 @@ def sdk_objs(records: List[Any], tmp: pathlib.Path, name: str) -> List[Dict[str,
 
 
 def test_convert_path_matches_datahub() -> None:
-    for p in [r"root\[\d+\]\['aspect'\]\['json'\]\['x'\]", r"root\[3\]\['aspect'\]\['value'\]\['y'\]",
-              r"root\[\d+\].*\['auditStamp'\]\['time'\]"]:
+    for p in [
+        r"root\[\d+\]\['aspect'\]\['json'\]\['x'\]",
+        r"root\[3\]\['aspect'\]\['value'\]\['y'\]",
+        r"root\[\d+\].*\['auditStamp'\]\['time'\]",
+    ]:
         assert convert_path(p) == MCPDiff.convert_path(p)
 
 
 def test_equal_after_reordering_records_and_lists(tmp_path: pathlib.Path) -> None:
     """MCPDiff groups by urn and aspect and DeepDiffs with ignore_order=True (lists too)."""
-    recs = [W(entityUrn=DS, aspect=S.GlobalTagsClass(tags=[S.TagAssociationClass("urn:li:tag:a"),
-                                                           S.TagAssociationClass("urn:li:tag:b")])),
-            W(entityUrn=DS2, aspect=S.StatusClass(removed=False))]
+    recs = [
+        W(
+            entityUrn=DS,
+            aspect=S.GlobalTagsClass(
+                tags=[S.TagAssociationClass("urn:li:tag:a"), S.TagAssociationClass("urn:li:tag:b")]
+            ),
+        ),
+        W(entityUrn=DS2, aspect=S.StatusClass(removed=False)),
+    ]
     expected = sdk_objs(recs, tmp_path, "e.json")
     actual = copy.deepcopy(expected[::-1])
     actual[1]["aspect"]["json"]["tags"].reverse()
@@ -79,11 +95,24 @@ def test_equal_after_reordering_records_and_lists(tmp_path: pathlib.Path) -> Non
 def test_default_ignore_paths_and_system_metadata(tmp_path: pathlib.Path) -> None:
     """Top-level timestampMillis/lastModified/created, upstreams[*].created.time and systemMetadata
     (not part of AspectForDiff) do not count, as in compare_metadata_json.default_exclude_paths."""
-    recs = [W(entityUrn=DS, aspect=S.DatasetProfileClass(timestampMillis=1, rowCount=5)),
-            W(entityUrn=DS, aspect=S.UpstreamLineageClass(upstreams=[S.UpstreamClass(
-                dataset=DS2, type="TRANSFORMED", created=S.AuditStampClass(time=1, actor="urn:li:corpuser:x"))])),
-            W(entityUrn=DS2, aspect=S.DatasetPropertiesClass(name="u", lastModified=S.TimeStampClass(time=1)),
-              systemMetadata=S.SystemMetadataClass(lastObserved=1, runId="r1"))]
+    recs = [
+        W(entityUrn=DS, aspect=S.DatasetProfileClass(timestampMillis=1, rowCount=5)),
+        W(
+            entityUrn=DS,
+            aspect=S.UpstreamLineageClass(
+                upstreams=[
+                    S.UpstreamClass(
+                        dataset=DS2, type="TRANSFORMED", created=S.AuditStampClass(time=1, actor="urn:li:corpuser:x")
+                    )
+                ]
+            ),
+        ),
+        W(
+            entityUrn=DS2,
+            aspect=S.DatasetPropertiesClass(name="u", lastModified=S.TimeStampClass(time=1)),
+            systemMetadata=S.SystemMetadataClass(lastObserved=1, runId="r1"),
+        ),
+    ]
     expected = sdk_objs(recs, tmp_path, "e.json")
     actual = copy.deepcopy(expected)
     actual[0]["aspect"]["json"]["timestampMillis"] = 2
@@ -112,15 +141,24 @@ def test_user_ignore_paths_both_syntaxes(tmp_path: pathlib.Path) -> None:
 
 
 def test_urns_and_aspects_added_removed_changed(tmp_path: pathlib.Path) -> None:
-    recs = [W(entityUrn=DS, aspect=S.StatusClass(removed=False)),
-            W(entityUrn=DS, aspect=S.DatasetPropertiesClass(name="t", description="one")),
-            W(entityUrn=DS2, aspect=S.StatusClass(removed=False))]
+    recs = [
+        W(entityUrn=DS, aspect=S.StatusClass(removed=False)),
+        W(entityUrn=DS, aspect=S.DatasetPropertiesClass(name="t", description="one")),
+        W(entityUrn=DS2, aspect=S.StatusClass(removed=False)),
+    ]
     expected = sdk_objs(recs, tmp_path, "e.json")
     actual = copy.deepcopy(expected[:2])
     actual[1]["aspect"]["json"]["description"] = "two"
-    actual.append(sdk_objs([W(entityUrn=DS, aspect=S.SubTypesClass(typeNames=["Table"])),
-                            W(entityUrn="urn:li:corpuser:new", aspect=S.StatusClass(removed=False))],
-                           tmp_path, "x.json"))
+    actual.append(
+        sdk_objs(
+            [
+                W(entityUrn=DS, aspect=S.SubTypesClass(typeNames=["Table"])),
+                W(entityUrn="urn:li:corpuser:new", aspect=S.StatusClass(removed=False)),
+            ],
+            tmp_path,
+            "x.json",
+        )
+    )
     actual = actual[:2] + actual[2]
     ours, theirs = litemeta_sets(tmp_path, actual, expected), datahub_sets(actual, expected)
     assert ours == theirs
@@ -168,8 +206,11 @@ def _mutate(objs: List[Dict[str, Any]], rng: random.Random) -> List[Dict[str, An
 @pytest.mark.parametrize("seed", range(12))
 def test_random_mutations_agree_with_mcpdiff(tmp_path: pathlib.Path, seed: int) -> None:
     """SDK corpus (MCPW UPSERTs), randomly mutated: same verdict and sets as DataHub's MCPDiff."""
-    recs = [r for r in build_records(60, seed)
-            if type(r).__name__ == "MetadataChangeProposalWrapper" and r.aspect is not None]
+    recs = [
+        r
+        for r in build_records(60, seed)
+        if type(r).__name__ == "MetadataChangeProposalWrapper" and r.aspect is not None
+    ]
     expected = sdk_objs(recs, tmp_path, "e.json")
     rng = random.Random(seed)
     actual = _mutate(expected, rng)
@@ -178,10 +219,21 @@ def test_random_mutations_agree_with_mcpdiff(tmp_path: pathlib.Path, seed: int) 
 
 def test_mces_are_expanded_into_aspects() -> None:
     """litemeta's choice: an MCE is compared aspect by aspect (DataHub falls back to a file DeepDiff)."""
-    mce = {"proposedSnapshot": {"com.linkedin.pegasus2avro.metadata.snapshot.DatasetSnapshot": {
-        "urn": DS, "aspects": [{"com.linkedin.pegasus2avro.common.Status": {"removed": False}}]}}}
-    mcp = {"entityType": "dataset", "entityUrn": DS, "changeType": "UPSERT", "aspectName": "status",
-           "aspect": {"json": {"removed": False}}}
+    mce = {
+        "proposedSnapshot": {
+            "com.linkedin.pegasus2avro.metadata.snapshot.DatasetSnapshot": {
+                "urn": DS,
+                "aspects": [{"com.linkedin.pegasus2avro.common.Status": {"removed": False}}],
+            }
+        }
+    }
+    mcp = {
+        "entityType": "dataset",
+        "entityUrn": DS,
+        "changeType": "UPSERT",
+        "aspectName": "status",
+        "aspect": {"json": {"removed": False}},
+    }
     assert not diff_objects([mce], [mcp])
     mcp2 = copy.deepcopy(mcp)
     mcp2["aspect"]["json"]["removed"] = True
@@ -190,8 +242,12 @@ def test_mces_are_expanded_into_aspects() -> None:
 
 def test_types_are_compared_strictly() -> None:
     """DeepDiff reports 1 vs 1.0 as a type change; so does litemeta."""
-    a = {"entityUrn": DS, "changeType": "UPSERT", "aspectName": "datasetProfile",
-         "aspect": {"json": {"timestampMillis": 0, "rowCount": 1}}}
+    a = {
+        "entityUrn": DS,
+        "changeType": "UPSERT",
+        "aspectName": "datasetProfile",
+        "aspect": {"json": {"timestampMillis": 0, "rowCount": 1}},
+    }
     b = copy.deepcopy(a)
     b["aspect"]["json"]["rowCount"] = 1.0
     d = diff_objects([a], [b])

@@ -1,4 +1,5 @@
 """litemeta.views.dump: DataHub file-sink JSON of the store, read back by the SDK and by a fresh store."""
+
 from __future__ import annotations
 
 import io
@@ -33,12 +34,16 @@ def source(tmp_path: pathlib.Path) -> Any:
     store = open_store(str(tmp_path / "src.db"))
     writes = [
         [W(entityUrn=DS, aspect=tags("a"), systemMetadata=sm(1_000))],
-        [W(entityUrn=DS, aspect=S.DatasetPropertiesClass(name="orders"), systemMetadata=sm(2_000)),
-         W(entityUrn=USER, aspect=S.CorpUserInfoClass(active=True), systemMetadata=sm(2_000))],
+        [
+            W(entityUrn=DS, aspect=S.DatasetPropertiesClass(name="orders"), systemMetadata=sm(2_000)),
+            W(entityUrn=USER, aspect=S.CorpUserInfoClass(active=True), systemMetadata=sm(2_000)),
+        ],
         [W(entityUrn=DS, aspect=tags("a", "b"), systemMetadata=sm(3_000, "run-2"))],
         [W(entityUrn=DS2, aspect=S.StatusClass(removed=True), systemMetadata=sm(4_000))],
-        [W(entityUrn=DS, aspect=S.DatasetProfileClass(timestampMillis=10, rowCount=1), systemMetadata=sm(5_000)),
-         W(entityUrn=DS, aspect=S.DatasetProfileClass(timestampMillis=20, rowCount=2), systemMetadata=sm(5_000))],
+        [
+            W(entityUrn=DS, aspect=S.DatasetProfileClass(timestampMillis=10, rowCount=1), systemMetadata=sm(5_000)),
+            W(entityUrn=DS, aspect=S.DatasetProfileClass(timestampMillis=20, rowCount=2), systemMetadata=sm(5_000)),
+        ],
         [W(entityUrn=DS, aspect=tags("c"), systemMetadata=sm(6_000, "run-3"))],
     ]
     for batch in writes:

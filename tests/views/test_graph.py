@@ -1,4 +1,5 @@
 """litemeta.views.graph: lineage edges from DataHub's lineage aspects, walks, shortest paths, rendering."""
+
 from __future__ import annotations
 
 import json
@@ -100,8 +101,10 @@ def test_column_lineage_through_fine_grained_and_input_fields(graph: LineageGrap
     """fineGrainedLineages of a dataset and of a job, then the chart's inputFields."""
     start = make_schema_field_urn(A, "id")
     assert urns(traverse(graph, start, DOWNSTREAM)) == [
-        (make_schema_field_urn(C, "id"), 1), (make_schema_field_urn(D, "customer_id"), 2),
-        (make_schema_field_urn(CHART, "cust"), 3)]
+        (make_schema_field_urn(C, "id"), 1),
+        (make_schema_field_urn(D, "customer_id"), 2),
+        (make_schema_field_urn(CHART, "cust"), 3),
+    ]
     # field edges never leak into the entity-level walk
     assert all(not h.urn.startswith("urn:li:schemaField:") for h in traverse(graph, A, DOWNSTREAM).hits)
 
@@ -139,9 +142,13 @@ def test_chart_inputs_as_bare_strings_and_union_objects(registry: Any) -> None:
 def test_incomplete_fine_grained_lineage_stops_like_datahub(registry: Any) -> None:
     """GraphIndexUtils stops at the first fine-grained lineage without upstreams or downstreams."""
     fa, fc = make_schema_field_urn(A, "x"), make_schema_field_urn(C, "x")
-    value = {"upstreams": [], "fineGrainedLineages": [
-        {"upstreamType": "FIELD_SET", "downstreamType": "FIELD", "upstreams": [fa]},
-        {"upstreamType": "FIELD_SET", "downstreamType": "FIELD", "upstreams": [fa], "downstreams": [fc]}]}
+    value = {
+        "upstreams": [],
+        "fineGrainedLineages": [
+            {"upstreamType": "FIELD_SET", "downstreamType": "FIELD", "upstreams": [fa]},
+            {"upstreamType": "FIELD_SET", "downstreamType": "FIELD", "upstreams": [fa], "downstreams": [fc]},
+        ],
+    }
     assert aspect_edges(C, "upstreamLineage", value, registry) == ([], [])
 
 

@@ -1,4 +1,5 @@
 """Run a DataHub SDK transformer and litemeta's on the same SDK-built stream, in comparable forms."""
+
 from __future__ import annotations
 
 import copy
@@ -25,21 +26,41 @@ def sdk_stream() -> List[Any]:
     stamp = S.AuditStampClass(time=1700000000000, actor="urn:li:corpuser:x")
     W = MetadataChangeProposalWrapper
     sm = S.SystemMetadataClass(lastObserved=1700000000000, runId="r0")
-    mce_e = S.MetadataChangeEventClass(proposedSnapshot=S.DatasetSnapshotClass(urn=ds("e"), aspects=[
-        S.GlobalTagsClass(tags=[S.TagAssociationClass("urn:li:tag:mce")]),
-        S.OwnershipClass(owners=[S.OwnerClass("urn:li:corpuser:m", S.OwnershipTypeClass.TECHNICAL_OWNER)]),
-        S.StatusClass(removed=True)]), systemMetadata=sm)
-    mce_f = S.MetadataChangeEventClass(proposedSnapshot=S.DatasetSnapshotClass(
-        urn=ds("f"), aspects=[S.UpstreamLineageClass(upstreams=[])]))
+    mce_e = S.MetadataChangeEventClass(
+        proposedSnapshot=S.DatasetSnapshotClass(
+            urn=ds("e"),
+            aspects=[
+                S.GlobalTagsClass(tags=[S.TagAssociationClass("urn:li:tag:mce")]),
+                S.OwnershipClass(owners=[S.OwnerClass("urn:li:corpuser:m", S.OwnershipTypeClass.TECHNICAL_OWNER)]),
+                S.StatusClass(removed=True),
+            ],
+        ),
+        systemMetadata=sm,
+    )
+    mce_f = S.MetadataChangeEventClass(
+        proposedSnapshot=S.DatasetSnapshotClass(urn=ds("f"), aspects=[S.UpstreamLineageClass(upstreams=[])])
+    )
     patch = list(DatasetPatchBuilder(ds("d")).add_tag(S.TagAssociationClass("urn:li:tag:p")).build())
     return [
         W(entityUrn=ds("a"), aspect=S.StatusClass(removed=False), systemMetadata=sm),
-        W(entityUrn=ds("a"), aspect=S.GlobalTagsClass(tags=[S.TagAssociationClass("urn:li:tag:old"),
-                                                            S.TagAssociationClass("urn:li:tag:pii")])),
-        W(entityUrn=ds("a"), aspect=S.GlossaryTermsClass(terms=[S.GlossaryTermAssociationClass("urn:li:glossaryTerm:T0")],
-                                                         auditStamp=stamp)),
-        W(entityUrn=ds("a"), aspect=S.OwnershipClass(owners=[S.OwnerClass("urn:li:corpuser:o", S.OwnershipTypeClass.DATAOWNER)],
-                                                     lastModified=stamp)),
+        W(
+            entityUrn=ds("a"),
+            aspect=S.GlobalTagsClass(
+                tags=[S.TagAssociationClass("urn:li:tag:old"), S.TagAssociationClass("urn:li:tag:pii")]
+            ),
+        ),
+        W(
+            entityUrn=ds("a"),
+            aspect=S.GlossaryTermsClass(
+                terms=[S.GlossaryTermAssociationClass("urn:li:glossaryTerm:T0")], auditStamp=stamp
+            ),
+        ),
+        W(
+            entityUrn=ds("a"),
+            aspect=S.OwnershipClass(
+                owners=[S.OwnerClass("urn:li:corpuser:o", S.OwnershipTypeClass.DATAOWNER)], lastModified=stamp
+            ),
+        ),
         W(entityUrn=ds("a"), aspect=S.DomainsClass(domains=["urn:li:domain:old"])),
         W(entityUrn=ds("a"), aspect=S.DatasetPropertiesClass(name="a", customProperties={"k": "v", "keep": "1"})),
         W(entityUrn=ds("a"), aspect=S.BrowsePathsClass(paths=["/old/path"])),
@@ -119,8 +140,16 @@ def sdk_rows(out: List[Any]) -> List[Row]:
     rows: List[Row] = []
     for r in out:
         if isinstance(r, MetadataChangeProposalWrapper):
-            rows.append(("mcp", r.entityUrn, r.changeType, r.aspectName, _norm_aspect(r.aspectName, r.aspect.to_obj()),
-                         r.systemMetadata.to_obj() if r.systemMetadata else None))
+            rows.append(
+                (
+                    "mcp",
+                    r.entityUrn,
+                    r.changeType,
+                    r.aspectName,
+                    _norm_aspect(r.aspectName, r.aspect.to_obj()),
+                    r.systemMetadata.to_obj() if r.systemMetadata else None,
+                )
+            )
         elif isinstance(r, S.MetadataChangeEventClass):
             rows.append(("mce", S.MetadataChangeEventClass.from_obj(r.to_obj()).to_obj()))
         else:  # a raw MCP (PATCH): compare its file-sink form
@@ -134,8 +163,16 @@ def litemeta_rows(out: List[Any]) -> List[Row]:
         if isinstance(r, LegacyMCE):
             rows.append(("mce", S.MetadataChangeEventClass.from_obj(record_to_obj(r)).to_obj()))
         elif r.change_type == "UPSERT" and r.content_type == "application/json":
-            rows.append(("mcp", r.entity_urn, r.change_type, r.aspect_name, _norm_aspect(r.aspect_name, r.aspect),
-                         S.SystemMetadataClass.from_obj(r.system_metadata).to_obj() if r.system_metadata else None))
+            rows.append(
+                (
+                    "mcp",
+                    r.entity_urn,
+                    r.change_type,
+                    r.aspect_name,
+                    _norm_aspect(r.aspect_name, r.aspect),
+                    S.SystemMetadataClass.from_obj(r.system_metadata).to_obj() if r.system_metadata else None,
+                )
+            )
         else:
             rows.append(("raw", r.entity_urn, r.change_type, r.aspect_name))
     return rows
@@ -149,7 +186,9 @@ def run_sdk(cls: Any, config: Dict[str, Any], stream: List[Any], graph: Optional
     return sdk_rows([e.record for e in t.transform(envs) if not isinstance(e.record, EndOfStream)])
 
 
-def run_litemeta(type_name: str, config: Dict[str, Any], stream: List[Any], graph: Optional[FakeGraph] = None) -> List[Row]:
+def run_litemeta(
+    type_name: str, config: Dict[str, Any], stream: List[Any], graph: Optional[FakeGraph] = None
+) -> List[Row]:
     ctx = PipelineContext("t", graph=graph.reader if graph is not None else None)
     t = create_step("transformer", type_name, copy.deepcopy(config), ctx)
     out: List[Any] = []

@@ -1,4 +1,5 @@
 """``litemeta ingest -c RECIPE``: summary, --json, exit codes (design.md choice 10), --strict-warnings, --db."""
+
 from __future__ import annotations
 
 import json
@@ -14,11 +15,18 @@ from tests.workflow.sdk_harness import ds
 
 
 def _setup(tmp_path: Path, transformers: str = "", extra: str = "") -> Path:
-    sdk_write(tmp_path / "in.json", [W(entityUrn=ds("a"), aspect=S.StatusClass(removed=False)),
-                                     W(entityUrn=ds("b"), aspect=S.GlobalTagsClass(tags=[]))])
+    sdk_write(
+        tmp_path / "in.json",
+        [
+            W(entityUrn=ds("a"), aspect=S.StatusClass(removed=False)),
+            W(entityUrn=ds("b"), aspect=S.GlobalTagsClass(tags=[])),
+        ],
+    )
     recipe = tmp_path / "recipe.yml"
-    recipe.write_text(f"source:\n  type: file\n  config:\n    path: {tmp_path / 'in.json'}\n{transformers}"
-                      f"sink:\n  type: litemeta\n  config:\n    db: {tmp_path / 'recipe.db'}\n{extra}")
+    recipe.write_text(
+        f"source:\n  type: file\n  config:\n    path: {tmp_path / 'in.json'}\n{transformers}"
+        f"sink:\n  type: litemeta\n  config:\n    db: {tmp_path / 'recipe.db'}\n{extra}"
+    )
     return recipe
 
 
@@ -42,8 +50,10 @@ def test_json_output(cli: Cli, tmp_path: Path) -> None:
 
 def test_tag_transformer_keys_are_dropped_without_warnings(cli: Cli, tmp_path: Path) -> None:
     """The tagKey a tag transformer writes equals the urn's key: dropped silently (R1.22)."""
-    recipe = _setup(tmp_path, transformers="transformers:\n  - type: simple_add_dataset_tags\n"
-                                           "    config: {tag_urns: ['urn:li:tag:t']}\n")
+    recipe = _setup(
+        tmp_path,
+        transformers="transformers:\n  - type: simple_add_dataset_tags\n    config: {tag_urns: ['urn:li:tag:t']}\n",
+    )
     r = cli("ingest", "-c", str(recipe), "--json", "--strict-warnings", code=None)
     assert r.exit_code == 0 and json.loads(r.output)["warnings"] == 0
 
@@ -52,8 +62,15 @@ def test_strict_warnings_exit_code(cli: Cli, tmp_path: Path) -> None:
     """Warnings (here: a key aspect that contradicts its urn, dropped by the store, R1.22) fail only with --strict-warnings."""
     recipe = _setup(tmp_path)
     objs = json.loads((tmp_path / "in.json").read_text())
-    objs.append({"entityType": "tag", "entityUrn": "urn:li:tag:t", "changeType": "UPSERT", "aspectName": "tagKey",
-                 "aspect": {"json": {"name": "other"}}})
+    objs.append(
+        {
+            "entityType": "tag",
+            "entityUrn": "urn:li:tag:t",
+            "changeType": "UPSERT",
+            "aspectName": "tagKey",
+            "aspect": {"json": {"name": "other"}},
+        }
+    )
     (tmp_path / "in.json").write_text(json.dumps(objs))
     relaxed = cli("ingest", "-c", str(recipe), "--json", code=None)
     assert relaxed.exit_code == 0 and json.loads(relaxed.output)["warnings"] >= 1
@@ -76,6 +93,8 @@ def test_bad_recipe_is_a_message_and_exit_2(cli: Cli, tmp_path: Path) -> None:
     assert r.exit_code == 2
     assert "unknown key 'sources' in recipe; allowed keys: source, transformers" in r.output
     assert "Traceback" not in r.output
-    bad_step = _setup(tmp_path, transformers="transformers:\n  - type: simple_add_dataset_tags\n    config: {tags: [x]}\n")
+    bad_step = _setup(
+        tmp_path, transformers="transformers:\n  - type: simple_add_dataset_tags\n    config: {tags: [x]}\n"
+    )
     r = cli("ingest", "-c", str(bad_step), code=None)
     assert r.exit_code == 2 and "unknown config key 'tags'" in r.output

@@ -1,4 +1,5 @@
 """The ``datahub-lite`` recipe source: a DataHub Lite database written by acryl-datahub, through a pipeline."""
+
 from __future__ import annotations
 
 import os
@@ -35,11 +36,13 @@ def lite_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     lite = get_datahub_lite({"type": "sqlite", "config": {"file": str(path)}})
     sm = SystemMetadataClass(lastObserved=1_700_000_000_000, runId="run-1")
     lite.write(MCPW(entityUrn=DS, aspect=DatasetPropertiesClass(name="v1"), systemMetadata=sm))
-    lite.write(MCPW(entityUrn=DS, aspect=DatasetPropertiesClass(name="v2", customProperties={"k": "v"}),
-                    systemMetadata=sm))
+    lite.write(
+        MCPW(entityUrn=DS, aspect=DatasetPropertiesClass(name="v2", customProperties={"k": "v"}), systemMetadata=sm)
+    )
     lite.write(MCPW(entityUrn=DS, aspect=StatusClass(removed=False), systemMetadata=sm))
-    lite.write(MCPW(entityUrn=DS2, aspect=GlobalTagsClass(tags=[TagAssociationClass(tag="urn:li:tag:pii")]),
-                    systemMetadata=sm))
+    lite.write(
+        MCPW(entityUrn=DS2, aspect=GlobalTagsClass(tags=[TagAssociationClass(tag="urn:li:tag:pii")]), systemMetadata=sm)
+    )
     lite.close()
     return path
 
@@ -47,8 +50,12 @@ def lite_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_lite_source_into_the_store(lite_db: Path, tmp_path: Path) -> None:
     """The latest (version 0) aspects of the Lite database end up in the store, as DataHub Lite wrote them."""
     db = tmp_path / "meta.db"
-    p = Pipeline.create({"source": {"type": "datahub-lite", "config": {"path": str(lite_db)}},
-                         "sink": {"type": "litemeta", "config": {"db": str(db)}}}).run()
+    p = Pipeline.create(
+        {
+            "source": {"type": "datahub-lite", "config": {"path": str(lite_db)}},
+            "sink": {"type": "litemeta", "config": {"db": str(db)}},
+        }
+    ).run()
     p.raise_from_status()
     with open_store(str(db), read_only=True) as store:
         got = store.get(DS)
@@ -65,8 +72,12 @@ def test_unreadable_row_is_a_source_failure(lite_db: Path, tmp_path: Path) -> No
     con.commit()
     con.close()
     db = tmp_path / "meta.db"
-    p = Pipeline.create({"source": {"type": "datahub-lite", "config": {"path": str(lite_db)}},
-                         "sink": {"type": "litemeta", "config": {"db": str(db)}}}).run()
+    p = Pipeline.create(
+        {
+            "source": {"type": "datahub-lite", "config": {"path": str(lite_db)}},
+            "sink": {"type": "litemeta", "config": {"db": str(db)}},
+        }
+    ).run()
     assert p.exit_code() == 1
     source = p.summary()["steps"][0]
     assert source["failures"] == 1

@@ -1,6 +1,7 @@
 """Issue 15 item 9: a recipe's expanded secrets never reach a message, the status report, the
 store or its log (DataHub masks every ${VAR} of a recipe; URL passwords as SQLAlchemy's
 ``render_as_string(hide_password=True)`` does)."""
+
 from __future__ import annotations
 
 import os
@@ -24,8 +25,13 @@ def _run(tmp_path: pathlib.Path, recipe: str, *extra: str) -> subprocess.Complet
     path = tmp_path / "recipe.yml"
     path.write_text(recipe)
     env = {**os.environ, "DB_PASSWORD": SECRET, "SECRET_DIR": f"/nonexistent/{SECRET}"}
-    return subprocess.run([sys.executable, "-m", "litemeta", "ingest", "-c", str(path), "--db",
-                           str(tmp_path / "s.db"), *extra], capture_output=True, text=True, env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "litemeta", "ingest", "-c", str(path), "--db", str(tmp_path / "s.db"), *extra],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
 
 
 def _store_bytes(tmp_path: pathlib.Path) -> bytes:
@@ -40,19 +46,20 @@ def _store_bytes(tmp_path: pathlib.Path) -> bytes:
 RECIPES: List[str] = [
     # the issue's case: the source fails, and its message printed the expanded password
     "source:\n  type: sqlalchemy\n  config:\n    platform: postgres\n"
-    "    connect_uri: \"postgresql://admin:${DB_PASSWORD}@127.0.0.1:1/db\"\n",
+    '    connect_uri: "postgresql://admin:${DB_PASSWORD}@127.0.0.1:1/db"\n',
     # a driver error that quotes the URL
     "source:\n  type: sqlalchemy\n  config:\n    platform: sqlite\n"
-    "    connect_uri: \"sqlite:////nonexistent/${DB_PASSWORD}/x.db\"\n",
+    '    connect_uri: "sqlite:////nonexistent/${DB_PASSWORD}/x.db"\n',
     # a file source whose path holds a secret
-    "source:\n  type: file\n  config:\n    path: \"${SECRET_DIR}/in.json\"\n",
+    'source:\n  type: file\n  config:\n    path: "${SECRET_DIR}/in.json"\n',
 ]
 
 
 @pytest.mark.parametrize("recipe", RECIPES, ids=["sqlalchemy-password", "sqlalchemy-path", "file-path"])
 @pytest.mark.parametrize("as_json", [False, True], ids=["table", "json"])
-def test_a_failing_source_does_not_print_or_store_the_secret(tmp_path: pathlib.Path, recipe: str,
-                                                            as_json: bool) -> None:
+def test_a_failing_source_does_not_print_or_store_the_secret(
+    tmp_path: pathlib.Path, recipe: str, as_json: bool
+) -> None:
     result = _run(tmp_path, recipe, *(["--json"] if as_json else []))
     assert result.returncode == 1, result.stderr
     assert "***" in result.stdout + result.stderr  # it says where, masked
@@ -65,8 +72,9 @@ def test_a_secret_in_a_record_s_failure_and_the_pipeline_name_is_masked_in_the_r
     sdk_write(tmp_path / "in.json", [W(entityUrn=ds("a"), aspect=S.DatasetPropertiesClass(description=SECRET))])
     bad = (tmp_path / "in.json").read_text().replace('"description"', '"nodescription"')
     (tmp_path / "bad.json").write_text(bad)
-    recipe = f"source:\n  type: file\n  config:\n    path: {tmp_path / 'bad.json'}\n" \
-             f"pipeline_name: \"p-${{DB_PASSWORD}}\"\n"
+    recipe = (
+        f'source:\n  type: file\n  config:\n    path: {tmp_path / "bad.json"}\npipeline_name: "p-${{DB_PASSWORD}}"\n'
+    )
     result = _run(tmp_path, recipe, "--json")
     assert result.returncode == 1 and SECRET not in result.stdout + result.stderr
 
@@ -74,8 +82,10 @@ def test_a_secret_in_a_record_s_failure_and_the_pipeline_name_is_masked_in_the_r
 def test_a_store_that_cannot_be_opened_is_one_line_without_the_secret(tmp_path: pathlib.Path) -> None:
     """The sink's store failing (here: a DataHub Lite-shaped database) printed a traceback."""
     with sqlite3.connect(tmp_path / "s.db") as con:
-        con.execute("CREATE TABLE metadata_aspect_v2 (urn TEXT, aspect_name TEXT, version INT, metadata TEXT, "
-                    "system_metadata TEXT, createdon INT)")
+        con.execute(
+            "CREATE TABLE metadata_aspect_v2 (urn TEXT, aspect_name TEXT, version INT, metadata TEXT, "
+            "system_metadata TEXT, createdon INT)"
+        )
     sdk_write(tmp_path / "in.json", [W(entityUrn=ds("a"), aspect=S.StatusClass(removed=False))])
     result = _run(tmp_path, f"source:\n  type: file\n  config:\n    path: {tmp_path / 'in.json'}\n")
     assert result.returncode == 1

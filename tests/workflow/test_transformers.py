@@ -5,6 +5,7 @@ seen without it (the aspect is added at the end of the stream), MCEs with and wi
 types, and a PATCH (passed through). Outputs are compared record by record, in order, after normalising
 aspect values through the SDK's classes.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -43,33 +44,68 @@ class Props(dh_props.AddDatasetPropertiesResolverBase):
 
 CASES = [
     ("simple_add_dataset_tags", dh_tags.SimpleAddDatasetTags, {"tag_urns": ["urn:li:tag:pii", "urn:li:tag:new"]}),
-    ("simple_add_dataset_tags", dh_tags.SimpleAddDatasetTags, {"tag_urns": ["urn:li:tag:new"], "replace_existing": True}),
+    (
+        "simple_add_dataset_tags",
+        dh_tags.SimpleAddDatasetTags,
+        {"tag_urns": ["urn:li:tag:new"], "replace_existing": True},
+    ),
     ("pattern_add_dataset_tags", dh_tags.PatternAddDatasetTags, {"tag_pattern": _pattern("urn:li:tag")}),
     ("simple_add_dataset_terms", dh_terms.SimpleAddDatasetTerms, {"term_urns": ["urn:li:glossaryTerm:T1"]}),
-    ("pattern_add_dataset_terms", dh_terms.PatternAddDatasetTerms,
-     {"term_pattern": _pattern("urn:li:glossaryTerm"), "replace_existing": True}),
-    ("simple_add_dataset_ownership", dh_own_legacy.SimpleAddDatasetOwnership,
-     {"owner_urns": ["urn:li:corpuser:alice", "urn:li:corpuser:o"]}),
-    ("simple_add_dataset_ownership", dh_own_legacy.SimpleAddDatasetOwnership,
-     {"owner_urns": ["urn:li:corpGroup:g"], "ownership_type": "urn:li:ownershipType:steward"}),
-    ("pattern_add_dataset_ownership", dh_own_legacy.PatternAddDatasetOwnership,
-     {"owner_pattern": _pattern("urn:li:corpuser"), "ownership_type": "technical_owner"}),
+    (
+        "pattern_add_dataset_terms",
+        dh_terms.PatternAddDatasetTerms,
+        {"term_pattern": _pattern("urn:li:glossaryTerm"), "replace_existing": True},
+    ),
+    (
+        "simple_add_dataset_ownership",
+        dh_own_legacy.SimpleAddDatasetOwnership,
+        {"owner_urns": ["urn:li:corpuser:alice", "urn:li:corpuser:o"]},
+    ),
+    (
+        "simple_add_dataset_ownership",
+        dh_own_legacy.SimpleAddDatasetOwnership,
+        {"owner_urns": ["urn:li:corpGroup:g"], "ownership_type": "urn:li:ownershipType:steward"},
+    ),
+    (
+        "pattern_add_dataset_ownership",
+        dh_own_legacy.PatternAddDatasetOwnership,
+        {"owner_pattern": _pattern("urn:li:corpuser"), "ownership_type": "technical_owner"},
+    ),
     ("simple_add_ownership", dh_own.SimpleAddOwnership, {"owner_urns": ["urn:li:corpuser:alice"]}),
-    ("simple_add_ownership", dh_own.SimpleAddOwnership,
-     {"owner_urns": ["urn:li:corpuser:alice"], "entity_types": ["container"]}),
+    (
+        "simple_add_ownership",
+        dh_own.SimpleAddOwnership,
+        {"owner_urns": ["urn:li:corpuser:alice"], "entity_types": ["container"]},
+    ),
     ("pattern_add_ownership", dh_own.PatternAddOwnership, {"owner_pattern": _pattern("urn:li:corpuser")}),
     ("simple_add_dataset_domain", dh_domain_legacy.SimpleAddDatasetDomain, {"domains": ["urn:li:domain:sales"]}),
-    ("pattern_add_dataset_domain", dh_domain_legacy.PatternAddDatasetDomain, {"domain_pattern": _pattern("urn:li:domain")}),
+    (
+        "pattern_add_dataset_domain",
+        dh_domain_legacy.PatternAddDatasetDomain,
+        {"domain_pattern": _pattern("urn:li:domain")},
+    ),
     ("simple_add_domain", dh_domain.SimpleAddDomain, {"domains": ["urn:li:domain:sales"], "replace_existing": True}),
     ("simple_add_dataset_properties", dh_props.SimpleAddDatasetProperties, {"properties": {"k": "new", "a": "1"}}),
-    ("simple_add_dataset_properties", dh_props.SimpleAddDatasetProperties,
-     {"properties": {"a": "1"}, "replace_existing": True}),
-    ("add_dataset_properties", dh_props.AddDatasetProperties,
-     {"add_properties_resolver_class": "tests.workflow.test_transformers.Props"}),
-    ("set_dataset_browse_path", dh_browse.AddDatasetBrowsePathTransformer,
-     {"path_templates": ["/ENV/PLATFORM/DATASET_PARTS", "/x/PLATFORM"]}),
-    ("set_dataset_browse_path", dh_browse.AddDatasetBrowsePathTransformer,
-     {"path_templates": ["/ENV/PLATFORM"], "replace_existing": True}),
+    (
+        "simple_add_dataset_properties",
+        dh_props.SimpleAddDatasetProperties,
+        {"properties": {"a": "1"}, "replace_existing": True},
+    ),
+    (
+        "add_dataset_properties",
+        dh_props.AddDatasetProperties,
+        {"add_properties_resolver_class": "tests.workflow.test_transformers.Props"},
+    ),
+    (
+        "set_dataset_browse_path",
+        dh_browse.AddDatasetBrowsePathTransformer,
+        {"path_templates": ["/ENV/PLATFORM/DATASET_PARTS", "/x/PLATFORM"]},
+    ),
+    (
+        "set_dataset_browse_path",
+        dh_browse.AddDatasetBrowsePathTransformer,
+        {"path_templates": ["/ENV/PLATFORM"], "replace_existing": True},
+    ),
     ("mark_dataset_status", dh_status.MarkDatasetStatus, {"removed": True}),
 ]
 
@@ -85,28 +121,52 @@ def test_same_output_as_datahub_overwrite(name: str, sdk_cls: Any, config: Dict[
 
 
 SERVER = {
-    ds("a"): {"globalTags": {"tags": [{"tag": "urn:li:tag:server"}, {"tag": "urn:li:tag:pii", "context": "s"}]},
-              "glossaryTerms": {"terms": [{"urn": "urn:li:glossaryTerm:S"}],
-                                "auditStamp": {"time": 1, "actor": "urn:li:corpuser:s"}},
-              "ownership": {"owners": [{"owner": "urn:li:corpuser:s", "type": "DATAOWNER"}]},
-              "domains": {"domains": ["urn:li:domain:server"]},
-              "datasetProperties": {"customProperties": {"srv": "1", "k": "server"}},
-              "browsePaths": {"paths": ["/server", "/old/path"]}},
+    ds("a"): {
+        "globalTags": {"tags": [{"tag": "urn:li:tag:server"}, {"tag": "urn:li:tag:pii", "context": "s"}]},
+        "glossaryTerms": {
+            "terms": [{"urn": "urn:li:glossaryTerm:S"}],
+            "auditStamp": {"time": 1, "actor": "urn:li:corpuser:s"},
+        },
+        "ownership": {"owners": [{"owner": "urn:li:corpuser:s", "type": "DATAOWNER"}]},
+        "domains": {"domains": ["urn:li:domain:server"]},
+        "datasetProperties": {"customProperties": {"srv": "1", "k": "server"}},
+        "browsePaths": {"paths": ["/server", "/old/path"]},
+    },
     ds("b"): {"domains": {"domains": ["urn:li:domain:b"]}, "globalTags": {"tags": []}},
 }
 
 PATCH_CASES = [
     ("simple_add_dataset_tags", dh_tags.SimpleAddDatasetTags, {"tag_urns": ["urn:li:tag:new"], "semantics": "PATCH"}),
-    ("simple_add_dataset_terms", dh_terms.SimpleAddDatasetTerms, {"term_urns": ["urn:li:glossaryTerm:T1"], "semantics": "PATCH"}),
-    ("simple_add_dataset_ownership", dh_own_legacy.SimpleAddDatasetOwnership,
-     {"owner_urns": ["urn:li:corpuser:alice"], "semantics": "PATCH"}),
-    ("simple_add_dataset_domain", dh_domain_legacy.SimpleAddDatasetDomain,
-     {"domains": ["urn:li:domain:sales"], "semantics": "PATCH"}),
-    ("simple_add_dataset_domain", dh_domain_legacy.SimpleAddDatasetDomain,
-     {"domains": ["urn:li:domain:sales"], "on_conflict": "DO_NOTHING"}),
-    ("simple_add_dataset_properties", dh_props.SimpleAddDatasetProperties, {"properties": {"k": "new"}, "semantics": "PATCH"}),
-    ("set_dataset_browse_path", dh_browse.AddDatasetBrowsePathTransformer,
-     {"path_templates": ["/ENV/PLATFORM"], "semantics": "patch"}),
+    (
+        "simple_add_dataset_terms",
+        dh_terms.SimpleAddDatasetTerms,
+        {"term_urns": ["urn:li:glossaryTerm:T1"], "semantics": "PATCH"},
+    ),
+    (
+        "simple_add_dataset_ownership",
+        dh_own_legacy.SimpleAddDatasetOwnership,
+        {"owner_urns": ["urn:li:corpuser:alice"], "semantics": "PATCH"},
+    ),
+    (
+        "simple_add_dataset_domain",
+        dh_domain_legacy.SimpleAddDatasetDomain,
+        {"domains": ["urn:li:domain:sales"], "semantics": "PATCH"},
+    ),
+    (
+        "simple_add_dataset_domain",
+        dh_domain_legacy.SimpleAddDatasetDomain,
+        {"domains": ["urn:li:domain:sales"], "on_conflict": "DO_NOTHING"},
+    ),
+    (
+        "simple_add_dataset_properties",
+        dh_props.SimpleAddDatasetProperties,
+        {"properties": {"k": "new"}, "semantics": "PATCH"},
+    ),
+    (
+        "set_dataset_browse_path",
+        dh_browse.AddDatasetBrowsePathTransformer,
+        {"path_templates": ["/ENV/PLATFORM"], "semantics": "patch"},
+    ),
 ]
 
 
@@ -134,16 +194,26 @@ def test_key_value_pattern_matches_datahub() -> None:
 
 def test_patch_semantics_needs_a_store() -> None:
     with pytest.raises(ConfigurationError, match="PATCH.*litemeta sink"):
-        create_step("transformer", "simple_add_dataset_tags", {"tag_urns": ["urn:li:tag:t"], "semantics": "PATCH"},
-                    PipelineContext("r"))
+        create_step(
+            "transformer",
+            "simple_add_dataset_tags",
+            {"tag_urns": ["urn:li:tag:t"], "semantics": "PATCH"},
+            PipelineContext("r"),
+        )
 
 
-@pytest.mark.parametrize("config,match", [
-    ({"tag_urns": ["urn:li:tag:t"], "tags": []}, "unknown config key 'tags'; allowed keys: semantics, replace_existing, tag_urns"),
-    ({}, "'tag_urns' is required"),
-    ({"tag_urns": "urn:li:tag:t"}, "'tag_urns' must be list, found str"),
-    ({"tag_urns": [], "semantics": "MERGE"}, "semantics must be one of OVERWRITE, PATCH"),
-])
+@pytest.mark.parametrize(
+    "config,match",
+    [
+        (
+            {"tag_urns": ["urn:li:tag:t"], "tags": []},
+            "unknown config key 'tags'; allowed keys: semantics, replace_existing, tag_urns",
+        ),
+        ({}, "'tag_urns' is required"),
+        ({"tag_urns": "urn:li:tag:t"}, "'tag_urns' must be list, found str"),
+        ({"tag_urns": [], "semantics": "MERGE"}, "semantics must be one of OVERWRITE, PATCH"),
+    ],
+)
 def test_config_errors_name_the_key(config: Dict[str, Any], match: str) -> None:
     with pytest.raises(ConfigurationError, match=match):
         create_step("transformer", "simple_add_dataset_tags", config, PipelineContext("r"))
@@ -151,16 +221,27 @@ def test_config_errors_name_the_key(config: Dict[str, Any], match: str) -> None:
 
 def test_bad_ownership_type_rejected_like_datahub() -> None:
     with pytest.raises(ConfigurationError, match="unexpected ownership_type 'boss'"):
-        create_step("transformer", "simple_add_dataset_ownership", {"owner_urns": ["urn:li:corpuser:a"],
-                                                                    "ownership_type": "boss"}, PipelineContext("r"))
+        create_step(
+            "transformer",
+            "simple_add_dataset_ownership",
+            {"owner_urns": ["urn:li:corpuser:a"], "ownership_type": "boss"},
+            PipelineContext("r"),
+        )
 
 
 def test_filter_by_entity_type_urn_and_aspect() -> None:
-    t = create_step("transformer", "filter", {"entity_types": ["dataset"], "urn_pattern": {"deny": [".*db\\.secret"]},
-                                              "aspects": {"deny": ["status"]}}, PipelineContext("r"))
-    records = [Proposal(ds("a"), "globalTags", aspect={"tags": []}), Proposal(ds("a"), "status", aspect={"removed": False}),
-               Proposal(ds("secret"), "globalTags", aspect={"tags": []}),
-               Proposal("urn:li:corpuser:x", "status", aspect={"removed": False})]
+    t = create_step(
+        "transformer",
+        "filter",
+        {"entity_types": ["dataset"], "urn_pattern": {"deny": [".*db\\.secret"]}, "aspects": {"deny": ["status"]}},
+        PipelineContext("r"),
+    )
+    records = [
+        Proposal(ds("a"), "globalTags", aspect={"tags": []}),
+        Proposal(ds("a"), "status", aspect={"removed": False}),
+        Proposal(ds("secret"), "globalTags", aspect={"tags": []}),
+        Proposal("urn:li:corpuser:x", "status", aspect={"removed": False}),
+    ]
     kept = [r for rec in records for r in t.process(rec)]  # type: ignore[attr-defined]
     assert kept == records[:1]
     assert len(t.status.filtered) == 3

@@ -5,6 +5,7 @@ the index at work). It runs at a lower priority, waits for the index's write loc
 writer took it meanwhile, catches up to the end of the change log and exits. It never writes
 the store.
 """
+
 from __future__ import annotations
 
 import argparse

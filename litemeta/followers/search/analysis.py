@@ -27,6 +27,7 @@ The whoosh fields below (:class:`_FastText`, :class:`_FastID`) index a value in 
 terms, frequencies and positions their analyzers give (a test compares them): the analyzer chain
 costs a generator step and a Token update per word, the indexing hot spot.
 """
+
 from __future__ import annotations
 
 import re
@@ -44,7 +45,8 @@ from litemeta.model.registry import Registry
 # analyzers apply. A stop word is never a required query term (see query.py).
 STOP_WORDS: FrozenSet[str] = frozenset(
     "a an and are as at be but by for if in into is it no not of on or such that the their then there "
-    "these they this to was will with".split())
+    "these they this to was will with".split()
+)
 URN_STOPS: FrozenSet[str] = frozenset({"urn", "li"})
 # Between two values of one field, as Elasticsearch's position_increment_gap: a phrase never spans
 # the end of one column name and the start of the next.
@@ -82,8 +84,14 @@ def ngrams(word: str) -> List[str]:
     return [word[:n] for n in range(NGRAM_MIN, min(NGRAM_MAX, len(word)) + 1)]
 
 
-KIND_STOPS: Dict[str, FrozenSet[str]] = {"words": STOP_WORDS, "ngrams": STOP_WORDS, "urn": URN_STOPS,
-                                         "urn_ngrams": URN_STOPS, "values": frozenset(), "pairs": STOP_WORDS}
+KIND_STOPS: Dict[str, FrozenSet[str]] = {
+    "words": STOP_WORDS,
+    "ngrams": STOP_WORDS,
+    "urn": URN_STOPS,
+    "urn_ngrams": URN_STOPS,
+    "values": frozenset(),
+    "pairs": STOP_WORDS,
+}
 POSITIONAL_KINDS = frozenset({"words"})
 
 
@@ -143,11 +151,24 @@ class _Words(Tokenizer):  # type: ignore[misc]
 
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self) and (other.stops, other.grams, other.paired) == (  # type: ignore[attr-defined]
-            self.stops, self.grams, self.paired)
+            self.stops,
+            self.grams,
+            self.paired,
+        )
 
-    def __call__(self, value: str, positions: bool = False, chars: bool = False, keeporiginal: bool = False,
-                 removestops: bool = True, start_pos: int = 0, start_char: int = 0, mode: str = "",
-                 tokenize: bool = True, **kwargs: Any) -> Any:
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        mode: str = "",
+        tokenize: bool = True,
+        **kwargs: Any,
+    ) -> Any:
         t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         t.boost, t.stopped = 1.0, False
         if not tokenize:  # wildcard and prefix texts: whole, folded
@@ -164,7 +185,7 @@ class _Words(Tokenizer):  # type: ignore[misc]
                 yield t
             return
         for pos, w in words(value, self.stops):
-            for text in (ngrams(w) if self.grams else (w,)):
+            for text in ngrams(w) if self.grams else (w,):
                 t.text = text
                 if keeporiginal:
                     t.original = text
@@ -181,9 +202,19 @@ class _Folded(Tokenizer):  # type: ignore[misc]
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self)
 
-    def __call__(self, value: str, positions: bool = False, chars: bool = False, keeporiginal: bool = False,
-                 removestops: bool = True, start_pos: int = 0, start_char: int = 0, mode: str = "",
-                 tokenize: bool = True, **kwargs: Any) -> Any:
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        mode: str = "",
+        tokenize: bool = True,
+        **kwargs: Any,
+    ) -> Any:
         t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         t.boost, t.stopped = 1.0, False
         for i, line in enumerate(fold(value).split("\n") if tokenize else [fold(value)]):
@@ -276,6 +307,4 @@ def build_schema(registry: Registry) -> wf.Schema:
 
 def schema_signature(schema: Any) -> List[Tuple[str, str]]:
     """Field names and classes: an index written with other fields is rebuilt, not reused."""
-    return sorted((name, type(schema[name]).__name__ + getattr(schema[name], "kind", ""))
-                  for name in schema.names())
-
+    return sorted((name, type(schema[name]).__name__ + getattr(schema[name], "kind", "")) for name in schema.names())

@@ -8,6 +8,7 @@ of the index is already at work. This module needs neither SQLAlchemy nor the st
 whole-process ``litemeta search`` on a SQLite file reads the store's identity and log end with
 the standard library (:func:`search_sqlite_file`).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -26,8 +27,9 @@ from litemeta.model.registry import Registry
 WORKER_MODULE = "litemeta.followers.search"
 
 
-def open_current(folder: IndexFolder, registry: Registry, identity: StoreIdentity
-                 ) -> Tuple[Optional[SearchIndex], Optional[str]]:
+def open_current(
+    folder: IndexFolder, registry: Registry, identity: StoreIdentity
+) -> Tuple[Optional[SearchIndex], Optional[str]]:
     """The current generation if it can serve the store, else ``(None, why)`` (``why`` is None
     when there is no generation yet)."""
     for _attempt in range(3):
@@ -64,16 +66,23 @@ def start_catch_up(db: str, folder: IndexFolder) -> bool:
         return False
     argv, env = command
     try:
-        subprocess.Popen(argv + ["--db", db, "--index-dir", folder.path], stdin=subprocess.DEVNULL,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, close_fds=True,
-                         start_new_session=os.name != "nt")
+        subprocess.Popen(
+            argv + ["--db", db, "--index-dir", folder.path],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            close_fds=True,
+            start_new_session=os.name != "nt",
+        )
     except OSError:
         return False  # the next search tries again; the index is still whole
     return True
 
 
-def search_sqlite_file(db_file: str, index_dir: str, registry: Registry, query: str, **kwargs: Any
-                       ) -> Optional[SearchResult]:
+def search_sqlite_file(
+    db_file: str, index_dir: str, registry: Registry, query: str, **kwargs: Any
+) -> Optional[SearchResult]:
     """Search a SQLite store's index without opening the store, when its current generation can
     serve it (None otherwise: the caller goes through the store, which builds or rebuilds the
     index and says why)."""

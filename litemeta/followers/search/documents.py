@@ -15,6 +15,7 @@ Every text field of a document is bounded (:data:`MAX_FIELD_CHARS`, 64 KB): one 
     >>> doc["tags"], doc["hasTags"], doc["id"], doc["origin"]
     (['urn:li:tag:pii'], True, ['db.orders'], ['PROD'])
 """
+
 from __future__ import annotations
 
 import re
@@ -52,15 +53,34 @@ REMOVED_FIELD = "removed"
 
 # The facets DataHub's UI shows by default (datahub-semantics.md R4.5), by filter field name.
 DEFAULT_FACETS: Tuple[str, ...] = (
-    "platform", "origin", ENTITY_TYPE_FIELD, "tags", "glossaryTerms", "owners", "domains",
-    "container", "typeNames",
+    "platform",
+    "origin",
+    ENTITY_TYPE_FIELD,
+    "tags",
+    "glossaryTerms",
+    "owners",
+    "domains",
+    "container",
+    "typeNames",
 )
 
 # When two aspects declare one field name with different types, one index field must hold
 # both; the first type in this order wins (text analysis keeps the most ways to match).
 _TYPE_PRECEDENCE = (
-    "WORD_GRAM", "TEXT", "TEXT_PARTIAL", "URN", "URN_PARTIAL", "KEYWORD", "BROWSE_PATH_V2",
-    "BROWSE_PATH", "MAP_ARRAY", "OBJECT", "BOOLEAN", "DATETIME", "COUNT", "DOUBLE",
+    "WORD_GRAM",
+    "TEXT",
+    "TEXT_PARTIAL",
+    "URN",
+    "URN_PARTIAL",
+    "KEYWORD",
+    "BROWSE_PATH_V2",
+    "BROWSE_PATH",
+    "MAP_ARRAY",
+    "OBJECT",
+    "BOOLEAN",
+    "DATETIME",
+    "COUNT",
+    "DOUBLE",
 )
 
 
@@ -121,8 +141,11 @@ def _extraction(path_str: str, ann: Mapping[str, Any]) -> Extraction:
     # A map annotated with {"/*": {...}} is indexed as the map itself, its entries as
     # "key=value" strings (DataHub's SearchableFieldSpecExtractor + FieldExtractor). The
     # generated registry spells it "<map>/*" with the leaf type of the values.
-    is_map = len(path) >= 1 and path[-1] == "*" and ann.get("_type") in ("string", "enum", "int", "long",
-                                                                          "float", "double", "boolean")
+    is_map = (
+        len(path) >= 1
+        and path[-1] == "*"
+        and ann.get("_type") in ("string", "enum", "int", "long", "float", "double", "boolean")
+    )
     field_type = ann.get("fieldType") or _default_field_type(ann.get("_type"), is_map)
     name = ann.get("fieldName") or _default_field_name(path)
     return Extraction(path, name, field_type, is_map, ann.get("hasValuesFieldName"), ann.get("numValuesFieldName"))
@@ -148,9 +171,7 @@ def aspect_extractions(registry: Registry, aspect: str) -> Tuple[Extraction, ...
     key = ("aspect", aspect)
     if key not in cache:
         spec = registry.aspects.get(aspect)
-        found = () if spec is None or spec.timeseries else (
-            _extraction(p, a) for p, a in spec.searchable.items()
-        )
+        found = () if spec is None or spec.timeseries else (_extraction(p, a) for p, a in spec.searchable.items())
         cache[key] = tuple(ex for ex in found if ex.field_name != URN_FIELD)
     return cache[key]
 
@@ -197,16 +218,18 @@ def _field_defs(registry: Registry) -> Dict[str, FieldDef]:
             if ex.field_name == URN_FIELD:
                 continue
             qbd = ann.get("queryByDefault")
-            add(FieldDef(
-                name=ex.field_name,
-                field_type=ex.field_type,
-                boost=float(ann.get("boostScore", 1.0)),
-                query_by_default=_truthy(qbd) if qbd is not None else ex.field_type in QUERY_BY_DEFAULT_TYPES,
-                autocomplete=_truthy(ann.get("enableAutocomplete", False)),
-                add_to_filters=_truthy(ann.get("addToFilters", False)),
-                filter_name=ann.get("filterNameOverride"),
-                is_map=ex.is_map,
-            ))
+            add(
+                FieldDef(
+                    name=ex.field_name,
+                    field_type=ex.field_type,
+                    boost=float(ann.get("boostScore", 1.0)),
+                    query_by_default=_truthy(qbd) if qbd is not None else ex.field_type in QUERY_BY_DEFAULT_TYPES,
+                    autocomplete=_truthy(ann.get("enableAutocomplete", False)),
+                    add_to_filters=_truthy(ann.get("addToFilters", False)),
+                    filter_name=ann.get("filterNameOverride"),
+                    is_map=ex.is_map,
+                )
+            )
             if ex.has_values_field:
                 add(FieldDef(ex.has_values_field, "BOOLEAN"))
             if ex.num_values_field:
@@ -335,8 +358,11 @@ def build_document(urn: str, entity_type: str, aspects: Mapping[str, Any], regis
                     has = bool(values)
                 doc[ex.has_values_field] = bool(doc.get(ex.has_values_field)) or has
             if ex.num_values_field:
-                n = values[0] if values and ex.field_type in INT_TYPES and len(ex.path) and ex.path[-1] != "*" \
+                n = (
+                    values[0]
+                    if values and ex.field_type in INT_TYPES and len(ex.path) and ex.path[-1] != "*"
                     else len(values)
+                )
                 doc[ex.num_values_field] = int(n)
             if not values:
                 continue
@@ -388,14 +414,15 @@ def docname(wfield: str) -> str:
         return "name"
     if wfield.endswith(EXACT_SUFFIX):
         wfield = wfield[: -len(EXACT_SUFFIX)]
-    return wfield[len(RESERVED_PREFIX):] if wfield.startswith(RESERVED_PREFIX + "_") else wfield
+    return wfield[len(RESERVED_PREFIX) :] if wfield.startswith(RESERVED_PREFIX + "_") else wfield
 
 
 def positional(field_type: str) -> bool:
     """Whether a field type is analysed into words with positions (phrases match it): TEXT,
     WORD_GRAM, browse paths and other text, not partial, urn, keyword, boolean or number types."""
-    return field_type not in (PARTIAL_TYPES | URN_PARTIAL_TYPES | URN_TYPES | KEYWORD_TYPES | BOOLEAN_TYPES
-                              | INT_TYPES | FLOAT_TYPES)
+    return field_type not in (
+        PARTIAL_TYPES | URN_PARTIAL_TYPES | URN_TYPES | KEYWORD_TYPES | BOOLEAN_TYPES | INT_TYPES | FLOAT_TYPES
+    )
 
 
 def has_exact_field(fd: FieldDef) -> bool:
@@ -479,5 +506,3 @@ def index_fields(doc: Mapping[str, Any], registry: Registry, fold: Callable[[str
     out[AUTOCOMPLETE_FIELD] = complete
     out[FACETS_FIELD] = facets
     return out
-
-

@@ -12,6 +12,7 @@ to the log's end (:meth:`SearchFollower.on_write`). ``catch_up`` (SYNC_WAIT, ``f
 of ``litemeta ingest``) brings the index to the log's end. A missing, damaged or foreign index is
 rebuilt into a new generation, with a one-line notice; a generation is never served half-built.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -57,9 +58,16 @@ def _log_notice(message: str) -> None:
 class SearchFollower:
     """Follows the log into the generations of one index folder (one per store)."""
 
-    def __init__(self, db: Database, registry: Registry, directory: Optional[str] = None, *,
-                 notice: Optional[Callable[[str], None]] = None, background: bool = True,
-                 wrote: bool = False) -> None:
+    def __init__(
+        self,
+        db: Database,
+        registry: Registry,
+        directory: Optional[str] = None,
+        *,
+        notice: Optional[Callable[[str], None]] = None,
+        background: bool = True,
+        wrote: bool = False,
+    ) -> None:
         self.db = db
         self.registry = registry
         self._temp = directory is None and index_dir_for(db) is None
@@ -86,8 +94,11 @@ class SearchFollower:
     def identity(self) -> StoreIdentity:
         """The store's id, log fingerprint and change-log end, read in one transaction."""
         with self.db.read() as conn:
-            return StoreIdentity(Q.store_id(conn), L.log_fingerprint(conn, MCL_VERSIONED_TOPIC),
-                                 L.end_offsets(conn).get(MCL_VERSIONED_TOPIC, 0))
+            return StoreIdentity(
+                Q.store_id(conn),
+                L.log_fingerprint(conn, MCL_VERSIONED_TOPIC),
+                L.end_offsets(conn).get(MCL_VERSIONED_TOPIC, 0),
+            )
 
     @contextlib.contextmanager
     def _writing(self, timeout: Optional[float] = LOCK_TIMEOUT) -> Iterator[bool]:
@@ -242,12 +253,13 @@ class SearchFollower:
         with self.db.read() as conn:
             return Q.urns(conn, self._key_aspects)
 
-    def _batches(self, urns: List[str], progress: Optional[Callable[[int], None]] = None
-                 ) -> Iterator[List[Tuple[str, Optional[Dict[str, Any]]]]]:
+    def _batches(
+        self, urns: List[str], progress: Optional[Callable[[int], None]] = None
+    ) -> Iterator[List[Tuple[str, Optional[Dict[str, Any]]]]]:
         """The entities' current searchable aspects, ``CHUNK`` entities at a time; an entity
         without its key aspect row does not exist (R1.6) and leaves the index."""
         for i in range(0, len(urns), CHUNK):
-            part = urns[i:i + CHUNK]
+            part = urns[i : i + CHUNK]
             with self.db.read(cache_kib=READ_CACHE_KIB) as conn:
                 current = Q.latest_many(conn, part, self._aspects, bounded=BOUNDED)
             batch: List[Tuple[str, Optional[Dict[str, Any]]]] = []

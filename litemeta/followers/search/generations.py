@@ -19,6 +19,7 @@ store was created with, and the first record of its change log, for stores creat
 ids) and the log position it has indexed up to. :meth:`StoreIdentity.mismatch` says why an index
 cannot serve a store.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -53,8 +54,15 @@ class IndexMeta:
 
     def to_json(self) -> str:
         """The stored form."""
-        return json.dumps({"storeId": self.store_id, "logFingerprint": self.fingerprint, "offset": self.offset,
-                           "format": self.format}, sort_keys=True)
+        return json.dumps(
+            {
+                "storeId": self.store_id,
+                "logFingerprint": self.fingerprint,
+                "offset": self.offset,
+                "format": self.format,
+            },
+            sort_keys=True,
+        )
 
     @classmethod
     def from_json(cls, text: Optional[str]) -> Optional["IndexMeta"]:
@@ -116,7 +124,8 @@ class IndexFolder:
     def has_legacy_index(self) -> bool:
         """Whether the folder holds an index of the single-generation layout (litemeta <= 0.1)."""
         return os.path.isfile(os.path.join(self.path, LEGACY_OFFSET_FILE)) or any(
-            n.startswith("_MAIN_") for n in self._names())
+            n.startswith("_MAIN_") for n in self._names()
+        )
 
     def _names(self) -> List[str]:
         try:
@@ -157,8 +166,10 @@ class IndexFolder:
             if lock is not None:
                 return lock
             if time.monotonic() >= deadline:
-                raise StorageError(f"search index {self.path!r} is being written by another process "
-                                   f"(waited {timeout:.0f} s); try again later")
+                raise StorageError(
+                    f"search index {self.path!r} is being written by another process "
+                    f"(waited {timeout:.0f} s); try again later"
+                )
             time.sleep(delay)
             delay = min(delay * 2, 0.25)
 
@@ -206,8 +217,12 @@ class IndexFolder:
             full = os.path.join(self.path, name)
             if _GEN.match(name) and name != keep:
                 shutil.rmtree(full, ignore_errors=True)
-            elif name == LEGACY_OFFSET_FILE or name.startswith("_MAIN_") or name == "MAIN_WRITELOCK" \
-                    or (name.startswith("MAIN_") and name.endswith(".seg")):
+            elif (
+                name == LEGACY_OFFSET_FILE
+                or name.startswith("_MAIN_")
+                or name == "MAIN_WRITELOCK"
+                or (name.startswith("MAIN_") and name.endswith(".seg"))
+            ):
                 with contextlib.suppress(OSError):
                     os.remove(full)
 
@@ -238,4 +253,3 @@ def _fsync_dir(path: str) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-

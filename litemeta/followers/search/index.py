@@ -21,6 +21,7 @@ matched by free text at a fifth of their boost; plain TEXT fields (descriptions)
 values, so their EQUAL/CONTAIN/START_WITH filters match words in order; a field name declared
 by several aspects with different types takes the first type of ``documents._TYPE_PRECEDENCE``.
 """
+
 from __future__ import annotations
 
 import os
@@ -60,13 +61,13 @@ class _View:
 
     def read(self, n: int = -1) -> bytes:
         end = len(self._buf) if n is None or n < 0 else min(len(self._buf), self._pos + n)
-        out = bytes(self._buf[self._pos:end])
+        out = bytes(self._buf[self._pos : end])
         self._pos = end
         return out
 
     def readinto(self, b: Any) -> int:
         data = self.read(len(b))
-        b[:len(data)] = data
+        b[: len(data)] = data
         return len(data)
 
     def readline(self, limit: int = -1) -> bytes:
@@ -107,8 +108,17 @@ Changes = Iterable[Tuple[str, Optional[Mapping[str, Any]]]]
 # What reading a damaged index raises (a truncated or corrupt file, a missing segment): these
 # mean "rebuild", never "no results". whoosh raises a bare Exception for an index "created on
 # different architecture".
-_DAMAGE = (OSError, EOFError, ValueError, KeyError, IndexError, struct.error, zlib.error,
-           pickle.UnpicklingError, wi.IndexError)
+_DAMAGE = (
+    OSError,
+    EOFError,
+    ValueError,
+    KeyError,
+    IndexError,
+    struct.error,
+    zlib.error,
+    pickle.UnpicklingError,
+    wi.IndexError,
+)
 
 
 def _damaged(directory: str, e: BaseException) -> SearchIndexDamaged:
@@ -243,8 +253,9 @@ class SearchIndex:
                 etype = entity_type_of(urn)
             except ValidationError:
                 etype = "unknown"
-            docs.append((urn, sd.index_fields(sd.build_document(urn, etype, aspects, self.registry), self.registry,
-                                              fold)))
+            docs.append(
+                (urn, sd.index_fields(sd.build_document(urn, etype, aspects, self.registry), self.registry, fold))
+            )
         return docs
 
     def doc_count(self) -> int:
@@ -330,7 +341,9 @@ class SearchIndex:
                 parts = list(sc.leaves(node))
                 for docnum, score in top:
                     stored = reader.searcher.stored_fields(docnum)
-                    terms = () if isinstance(node, sc.Every) else _matched(sc.matched_terms(node, docnum, reader, parts))
+                    terms = (
+                        () if isinstance(node, sc.Every) else _matched(sc.matched_terms(node, docnum, reader, parts))
+                    )
                     hits.append(SearchHit(stored["urn"], stored.get(sd.ENTITY_TYPE, ""), float(score), terms))
                 counts = self._counts(reader, facet_names, facet_defs, matched)
             except _DAMAGE as e:
@@ -344,8 +357,9 @@ class SearchIndex:
         return fd
 
     @staticmethod
-    def _counts(reader: IndexReader, names: List[str], defs: List[sd.FieldDef], matched: Set[int]
-                ) -> Dict[str, Dict[str, int]]:
+    def _counts(
+        reader: IndexReader, names: List[str], defs: List[sd.FieldDef], matched: Set[int]
+    ) -> Dict[str, Dict[str, int]]:
         """Facet counts: from the matches' stored facet values when they are few (a specific
         query), else from each facet value's postings (all of them, read once per searcher)."""
         stored = [fd.name in sd.DEFAULT_FACETS for fd in defs]
@@ -368,8 +382,9 @@ class SearchIndex:
         return out
 
     # ----------------------------------------------------------------------------- autocomplete
-    def autocomplete(self, prefix: str, entity_type: Optional[str] = None, limit: int = 10,
-                     include_removed: bool = False) -> List[Tuple[str, str, str]]:
+    def autocomplete(
+        self, prefix: str, entity_type: Optional[str] = None, limit: int = 10, include_removed: bool = False
+    ) -> List[Tuple[str, str, str]]:
         """Entities whose autocomplete fields (``enableAutocomplete``) start with ``prefix``, or
         have a word that does: ``(urn, entity_type, matched text)``, names starting with the
         prefix first, then shorter names."""
@@ -403,8 +418,9 @@ class SearchIndex:
                     text, rank = best_completion(stored.get(sd.AUTOCOMPLETE_FIELD) or [], p, ws)
                     if text is None:
                         text, rank = stored["urn"], 2
-                    ranked.append(((rank, len(text), stored["urn"]),
-                                   (stored["urn"], stored.get(sd.ENTITY_TYPE, ""), text)))
+                    ranked.append(
+                        ((rank, len(text), stored["urn"]), (stored["urn"], stored.get(sd.ENTITY_TYPE, ""), text))
+                    )
             except _DAMAGE as e:
                 raise _damaged(self.directory, e) from e
         ranked.sort(key=lambda r: r[0])

@@ -15,6 +15,7 @@ the fields that keep it. A query made only of stop words matches exact names onl
     QAnd(items=(QWord(text='Cost', last=False), QWord(text='of', last=False), QPhrase(text='goods sold'), \
 QNot(item=QWord(text='draft', last=False)), QField(field='tags', value='pii', quoted=False)))
 """
+
 from __future__ import annotations
 
 import re
@@ -90,8 +91,10 @@ class QOr:
     items: Tuple[Any, ...]
 
 
-_TOKEN = re.compile(r'\s*(?:(?P<open>\()|(?P<close>\))|(?P<neg>-)?(?:(?P<field>(?!urn:)[A-Za-z_][\w.]*):)?'
-                    r'(?:"(?P<phrase>[^"]*)"?|(?P<urn>urn:[A-Za-z0-9]+:[^\s"]+)|(?P<word>[^\s()"]+)))')
+_TOKEN = re.compile(
+    r"\s*(?:(?P<open>\()|(?P<close>\))|(?P<neg>-)?(?:(?P<field>(?!urn:)[A-Za-z_][\w.]*):)?"
+    r'(?:"(?P<phrase>[^"]*)"?|(?P<urn>urn:[A-Za-z0-9]+:[^\s"]+)|(?P<word>[^\s()"]+)))'
+)
 
 
 def parse(text: str, fields: Optional[Sequence[str]] = None) -> Any:
@@ -129,8 +132,13 @@ def parse(text: str, fields: Optional[Sequence[str]] = None) -> Any:
         else:
             items.append(QWord(value))
         tokens.extend(("item", QNot(x) if m.group("neg") else x) for x in items)
-    if typing and tokens and tokens[-1][0] == "item" and isinstance(tokens[-1][1], QWord) \
-            and (len(tokens) < 2 or tokens[-2][0] != "NOT"):  # a negated word is no prefix
+    if (
+        typing
+        and tokens
+        and tokens[-1][0] == "item"
+        and isinstance(tokens[-1][1], QWord)
+        and (len(tokens) < 2 or tokens[-2][0] != "NOT")
+    ):  # a negated word is no prefix
         tokens[-1] = ("item", QWord(tokens[-1][1].text, last=True))
     tree, _ = _parse_seq(tokens, 0)
     return tree
@@ -193,8 +201,15 @@ def index_fields_of(defs: Mapping[str, sd.FieldDef], present: Sequence[str]) -> 
                 default, boost = True, fd.boost * FACET_URN_QUERY_BOOST
         wfield = sd.wname(name)
         pairs = wfield + sd.PAIR_SUFFIX
-        out[name] = IndexField(name, wfield, kind, boost, default and wfield in have,
-                               sd.exact_name(fd) if sd.has_exact_field(fd) else None, pairs if pairs in have else None)
+        out[name] = IndexField(
+            name,
+            wfield,
+            kind,
+            boost,
+            default and wfield in have,
+            sd.exact_name(fd) if sd.has_exact_field(fd) else None,
+            pairs if pairs in have else None,
+        )
     return out
 
 
@@ -256,7 +271,7 @@ class Planner:
             runs = list(_RUN.finditer(text))
             if len(runs) > 1:  # "stg_shopify__ord": the whole word, or the words before it and one being typed
                 whole = self._word(text, last=False)
-                head = self._word(text[:runs[-1].start()], last=False)
+                head = self._word(text[: runs[-1].start()], last=False)
                 tail = self._word(runs[-1].group(0), last=True, min_prefix=1)
                 parts = [n for n in (head, tail) if n is not None]
                 typing = (parts[0] if len(parts) == 1 else sc.And(tuple(parts))) if parts else None
@@ -293,14 +308,16 @@ class Planner:
             terms = [w[:NGRAM_MAX] for _p, w in found if len(w) >= 2]
             if not terms:
                 return None
-            return sc.Term(f.wfield, terms[0], b) if len(terms) == 1 else \
-                sc.And(tuple(sc.Term(f.wfield, t, b) for t in terms))
+            return (
+                sc.Term(f.wfield, terms[0], b)
+                if len(terms) == 1
+                else sc.And(tuple(sc.Term(f.wfield, t, b) for t in terms))
+            )
         if len(found) == 1:
             return sc.Term(f.wfield, found[0][1], b)
         if f.kind in POSITIONAL_KINDS:
             first = found[0][0]
-            return sc.Phrase(f.wfield, tuple(w for _p, w in found), tuple(p - first for p, _w in found), b,
-                             f.pairs)
+            return sc.Phrase(f.wfield, tuple(w for _p, w in found), tuple(p - first for p, _w in found), b, f.pairs)
         return sc.And(tuple(sc.Term(f.wfield, w, b) for _p, w in found))
 
     def _phrase(self, text: str) -> Any:
@@ -342,8 +359,11 @@ class Planner:
             return []
         first = found[0][0]
         ws, offs = tuple(w for _p, w in found), tuple(p - first for p, _w in found)
-        return [sc.Phrase(f.wfield, ws, offs, max(f.boost, PHRASE_FLOOR) * PHRASE_BONUS, f.pairs)
-                for f in self.defaults if f.pairs is not None]  # where pairs make it cheap
+        return [
+            sc.Phrase(f.wfield, ws, offs, max(f.boost, PHRASE_FLOOR) * PHRASE_BONUS, f.pairs)
+            for f in self.defaults
+            if f.pairs is not None
+        ]  # where pairs make it cheap
 
     # -- filters
     def filters(self, filters: Optional[Mapping[str, Any]], entity_types: Optional[Sequence[str]] = None) -> Any:
@@ -364,8 +384,7 @@ class Planner:
         field, cond, values = c.field, c.condition, list(c.values)
         f = self.fields.get(field)
         if f is None:
-            raise ValidationError(f"unknown search filter field {field!r} (not a @Searchable field name)",
-                                  path=field)
+            raise ValidationError(f"unknown search filter field {field!r} (not a @Searchable field name)", path=field)
         x = f.exact or f.wfield
         q: Any
         if cond == "EXISTS":
@@ -390,7 +409,9 @@ class Planner:
         else:
             raise ValidationError(
                 f"unsupported filter condition {cond!r} on {field!r}; expected EQUAL, IN, CONTAIN, START_WITH, "
-                f"END_WITH, EXISTS, or a numeric comparison", path=field)
+                f"END_WITH, EXISTS, or a numeric comparison",
+                path=field,
+            )
         return sc.Not(q) if c.negated else q
 
     def _words(self, f: IndexField, value: str, prefix: bool) -> Any:
@@ -410,8 +431,9 @@ class Planner:
         try:
             n = float(v)
         except ValueError:
-            raise ValidationError(f"filter on numeric field {f.name!r} expects a number, got {v!r}",
-                                  path=f.name) from None
+            raise ValidationError(
+                f"filter on numeric field {f.name!r} expects a number, got {v!r}", path=f.name
+            ) from None
         if cond in ("EQUAL", "IN"):
             return sc.Range(f.wfield, n, n)
         if cond in NUMERIC_CONDITIONS:
@@ -425,8 +447,11 @@ class Planner:
 def _plain(tree: Any) -> bool:
     """Whether a query is plain words (the exact-name alternative applies)."""
     items = tree.items if isinstance(tree, QAnd) else (tree,)
-    return bool(items) and all(isinstance(x, (QWord, QPhrase)) for x in items) and \
-        not any(isinstance(x, QWord) and ("*" in x.text or "?" in x.text) for x in items)
+    return (
+        bool(items)
+        and all(isinstance(x, (QWord, QPhrase)) for x in items)
+        and not any(isinstance(x, QWord) and ("*" in x.text or "?" in x.text) for x in items)
+    )
 
 
 # ----------------------------------------------------------------------------- filters

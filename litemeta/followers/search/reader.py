@@ -4,6 +4,7 @@ Postings, field lengths, idf and positions are read in bulk from whoosh's segmen
 cached for the searcher's life (until the index changes); facet value sets likewise. The index's
 own bookkeeping document (its identity and log position, see index.py) is never a live document.
 """
+
 from __future__ import annotations
 
 import heapq
@@ -186,8 +187,11 @@ class IndexReader:
                     regex = re.compile(_wildcard_regex(pattern), re.S)
                     start = re.split(r"[*?]", pattern, maxsplit=1)[0]
                     source = self.reader.expand_prefix(field, start) if start else self.reader.lexicon(field)
-                    terms = [t for t in source if regex.fullmatch(t.decode("utf-8", "surrogateescape")
-                                                                  if isinstance(t, bytes) else t)]
+                    terms = [
+                        t
+                        for t in source
+                        if regex.fullmatch(t.decode("utf-8", "surrogateescape") if isinstance(t, bytes) else t)
+                    ]
                 texts = [t.decode("utf-8", "surrogateescape") if isinstance(t, bytes) else t for t in terms]
                 if limit is not None and len(texts) > limit:
                     texts = sorted(texts, key=lambda t: (len(t), t))[:limit]
@@ -232,7 +236,7 @@ def _bulk_items(m: Any) -> Iterable[Tuple[int, float]]:
             leaf._read_ids()
         if leaf._weights is None:
             leaf._read_weights()
-        ids.extend(leaf._ids[leaf._i:])
-        weights.extend(leaf._weights[leaf._i:])
+        ids.extend(leaf._ids[leaf._i :])
+        weights.extend(leaf._weights[leaf._i :])
         leaf._next_block()
     return zip(ids, weights)

@@ -7,6 +7,7 @@ it shows (:func:`highlight`).
     >>> highlight("Customer master record", [("description", "customer"), ("description", "record")])
     '[Customer] master [record]'
 """
+
 from __future__ import annotations
 
 import re
@@ -74,8 +75,15 @@ def result_dict(res: SearchResult, extra: Optional[Mapping[str, Any]] = None) ->
     """The JSON form of a result (``search --json``): total, results, facets, stale."""
     out: Dict[str, Any] = {
         "total": res.total,
-        "results": [{"urn": h.urn, "entityType": h.entity_type, "score": round(h.score, 4),
-                     "matchedFields": [list(m) for m in h.matched_fields]} for h in res.results],
+        "results": [
+            {
+                "urn": h.urn,
+                "entityType": h.entity_type,
+                "score": round(h.score, 4),
+                "matchedFields": [list(m) for m in h.matched_fields],
+            }
+            for h in res.results
+        ],
         "facets": res.facets,
         "stale": res.stale.as_dict() if res.stale is not None else None,
     }

@@ -26,6 +26,7 @@ the index; here only the matching documents are scored.
     >>> sorted(docs(Prefix("name", "ord"), Source()))
     [0, 2]
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -322,7 +323,9 @@ def _phrase_docs(q: Phrase, src: PostingsSource) -> Set[int]:
     if not words:
         return set()
     if q.pairs is not None and len(words) > 1:
-        keys = [(q.pairs, f"{words[i]} {q.offsets[i + 1] - q.offsets[i]} {words[i + 1]}") for i in range(len(words) - 1)]
+        keys = [
+            (q.pairs, f"{words[i]} {q.offsets[i + 1] - q.offsets[i]} {words[i + 1]}") for i in range(len(words) - 1)
+        ]
     else:
         keys = [(q.field, w) for w in words]
     cands: Optional[Set[int]] = None
@@ -417,7 +420,7 @@ def _score(q: Node, within: Set[int], src: PostingsSource, boost: float) -> Dict
         return {d: b * (v + q.tie * (total[d] - v)) for d, v in best.items()}
     if isinstance(q, (And, Or, Matched)):
         out: Dict[int, float] = {}
-        for sub in (q.scoring if isinstance(q, Matched) else q.queries):
+        for sub in q.scoring if isinstance(q, Matched) else q.queries:
             _add(out, _score(sub, within, src, b))
         return out
     if isinstance(q, Should):
@@ -428,13 +431,14 @@ def _score(q: Node, within: Set[int], src: PostingsSource, boost: float) -> Dict
     return {}  # Not, Every, Nothing, Range, Exists: conditions only
 
 
-def matched_terms(q: Node, doc: int, src: PostingsSource,
-                  parts: Optional[List[Tuple[str, Any, float, Optional[Node]]]] = None) -> List[Tuple[str, str]]:
+def matched_terms(
+    q: Node, doc: int, src: PostingsSource, parts: Optional[List[Tuple[str, Any, float, Optional[Node]]]] = None
+) -> List[Tuple[str, str]]:
     """The (index field, term) pairs of ``q`` present in ``doc`` (a prefix by the prefix: what a
     view highlights is every word starting with it). ``parts``: ``list(leaves(q))``, when the
     caller asks for several documents."""
     out: List[Tuple[str, str]] = []
-    for field, text, _b, node in (parts if parts is not None else leaves(q)):
+    for field, text, _b, node in parts if parts is not None else leaves(q):
         if node is None:
             if doc in src.postings(field, text):
                 out.append((field, text))

@@ -19,6 +19,7 @@ Private endpoints of the pages live under ``/ui/`` and the static files under ``
 GMS paths (``/config``, ``/aspects``, ``/entities``, ``/openapi``, ``/api/graphql``...) are
 matched first and are never shadowed.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, List

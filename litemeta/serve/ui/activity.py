@@ -11,6 +11,7 @@ A rollback is asked for on a page of its own that shows what it would change (a 
 by :meth:`MetadataStore.rollback` on a thread: its transaction is serialized with the writer's by
 SQLite's write lock, as a ``litemeta ingest rollback`` run beside the server would be.
 """
+
 from __future__ import annotations
 
 import time
@@ -33,8 +34,19 @@ FEED_SIZE = 50
 STREAM_SECONDS = 25.0
 POLL_SECONDS = 1.0
 RELATIONSHIP = "RELATIONSHIP"  # the category the feed gives relationship change events
-CATEGORIES = ("TAG", "GLOSSARY_TERM", "OWNERSHIP", "DOCUMENTATION", "TECHNICAL_SCHEMA", "DOMAIN",
-              "STRUCTURED_PROPERTY", "LIFECYCLE", "DEPRECATION", "RUN", RELATIONSHIP)
+CATEGORIES = (
+    "TAG",
+    "GLOSSARY_TERM",
+    "OWNERSHIP",
+    "DOCUMENTATION",
+    "TECHNICAL_SCHEMA",
+    "DOMAIN",
+    "STRUCTURED_PROPERTY",
+    "LIFECYCLE",
+    "DEPRECATION",
+    "RUN",
+    RELATIONSHIP,
+)
 
 
 @dataclass(frozen=True)
@@ -67,9 +79,18 @@ def feed_item(record: Any) -> FeedItem:
         urn = str(payload.get("entityUrn", ""))
         category, modifier = str(payload.get("category", "")), str(payload.get("modifier") or "")
     stamp = payload.get("auditStamp") or {}
-    return FeedItem(record.offset, int(record.timestamp or 0), str(value.get("name", "")), category,
-                    str(payload.get("operation", "")), urn, urn_name(urn) if urn else "",
-                    entity_url(urn) if urn.startswith("urn:") else "", modifier.strip(), str(stamp.get("actor", "")))
+    return FeedItem(
+        record.offset,
+        int(record.timestamp or 0),
+        str(value.get("name", "")),
+        category,
+        str(payload.get("operation", "")),
+        urn,
+        urn_name(urn) if urn else "",
+        entity_url(urn) if urn.startswith("urn:") else "",
+        modifier.strip(),
+        str(stamp.get("actor", "")),
+    )
 
 
 def recent(store: Any, size: int = FEED_SIZE, categories: Sequence[str] = ()) -> List[FeedItem]:
@@ -93,8 +114,9 @@ async def activity(request: Request) -> Response:
     items = await run_in_threadpool(recent, s.store, FEED_SIZE, chosen)
     groups = await run_in_threadpool(_groups, s.store)
     end = items[0].offset + 1 if items else await run_in_threadpool(_end, s.store)
-    return page(request, "activity.html", items=items, categories=CATEGORIES, chosen=chosen, groups=groups,
-                after=end, query="")
+    return page(
+        request, "activity.html", items=items, categories=CATEGORIES, chosen=chosen, groups=groups, after=end, query=""
+    )
 
 
 def _end(store: Any) -> int:
@@ -143,8 +165,9 @@ async def events(request: Request) -> Response:
                 # woken by this server's next commit; another process's writes are seen within POLL_SECONDS
                 await s.feed.wait(seen, POLL_SECONDS)
 
-    return StreamingResponse(stream(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return StreamingResponse(
+        stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    )
 
 
 # ------------------------------------------------------------------------------ rollback

@@ -11,6 +11,7 @@ events, indexed for search. A description goes where DataHub's UI writes it, the
 editable properties aspect (a generic patch: those aspects have no patch template), or the
 definition of a glossary term or node, or a domain's description.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, Mapping, Optional, Tuple
@@ -24,9 +25,12 @@ OWNER_TYPES = ("TECHNICAL_OWNER", "BUSINESS_OWNER", "DATA_STEWARD", "NONE")
 ACTIONS = ("add_tag", "remove_tag", "add_term", "remove_term", "add_owner", "remove_owner", "set_description")
 # Where a description is edited for entity types without an editable properties aspect: (aspect, field)
 _DESCRIPTION_TARGETS: Dict[str, Tuple[str, str]] = {
-    "glossaryTerm": ("glossaryTermInfo", "definition"), "glossaryNode": ("glossaryNodeInfo", "definition"),
-    "domain": ("domainProperties", "description"), "tag": ("tagProperties", "description"),
-    "corpGroup": ("corpGroupEditableInfo", "description"), "corpuser": ("corpUserEditableInfo", "aboutMe"),
+    "glossaryTerm": ("glossaryTermInfo", "definition"),
+    "glossaryNode": ("glossaryNodeInfo", "definition"),
+    "domain": ("domainProperties", "description"),
+    "tag": ("tagProperties", "description"),
+    "corpGroup": ("corpGroupEditableInfo", "description"),
+    "corpuser": ("corpUserEditableInfo", "aboutMe"),
     "dataProduct": ("dataProductProperties", "description"),
 }
 _GENERIC = {"tagProperties", "corpGroupEditableInfo", "corpUserEditableInfo", *EDITABLE_DESCRIPTION.values()}
@@ -86,8 +90,9 @@ def edit_proposal(urn: str, action: str, form: Mapping[str, Any]) -> Proposal:
         return Proposal(urn, "ownership", "PATCH", [op], origin=origin)
     if action == "remove_owner":
         owner = as_urn(value, "corpuser", ("corpGroup",))
-        return Proposal(urn, "ownership", "PATCH", [{"op": "remove", "path": f"/owners/{_pointer(owner)}"}],
-                        origin=origin)
+        return Proposal(
+            urn, "ownership", "PATCH", [{"op": "remove", "path": f"/owners/{_pointer(owner)}"}], origin=origin
+        )
     if action == "set_description":
         et = urn.split(":", 3)[2] if urn.count(":") >= 3 else ""
         target = description_target(et)

@@ -9,6 +9,7 @@ Names, descriptions and links are read where DataHub's UI reads them (the editab
 then the ingested one), and referenced entities (tags, terms, owners, containers, domains) are
 labelled with their own names when the caller read them (``names``), else from their urns.
 """
+
 from __future__ import annotations
 
 import re
@@ -20,37 +21,82 @@ from litemeta.model.urns import parse_urn
 
 # aspects holding an entity's name, in the order DataHub's UI prefers them, and the field
 _NAME_FIELDS: Tuple[Tuple[str, str], ...] = (
-    ("editableDatasetProperties", "name"), ("datasetProperties", "name"), ("chartInfo", "title"),
-    ("dashboardInfo", "title"), ("dataFlowInfo", "name"), ("dataJobInfo", "name"),
-    ("containerProperties", "name"), ("domainProperties", "name"), ("glossaryTermInfo", "name"),
-    ("glossaryNodeInfo", "name"), ("corpUserEditableInfo", "displayName"), ("corpUserInfo", "displayName"),
-    ("corpUserInfo", "fullName"), ("corpGroupEditableInfo", "displayName"), ("corpGroupInfo", "displayName"),
-    ("tagProperties", "name"), ("mlModelProperties", "name"), ("mlModelGroupProperties", "name"),
-    ("mlFeatureTableProperties", "name"), ("dataProductProperties", "name"), ("notebookInfo", "title"),
-    ("dataPlatformInfo", "displayName"), ("dataProcessInstanceProperties", "name"),
+    ("editableDatasetProperties", "name"),
+    ("datasetProperties", "name"),
+    ("chartInfo", "title"),
+    ("dashboardInfo", "title"),
+    ("dataFlowInfo", "name"),
+    ("dataJobInfo", "name"),
+    ("containerProperties", "name"),
+    ("domainProperties", "name"),
+    ("glossaryTermInfo", "name"),
+    ("glossaryNodeInfo", "name"),
+    ("corpUserEditableInfo", "displayName"),
+    ("corpUserInfo", "displayName"),
+    ("corpUserInfo", "fullName"),
+    ("corpGroupEditableInfo", "displayName"),
+    ("corpGroupInfo", "displayName"),
+    ("tagProperties", "name"),
+    ("mlModelProperties", "name"),
+    ("mlModelGroupProperties", "name"),
+    ("mlFeatureTableProperties", "name"),
+    ("dataProductProperties", "name"),
+    ("notebookInfo", "title"),
+    ("dataPlatformInfo", "displayName"),
+    ("dataProcessInstanceProperties", "name"),
 )
 # editable aspects first: a description edited in the UI wins over the ingested one
 _DESCRIPTION_FIELDS: Tuple[Tuple[str, str], ...] = (
-    ("editableDatasetProperties", "description"), ("editableChartProperties", "description"),
-    ("editableDashboardProperties", "description"), ("editableDataFlowProperties", "description"),
-    ("editableDataJobProperties", "description"), ("editableContainerProperties", "description"),
-    ("editableMlModelProperties", "description"), ("editableNotebookProperties", "description"),
+    ("editableDatasetProperties", "description"),
+    ("editableChartProperties", "description"),
+    ("editableDashboardProperties", "description"),
+    ("editableDataFlowProperties", "description"),
+    ("editableDataJobProperties", "description"),
+    ("editableContainerProperties", "description"),
+    ("editableMlModelProperties", "description"),
+    ("editableNotebookProperties", "description"),
     ("corpGroupEditableInfo", "description"),
-    ("datasetProperties", "description"), ("chartInfo", "description"), ("dashboardInfo", "description"),
-    ("dataFlowInfo", "description"), ("dataJobInfo", "description"), ("containerProperties", "description"),
-    ("domainProperties", "description"), ("glossaryTermInfo", "definition"), ("glossaryNodeInfo", "definition"),
-    ("corpGroupInfo", "description"), ("tagProperties", "description"), ("mlModelProperties", "description"),
-    ("dataProductProperties", "description"), ("notebookInfo", "description"), ("corpUserEditableInfo", "aboutMe"),
+    ("datasetProperties", "description"),
+    ("chartInfo", "description"),
+    ("dashboardInfo", "description"),
+    ("dataFlowInfo", "description"),
+    ("dataJobInfo", "description"),
+    ("containerProperties", "description"),
+    ("domainProperties", "description"),
+    ("glossaryTermInfo", "definition"),
+    ("glossaryNodeInfo", "definition"),
+    ("corpGroupInfo", "description"),
+    ("tagProperties", "description"),
+    ("mlModelProperties", "description"),
+    ("dataProductProperties", "description"),
+    ("notebookInfo", "description"),
+    ("corpUserEditableInfo", "aboutMe"),
 )
-_PROPERTY_ASPECTS = ("datasetProperties", "chartInfo", "dashboardInfo", "dataFlowInfo", "dataJobInfo",
-                     "containerProperties", "domainProperties", "glossaryTermInfo", "glossaryNodeInfo",
-                     "corpUserInfo", "corpGroupInfo", "mlModelProperties", "dataProductProperties")
+_PROPERTY_ASPECTS = (
+    "datasetProperties",
+    "chartInfo",
+    "dashboardInfo",
+    "dataFlowInfo",
+    "dataJobInfo",
+    "containerProperties",
+    "domainProperties",
+    "glossaryTermInfo",
+    "glossaryNodeInfo",
+    "corpUserInfo",
+    "corpGroupInfo",
+    "mlModelProperties",
+    "dataProductProperties",
+)
 # The editable aspect where a description edit goes, per entity type (as DataHub's UI writes it).
 EDITABLE_DESCRIPTION: Dict[str, str] = {
-    "dataset": "editableDatasetProperties", "chart": "editableChartProperties",
-    "dashboard": "editableDashboardProperties", "dataFlow": "editableDataFlowProperties",
-    "dataJob": "editableDataJobProperties", "container": "editableContainerProperties",
-    "mlModel": "editableMlModelProperties", "notebook": "editableNotebookProperties",
+    "dataset": "editableDatasetProperties",
+    "chart": "editableChartProperties",
+    "dashboard": "editableDashboardProperties",
+    "dataFlow": "editableDataFlowProperties",
+    "dataJob": "editableDataJobProperties",
+    "container": "editableContainerProperties",
+    "mlModel": "editableMlModelProperties",
+    "notebook": "editableNotebookProperties",
 }
 _TYPE_WORDS = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _V2_TOKEN = re.compile(r"\[[^\]]*\]\.?")
@@ -69,10 +115,10 @@ class Ref:
 class SchemaRow:
     """One field of the schema table."""
 
-    path: str          # the field path as DataHub stores it
-    name: str          # the last segment of the simplified path
-    depth: int         # nesting level (0 for top-level fields)
-    type: str          # DataHub's type (String, Number, ...)
+    path: str  # the field path as DataHub stores it
+    name: str  # the last segment of the simplified path
+    depth: int  # nesting level (0 for top-level fields)
+    type: str  # DataHub's type (String, Number, ...)
     native_type: str
     nullable: bool
     description: str
@@ -108,9 +154,18 @@ class Summary:
 
 def type_label(entity_type: str) -> str:
     """``dataFlow`` -> ``Data Flow``; DataHub's own display names for the common types."""
-    special = {"dataFlow": "Pipeline", "dataJob": "Task", "corpuser": "User", "corpGroup": "Group",
-               "glossaryTerm": "Glossary Term", "glossaryNode": "Term Group", "mlModel": "ML Model",
-               "mlFeatureTable": "Feature Table", "mlFeature": "Feature", "dataPlatform": "Platform"}
+    special = {
+        "dataFlow": "Pipeline",
+        "dataJob": "Task",
+        "corpuser": "User",
+        "corpGroup": "Group",
+        "glossaryTerm": "Glossary Term",
+        "glossaryNode": "Term Group",
+        "mlModel": "ML Model",
+        "mlFeatureTable": "Feature Table",
+        "mlFeature": "Feature",
+        "dataPlatform": "Platform",
+    }
     if entity_type in special:
         return special[entity_type]
     words = _TYPE_WORDS.split(entity_type)
@@ -203,7 +258,9 @@ def summarize(urn: str, aspects: Mapping[str, Any], registry: Any, names: Mappin
     path = []
     for e in (aspects.get("browsePathsV2") or {}).get("path") or ():
         u = e.get("urn")
-        path.append(Ref(u or "", names.get(u, "") or (urn_name(u) if u else str(e.get("id", ""))), "entity" if u else ""))
+        path.append(
+            Ref(u or "", names.get(u, "") or (urn_name(u) if u else str(e.get("id", ""))), "entity" if u else "")
+        )
     st = aspects.get("status")
     dep = aspects.get("deprecation")
     props: Dict[str, str] = {}
@@ -219,17 +276,31 @@ def summarize(urn: str, aspects: Mapping[str, Any], registry: Any, names: Mappin
         for k in ("qualifiedName", "email", "title", "project", "env", "uri"):
             if isinstance(v.get(k), (str, int, float)) and str(v[k]):
                 extra.append((k, str(v[k])))
-    links = tuple((str(e.get("url", "")), str(e.get("description") or e.get("url", "")))
-                  for e in (aspects.get("institutionalMemory") or {}).get("elements") or () if isinstance(e, Mapping))
+    links = tuple(
+        (str(e.get("url", "")), str(e.get("description") or e.get("url", "")))
+        for e in (aspects.get("institutionalMemory") or {}).get("elements") or ()
+        if isinstance(e, Mapping)
+    )
     return Summary(
-        urn=urn, entity_type=et, type_label=type_label(et), name=label_of(urn, aspects),
-        platform=_ref(platform, names) if platform else None, description=description_of(aspects),
+        urn=urn,
+        entity_type=et,
+        type_label=type_label(et),
+        name=label_of(urn, aspects),
+        platform=_ref(platform, names) if platform else None,
+        description=description_of(aspects),
         subtypes=tuple(str(t) for t in (aspects.get("subTypes") or {}).get("typeNames") or ()),
-        browse_path=tuple(path), removed=bool(isinstance(st, Mapping) and st.get("removed")),
+        browse_path=tuple(path),
+        removed=bool(isinstance(st, Mapping) and st.get("removed")),
         deprecation=dep if isinstance(dep, Mapping) and dep.get("deprecated") else None,
-        tags=tags, terms=terms, owners=tuple(owners), domains=domains,
-        custom_properties=tuple(sorted(props.items())), links=links,
-        external_url=str(external) if external else None, extra=tuple(extra))
+        tags=tags,
+        terms=terms,
+        owners=tuple(owners),
+        domains=domains,
+        custom_properties=tuple(sorted(props.items())),
+        links=links,
+        external_url=str(external) if external else None,
+        extra=tuple(extra),
+    )
 
 
 def _owner_type(o: Mapping[str, Any]) -> str:
@@ -266,7 +337,12 @@ def schema_rows(urn: str, aspects: Mapping[str, Any], names: Mapping[str, str]) 
             dst = _field_parts(foreign[i]) if i < len(foreign) else None
             if parts is not None:
                 fks.setdefault(parts[1], []).append(
-                    (str(fk.get("name", "")), str(fk.get("foreignDataset") or (dst[0] if dst else "")), dst[1] if dst else ""))
+                    (
+                        str(fk.get("name", "")),
+                        str(fk.get("foreignDataset") or (dst[0] if dst else "")),
+                        dst[1] if dst else "",
+                    )
+                )
     rows = []
     for f in sm.get("fields") or ():
         if not isinstance(f, Mapping) or not f.get("fieldPath"):
@@ -278,13 +354,21 @@ def schema_rows(urn: str, aspects: Mapping[str, Any], names: Mapping[str, str]) 
         tags += [t.get("tag") for t in (ed.get("globalTags") or {}).get("tags") or ()]
         terms = [t.get("urn") for t in (f.get("glossaryTerms") or {}).get("terms") or ()]
         terms += [t.get("urn") for t in (ed.get("glossaryTerms") or {}).get("terms") or ()]
-        rows.append(SchemaRow(
-            path=path, name=simple.rsplit(".", 1)[-1], depth=simple.count("."), type=_type_name(f.get("type")),
-            native_type=str(f.get("nativeDataType", "")), nullable=bool(f.get("nullable")),
-            description=str(ed.get("description") or f.get("description") or ""),
-            tags=refs(tags, names), terms=refs(terms, names),
-            primary_key=bool(f.get("isPartOfKey")) or path in pks or simple in pks,
-            foreign_keys=tuple(fks.get(path, ()) or fks.get(simple, ()))))
+        rows.append(
+            SchemaRow(
+                path=path,
+                name=simple.rsplit(".", 1)[-1],
+                depth=simple.count("."),
+                type=_type_name(f.get("type")),
+                native_type=str(f.get("nativeDataType", "")),
+                nullable=bool(f.get("nullable")),
+                description=str(ed.get("description") or f.get("description") or ""),
+                tags=refs(tags, names),
+                terms=refs(terms, names),
+                primary_key=bool(f.get("isPartOfKey")) or path in pks or simple in pks,
+                foreign_keys=tuple(fks.get(path, ()) or fks.get(simple, ())),
+            )
+        )
     return rows
 
 

@@ -11,6 +11,7 @@ log for one entity scans it whole (~10 s on the 200k-record store), too slow for
 retention has dropped an aspect's first versions, its oldest kept version is the baseline, not a
 creation.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -62,8 +63,14 @@ def readable_diff(old: Any, new: Any) -> List[Change]:
     for op in json_patch(base, new):
         path = op["path"] or "/"
         kind = {"add": "added", "remove": "removed"}.get(op["op"], "changed")
-        out.append(Change(kind, path, None if kind == "added" else _get(base, op["path"]),
-                          op.get("value") if kind != "removed" else None))
+        out.append(
+            Change(
+                kind,
+                path,
+                None if kind == "added" else _get(base, op["path"]),
+                op.get("value") if kind != "removed" else None,
+            )
+        )
     return sorted(out, key=lambda c: c.path)
 
 
@@ -83,16 +90,28 @@ def versions(store: Any, urn: str, aspects: Sequence[str]) -> Dict[str, List[Ver
             sm = r.system_metadata or {}
             baseline = i == 0 and first_number > 1
             changes = () if baseline else tuple(readable_diff(prev, r.value))
-            vs.append(Version(name, first_number + i, r.version == 0, r.created_on, r.created_by,
-                              sm.get("runId"), r.value, changes, baseline))
+            vs.append(
+                Version(
+                    name,
+                    first_number + i,
+                    r.version == 0,
+                    r.created_on,
+                    r.created_by,
+                    sm.get("runId"),
+                    r.value,
+                    changes,
+                    baseline,
+                )
+            )
             prev = r.value
         out[name] = vs[::-1]
     # the aspect changed last first (the page opens it)
     return dict(sorted(out.items(), key=lambda kv: (-kv[1][0].time, kv[0])))
 
 
-def timeline_from_versions(urn: str, history: Dict[str, List[Version]],
-                           categories: Optional[Sequence[str]] = None) -> List[ChangeTransaction]:
+def timeline_from_versions(
+    urn: str, history: Dict[str, List[Version]], categories: Optional[Sequence[str]] = None
+) -> List[ChangeTransaction]:
     """Change transactions, newest first, from :func:`versions` (the entity's change events)."""
     changes: List[AspectChange] = []
     for vs in history.values():
@@ -101,7 +120,6 @@ def timeline_from_versions(urn: str, history: Dict[str, List[Version]],
             if v.baseline:
                 continue
             prev = chron[i - 1].value if i > 0 else None
-            changes.append(AspectChange(urn, v.aspect, "UPSERT", prev, v.value, v.time,
-                                        v.actor, v.run_id))
+            changes.append(AspectChange(urn, v.aspect, "UPSERT", prev, v.value, v.time, v.actor, v.run_id))
     changes.sort(key=lambda c: c.time)
     return build_timeline(changes, categories)[::-1]

@@ -15,6 +15,7 @@ entity and returns the nodes and edges in Cytoscape.js's JSON form, at entity le
 ``fineGrainedLineages`` (or ``inputFields``) exist, at column level: fields as children of their
 datasets.
 """
+
 from __future__ import annotations
 
 import logging
@@ -148,15 +149,33 @@ class LineageFollower:
                 field_count = self._add_columns(g, set(nodes), nodes, edges)
             capped = any(w.capped for w in walks.values())
         elements = list(nodes.values()) + [
-            {"data": {"id": f"e{i}", "source": e.upstream, "target": e.downstream, "label": e.relationship,
-                      "column": bool(schema_field_parts(e.upstream))}}
-            for i, e in enumerate(edges.values()) if e.upstream in nodes and e.downstream in nodes]
-        return {"urn": urn, "hops": hops, "columns": columns, "capped": capped, "elements": elements,
-                "upstream": lists[UPSTREAM], "downstream": lists[DOWNSTREAM], "fields": field_count,
-                "hasColumns": bool(self._fields.get(urn))}
+            {
+                "data": {
+                    "id": f"e{i}",
+                    "source": e.upstream,
+                    "target": e.downstream,
+                    "label": e.relationship,
+                    "column": bool(schema_field_parts(e.upstream)),
+                }
+            }
+            for i, e in enumerate(edges.values())
+            if e.upstream in nodes and e.downstream in nodes
+        ]
+        return {
+            "urn": urn,
+            "hops": hops,
+            "columns": columns,
+            "capped": capped,
+            "elements": elements,
+            "upstream": lists[UPSTREAM],
+            "downstream": lists[DOWNSTREAM],
+            "fields": field_count,
+            "hasColumns": bool(self._fields.get(urn)),
+        }
 
-    def _add_columns(self, g: LineageGraph, entities: Set[str], nodes: Dict[str, Dict[str, Any]],
-                     edges: Dict[Tuple[str, str], Edge]) -> int:
+    def _add_columns(
+        self, g: LineageGraph, entities: Set[str], nodes: Dict[str, Dict[str, Any]], edges: Dict[Tuple[str, str], Edge]
+    ) -> int:
         # Field-level edges between datasets already shown: the fields become children of their dataset.
         added = 0
         for parent in entities:
@@ -171,8 +190,15 @@ class LineageFollower:
                             if fu not in nodes:
                                 p = schema_field_parts(fu)
                                 assert p is not None
-                                nodes[fu] = {"data": {"id": fu, "label": urn_name(fu), "parent": p[0],
-                                                      "type": "Field", "url": entity_url(p[0], "Schema")}}
+                                nodes[fu] = {
+                                    "data": {
+                                        "id": fu,
+                                        "label": urn_name(fu),
+                                        "parent": p[0],
+                                        "type": "Field",
+                                        "url": entity_url(p[0], "Schema"),
+                                    }
+                                }
                                 added += 1
                         edges.setdefault((e.upstream, e.downstream), e)
         return added
@@ -209,8 +235,18 @@ def _node(urn: str, hops: int, side: str, removed: bool) -> Dict[str, Any]:
         platform = urn.split(":", 3)[3].lstrip("(").split(",", 1)[0]
     name = urn_name(urn)
     label = name.rsplit(".", 1)[-1] if et == "dataset" and "/" not in name else name  # a table's own name
-    return {"data": {"id": urn, "label": label, "type": type_label(et), "platform": platform,
-                     "url": entity_url(urn), "hops": hops, "side": side, "removed": removed}}
+    return {
+        "data": {
+            "id": urn,
+            "label": label,
+            "type": type_label(et),
+            "platform": platform,
+            "url": entity_url(urn),
+            "hops": hops,
+            "side": side,
+            "removed": removed,
+        }
+    }
 
 
 def follower_of(app: Any) -> LineageFollower:

@@ -4,6 +4,7 @@ Reads run on Starlette's thread pool (the store's reads are synchronous); edits 
 one writer as PATCH proposals and are answered after their commit and the search index's catch-up,
 so the edited page, its history and a new search all show them.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
@@ -53,8 +54,14 @@ async def search(request: Request) -> Response:
             raise results.QueryError(f"page must be a positive number, got {number!r}")
         found = await run_in_threadpool(results.run_search, served(request), query, filters, int(number))
     except results.QueryError as err:
-        return page(request, "search.html" if not partial(request) else "_results.html", status=400,
-                    query=query, found=None, error=str(err))
+        return page(
+            request,
+            "search.html" if not partial(request) else "_results.html",
+            status=400,
+            query=query,
+            found=None,
+            error=str(err),
+        )
     return page(request, "_results.html" if partial(request) else "search.html", query=query, found=found, error="")
 
 
@@ -71,7 +78,7 @@ def _raw_rest(request: Request, kind: str) -> Optional[str]:
         return None
     text = raw.decode("latin-1").split("?", 1)[0]
     prefix = f"/{kind}/"
-    return text[len(prefix):] if text.startswith(prefix) else None
+    return text[len(prefix) :] if text.startswith(prefix) else None
 
 
 async def entity_page(request: Request) -> Response:
@@ -88,8 +95,9 @@ async def entity_page(request: Request) -> Response:
     tab = tab or paths.DEFAULT_TAB
     ctx = await run_in_threadpool(load, request, urn, tab)
     if ctx is None:
-        return error_page(request, 404, "Entity not found",
-                          f"There is no entity {urn} in this store.", query=entity.urn_name(urn))
+        return error_page(
+            request, 404, "Entity not found", f"There is no entity {urn} in this store.", query=entity.urn_name(urn)
+        )
     return page(request, "_entity_body.html" if partial(request) else "entity.html", **ctx)
 
 
@@ -103,10 +111,17 @@ def load(request: Request, urn: str, tab: str, message: str = "", error: str = "
     wanted = entity.referenced(aspects)
     names = {u: entity.label_of(u, a) for u, a in store.latest_many(wanted).items()} if wanted else {}
     summary = entity.summarize(urn, aspects, s.registry, names)
-    ctx: Dict[str, Any] = {"urn": urn, "summary": summary, "tab": tab, "message": message, "error": error,
-                           "query": "", "has_schema": "schemaMetadata" in aspects,
-                           "owner_types": edits.OWNER_TYPES,
-                           "can_describe": edits.description_target(summary.entity_type) is not None}
+    ctx: Dict[str, Any] = {
+        "urn": urn,
+        "summary": summary,
+        "tab": tab,
+        "message": message,
+        "error": error,
+        "query": "",
+        "has_schema": "schemaMetadata" in aspects,
+        "owner_types": edits.OWNER_TYPES,
+        "can_describe": edits.description_target(summary.entity_type) is not None,
+    }
     if tab == "Schema":
         ctx["fields"] = entity.schema_rows(urn, aspects, names)
     elif tab == "Lineage":
@@ -179,9 +194,15 @@ async def edit(request: Request) -> Response:
 
 
 def _done(action: str, form: Any) -> str:
-    what = {"add_tag": "Tag added", "remove_tag": "Tag removed", "add_term": "Term added",
-            "remove_term": "Term removed", "add_owner": "Owner added", "remove_owner": "Owner removed",
-            "set_description": "Description saved"}.get(action, "Saved")
+    what = {
+        "add_tag": "Tag added",
+        "remove_tag": "Tag removed",
+        "add_term": "Term added",
+        "remove_term": "Term removed",
+        "add_owner": "Owner added",
+        "remove_owner": "Owner removed",
+        "set_description": "Description saved",
+    }.get(action, "Saved")
     value = str(form.get("value") or "")
     return f"{what}: {unquote(value)}." if value else f"{what}."
 

@@ -11,6 +11,7 @@ The path names are those of DataHub's web app (each entity class's ``getPathName
 ``datahub-web-react``): a link copied from litemeta opens the same entity in a DataHub UI and back.
 An entity type the table does not name uses its own type name.
 """
+
 from __future__ import annotations
 
 from typing import Dict, Optional, Tuple
@@ -18,22 +19,45 @@ from urllib.parse import quote, unquote
 
 # entity type -> DataHub UI path name
 PATH_NAMES: Dict[str, str] = {
-    "dataset": "dataset", "chart": "chart", "dashboard": "dashboard", "dataFlow": "pipelines",
-    "dataJob": "tasks", "corpuser": "user", "corpGroup": "group", "glossaryTerm": "glossaryTerm",
-    "glossaryNode": "glossaryNode", "domain": "domain", "container": "container", "tag": "tag",
-    "mlModel": "mlModels", "mlModelGroup": "mlModelGroup", "mlFeatureTable": "featureTables",
-    "mlFeature": "features", "mlPrimaryKey": "mlPrimaryKeys", "dataProduct": "dataProduct",
-    "notebook": "notebook", "dataPlatform": "platform", "dataProcessInstance": "dataProcessInstance",
-    "schemaField": "schemaField", "businessAttribute": "business-attribute",
-    "structuredProperty": "structured-property", "erModelRelationship": "erModelRelationship",
-    "application": "application", "query": "query",
+    "dataset": "dataset",
+    "chart": "chart",
+    "dashboard": "dashboard",
+    "dataFlow": "pipelines",
+    "dataJob": "tasks",
+    "corpuser": "user",
+    "corpGroup": "group",
+    "glossaryTerm": "glossaryTerm",
+    "glossaryNode": "glossaryNode",
+    "domain": "domain",
+    "container": "container",
+    "tag": "tag",
+    "mlModel": "mlModels",
+    "mlModelGroup": "mlModelGroup",
+    "mlFeatureTable": "featureTables",
+    "mlFeature": "features",
+    "mlPrimaryKey": "mlPrimaryKeys",
+    "dataProduct": "dataProduct",
+    "notebook": "notebook",
+    "dataPlatform": "platform",
+    "dataProcessInstance": "dataProcessInstance",
+    "schemaField": "schemaField",
+    "businessAttribute": "business-attribute",
+    "structuredProperty": "structured-property",
+    "erModelRelationship": "erModelRelationship",
+    "application": "application",
+    "query": "query",
 }
 ENTITY_TYPES: Dict[str, str] = {v: k for k, v in PATH_NAMES.items()}
 
 # Entity page tabs, in display order: (URL name, label). DataHub capitalises its tab names in URLs.
 TABS: Tuple[Tuple[str, str], ...] = (
-    ("Properties", "Properties"), ("Schema", "Schema"), ("Ownership", "Ownership"),
-    ("Tags", "Tags & terms"), ("Lineage", "Lineage"), ("History", "History"), ("Timeline", "Timeline"),
+    ("Properties", "Properties"),
+    ("Schema", "Schema"),
+    ("Ownership", "Ownership"),
+    ("Tags", "Tags & terms"),
+    ("Lineage", "Lineage"),
+    ("History", "History"),
+    ("Timeline", "Timeline"),
     ("Aspects", "Raw aspects"),
 )
 TAB_NAMES = {name.lower(): name for name, _ in TABS}

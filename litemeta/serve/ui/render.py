@@ -4,6 +4,7 @@ Templates and static files are package data (``litemeta/serve/ui/templates``, ``
 Autoescaping is on for every template: metadata (names, descriptions, custom properties) is text,
 never markup, so a ``<script>`` in a description is shown, not run.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -44,8 +45,14 @@ def short(value: Any, width: int = 160) -> str:
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     """The shared template environment (templates are compiled once per process)."""
-    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(default=True),
-                      undefined=ChainableUndefined, trim_blocks=True, lstrip_blocks=True, auto_reload=False)
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(default=True),
+        undefined=ChainableUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
     env.filters.update(when=when, pretty=pretty, short=short)
     env.globals.update(entity_url=paths.entity_url, tabs=paths.TABS, search_url=paths.search_url)
     return env
@@ -68,7 +75,7 @@ def error_page(request: Request, status: int, title: str, message: str, query: O
 # packaged), no inline script, no plugin; inline style attributes are allowed for the graph library.
 _HEADERS: Dict[str, str] = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-                               "img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+    "img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }

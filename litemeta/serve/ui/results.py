@@ -13,6 +13,7 @@ this module alone.
 Filters come from DataHub's URL parameters ``filter_<facet>=<value>`` (repeated: any of the values;
 several facets: all of them); ``filter_entity`` narrows by entity type.
 """
+
 from __future__ import annotations
 
 import re
@@ -27,16 +28,31 @@ FACET_VALUES_SHOWN = 8
 SNIPPET_CHARS = 220
 # facet field -> heading, in display order (DataHub's search page facets)
 FACETS: Tuple[Tuple[str, str], ...] = (
-    ("entity", "Type"), ("platform", "Platform"), ("tags", "Tag"), ("glossaryTerms", "Glossary term"),
-    ("owners", "Owner"), ("domains", "Domain"), ("container", "Container"), ("origin", "Environment"),
+    ("entity", "Type"),
+    ("platform", "Platform"),
+    ("tags", "Tag"),
+    ("glossaryTerms", "Glossary term"),
+    ("owners", "Owner"),
+    ("domains", "Domain"),
+    ("container", "Container"),
+    ("origin", "Environment"),
 )
 ENTITY_FACET = "entity"  # the URL name of the entity-type facet (the index calls it _entityType)
 _INDEX_FACET = {"entity": "_entityType"}
 _WORD = re.compile(r"[^\W_]+")
 # index field names as the results show them ("matched in field names")
-_FIELD_LABELS = {"fieldPaths": "field names", "fieldDescriptions": "field descriptions", "fieldTags": "field tags",
-                 "fieldGlossaryTerms": "field terms", "customProperties": "custom properties", "id": "urn",
-                 "qualifiedName": "qualified name", "urn": "urn", "name": "name", "description": "description"}
+_FIELD_LABELS = {
+    "fieldPaths": "field names",
+    "fieldDescriptions": "field descriptions",
+    "fieldTags": "field tags",
+    "fieldGlossaryTerms": "field terms",
+    "customProperties": "custom properties",
+    "id": "urn",
+    "qualifiedName": "qualified name",
+    "urn": "urn",
+    "name": "name",
+    "description": "description",
+}
 
 
 class QueryError(ValueError):
@@ -115,17 +131,20 @@ def parse_filters(items: Iterable[Tuple[str, str]]) -> Dict[str, Tuple[str, ...]
     for key, value in items:
         if not key.startswith("filter_") or not value:
             continue
-        name = key[len("filter_"):]
+        name = key[len("filter_") :]
         if name not in known:
-            raise QueryError(f"unknown filter {key!r}: expected one of " + ", ".join(f"filter_{f}" for f in sorted(known)))
+            raise QueryError(
+                f"unknown filter {key!r}: expected one of " + ", ".join(f"filter_{f}" for f in sorted(known))
+            )
         out.setdefault(name, [])
         if value not in out[name]:
             out[name].append(value)
     return {k: tuple(v) for k, v in out.items()}
 
 
-def run_search(served: Any, query: str, filters: Mapping[str, Sequence[str]], page: int = 1,
-               page_size: int = PAGE_SIZE) -> ResultPage:
+def run_search(
+    served: Any, query: str, filters: Mapping[str, Sequence[str]], page: int = 1, page_size: int = PAGE_SIZE
+) -> ResultPage:
     """One page of results with facets. Raises :class:`QueryError` for a query the index refuses."""
     from litemeta.errors import LitemetaError
 
@@ -134,9 +153,14 @@ def run_search(served: Any, query: str, filters: Mapping[str, Sequence[str]], pa
     store_filters = {_INDEX_FACET.get(k, k): list(v) for k, v in filters.items() if k != ENTITY_FACET}
     page = max(1, page)
     try:
-        result = served.search(text, entity_types=entity_types, filters=store_filters or None,
-                               facets=[_INDEX_FACET.get(f, f) for f, _ in FACETS],
-                               start=(page - 1) * page_size, count=page_size)
+        result = served.search(
+            text,
+            entity_types=entity_types,
+            filters=store_filters or None,
+            facets=[_INDEX_FACET.get(f, f) for f, _ in FACETS],
+            start=(page - 1) * page_size,
+            count=page_size,
+        )
     except LitemetaError as err:
         raise QueryError(str(err)) from None
     except ValueError as err:  # the query parser's own complaints
@@ -158,12 +182,20 @@ def run_search(served: Any, query: str, filters: Mapping[str, Sequence[str]], pa
         shown = any(p.marked for p in name + snip)
         elsewhere = () if shown else tuple(sorted({_FIELD_LABELS.get(f, f) for f, _ in h.matched_fields}))
         hits.append(Hit(s, snip, name, float(h.score), elsewhere))
-    return ResultPage(query, {k: tuple(v) for k, v in filters.items()}, result.total, page, max(1, -(-result.total // page_size)) if page_size else 1, tuple(hits),
-                      _facets(query, filters, facet_counts, names))
+    return ResultPage(
+        query,
+        {k: tuple(v) for k, v in filters.items()},
+        result.total,
+        page,
+        max(1, -(-result.total // page_size)) if page_size else 1,
+        tuple(hits),
+        _facets(query, filters, facet_counts, names),
+    )
 
 
-def _facets(query: str, filters: Mapping[str, Sequence[str]], counts: Mapping[str, Mapping[str, int]],
-            names: Mapping[str, str]) -> Tuple[Facet, ...]:
+def _facets(
+    query: str, filters: Mapping[str, Sequence[str]], counts: Mapping[str, Mapping[str, int]], names: Mapping[str, str]
+) -> Tuple[Facet, ...]:
     out = []
     for field, title in FACETS:
         values = counts.get(_INDEX_FACET.get(field, field), {})
@@ -176,8 +208,15 @@ def _facets(query: str, filters: Mapping[str, Sequence[str]], counts: Mapping[st
         for v in shown:
             now = [x for x in filters.get(field, ()) if x != v] if v in chosen else [*filters.get(field, ()), v]
             narrowed = {**{k: list(x) for k, x in filters.items()}, field: now}
-            rows.append(FacetValue(v, names.get(v) or label_of(v, {}), int(values.get(v, 0)), v in chosen,
-                                   search_href(query, {k: x for k, x in narrowed.items() if x})))
+            rows.append(
+                FacetValue(
+                    v,
+                    names.get(v) or label_of(v, {}),
+                    int(values.get(v, 0)),
+                    v in chosen,
+                    search_href(query, {k: x for k, x in narrowed.items() if x}),
+                )
+            )
         out.append(Facet(field, title, tuple(rows), max(0, len(values) - len(shown))))
     return tuple(out)
 
@@ -193,7 +232,7 @@ def mark(text: str, terms: Set[str]) -> List[Piece]:
     for m in _WORD.finditer(text):
         if m.group(0).lower() in terms:
             if m.start() > last:
-                out.append(Piece(text[last:m.start()]))
+                out.append(Piece(text[last : m.start()]))
             out.append(Piece(m.group(0), True))
             last = m.end()
     if last < len(text):
@@ -212,7 +251,7 @@ def snippet(text: Optional[str], terms: Set[str], width: int = SNIPPET_CHARS) ->
             if m.group(0).lower() in terms:
                 start = max(0, m.start() - width // 4)
                 break
-    cut = flat[start:start + width]
+    cut = flat[start : start + width]
     pieces = mark(cut, terms)
     if start > 0:
         pieces.insert(0, Piece("… "))

@@ -7,6 +7,7 @@ reads it), ``SameSite=Strict`` (no other site's page or link sends it) and lasts
 session; ``/ui/signout`` clears it. The guard (:class:`litemeta.serve.auth.Access`) accepts it on the
 browser view's routes only: the GMS API keeps DataHub's Bearer rule.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -49,17 +50,30 @@ async def sign_in(request: Request) -> Response:
         return error_page(request, 403, "Forbidden", "Sign in from this server's own page.")
     given = str(form_data.get("token") or "")
     if not hmac.compare_digest(given.encode("utf-8"), token.encode("utf-8")):
-        return page(request, "signin.html", status=401, target=target, query="",
-                    error="That is not this server's token (the value given to litemeta serve --token).")
+        return page(
+            request,
+            "signin.html",
+            status=401,
+            target=target,
+            query="",
+            error="That is not this server's token (the value given to litemeta serve --token).",
+        )
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(cookie_name(request.scope), session_value(token), path="/", httponly=True, samesite="strict",
-                        secure=request.url.scheme == "https")
+    response.set_cookie(
+        cookie_name(request.scope),
+        session_value(token),
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
     return response
 
 
 async def sign_out(request: Request) -> Response:
     """Clear the session cookie and show the sign-in page."""
     response = RedirectResponse(PAGE if served(request).token is not None else "/", status_code=303)
-    response.delete_cookie(cookie_name(request.scope), path="/", httponly=True, samesite="strict",
-                           secure=request.url.scheme == "https")
+    response.delete_cookie(
+        cookie_name(request.scope), path="/", httponly=True, samesite="strict", secure=request.url.scheme == "https"
+    )
     return response

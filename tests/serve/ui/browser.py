@@ -4,6 +4,7 @@ Selenium Manager is never asked for a driver (it would download one): the servic
 ``/usr/bin/chromedriver`` and the browser ``/usr/bin/chromium``. The flags keep Chromium from
 reaching for the network (closed here) and from needing a sandbox when run as root.
 """
+
 from __future__ import annotations
 
 import os
@@ -16,9 +17,19 @@ import pytest
 
 CHROMIUM = os.environ.get("LITEMETA_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("LITEMETA_CHROMEDRIVER", "/usr/bin/chromedriver")
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-dev-shm-usage", "--disable-extensions", "--window-size=1280,900")
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--disable-extensions",
+    "--window-size=1280,900",
+)
 ARTIFACTS = Path(os.environ.get("LITEMETA_ARTIFACTS", Path(__file__).resolve().parents[3] / "artifacts")) / "ui"
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 
@@ -51,8 +62,10 @@ def browser() -> Iterator[Any]:
     if not available():
         if os.environ.get("CI"):  # .ci/run installs them: a missing browser there is a failure, not a skip
             pytest.fail(f"CI needs Debian's chromium and chromium-driver ({CHROMIUM}, {CHROMEDRIVER})")
-        pytest.skip(f"needs Debian's chromium and chromium-driver ({CHROMIUM}, {CHROMEDRIVER}): "
-                    f"apt-get install -y chromium chromium-driver")
+        pytest.skip(
+            f"needs Debian's chromium and chromium-driver ({CHROMIUM}, {CHROMEDRIVER}): "
+            f"apt-get install -y chromium chromium-driver"
+        )
     profile = tempfile.mkdtemp(prefix="litemeta-chromium-")
     driver = start_browser(profile)
     try:
@@ -76,5 +89,6 @@ def axe_violations(driver: Any) -> list:  # type: ignore[type-arg]
         driver.execute_script(AXE.read_text(encoding="utf-8"))
     result = driver.execute_async_script(
         "const done = arguments[arguments.length - 1];"
-        "axe.run(document, {resultTypes: ['violations']}).then(r => done(r.violations), e => done([{id: 'axe-error', impact: 'critical', help: String(e), nodes: []}]));")
+        "axe.run(document, {resultTypes: ['violations']}).then(r => done(r.violations), e => done([{id: 'axe-error', impact: 'critical', help: String(e), nodes: []}]));"
+    )
     return list(result)

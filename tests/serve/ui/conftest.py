@@ -5,6 +5,7 @@ terms, owners and lineage, charts, dashboards, pipelines, tasks, users, groups, 
 containers) plus a few records made for these tests: a dataset whose description and name carry
 HTML, and two datasets joined by column-level lineage (``fineGrainedLineages``).
 """
+
 from __future__ import annotations
 
 import os
@@ -34,27 +35,66 @@ def special_records() -> List[Any]:
 
     def schema(ds: str, names: List[str], fks: Any = None) -> Any:
         return m.SchemaMetadataClass(
-            schemaName=ds, platform="urn:li:dataPlatform:hive", version=0, hash="", platformSchema=m.OtherSchemaClass(rawSchema=""),
-            fields=[m.SchemaFieldClass(fieldPath=n, type=m.SchemaFieldDataTypeClass(m.StringTypeClass()), nativeDataType="VARCHAR",
-                                       isPartOfKey=i == 0) for i, n in enumerate(names)],
-            foreignKeys=fks)
+            schemaName=ds,
+            platform="urn:li:dataPlatform:hive",
+            version=0,
+            hash="",
+            platformSchema=m.OtherSchemaClass(rawSchema=""),
+            fields=[
+                m.SchemaFieldClass(
+                    fieldPath=n,
+                    type=m.SchemaFieldDataTypeClass(m.StringTypeClass()),
+                    nativeDataType="VARCHAR",
+                    isPartOfKey=i == 0,
+                )
+                for i, n in enumerate(names)
+            ],
+            foreignKeys=fks,
+        )
 
     return [
-        MCPW(entityUrn=HOSTILE, aspect=m.DatasetPropertiesClass(name="<b>bold</b> table", description=HOSTILE_DESCRIPTION)),
+        MCPW(
+            entityUrn=HOSTILE,
+            aspect=m.DatasetPropertiesClass(name="<b>bold</b> table", description=HOSTILE_DESCRIPTION),
+        ),
         MCPW(entityUrn=SRC, aspect=m.DatasetPropertiesClass(name="orders", description="Orders as placed.")),
         MCPW(entityUrn=SRC, aspect=schema(SRC, ["order_id", "customer_id", "amount"])),
         MCPW(entityUrn=DST, aspect=m.DatasetPropertiesClass(name="order_facts", description="One row per order.")),
-        MCPW(entityUrn=DST, aspect=schema(DST, ["order_key", "revenue"], [m.ForeignKeyConstraintClass(
-            name="fk_order", foreignFields=[field_urn(SRC, "order_id")], sourceFields=[field_urn(DST, "order_key")],
-            foreignDataset=SRC)])),
-        MCPW(entityUrn=DST, aspect=m.UpstreamLineageClass(
-            upstreams=[m.UpstreamClass(dataset=SRC, type=m.DatasetLineageTypeClass.TRANSFORMED)],
-            fineGrainedLineages=[
-                m.FineGrainedLineageClass(upstreamType="FIELD_SET", downstreamType="FIELD",
-                                          upstreams=[field_urn(SRC, "order_id")], downstreams=[field_urn(DST, "order_key")]),
-                m.FineGrainedLineageClass(upstreamType="FIELD_SET", downstreamType="FIELD",
-                                          upstreams=[field_urn(SRC, "amount")], downstreams=[field_urn(DST, "revenue")]),
-            ])),
+        MCPW(
+            entityUrn=DST,
+            aspect=schema(
+                DST,
+                ["order_key", "revenue"],
+                [
+                    m.ForeignKeyConstraintClass(
+                        name="fk_order",
+                        foreignFields=[field_urn(SRC, "order_id")],
+                        sourceFields=[field_urn(DST, "order_key")],
+                        foreignDataset=SRC,
+                    )
+                ],
+            ),
+        ),
+        MCPW(
+            entityUrn=DST,
+            aspect=m.UpstreamLineageClass(
+                upstreams=[m.UpstreamClass(dataset=SRC, type=m.DatasetLineageTypeClass.TRANSFORMED)],
+                fineGrainedLineages=[
+                    m.FineGrainedLineageClass(
+                        upstreamType="FIELD_SET",
+                        downstreamType="FIELD",
+                        upstreams=[field_urn(SRC, "order_id")],
+                        downstreams=[field_urn(DST, "order_key")],
+                    ),
+                    m.FineGrainedLineageClass(
+                        upstreamType="FIELD_SET",
+                        downstreamType="FIELD",
+                        upstreams=[field_urn(SRC, "amount")],
+                        downstreams=[field_urn(DST, "revenue")],
+                    ),
+                ],
+            ),
+        ),
     ]
 
 

@@ -8,6 +8,7 @@ accessibility (axe-core: no serious or critical violation on the main pages), a 
 signing in once to a server started with a token.
 Screenshots of the main pages go to ``artifacts/ui/``.
 """
+
 from __future__ import annotations
 
 import json
@@ -60,7 +61,9 @@ def test_search_with_autocomplete_and_keyboard(browser: Any, ui_server: Server) 
     assert box.get_attribute("aria-expanded") == "true"
     box.send_keys(Keys.ARROW_DOWN)
     first = by_css(browser, "#suggestions [role=option]")[0]
-    assert first.get_attribute("aria-selected") == "true" and box.get_attribute("aria-activedescendant") == first.get_attribute("id")
+    assert first.get_attribute("aria-selected") == "true" and box.get_attribute(
+        "aria-activedescendant"
+    ) == first.get_attribute("id")
     target = first.get_attribute("href")
     box.send_keys(Keys.ENTER)
     wait_for(lambda: browser.current_url == target, what="the suggestion's page")
@@ -76,20 +79,27 @@ def test_facet_narrows_results(browser: Any, ui_server: Server) -> None:
     base = ui_server[0]
     browser.get(base + "/search?query=order")
     total = int(by_css(browser, "#result-count")[0].text.split()[0].replace(",", ""))
-    facet = next(a for a in by_css(browser, "a.facet-value[data-facet=platform]")
-                 if int(a.find_element("css selector", ".count").text.replace(",", "")) < total)
+    facet = next(
+        a
+        for a in by_css(browser, "a.facet-value[data-facet=platform]")
+        if int(a.find_element("css selector", ".count").text.replace(",", "")) < total
+    )
     expected = int(facet.find_element("css selector", ".count").text.replace(",", ""))
     platform = facet.find_element("css selector", ".label").text
     facet.click()  # htmx swaps the results and pushes the URL
     wait_for(lambda: "filter_platform=" in browser.current_url, what="the narrowed URL")
-    wait_for(lambda: by_css(browser, "#result-count")[0].text.startswith(f"{expected:,} result"), what="the narrowed count")
+    wait_for(
+        lambda: by_css(browser, "#result-count")[0].text.startswith(f"{expected:,} result"), what="the narrowed count"
+    )
     shown = [e.text for e in by_css(browser, ".hit .meta .platform")]
     assert shown and set(shown) == {platform}
     assert by_css(browser, "a.facet-value.selected[data-facet=platform]")
     screenshot(browser, "search-narrowed")
 
 
-@pytest.mark.parametrize("entity_type", ["dataset", "chart", "dashboard", "dataFlow", "dataJob", "corpuser", "glossaryTerm"])
+@pytest.mark.parametrize(
+    "entity_type", ["dataset", "chart", "dashboard", "dataFlow", "dataJob", "corpuser", "glossaryTerm"]
+)
 def test_entity_page_of_each_main_type(browser: Any, ui_server: Server, entity_type: str) -> None:
     store = ui_server[1].state.served.store
     urn = store.search("*", entity_types=[entity_type], count=1).results[0].urn
@@ -109,8 +119,13 @@ def test_schema_table_filters(browser: Any, ui_server: Server) -> None:
     rows = by_css(browser, "#schema-table tbody tr")
     assert [r.get_attribute("data-path") for r in rows] == ["order_key", "revenue"]
     by_css(browser, "#field-filter")[0].send_keys("rev")
-    wait_for(lambda: [r.get_attribute("data-path") for r in by_css(browser, "#schema-table tbody tr") if r.is_displayed()] == ["revenue"],
-             what="the filtered rows")
+    wait_for(
+        lambda: (
+            [r.get_attribute("data-path") for r in by_css(browser, "#schema-table tbody tr") if r.is_displayed()]
+            == ["revenue"]
+        ),
+        what="the filtered rows",
+    )
     assert by_css(browser, "#field-filter-count")[0].text == "1 of 2 fields"
     screenshot(browser, "schema")
 
@@ -119,22 +134,28 @@ def test_lineage_graph_draws_nodes_and_a_click_opens_one(browser: Any, ui_server
     from selenium.webdriver.common.action_chains import ActionChains
 
     browser.get(ui_server[0] + entity_url(DST, "Lineage") + "?columns=1")
-    wait_for(lambda: browser.execute_script("return window.litemetaLineage && window.litemetaLineage.nodes().length"),
-             what="the graph")
+    wait_for(
+        lambda: browser.execute_script("return window.litemetaLineage && window.litemetaLineage.nodes().length"),
+        what="the graph",
+    )
     ids = browser.execute_script("return window.litemetaLineage.nodes().map(n => n.id())")
     assert {SRC, DST, f"urn:li:schemaField:({SRC},amount)"} <= set(ids)
     screenshot(browser, "lineage")
     # a real click on the upstream node's position on the canvas (entity level: no fields inside)
     browser.get(ui_server[0] + entity_url(DST, "Lineage"))
-    wait_for(lambda: browser.execute_script("return window.litemetaLineage && window.litemetaLineage.nodes().length"),
-             what="the graph")
+    wait_for(
+        lambda: browser.execute_script("return window.litemetaLineage && window.litemetaLineage.nodes().length"),
+        what="the graph",
+    )
     canvas = by_css(browser, "#lineage-graph")[0]
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", canvas)
     pos = browser.execute_script(
-        "const n = window.litemetaLineage.getElementById(arguments[0]); return n.renderedPosition();", SRC)
+        "const n = window.litemetaLineage.getElementById(arguments[0]); return n.renderedPosition();", SRC
+    )
     size = canvas.size
-    ActionChains(browser).move_to_element_with_offset(canvas, int(pos["x"] - size["width"] / 2),
-                                                      int(pos["y"] - size["height"] / 2)).click().perform()
+    ActionChains(browser).move_to_element_with_offset(
+        canvas, int(pos["x"] - size["width"] / 2), int(pos["y"] - size["height"] / 2)
+    ).click().perform()
     wait_for(lambda: browser.current_url.endswith(entity_url(SRC)), what="the clicked node's page")
     assert by_css(browser, "h1.entity-name")[0].text == "orders"
 
@@ -159,8 +180,9 @@ def test_edit_shows_in_history_and_timeline(browser: Any, ui_server: Server) -> 
     screenshot(browser, "timeline")
 
 
-def test_live_feed_shows_an_event_from_a_concurrent_ingest(browser: Any, ui_server: Server, ui_store_path: Path,
-                                                           tmp_path: Path) -> None:
+def test_live_feed_shows_an_event_from_a_concurrent_ingest(
+    browser: Any, ui_server: Server, ui_store_path: Path, tmp_path: Path
+) -> None:
     import datahub.metadata.schema_classes as m
     from datahub.emitter.mcp import MetadataChangeProposalWrapper as MCPW
     from datahub.ingestion.sink.file import write_metadata_file
@@ -169,27 +191,52 @@ def test_live_feed_shows_an_event_from_a_concurrent_ingest(browser: Any, ui_serv
     wait_for(lambda: by_css(browser, "#feed-state")[0].text == "live", what="the feed to connect")
     before = {r.get_attribute("data-offset") for r in by_css(browser, "#feed-rows tr")}
     records = tmp_path / "tag.json"
-    write_metadata_file(records, [MCPW(entityUrn=HOSTILE, aspect=m.GlobalTagsClass(tags=[m.TagAssociationClass("urn:li:tag:from_cli")]))])
-    done = subprocess.run([sys.executable, "-m", "litemeta", "ingest", str(records), "--db", str(ui_store_path)],
-                          capture_output=True, text=True, timeout=120)
+    write_metadata_file(
+        records,
+        [MCPW(entityUrn=HOSTILE, aspect=m.GlobalTagsClass(tags=[m.TagAssociationClass("urn:li:tag:from_cli")]))],
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "litemeta", "ingest", str(records), "--db", str(ui_store_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     # the tag's entity change event (category TAG) and its relationship change event (TaggedWith)
-    wait_for(lambda: {r.get_attribute("data-category") for r in by_css(browser, "#feed-rows tr.fresh")
-                      if r.get_attribute("data-offset") not in before and "from_cli" in r.text} == {"TAG", "RELATIONSHIP"},
-             timeout=20, what="the ingested events in the feed")
+    wait_for(
+        lambda: (
+            {
+                r.get_attribute("data-category")
+                for r in by_css(browser, "#feed-rows tr.fresh")
+                if r.get_attribute("data-offset") not in before and "from_cli" in r.text
+            }
+            == {"TAG", "RELATIONSHIP"}
+        ),
+        timeout=20,
+        what="the ingested events in the feed",
+    )
     screenshot(browser, "activity")
 
 
 @pytest.mark.parametrize("page", ["/", "/search?query=order", "entity", "schema", "lineage", "/activity"])
 def test_no_serious_accessibility_violation(browser: Any, ui_server: Server, page: str) -> None:
-    path = {"entity": entity_url(SRC), "schema": entity_url(DST, "Schema"), "lineage": entity_url(DST, "Lineage")}.get(page, page)
+    path = {"entity": entity_url(SRC), "schema": entity_url(DST, "Schema"), "lineage": entity_url(DST, "Lineage")}.get(
+        page, page
+    )
     browser.get(ui_server[0] + path)
     if page == "lineage":
-        wait_for(lambda: browser.execute_script("return window.litemetaLineage && window.litemetaLineage.nodes().length"),
-                 what="the graph")
+        wait_for(
+            lambda: browser.execute_script("return window.litemetaLineage && window.litemetaLineage.nodes().length"),
+            what="the graph",
+        )
     bad = [v for v in axe_violations(browser) if v.get("impact") in ("serious", "critical")]
-    assert not bad, json.dumps([{k: v[k] for k in ("id", "impact", "help")} | {"nodes": [n["html"][:120] for n in v["nodes"][:3]]}
-                                for v in bad], indent=1)
+    assert not bad, json.dumps(
+        [
+            {k: v[k] for k in ("id", "impact", "help")} | {"nodes": [n["html"][:120] for n in v["nodes"][:3]]}
+            for v in bad
+        ],
+        indent=1,
+    )
 
 
 def test_keyboard_reaches_the_content(browser: Any, ui_server: Server) -> None:
@@ -241,8 +288,9 @@ def test_sign_in_once_with_the_servers_token(browser: Any, ui_store_path: Path) 
     from litemeta.serve.runner import ServerThread
 
     token = "browser-s3cret"
-    app = create_app(str(ui_store_path), token=token, extra_routes=ui.routes(), sign_in=ui.sign_in(),
-                     events_helper=False)
+    app = create_app(
+        str(ui_store_path), token=token, extra_routes=ui.routes(), sign_in=ui.sign_in(), events_helper=False
+    )
     with ServerThread(app) as server:
         base = server.url
         browser.get(base + "/search?query=order")

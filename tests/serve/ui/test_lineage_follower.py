@@ -1,5 +1,6 @@
 """The browser view's lineage graph follows the MCL log: built once, then changed by later writes
 (new, replaced and deleted lineage aspects, soft deletes), from this process or any other."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,8 +19,12 @@ def ds(name: str) -> str:
 
 
 def lineage(urn: str, *upstreams: str) -> MCPW:
-    return MCPW(entityUrn=urn, aspect=m.UpstreamLineageClass(
-        upstreams=[m.UpstreamClass(dataset=u, type=m.DatasetLineageTypeClass.TRANSFORMED) for u in upstreams]))
+    return MCPW(
+        entityUrn=urn,
+        aspect=m.UpstreamLineageClass(
+            upstreams=[m.UpstreamClass(dataset=u, type=m.DatasetLineageTypeClass.TRANSFORMED) for u in upstreams]
+        ),
+    )
 
 
 def ids(view: Any, side: str) -> List[str]:
@@ -41,8 +46,13 @@ def test_follower_applies_later_writes_like_a_fresh_scan(tmp_path: Path) -> None
         f = LineageFollower(store)
         assert ids(f.view(ds("c"), hops=3), "upstream") == [ds("a"), ds("b")]
         # written after the graph was built: a new edge, a replaced aspect, a soft delete
-        store.ingest([lineage(ds("d"), ds("c")), lineage(ds("c"), ds("x")),
-                      MCPW(entityUrn=ds("x"), aspect=m.StatusClass(removed=True))])
+        store.ingest(
+            [
+                lineage(ds("d"), ds("c")),
+                lineage(ds("c"), ds("x")),
+                MCPW(entityUrn=ds("x"), aspect=m.StatusClass(removed=True)),
+            ]
+        )
         view = f.view(ds("c"), hops=3)
         assert ids(view, "upstream") == [ds("x")]
         assert ids(view, "downstream") == [ds("d")]

@@ -3,6 +3,7 @@
 Pages are fetched from a real ``litemeta serve`` (uvicorn on a free port) over a store built with
 the DataHub SDK; expected values come from the store's own reads or from the records written.
 """
+
 from __future__ import annotations
 
 import re
@@ -26,10 +27,12 @@ def get(server: Server, path: str, **kw: Any) -> requests.Response:
 def test_urls_follow_datahubs_scheme() -> None:
     flow = "urn:li:dataFlow:(airflow,daily,prod)"
     assert entity_url(flow) == "/pipelines/" + quote(flow, safe="")
-    assert entity_url("urn:li:dataJob:(urn:li:dataFlow:(airflow,daily,prod),load)").startswith("/tasks/urn%3Ali%3AdataJob")
+    assert entity_url("urn:li:dataJob:(urn:li:dataFlow:(airflow,daily,prod),load)").startswith(
+        "/tasks/urn%3Ali%3AdataJob"
+    )
     assert entity_url("urn:li:corpuser:alice", "Ownership") == "/user/urn%3Ali%3Acorpuser%3Aalice/Ownership"
     s3 = "urn:li:dataset:(urn:li:dataPlatform:s3,bucket/dir/file,PROD)"
-    raw = entity_url(s3, "Schema")[len("/dataset/"):]
+    raw = entity_url(s3, "Schema")[len("/dataset/") :]
     assert split_entity_path("dataset", "", raw) == (s3, "Schema")
     # a hand-typed link with the urn unencoded, slashes and all
     assert split_entity_path("dataset", s3 + "/Lineage", s3 + "/Lineage") == (s3, "Lineage")
@@ -55,7 +58,9 @@ def test_search_marks_matched_words_and_facets_narrow(ui_server: Server) -> None
     platform = next(p for p, n in everything.facets["platform"].items() if n < everything.total)
     narrowed = store.search("order", filters={"platform": [platform]})
     assert 0 < narrowed.total < everything.total
-    link = re.search(r'href="(/search\?query=order&amp;filter_platform=' + re.escape(quote(platform, safe="")) + ')"', r.text)
+    link = re.search(
+        r'href="(/search\?query=order&amp;filter_platform=' + re.escape(quote(platform, safe="")) + ')"', r.text
+    )
     assert link, "the facet value links to the narrowed search"
     r2 = get(ui_server, unescape(link.group(1)))
     assert f"{narrowed.total:,} result" in r2.text
@@ -72,11 +77,14 @@ def test_search_pages(ui_server: Server) -> None:
     assert 'rel="prev"' in r.text and 'rel="next"' in r.text
 
 
-@pytest.mark.parametrize("query, expected", [
-    ("/search?query=x&filter_colour=red", "unknown filter 'filter_colour'"),
-    ("/search?query=x&page=-1", "page must be a positive number"),
-    ("/search?query=" + "a" * 1001, "at most 1000 are accepted"),
-])
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("/search?query=x&filter_colour=red", "unknown filter 'filter_colour'"),
+        ("/search?query=x&page=-1", "page must be a positive number"),
+        ("/search?query=" + "a" * 1001, "at most 1000 are accepted"),
+    ],
+)
 def test_bad_search_is_a_message_not_a_traceback(ui_server: Server, query: str, expected: str) -> None:
     r = get(ui_server, query)
     assert r.status_code == 400
@@ -113,7 +121,7 @@ def test_html_in_metadata_is_escaped(ui_server: Server) -> None:
         assert "<script>window.pwned" not in r.text and "<img src=x" not in r.text and "<b>bold</b>" not in r.text
         if tab in ("Properties", "Aspects"):
             assert "&lt;script&gt;window.pwned = 1&lt;/script&gt;" in r.text
-    assert "<h1 class=\"entity-name\">&lt;b&gt;bold&lt;/b&gt; table</h1>" in get(ui_server, entity_url(HOSTILE)).text
+    assert '<h1 class="entity-name">&lt;b&gt;bold&lt;/b&gt; table</h1>' in get(ui_server, entity_url(HOSTILE)).text
     r = get(ui_server, "/search?query=pwned")
     assert "<script>window.pwned" not in r.text and "&lt;script&gt;" in r.text
     assert "script-src 'self'" in r.headers["content-security-policy"]
@@ -126,7 +134,7 @@ def test_schema_tab_has_types_keys_and_foreign_keys(ui_server: Server) -> None:
     r = get(ui_server, entity_url(urn, "Schema"))
     assert r.status_code == 200
     assert f"{len(sm['fields'])} field" in r.text
-    assert r.text.count('<tr data-depth=') == len(sm["fields"])
+    assert r.text.count("<tr data-depth=") == len(sm["fields"])
     assert r.text.count(">PK<") == 1
     fk = re.search(r'<a class="badge fk" href="([^"]+)" title="foreign key fk_order">FK → order_id</a>', r.text)
     assert fk and unescape(fk.group(1)) == entity_url(SRC, "Schema")
@@ -151,18 +159,33 @@ def test_every_tab_of_every_main_type_renders(ui_server: Server) -> None:
     from litemeta.serve.ui.paths import TABS
 
     store = ui_server[1].state.served.store
-    for et in ("dataset", "chart", "dashboard", "dataFlow", "dataJob", "corpuser", "corpGroup", "glossaryTerm",
-               "domain", "container", "tag"):
+    for et in (
+        "dataset",
+        "chart",
+        "dashboard",
+        "dataFlow",
+        "dataJob",
+        "corpuser",
+        "corpGroup",
+        "glossaryTerm",
+        "domain",
+        "container",
+        "tag",
+    ):
         urn = store.search("*", entity_types=[et], count=1).results[0].urn
         for tab, _ in TABS:
             r = get(ui_server, entity_url(urn, tab))
             assert r.status_code == 200, (urn, tab, r.text[-500:])
-            assert "<h1 class=\"entity-name\">" in r.text
+            assert '<h1 class="entity-name">' in r.text
 
 
 def post_edit(server: Server, urn: str, action: str, tab: str = "Tags", **fields: str) -> requests.Response:
-    return requests.post(server[0] + "/ui/edit", data={"urn": urn, "action": action, "tab": tab, **fields},
-                         headers={"HX-Request": "true", "Origin": server[0]}, timeout=30)
+    return requests.post(
+        server[0] + "/ui/edit",
+        data={"urn": urn, "action": action, "tab": tab, **fields},
+        headers={"HX-Request": "true", "Origin": server[0]},
+        timeout=30,
+    )
 
 
 def test_edits_are_patch_proposals_through_the_write_path(ui_server: Server) -> None:
@@ -181,7 +204,9 @@ def test_edits_are_patch_proposals_through_the_write_path(ui_server: Server) -> 
     timeline = get(ui_server, entity_url(SRC, "Timeline") + "?category=TAG")
     assert "ui_edited" in timeline.text and "added" in timeline.text
     # owner and description, then removal
-    assert post_edit(ui_server, SRC, "add_owner", "Ownership", value="carol", owner_type="DATA_STEWARD").status_code == 200
+    assert (
+        post_edit(ui_server, SRC, "add_owner", "Ownership", value="carol", owner_type="DATA_STEWARD").status_code == 200
+    )
     assert {"owner": "urn:li:corpuser:carol", "type": "DATA_STEWARD"} in store.get(SRC)["ownership"]["owners"]
     assert post_edit(ui_server, SRC, "set_description", "Properties", description="Edited <here>").status_code == 200
     assert store.get(SRC)["editableDatasetProperties"]["description"] == "Edited <here>"
@@ -197,8 +222,12 @@ def test_bad_edits_write_nothing(ui_server: Server) -> None:
     assert r.status_code == 422 and "expected a tag urn" in unescape(r.text)
     r = post_edit(ui_server, SRC, "drop_table")
     assert r.status_code == 422 and "unknown edit" in unescape(r.text)
-    r = requests.post(ui_server[0] + "/ui/edit", data={"urn": SRC, "action": "add_tag", "value": "x"},
-                      headers={"Origin": "http://evil.example"}, timeout=30)
+    r = requests.post(
+        ui_server[0] + "/ui/edit",
+        data={"urn": SRC, "action": "add_tag", "value": "x"},
+        headers={"Origin": "http://evil.example"},
+        timeout=30,
+    )
     assert r.status_code == 403
     assert store.end_offsets() == before
 
@@ -257,11 +286,20 @@ def test_rollback_after_confirmation_restores_the_previous_run(tmp_path: Any) ->
             assert "1 aspect go back" in preview.text
             assert store.get(urn)["datasetProperties"]["description"] == "second"  # nothing done yet
             # without the confirmation field the post only leads back to the question
-            r = requests.post(server.url + "/ui/rollback", data={"run": "run-b"}, headers={"Origin": server.url},
-                              allow_redirects=False, timeout=30)
+            r = requests.post(
+                server.url + "/ui/rollback",
+                data={"run": "run-b"},
+                headers={"Origin": server.url},
+                allow_redirects=False,
+                timeout=30,
+            )
             assert r.status_code == 303 and store.get(urn)["datasetProperties"]["description"] == "second"
-            r = requests.post(server.url + "/ui/rollback", data={"run": "run-b", "confirm": "yes"},
-                              headers={"Origin": server.url}, timeout=30)
+            r = requests.post(
+                server.url + "/ui/rollback",
+                data={"run": "run-b", "confirm": "yes"},
+                headers={"Origin": server.url},
+                timeout=30,
+            )
             assert r.status_code == 200 and "Rolled back: 1 aspect restored or removed" in r.text
             assert store.get(urn)["datasetProperties"]["description"] == "first"
             assert ">0 results for “second”" in requests.get(server.url + "/search?query=second", timeout=30).text
@@ -276,8 +314,12 @@ def test_datahub_clients_still_reach_the_gms_api_beside_the_pages(ui_server: Ser
     graph = graph_for(ui_server[0])
     assert graph.get_aspect(SRC, DatasetPropertiesClass).name == "orders"
     assert graph.exists(DST)
-    assert requests.get(ui_server[0] + "/aspects/" + quote(SRC, safe="") + "?aspect=datasetProperties&version=0",
-                        timeout=30).json()["aspect"]["com.linkedin.dataset.DatasetProperties"]["name"] == "orders"
+    assert (
+        requests.get(
+            ui_server[0] + "/aspects/" + quote(SRC, safe="") + "?aspect=datasetProperties&version=0", timeout=30
+        ).json()["aspect"]["com.linkedin.dataset.DatasetProperties"]["name"]
+        == "orders"
+    )
 
 
 @pytest.mark.parametrize("no_ui", [False, True])
@@ -290,8 +332,18 @@ def test_litemeta_serve_command_serves_the_pages_unless_told_not_to(tmp_path: An
     with socket.socket() as sock:  # a free port (the command binds it itself)
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    cmd = [sys.executable, "-m", "litemeta", "serve", "--db", str(tmp_path / "cli.db"), "--port", str(port),
-           "--log-level", "warning"] + (["--no-ui"] if no_ui else [])
+    cmd = [
+        sys.executable,
+        "-m",
+        "litemeta",
+        "serve",
+        "--db",
+        str(tmp_path / "cli.db"),
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+    ] + (["--no-ui"] if no_ui else [])
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 60
