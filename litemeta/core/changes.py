@@ -62,18 +62,19 @@ Not copied / litemeta's choices:
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from litemeta.core.changes_base import (
     SEMVER_ORDER,
     Event,
     description_diff,
+    event_stamp,
     raw_event,
-    schema_field_urn,
     tag_diffs,
     term_diffs,
 )
+from litemeta.core.changes_relationships import extract_paths as extract_paths
+from litemeta.core.changes_relationships import relationship_change_events as relationship_change_events
 from litemeta.core.changes_schema import editable_schema_metadata_events, schema_metadata_events
 from litemeta.model.jsontext import dumps
 
@@ -369,13 +370,6 @@ def _entity_type(urn: str) -> str:
     return urn.split(":", 3)[2]
 
 
-def _stamp(audit_stamp: Mapping[str, Any]) -> Dict[str, Any]:
-    out = {"actor": audit_stamp["actor"], "time": audit_stamp["time"]}
-    if audit_stamp.get("impersonator") is not None:
-        out["impersonator"] = audit_stamp["impersonator"]
-    return out
-
-
 def _payload(e: Event, stamp: Dict[str, Any]) -> Dict[str, Any]:
     out: Dict[str, Any] = {
         "entityType": _entity_type(e["entityUrn"]),
@@ -412,7 +406,7 @@ def aspect_change_events(
     gens = GENERATORS.get(aspect_name)
     if not gens:
         return []
-    stamp = _stamp(audit_stamp)
+    stamp = event_stamp(audit_stamp)
     rel = related or {}
     out = []
     for gen in gens:
@@ -456,112 +450,6 @@ def entity_change_events(
         audit_stamp=audit_stamp,
         related=related,
     )
-
-
-# --- relationships ---------------------------------------------------------------------------
-
-
-def extract_paths(value: Any, path: str) -> List[Any]:
-    """Values at a registry path like ``/upstreams/*/dataset``; ``*`` walks list items and map
-    values, ``$key`` yields map keys. Missing or null steps yield nothing.
-
-        >>> extract_paths({"tags": [{"tag": "a"}, {"tag": "b"}]}, "/tags/*/tag")
-        ['a', 'b']
-    """
-    current = [value]
-    for step in _steps(path):
-        nxt: List[Any] = []
-        for v in current:
-            if v is None:
-                continue
-            if step == "*":
-                if isinstance(v, list):
-                    nxt.extend(v)
-                elif isinstance(v, dict):
-                    nxt.extend(v.values())
-            elif step == "$key":
-                if isinstance(v, dict):
-                    nxt.extend(v.keys())
-            elif isinstance(v, dict) and step in v:
-                nxt.append(v[step])
-        current = nxt
-    return [v for v in current if v is not None]
-
-
-@lru_cache(maxsize=1024)
-def _steps(path: str) -> Tuple[str, ...]:
-    return tuple(step for step in path.strip("/").split("/") if step)
-
-
-_FINE_GRAINED = ("upstreamLineage", "dataJobInputOutput")
-
-
-def _edges(urn: str, aspect_name: str, value: Value, relationships: Mapping[str, Mapping[str, Any]]) -> List[tuple]:
-    """Edges (source, destination, type, via) of one aspect value, first-seen order, no duplicates."""
-    if not value:
-        return []
-    edges: List[tuple] = []
-    if aspect_name in _FINE_GRAINED:
-        # GraphIndexUtils.updateFineGrainedEdgesAndRelationships: schemaField -> schemaField edges,
-        # via the dataJob itself or the lineage's query; stops at the first incomplete lineage.
-        for fgl in value.get("fineGrainedLineages") or []:
-            if not fgl.get("downstreams") or not fgl.get("upstreams"):
-                break
-            via = urn if aspect_name == "dataJobInputOutput" else fgl.get("query")
-            edges += [(d, u, "DownstreamOf", via) for d in fgl["downstreams"] for u in fgl["upstreams"]]
-    elif aspect_name == "inputFields":
-        for f in value.get("fields") or []:
-            fp = (f.get("schemaField") or {}).get("fieldPath")
-            if f.get("schemaFieldUrn") and fp:
-                edges.append((schema_field_urn(urn, fp), f["schemaFieldUrn"], "DownstreamOf", None))
-    for path, ann in relationships.items():
-        dests = extract_paths(value, path)
-        via_path = ann.get("via")
-        vias = extract_paths(value, "/" + via_path) if via_path else []
-        for i, dest in enumerate(dests):
-            via = vias[i] if via_path and len(vias) == len(dests) else None
-            edges.append((urn, dest, ann["name"], via))
-    return list(dict.fromkeys(edges))
-
-
-def relationship_change_events(
-    *,
-    entity_urn: str,
-    aspect_name: str,
-    change_type: str,
-    previous: Value,
-    new: Value,
-    audit_stamp: Mapping[str, Any],
-    registry: Any,
-) -> List[Dict[str, Any]]:
-    """RelationshipChangeEvent payloads for the graph edges an MCL removes and adds (R8.12).
-
-    Edges come from the aspect's Relationship annotations (plus DataHub's hand-made fine-grained
-    lineage and inputFields edges); identity is (source, destination, type, via) as in ``Edge``.
-    Removed edges come first, then added ones. RESTATE carries equal values, so it yields nothing.
-    """
-    spec = registry.aspects.get(aspect_name)
-    if spec is None or (not spec.relationships and aspect_name not in _FINE_GRAINED + ("inputFields",)):
-        return []
-    old_edges = _edges(entity_urn, aspect_name, previous, spec.relationships)
-    new_edges = _edges(entity_urn, aspect_name, new, spec.relationships)
-    if old_edges == new_edges:
-        return []
-    old_set, new_set = set(old_edges), set(new_edges)
-    stamp = _stamp(audit_stamp)
-
-    def ev(edge: tuple, op: str) -> Dict[str, Any]:
-        return {
-            "sourceUrn": edge[0],
-            "destinationUrn": edge[1],
-            "operation": op,
-            "relationshipType": edge[2],
-            "auditStamp": stamp,
-        }
-
-    return [ev(e, "REMOVE") for e in old_edges if e not in new_set] + [
-        ev(e, "ADD") for e in new_edges if e not in old_set
-    ]
 
 
 # --- envelope, filters, timeline ---------------------------------------------------------------

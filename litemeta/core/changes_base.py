@@ -47,6 +47,14 @@ def schema_field_urn(parent_urn: str, field_path: str) -> str:
     return f"urn:li:schemaField:({parent_urn},{encoded})"
 
 
+def event_stamp(audit_stamp: Mapping[str, Any]) -> Dict[str, Any]:
+    """The ``auditStamp`` a change event carries: the MCL's ``created`` (actor, time, impersonator when set)."""
+    out = {"actor": audit_stamp["actor"], "time": audit_stamp["time"]}
+    if audit_stamp.get("impersonator") is not None:
+        out["impersonator"] = audit_stamp["impersonator"]
+    return out
+
+
 def _items(aspect: Optional[Mapping[str, Any]], field: str) -> List[Mapping[str, Any]]:
     if not aspect:
         return []

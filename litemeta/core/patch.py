@@ -40,7 +40,8 @@ from __future__ import annotations
 import copy
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from litemeta.core.patch_templates import TEMPLATES, KeyedArray, array_fields, rebase_arrays, transform_arrays
+from litemeta.core.patch_arrays import KeyedArray, rebase_arrays, transform_arrays
+from litemeta.core.patch_templates import TEMPLATES, array_fields
 from litemeta.errors import PatchError
 
 __all__ = ["apply_patch", "parse_patch", "ParsedPatch", "supports_template_patch"]

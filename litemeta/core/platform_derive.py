@@ -22,8 +22,8 @@ from litemeta.core.changes import (
     RELATIONSHIP_CHANGE_EVENT_NAME,
     entity_change_events,
     payload_text,
-    relationship_change_events,
 )
+from litemeta.core.changes_relationships import relationship_change_events
 from litemeta.model.jsontext import loads
 from litemeta.model.registry import AspectSpec, Registry, load_registry
 
