@@ -56,7 +56,7 @@ HOMES: Dict[str, Set[str]] = {
     "whoosh": {"followers/search/"},
     "watchdog": {"sources/watch.py"},
     "fastavro": {"model/avro.py"},
-    "sqlalchemy": {"storage/", "sources/database.py", "sources/lite.py"},
+    "sqlalchemy": {"storage/", "sources/database.py", "sources/database_profile.py", "sources/lite.py"},
     "yaml": {"workflow/recipe.py"},
     "confluent_kafka": {"followers/replay.py"},
     "ijson": {"sources/files.py"},

@@ -39,6 +39,9 @@ reads them back. :func:`export` writes any records; :func:`export_store` (behind
   included): Linux delivers it SIGKILL at its parent's death (``PR_SET_PDEATHSIG``), and on
   every platform it watches a pipe from its parent and exits when the pipe closes. A killed
   export run again therefore resumes after what is in the folder, with no record written twice.
+
+The lock, and starting, hearing from and ending the second process, live in
+:mod:`litemeta.followers.export_process`; the lock's names stay importable from here.
 """
 
 from __future__ import annotations
@@ -47,7 +50,6 @@ import itertools
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -58,6 +60,14 @@ from typing import IO, Any, Callable, Dict, Iterable, Iterator, List, Mapping, O
 from litemeta import config
 from litemeta.errors import ConfigurationError, ExportError, LitemetaError, os_problem
 from litemeta.followers.consumers import Consumers
+from litemeta.followers.export_process import (  # noqa: F401 - LOCK_FILE and FolderLock stay importable from here
+    LOCK_FILE,
+    LOCK_WAIT_SECONDS,
+    FolderLock,
+    end_helper,
+    helper_report,
+    start_helper,
+)
 from litemeta.formats.avro_fast import encode_value
 from litemeta.formats.avro_fast import schema_of as _schema_of
 from litemeta.formats.export_layout import FORMATS, OFFSET_HEADER, SCHEMAS_FILE, partition_folders, schema_id_for
@@ -68,13 +78,8 @@ from litemeta.model.events import PLATFORM_EVENT_TOPIC, TOPICS, TopicRecord, res
 from litemeta.storage import log as L
 from litemeta.storage.db import Database, open_database
 
-if sys.platform != "win32":
-    import fcntl
-
 # A kafka-log export of at least this many platform events writes that topic in a second process.
 PARALLEL_MIN_RECORDS = 20_000
-LOCK_FILE = ".litemeta-export.lock"
-LOCK_WAIT_SECONDS = 10.0  # how long an export waits for another one writing into the same folder
 
 
 @dataclass(frozen=True)
@@ -419,7 +424,7 @@ def _export_two_processes(
     end_of: Dict[str, int],
     ends: Dict[str, int],
     progress: Optional[Callable[[int], None]],
-    lock: "FolderLock",
+    lock: FolderLock,
 ) -> ExportReport:
     """kafka-log: ``theirs`` written by a child process (``python -m litemeta.followers.export``),
     ``mine`` here, at the same time. Topics have their own folders; schemas.json lists every topic
@@ -438,34 +443,13 @@ def _export_two_processes(
         "starts": {t: starts[t] for t in theirs},
         "ends": {t: end_of.get(t, 0) for t in theirs},
     }
-    cmd = config.helper_command("litemeta.followers.export")
-    child: Optional[subprocess.Popen] = None
-    if cmd is not None:
-        try:  # stdin: a pipe the child watches (it ends when this process does); the lock's fd: shared
-            child = subprocess.Popen(
-                cmd[0] + [json.dumps(spec)],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                env=cmd[1],
-                pass_fds=lock.inheritable_fds(),
-            )
-        except OSError:
-            child = None
+    child = start_helper("litemeta.followers.export", spec, lock)
     try:
         reports = [export(records(mine), out, "kafka-log", partitions)]
-        theirs_report: Optional[Dict[str, Any]] = None
-        if child is not None:
-            assert child.stdout is not None
-            stdout = child.stdout.read()  # (not communicate(): that would close the child's stdin at once)
-            if child.wait() == 0:
-                try:
-                    theirs_report = json.loads(stdout.decode("utf-8").strip().splitlines()[-1])
-                except (ValueError, IndexError):
-                    theirs_report = None
+        theirs_report = helper_report(child) if child is not None else None
     finally:
         if child is not None:
-            _end_child(child)
+            end_helper(child)
     if theirs_report is None:
         reports.append(export(records(theirs), out, "kafka-log", partitions))
     else:
@@ -499,16 +483,6 @@ def _export_two_processes(
         time.perf_counter() - t0,
         tuple(sorted({f for r in reports for f in r.files})),
     )
-
-
-def _end_child(child: subprocess.Popen) -> None:
-    """Close the child's pipes; one still running (this process is failing) is stopped first."""
-    if child.poll() is None:
-        child.kill()
-        child.wait()
-    for stream in (child.stdin, child.stdout):
-        if stream is not None:
-            stream.close()
 
 
 def _child(spec_json: str) -> int:
@@ -561,62 +535,6 @@ def _export_files(records: Iterator[TopicRecord], out: Path, fmt: str, partition
         return replace(report, out_dir=str(out), files=tuple(files), bytes=size)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-class FolderLock:
-    """An exclusive lock on an export folder (``OUT/.litemeta-export.lock``), held for a whole export.
-
-    ``flock`` on POSIX (released by the kernel when every process holding the file ends, however
-    it ends, so a killed export never leaves a stale lock), ``msvcrt.locking`` on Windows. A
-    second export waits up to ``wait`` seconds, then fails with :class:`ExportError`.
-    """
-
-    def __init__(self, folder: Path, wait: float = LOCK_WAIT_SECONDS) -> None:
-        self.folder = folder
-        self.wait = wait
-        self._fd: Optional[int] = None
-
-    def __enter__(self) -> "FolderLock":
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as e:
-            raise ExportError(f"cannot write into {self.folder}: {e.strerror or e}") from e
-        deadline = time.monotonic() + self.wait
-        while not _try_lock(fd):
-            if time.monotonic() >= deadline:
-                os.close(fd)
-                raise ExportError(
-                    f"{self.folder} is being written by another export (waited {self.wait:g} s): "
-                    f"two exports into one folder would interleave their records; run this one "
-                    f"when the other has finished, or export into another folder"
-                )
-            time.sleep(0.05)
-        self._fd = fd
-        return self
-
-    def inheritable_fds(self) -> Tuple[int, ...]:
-        """The lock's descriptor, for a child process that must hold the lock too (POSIX: the same
-        open file, so the lock lasts until the parent and the child have both ended)."""
-        return (self._fd,) if self._fd is not None and sys.platform != "win32" else ()
-
-    def __exit__(self, *exc: Any) -> None:
-        if self._fd is not None:
-            os.close(self._fd)  # closing releases the lock (the child's copy, if any, has ended)
-            self._fd = None
-
-
-def _try_lock(fd: int) -> bool:
-    try:
-        if sys.platform == "win32":  # pragma: no cover - Windows
-            import msvcrt
-
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        else:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return False
-    return True
 
 
 if __name__ == "__main__":  # the second process of a parallel export (see _export_two_processes)
