@@ -47,7 +47,7 @@ COMMANDS: Dict[str, Tuple[str, str, str]] = {
     "watch": ("litemeta.cli.watch", "watch", "Ingest metadata files as they land in a folder (or once, for cron)."),
     "put": ("litemeta.cli.admin", "put", "Write one aspect of an entity from a JSON file or stdin."),
     "delete": ("litemeta.cli.admin", "delete", "Soft- or hard-delete entities or aspects by urn or filter; undo."),
-    "runs": ("litemeta.cli.admin", "runs", "List ingestion runs, show what a run wrote, roll a run back."),
+    "runs": ("litemeta.cli.runs", "runs", "List ingestion runs, show what a run wrote, roll a run back."),
     "ls": ("litemeta.cli.admin", "ls", "Browse entity types, platforms and browse paths as folders."),
     "stats": ("litemeta.cli.admin", "stats", "Counts of entities, aspects, versions, topics and consumer lag."),
     "nuke": ("litemeta.cli.admin", "nuke", "Delete the store's files and its index folder."),

@@ -43,6 +43,13 @@ def open_cli_store(db: Optional[str], *, read_only: bool = False, **settings: An
     return open_store(db, read_only=read_only, create=not read_only, **settings)
 
 
+def open_existing_store(db: Optional[str]) -> Any:
+    """Open a store for a change that makes no sense on a new, empty store (delete, rollback)."""
+    from litemeta.store import open_store
+
+    return open_store(db, create=False)
+
+
 class _EchoHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         click.echo(self.format(record), err=True)

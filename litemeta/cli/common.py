@@ -12,6 +12,7 @@ Kept free of heavy imports: ``litemeta --help`` loads this module.
 
 from __future__ import annotations
 
+import json
 import sys
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, TypeVar
@@ -56,6 +57,11 @@ def finish(code: int = 0) -> None:
 def json_option(f: F) -> F:
     """The ``--json`` flag (parameter ``as_json``): print data as JSON instead of text."""
     return click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")(f)  # type: ignore[return-value]
+
+
+def echo_json(obj: Any) -> None:
+    """Print ``obj`` as one line of JSON (non-ASCII kept as is): the ``--json`` output of a command."""
+    click.echo(json.dumps(obj, ensure_ascii=False))
 
 
 @contextmanager
