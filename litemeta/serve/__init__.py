@@ -1,4 +1,4 @@
-"""``litemeta serve``, DataHub's GMS HTTP contract over a litemeta store for DataHub's own clients (and the browser view to come); may import the store, views, model, core's pure parts and integrations, never the CLI.
+"""``litemeta serve``, DataHub's GMS HTTP contract over a litemeta store for DataHub's own clients (and, in ``ui/``, the browser view); may import the store, views, model, core's pure parts and integrations, never the CLI.
 
     >>> import json, os, tempfile, urllib.request
     >>> from litemeta.serve import ServerThread, create_app
