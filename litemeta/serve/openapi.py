@@ -3,6 +3,8 @@ writes of SDK-mode clients, ``batchGet``, the write trace and the v2 timeline.""
 
 from __future__ import annotations
 
+import secrets
+import time
 from typing import Any, Dict, List
 
 from starlette.concurrency import run_in_threadpool
@@ -32,8 +34,21 @@ async def _write_entities(request: Request, change_type: str) -> Response:
     proposals, wait = openapi_proposals(entity_type, body, change_type, origin_file(request))
     await write(request, proposals, wait_index=wait)
     # GMS answers 202 to async=true and 200 with the entities otherwise; litemeta has committed
-    # either way, and sends no traceparent header (so the client never polls the trace endpoint).
-    return json_response(openapi_entities(proposals), 202 if _is_async(request) else 200)
+    # either way. The traceparent header is what an ASYNC_WAIT client follows to the trace endpoint
+    # (without it the client warns that API tracing is not active, rest-compat.md §4.14).
+    status = 202 if _is_async(request) else 200
+    return json_response(openapi_entities(proposals), status, headers={"traceparent": traceparent()})
+
+
+def traceparent() -> str:
+    """A W3C ``traceparent`` whose trace id starts with the time in microseconds, as GMS's
+    TraceIdGenerator makes them (acryl-datahub reads that time back from the id).
+
+    >>> t = traceparent().split("-")
+    >>> [len(part) for part in t], t[0], t[3]
+    ([2, 32, 16, 2], '00', '01')
+    """
+    return f"00-{time.time_ns() // 1000:016x}{secrets.token_hex(8)}-{secrets.token_hex(8)}-01"
 
 
 async def post_entities(request: Request) -> Response:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -38,9 +38,9 @@ class Served:
             return self.store.search(*args, **kwargs)
 
 
-def json_response(obj: Any, status: int = 200) -> Response:
+def json_response(obj: Any, status: int = 200, headers: Optional[Mapping[str, str]] = None) -> Response:
     """A JSON response written with litemeta's JSON codec."""
-    return Response(dumps(obj), status_code=status, media_type="application/json")
+    return Response(dumps(obj), status_code=status, media_type="application/json", headers=headers)
 
 
 def served(request: Request) -> Served:

@@ -120,3 +120,32 @@ def test_sync_wait_answers_after_the_search_index_caught_up(litemeta_server: str
     assert follower.lag() > 0
     emitter.emit(MCPW(entityUrn=DS2, aspect=m.StatusClass(removed=False)), emit_mode=EmitMode.SYNC_WAIT)
     assert follower.lag() == 0
+
+
+def test_async_wait_follows_the_trace_and_warns_of_nothing(litemeta_server: str, litemeta_store: Any) -> None:
+    """rest-compat.md §4.14: an OpenAPI write answers with a traceparent, so an ASYNC_WAIT client polls
+    /openapi/v1/trace/write/{id} (every aspect committed) instead of warning that tracing is not active."""
+    import time
+    import warnings
+
+    from datahub.emitter.response_helper import TraceData
+
+    emitter = DataHubRestEmitter(litemeta_server, openapi_ingestion=True)
+    emitter.test_connection()
+    asked: List[Any] = []
+    traces: List[TraceData] = []
+    original = emitter._await_status
+
+    def await_status(trace_data: List[TraceData], *args: Any, **kwargs: Any) -> None:
+        asked.extend({urn: list(aspects) for urn, aspects in t.data.items()} for t in trace_data)
+        traces.extend(trace_data)
+        original(trace_data, *args, **kwargs)
+
+    emitter._await_status = await_status  # type: ignore[method-assign]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an APITracingWarning (or any other) fails the test
+        emitter.emit(MCPW(entityUrn=DS, aspect=m.StatusClass(removed=False)), emit_mode=EmitMode.ASYNC_WAIT)
+    assert asked == [{DS: ["status"]}]
+    assert [t.data for t in traces] == [{}]  # the client drops what the trace endpoint says is written
+    assert abs(traces[0].extract_timestamp().timestamp() - time.time()) < 60
+    assert litemeta_store.get(DS, ["status"]) == {"status": {"removed": False}}
