@@ -71,7 +71,12 @@ def config_body() -> Dict[str, Any]:
 
 
 async def _config(request: Request) -> Response:
-    return json_response(request.app.state.config)
+    config = request.app.state.config
+    if request.app.state.frontend:
+        # The browser view answers DataHub's own entity URLs, so DataHubGraph.url_for(urn) (which
+        # builds them on baseUrl) links into it; without a front end, as GMS, there is no baseUrl.
+        config = {**config, "baseUrl": str(request.base_url).rstrip("/")}
+    return json_response(config)
 
 
 async def _health(request: Request) -> Response:
@@ -212,5 +217,6 @@ def create_app(
     )
     app.state.served = served
     app.state.config = config_body()
+    app.state.frontend = bool(extra_routes)
     app.add_middleware(Guard, access=access, max_body=max_body)
     return app

@@ -322,6 +322,19 @@ def test_datahub_clients_still_reach_the_gms_api_beside_the_pages(ui_server: Ser
     )
 
 
+def test_datahub_graph_url_for_links_into_the_browser_view(ui_server: Server, litemeta_server: str) -> None:
+    """/config's baseUrl is the server's own URL when it serves the pages, so DataHubGraph.url_for
+    (DataHub's links, make_url_for_urn) opens the entity's page; a server without them has none."""
+    from litemeta.integrations.testing import graph_for
+
+    url = graph_for(ui_server[0]).url_for(SRC)
+    assert url == ui_server[0] + "/dataset/" + quote(SRC, safe="") + "/"
+    page = requests.get(url, timeout=30)
+    assert page.status_code == 200 and "orders" in page.text
+    with pytest.raises(ValueError, match="baseUrl"):
+        graph_for(litemeta_server).url_for(SRC)  # the GMS API alone (the pytest plugin's server)
+
+
 @pytest.mark.parametrize("no_ui", [False, True])
 def test_litemeta_serve_command_serves_the_pages_unless_told_not_to(tmp_path: Any, no_ui: bool) -> None:
     import socket
