@@ -17,7 +17,7 @@ emits removed edges first, then added ones, with no change-type filter. Sources 
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Collection, Dict, List, Mapping, Optional, Tuple
 
 from litemeta.core.changes_base import event_stamp, schema_field_urn
 
@@ -57,6 +57,7 @@ def _steps(path: str) -> Tuple[str, ...]:
 
 
 _FINE_GRAINED = ("upstreamLineage", "dataJobInputOutput")
+_HAND_MADE = _FINE_GRAINED + ("inputFields",)  # aspects with GraphIndexUtils' hand-made DownstreamOf edges
 
 
 def _edges(urn: str, aspect_name: str, value: Value, relationships: Mapping[str, Mapping[str, Any]]) -> List[tuple]:
@@ -104,7 +105,7 @@ def relationship_change_events(
     Removed edges come first, then added ones. RESTATE carries equal values, so it yields nothing.
     """
     spec = registry.aspects.get(aspect_name)
-    if spec is None or (not spec.relationships and aspect_name not in _FINE_GRAINED + ("inputFields",)):
+    if spec is None or (not spec.relationships and aspect_name not in _HAND_MADE):
         return []
     old_edges = _edges(entity_urn, aspect_name, previous, spec.relationships)
     new_edges = _edges(entity_urn, aspect_name, new, spec.relationships)
@@ -125,3 +126,31 @@ def relationship_change_events(
     return [ev(e, "REMOVE") for e in old_edges if e not in new_set] + [
         ev(e, "ADD") for e in new_edges if e not in old_set
     ]
+
+
+def graph_edges(urn: str, aspect_name: str, value: Value, registry: Any) -> List[Tuple[str, str, str, Optional[str]]]:
+    """The graph edges ``(source, destination, relationshipType, via)`` one current aspect value
+    declares (R8.12), as DataHub's graph index holds them; nothing for an aspect without edges.
+
+        >>> from litemeta.model.registry import load_registry
+        >>> graph_edges("urn:li:corpuser:jo", "ownership", {"owners": [{"owner": "urn:li:corpGroup:g"}]},
+        ...             load_registry())
+        [('urn:li:corpuser:jo', 'urn:li:corpGroup:g', 'OwnedBy', None)]
+    """
+    spec = registry.aspects.get(aspect_name)
+    return [] if spec is None else _edges(urn, aspect_name, value, spec.relationships)
+
+
+def aspects_with_relationships(registry: Any, types: Collection[str]) -> Tuple[str, ...]:
+    """Names of the aspects whose edges can have one of these relationship types, sorted: those
+    with a matching ``Relationship`` annotation, plus the hand-made ``DownstreamOf`` ones.
+
+        >>> from litemeta.model.registry import load_registry
+        >>> aspects_with_relationships(load_registry(), ["TaggedWith"])
+        ('globalTags',)
+    """
+    wanted = set(types)
+    names = {n for n, s in registry.aspects.items() if any(a.get("name") in wanted for a in s.relationships.values())}
+    if "DownstreamOf" in wanted:
+        names.update(n for n in _HAND_MADE if n in registry.aspects)
+    return tuple(sorted(names))

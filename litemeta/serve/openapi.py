@@ -1,5 +1,5 @@
 """GMS's OpenAPI endpoints that acryl-datahub calls (rest-compat.md §4.12-4.15): the v3 entity
-writes of SDK-mode clients, ``batchGet``, the write trace and the v2 timeline."""
+writes of SDK-mode clients, ``batchGet``, the write trace, the v2 timeline and the v1 relationships."""
 
 from __future__ import annotations
 
@@ -146,6 +146,50 @@ async def get_timeline(request: Request) -> Response:
     return json_response(await run_in_threadpool(_timeline, s, request.path_params["urn"], cats, start, end, raw))
 
 
+# GMS's RelationshipsController (datahub-project/datahub metadata-service/openapi-servlet/src/main/java/
+# io/datahubproject/openapi/relationships/RelationshipsController.java): urn, relationshipTypes and
+# direction are required; start defaults to 0, count to 200; the answer is RelatedEntitiesResult.
+_RELATED_COUNT = 200
+
+
+def _query_int(request: Request, name: str, default: int) -> int:
+    raw = request.query_params.get(name)
+    try:
+        n = default if raw is None or raw == "" else int(raw)
+    except ValueError:
+        raise HttpError(400, f"the query parameter {name} must be a number, found {raw!r}") from None
+    if n < 0:
+        raise HttpError(400, f"the query parameter {name} must be >= 0, found {n}")
+    return n
+
+
+def _related(s: Any, urn: str, types: List[str], direction: str, start: int, count: int) -> Dict[str, Any]:
+    from litemeta.views.related import related_entities
+
+    found = related_entities(s.store, urn, types, direction, s.registry)
+    page = found[start : start + count]
+    return {"start": start, "count": len(page), "total": len(found), "entities": [r.as_dict() for r in page]}
+
+
+async def get_relationships(request: Request) -> Response:
+    """``GET /openapi/relationships/v1/?urn=&relationshipTypes=&direction=INCOMING|OUTGOING&start=&count=``
+    (``get_related_entities``): one hop of the graph, ``{start, count, total, entities}``. Each
+    ``relationshipTypes`` value is one type (GMS does not split it at commas); an unknown type
+    matches nothing."""
+    from litemeta.views.related import DIRECTIONS
+
+    q = request.query_params
+    urn, direction, types = q.get("urn") or "", q.get("direction") or "", q.getlist("relationshipTypes")
+    for name, given in (("urn", urn), ("direction", direction), ("relationshipTypes", types)):
+        if not given:
+            raise HttpError(400, f"the query parameter {name} is missing")
+    if direction not in DIRECTIONS:
+        raise HttpError(400, f"the query parameter direction must be INCOMING or OUTGOING, found {direction!r}")
+    start, count = _query_int(request, "start", 0), _query_int(request, "count", _RELATED_COUNT)
+    s = served(request)
+    return json_response(await run_in_threadpool(_related, s, urn, types, direction, start, count))
+
+
 def routes() -> List[BaseRoute]:
     """The OpenAPI routes."""
     return [
@@ -155,4 +199,5 @@ def routes() -> List[BaseRoute]:
         Route("/openapi/v3/entity/{entity}/{urn:path}", delete_entity, methods=["DELETE"]),
         Route("/openapi/v1/trace/write/{trace}", trace_write, methods=["POST"]),
         Route("/openapi/v2/timeline/v1/{urn:path}", get_timeline, methods=["GET"]),
+        Route("/openapi/relationships/v1/", get_relationships, methods=["GET"]),
     ]
