@@ -59,6 +59,18 @@ def json_option(f: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")(f)  # type: ignore[return-value]
 
 
+def topics_option(f: F) -> F:
+    """``-t/--topic`` (parameter ``topics``), repeatable: the topics a command reads, every one by default."""
+    return click.option(  # type: ignore[return-value]
+        "-t",
+        "--topic",
+        "topics",
+        multiple=True,
+        metavar="TOPIC",
+        help="Only this topic (name or alias: mcp, mcl, mcl-timeseries, pe, failed). Repeatable [default: all].",
+    )(f)
+
+
 def echo_json(obj: Any) -> None:
     """Print ``obj`` as one line of JSON (non-ASCII kept as is): the ``--json`` output of a command."""
     click.echo(json.dumps(obj, ensure_ascii=False))

@@ -13,7 +13,7 @@ from typing import Any, Optional, Tuple
 import click
 
 from litemeta.cli._store import db_option, open_cli_store
-from litemeta.cli.common import Progress, json_option, translate_errors
+from litemeta.cli.common import Progress, json_option, topics_option, translate_errors
 
 FORMAT_CHOICES = ("kafka-log", "avro", "jsonl")  # litemeta.formats.export_layout.FORMATS, kept light for --help
 
@@ -33,14 +33,7 @@ def _records_to_export(store: Any, topics: Tuple[str, ...], from_offset: Optiona
 
 @click.command("export")
 @click.option("-o", "--out", required=True, metavar="DIR", help="Folder to write (created if missing).")
-@click.option(
-    "-t",
-    "--topic",
-    "topics",
-    multiple=True,
-    metavar="TOPIC",
-    help="Only this topic (name or alias: mcp, mcl, mcl-timeseries, pe, failed). Repeatable [default: all].",
-)
+@topics_option
 @click.option(
     "--format",
     "fmt",

@@ -100,7 +100,8 @@ def lineage(
         click.echo(ctx.get_help())
         ctx.exit(2)
     assert urn is not None
-    from litemeta.views.graph import render, schema_field_urn, traverse
+    from litemeta.views.graph import render, traverse
+    from litemeta.views.lineage_edges import schema_field_urn
 
     fmt = "json" if as_json else fmt
     with translate_errors():
@@ -146,7 +147,8 @@ def path(
         litemeta lineage path --from "urn:li:dataset:(urn:li:dataPlatform:hive,raw.orders,PROD)" \\
             --to "urn:li:dashboard:(looker,sales)"
     """
-    from litemeta.views.graph import render_path, schema_field_urn, shortest_path
+    from litemeta.views.graph import render_path, shortest_path
+    from litemeta.views.lineage_edges import schema_field_urn
 
     fmt = "json" if as_json else fmt
     db = db if db is not None else (ctx.obj or {}).get("db")

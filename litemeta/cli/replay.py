@@ -9,7 +9,7 @@ from typing import Any, Optional, Tuple
 import click
 
 from litemeta.cli._store import db_option, open_cli_store
-from litemeta.cli.common import Progress, json_option, translate_errors
+from litemeta.cli.common import Progress, json_option, topics_option, translate_errors
 
 
 @click.command("replay")
@@ -35,14 +35,7 @@ from litemeta.cli.common import Progress, json_option, translate_errors
     metavar="TOPIC=ID",
     help="Use this schema id for a topic instead of registering (e.g. DataHub's internal registry). Repeatable.",
 )
-@click.option(
-    "-t",
-    "--topic",
-    "topics",
-    multiple=True,
-    metavar="TOPIC",
-    help="Only this topic (name or alias: mcp, mcl, mcl-timeseries, pe, failed). Repeatable [default: all].",
-)
+@topics_option
 @click.option(
     "--from",
     "source",

@@ -86,7 +86,8 @@ def watch(
         litemeta watch incoming/ --pattern '*.json' --recursive --run-id-from filename
         litemeta watch incoming/ --once --db meta.db     # from cron
     """
-    from litemeta.sources.watch import LEFT, FolderWatcher, WatchOptions
+    from litemeta.sources.watch import LEFT, FolderWatcher
+    from litemeta.sources.watch_state import WatchOptions
 
     if run_id and run_id_from:
         raise click.UsageError("give --run-id or --run-id-from, not both")

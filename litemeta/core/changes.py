@@ -73,8 +73,6 @@ from litemeta.core.changes_base import (
     tag_diffs,
     term_diffs,
 )
-from litemeta.core.changes_relationships import extract_paths as extract_paths
-from litemeta.core.changes_relationships import relationship_change_events as relationship_change_events
 from litemeta.core.changes_schema import editable_schema_metadata_events, schema_metadata_events
 from litemeta.model.jsontext import dumps
 

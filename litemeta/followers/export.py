@@ -60,14 +60,7 @@ from typing import IO, Any, Callable, Dict, Iterable, Iterator, List, Mapping, O
 from litemeta import config
 from litemeta.errors import ConfigurationError, ExportError, LitemetaError, os_problem
 from litemeta.followers.consumers import Consumers
-from litemeta.followers.export_process import (  # noqa: F401 - LOCK_FILE and FolderLock stay importable from here
-    LOCK_FILE,
-    LOCK_WAIT_SECONDS,
-    FolderLock,
-    end_helper,
-    helper_report,
-    start_helper,
-)
+from litemeta.followers.export_process import LOCK_WAIT_SECONDS, FolderLock, end_helper, helper_report, start_helper
 from litemeta.formats.avro_fast import encode_value
 from litemeta.formats.avro_fast import schema_of as _schema_of
 from litemeta.formats.export_layout import FORMATS, OFFSET_HEADER, SCHEMAS_FILE, partition_folders, schema_id_for

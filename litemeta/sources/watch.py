@@ -72,13 +72,9 @@ from watchdog.observers.polling import PollingObserver
 
 from litemeta.errors import ConfigurationError, LitemetaError
 from litemeta.sources import watch_files as F
-from litemeta.sources.watch_state import (  # noqa: F401 - options, decisions and ledger stay importable from here
-    BROKEN,
+from litemeta.sources.watch_state import (
     CHECK,
-    COMPLETE,
-    INCOMPLETE,
     INGEST,
-    WAIT,
     FileIdentity,
     Ledger,
     Pending,
@@ -86,7 +82,6 @@ from litemeta.sources.watch_state import (  # noqa: F401 - options, decisions an
     decide,
     parse_state,
     run_id_for,
-    stable_for,
 )
 
 IngestFn = Callable[..., Any]  # ingest([path], run_id=...) -> an ingest report (or its as_dict())

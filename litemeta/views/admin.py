@@ -39,15 +39,7 @@ from litemeta.model.proposal import Origin, Proposal
 from litemeta.model.registry import Registry
 from litemeta.model.urns import entity_type_of
 from litemeta.storage.identity import is_url
-
-# the `name as name` imports are re-exports: they lived here before browse.py was split off and are imported from here
-from litemeta.views.browse import Listing as Listing
-from litemeta.views.browse import LsEntry as LsEntry
 from litemeta.views.browse import entity_facts, platform_urn, stored_entity_type
-from litemeta.views.browse import env_of as env_of
-from litemeta.views.browse import join_path as join_path
-from litemeta.views.browse import ls as ls
-from litemeta.views.browse import platform_of as platform_of
 
 DELETE_RUN_ID = "__datahub-delete-cli"  # datahub delete_cli._delete_one_urn(run_id=...)
 UNDO_RUN_ID = "__datahub-graph-client"  # DataHubGraph.set_soft_delete_status default run id

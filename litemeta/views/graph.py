@@ -28,9 +28,6 @@ from litemeta.model.registry import Registry, load_registry
 from litemeta.model.urns import parse_urn
 from litemeta.views.lineage_edges import Edge, aspect_edges, lineage_aspects, schema_field_parts
 
-# a re-export (`name as name`): it lived here before lineage_edges.py was split off, and is imported from here
-from litemeta.views.lineage_edges import schema_field_urn as schema_field_urn
-
 UPSTREAM = "upstream"
 DOWNSTREAM = "downstream"
 DIRECTIONS = (UPSTREAM, DOWNSTREAM)

@@ -19,7 +19,8 @@ from kafka.record.memory_records import MemoryRecords
 
 from litemeta.cli import COMMANDS
 from litemeta.cli.export import FORMAT_CHOICES
-from litemeta.followers.export import LOCK_FILE, export
+from litemeta.followers.export import export
+from litemeta.followers.export_process import LOCK_FILE
 from litemeta.followers.replay import mock_cluster_address
 from litemeta.formats.export_layout import FORMATS
 from litemeta.model.events import MCL_VERSIONED_TOPIC, MCP_TOPIC

@@ -19,13 +19,12 @@ from litemeta.core.changes import (
     ELIGIBLE_ASPECTS,
     aspect_change_events,
     entity_change_events,
-    extract_paths,
     matches_category,
     platform_event,
-    relationship_change_events,
     semantic_change,
     semantic_versions,
 )
+from litemeta.core.changes_relationships import extract_paths, relationship_change_events
 from litemeta.model.registry import load_registry
 
 DS = "urn:li:dataset:(urn:li:dataPlatform:hive,db.t,PROD)"

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from litemeta.errors import ExportError
-from litemeta.followers.export import LOCK_FILE, FolderLock, export_store
+from litemeta.followers.export import export_store
+from litemeta.followers.export_process import LOCK_FILE, FolderLock
 from litemeta.store import open_store
 
 

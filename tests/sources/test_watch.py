@@ -21,7 +21,9 @@ from datahub.emitter.mcp import MetadataChangeProposalWrapper as W
 from datahub.ingestion.sink.file import write_metadata_file
 
 from litemeta.sources import watch as wt
-from litemeta.sources.watch import FileOutcome, FolderWatcher, Pending, WatchOptions
+from litemeta.sources import watch_state as ws
+from litemeta.sources.watch import FileOutcome, FolderWatcher
+from litemeta.sources.watch_state import Pending, WatchOptions
 from litemeta.store import MetadataStore, open_store
 from tests.conftest import Cli
 
@@ -123,17 +125,17 @@ def test_decide() -> None:
     opts = WatchOptions(settle_seconds=1.0, incomplete_timeout=10.0, open_timeout=100.0)
     now = 1_000.0
     fresh = Pending(size=5, mtime_ns=int((now - 0.5) * 1e9))
-    assert wt.decide(fresh, now, opts) == wt.WAIT  # changed 0.5 s ago
+    assert ws.decide(fresh, now, opts) == ws.WAIT  # changed 0.5 s ago
     old = Pending(size=5, mtime_ns=int((now - 5) * 1e9))
-    assert wt.decide(old, now, opts) == wt.CHECK
-    assert wt.decide(Pending(5, old.mtime_ns, changed_at=now - 0.2), now, opts) == wt.WAIT  # seen changing
-    assert wt.decide(Pending(5, old.mtime_ns, opens=1), now, opts) == wt.WAIT  # a writer holds it open
-    assert wt.decide(Pending(5, old.mtime_ns, closed=True), now, opts) == wt.INGEST
-    assert wt.decide(Pending(5, old.mtime_ns, parses=wt.COMPLETE), now, opts) == wt.INGEST
-    assert wt.decide(Pending(5, old.mtime_ns, parses=wt.BROKEN), now, opts) == wt.INGEST
-    assert wt.decide(Pending(5, old.mtime_ns, parses=wt.INCOMPLETE), now, opts) == wt.WAIT
-    stale = Pending(5, int((now - 20) * 1e9), parses=wt.INCOMPLETE)
-    assert wt.decide(stale, now, opts) == wt.INGEST  # unchanged past incomplete_timeout: broken
+    assert ws.decide(old, now, opts) == ws.CHECK
+    assert ws.decide(Pending(5, old.mtime_ns, changed_at=now - 0.2), now, opts) == ws.WAIT  # seen changing
+    assert ws.decide(Pending(5, old.mtime_ns, opens=1), now, opts) == ws.WAIT  # a writer holds it open
+    assert ws.decide(Pending(5, old.mtime_ns, closed=True), now, opts) == ws.INGEST
+    assert ws.decide(Pending(5, old.mtime_ns, parses=ws.COMPLETE), now, opts) == ws.INGEST
+    assert ws.decide(Pending(5, old.mtime_ns, parses=ws.BROKEN), now, opts) == ws.INGEST
+    assert ws.decide(Pending(5, old.mtime_ns, parses=ws.INCOMPLETE), now, opts) == ws.WAIT
+    stale = Pending(5, int((now - 20) * 1e9), parses=ws.INCOMPLETE)
+    assert ws.decide(stale, now, opts) == ws.INGEST  # unchanged past incomplete_timeout: broken
 
 
 def test_parse_state(tmp_path: pathlib.Path) -> None:
@@ -147,7 +149,7 @@ def test_parse_state(tmp_path: pathlib.Path) -> None:
     }
     for name, content in cases.items():
         (tmp_path / name).write_bytes(content)
-    assert {n: wt.parse_state(str(tmp_path / n)) for n in cases} == {
+    assert {n: ws.parse_state(str(tmp_path / n)) for n in cases} == {
         "full.json": "complete",
         "cut.json": "incomplete",
         "empty.json": "incomplete",
@@ -157,9 +159,9 @@ def test_parse_state(tmp_path: pathlib.Path) -> None:
 
 
 def test_run_id_for() -> None:
-    assert wt.run_id_for("sub/nightly-42.json", WatchOptions(run_id_from="filename")) == "nightly-42"
-    assert wt.run_id_for("a.jsonl", WatchOptions(run_id="fixed", run_id_from="filename")) == "fixed"
-    assert wt.run_id_for("a.json", WatchOptions()) is None
+    assert ws.run_id_for("sub/nightly-42.json", WatchOptions(run_id_from="filename")) == "nightly-42"
+    assert ws.run_id_for("a.jsonl", WatchOptions(run_id="fixed", run_id_from="filename")) == "fixed"
+    assert ws.run_id_for("a.json", WatchOptions()) is None
 
 
 # ------------------------------------------------------------------------------ --once

@@ -14,7 +14,7 @@ from datahub.emitter.mcp import MetadataChangeProposalWrapper as W
 
 from litemeta.errors import InputError, InvalidUrnError, LitemetaError, StorageError, UnknownAspectError
 from litemeta.store import MetadataStore, open_store
-from litemeta.views import admin
+from litemeta.views import admin, browse
 
 ORDERS = make_dataset_urn("hive", "shop.orders", "PROD")
 CUSTOMERS = make_dataset_urn("hive", "shop.customers", "PROD")
@@ -77,26 +77,26 @@ def store(store: Any) -> Any:
 def test_platform_of_reads_instance_then_key() -> None:
     """The platform comes from dataPlatformInstance, else from the key (chart tool, a job's flow)."""
     assert (
-        admin.platform_of({"dataPlatformInstance": {"platform": "urn:li:dataPlatform:hive"}}, "datasetKey")
+        browse.platform_of({"dataPlatformInstance": {"platform": "urn:li:dataPlatform:hive"}}, "datasetKey")
         == "urn:li:dataPlatform:hive"
     )
     assert (
-        admin.platform_of({"chartKey": {"dashboardTool": "looker", "chartId": "x"}}, "chartKey")
+        browse.platform_of({"chartKey": {"dashboardTool": "looker", "chartId": "x"}}, "chartKey")
         == "urn:li:dataPlatform:looker"
     )
     assert (
-        admin.platform_of({"dataJobKey": {"flow": "urn:li:dataFlow:(airflow,etl,prod)", "jobId": "j"}}, "dataJobKey")
+        browse.platform_of({"dataJobKey": {"flow": "urn:li:dataFlow:(airflow,etl,prod)", "jobId": "j"}}, "dataJobKey")
         == "urn:li:dataPlatform:airflow"
     )
-    assert admin.platform_of({"corpUserKey": {"username": "a"}}, "corpUserKey") is None
+    assert browse.platform_of({"corpUserKey": {"username": "a"}}, "corpUserKey") is None
 
 
 def test_env_of_origin_and_container() -> None:
     """datahub's env filter: the key's origin, a container's env or env=/instance= custom property."""
-    assert admin.env_of({"datasetKey": {"origin": "DEV"}}, "datasetKey") == "DEV"
-    assert admin.env_of({"containerProperties": {"name": "c", "env": "QA"}}, "containerKey") == "QA"
+    assert browse.env_of({"datasetKey": {"origin": "DEV"}}, "datasetKey") == "DEV"
+    assert browse.env_of({"containerProperties": {"name": "c", "env": "QA"}}, "containerKey") == "QA"
     assert (
-        admin.env_of({"containerProperties": {"name": "c", "customProperties": {"instance": "PROD"}}}, "containerKey")
+        browse.env_of({"containerProperties": {"name": "c", "customProperties": {"instance": "PROD"}}}, "containerKey")
         == "PROD"
     )
 
@@ -206,41 +206,41 @@ def test_entity_without_status_cannot_be_soft_deleted(store: MetadataStore) -> N
 
 
 # ------------------------------------------------------------------------------ ls
-def _names(listing: admin.Listing) -> List[str]:
+def _names(listing: browse.Listing) -> List[str]:
     return [e.name for e in listing.entries]
 
 
 def test_ls_levels(store: MetadataStore) -> None:
-    root = admin.ls(store, "/")
+    root = browse.ls(store, "/")
     counts = {e.name: e.count for e in root.entries}
     assert counts == {"chart": 1, "container": 1, "corpuser": 1, "dataJob": 1, "dataPlatform": 1, "dataset": 5}
-    assert {e.name: e.count for e in admin.ls(store, "/dataset").entries} == {"hive": 3, "s3": 1, "snowflake": 1}
-    assert [(e.name, e.count) for e in admin.ls(store, "/dataset/hive").entries] == [("shop", 3)]
-    assert _names(admin.ls(store, "/dataset/hive/shop")) == sorted([CUSTOMERS, DEV_ORDERS, ORDERS])
-    assert [e.kind for e in admin.ls(store, "/dataset/hive/shop").entries] == ["entity"] * 3
-    assert _names(admin.ls(store, "/corpuser")) == [ALICE]  # no platform: entities right away
+    assert {e.name: e.count for e in browse.ls(store, "/dataset").entries} == {"hive": 3, "s3": 1, "snowflake": 1}
+    assert [(e.name, e.count) for e in browse.ls(store, "/dataset/hive").entries] == [("shop", 3)]
+    assert _names(browse.ls(store, "/dataset/hive/shop")) == sorted([CUSTOMERS, DEV_ORDERS, ORDERS])
+    assert [e.kind for e in browse.ls(store, "/dataset/hive/shop").entries] == ["entity"] * 3
+    assert _names(browse.ls(store, "/corpuser")) == [ALICE]  # no platform: entities right away
 
 
 def test_ls_slash_inside_a_folder_name(store: MetadataStore) -> None:
-    listing = admin.ls(store, "/dataset/s3")
+    listing = browse.ls(store, "/dataset/s3")
     assert _names(listing) == ["bucket/raw"]
-    assert _names(admin.ls(store, "/dataset/s3/" + admin.join_path(["bucket/raw"]).lstrip("/"))) == [S3]
+    assert _names(browse.ls(store, "/dataset/s3/" + browse.join_path(["bucket/raw"]).lstrip("/"))) == [S3]
 
 
 def test_ls_hides_soft_deleted(store: MetadataStore) -> None:
     admin.delete_entities(store, [ORDERS, DEV_ORDERS], mode="soft")
-    assert _names(admin.ls(store, "/dataset/hive/shop")) == [CUSTOMERS]
-    assert len(admin.ls(store, "/dataset/hive/shop", include_removed=True).entries) == 3
-    assert {e.name: e.count for e in admin.ls(store, "/").entries}["dataset"] == 3
+    assert _names(browse.ls(store, "/dataset/hive/shop")) == [CUSTOMERS]
+    assert len(browse.ls(store, "/dataset/hive/shop", include_removed=True).entries) == 3
+    assert {e.name: e.count for e in browse.ls(store, "/").entries}["dataset"] == 3
     admin.delete_entities(store, [CUSTOMERS], mode="soft")
-    assert admin.ls(store, "/dataset/hive/shop").entries == ()  # exists, but everything there is hidden
+    assert browse.ls(store, "/dataset/hive/shop").entries == ()  # exists, but everything there is hidden
 
 
 def test_ls_unknown_paths(store: MetadataStore) -> None:
     with pytest.raises(InputError, match="did you mean /dataset"):
-        admin.ls(store, "/Dataset")
+        browse.ls(store, "/Dataset")
     with pytest.raises(InputError, match="path not found: /dataset/hive/nope"):
-        admin.ls(store, "/dataset/hive/nope")
+        browse.ls(store, "/dataset/hive/nope")
 
 
 # ------------------------------------------------------------------------------ stats

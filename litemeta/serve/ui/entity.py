@@ -242,7 +242,7 @@ def referenced(aspects: Mapping[str, Any]) -> List[str]:
 
 def summarize(urn: str, aspects: Mapping[str, Any], registry: Any, names: Mapping[str, str]) -> Summary:
     """The :class:`Summary` of an entity from its current aspects."""
-    from litemeta.views.admin import platform_of
+    from litemeta.views.browse import platform_of
 
     et = urn.split(":", 3)[2] if urn.count(":") >= 3 else ""
     key = registry.entities[et].key_aspect if et in registry.entities else ""
