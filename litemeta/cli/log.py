@@ -40,7 +40,7 @@ def describe(rec: Any) -> str:
 def _key_part(urn: str) -> str:
     """What the key of every record about ``urn`` contains: the urn, or for a schemaField the
     urn of its dataset (a column's change events are keyed by the dataset, R3.4)."""
-    from litemeta.views.graph import schema_field_parts
+    from litemeta.views.lineage_edges import schema_field_parts
 
     parts = schema_field_parts(urn)
     return parts[0] if parts else urn

@@ -27,16 +27,8 @@ from litemeta.model.events import MCL_VERSIONED_TOPIC
 from litemeta.model.jsontext import loads
 from litemeta.serve.ui.entity import type_label, urn_name
 from litemeta.serve.ui.paths import entity_url
-from litemeta.views.graph import (
-    DOWNSTREAM,
-    UPSTREAM,
-    Edge,
-    LineageGraph,
-    aspect_edges,
-    lineage_aspects,
-    schema_field_parts,
-    traverse,
-)
+from litemeta.views.graph import DOWNSTREAM, UPSTREAM, LineageGraph, traverse
+from litemeta.views.lineage_edges import Edge, aspect_edges, lineage_aspects, schema_field_parts
 
 _log = logging.getLogger(__name__)
 MAX_NODES = 250  # per direction: a graph beyond that is unreadable in a page; the view says it was capped

@@ -11,7 +11,8 @@ from datahub.emitter.mcp import MetadataChangeProposalWrapper as MCPW
 
 from litemeta.serve.ui.lineage import LineageFollower
 from litemeta.store import open_store
-from litemeta.views.graph import Edge, LineageGraph, load_graph, traverse
+from litemeta.views.graph import LineageGraph, load_graph, traverse
+from litemeta.views.lineage_edges import Edge
 
 
 def ds(name: str) -> str:
