@@ -14,10 +14,10 @@ from typing import Any, Callable, Dict, List, Optional, Protocol, Set, Tuple
 from litemeta.config import Settings
 from litemeta.core import versions as V
 from litemeta.core.batch_rows import BatchRows, Group, Slot, urn_entity_type
-from litemeta.core.prepare import ASPECT_EXISTS, ENTITY_EXISTS, Prepared, dead_letter, prepare
+from litemeta.core.prepare import ASPECT_EXISTS, ENTITY_EXISTS, Prepared, conflict_unless_dropped, dead_letter, prepare
 from litemeta.core.report import IngestReport
 from litemeta.core.validate import validate_proposal
-from litemeta.errors import ConflictError, InputError, LitemetaError, ValidationError
+from litemeta.errors import InputError, LitemetaError, ValidationError
 from litemeta.model import proposal as P
 from litemeta.model.codec import proposal_to_mcp_value
 from litemeta.model.events import FAILED_MCP_TOPIC, MCL_TIMESERIES_TOPIC, MCL_VERSIONED_TOPIC, MCP_TOPIC
@@ -186,17 +186,8 @@ class Batch(BatchRows):
         self.append(MCP_TOPIC, p.entity_urn, now, proposal_to_mcp_value(p, compact=True, aspect_text=aspect_text))
 
     def _conflict_or_drop(self, p: Proposal, message: str) -> None:
-        if V.if_none_match_star(p.headers):
-            self.report.unchanged += 1
-            return
-        raise ConflictError(
-            message,
-            header="If-None-Match" if p.headers else None,
-            expected="absent",
-            actual="exists",
-            urn=p.entity_urn,
-            aspect=p.aspect_name,
-        )
+        conflict_unless_dropped(p, message)  # with If-None-Match: * the proposal is dropped instead
+        self.report.unchanged += 1
 
     # ------------------------------------------------------------ helpers
     def time_of(self, p: Proposal) -> int:

@@ -63,11 +63,11 @@ def prepare(batch: BatchState, p: Proposal, spec: AspectSpec, text: Optional[str
         return Prepared(None, None, text)
     urn, name = p.entity_urn, spec.name
     if p.change_type == P.CREATE_ENTITY and batch.entity_exists(urn, p.entity_type or ""):
-        _conflict_unless_dropped(p, ENTITY_EXISTS)
+        conflict_unless_dropped(p, ENTITY_EXISTS)
         return None
     prev = batch.slot(urn, name).row0
     if p.change_type == P.CREATE and prev is not None:
-        _conflict_unless_dropped(p, ASPECT_EXISTS)
+        conflict_unless_dropped(p, ASPECT_EXISTS)
         return None
     V.check_preconditions(
         p.headers, p.change_type, prev.sm if prev else None, prev is not None, prev.createdon_ms if prev else None
@@ -84,7 +84,9 @@ def prepare(batch: BatchState, p: Proposal, spec: AspectSpec, text: Optional[str
     return Prepared(prev, value, text)
 
 
-def _conflict_unless_dropped(p: Proposal, message: str) -> None:
+def conflict_unless_dropped(p: Proposal, message: str) -> None:
+    """Raise the conflict of a CREATE or CREATE_ENTITY that finds its target, unless the proposal
+    carries ``If-None-Match: *``, which makes it a silent drop."""
     if not V.if_none_match_star(p.headers):  # with If-None-Match: * it is dropped when applied (R1.29, R1.30)
         raise ConflictError(
             message,
