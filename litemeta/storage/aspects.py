@@ -21,6 +21,16 @@ from litemeta.storage.rows import dt_to_ms, ms_to_dt  # noqa: F401 - part of thi
 from litemeta.storage.tables import aspects, timeseries
 
 IN_CHUNK = 500
+# the columns of a StoredRow read with its (urn, aspect)
+_STORED_ROW = (
+    aspects.c.urn,
+    aspects.c.aspect,
+    aspects.c.metadata,
+    aspects.c.systemmetadata,
+    aspects.c.createdon,
+    aspects.c.createdby,
+    aspects.c.createdfor,
+)
 
 
 @dataclass
@@ -73,15 +83,7 @@ def load_latest(conn: Connection, urns: Sequence[str]) -> Dict[Tuple[str, str], 
     mark = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(conn.dialect.paramstyle)
     for part in chunks(list(urns), IN_CHUNK):
         if mark is None:  # pragma: no cover - named/numeric paramstyles: let SQLAlchemy bind
-            q = select(
-                aspects.c.urn,
-                aspects.c.aspect,
-                aspects.c.metadata,
-                aspects.c.systemmetadata,
-                aspects.c.createdon,
-                aspects.c.createdby,
-                aspects.c.createdfor,
-            ).where(and_(aspects.c.version == 0, aspects.c.urn.in_(list(part))))
+            q = select(*_STORED_ROW).where(and_(aspects.c.version == 0, aspects.c.urn.in_(list(part))))
             rows: Any = conn.execute(q)
         else:
             sql = (
@@ -111,15 +113,9 @@ def load_pairs(conn: Connection, pairs: Sequence[Tuple[str, str]]) -> Dict[Tuple
             rows: Any = conn.exec_driver_sql(sql, tuple(x for pair in part for x in pair)).fetchall()
         else:
             rows = conn.execute(
-                select(
-                    aspects.c.urn,
-                    aspects.c.aspect,
-                    aspects.c.metadata,
-                    aspects.c.systemmetadata,
-                    aspects.c.createdon,
-                    aspects.c.createdby,
-                    aspects.c.createdfor,
-                ).where(and_(aspects.c.version == 0, tuple_(aspects.c.urn, aspects.c.aspect).in_(list(part))))
+                select(*_STORED_ROW).where(
+                    and_(aspects.c.version == 0, tuple_(aspects.c.urn, aspects.c.aspect).in_(list(part)))
+                )
             )
         for urn, aspect, metadata, sm, createdon, createdby, createdfor in rows:
             out[(urn, aspect)] = StoredRow(metadata, sm, dt_to_ms(createdon), createdby, createdfor)
